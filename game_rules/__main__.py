@@ -1,0 +1,119 @@
+"""Command line: `python -m game_rules simulate|tournament|scenarios|validate ...`.
+
+Researchers and instructors use it to play bots through the engine; it is also how the
+engine's behaviour is checked by hand. All output goes to stdout; errors to stderr with a
+non-zero exit code and no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .bots import STRATEGIES
+from .scenario import ScenarioError, parse_scenario, scenario_ids
+from .simulate import simulate, tournament
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for p in pairs or []:
+        name, sep, value = p.partition("=")
+        if not sep or not name:
+            raise ScenarioError([f"--set {p}: expected NAME=VALUE"])
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _strategies(text: str) -> list[str]:
+    return [s.strip().replace("-", "_") for s in text.split(",") if s.strip()]
+
+
+def _print_game(result: dict) -> None:
+    firms = list(result["firms"])
+    print(f"scenario {result['scenario']}, seed {result['seed']}, "
+          f"dissolved: {result['dissolved_round'] or 'never'}")
+    print(f"{'round':>5} {'joint value':>11} " + " ".join(f"{f + ' trust':>12} {f + ' dep':>10} {f + ' P':>8}" for f in firms))
+    for r in result["rounds"]:
+        cells = []
+        for f in firms:
+            t = r["trust"].get(f)
+            cells.append(f"{('-' if t is None else f'{t:.2f}'):>12} {r['dependency'][f]:>10.3f} {r['position'][f]:>8.1f}")
+        print(f"{r['round']:>5} {r['joint_value']:>11.1f} " + " ".join(cells))
+    print()
+    print(f"{'firm':<10} {'internal':>9} {'external':>9} {'cash':>9} {'freedom':>8} {'total':>7} {'rank':>4}")
+    for f, s in result["firms"].items():
+        print(f"{f:<10} {s['internal_gain']:>+9.3f} {s['external_gain']:>+9.3f} {s['cash']:>9.1f} "
+              f"{s['freedom']:>8.3f} {s['total']:>7.3f} {s['rank']:>4}")
+
+
+def _print_tournament(rows: list[dict]) -> None:
+    roles = list(rows[0]["strategies"])
+    print(f"{roles[0]:<13} {roles[1]:<13} " + " ".join(
+        f"{r + ' ' + k:>16}" for r in roles for k in ("internal", "external", "cash")) + "  dissolved")
+    for row in rows:
+        s = row["strategies"]
+        cells = " ".join(f"{row['means'][r][k]:>16.3f}" if k != "cash" else f"{row['means'][r][k]:>16.1f}"
+                         for r in roles for k in ("internal_gain", "external_gain", "cash"))
+        print(f"{s[roles[0]]:<13} {s[roles[1]]:<13} {cells}  {row['dissolution_rate']:>8.0%}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m game_rules", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sim = sub.add_parser("simulate", help="play one alliance between the scenario's first two firms")
+    sim.add_argument("--scenario", default="classic")
+    sim.add_argument("--strategies", required=True, help=f"one per role, from {', '.join(STRATEGIES)}")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--rounds", type=int)
+    sim.add_argument("--release", choices=("staged", "upfront"))
+    sim.add_argument("--alone", action="store_true", help="no alliance: every firm plays its outside option")
+    sim.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    sim.add_argument("--json", action="store_true")
+    tour = sub.add_parser("tournament", help="every strategy against every other over many seeds")
+    tour.add_argument("--scenario", default="classic")
+    tour.add_argument("--seeds", type=int, default=20)
+    tour.add_argument("--rounds", type=int)
+    tour.add_argument("--strategies", default=",".join(STRATEGIES))
+    tour.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    tour.add_argument("--json", action="store_true")
+    sub.add_parser("scenarios", help="list the shipped scenarios")
+    val = sub.add_parser("validate", help="validate a scenario TOML file")
+    val.add_argument("path")
+    args = ap.parse_args(argv)
+    try:
+        return _run(args)
+    except (ScenarioError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    if args.cmd == "scenarios":
+        print("\n".join(scenario_ids()))
+        return 0
+    if args.cmd == "validate":
+        with open(args.path, encoding="utf-8") as fh:
+            s = parse_scenario(fh.read())
+        print(f"ok: {s.id} ({s.title})")
+        return 0
+    if args.rounds is not None and not 1 <= args.rounds <= 50:
+        raise ValueError("--rounds must be between 1 and 50")
+    if args.cmd == "simulate":
+        result = simulate(args.scenario, _strategies(args.strategies), args.seed, args.rounds,
+                          args.release, _overrides(args.set), allied=not args.alone)
+        print(json.dumps(result, indent=1)) if args.json else _print_game(result)
+        return 0
+    if args.seeds < 1:
+        raise ValueError("--seeds must be at least 1")
+    strategies = _strategies(args.strategies)
+    bad = [s for s in strategies if s not in STRATEGIES]
+    if bad:
+        raise ValueError(f"unknown strategy {bad[0]!r} (known: {', '.join(STRATEGIES)})")
+    rows = tournament(args.scenario, args.seeds, strategies, args.rounds, _overrides(args.set))
+    print(json.dumps(rows, indent=1)) if args.json else _print_tournament(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Parsing and validating a firm's round decision. Every problem is a `DecisionError` with
+a stable code and a message that names the field; a rejected decision changes nothing.
+
+Messages only ever mention the firm's own numbers and the public terms, never the
+partner's private state, so they are safe to send back to the player."""
+from __future__ import annotations
+
+import math
+
+from .rules import Rules
+from .state import Decision, SessionState
+
+
+class DecisionError(ValueError):
+    def __init__(self, code: str, message: str):
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+_POINT_FIELDS = ("contribute", "absorb", "develop")
+_KNOWN = {"firm", "contribute", "absorb", "develop", "protect", "reveal", "withhold", "exit", "survey"}
+
+
+def _number(path: str, v) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise DecisionError("wrong_type", f"{path}: must be a number (got {type(v).__name__})")
+    v = float(v)
+    if not math.isfinite(v):
+        raise DecisionError("not_finite", f"{path}: must be a finite number")
+    return v
+
+
+def _str_list(path: str, v) -> tuple[str, ...]:
+    if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
+        raise DecisionError("wrong_type", f"{path}: must be a list of strings")
+    return tuple(v)
+
+
+def _num_map(path: str, v) -> dict[str, float]:
+    if not isinstance(v, dict):
+        raise DecisionError("wrong_type", f"{path}: must be a mapping of domain to number")
+    out = {}
+    for k, x in v.items():
+        if not isinstance(k, str):
+            raise DecisionError("wrong_type", f"{path}: keys must be domain names")
+        out[k] = _number(f"{path}.{k}", x)
+    return out
+
+
+def parse_decision(firm: str, raw) -> Decision:
+    """Build a `Decision` from untrusted data (a decoded JSON or msgpack map)."""
+    if not isinstance(raw, dict):
+        raise DecisionError("wrong_type", "decision: must be a mapping")
+    unknown = sorted(str(k) for k in raw if k not in _KNOWN)
+    if unknown:
+        raise DecisionError("unknown_field", f"decision: unknown field(s) {', '.join(unknown)}")
+    if "firm" in raw and raw["firm"] != firm:
+        raise DecisionError("not_your_firm", "decision: you can only decide for your own firm")
+    d = Decision(firm=firm)
+    for name in _POINT_FIELDS + ("reveal",):
+        if name in raw:
+            setattr(d, name, _num_map(name, raw[name]))
+    if "protect" in raw:
+        d.protect = _number("protect", raw["protect"])
+    if "withhold" in raw:
+        w = raw["withhold"]
+        if not isinstance(w, dict):
+            raise DecisionError("wrong_type", "withhold: must map an alliance id to a list of domains")
+        d.withhold = {str(a): _str_list(f"withhold.{a}", v) for a, v in w.items()}
+    if "exit" in raw:
+        d.exit = _str_list("exit", raw["exit"])
+    if "survey" in raw:
+        s = raw["survey"]
+        if not isinstance(s, dict):
+            raise DecisionError("wrong_type", "survey: must map a question id to an answer 1..5")
+        for q, a in s.items():
+            if isinstance(a, bool) or not isinstance(a, int) or not 1 <= a <= 5:
+                raise DecisionError("out_of_range", f"survey.{q}: answer must be an integer from 1 to 5")
+        d.survey = dict(s)
+    return d
+
+
+def _check_amount(path: str, v: float) -> None:
+    # a Decision built in code (not parsed) may still carry NaN, which slips past `< 0`
+    if not math.isfinite(v):
+        raise DecisionError("not_finite", f"{path}: must be a finite number")
+    if v < 0:
+        raise DecisionError("negative", f"{path}: must not be negative")
+
+
+def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=None) -> None:
+    """Raise `DecisionError` unless `d` is a legal decision for its firm this round.
+    `alliances` (the firm's active alliances) may be passed to save a scan of the state."""
+    if state.phase != "execution":
+        raise DecisionError("wrong_phase", f"decisions are taken in the execution phase (now: {state.phase})")
+    if d.firm not in state.firms:
+        raise DecisionError("unknown_firm", f"firm {d.firm!r} is not in this session")
+    p = rules.params
+    if alliances is None:
+        alliances = state.alliances_of(d.firm)
+    scope = {k for a in alliances for k in a.terms.scope}
+    contributed = {k for a in alliances for k in a.terms.contributions.get(d.firm, ())}
+    for name in _POINT_FIELDS + ("reveal",):
+        for k, v in getattr(d, name).items():
+            if k not in rules.domains:
+                raise DecisionError("unknown_domain", f"{name}.{k}: no such domain")
+            _check_amount(f"{name}.{k}", v)
+    for k in d.contribute:
+        if d.contribute[k] > 0 and k not in contributed:
+            raise DecisionError("not_contributed", f"contribute.{k}: your firm does not contribute {k} in an active alliance")
+    for name in ("absorb", "reveal"):
+        for k, v in getattr(d, name).items():
+            if v > 0 and k not in scope:
+                raise DecisionError("out_of_scope", f"{name}.{k}: {k} is not in the scope of an active alliance")
+    for k, v in d.reveal.items():
+        if v > 1:
+            raise DecisionError("out_of_range", f"reveal.{k}: must be between 0 and 1")
+    _check_amount("protect", d.protect)
+    spent = d.spent()
+    if spent > p.budget + 1e-9:
+        raise DecisionError("over_budget", f"budget: {spent:g} points allocated but only {p.budget:g} available")
+    active = {a.id for a in alliances}
+    for a, doms in d.withhold.items():
+        if a not in active:
+            raise DecisionError("unknown_alliance", f"withhold.{a}: not an active alliance of your firm")
+        own = state.alliances[a].terms.contributions.get(d.firm, ())
+        for k in doms:
+            if k not in own:
+                raise DecisionError("not_contributed", f"withhold.{a}.{k}: you release no tranches in {k}")
+    for a in d.exit:
+        if a not in active:
+            raise DecisionError("unknown_alliance", f"exit.{a}: not an active alliance of your firm")
+
+
+def default_decision(rules: Rules, state: SessionState, firm: str) -> Decision:
+    """What a firm that did not submit plays: it honours its minimum effort, evenly over its
+    contributed domains, releases what is due, and keeps the rest as cash."""
+    d = Decision(firm=firm)
+    for a in state.alliances_of(firm):
+        own = a.terms.contributions.get(firm, ())
+        for k in own:
+            d.contribute[k] = d.contribute.get(k, 0.0) + a.terms.min_effort.get(firm, 0.0) / len(own)
+    return d

@@ -1,0 +1,94 @@
+"""`Rules`: a validated scenario compiled into the flat numbers the engine reads, and the
+functions that build a fresh session from it (instantiating the case once per copy)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import fsum
+
+from .scenario import Params, Scenario, AllianceTemplate
+from .state import Alliance, Firm, SessionState, TermSheet
+from .events import AllianceSigned
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    scenario: Scenario
+    params: Params
+    domains: tuple[str, ...]
+    tacitness: dict[str, float]
+    weight: dict[str, float]
+
+    @classmethod
+    def from_scenario(cls, s: Scenario) -> "Rules":
+        return cls(s, s.params, tuple(s.domain_ids()),
+                   {d.id: d.tacitness for d in s.domains}, {d.id: d.weight for d in s.domains})
+
+    def position(self, competence: dict[str, float]) -> float:
+        # summed in the scenario's domain order, whatever the dict's order: deterministic
+        w = self.weight
+        return sum([w[k] * competence[k] for k in self.domains])
+
+
+def firm_id(role: str, copy: int) -> str:
+    return f"{role}{copy}"
+
+
+def new_session(rules: Rules, copies: int = 1, seed: int = 0, rounds: int | None = None) -> SessionState:
+    """A session in the lobby with `copies` instances of every role; no alliance yet."""
+    s = rules.scenario
+    if copies < 1:
+        raise ValueError("copies must be at least 1")
+    firms = {}
+    for c in range(1, copies + 1):
+        for r in s.roles:
+            fid = firm_id(r.id, c)
+            firms[fid] = Firm(fid, f"{r.name} {c}" if copies > 1 else r.name, r.id,
+                              dict(r.competence), r.pace, r.cash, dict(r.competence), c)
+    rival = dict(s.rival.competence)
+    return SessionState(s.id, seed, 0, rounds or s.rounds, "lobby", firms, {}, rival, dict(rival))
+
+
+def instantiate_terms(template: AllianceTemplate, copy: int, duration: int) -> TermSheet:
+    """The template's default term sheet with role ids replaced by this copy's firm ids."""
+    t = template.terms
+    fid = {r: firm_id(r, copy) for r in template.roles}
+    return TermSheet(
+        scope=tuple(t.scope),
+        contributions={fid[r]: tuple(t.contributions.get(r, ())) for r in template.roles},
+        min_effort={fid[r]: float(t.min_effort.get(r, 0.0)) for r in template.roles},
+        tranches={fid[r]: int(t.tranches.get(r, 4)) for r in template.roles},
+        milestone=t.milestone, release=t.release,
+        split={fid[r]: t.split[r] for r in template.roles},
+        form=t.form, duration=t.duration or duration, exit_penalty=t.exit_penalty,
+        exit_on_breach=t.exit_on_breach, exit_trust_below=t.exit_trust_below,
+        upfront_payment=t.upfront_payment, payer=fid[t.payer] if t.payer else None)
+
+
+def sign_alliance(rules: Rules, state: SessionState, alliance_id: str, terms: TermSheet):
+    """Bind the two firms of `terms` into an alliance (mutates `state`); returns the event.
+    Upfront release opens every tranche at signing; the upfront payment changes hands."""
+    firms = tuple(terms.split)
+    if len(firms) != 2 or any(f not in state.firms for f in firms):
+        raise ValueError(f"alliance {alliance_id}: terms must name two firms of the session")
+    released = {f: {k: (terms.tranches[f] if terms.release == "upfront" else 0)
+                    for k in terms.contributions.get(f, ())} for f in firms}
+    t0 = rules.params.trust_start
+    al = Alliance(alliance_id, firms, terms, state.round, {f: t0 for f in firms}, released,
+                  {f: 0.0 for f in firms}, breach={f: False for f in firms})
+    state.alliances[alliance_id] = al
+    if terms.upfront_payment and terms.payer:
+        payee = al.partner(terms.payer)
+        state.firms[terms.payer].cash -= terms.upfront_payment
+        state.firms[payee].cash += terms.upfront_payment
+    return AllianceSigned(alliance_id, firms, state.round, terms.upfront_payment, terms.payer)
+
+
+def sign_default_alliances(rules: Rules, state: SessionState) -> list[AllianceSigned]:
+    """Pair every copy with the scenario's default terms (the facilitator's 'pair firms')."""
+    copies = len(state.firms) // len(rules.scenario.roles)
+    events = []
+    for c in range(1, copies + 1):
+        for tpl in rules.scenario.alliances:
+            terms = instantiate_terms(tpl, c, state.rounds)
+            events.append(sign_alliance(rules, state, f"{tpl.id}{c}", terms))
+    return events

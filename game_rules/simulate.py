@@ -1,0 +1,133 @@
+"""Bot play through the engine alone (no server): one game, and tournaments.
+
+`play` runs a whole session with a strategy per role and records, per round, what the
+command line and the stylized-fact tests read. Pure: same arguments, same result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+
+from .bots import STRATEGIES, bot_decision
+from .decisions import parse_decision
+from .engine import resolve_round
+from .rules import Rules, new_session, sign_default_alliances
+from .scenario import load_scenario
+from .scoring import score_session
+from .state import SessionState
+from .views import events_for_firm, firm_view
+
+
+@dataclass
+class GameRecord:
+    state: SessionState
+    rounds: list[dict] = field(default_factory=list)
+    events: list[list[dict]] = field(default_factory=list)
+    decisions: list[dict[str, dict]] = field(default_factory=list)
+
+    def dissolved_round(self, alliance: str | None = None) -> int | None:
+        for al in self.state.alliances.values():
+            if (alliance is None or al.id == alliance) and al.status == "dissolved":
+                return al.ended_round
+        return None
+
+
+def play(rules: Rules, strategies: dict[str, str], seed: int = 0, copies: int = 1,
+         rounds: int | None = None, allied: bool = True) -> GameRecord:
+    """Play a session where each role follows `strategies[role]`. With `allied=False`
+    no alliance is signed: every firm plays its outside option (alone)."""
+    state = new_session(rules, copies=copies, seed=seed, rounds=rounds)
+    if allied:
+        sign_default_alliances(rules, state)
+    state.phase = "execution"
+    rec = GameRecord(state)
+    history: dict[str, list[dict]] = {f: [] for f in state.firms}
+    last: dict = {}
+    while state.phase == "execution":
+        raw = {}
+        for fid, firm in state.firms.items():
+            view = firm_view(rules, state, fid, history[fid], last.get(fid))
+            raw[fid] = bot_decision(view, strategies[firm.role], seed)
+        decisions = {fid: parse_decision(fid, d) for fid, d in raw.items()}
+        state, events = resolve_round(rules, state, decisions)
+        dicts = [e.to_dict() for e in events]
+        for fid in state.firms:
+            history[fid].extend(events_for_firm(state, fid, dicts))
+        last = decisions
+        rec.state = state
+        rec.events.append(dicts)
+        rec.decisions.append(raw)
+        rec.rounds.append(_round_record(rules, state, dicts))
+    return rec
+
+
+def _round_record(rules: Rules, state: SessionState, events: list[dict]) -> dict:
+    results = {e["firm"]: e for e in events if e["type"] == "firm_result"}
+    return {
+        "round": state.round,
+        "joint_value": sum(e["value"] for e in events if e["type"] == "joint_value"),
+        "trust": {f: (sum(r["trust"].values()) / len(r["trust"]) if r["trust"] else None)
+                  for f, r in results.items()},
+        "dependency": {f: (max(r["dependency"].values()) if r["dependency"] else 0.0)
+                       for f, r in results.items()},
+        "competence": {f: r["competence"] for f, r in results.items()},
+        "position": {f: r["position"] for f, r in results.items()},
+        "cash": {f: r["cash"] for f, r in results.items()},
+        "rival_position": rules.position(state.rival),
+    }
+
+
+def summary(rules: Rules, rec: GameRecord) -> dict:
+    scores = score_session(rules, rec.state)
+    return {
+        "scenario": rules.scenario.id,
+        "seed": rec.state.seed,
+        "firms": {f: {"internal_gain": s.internal_gain, "external_gain": s.external_gain,
+                      "cash": s.cash, "freedom": s.freedom, "total": s.total, "rank": s.rank,
+                      "parts": s.parts}
+                  for f, s in scores.items()},
+        "dissolved_round": rec.dissolved_round(),
+        "rounds": rec.rounds,
+    }
+
+
+def simulate(scenario: str, strategies: list[str], seed: int = 0, rounds: int | None = None,
+             release: str | None = None, overrides: dict[str, str] | None = None,
+             allied: bool = True) -> dict:
+    """One copy of the case, strategies given in the scenario's role order."""
+    overrides = dict(overrides or {})
+    if release:
+        overrides["terms.release"] = release
+    rules = Rules.from_scenario(load_scenario(scenario, overrides))
+    roles = [r.id for r in rules.scenario.roles]
+    if len(strategies) != len(roles):
+        raise ValueError(f"give one strategy per role ({', '.join(roles)}), got {len(strategies)}")
+    bad = [s for s in strategies if s not in STRATEGIES]
+    if bad:
+        raise ValueError(f"unknown strategy {bad[0]!r} (known: {', '.join(STRATEGIES)})")
+    return summary(rules, play(rules, dict(zip(roles, strategies)), seed, rounds=rounds, allied=allied))
+
+
+def tournament(scenario: str, seeds: int = 20, strategies=STRATEGIES, rounds: int | None = None,
+               overrides: dict[str, str] | None = None) -> list[dict]:
+    """Every strategy for the first role against every strategy for the second (other
+    roles play balanced), `seeds` games each; means per pairing and role."""
+    rules = Rules.from_scenario(load_scenario(scenario, overrides))
+    roles = [r.id for r in rules.scenario.roles]
+    rows = []
+    for s1, s2 in product(strategies, repeat=2):
+        strat = {r: "balanced" for r in roles} | {roles[0]: s1, roles[1]: s2}
+        acc = {r: {"internal_gain": 0.0, "external_gain": 0.0, "cash": 0.0, "cash_score": 0.0, "freedom": 0.0, "total": 0.0} for r in roles[:2]}
+        dissolved = 0
+        for seed in range(seeds):
+            rec = play(rules, strat, seed, rounds=rounds)
+            scores = score_session(rules, rec.state)
+            dissolved += rec.dissolved_round() is not None
+            for fid, sc in scores.items():
+                role = rec.state.firms[fid].role
+                if role in acc:
+                    for k in acc[role]:
+                        acc[role][k] += getattr(sc, k) / seeds
+        rows.append({"strategies": {roles[0]: s1, roles[1]: s2}, "means": acc,
+                     "dissolution_rate": dissolved / seeds})
+    return rows
