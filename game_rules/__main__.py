@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         return _run(args)
-    except (ScenarioError, ValueError) as e:
+    except (ScenarioError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

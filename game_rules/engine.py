@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from math import fsum, sqrt
 
-from .decisions import default_decision, validate_decision
+from .decisions import DecisionError, default_decision, validate_decision
 from .events import (AllianceEnded, DefaultApplied, Event, FirmRoundResult, JointValue,
                      RoundResolved, TrancheReleased, TrancheWithheld, TrustChanged)
 from .rules import Rules
@@ -104,6 +104,8 @@ class _Ledger:
 def resolve_round(rules: Rules, state: SessionState, decisions: dict[str, Decision]):
     """Resolve the next round. Firms missing from `decisions` play `default_decision`
     (and a `DefaultApplied` event says so). Raises `DecisionError` on an illegal decision."""
+    if state.phase != "execution":
+        raise DecisionError("wrong_phase", f"rounds are resolved in the execution phase (now: {state.phase})")
     events: list[Event] = []
     decisions = dict(decisions)
     by_firm = _alliances_by_firm(state)
@@ -159,10 +161,14 @@ def _alliances_by_firm(state: SessionState, active_only: bool = True) -> dict[st
 
 
 def _handle_exits(al: Alliance, decisions, ledgers, events, rnd) -> None:
-    """End the alliance if a partner exits; the leaver pays the penalty unless a trigger fired."""
-    for fid in al.firms:
-        if al.id not in decisions[fid].exit:
-            continue
+    """End the alliance if a partner exits; the leaver pays the penalty unless a trigger
+    fired. When both leave in the same round it is a mutual exit: nobody pays."""
+    leavers = [fid for fid in al.firms if al.id in decisions[fid].exit]
+    if len(leavers) == 2:
+        al.status, al.ended_round, al.ended_reason = "exited", rnd, "mutual exit"
+        events.append(AllianceEnded(al.id, rnd, "exited", None, 0.0, "mutual"))
+        return
+    for fid in leavers:
         partner = al.partner(fid)
         trigger = None
         if al.terms.exit_on_breach and al.breach.get(partner):
@@ -237,8 +243,8 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledge
     _update_trust(p, al, decisions, x, breached, events, rnd)
     for f in al.firms:
         al.cum_contribution[f] += fsum(x[f].values())
-        if breached[f]:
-            al.breach[f] = True
+        # a firm is in breach while it withholds a due tranche; releasing it cures the breach
+        al.breach[f] = breached[f]
     if min(al.trust.values()) < p.dissolve_below:
         al.status, al.ended_round, al.ended_reason = "dissolved", rnd, "trust"
         events.append(AllianceEnded(al.id, rnd, "dissolved"))

@@ -106,7 +106,7 @@ class FirmRoundResult(Event):
     developed: dict[str, float]
     trust: dict[str, float] = field(default_factory=dict)       # alliance -> trust in partner
     dependency: dict[str, float] = field(default_factory=dict)  # alliance -> D on partner
-    exposure: dict[str, float] = field(default_factory=dict)    # domain -> max X seen by partners
+    exposure: dict[str, float] = field(default_factory=dict)    # domain -> X: how much of the partners' domain crossed to this firm
 
 
 @dataclass(slots=True)

@@ -62,6 +62,7 @@ def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb) 
     pf = state.firms[partner]
     t = al.terms
     own_due = _due(al, firm_id)
+    estimates = {k: estimate(rules, state, firm_id, partner, k, absorb.get(k, 0.0)) for k in rules.domains}
     return {
         "id": al.id, "status": al.status, "ended_round": al.ended_round,
         "ended_reason": al.ended_reason, "signed_round": al.signed_round,
@@ -72,10 +73,12 @@ def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb) 
         "cum_contribution": {"own": al.cum_contribution[firm_id], "partner": al.cum_contribution[partner]},
         "due": own_due,
         "partner_breached": al.breach.get(partner, False),
-        "dependency": dependency(rules, state.firms[firm_id].competence, pf.competence,
+        # computed from the firm's estimates, not the partner's true levels: the exact
+        # dependency would let a firm back out its partner's exact competence
+        "dependency": dependency(rules, state.firms[firm_id].competence, estimates,
                                  t.contributions.get(partner, ())),
-        "partner_estimate": {k: estimate(rules, state, firm_id, partner, k, absorb.get(k, 0.0))
-                             for k in rules.domains},
+        "dependency_is_estimate": True,
+        "partner_estimate": estimates,
     }
 
 
@@ -100,7 +103,11 @@ def events_for_firm(state: SessionState, firm_id: str, events: list[dict]) -> li
     out = []
     for e in events:
         t = e["type"]
-        if t in ("firm_result", "default_applied"):
+        if t == "firm_result":
+            if e["firm"] == firm_id:
+                # the exact dependency would reveal the partner's exact competence
+                out.append({k: v for k, v in e.items() if k != "dependency"})
+        elif t == "default_applied":
             if e["firm"] == firm_id:
                 out.append(e)
         elif t == "trust_changed":
