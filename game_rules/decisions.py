@@ -89,6 +89,25 @@ def _check_amount(path: str, v: float) -> None:
         raise DecisionError("negative", f"{path}: must not be negative")
 
 
+_INF = math.inf
+
+
+def _check_map(rules: Rules, name: str, values: dict[str, float], allowed, allowed_code: str,
+               allowed_msg: str, upper: float = _INF) -> None:
+    """Every key a known (and `allowed`) domain, every value finite, >= 0 and <= `upper`.
+    The common case (all fine) is one pass; the slow path finds the field to name."""
+    domains = rules.domain_set
+    for k, v in values.items():
+        if k not in domains:
+            raise DecisionError("unknown_domain", f"{name}.{k}: no such domain")
+        if not 0.0 <= v < _INF:
+            _check_amount(f"{name}.{k}", v)
+        if v > 0 and k not in allowed:
+            raise DecisionError(allowed_code, allowed_msg.format(name=name, k=k))
+        if v > upper:
+            raise DecisionError("out_of_range", f"{name}.{k}: must be between 0 and {upper:g}")
+
+
 def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=None) -> None:
     """Raise `DecisionError` unless `d` is a legal decision for its firm this round.
     `alliances` (the firm's active alliances) may be passed to save a scan of the state."""
@@ -101,21 +120,12 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
         alliances = state.alliances_of(d.firm)
     scope = {k for a in alliances for k in a.terms.scope}
     contributed = {k for a in alliances for k in a.terms.contributions.get(d.firm, ())}
-    for name in _POINT_FIELDS + ("reveal",):
-        for k, v in getattr(d, name).items():
-            if k not in rules.domains:
-                raise DecisionError("unknown_domain", f"{name}.{k}: no such domain")
-            _check_amount(f"{name}.{k}", v)
-    for k in d.contribute:
-        if d.contribute[k] > 0 and k not in contributed:
-            raise DecisionError("not_contributed", f"contribute.{k}: your firm does not contribute {k} in an active alliance")
-    for name in ("absorb", "reveal"):
-        for k, v in getattr(d, name).items():
-            if v > 0 and k not in scope:
-                raise DecisionError("out_of_scope", f"{name}.{k}: {k} is not in the scope of an active alliance")
-    for k, v in d.reveal.items():
-        if v > 1:
-            raise DecisionError("out_of_range", f"reveal.{k}: must be between 0 and 1")
+    _check_map(rules, "contribute", d.contribute, contributed, "not_contributed",
+               "{name}.{k}: your firm does not contribute {k} in an active alliance")
+    _check_map(rules, "develop", d.develop, rules.domain_set, "unknown_domain", "{name}.{k}: no such domain")
+    out_of_scope = "{name}.{k}: {k} is not in the scope of an active alliance"
+    _check_map(rules, "absorb", d.absorb, scope, "out_of_scope", out_of_scope)
+    _check_map(rules, "reveal", d.reveal, scope, "out_of_scope", out_of_scope, upper=1.0)
     _check_amount("protect", d.protect)
     spent = d.spent()
     if spent > p.budget + 1e-9:

@@ -17,11 +17,12 @@ class Rules:
     domains: tuple[str, ...]
     tacitness: dict[str, float]
     weight: dict[str, float]
+    domain_set: frozenset[str]
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> "Rules":
-        return cls(s, s.params, tuple(s.domain_ids()),
-                   {d.id: d.tacitness for d in s.domains}, {d.id: d.weight for d in s.domains})
+        return cls(s, s.params, tuple(s.domain_ids()), {d.id: d.tacitness for d in s.domains},
+                   {d.id: d.weight for d in s.domains}, frozenset(s.domain_ids()))
 
     def position(self, competence: dict[str, float]) -> float:
         # summed in the scenario's domain order, whatever the dict's order: deterministic
