@@ -110,6 +110,9 @@ def _fit_budget(view, d) -> None:
             f = max(0.0, 1 - over / have)
             d[field] = {k: v * f for k, v in d[field].items()}
             spent -= have * (1 - f)
+    over = spent - budget
+    if over > 1e-9 and d["protect"] > 0:  # promised contributions are cut last of all
+        d["protect"] = max(0.0, d["protect"] - over)
 
 
 def _tit_for_tat(view, scale) -> dict:
@@ -150,10 +153,11 @@ def _random(view, rng: random.Random) -> dict:
     extra, absorb, protect, develop = (budget * w / total for w in weights[:4])
     reveal = rng.random()
     d = _allocate(view, 1.0, 0.0, absorb, reveal, protect, develop)
-    for al in _active(view):
+    active = _active(view)
+    for al in active:
         own = al["terms"]["contributions"].get(me, [])
         for k in own:
-            d["contribute"][k] = d["contribute"].get(k, 0.0) + extra / len(own)
+            d["contribute"][k] = d["contribute"].get(k, 0.0) + extra / len(active) / len(own)
         if al["due"] and rng.random() < 0.15:
             d["withhold"][al["id"]] = list(al["due"])
     _fit_budget(view, d)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import statistics
 import sys
+import tomllib
 from typing import Callable, Iterable
 
 from .bots import bot_decision
 from .decisions import parse_decision
 from .engine import resolve_round
 from .rules import Rules, instantiate_terms, new_session, sign_alliance, sign_default_alliances
-from .scenario import load_scenario
+from .scenario import Scenario, load_scenario, scenario_text
 from .scoring import score_session
 from .selection import load_selection, pairings, run_bot_selection, sign_pairings
 from .simulate import GameRecord, _round_record
@@ -91,6 +92,16 @@ def joint_value(rec: GameRecord) -> float:
     return sum(r["joint_value"] for r in rec.rounds)
 
 
+def alliance_values(rec: GameRecord) -> dict[str, float]:
+    """Joint value created by each alliance over the game."""
+    out: dict[str, float] = {}
+    for evs in rec.events:
+        for e in evs:
+            if e["type"] == "joint_value":
+                out[e["alliance"]] = out.get(e["alliance"], 0.0) + e["value"]
+    return out
+
+
 def position(rules: Rules, rec: GameRecord, firm: str) -> float:
     return rules.position(rec.state.firms[firm].competence)
 
@@ -101,18 +112,51 @@ def mean(xs) -> float:
 
 # ---- one function per scenario: the numbers its debrief talks about ------------------------
 
+def variant(scenario: str, edit: Callable[[dict], None]) -> Rules:
+    """The scenario with its raw TOML data changed by `edit` (for what `--set` cannot reach)."""
+    data = tomllib.loads(scenario_text(scenario))
+    edit(data)
+    return Rules.from_scenario(Scenario.model_validate(data))
+
+
+def _games(rules: Rules, strategies: dict[str, str], seeds: int, sign: Signer = sign_default_alliances,
+           rounds: int | None = None) -> list[GameRecord]:
+    return [play_with(rules, strategies, sd, sign, rounds=rounds) for sd in range(seeds)]
+
+
+def classic(seeds: int = 12) -> dict:
+    """An absorbing Westward with an Orient that only contributes (allied and alone), and a
+    balanced Westward against an internalizing Orient with staged or upfront release."""
+    rules = rules_for("classic")
+    strat = {"west": "internalizer", "east": "avoider"}
+    allied = _games(rules, strat, seeds)
+    alone = _games(rules, strat, seeds, sign_nothing)
+    sa = [score_session(rules, g.state) for g in allied]
+    out = {f: {"internal": mean(sc[f].internal_gain for sc in sa),
+               "cash_allied": mean(g.state.firms[f].cash for g in allied),
+               "cash_alone": mean(g.state.firms[f].cash for g in alone),
+               "dependency_start": mean(g.rounds[0]["dependency"][f] for g in allied),
+               "dependency_end": mean(g.rounds[-1]["dependency"][f] for g in allied)}
+           for f in ("west1", "east1")}
+    for release in ("staged", "upfront"):
+        r = rules_for("classic", {"terms.release": release})
+        games = _games(r, {"west": "balanced", "east": "internalizer"}, seeds)
+        out[f"west_internal_{release}"] = mean(score_session(r, g.state)["west1"].internal_gain for g in games)
+    return out
+
+
 def chip_tranches(seeds: int = 12) -> dict:
-    """Against a partner that internalizes, the chip maker releases its microprocessor
-    technology in many small tranches, in two tranches, or all upfront."""
+    """A balanced chip maker against a partner that internalizes, releasing its
+    microprocessor know-how in ten small tranches (as shipped), in two large ones, or all
+    at signing."""
+    def two(d):
+        d["alliances"][0]["terms"]["tranches"]["chipmaker"] = 2
+    variants = {"many_tranches": rules_for("chip_tranches"),
+                "two_tranches": variant("chip_tranches", two),
+                "upfront": rules_for("chip_tranches", {"terms.release": "upfront"})}
     out = {}
-    variants = {"many_tranches": {}, "two_tranches": {"milestone": "60"},
-                "upfront": {"terms.release": "upfront"}}
-    for name, ov in variants.items():
-        ov = dict(ov)
-        if "milestone" in ov:
-            ov = {"terms.milestone": ov.pop("milestone")}
-        rules = rules_for("chip_tranches", ov)
-        games = [play_with(rules, {"chipmaker": "balanced", "hoshino": "internalizer"}, s) for s in range(seeds)]
+    for name, rules in variants.items():
+        games = _games(rules, {"chipmaker": "balanced", "hoshino": "internalizer"}, seeds)
         scores = [score_session(rules, g.state) for g in games]
         out[name] = {
             "chipmaker_internal": mean(sc["chipmaker1"].internal_gain for sc in scores),
@@ -123,17 +167,20 @@ def chip_tranches(seeds: int = 12) -> dict:
 
 
 def joint_plant(seeds: int = 12) -> dict:
-    """How much of its lean-production gap the car maker closes, by how hard and how long
-    it absorbs, and how much of its dealer-network gap the lean producer closes."""
+    """The share of its lean-production gap the car maker closes by how hard and how long it
+    absorbs (the lean producer balanced), the share of its dealer gap the lean producer
+    closes with moderate effort, and the same moderate learner at a lower tacitness."""
     rules = rules_for("joint_plant")
     s = rules.scenario
     lean_gap = s.role("kiyomizu").competence["lean_production"] - s.role("lakeshore").competence["lean_production"]
     dealer_gap = s.role("lakeshore").competence["dealers"] - s.role("kiyomizu").competence["dealers"]
     out = {}
-    for name, strat, rounds in (("avoider", "avoider", None), ("balanced", "balanced", None),
-                                ("hard_short", "internalizer", 4), ("hard_long", "internalizer", None)):
-        games = [play_with(rules, {"lakeshore": strat, "kiyomizu": "balanced"}, sd, rounds=rounds)
-                 for sd in range(seeds)]
+    cases = (("avoider", rules, "avoider", None), ("balanced", rules, "balanced", None),
+             ("hard_short", rules, "internalizer", 4), ("hard_long", rules, "internalizer", None),
+             ("balanced_low_tacitness", rules_for("joint_plant", {"tacitness.lean_production": "0.4"}),
+              "balanced", None))
+    for name, r, strat, rounds in cases:
+        games = _games(r, {"lakeshore": strat, "kiyomizu": "balanced"}, seeds, rounds=rounds)
         out[name] = {
             "lean_gap_closed": mean(learned(g, "lakeshore1", "lean_production") for g in games) / lean_gap,
             "teacher_dealer_gap_closed": mean(learned(g, "kiyomizu1", "dealers") for g in games) / dealer_gap,
@@ -142,59 +189,73 @@ def joint_plant(seeds: int = 12) -> dict:
 
 
 def minority_stake(seeds: int = 12) -> dict:
-    """Both partners of a capability alliance against the same firms alone."""
+    """Both partners against the same firms alone (positions, cash), what each learned, and
+    the combined gain in position by pair of intents."""
     rules = rules_for("minority_stake")
-    strat = {"seine": "balanced", "hokuriku": "balanced"}
-    out = {}
-    for name, sign in (("allied", sign_default_alliances), ("alone", sign_nothing)):
-        games = [play_with(rules, strat, sd, sign) for sd in range(seeds)]
-        scores = [score_session(rules, g.state) for g in games]
-        out[name] = {f: {"position": mean(position(rules, g, f) for g in games),
-                         "cash": mean(sc[f].cash for sc in scores),
-                         "external": mean(sc[f].external_gain for sc in scores)}
-                     for f in ("seine1", "hokuriku1")}
-    games = [play_with(rules, strat, sd) for sd in range(seeds)]
-    out["learned"] = {"seine_operations": mean(learned(g, "seine1", "operations") for g in games),
-                      "hokuriku_strategy": mean(learned(g, "hokuriku1", "strategy") for g in games)}
+    firms = ("seine1", "hokuriku1")
+    alone = _games(rules, {}, seeds, sign_nothing)
+    base = {f: mean(position(rules, g, f) for g in alone) for f in firms}
+    base_cash = {f: mean(g.state.firms[f].cash for g in alone) for f in firms}
+    out = {"alone": {f: {"position": base[f], "cash": base_cash[f]} for f in firms}}
+    for a, b in (("balanced", "balanced"), ("internalizer", "avoider"), ("avoider", "internalizer")):
+        games = _games(rules, {"seine": a, "hokuriku": b}, seeds)
+        out[f"{a}/{b}"] = {
+            **{f: {"position": mean(position(rules, g, f) for g in games),
+                   "cash": mean(g.state.firms[f].cash for g in games)} for f in firms},
+            "combined_gain": sum(mean(position(rules, g, f) for g in games) - base[f] for f in firms),
+            "seine_learned_operations": mean(learned(g, "seine1", "operations") for g in games),
+            "hokuriku_learned_strategy": mean(learned(g, "hokuriku1", "strategy") for g in games),
+            "dissolved": mean(g.dissolved_round() is not None for g in games),
+        }
     return out
 
 
 def one_partner(seeds: int = 12) -> dict:
-    """Dependency of the firm tied to one partner against the firm with a portfolio."""
+    """Dependency and freedom of the firm tied to one partner (Albion) and of the firm with
+    a portfolio (Nordia), both playing the same intent, their partners balanced."""
     rules = rules_for("one_partner")
-    games = [play_with(rules, {}, sd) for sd in range(seeds)]
-    scores = [score_session(rules, g.state) for g in games]
     out = {}
-    for f in ("albion1", "nordia1"):
-        out[f] = {"freedom": mean(sc[f].freedom for sc in scores),
-                  "dependency_start": mean(g.rounds[0]["dependency"][f] for g in games),
-                  "dependency_end": mean(g.rounds[-1]["dependency"][f] for g in games),
-                  "internal": mean(sc[f].internal_gain for sc in scores)}
+    for intent in ("balanced", "avoider", "internalizer"):
+        games = _games(rules, {"albion": intent, "nordia": intent}, seeds)
+        scores = [score_session(rules, g.state) for g in games]
+        out[intent] = {f: {"freedom": mean(sc[f].freedom for sc in scores),
+                           "dependency_start": mean(g.rounds[0]["dependency"][f] for g in games),
+                           "dependency_end": mean(g.rounds[-1]["dependency"][f] for g in games),
+                           "cash": mean(sc[f].cash for sc in scores)}
+                       for f in ("albion1", "nordia1")}
     return out
 
 
 def rivals_to_partners(seeds: int = 12) -> dict:
-    """The young company with both incumbents, with one of them, and alone."""
+    """The young company with both incumbents, with one of them, and alone; the incumbents
+    balanced or internalizing, the young company balanced."""
+    out = {}
     rules = rules_for("rivals_to_partners")
     variants = {"both": sign_default_alliances, "cash_only": sign_templates(["cash_deal"]),
                 "factory_only": sign_templates(["factory_deal"]), "alone": sign_nothing}
-    out = {}
-    for name, sign in variants.items():
-        games = [play_with(rules, {}, sd, sign) for sd in range(seeds)]
-        out[name] = {"position": mean(position(rules, g, "voltara1") for g in games),
-                     "cash": mean(g.state.firms["voltara1"].cash for g in games)}
+    for incumbents in ("balanced", "internalizer"):
+        strat = {"rhenania": incumbents, "mikawa": incumbents, "voltara": "balanced"}
+        out[incumbents] = {}
+        for name, sign in variants.items():
+            games = _games(rules, strat, seeds, sign)
+            scores = [score_session(rules, g.state) for g in games]
+            out[incumbents][name] = {"position": mean(position(rules, g, "voltara1") for g in games),
+                                     "cash": mean(g.state.firms["voltara1"].cash for g in games),
+                                     "freedom": mean(sc["voltara1"].freedom for sc in scores)}
     return out
 
 
 def across_ocean(seeds: int = 12) -> dict:
-    """Selection played by bots with and without the go-between's introductions."""
+    """Selection played by bots with and without the go-between's introductions, then the
+    alliances that formed played out (every firm balanced)."""
     rules = rules_for("across_ocean")
     cfg = load_selection(rules.scenario)
     out = {}
     for name, intro in (("with_go_between", True), ("without", False)):
         values, formed, introduced, kept = [], [], 0, 0
+        per_kind = {"introduced": [], "found": []}
         for sd in range(seeds):
-            box = {}
+            box: dict = {}
 
             def sign(rules, state, intro=intro, box=box):
                 state.phase = "selection"
@@ -208,13 +269,18 @@ def across_ocean(seeds: int = 12) -> dict:
             formed.append(len(box["pairs"]))
             introduced += len(box["intros"])
             kept += sum(p.introduced_by is not None for p in box["pairs"])
+            by_alliance = alliance_values(g)
+            for p in box["pairs"]:
+                per_kind["introduced" if p.introduced_by else "found"].append(by_alliance.get(p.alliance_id, 0.0))
         out[name] = {"joint_value": mean(values), "alliances": mean(formed),
                      "introductions": introduced / seeds,
-                     "introduced_kept": (kept / introduced) if introduced else None}
+                     "introduced_kept": (kept / introduced) if introduced else None,
+                     "value_per_introduced_alliance": mean(per_kind["introduced"]) if per_kind["introduced"] else None,
+                     "value_per_found_alliance": mean(per_kind["found"]) if per_kind["found"] else None}
     return out
 
 
-LESSONS = {"chip_tranches": chip_tranches, "joint_plant": joint_plant, "minority_stake": minority_stake,
+LESSONS = {"classic": classic, "chip_tranches": chip_tranches, "joint_plant": joint_plant, "minority_stake": minority_stake,
            "one_partner": one_partner, "rivals_to_partners": rivals_to_partners,
            "across_ocean": across_ocean}
 

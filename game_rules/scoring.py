@@ -51,9 +51,15 @@ def external_gain(rules: Rules, state: SessionState, i: str) -> float:
 
 
 def freedom(rules: Rules, state: SessionState, i: str) -> float:
-    deps = [dependency(rules, state.firms[i].competence, state.firms[al.partner(i)].competence,
-                       al.terms.contributions.get(al.partner(i), ()))
-            for al in state.alliances.values() if i in al.firms]
+    """1 - the highest dependency on one partner, counting everything that partner
+    contributes across all alliances with it (three narrow deals with one firm are one tie)."""
+    by_partner: dict[str, set[str]] = {}
+    for al in state.alliances.values():
+        if i in al.firms:
+            j = al.partner(i)
+            by_partner.setdefault(j, set()).update(al.terms.contributions.get(j, ()))
+    deps = [dependency(rules, state.firms[i].competence, state.firms[j].competence,
+                       [k for k in rules.domains if k in doms]) for j, doms in sorted(by_partner.items())]
     return 1.0 - max(deps, default=0.0)
 
 

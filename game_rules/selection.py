@@ -87,6 +87,14 @@ class SelectionConfig(_Strict):
     bots: SelectionBots = SelectionBots()
 
 
+class SelectionConfigError(ScenarioError):
+    """A selection sidecar that does not load; `problems` lists 'field.path: what is wrong'."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        ValueError.__init__(self, "invalid selection file:\n  " + "\n  ".join(problems))
+
+
 def _config_problems(cfg: SelectionConfig, s: Scenario) -> list[str]:
     out: list[str] = []
     roles = [r.id for r in s.roles]
@@ -120,18 +128,19 @@ def _config_problems(cfg: SelectionConfig, s: Scenario) -> list[str]:
 
 
 def parse_selection(text: str, scenario: Scenario) -> SelectionConfig:
-    """Parse and validate a selection sidecar for `scenario`; problems raise `ScenarioError`."""
+    """Parse and validate a selection sidecar for `scenario`; problems raise
+    `SelectionConfigError` (a `ScenarioError`)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError([f"(selection file): not valid TOML: {e}"]) from None
+        raise SelectionConfigError([f"(selection file): not valid TOML: {e}"]) from None
     try:
         cfg = SelectionConfig.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(_format_errors(e)) from None
+        raise SelectionConfigError(_format_errors(e)) from None
     problems = _config_problems(cfg, scenario)
     if problems:
-        raise ScenarioError(problems)
+        raise SelectionConfigError(problems)
     return cfg
 
 
@@ -631,6 +640,10 @@ def bot_introductions(rules: Rules, cfg: SelectionConfig, state: SessionState, b
             continue
         if any(used.get(f, 0) >= capacity(rules, cfg, state, f) for f in (a, b)):
             continue
+        try:
+            _check_free(rules, cfg, state, board, a, b, tid)
+        except SelectionError:
+            continue  # already paired there, or full
         for f in (a, b):
             used[f] = used.get(f, 0) + 1
         out.append((a, b, tid))
@@ -704,3 +717,61 @@ def run_bot_selection(rules: Rules, cfg: SelectionConfig, state: SessionState,
                 pass
         do(decline(rules, cfg, state, board, p.id, current.receiver))
     return close(board), events
+
+
+# ---- command line: `python -m game_rules.selection validate PATH | profiles SCENARIO` ---------
+
+def main(argv: list[str] | None = None) -> int:
+    """Check a selection sidecar, or print what every firm of a scenario shows (and what a
+    go-between sees) for a seed: the facilitator's preview of the selection phase."""
+    import argparse
+    import sys
+
+    from .scenario import load_scenario
+
+    ap = argparse.ArgumentParser(prog="python -m game_rules.selection", description=main.__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    val = sub.add_parser("validate", help="validate a selection sidecar TOML file")
+    val.add_argument("path")
+    pro = sub.add_parser("profiles", help="print the public profiles (and dossiers) of a scenario")
+    pro.add_argument("scenario")
+    pro.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "validate":
+            with open(args.path, encoding="utf-8") as fh:
+                text = fh.read()
+            try:
+                sid = tomllib.loads(text).get("scenario")
+            except tomllib.TOMLDecodeError:
+                sid = None
+            if not isinstance(sid, str):
+                raise SelectionConfigError(["scenario: missing (name the scenario this file is for)"])
+            cfg = parse_selection(text, load_scenario(sid))
+            gb = f", go-between {', '.join(cfg.go_between.roles)}" if cfg.go_between else ""
+            print(f"ok: selection for {cfg.scenario}{gb}")
+            return 0
+        from .rules import new_session
+        rules = Rules.from_scenario(load_scenario(args.scenario))
+        cfg = load_selection(rules.scenario)
+        state = new_session(rules, seed=args.seed)
+        print(f"{rules.scenario.id}, seed {args.seed}: public profiles (rounded to {cfg.rounding:g}, noise sd {cfg.noise:g})")
+        for fid in state.firms:
+            p = public_profile(rules, cfg, state, fid)
+            shown = ", ".join(f"{k} {v:g}" for k, v in p.values.items())
+            print(f"  {p.name:<28} shows {shown or '-'}; hides {', '.join(p.hidden) or '-'}")
+        for gb in (f for f in state.firms if is_go_between(cfg, state, f)):
+            print(f"what {state.firms[gb].name} sees:")
+            for fid in market(cfg, state, gb):
+                if sees_fully(cfg, state, gb, fid):
+                    p = full_profile(rules, cfg, state, gb, fid)
+                    print(f"  {p.name:<28} " + ", ".join(f"{k} {v:g}" for k, v in p.values.items()))
+        return 0
+    except (ScenarioError, SelectionError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main())
