@@ -1,0 +1,5 @@
+"""The live game server: an aiohttp application around the pure `game_rules` engine.
+
+See `app.py` (routes), `session_actor.py` (one sequential actor per live session),
+`store.py` (the durable event log) and `protocol.py` (every message on the wire).
+"""

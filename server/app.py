@@ -1,0 +1,251 @@
+"""The aiohttp application: HTTP routes for what is not live, and the one WebSocket.
+
+Routes: `POST /api/sessions`, `POST /api/join`, `GET /api/scenarios`,
+`GET /api/sessions/{id}` and `POST /api/sessions/{id}/control` (facilitator bearer token),
+`GET /healthz`, `GET /metrics`, `GET /api/openapi.json`, and `GET /ws` (docs/protocol.md).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import WSMsgType, web
+
+from game_rules.scenario import load_scenario, scenario_ids
+
+from . import protocol as P
+from .auth import bearer_token
+from .config import ServerConfig
+from .connection import Connection
+from .hub import Hub
+from .openapi import openapi_document
+from .protocol import ProtocolError
+from .web import add_web_routes
+
+log = logging.getLogger("server.app")
+HUB = web.AppKey("hub", Hub)
+
+
+def make_app(config: ServerConfig) -> web.Application:
+    app = web.Application(client_max_size=max(config.max_frame_bytes, 64 * 1024))
+    hub = Hub(config)
+    app[HUB] = hub
+
+    async def on_startup(app):
+        await hub.start()
+
+    async def on_shutdown(app):
+        if not hub.shutting_down:
+            await hub.shutdown()
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_get("/api/scenarios", scenarios)
+    app.router.add_post("/api/sessions", create_session)
+    app.router.add_post("/api/join", join)
+    app.router.add_get("/api/sessions/{session_id}", session_summary)
+    app.router.add_post("/api/sessions/{session_id}/control", session_control)
+    app.router.add_get("/ws", websocket)
+    add_web_routes(app)  # the web clients (server/web.py); API routes above take precedence
+    return app
+
+
+# ---- HTTP helpers -------------------------------------------------------------------------
+
+def _error(e: ProtocolError) -> web.Response:
+    return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status)
+
+
+async def _body(request: web.Request, model):
+    hub = request.app[HUB]
+    try:
+        data = P.decode_frame(await request.text(), hub.config.max_frame_bytes)
+    except ProtocolError as e:
+        if e.code == "bad_frame":
+            raise ProtocolError("bad_request", "the body must be a JSON object") from None
+        raise
+    return P.parse_model(model, data)
+
+
+def _facilitator(request: web.Request):
+    """The live session whose facilitator token is in the Authorization header."""
+    hub = request.app[HUB]
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
+        raise ProtocolError("not_authenticated", "send Authorization: Bearer <facilitator token>", 401)
+    p = hub.principal(token)
+    if not p.is_facilitator:
+        raise ProtocolError("forbidden", "this needs the facilitator token", 403)
+    if p.session_id != request.match_info["session_id"]:
+        raise ProtocolError("forbidden", "the token is not this session's", 403)
+    return hub.sessions[p.session_id]
+
+
+def _handles_errors(fn):
+    async def wrapper(request):
+        try:
+            return await fn(request)
+        except ProtocolError as e:
+            request.app[HUB].metrics.error(e.code)
+            return _error(e)
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+# ---- routes --------------------------------------------------------------------------------
+
+async def index(request):
+    return web.Response(text="Alliance game server. Create a session: POST /api/sessions; "
+                             "API: /api/openapi.json; live protocol: docs/protocol.md\n")
+
+
+async def healthz(request):
+    hub = request.app[HUB]
+    if hub.store.failed is not None:
+        return web.json_response({"status": "failing", "reason": "event log write failed"}, status=503)
+    if hub.shutting_down:
+        return web.json_response({"status": "shutting_down"}, status=503)
+    return web.json_response({"status": "ok", "sessions": len(hub.sessions)})
+
+
+async def metrics(request):
+    hub = request.app[HUB]
+    m, s = hub.metrics, hub.store
+    lines = [
+        "# TYPE alliance_sessions gauge", f"alliance_sessions {len(hub.sessions)}",
+        "# TYPE alliance_connections gauge", f"alliance_connections {m.connections}",
+        "# TYPE alliance_connections_total counter", f"alliance_connections_total {m.connections_total}",
+        "# TYPE alliance_commands_total counter", f"alliance_commands_total {m.commands}",
+        "# TYPE alliance_log_commits_total counter", f"alliance_log_commits_total {s.commits}",
+        "# TYPE alliance_log_rows_total counter", f"alliance_log_rows_total {s.rows_written}",
+        "# TYPE alliance_errors_total counter",
+    ]
+    lines += [f'alliance_errors_total{{code="{c}"}} {n}' for c, n in sorted(m.errors.items())]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+
+async def openapi(request):
+    return web.json_response(openapi_document())
+
+
+async def scenarios(request):
+    out = []
+    for sid in scenario_ids():
+        s = load_scenario(sid)
+        out.append({"id": s.id, "title": s.title, "rounds": s.rounds,
+                    "roles": [{"id": r.id, "name": r.name} for r in s.roles],
+                    "phases": s.phases.model_dump(), "scoring": s.scoring.model_dump(),
+                    "case": s.text.case})
+    return web.json_response({"scenarios": out})
+
+
+@_handles_errors
+async def create_session(request):
+    hub = request.app[HUB]
+    if hub.shutting_down:
+        raise ProtocolError("shutting_down", "the server is shutting down", 503)
+    req = await _body(request, P.CreateSession)
+    return web.json_response(await hub.create_session(req), status=201)
+
+
+@_handles_errors
+async def join(request):
+    req = await _body(request, P.JoinSession)
+    return web.json_response(await request.app[HUB].join(req.code, req.name.strip() or "player", req.label))
+
+
+@_handles_errors
+async def session_summary(request):
+    actor = _facilitator(request)
+    return web.json_response(await actor.call(actor.summary))
+
+
+@_handles_errors
+async def session_control(request):
+    actor = _facilitator(request)
+    body = await _body(request, P.HttpControl)
+    reply, status = await actor.call(actor.http_control, body)
+    if reply["type"] == "error":
+        return web.json_response({"error": {"code": reply["code"], "message": reply["message"]}}, status=status)
+    return web.json_response(reply)
+
+
+# ---- the WebSocket ---------------------------------------------------------------------------
+
+async def websocket(request):
+    hub: Hub = request.app[HUB]
+    cfg = hub.config
+    # aiohttp closes (1009) above the hard cap; between the limit and the cap we answer
+    # `frame_too_large` and keep the socket
+    ws = web.WebSocketResponse(heartbeat=cfg.heartbeat, max_msg_size=cfg.max_frame_bytes * 4)
+    await ws.prepare(request)
+    conn = Connection(ws, None, False, cfg.outbox_limit, cfg.rate_per_second, cfg.rate_burst)
+    hub.metrics.connections_total += 1
+    actor = None
+    garbage = flood = 0
+    try:
+        while True:
+            timeout = None if actor else cfg.auth_timeout
+            try:
+                frame = await ws.receive(timeout=timeout)
+            except asyncio.TimeoutError:
+                await conn.close(4408, "authenticate within the time limit")
+                break
+            if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                break  # close, closing, error (including a frame above the hard cap)
+            conn.binary = frame.type == WSMsgType.BINARY
+            raw = {}
+            try:
+                raw = P.decode_frame(frame.data, cfg.max_frame_bytes)
+                msg = P.parse_client_message(raw)
+                if actor is None:
+                    actor = _authenticate(hub, conn, msg)
+                    garbage = 0
+                    continue
+                if msg.type == "auth":
+                    raise ProtocolError("already_authenticated", "this socket is already authenticated")
+            except ProtocolError as e:
+                hub.metrics.error(e.code)
+                conn.send(P.error(P.message_id(raw), e.code, e.message))
+                garbage += 1
+                if garbage >= cfg.garbage_strikes:
+                    await conn.close(1008, "too many invalid frames")
+                    break
+                continue
+            garbage = 0
+            if not conn.budget.take():
+                hub.metrics.error("rate_limited")
+                conn.send(P.error(msg.id, "rate_limited", f"more than {cfg.rate_per_second:g} commands per second"))
+                flood += 1
+                if flood >= cfg.flood_strikes:
+                    await conn.close(1008, "flooding: too many commands")
+                    break
+                continue
+            flood = 0
+            if hub.shutting_down or actor.task is None or actor.task.done():
+                conn.send(P.error(msg.id, "shutting_down" if hub.shutting_down else "session_ended",
+                                  "the server is shutting down" if hub.shutting_down else "the session has ended"))
+                continue
+            actor.post(actor.command, conn, msg)
+    finally:
+        if actor is not None and actor.task is not None and not actor.task.done():
+            actor.post(actor.disconnect, conn)
+        if not conn.closed:
+            conn.stop()
+    return ws
+
+
+def _authenticate(hub: Hub, conn: Connection, msg):
+    if msg.type != "auth":
+        raise ProtocolError("not_authenticated", "the first frame must be `auth` with your token")
+    if hub.shutting_down:
+        raise ProtocolError("shutting_down", "the server is shutting down")
+    p = hub.principal(msg.token)
+    actor = hub.sessions[p.session_id]
+    conn.principal = p
+    actor.post(actor.connect, conn)
+    return actor

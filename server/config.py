@@ -1,0 +1,33 @@
+"""Server settings in one dataclass: limits, clocks and storage knobs (CLI flags set them)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db_path: str = "./data/alliance.db"
+    public_url: str | None = None       # base of join links; defaults to http://host:port
+    # durability: "full" fsyncs the WAL at every commit (survives power loss); "normal"
+    # survives a process crash (kill -9) but not an OS crash. See docs/data.md.
+    synchronous: str = "full"
+    # live protocol limits
+    max_frame_bytes: int = 64 * 1024    # larger frames get `frame_too_large`
+    rate_per_second: float = 20.0       # commands per second per connection (token bucket)
+    rate_burst: int = 40
+    flood_strikes: int = 50             # rate-limited commands in a row before we close
+    garbage_strikes: int = 10           # undecodable/invalid frames in a row before we close
+    auth_timeout: float = 10.0          # seconds to send the first (auth) frame
+    heartbeat: float = 20.0             # aiohttp ping interval; dead sockets close after it
+    outbox_limit: int = 2000            # queued pushes per socket; beyond, pushes drop (a seq gap)
+    # game defaults (a session's options override them)
+    round_seconds: float = 300.0
+    negotiation_seconds: float = 600.0
+    restore_grace_seconds: float = 30.0  # a clock that ran out while we were down gets this much
+    snapshot_every: int = 5000          # log records between snapshots (also at every round)
+    chat_keep: int = 200                # chat lines per channel kept for a full view
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

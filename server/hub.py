@@ -1,0 +1,163 @@
+"""The process-wide registry: live sessions by id and join code, tokens, the store,
+metrics; creating, restoring and shutting down sessions."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from game_rules.scenario import ScenarioError, load_scenario
+
+from . import auth
+from .auth import Principal, TokenRegistry
+from .config import ServerConfig
+from .protocol import CreateSession, ProtocolError
+from .session_actor import SessionActor
+from .store import SqliteStore
+
+log = logging.getLogger("server.hub")
+
+
+@dataclass
+class Metrics:
+    commands: int = 0
+    connections: int = 0
+    connections_total: int = 0
+    errors: Counter = field(default_factory=Counter)
+
+    def error(self, code: str) -> None:
+        self.errors[code] += 1
+
+
+class Hub:
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.store = SqliteStore(config.db_path, config.synchronous)
+        self.tokens = TokenRegistry()
+        self.sessions: dict[str, SessionActor] = {}
+        self.codes: dict[str, str] = {}          # join code -> session id (live sessions)
+        self.ended: set[str] = set()             # sessions whose tokens have expired
+        self.metrics = Metrics()
+        self.shutting_down = False
+        self.started_at = time.time()
+
+    # ---- start / stop ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.store.open()
+        t0 = time.monotonic()
+        live = self.store.load_live_sessions(self.config.chat_keep)
+        for ls in live:
+            try:
+                actor = self._actor(ls.session)
+                actor.restore(ls.snapshot, ls.records, ls.chat, ls.replies, ls.last_seq)
+            except Exception:
+                log.exception("could not restore session %s; it stays in the database", ls.session["session_id"])
+                continue
+            self._register(actor)
+            for p in actor.players.values():
+                self.tokens.add(p.token_hash, Principal(actor.id, p.id))
+            actor.start()
+        for hashed, sid, pid in self.store.load_ended_tokens():
+            self.tokens.add(hashed, Principal(sid, pid))
+            self.ended.add(sid)
+        if live:
+            log.info("restored %d live session(s) in %.0f ms", len(self.sessions), (time.monotonic() - t0) * 1000)
+
+    async def shutdown(self) -> None:
+        """In-flight commands finish, every session writes a snapshot, sockets are told why
+        they close, and the log is flushed."""
+        self.shutting_down = True
+        await asyncio.gather(*(a.stop() for a in list(self.sessions.values())), return_exceptions=True)
+        conns = [c for a in self.sessions.values() for c in a.all_connections()]
+        await asyncio.gather(*(c.close(1001, "server shutting down") for c in conns), return_exceptions=True)
+        await self.store.aclose()
+
+    # ---- sessions ------------------------------------------------------------------------
+
+    def _actor(self, session: dict) -> SessionActor:
+        opts = json.loads(session["options"])
+        scenario = load_scenario(session["scenario"], opts.get("overrides") or None)
+        return SessionActor(self, session, scenario)
+
+    def _register(self, actor: SessionActor) -> None:
+        self.sessions[actor.id] = actor
+        self.codes[actor.code] = actor.id
+        self.tokens.add(actor.facilitator_hash, Principal(actor.id, None))
+
+    async def create_session(self, req: CreateSession) -> dict:
+        overrides = {}
+        if req.scoring is not None:
+            overrides.update({f"scoring.{k}": v for k, v in req.scoring.model_dump(exclude_none=True).items()})
+        try:
+            scenario = load_scenario(req.scenario, overrides or None)
+        except ScenarioError as e:
+            code = "unknown_scenario" if "unknown scenario" in str(e) else "invalid_options"
+            raise ProtocolError(code, "; ".join(e.problems), 404 if code == "unknown_scenario" else 400) from None
+        options = {
+            "copies": req.copies, "rounds": req.rounds or scenario.rounds,
+            "round_seconds": req.round_seconds or self.config.round_seconds,
+            "negotiation_seconds": req.negotiation_seconds or self.config.negotiation_seconds,
+            "negotiation": scenario.phases.negotiation if req.negotiation is None else req.negotiation,
+            "members_submit": req.members_submit or scenario.phases.members_submit,
+            "seed": req.seed if req.seed is not None else secrets.randbelow(2**31),
+            "overrides": overrides,
+        }
+        token = auth.new_token()
+        code = auth.new_code()
+        while code in self.codes:
+            code = auth.new_code()
+        row = {"session_id": auth.new_session_id(), "code": code, "scenario": scenario.id,
+               "title": req.title or scenario.title, "options": json.dumps(options),
+               "facilitator_token_hash": auth.token_hash(token), "created_at": time.time(),
+               "status": "live", "ended_at": None}
+        actor = SessionActor(self, row, scenario)
+        self._register(actor)
+        actor.start()
+        await actor.call(actor.created, row)
+        return {"session_id": actor.id, "code": auth.format_code(code), "facilitator_token": token,
+                "join_url": self.join_url(code), "ws_url": self.ws_url(), "scenario": scenario.id,
+                "options": {k: v for k, v in options.items() if k != "overrides"},
+                "firms": sorted(actor.state.firms)}
+
+    async def join(self, code: str, name: str, label: str | None) -> dict:
+        sid = self.codes.get(auth.normalize_code(code))
+        actor = self.sessions.get(sid) if sid else None
+        if actor is None:
+            raise ProtocolError("unknown_code", "no live session has this code", 404)
+        if self.shutting_down:
+            raise ProtocolError("shutting_down", "the server is shutting down", 503)
+        token = auth.new_token()
+        hashed = auth.token_hash(token)
+        result = await actor.call(actor.join, auth.new_player_id(), name, label, hashed)
+        self.tokens.add(hashed, Principal(actor.id, result["player_id"]))
+        return {**result, "player_token": token, "ws_url": self.ws_url()}
+
+    def session_closed(self, actor: SessionActor) -> None:
+        """After `end_session` is durable: tokens expire, sockets close."""
+        self.codes.pop(actor.code, None)
+        self.ended.add(actor.id)
+        self.sessions.pop(actor.id, None)
+        for conn in actor.all_connections():
+            asyncio.ensure_future(conn.close(1000, "session ended"))
+
+    def principal(self, token: str) -> Principal:
+        """The principal of a live session's token, or the stable error."""
+        p = self.tokens.lookup(token)
+        if p is None:
+            raise ProtocolError("bad_token", "this token is not valid", 401)
+        if p.session_id in self.ended or p.session_id not in self.sessions:
+            raise ProtocolError("token_expired", "this token's session has ended", 401)
+        return p
+
+    # ---- URLs ------------------------------------------------------------------------------
+
+    def join_url(self, code: str) -> str:
+        return f"{self.config.base_url()}/join?code={auth.format_code(code)}"
+
+    def ws_url(self) -> str:
+        return self.config.base_url().replace("http", "ws", 1) + "/ws"

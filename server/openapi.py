@@ -1,0 +1,99 @@
+"""The OpenAPI 3 document served at /api/openapi.json (request bodies come from the
+pydantic models in `protocol.py`, so they cannot drift from what the server accepts)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from . import protocol as P
+
+
+def _json(schema_ref: str, description: str = "") -> dict:
+    return {"description": description or "OK",
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+
+
+def _error(description: str) -> dict:
+    return _json("Error", description)
+
+
+_ANY_OBJECT = {"type": "object", "additionalProperties": True}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict:
+    schemas = {}
+    for name, model in (("CreateSession", P.CreateSession), ("JoinSession", P.JoinSession),
+                        ("HttpControl", P.HttpControl)):
+        s = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(s.pop("$defs", {}))
+        schemas[name] = s
+    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string", "enum": list(P.ERROR_CODES)}, "message": {"type": "string"}}}}}
+    schemas["SessionCreated"] = {"type": "object", "required": ["session_id", "code", "facilitator_token", "join_url"],
+                                 "properties": {
+                                     "session_id": {"type": "string"},
+                                     "code": {"type": "string", "description": "join code, 8 characters (40 bits), shown as XXXX-XXXX"},
+                                     "facilitator_token": {"type": "string", "description": "send as Authorization: Bearer <token>, never in a URL"},
+                                     "join_url": {"type": "string"}, "ws_url": {"type": "string"},
+                                     "scenario": {"type": "string"}, "options": _ANY_OBJECT,
+                                     "firms": {"type": "array", "items": {"type": "string"}}}}
+    schemas["Joined"] = {"type": "object", "required": ["player_token", "player_id", "firm", "session_id"],
+                         "properties": {"player_token": {"type": "string"}, "player_id": {"type": "string"},
+                                        "firm": {"type": "string"}, "firm_name": {"type": "string"},
+                                        "role": {"type": "string"}, "session_id": {"type": "string"},
+                                        "ws_url": {"type": "string"}}}
+    schemas["Ack"] = {"type": "object", "properties": {"type": {"const": "ack"}, "id": {"type": ["string", "null"]},
+                                                       "result": _ANY_OBJECT, "duplicate": {"type": "boolean"}}}
+    bearer = [{"facilitator": []}]
+    session_param = [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Alliance game server", "version": str(P.PROTOCOL_VERSION),
+                 "description": "HTTP API for what is not live. The live protocol is one WebSocket at "
+                                "/ws, documented in docs/protocol.md."},
+        "components": {"schemas": schemas, "securitySchemes": {
+            "facilitator": {"type": "http", "scheme": "bearer", "description": "the facilitator token"}}},
+        "paths": {
+            "/api/sessions": {"post": {
+                "summary": "Create a session", "operationId": "createSession",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/CreateSession"}}}},
+                "responses": {"201": _json("SessionCreated", "created"), "400": _error("invalid options"),
+                              "404": _error("unknown scenario")}}},
+            "/api/join": {"post": {
+                "summary": "Join a session with its code", "operationId": "join",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/JoinSession"}}}},
+                "responses": {"200": _json("Joined", "joined; the token authenticates the WebSocket"),
+                              "400": _error("invalid body"), "404": _error("unknown code")}}},
+            "/api/scenarios": {"get": {
+                "summary": "The scenario library", "operationId": "scenarios",
+                "responses": {"200": {"description": "scenarios", "content": {"application/json": {
+                    "schema": {"type": "object", "properties": {"scenarios": {"type": "array", "items": _ANY_OBJECT}}}}}}}}},
+            "/api/sessions/{session_id}": {"get": {
+                "summary": "Session summary (the facilitator view)", "operationId": "sessionSummary",
+                "security": bearer, "parameters": session_param,
+                "responses": {"200": {"description": "the facilitator view",
+                                      "content": {"application/json": {"schema": _ANY_OBJECT}}},
+                              "401": _error("missing, bad or expired token"), "403": _error("not this session's facilitator")}}},
+            "/api/sessions/{session_id}/control": {"post": {
+                "summary": "A facilitator control (same as the `control` message)", "operationId": "control",
+                "security": bearer, "parameters": session_param,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/HttpControl"}}}},
+                "responses": {"200": _json("Ack", "applied and logged"), "400": _error("refused"),
+                              "401": _error("missing, bad or expired token"), "403": _error("not the facilitator"),
+                              "409": _error("not possible in this phase")}}},
+            "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
+                                 "responses": {"200": {"description": "serving"},
+                                               "503": {"description": "shutting down or log failing"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "operationId": "metrics",
+                                 "responses": {"200": {"description": "text/plain exposition format",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/api/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                          "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+            "/ws": {"get": {"summary": "The live WebSocket (first frame: auth); see docs/protocol.md",
+                            "operationId": "websocket", "responses": {"101": {"description": "switching protocols"}}}},
+        },
+    }

@@ -1,0 +1,554 @@
+"""Every message on the wire: typed schemas, the msgpack and JSON codecs, validation and
+the stable error codes. `docs/protocol.md` is generated from this module
+(`python -m server.protocol > docs/protocol.md`) and a test keeps the two equal.
+
+Client frames are maps with a `type`. Binary frames are msgpack, text frames are JSON;
+the server answers in the format the client last used. Validation is strict: unknown
+fields, wrong types (a string where a number belongs, `true` where an integer belongs)
+and non-finite numbers are refused with an `error` that names the field.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Literal
+
+import msgpack
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROTOCOL_VERSION = 1
+
+
+class ProtocolError(Exception):
+    """A refused message or command: `code` is stable (see ERROR_CODES), `message` is for people."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        assert code in ERROR_CODES, code
+        self.code = code
+        self.message = message
+        self.status = status  # the HTTP status when the error is answered over HTTP
+        super().__init__(f"{code}: {message}")
+
+
+# ---- error codes (stable; clients switch on them) --------------------------------------
+
+ERROR_CODES: dict[str, str] = {
+    # frames and schemas
+    "bad_frame": "the frame is not valid msgpack / JSON, or not a map",
+    "frame_too_large": "the frame is larger than the server's frame limit",
+    "not_finite": "a number is NaN or infinite",
+    "unknown_type": "the message `type` is not one this server knows",
+    "missing_field": "a required field is missing (the message names it)",
+    "wrong_type": "a field has the wrong type (the message names it)",
+    "unknown_field": "a field this message does not have",
+    "out_of_range": "a value is outside its allowed range or set",
+    "bad_request": "an HTTP request body that is not a JSON object",
+    # who you are
+    "not_authenticated": "send `auth` with a token first",
+    "already_authenticated": "this socket is already authenticated",
+    "bad_token": "the token is not valid for any session",
+    "token_expired": "the token's session has ended",
+    "forbidden": "this command needs the facilitator token",
+    "unknown_code": "no live session has this join code",
+    "not_found": "no such session or resource",
+    # flow control
+    "rate_limited": "too many commands per second; slow down (repeated floods close the socket)",
+    "shutting_down": "the server is shutting down; reconnect shortly",
+    "session_ended": "the session has ended",
+    # game flow
+    "wrong_phase": "the command is not allowed in the session's current phase",
+    "stale_round": "the command names a round that is not the current one",
+    "not_your_firm": "the command concerns another firm",
+    "not_submitter": "only the firm's designated submitter may submit",
+    "already_submitted": "your firm has already submitted this round",
+    "no_partner": "your firm has no partner to chat or negotiate with",
+    "unknown_player": "no player with that id in this session",
+    "unknown_firm": "no firm with that id in this session",
+    "unknown_negotiation": "no negotiation with that id for your firm",
+    "unknown_strategy": "no bot strategy with that name",
+    "invalid_options": "a session option or scenario override is not valid",
+    "unknown_scenario": "no scenario with that id",
+    # decisions (codes from game_rules.decisions)
+    "negative": "a decision value must not be negative",
+    "over_budget": "the decision spends more points than the budget",
+    "unknown_domain": "a decision names a domain the scenario does not have",
+    "not_contributed": "contribution to (or withholding of) a domain your firm does not contribute",
+    "out_of_scope": "absorb or reveal in a domain outside your alliance's scope",
+    "unknown_alliance": "withhold or exit names an alliance your firm is not in",
+    # negotiation (codes from game_rules.negotiation)
+    "not_a_party": "your firm is not a party to that negotiation",
+    "closed": "the negotiation is already agreed or failed",
+    "no_offer": "there is no offer on the table to answer",
+    "not_your_turn": "you cannot answer your own offer",
+    "offer_pending": "the partner's offer is on the table: accept, reject or counter it",
+    "invalid_terms": "the term sheet is not valid (the message names the field)",
+    "invalid_firms": "a negotiation needs two different firms",
+    # the server itself
+    "storage_failed": "the event log could not be written; nothing was applied",
+    "internal_error": "an unexpected server error; nothing was applied",
+}
+
+
+# ---- client -> server messages --------------------------------------------------------
+
+class _Msg(BaseModel):
+    # strict: no "1" for 1, no true for 1; allow_inf_nan=False: no NaN / Infinity
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+CommandId = Field(min_length=1, max_length=64, description="client-chosen id, echoed by `ack`/`error`; "
+                                                            "a repeated id is never applied twice")
+ClientTime = Field(None, description="client clock (seconds since the epoch), logged as given")
+RoundField = Field(None, ge=0, le=1000, description="if given, must be the current round (else `stale_round`)")
+
+
+class Auth(_Msg):
+    """First frame on a socket. Answered by `welcome` and a full `view` (or an `error`)."""
+    type: Literal["auth"]
+    token: str = Field(min_length=1, max_length=256, description="player or facilitator token")
+    id: str | None = Field(None, max_length=64, description="optional; echoed by an `error`")
+    client_time: float | None = ClientTime
+
+
+class Ping(_Msg):
+    """Round-trip check; answered by `ack` (also measures command latency)."""
+    type: Literal["ping"]
+    id: str = CommandId
+    client_time: float | None = ClientTime
+
+
+class Resync(_Msg):
+    """Ask for a full `view` (after a `seq` gap or a reconnect); answered by `view` then `ack`."""
+    type: Literal["resync"]
+    id: str = CommandId
+    client_time: float | None = ClientTime
+
+
+class Draft(_Msg):
+    """Merge fields into the firm's shared draft decision (a null value removes a key).
+    Teammates get a `draft` push naming who changed what."""
+    type: Literal["draft"]
+    id: str = CommandId
+    fields: dict[str, Any] = Field(description="decision fields: contribute, absorb, develop, protect, "
+                                               "reveal, withhold, exit, survey")
+    round: int | None = RoundField
+    client_time: float | None = ClientTime
+
+
+class Submit(_Msg):
+    """Submit the firm's decision for the current round (once per firm per round).
+    Without `decision`, the firm's current draft is submitted."""
+    type: Literal["submit"]
+    id: str = CommandId
+    decision: dict[str, Any] | None = None
+    round: int | None = RoundField
+    client_time: float | None = ClientTime
+
+
+class Chat(_Msg):
+    """A chat line to your own firm (`firm`) or to your firm and its partner (`alliance`)."""
+    type: Literal["chat"]
+    id: str = CommandId
+    to: Literal["firm", "alliance"]
+    text: str = Field(min_length=1, max_length=2000)
+    client_time: float | None = ClientTime
+
+
+class Negotiate(_Msg):
+    """A move in your firm's term-sheet negotiation (`terms` for offer and counter)."""
+    type: Literal["negotiate"]
+    id: str = CommandId
+    action: Literal["offer", "counter", "accept", "reject", "walk_away"]
+    terms: dict[str, Any] | None = None
+    negotiation: str | None = Field(None, max_length=64, description="which negotiation; default: your firm's only one")
+    client_time: float | None = ClientTime
+
+
+CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
+                   "open_negotiation", "move_player", "fill_bots", "inject", "end_session")
+
+
+class Control(_Msg):
+    """A facilitator control (facilitator token only). `extend` takes `seconds`,
+    `move_player` takes `player` and `firm`, `fill_bots` an optional `strategy`,
+    `inject` a `text` and/or an `event` map (logged and announced to everyone)."""
+    type: Literal["control"]
+    id: str = CommandId
+    action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
+                    "open_negotiation", "move_player", "fill_bots", "inject", "end_session"]
+    seconds: float | None = Field(None, gt=0, le=86400)
+    player: str | None = Field(None, max_length=64)
+    firm: str | None = Field(None, max_length=64)
+    strategy: str | None = Field(None, max_length=32)
+    text: str | None = Field(None, max_length=4000)
+    event: dict[str, Any] | None = None
+    client_time: float | None = ClientTime
+
+
+CLIENT_MESSAGES: dict[str, type[_Msg]] = {
+    m.model_fields["type"].annotation.__args__[0]: m
+    for m in (Auth, Ping, Resync, Draft, Submit, Chat, Negotiate, Control)
+}
+
+
+# ---- server -> client messages (documented; built by the helpers below) ------------------
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seq: int = Field(description="per-socket sequence number, +1 per message; a gap means pushes were dropped: send `resync`")
+
+
+class Welcome(_Out):
+    """Answer to a good `auth`; a full `view` follows."""
+    type: Literal["welcome"]
+    role: Literal["player", "facilitator"]
+    session_id: str
+    player_id: str | None = None
+    name: str | None = None
+    firm: str | None = None
+    server_time: float
+    protocol: int
+    limits: dict[str, float] = Field(description="max_frame_bytes, rate_per_second, rate_burst")
+
+
+class View(_Out):
+    """A full view: a firm's (`game_rules.views.firm_view` plus the firm's draft, team, clock,
+    negotiations and chat) or the facilitator's. Sent after `welcome`, after `resync`, at
+    phase changes and after every round."""
+    type: Literal["view"]
+    id: str | None = Field(None, description="the `resync` id it answers, if any")
+    view: dict[str, Any]
+
+
+class Ack(_Out):
+    """A command was applied and its events are durably logged."""
+    type: Literal["ack"]
+    id: str
+    result: dict[str, Any] | None = None
+    duplicate: bool = Field(False, description="true when this id was applied before (the original result)")
+
+
+class Error(_Out):
+    """A frame or command was refused; nothing changed."""
+    type: Literal["error"]
+    id: str | None = None
+    code: str
+    message: str
+
+
+class DraftPush(_Out):
+    """The firm's shared draft changed (to the firm's players)."""
+    type: Literal["draft"]
+    firm: str
+    by: str = Field(description="player id")
+    by_name: str
+    changed: dict[str, Any]
+    draft: dict[str, Any]
+
+
+class SubmittedPush(_Out):
+    """The firm submitted its decision this round (to the firm's players)."""
+    type: Literal["submitted"]
+    firm: str
+    round: int
+    by: str
+    decision: dict[str, Any]
+
+
+class ChatPush(_Out):
+    """A chat line (to the firm, or to both firms of the alliance)."""
+    type: Literal["chat"]
+    channel: str = Field(description="'firm:<firm id>' or 'alliance:<alliance id>'")
+    sender: str = Field(description="player id, or 'facilitator'")
+    sender_name: str
+    firm: str | None
+    text: str
+    time: float
+
+
+class ClockPush(_Out):
+    """The phase clock changed (started, paused, resumed, extended)."""
+    type: Literal["clock"]
+    phase: str
+    round: int
+    running: bool
+    remaining: float | None
+    deadline: float | None = Field(description="server wall time when it runs out (if running)")
+
+
+class NegotiationPush(_Out):
+    """A negotiation your firm is party to changed (to both firms and the facilitator)."""
+    type: Literal["negotiation"]
+    negotiation: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+class RoundResultPush(_Out):
+    """A round was resolved: the engine events this firm may see (a `view` follows)."""
+    type: Literal["round_result"]
+    round: int
+    events: list[dict[str, Any]]
+    sources: dict[str, str] | None = Field(None, description="facilitator only: per firm, "
+                                           "submitted | draft | default | bot")
+
+
+class AnnouncementPush(_Out):
+    """A facilitator announcement or injected scenario event (to everyone)."""
+    type: Literal["announcement"]
+    text: str
+    event: dict[str, Any] | None = None
+    time: float
+
+
+class StatusPush(_Out):
+    """Facilitator only: who is connected, who submitted, who holds up the round."""
+    type: Literal["status"]
+    status: dict[str, Any]
+
+
+class SessionEndedPush(_Out):
+    """The session has ended; the socket closes after this."""
+    type: Literal["session_ended"]
+    reason: str
+
+
+SERVER_MESSAGES: dict[str, type[_Out]] = {
+    m.model_fields["type"].annotation.__args__[0]: m
+    for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
+              NegotiationPush, RoundResultPush, AnnouncementPush, StatusPush, SessionEndedPush)
+}
+
+
+# ---- HTTP bodies ------------------------------------------------------------------------
+
+class ScoringWeights(_Msg):
+    internal: float | None = Field(None, ge=0, le=100)
+    external: float | None = Field(None, ge=0, le=100)
+    cash: float | None = Field(None, ge=0, le=100)
+    freedom: float | None = Field(None, ge=0, le=100)
+
+
+class CreateSession(_Msg):
+    """POST /api/sessions. Every option is optional."""
+    scenario: str = Field("classic", max_length=64)
+    copies: int = Field(1, ge=1, le=500, description="alliance copies (a class of 60 in firms of 5: 6 copies of a 2-firm case)")
+    rounds: int | None = Field(None, ge=1, le=50)
+    round_seconds: float | None = Field(None, gt=0, le=86400)
+    negotiation_seconds: float | None = Field(None, gt=0, le=86400)
+    negotiation: bool | None = Field(None, description="negotiation phase on/off (default: the scenario's switch)")
+    members_submit: Literal["any", "submitter"] | None = None
+    scoring: ScoringWeights | None = None
+    seed: int | None = Field(None, ge=0, le=2**53)
+    title: str | None = Field(None, max_length=200)
+
+
+class JoinSession(_Msg):
+    """POST /api/join."""
+    code: str = Field(min_length=4, max_length=16)
+    name: str = Field(min_length=1, max_length=80)
+    label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
+
+
+class HttpControl(_Msg):
+    """POST /api/sessions/{session_id}/control (facilitator bearer token): a `control` without `type`."""
+    action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
+                    "open_negotiation", "move_player", "fill_bots", "inject", "end_session"]
+    id: str | None = Field(None, min_length=1, max_length=64)
+    seconds: float | None = Field(None, gt=0, le=86400)
+    player: str | None = Field(None, max_length=64)
+    firm: str | None = Field(None, max_length=64)
+    strategy: str | None = Field(None, max_length=32)
+    text: str | None = Field(None, max_length=4000)
+    event: dict[str, Any] | None = None
+
+
+# ---- codecs ---------------------------------------------------------------------------
+
+def _refuse_constant(name: str):
+    raise ProtocolError("not_finite", f"{name} is not allowed: numbers must be finite")
+
+
+def _check_finite(v, path: str = "") -> None:
+    """Walk a decoded frame: msgpack can carry NaN/inf floats that JSON cannot."""
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ProtocolError("not_finite", f"{path or 'value'}: must be a finite number")
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            _check_finite(x, f"{path}.{k}" if path else str(k))
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            _check_finite(x, f"{path}.{i}" if path else str(i))
+
+
+def decode_frame(data: bytes | str, max_bytes: int) -> dict:
+    """A frame to a plain map; `bad_frame`, `frame_too_large` or `not_finite` otherwise."""
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ProtocolError("frame_too_large", f"frame of {size} bytes; the limit is {max_bytes}")
+    try:
+        if isinstance(data, bytes):
+            msg = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        else:
+            msg = json.loads(data, parse_constant=_refuse_constant)
+    except ProtocolError:
+        raise
+    except Exception as e:  # any decoder complaint is the client's garbage
+        kind = "msgpack" if isinstance(data, bytes) else "JSON"
+        raise ProtocolError("bad_frame", f"not valid {kind}: {type(e).__name__}") from None
+    if not isinstance(msg, dict):
+        raise ProtocolError("bad_frame", "a frame must be a map with a `type`")
+    _check_finite(msg)
+    return msg
+
+
+def encode(msg: dict, binary: bool) -> bytes | str:
+    if binary:
+        return msgpack.packb(msg, use_bin_type=True)
+    return json.dumps(msg, separators=(",", ":"), allow_nan=False)
+
+
+_PYDANTIC_CODES = {"missing": "missing_field", "extra_forbidden": "unknown_field",
+                   "finite_number": "not_finite", "literal_error": "out_of_range",
+                   "greater_than": "out_of_range", "greater_than_equal": "out_of_range",
+                   "less_than": "out_of_range", "less_than_equal": "out_of_range",
+                   "string_too_short": "out_of_range", "string_too_long": "out_of_range"}
+
+
+def validation_error(err: ValidationError) -> ProtocolError:
+    """The first problem of a pydantic error as a ProtocolError naming the field."""
+    e = err.errors(include_url=False)[0]
+    path = ".".join(str(p) for p in e["loc"]) or "message"
+    code = _PYDANTIC_CODES.get(e["type"], "wrong_type")
+    what = {"missing_field": "missing", "unknown_field": "unknown field"}.get(code, e["msg"])
+    return ProtocolError(code, f"{path}: {what}")
+
+
+def parse_model(model: type[BaseModel], data: dict) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise validation_error(e) from None
+
+
+def parse_client_message(msg: dict) -> _Msg:
+    """A decoded frame to its typed message (or a ProtocolError naming the problem)."""
+    t = msg.get("type")
+    if t is None:
+        raise ProtocolError("missing_field", "type: missing")
+    if not isinstance(t, str):
+        raise ProtocolError("wrong_type", "type: must be a string")
+    model = CLIENT_MESSAGES.get(t)
+    if model is None:
+        shown = t if len(t) <= 32 else t[:29] + "..."
+        raise ProtocolError("unknown_type", f"unknown message type {shown!r} "
+                                            f"(known: {', '.join(CLIENT_MESSAGES)})")
+    return parse_model(model, msg)
+
+
+def message_id(msg: dict) -> str | None:
+    """The command id of a (possibly invalid) frame, to echo it in an `error`."""
+    i = msg.get("id")
+    return i if isinstance(i, str) and 0 < len(i) <= 64 else None
+
+
+# ---- server message builders (one place that knows the shapes) ------------------------
+
+def ack(id: str, result: dict | None = None, duplicate: bool = False) -> dict:
+    m = {"type": "ack", "id": id, "result": result}
+    if duplicate:
+        m["duplicate"] = True
+    return m
+
+
+def error(id: str | None, code: str, message: str) -> dict:
+    assert code in ERROR_CODES, code
+    return {"type": "error", "id": id, "code": code, "message": message}
+
+
+# ---- the generated reference (docs/protocol.md) -----------------------------------------
+
+_DOC_INTRO = """\
+# Live protocol
+
+*Generated from `server/protocol.py` by `python -m server.protocol > docs/protocol.md`;
+a test fails when the two differ. Edit the module, then regenerate.*
+
+One WebSocket endpoint, `/ws`. A frame is a map with a `type`: a **binary frame is
+msgpack**, a **text frame is JSON**; both carry the same messages and the server answers
+in the format the client used last. The **first frame must be `auth`** with a player or
+facilitator token (tokens never go in a URL). The server answers `welcome` and a full
+`view`, then pushes deltas.
+
+Every command carries a client-chosen `id`; it is answered by exactly one `ack` or
+`error` with that `id`, and an `ack` is sent **only after the command's events are
+committed** to the event log. Re-sending an `id` (same token, even on a new socket or
+after a server restart) returns the original `ack` with `duplicate: true` and applies
+nothing. Every server message carries `seq`, +1 per message on that socket; on a gap
+(the server drops pushes to a socket that does not keep up) or after a reconnect, send
+`resync` and you get a full `view`.
+
+Limits (server flags): frame size (`frame_too_large`), commands per second per socket
+(`rate_limited`); a socket that keeps flooding or keeps sending garbage is closed with
+code 1008 and a reason. Commands that carry `round` must name the current round
+(`stale_round`). Refused commands change nothing.
+
+Version: {version}.
+"""
+
+
+def _type_name(ann) -> str:
+    s = str(ann) if not isinstance(ann, type) else ann.__name__
+    s = s.replace("NoneType", "null").replace("<class '", "").replace("'>", "")
+    s = re.sub(r"\b\w+\.", "", s)  # typing.Any, server.protocol.ScoringWeights -> Any, ScoringWeights
+    return s.replace(" | ", " or ").replace("Literal", "one of ")
+
+
+_LIMIT_WORDS = {"min_length": "at least {} chars", "max_length": "at most {} chars",
+                "gt": "> {}", "ge": ">= {}", "lt": "< {}", "le": "<= {}"}
+
+
+def _limits(f) -> list[str]:
+    out = []
+    for m in f.metadata:
+        for attr, words in _LIMIT_WORDS.items():
+            v = getattr(m, attr, None)
+            if v is not None:
+                out.append(words.format(v))
+    return out
+
+
+def _model_doc(name: str, model: type[BaseModel]) -> list[str]:
+    out = [f"### `{name}`", "", " ".join((model.__doc__ or "").split()), "",
+           "| field | type | required | notes |", "|---|---|---|---|"]
+    for fname, f in model.model_fields.items():
+        if fname == "type":
+            continue
+        notes = (f.description or "").replace("|", "/")
+        limits = _limits(f)
+        if limits:
+            notes = (notes + " " if notes else "") + "(" + ", ".join(limits) + ")"
+        out.append(f"| `{fname}` | `{_type_name(f.annotation)}` | {'yes' if f.is_required() else 'no'} | {notes} |")
+    return out + [""]
+
+
+def render_protocol_doc() -> str:
+    lines = [_DOC_INTRO.replace("{version}", str(PROTOCOL_VERSION)), "## Client to server", ""]
+    for name, model in CLIENT_MESSAGES.items():
+        lines += _model_doc(name, model)
+    lines += ["## Server to client", ""]
+    for name, model in SERVER_MESSAGES.items():
+        lines += _model_doc(name, model)
+    lines += ["## HTTP request bodies", "",
+              "See `/api/openapi.json` for the routes; the bodies are:", ""]
+    for name, model in (("POST /api/sessions", CreateSession), ("POST /api/join", JoinSession),
+                        ("POST /api/sessions/{session_id}/control", HttpControl)):
+        lines += _model_doc(name, model)
+    lines += ["## Error codes", "", "| code | meaning |", "|---|---|"]
+    lines += [f"| `{c}` | {m} |" for c, m in ERROR_CODES.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_protocol_doc(), end="")

@@ -1,0 +1,998 @@
+"""One live session as a sequential actor: an asyncio task draining a queue, the only
+writer of the session's state. No locks: nothing else touches the state.
+
+The path of one command (ARCHITECTURE.md): the socket handler has already decoded and
+validated the frame; here the command is checked against the state (phase, round, firm),
+turned into *facts* (small records saying what changed: `draft_changed`,
+`decision_submitted`, `round_closed`, ...), each fact is applied to the in-memory state
+and appended to the event log, and the `ack` and every push are delivered only when the
+log's group commit has made them durable.
+
+Restart = the latest snapshot + the facts logged after it, applied in order by the same
+`_apply` (the engine is deterministic, so `round_closed`, which carries the decisions
+used, re-resolves to the same numbers). Engine events are logged for research but never
+replayed: they are consequences, not causes.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable
+
+from game_rules import negotiation as neg_rules
+from game_rules.bots import STRATEGIES, bot_decision
+from game_rules.decisions import DecisionError, parse_decision, validate_decision
+from game_rules.engine import resolve_round
+from game_rules.rules import Rules, instantiate_terms, new_session, sign_alliance
+from game_rules.scenario import Scenario
+from game_rules.state import Decision, TermSheet, state_from_dict, state_to_dict
+from game_rules.views import events_for_firm
+
+from . import protocol as P
+from .auth import FACILITATOR, Principal
+from .clock import PhaseClock
+from .protocol import ProtocolError
+from . import session_views as views
+from .store import LogRow, dumps
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .hub import Hub
+
+log = logging.getLogger("server.session")
+
+SERVER = "server"
+_STOP = object()
+
+
+@dataclass(slots=True)
+class Player:
+    id: str
+    name: str
+    label: str | None
+    firm: str
+    token_hash: str
+    joined_at: float
+
+
+def negotiation_from_dict(d: dict) -> neg_rules.Negotiation:
+    """`Negotiation.to_dict` reversed (game_rules.negotiation has no loader yet)."""
+    offers = [neg_rules.Offer(o["n"], o["by"], TermSheet.from_dict(o["terms"]), o["kind"], o["status"])
+              for o in d["offers"]]
+    standing = next((o for o in offers if o.n == d["standing"]), None) if d["standing"] else None
+    return neg_rules.Negotiation(d["id"], tuple(d["firms"]), d["status"], offers, standing,
+                                 d["outcome_reason"], d["walked_away_by"])
+
+
+class SessionActor:
+    def __init__(self, hub: "Hub", session: dict, scenario: Scenario):
+        self.hub = hub
+        self.cfg = hub.config
+        self.id: str = session["session_id"]
+        self.code: str = session["code"]
+        self.title: str = session.get("title") or scenario.title
+        self.options: dict = json.loads(session["options"])
+        self.facilitator_hash: str = session["facilitator_token_hash"]
+        self.rules = Rules.from_scenario(scenario)
+        o = self.options
+        self.state = new_session(self.rules, o["copies"], o["seed"], o.get("rounds"))
+        self.status = "live"
+        self.players: dict[str, Player] = {}
+        self.bots: dict[str, str] = {}                  # firm -> strategy
+        self.drafts: dict[str, dict] = {}               # firm -> raw decision fields
+        self.submitted: dict[str, dict] = {}            # firm -> {by, decision, source}
+        self.history: dict[str, list[dict]] = {f: [] for f in self.state.firms}
+        self.last_decision: dict[str, dict] = {}
+        self.negotiations: dict[str, neg_rules.Negotiation] = {}
+        self.clock = PhaseClock()
+        self.chat: dict[str, deque] = {}
+        self.announcements: list[dict] = []
+        self.replies: dict[tuple[str, str], dict] = {}  # (principal, command id) -> ack
+        self.seq = 0
+        self._since_snapshot = 0
+        # live-only
+        self.conns: dict[str, set["Connection"]] = {}
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.task: asyncio.Task | None = None
+        self._ops: list[tuple] = []
+        self._out: list[tuple["Connection", dict]] = []
+        self._after: list[Callable[[BaseException | None], None]] = []
+        self._tail: asyncio.Future | None = None
+        self._replaying = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._armed_generation = -1
+        self._stopping = False
+        self._round_dirty = False
+        self._facts = 0                                 # facts applied (a refusal must come before any)
+
+    # ================================================================== lifecycle
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tail = loop.create_future()
+        self._tail.set_result(None)
+        self.task = asyncio.create_task(self._run(), name=f"session-{self.id}")
+
+    def restore(self, snapshot: dict | None, records: list[dict], chat: list[dict], replies: list[dict],
+                last_seq: int) -> None:
+        """Rebuild the state from the latest snapshot and the facts logged after it; chat
+        comes straight from the log (it is not in snapshots, which it would bloat)."""
+        if snapshot:
+            self.state = state_from_dict(json.loads(snapshot["state"]))
+            self._load_server_state(json.loads(snapshot["server"]))
+        self._replaying = True
+        try:
+            for r in records:
+                self._apply(r["type"], json.loads(r["data"]))
+        finally:
+            self._replaying = False
+        for r in chat:
+            self._apply_chat(json.loads(r["data"]))
+        for r in replies:
+            self.replies[(r["actor"], r["command_id"])] = json.loads(r["reply"])
+        self.seq = last_seq
+        self.clock.restored(time.time(), self.cfg.restore_grace_seconds)
+
+    async def stop(self) -> None:
+        """Finish every queued command, write a snapshot, wait for the commit."""
+        if self.task is None or self.task.done():
+            return
+        self.queue.put_nowait((_STOP,))
+        await self.task
+
+    async def _run(self) -> None:
+        self._arm_timer()
+        while True:
+            item = await self.queue.get()
+            if item[0] is _STOP:
+                break
+            try:
+                item[0](*item[1:])
+            except Exception:
+                # whatever was applied stays logged, so the log and the state agree
+                log.exception("session %s: unexpected error", self.id)
+            self._end_of_item()
+            if self.status == "ended":
+                break
+        self._stopping = True
+        if self._timer:
+            self._timer.cancel()
+        self._snapshot()
+        self._flush()
+        try:
+            await self._tail
+        except Exception:
+            log.exception("session %s: final commit failed", self.id)
+        # let the delivery callbacks queued by the final commit run before sockets close
+        await asyncio.sleep(0)
+
+    def _end_of_item(self) -> None:
+        if self._round_dirty or self._since_snapshot >= self.cfg.snapshot_every:
+            self._snapshot()
+        self._flush()
+        self._arm_timer()
+
+    # ================================================================== entry points
+
+    def post(self, fn: Callable, *args) -> None:
+        self.queue.put_nowait((fn, *args))
+
+    def call(self, fn: Callable, *args) -> asyncio.Future:
+        """Run `fn(*args)` in the actor; the future gets its result once it is durable."""
+        fut = asyncio.get_running_loop().create_future()
+        if self.task is None or self.task.done():  # stopped (shutdown or ended): never hang
+            fut.set_exception(ProtocolError("shutting_down", "the session is not running", 503))
+            return fut
+        self.queue.put_nowait((self._call, fut, fn, args))
+        return fut
+
+    def _call(self, fut: asyncio.Future, fn: Callable, args) -> None:
+        try:
+            result = fn(*args)
+        except ProtocolError as e:
+            fut.set_exception(e)
+            return
+        except Exception as e:
+            log.exception("session %s: unexpected error", self.id)
+            fut.set_exception(ProtocolError("internal_error", "unexpected server error", 500))
+            raise
+
+        def done(exc):
+            if not fut.done():
+                if exc is None:
+                    fut.set_result(result)
+                else:
+                    fut.set_exception(ProtocolError("storage_failed", "the event log could not be written", 503))
+        self._after.append(done)
+
+    def command(self, conn: "Connection", msg: P._Msg) -> None:
+        """A validated frame from an authenticated socket (runs in the actor)."""
+        self._current_conn = conn
+        try:
+            reply, _ = self._execute(conn.principal, msg.type, msg.id, msg, msg.client_time)
+        finally:
+            self._current_conn = None
+        if msg.type == "resync" and reply["type"] == "ack":
+            self._out.append((conn, {"type": "view", "id": msg.id, "view": views.view_for(self, conn.principal)}))
+        self._out.append((conn, dict(reply)))
+
+    def http_control(self, body: P.HttpControl) -> tuple[dict, int]:
+        """A control over HTTP (facilitator bearer token): the same path as over a socket."""
+        return self._execute(Principal(self.id, None), "control", body.id, body, None)
+
+    def _execute(self, who: Principal, type: str, id: str | None, msg, client_time) -> tuple[dict, int]:
+        """Check, apply and log one command; returns its `ack` or `error` and an HTTP status.
+        A repeated id returns the original ack; a refused command leaves no trace."""
+        self.hub.metrics.commands += 1
+        key = (who.name, id)
+        if id is not None and key in self.replies:
+            return dict(self.replies[key], duplicate=True), 200
+        marks = len(self._ops), len(self._out), self.seq, self._facts
+        try:
+            if self.status != "live":
+                raise ProtocolError("session_ended", "the session has ended", 410)
+            row = self._log("control" if type == "control" else "command", type,
+                            msg.model_dump(exclude={"type", "id", "client_time"}, exclude_none=True),
+                            who.name, self._firm_of(who), id, client_time)
+            result = self._dispatch(who, type, msg)
+        except (ProtocolError, DecisionError, neg_rules.NegotiationError, Exception) as e:
+            if isinstance(e, (DecisionError, neg_rules.NegotiationError)):
+                e = ProtocolError(e.code if e.code in P.ERROR_CODES else "out_of_range", e.message)
+            elif not isinstance(e, ProtocolError):
+                log.exception("session %s: unexpected error in %s", self.id, type)
+                e = ProtocolError("internal_error", "unexpected server error", 500)
+            if self._facts == marks[3]:
+                del self._ops[marks[0]:]
+                del self._out[marks[1]:]
+                self.seq = marks[2]
+            else:  # refused after changing state: keep log and state in step (a bug if it happens)
+                log.error("session %s: %s refused after applying facts", self.id, type)
+            self.hub.metrics.error(e.code)
+            return P.error(id, e.code, e.message), e.status
+        reply = P.ack(id, result)
+        row.reply = dumps(reply)
+        if id is not None:
+            self.replies[key] = reply
+        return reply, 200
+
+    def _firm_of(self, principal: Principal) -> str | None:
+        p = self.players.get(principal.player_id) if principal.player_id else None
+        return p.firm if p else None
+
+    def _dispatch(self, who: Principal, t: str, msg) -> dict | None:
+        if t == "ping":
+            return {"server_time": time.time()}
+        if t == "resync":
+            return None
+        if t == "control":
+            if not who.is_facilitator:
+                raise ProtocolError("forbidden", "controls need the facilitator token", 403)
+            return self.control(msg.model_dump(exclude={"type", "id", "client_time"}))
+        if who.is_facilitator:
+            if t == "chat":
+                raise ProtocolError("forbidden", "the facilitator speaks through `control` inject", 403)
+            raise ProtocolError("forbidden", f"`{t}` is a player command", 403)
+        player = self.players[who.player_id]
+        return {"draft": self._cmd_draft, "submit": self._cmd_submit, "chat": self._cmd_chat,
+                "negotiate": self._cmd_negotiate}[t](player, msg)
+
+    def created(self, row: dict) -> None:
+        """The session's first log line, in the same transaction as its `sessions` row."""
+        self._ops.append(("session", row))
+        self._log("system", "session_created", {"scenario": row["scenario"], "title": row["title"],
+                                                "options": self.options}, FACILITATOR)
+
+    # ================================================================== connections
+
+    def connect(self, conn: "Connection") -> None:
+        p = conn.principal
+        self.conns.setdefault(p.name, set()).add(conn)
+        self.hub.metrics.connections += 1
+        self._log("connection", "connected", {"sockets": len(self.conns[p.name])}, p.name, self._firm_of(p))
+        welcome = {"type": "welcome", "role": "facilitator" if p.is_facilitator else "player",
+                   "session_id": self.id, "player_id": p.player_id,
+                   "name": self.players[p.player_id].name if p.player_id else None,
+                   "firm": self._firm_of(p), "server_time": time.time(),
+                   "protocol": P.PROTOCOL_VERSION,
+                   "limits": {"max_frame_bytes": self.cfg.max_frame_bytes,
+                              "rate_per_second": self.cfg.rate_per_second, "rate_burst": self.cfg.rate_burst}}
+        self._out.append((conn, welcome))
+        self._out.append((conn, {"type": "view", "view": views.view_for(self, p)}))
+        self._push_status()
+
+    def disconnect(self, conn: "Connection") -> None:
+        p = conn.principal
+        s = self.conns.get(p.name)
+        if s and conn in s:
+            s.discard(conn)
+            self.hub.metrics.connections -= 1
+            if not s:
+                del self.conns[p.name]
+            self._log("connection", "disconnected", {"sockets": len(s)}, p.name, self._firm_of(p))
+            self._push_status()
+
+    def all_connections(self) -> list["Connection"]:
+        return [c for s in self.conns.values() for c in s]
+
+    # ================================================================== players
+
+    def join(self, player_id: str, name: str, label: str | None, token_hash: str) -> dict:
+        if self.status != "live":
+            raise ProtocolError("session_ended", "the session has ended", 410)
+        firm = self._balanced_firm()
+        self._fact("player_joined", {"player_id": player_id, "name": name, "label": label, "firm": firm,
+                                     "token_hash": token_hash, "joined_at": time.time()}, actor=player_id, firm=firm)
+        self._push_team(firm)
+        return {"player_id": player_id, "firm": firm, "firm_name": self.state.firms[firm].name,
+                "role": self.state.firms[firm].role, "session_id": self.id}
+
+    def _balanced_firm(self) -> str:
+        """The firm with the fewest players; ties go to the lowest copy, then role order.
+        Late joiners therefore fill empty firms (and take bot-held seats) first."""
+        count = {f: 0 for f in self.state.firms}
+        for p in self.players.values():
+            count[p.firm] += 1
+        return min(self.state.firms, key=lambda f: (count[f], self.state.firms[f].copy))
+
+    def members(self, firm: str) -> list[Player]:
+        return [p for p in self.players.values() if p.firm == firm]
+
+    def submitter(self, firm: str) -> str | None:
+        m = self.members(firm)
+        return min(m, key=lambda p: (p.joined_at, p.id)).id if m else None
+
+    # ================================================================== player commands
+
+    def _check_round(self, msg) -> None:
+        if msg.round is not None and msg.round != self.state.round + 1:
+            raise ProtocolError("stale_round", f"round {msg.round} is not the current round "
+                                               f"({self.state.round + 1})")
+
+    def _cmd_draft(self, player: Player, msg: P.Draft) -> dict:
+        if self.state.phase not in ("negotiation", "execution"):
+            raise ProtocolError("wrong_phase", f"drafts are open in negotiation and execution (now: {self.state.phase})")
+        self._check_round(msg)
+        draft = merge_draft(self.drafts.get(player.firm, {}), msg.fields)
+        parse_decision(player.firm, draft)  # types, finiteness, own firm only
+        self._fact("draft_changed", {"firm": player.firm, "by": player.id, "changed": msg.fields, "draft": draft},
+                   actor=player.id, firm=player.firm)
+        push = {"type": "draft", "firm": player.firm, "by": player.id, "by_name": player.name,
+                "changed": msg.fields, "draft": draft}
+        self._push_firm(player.firm, push, skip=self._current_conn)
+        return {"draft": draft}
+
+    def _cmd_submit(self, player: Player, msg: P.Submit) -> dict:
+        if self.state.phase != "execution":
+            raise ProtocolError("wrong_phase", f"decisions are submitted in the execution phase (now: {self.state.phase})")
+        self._check_round(msg)
+        firm = player.firm
+        if firm in self.submitted:
+            raise ProtocolError("already_submitted", f"your firm already submitted round {self.state.round + 1}")
+        if self.options["members_submit"] == "submitter" and self.submitter(firm) != player.id:
+            raise ProtocolError("not_submitter", "your firm's designated submitter submits the decision")
+        raw = msg.decision if msg.decision is not None else self.drafts.get(firm, {})
+        d = parse_decision(firm, raw)
+        validate_decision(self.rules, self.state, d)
+        rnd = self.state.round + 1
+        self._submit(firm, player.id, d.to_dict(), "submitted")
+        self._maybe_close_round()
+        return {"round": rnd, "decision": d.to_dict()}
+
+    def _submit(self, firm: str, by: str, decision: dict, source: str) -> None:
+        rnd = self.state.round + 1
+        self._fact("decision_submitted", {"firm": firm, "round": rnd, "by": by, "decision": decision,
+                                          "source": source}, actor=by, firm=firm)
+        self._push_firm(firm, {"type": "submitted", "firm": firm, "round": rnd, "by": by, "decision": decision})
+        self._push_status()
+
+    def _cmd_chat(self, player: Player, msg: P.Chat) -> dict:
+        text = msg.text.strip()
+        if not text:
+            raise ProtocolError("out_of_range", "text: must not be blank")
+        firm = player.firm
+        if msg.to == "firm":
+            channel, firms = f"firm:{firm}", [firm]
+        else:
+            pair = self.pair_of(firm)
+            if pair is None:
+                raise ProtocolError("no_partner", "your firm has no partner yet")
+            channel, firms = f"alliance:{pair[0]}", list(pair[1])
+        line = {"channel": channel, "sender": player.id, "sender_name": player.name, "firm": firm,
+                "text": text, "time": time.time()}
+        self._fact("chat", line, kind="chat", actor=player.id, firm=firm)
+        for f in firms:
+            self._push_firm(f, {"type": "chat", **line})
+        self._push_facilitator({"type": "chat", **line})
+        return {"channel": channel}
+
+    def pair_of(self, firm: str) -> tuple[str, tuple[str, str]] | None:
+        """The id and firms of this firm's negotiation or alliance (the partner channel)."""
+        for n in self.negotiations.values():
+            if firm in n.firms:
+                return n.id, n.firms
+        for a in self.state.alliances.values():
+            if firm in a.firms:
+                return a.id, a.firms
+        return None
+
+    def _cmd_negotiate(self, player: Player, msg: P.Negotiate) -> dict:
+        if self.state.phase != "negotiation":
+            raise ProtocolError("wrong_phase", f"negotiation moves are made in the negotiation phase (now: {self.state.phase})")
+        firm = player.firm
+        if msg.negotiation is not None:
+            neg = self.negotiations.get(msg.negotiation)
+            if neg is None:
+                raise ProtocolError("unknown_negotiation", f"no negotiation {msg.negotiation!r}")
+        else:
+            neg = next((n for n in self.negotiations.values() if firm in n.firms), None)
+            if neg is None:
+                raise ProtocolError("no_partner", "your firm has no negotiation")
+        terms = None
+        if msg.action in ("offer", "counter"):
+            if msg.terms is None:
+                raise ProtocolError("missing_field", "terms: missing (an offer needs a term sheet)")
+            terms = neg_rules.terms_from_dict(msg.terms, neg.firms, self.rules.domains,
+                                              self.rules.params.budget, self.state.rounds)
+        self._negotiation_move(neg, msg.action, firm, terms, actor=player.id)  # raises before any fact
+        result = {"negotiation": self.negotiations[neg.id].to_dict()}
+        self._after_negotiation_move(neg.id)
+        return result
+
+    def _transition(self, neg, action: str, firm: str | None, terms: TermSheet | None):
+        budget, domains = self.rules.params.budget, self.rules.domains
+        if action == "offer":
+            return neg_rules.make_offer(neg, firm, terms, domains, budget=budget, max_duration=self.state.rounds)
+        if action == "counter":
+            return neg_rules.counter(neg, firm, terms, domains, budget=budget, max_duration=self.state.rounds)
+        if action == "deadline":
+            return neg_rules.deadline(neg)
+        return {"accept": neg_rules.accept, "reject": neg_rules.reject,
+                "walk_away": neg_rules.walk_away}[action](neg, firm)
+
+    def _negotiation_move(self, neg, action: str, firm: str | None, terms: TermSheet | None, actor: str) -> None:
+        _, events = self._transition(neg, action, firm, terms)  # legality first: raises, changes nothing
+        self._fact("negotiation_move", {"id": neg.id, "action": action, "by": firm,
+                                        "terms": terms.to_dict() if terms else None}, actor=actor, firm=firm)
+        new = self.negotiations[neg.id]
+        push = {"type": "negotiation", "negotiation": new.to_dict(), "events": events}
+        for f in new.firms:
+            self._push_firm(f, push)
+        self._push_facilitator(push)
+        if new.status == "agreed":
+            self._sign(neg.id, new.agreed_terms, actor)
+
+    def _after_negotiation_move(self, neg_id: str) -> None:
+        """Bots answer; when every negotiation is closed, execution starts."""
+        neg = self.negotiations[neg_id]
+        if neg.status == "open":
+            self._bot_negotiates(neg)
+        if self.state.phase == "negotiation" and all(n.status != "open" for n in self.negotiations.values()):
+            self._start_execution()
+
+    def _bot_negotiates(self, neg) -> None:
+        """Seat-filling bots negotiate simply: offer the scenario's default terms, accept an
+        offer that leaves them at least 45% of the value, reject (and re-offer) otherwise.
+        (Negotiation strategies for bots belong to the bot runner, a later issue.)"""
+        for _ in range(4):  # bounded: two bots settle in one exchange
+            neg = self.negotiations[neg.id]
+            if neg.status != "open":
+                return
+            s = neg.standing
+            if s is None:
+                bot = next((f for f in neg.firms if f in self.bots), None)
+                if bot is None:
+                    return
+                self._negotiation_move(neg, "offer", bot, self._default_terms(neg.id), actor=f"bot:{bot}")
+            else:
+                answer = neg.partner(s.by)
+                if answer not in self.bots:
+                    return
+                action = "accept" if s.terms.split.get(answer, 0) >= 0.45 else "reject"
+                self._negotiation_move(neg, action, answer, None, actor=f"bot:{answer}")
+
+    def _default_terms(self, alliance_id: str) -> TermSheet:
+        for tpl in self.rules.scenario.alliances:
+            if alliance_id.startswith(tpl.id) and alliance_id[len(tpl.id):].isdigit():
+                return instantiate_terms(tpl, int(alliance_id[len(tpl.id):]), self.state.rounds)
+        raise KeyError(alliance_id)
+
+    def _sign(self, alliance_id: str, terms: TermSheet, actor: str) -> None:
+        self._fact("alliance_signed", {"alliance_id": alliance_id, "terms": terms.to_dict()}, actor=actor)
+
+    # ================================================================== facilitator controls
+
+    def control(self, c: dict) -> dict:
+        """A facilitator control (from a socket or HTTP); returns the ack result."""
+        if self.status != "live":
+            raise ProtocolError("session_ended", "the session has ended", 410)
+        action = c["action"]
+        handler = getattr(self, f"_ctl_{action}")
+        return handler(c) or {}
+
+    def _need_phase(self, *phases: str) -> None:
+        if self.state.phase not in phases:
+            raise ProtocolError("wrong_phase", f"not possible in the {self.state.phase} phase "
+                                               f"(only in: {', '.join(phases)})", 409)
+
+    def _ctl_start(self, c) -> dict:
+        self._need_phase("lobby")
+        if self.options["negotiation"]:
+            self._open_negotiations()
+        else:
+            self._pair_defaults()
+            self._start_execution()
+        return {"phase": self.state.phase}
+
+    def _ctl_open_negotiation(self, c) -> dict:
+        self._need_phase("lobby")
+        self._open_negotiations()
+        return {"phase": self.state.phase}
+
+    def _ctl_pair(self, c) -> dict:
+        self._need_phase("lobby", "negotiation")
+        self._pair_defaults()
+        if self.state.phase == "negotiation":
+            self._start_execution()
+        return {"phase": self.state.phase, "alliances": sorted(self.state.alliances)}
+
+    def _ctl_advance(self, c) -> dict:
+        phase = self.state.phase
+        if phase == "lobby":
+            return self._ctl_start(c)
+        if phase == "negotiation":
+            self._end_negotiations(FACILITATOR)
+        elif phase == "execution":
+            self._fact("phase_changed", {"phase": "debrief"}, actor=FACILITATOR)
+            self._set_clock("stop", None, FACILITATOR)
+            self._push_views()
+        else:
+            raise ProtocolError("wrong_phase", "the game is over; use end_session to close the session", 409)
+        return {"phase": self.state.phase}
+
+    def _ctl_end_round(self, c) -> dict:
+        self._need_phase("execution")
+        rnd = self.state.round + 1
+        self._close_round("facilitator", FACILITATOR)
+        return {"round": rnd, "phase": self.state.phase}
+
+    def _ctl_pause(self, c) -> dict:
+        if not self.clock.running:
+            raise ProtocolError("wrong_phase", "the clock is not running", 409)
+        self._set_clock("pause", None, FACILITATOR)
+        return {"clock": self.clock.public(time.time())}
+
+    def _ctl_resume(self, c) -> dict:
+        if self.clock.running or self.clock.remaining_s is None:
+            raise ProtocolError("wrong_phase", "the clock is not paused", 409)
+        self._set_clock("resume", None, FACILITATOR)
+        return {"clock": self.clock.public(time.time())}
+
+    def _ctl_extend(self, c) -> dict:
+        if c.get("seconds") is None:
+            raise ProtocolError("missing_field", "seconds: missing")
+        if not self.clock.running and self.clock.remaining_s is None:
+            raise ProtocolError("wrong_phase", "there is no clock to extend", 409)
+        self._set_clock("extend", c["seconds"], FACILITATOR)
+        return {"clock": self.clock.public(time.time())}
+
+    def _ctl_move_player(self, c) -> dict:
+        pid, firm = c.get("player"), c.get("firm")
+        if pid is None or firm is None:
+            raise ProtocolError("missing_field", f"{'player' if pid is None else 'firm'}: missing")
+        if pid not in self.players:
+            raise ProtocolError("unknown_player", f"no player {pid!r} in this session", 404)
+        if firm not in self.state.firms:
+            raise ProtocolError("unknown_firm", f"no firm {firm!r} in this session", 404)
+        old = self.players[pid].firm
+        self._fact("player_moved", {"player_id": pid, "from": old, "firm": firm}, actor=FACILITATOR, firm=firm)
+        for conn in self.conns.get(pid, ()):
+            self._out.append((conn, {"type": "view", "view": views.player_view(self, pid)}))
+        self._push_team(old)
+        self._push_team(firm)
+        return {"player": pid, "firm": firm}
+
+    def _ctl_fill_bots(self, c) -> dict:
+        strategy = c.get("strategy") or "balanced"
+        if strategy not in STRATEGIES:
+            raise ProtocolError("unknown_strategy", f"no strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
+        empty = [f for f in self.state.firms if not self.members(f) and f not in self.bots]
+        if empty:
+            self._fact("bots_seated", {"firms": {f: strategy for f in empty}}, actor=FACILITATOR)
+            self._push_status()
+            if self.state.phase == "execution":
+                self._bots_submit()
+                self._maybe_close_round()
+            elif self.state.phase == "negotiation":
+                for n in list(self.negotiations.values()):
+                    self._after_negotiation_move(n.id)
+        return {"firms": empty, "strategy": strategy}
+
+    def _ctl_inject(self, c) -> dict:
+        if not c.get("text") and not c.get("event"):
+            raise ProtocolError("missing_field", "text: missing (give a text and/or an event)")
+        a = {"text": c.get("text") or "", "event": c.get("event"), "time": time.time()}
+        self._fact("announcement", a, actor=FACILITATOR)
+        msg = {"type": "announcement", **a}
+        for conn in self.all_connections():
+            self._out.append((conn, dict(msg)))
+        return {}
+
+    def _ctl_end_session(self, c) -> dict:
+        self._fact("session_ended", {"reason": "ended by the facilitator"}, actor=FACILITATOR)
+        self._ops.append(("session_status", self.id, "ended", time.time()))
+        if self.clock.running or self.clock.remaining_s is not None:
+            self._set_clock("stop", None, FACILITATOR)
+        for conn in self.all_connections():
+            self._out.append((conn, {"type": "session_ended", "reason": "ended by the facilitator"}))
+        self._after.append(lambda exc: self.hub.session_closed(self))
+        return {"status": "ended"}
+
+    # ================================================================== phases and rounds
+
+    def _open_negotiations(self) -> None:
+        signed = {a for a in self.state.alliances}
+        for c in range(1, self.options["copies"] + 1):
+            for tpl in self.rules.scenario.alliances:
+                aid = f"{tpl.id}{c}"
+                if aid not in signed and aid not in self.negotiations:
+                    firms = [r for r in tpl.roles]
+                    self._fact("negotiation_opened", {"id": aid, "firms": [f"{r}{c}" for r in firms]})
+        self._fact("phase_changed", {"phase": "negotiation"})
+        self._set_clock("start", self.options["negotiation_seconds"], SERVER)
+        self._push_views()
+        for n in list(self.negotiations.values()):
+            self._bot_negotiates(n)
+        if all(n.status != "open" for n in self.negotiations.values()):
+            self._start_execution()
+
+    def _pair_defaults(self) -> None:
+        """Sign the scenario's default terms for every copy without an alliance; a
+        negotiation still open for it is closed first."""
+        for c in range(1, self.options["copies"] + 1):
+            for tpl in self.rules.scenario.alliances:
+                aid = f"{tpl.id}{c}"
+                if aid in self.state.alliances:
+                    continue
+                neg = self.negotiations.get(aid)
+                if neg is not None and neg.status == "open":
+                    self._negotiation_move(neg, "deadline", None, None, FACILITATOR)
+                self._sign(aid, instantiate_terms(tpl, c, self.state.rounds), FACILITATOR)
+
+    def _end_negotiations(self, actor: str) -> None:
+        """The negotiation clock ran out (or the facilitator advanced): open ones fail."""
+        for n in list(self.negotiations.values()):
+            if n.status == "open":
+                self._negotiation_move(n, "deadline", None, None, actor)
+        self._start_execution()
+
+    def _start_execution(self) -> None:
+        self._fact("phase_changed", {"phase": "execution"})
+        self._start_round()
+
+    def _start_round(self) -> None:
+        self._set_clock("start", self.options["round_seconds"], SERVER)
+        self._push_views()
+        self._bots_submit()
+        self._maybe_close_round()
+
+    def _bots_submit(self) -> None:
+        for firm, strategy in self.bots.items():
+            if firm in self.submitted or self.members(firm):
+                continue
+            view = views.firm_engine_view(self, firm)
+            try:
+                d = parse_decision(firm, bot_decision(view, strategy, f"{self.state.seed}:{firm}"))
+                validate_decision(self.rules, self.state, d)
+                decision = d.to_dict()
+            except DecisionError:
+                log.warning("session %s: bot %s made an illegal decision; it plays the default", self.id, firm)
+                continue
+            self._submit(firm, f"bot:{firm}", decision, "bot")
+
+    def _maybe_close_round(self) -> None:
+        if self.state.phase == "execution" and all(f in self.submitted for f in self.state.firms):
+            self._close_round("all_submitted", SERVER)
+
+    def _close_round(self, reason: str, actor: str) -> None:
+        """Resolve the round: submitted decisions, else the firm's last draft if it is a
+        legal decision, else the engine's default (the record says which for each firm)."""
+        decisions, sources = {}, {}
+        for fid in self.state.firms:
+            sub = self.submitted.get(fid)
+            if sub is not None:
+                decisions[fid], sources[fid] = sub["decision"], sub["source"]
+                continue
+            draft = self.drafts.get(fid)
+            if draft:
+                try:
+                    d = parse_decision(fid, draft)
+                    validate_decision(self.rules, self.state, d)
+                    decisions[fid], sources[fid] = d.to_dict(), "draft"
+                    continue
+                except DecisionError:
+                    pass
+            sources[fid] = "default"
+        rnd = self.state.round + 1
+        self._fact("round_closed", {"round": rnd, "reason": reason, "decisions": decisions, "sources": sources},
+                   actor=actor)
+        # round_result pushes: what each firm may see of the engine's events
+        events = self._last_events
+        for fid in self.state.firms:
+            mine = events_for_firm(self.state, fid, events)
+            self._push_firm(fid, {"type": "round_result", "round": rnd, "events": mine})
+        self._push_facilitator({"type": "round_result", "round": rnd, "events": events, "sources": sources})
+        if self.state.phase == "debrief":
+            self._set_clock("stop", None, SERVER)
+            self._push_views()
+        else:
+            self._start_round()
+
+    def _set_clock(self, action: str, seconds: float | None, actor: str) -> None:
+        now = time.time()
+        c = PhaseClock.from_dict(self.clock.to_dict())
+        if action == "start":
+            c.start(seconds, now)
+        elif action == "pause":
+            c.pause(now)
+        elif action == "resume":
+            c.resume(now)
+        elif action == "extend":
+            c.extend(seconds, now)
+        elif action == "stop":
+            c.stop()
+        self._fact("clock", {"action": action, "seconds": seconds, "clock": c.to_dict()}, actor=actor)
+        msg = {"type": "clock", "phase": self.state.phase, "round": self.state.round + 1,
+               **self.clock.public(now)}
+        for conn in self.all_connections():
+            self._out.append((conn, dict(msg)))
+
+    # timers -----------------------------------------------------------------------------
+
+    def _arm_timer(self) -> None:
+        if self._stopping or self.clock.generation == self._armed_generation:
+            return
+        self._armed_generation = self.clock.generation
+        if self._timer:
+            self._timer.cancel()
+            self._timer = None
+        if self.clock.running:
+            delay = max(0.0, self.clock.deadline - time.time())
+            self._timer = asyncio.get_running_loop().call_later(
+                delay, self.post, self._clock_ran_out, self.clock.generation)
+
+    def _clock_ran_out(self, generation: int) -> None:
+        if generation != self.clock.generation or not self.clock.running or self.status != "live":
+            return
+        if self.clock.remaining(time.time()) > 0.001:  # extended meanwhile
+            self._armed_generation = -1
+            return
+        if self.state.phase == "negotiation":
+            self._end_negotiations(SERVER)
+        elif self.state.phase == "execution":
+            self._close_round("clock", SERVER)
+
+    # ================================================================== facts: log + apply
+
+    def _log(self, kind: str, type: str, data: Any, actor: str | None = SERVER, firm: str | None = None,
+             command_id: str | None = None, client_time: float | None = None) -> LogRow:
+        """Append one row to this item's batch (not applied: see `_fact`)."""
+        self.seq += 1
+        self._since_snapshot += 1
+        rnd = self.state.round + (1 if self.state.phase == "execution" else 0)
+        row = LogRow(self.id, self.seq, kind, type, actor, firm, rnd, command_id, client_time, dumps(data))
+        self._ops.append(("log", row))
+        return row
+
+    def _fact(self, type: str, data: dict, kind: str = "system", actor: str = SERVER,
+              firm: str | None = None) -> None:
+        self._facts += 1
+        self._log(kind, type, data, actor, firm)
+        self._apply(type, data)
+
+    def _apply(self, type: str, d: dict) -> None:
+        """Change the state by one fact. Used live and on replay: no pushes, no I/O."""
+        getattr(self, f"_apply_{type}")(d)
+
+    def _apply_session_created(self, d) -> None:
+        pass  # the actor was built from the sessions row
+
+    def _apply_player_joined(self, d) -> None:
+        p = Player(d["player_id"], d["name"], d["label"], d["firm"], d["token_hash"], d["joined_at"])
+        self.players[p.id] = p
+        self.bots.pop(p.firm, None)  # a person takes over a bot-held seat
+        if not self._replaying:
+            self._ops.append(("player", self._player_row(p)))
+
+    def _apply_player_moved(self, d) -> None:
+        p = self.players[d["player_id"]]
+        p.firm = d["firm"]
+        self.bots.pop(p.firm, None)
+        if not self._replaying:
+            self._ops.append(("player", self._player_row(p)))
+
+    def _player_row(self, p: Player) -> dict:
+        return {"player_id": p.id, "session_id": self.id, "token_hash": p.token_hash, "name": p.name,
+                "label": p.label, "firm": p.firm, "joined_at": p.joined_at}
+
+    def _apply_bots_seated(self, d) -> None:
+        self.bots.update(d["firms"])
+
+    def _apply_phase_changed(self, d) -> None:
+        self.state.phase = d["phase"]
+        self._round_dirty = True
+
+    def _apply_clock(self, d) -> None:
+        gen = self.clock.generation
+        self.clock = PhaseClock.from_dict(d["clock"])
+        self.clock.generation = gen + 1
+
+    def _apply_negotiation_opened(self, d) -> None:
+        self.negotiations[d["id"]] = neg_rules.open_negotiation(d["id"], tuple(d["firms"]))
+
+    def _apply_negotiation_move(self, d) -> None:
+        terms = TermSheet.from_dict(d["terms"]) if d["terms"] else None
+        neg, _ = self._transition(self.negotiations[d["id"]], d["action"], d["by"], terms)
+        self.negotiations[d["id"]] = neg
+
+    def _apply_alliance_signed(self, d) -> None:
+        e = sign_alliance(self.rules, self.state, d["alliance_id"], TermSheet.from_dict(d["terms"])).to_dict()
+        for f in e["firms"]:
+            self.history[f].append(e)
+        if not self._replaying:
+            self._log("event", e["type"], e, SERVER, None)
+
+    def _apply_draft_changed(self, d) -> None:
+        self.drafts[d["firm"]] = d["draft"]
+
+    def _apply_decision_submitted(self, d) -> None:
+        self.submitted[d["firm"]] = {"by": d["by"], "decision": d["decision"], "source": d["source"]}
+
+    def _apply_round_closed(self, d) -> None:
+        decisions = {f: Decision.from_dict(x) for f, x in d["decisions"].items()}
+        self.state, events = resolve_round(self.rules, self.state, decisions)
+        dicts = [e.to_dict() for e in events]
+        for fid in self.state.firms:
+            self.history[fid].extend(events_for_firm(self.state, fid, dicts))
+        self.last_decision = {f: x for f, x in d["decisions"].items()}
+        for e in dicts:
+            if e["type"] == "default_applied":
+                self.last_decision[e["firm"]] = e["decision"]
+        self.submitted = {}
+        self._last_events = dicts
+        self._round_dirty = True
+        if not self._replaying:
+            for e in dicts:
+                self._log("event", e["type"], e, SERVER, e.get("firm"))
+
+    def _apply_chat(self, d) -> None:
+        self.chat.setdefault(d["channel"], deque(maxlen=self.cfg.chat_keep)).append(d)
+
+    def _apply_announcement(self, d) -> None:
+        self.announcements.append(d)
+
+    def _apply_session_ended(self, d) -> None:
+        self.status = "ended"
+
+    # ================================================================== snapshots
+
+    def _server_state(self) -> dict:
+        return {"status": self.status, "players": {k: asdict(p) for k, p in self.players.items()},
+                "bots": self.bots, "drafts": self.drafts, "submitted": self.submitted,
+                "history": self.history, "last_decision": self.last_decision,
+                "negotiations": {k: n.to_dict() for k, n in self.negotiations.items()},
+                "clock": self.clock.to_dict(), "announcements": self.announcements}
+
+    def _load_server_state(self, d: dict) -> None:
+        self.status = d["status"]
+        self.players = {k: Player(**p) for k, p in d["players"].items()}
+        self.bots, self.drafts, self.submitted = d["bots"], d["drafts"], d["submitted"]
+        self.history, self.last_decision = d["history"], d["last_decision"]
+        self.negotiations = {k: negotiation_from_dict(n) for k, n in d["negotiations"].items()}
+        self.clock = PhaseClock.from_dict(d["clock"])
+        self.announcements = d["announcements"]
+
+    def _snapshot(self) -> None:
+        self._round_dirty = False
+        self._since_snapshot = 0
+        self._ops.append(("snapshot", {
+            "session_id": self.id, "seq": self.seq, "round": self.state.round, "phase": self.state.phase,
+            "wall_time": time.time(), "state": dumps(state_to_dict(self.state)),
+            "server": dumps(self._server_state())}))
+
+    def summary(self) -> dict:
+        return views.facilitator_full_view(self)
+
+    # ================================================================== delivery
+
+    _current_conn: "Connection | None" = None
+    _last_events: list[dict] = []
+
+    def _flush(self) -> None:
+        """Hand this item's log rows to the store, and deliver its messages after the commit."""
+        ops, out, after = self._ops, self._out, self._after
+        self._ops, self._out, self._after = [], [], []
+        if ops:
+            self._tail = self.hub.store.write(ops)
+            self._tail.add_done_callback(_retrieve)
+        if out or after:
+            self._tail.add_done_callback(partial(_deliver, out, after))
+
+    # pushes -------------------------------------------------------------------------------
+
+    def _conns_of_firm(self, firm: str):
+        for p in self.members(firm):
+            yield from self.conns.get(p.id, ())
+
+    def _push_firm(self, firm: str, msg: dict, skip=None) -> None:
+        for conn in self._conns_of_firm(firm):
+            if conn is not skip:
+                self._out.append((conn, dict(msg)))
+
+    def _push_facilitator(self, msg: dict) -> None:
+        for conn in self.conns.get(FACILITATOR, ()):
+            self._out.append((conn, dict(msg)))
+
+    def _push_status(self) -> None:
+        if self.conns.get(FACILITATOR):
+            self._push_facilitator({"type": "status", "status": views.status(self)})
+
+    def _push_team(self, firm: str) -> None:
+        """A firm's roster changed: its players get a fresh view, the facilitator a status."""
+        part = None
+        for p in self.members(firm):
+            for conn in self.conns.get(p.id, ()):
+                part = part or views.firm_part(self, firm)
+                self._out.append((conn, {"type": "view", "view": views.player_view(self, p.id, part)}))
+        self._push_status()
+
+    def _push_views(self) -> None:
+        """Everyone gets a full view (phase changes, round results)."""
+        cache: dict[str, dict] = {}
+        for name, conns in self.conns.items():
+            if name == FACILITATOR:
+                v = views.facilitator_full_view(self)
+            else:
+                firm = self.players[name].firm
+                if firm not in cache:
+                    cache[firm] = views.firm_part(self, firm)
+                v = views.player_view(self, name, cache[firm])
+            for conn in conns:
+                self._out.append((conn, {"type": "view", "view": v}))
+
+def merge_draft(draft: dict, fields: dict) -> dict:
+    """One level deep: a map field merges key by key; null removes a field or a key."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in draft.items()}
+    for k, v in fields.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            for kk, vv in v.items():
+                if vv is None:
+                    out[k].pop(kk, None)
+                else:
+                    out[k][kk] = vv
+        else:
+            out[k] = v
+    return out
+
+
+def _retrieve(fut: asyncio.Future) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("event log write failed: %r", fut.exception())
+
+
+def _deliver(out: list, after: list, fut: asyncio.Future) -> None:
+    exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
+    for conn, msg in out:
+        if exc is None:
+            conn.send(msg)
+        elif msg.get("type") == "ack":
+            # the command is not durable: tell the client it failed (it may retry the id)
+            conn.send(P.error(msg["id"], "storage_failed", "the event log could not be written"))
+    for fn in after:
+        fn(exc)

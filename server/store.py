@@ -1,0 +1,328 @@
+"""The durable event log (SQLite through sqlite-utils): append with group commit,
+snapshots, and what a restart needs to rebuild every live session.
+
+One writer thread owns the only writing connection. The asyncio side hands it batches of
+operations and gets a future that resolves once their transaction has COMMITted; whatever
+arrives while a transaction is being written goes into the next one together (group
+commit), so one fsync covers many commands. The server acknowledges a command only after
+its future resolves, so an acknowledged command is in the file.
+
+Durability: WAL journal. With `synchronous=FULL` (the default) the WAL is fsynced at every
+commit, so acknowledged data survives a power cut. With `synchronous=NORMAL` a commit is
+written to the WAL file (the OS page cache) before the future resolves, which survives the
+process being killed (kill -9) but not the machine losing power. docs/data.md has the
+tables. `EventStore` is the small interface a PostgreSQL backend would implement.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import sqlite_utils
+
+
+def dumps(v: Any) -> str:
+    return json.dumps(v, separators=(",", ":"), allow_nan=False)
+
+
+@dataclass(slots=True)
+class LogRow:
+    """One line of the event log (the `log` table)."""
+    session_id: str
+    seq: int                 # per-session position, 1, 2, ...
+    kind: str                # command | control | event | chat | connection | system
+    type: str
+    actor: str | None        # player id, 'facilitator', 'bot:<firm>', 'server'
+    firm: str | None
+    round: int | None
+    command_id: str | None
+    client_time: float | None
+    data: str                # JSON
+    reply: str | None = None  # JSON of the ack sent for a command (idempotent re-sends)
+    wall_time: float = field(default_factory=time.time)
+    mono_time: float = field(default_factory=time.monotonic)
+
+
+@dataclass(slots=True)
+class LiveSession:
+    """What a restart needs for one unfinished session."""
+    session: dict
+    players: list[dict]
+    snapshot: dict | None
+    records: list[dict]      # facts logged after the snapshot, in order
+    chat: list[dict]         # the last chat lines of every channel (not in snapshots: they grow)
+    replies: list[dict]      # every (actor, command_id, reply) of the session
+    last_seq: int
+    last_wall: float | None
+
+
+class EventStore(Protocol):
+    """What the server needs from a store (SQLite now; PostgreSQL could follow)."""
+
+    def open(self) -> None: ...
+    def write(self, ops: list[tuple]) -> asyncio.Future: ...
+    def load_live_sessions(self, chat_keep: int = 200) -> list[LiveSession]: ...
+    def load_ended_tokens(self) -> list[tuple[str, str, str | None]]: ...
+    def load_ended_tokens(self) -> list[tuple[str, str, str | None]]:
+        """(token hash, session id, player id or None) of ended sessions: their tokens
+        answer `token_expired` rather than `bad_token` after a restart."""
+        db = self._read()
+        try:
+            rows = [(r["facilitator_token_hash"], r["session_id"], None)
+                    for r in db.query("SELECT * FROM sessions WHERE status = 'ended'")]
+            rows += [(r["token_hash"], r["session_id"], r["player_id"]) for r in db.query(
+                "SELECT p.* FROM players p JOIN sessions s USING (session_id) WHERE s.status = 'ended'")]
+            return rows
+        finally:
+            db.conn.close()
+
+    def find_session(self, session_id: str) -> dict | None: ...
+    def close(self) -> None: ...
+
+
+# Operations a batch may hold (plain tuples: cheap to build on the hot path):
+#   ("log", LogRow)
+#   ("session", dict)                    insert a sessions row
+#   ("session_status", sid, status, t)   live -> ended
+#   ("player", dict)                     insert or replace a players row
+#   ("snapshot", dict)                   insert a snapshots row
+
+_LOG_COLUMNS = ("session_id", "seq", "kind", "type", "actor", "firm", "round", "command_id",
+                "wall_time", "mono_time", "client_time", "data", "reply")
+_LOG_INSERT = f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join('?' * len(_LOG_COLUMNS))})"
+_REPLAY_KINDS = ("system",)  # facts; commands are kept for their replies, events are consequences
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    if "sessions" not in db.table_names():
+        db["sessions"].create({
+            "session_id": str, "code": str, "scenario": str, "title": str, "options": str,
+            "facilitator_token_hash": str, "created_at": float, "status": str, "ended_at": float,
+        }, pk="session_id")
+        db["sessions"].create_index(["code"])
+    if "players" not in db.table_names():
+        db["players"].create({
+            "player_id": str, "session_id": str, "token_hash": str, "name": str, "label": str,
+            "firm": str, "joined_at": float,
+        }, pk="player_id")
+        db["players"].create_index(["session_id"])
+        db["players"].create_index(["token_hash"], unique=True)
+    if "log" not in db.table_names():
+        db["log"].create({
+            "id": int, "session_id": str, "seq": int, "kind": str, "type": str, "actor": str,
+            "firm": str, "round": int, "command_id": str, "wall_time": float, "mono_time": float,
+            "client_time": float, "data": str, "reply": str,
+        }, pk="id")
+        db["log"].create_index(["session_id", "seq"], unique=True)
+        db["log"].create_index(["session_id", "actor", "command_id"])
+    if "snapshots" not in db.table_names():
+        db["snapshots"].create({
+            "session_id": str, "seq": int, "round": int, "phase": str, "wall_time": float,
+            "state": str, "server": str,
+        }, pk=("session_id", "seq"))
+
+
+class SqliteStore:
+    """SQLite event store: WAL, one writer thread, group commit."""
+
+    def __init__(self, path: str | Path, synchronous: str = "full"):
+        self.path = Path(path)
+        self.synchronous = synchronous.upper()
+        if self.synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("synchronous must be full, normal or extra")
+        self._q: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.failed: BaseException | None = None
+        # metrics
+        self.commits = 0
+        self.rows_written = 0
+        self.max_batch = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._loop = asyncio.get_running_loop()
+        conn = self._connect()
+        create_schema(sqlite_utils.Database(conn))
+        self._thread = threading.Thread(target=self._writer, args=(conn,), name="event-log-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write(self, ops: list[tuple]) -> asyncio.Future:
+        """Queue `ops` for the next transaction; the future resolves after COMMIT."""
+        fut = self._loop.create_future()
+        if self.failed is not None:
+            fut.set_exception(self.failed)
+        else:
+            self._q.put((ops, fut))
+        return fut
+
+    def _writer(self, conn: sqlite3.Connection) -> None:
+        while True:
+            first = self._q.get()
+            if first is None:
+                break
+            batch = [first]
+            stop = False
+            # group commit: take everything that queued up while the last commit ran
+            while len(batch) < 10_000:
+                try:
+                    item = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            exc = self._commit(conn, batch)
+            self._loop.call_soon_threadsafe(_resolve_all, [f for _, f in batch], exc)
+            if stop:
+                break
+        conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, batch) -> BaseException | None:
+        if self.failed is not None:
+            return self.failed
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            logs = []
+            n = 0
+            for ops, _ in batch:
+                for op in ops:
+                    n += 1
+                    if op[0] == "log":
+                        r = op[1]
+                        logs.append((r.session_id, r.seq, r.kind, r.type, r.actor, r.firm, r.round,
+                                     r.command_id, r.wall_time, r.mono_time, r.client_time, r.data,
+                                     r.reply))
+                    else:
+                        if logs:
+                            conn.executemany(_LOG_INSERT, logs)
+                            logs = []
+                        self._apply_op(conn, op)
+            if logs:
+                conn.executemany(_LOG_INSERT, logs)
+            conn.execute("COMMIT")
+            self.commits += 1
+            self.rows_written += n
+            self.max_batch = max(self.max_batch, len(batch))
+            return None
+        except BaseException as e:  # the log is the truth: after a failed write, stop writing
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            self.failed = e
+            return e
+
+    @staticmethod
+    def _apply_op(conn: sqlite3.Connection, op: tuple) -> None:
+        kind = op[0]
+        if kind == "session":
+            _insert(conn, "sessions", op[1])
+        elif kind == "player":
+            _insert(conn, "players", op[1], replace=True)
+        elif kind == "snapshot":
+            _insert(conn, "snapshots", op[1], replace=True)
+        elif kind == "session_status":
+            conn.execute("UPDATE sessions SET status = ?, ended_at = ? WHERE session_id = ?",
+                         (op[2], op[3], op[1]))
+        else:
+            raise ValueError(f"unknown store operation {kind!r}")
+
+    def close(self) -> None:
+        """Flush everything queued and stop the writer (blocks until done)."""
+        if self._thread is not None:
+            self._q.put(None)
+            self._thread.join()
+            self._thread = None
+
+    async def aclose(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+    # -- reading (startup and HTTP lookups; a separate connection, WAL lets it read) -----
+
+    def _read(self) -> sqlite_utils.Database:
+        conn = sqlite3.connect(str(self.path))
+        return sqlite_utils.Database(conn)
+
+    def load_live_sessions(self, chat_keep: int = 200) -> list[LiveSession]:
+        db = self._read()
+        try:
+            out = []
+            for s in db.query("SELECT * FROM sessions WHERE status = 'live' ORDER BY created_at"):
+                sid = s["session_id"]
+                players = list(db.query("SELECT * FROM players WHERE session_id = ? ORDER BY joined_at", [sid]))
+                snap = next(db.query("SELECT * FROM snapshots WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+                                     [sid]), None)
+                after = snap["seq"] if snap else 0
+                records = list(db.query(
+                    f"SELECT * FROM log WHERE session_id = ? AND seq > ? AND kind IN "
+                    f"({', '.join('?' * len(_REPLAY_KINDS))}) ORDER BY seq", [sid, after, *_REPLAY_KINDS]))
+                chat = list(db.query(
+                    "SELECT data FROM (SELECT data, seq, row_number() OVER (PARTITION BY json_extract(data, "
+                    "'$.channel') ORDER BY seq DESC) AS n FROM log WHERE session_id = ? AND kind = 'chat') "
+                    "WHERE n <= ? ORDER BY seq", [sid, chat_keep]))
+                replies = list(db.query(
+                    "SELECT actor, command_id, reply FROM log WHERE session_id = ? AND reply IS NOT NULL",
+                    [sid]))
+                last = next(db.query("SELECT seq, wall_time FROM log WHERE session_id = ? ORDER BY seq DESC "
+                                     "LIMIT 1", [sid]), None)
+                out.append(LiveSession(dict(s), players, dict(snap) if snap else None, records, chat, replies,
+                                       last["seq"] if last else 0, last["wall_time"] if last else None))
+            return out
+        finally:
+            db.conn.close()
+
+    def load_ended_tokens(self) -> list[tuple[str, str, str | None]]:
+        """(token hash, session id, player id or None) of ended sessions: their tokens
+        answer `token_expired` rather than `bad_token` after a restart."""
+        db = self._read()
+        try:
+            rows = [(r["facilitator_token_hash"], r["session_id"], None)
+                    for r in db.query("SELECT * FROM sessions WHERE status = 'ended'")]
+            rows += [(r["token_hash"], r["session_id"], r["player_id"]) for r in db.query(
+                "SELECT p.* FROM players p JOIN sessions s USING (session_id) WHERE s.status = 'ended'")]
+            return rows
+        finally:
+            db.conn.close()
+
+    def find_session(self, session_id: str) -> dict | None:
+        db = self._read()
+        try:
+            return next(db.query("SELECT * FROM sessions WHERE session_id = ?", [session_id]), None)
+        finally:
+            db.conn.close()
+
+
+def _insert(conn: sqlite3.Connection, table: str, row: dict, replace: bool = False) -> None:
+    cols = list(row)
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    conn.execute(f"{verb} INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                 [row[c] for c in cols])
+
+
+def _resolve_all(futures: list[asyncio.Future], exc: BaseException | None) -> None:
+    for f in futures:
+        if f.done():
+            continue
+        if exc is None:
+            f.set_result(None)
+        else:
+            f.set_exception(exc)

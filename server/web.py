@@ -1,0 +1,346 @@
+"""The web clients (clients/web/): pages, static files, the join QR code, and three small
+read-only JSON routes the pages need until the live views carry the same data.
+
+    from server.web import add_web_routes
+    add_web_routes(app)        # in server.app.make_app, after the API routes
+
+Pages (no account, no install): `/join` (players; the join link and QR code land here
+with `?code=`), `/console` (facilitator), `/projector` and `/debrief` (the room). Pages are
+sent with a strict Content-Security-Policy (scripts, styles and sockets from this origin
+only; no inline script or style) and the usual security headers. Static files live under
+`/static/` (an allow-list of extensions, never a path outside clients/web/).
+
+Routes added here:
+
+| route | who | what |
+|---|---|---|
+| `GET /join`, `/console`, `/projector`, `/debrief` | anyone | the pages |
+| `GET /static/{path}` | anyone | JS modules, CSS, the vendored Chart.js |
+| `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
+| `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the scenario's default term sheet |
+| `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
+| `GET /api/web/export/{session_id}.sqlite` | facilitator bearer token | the session's own rows of the event log as a SQLite file (token hashes removed) |
+
+A route whose path the application already has is skipped, so the server can take any of
+them over without a clash (e.g. `/` stays the server's own).
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from aiohttp import web
+
+from game_rules.rules import instantiate_terms
+from game_rules.scoring import score_session
+
+from .auth import bearer_token, normalize_code
+from .protocol import ProtocolError
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "clients" / "web"
+
+PAGES = {
+    "/join": "join.html",
+    "/console": "console.html",
+    "/projector": "projector.html",
+    "/debrief": "projector.html",
+}
+
+STATIC_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".md": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+_HOST_OK = re.compile(r"^[A-Za-z0-9.\-:\[\]]{1,255}$")
+_CODE_OK = re.compile(r"^[A-Za-z0-9\-]{4,16}$")
+
+COMMON_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def content_security_policy(host: str | None) -> str:
+    """Scripts, styles, images and sockets from this origin only. `connect-src` names the
+    WebSocket origin explicitly (ws:/wss: of the page's host): `'self'` alone does not
+    cover WebSockets in every browser still in use."""
+    sockets = ""
+    if host and _HOST_OK.match(host):
+        sockets = f" ws://{host} wss://{host}"
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            f"font-src 'self'; connect-src 'self'{sockets}; manifest-src 'self'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'; object-src 'none'")
+
+
+def page_headers(request: web.Request) -> dict[str, str]:
+    return {
+        **COMMON_HEADERS,
+        "Content-Security-Policy": content_security_policy(request.host),
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        "Cache-Control": "no-cache",
+    }
+
+
+def add_web_routes(app: web.Application, root: Path | None = None) -> None:
+    """Serve the web clients from `root` (default clients/web/) on `app`."""
+    root = (root or WEB_ROOT).resolve()
+    have = {getattr(r, "canonical", None) for r in app.router.resources()}
+
+    def add(path: str, handler) -> None:
+        if path not in have:
+            app.router.add_get(path, handler)
+            have.add(path)
+
+    for path, filename in PAGES.items():
+        add(path, _page_handler(root / filename))
+    add("/static/{path:.+}", _static_handler(root))
+    add(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)
+    add("/api/web/context", web_context)
+    add("/api/web/history/{session_id}", web_history)
+    add("/api/web/export/{session_id}.sqlite", web_export)
+
+
+# ---- pages and static files ----------------------------------------------------------------
+
+def _page_handler(path: Path):
+    async def page(request: web.Request) -> web.StreamResponse:
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={**page_headers(request),
+                                               "Content-Type": "text/html; charset=utf-8"})
+    page.__name__ = f"page_{path.stem}"
+    return page
+
+
+def _static_handler(root: Path):
+    async def static(request: web.Request) -> web.StreamResponse:
+        rel = request.match_info["path"]
+        parts = rel.split("/")
+        if any(p in ("", ".", "..") or p.startswith(".") for p in parts) or "\\" in rel:
+            raise web.HTTPNotFound()
+        path = (root / rel).resolve()
+        ctype = STATIC_TYPES.get(path.suffix.lower())
+        if ctype is None or not path.is_relative_to(root) or not path.is_file():
+            raise web.HTTPNotFound()
+        headers = {**COMMON_HEADERS, "Content-Type": ctype, "Cache-Control": "no-cache"}
+        if path.suffix == ".svg":
+            headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        return web.FileResponse(path, headers=headers)
+    return static
+
+
+# ---- the join QR code (segno, server-side SVG) ------------------------------------------------
+
+def _hub(request: web.Request):
+    from .app import HUB  # late: server.app imports this module
+    return request.app[HUB]
+
+
+def join_url(request: web.Request, code: str) -> str:
+    return _hub(request).join_url(normalize_code(code))
+
+
+async def qr_svg(request: web.Request) -> web.Response:
+    import segno
+
+    code = request.match_info["code"]
+    if not _CODE_OK.match(code) or len(normalize_code(code)) < 4:
+        raise web.HTTPNotFound()
+    qr = segno.make(join_url(request, code), error="m")
+    buf = io.BytesIO()
+    qr.save(buf, kind="svg", scale=1, border=4, dark="#000000", light="#ffffff",
+            xmldecl=False, omitsize=True, title="QR code: join link")
+    return web.Response(body=buf.getvalue(), headers={
+        **COMMON_HEADERS, "Content-Type": "image/svg+xml",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "Cache-Control": "public, max-age=3600"})
+
+
+# ---- JSON helpers -----------------------------------------------------------------------------
+
+def _json_error(e: ProtocolError) -> web.Response:
+    return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status,
+                             headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
+
+
+def _principal(request: web.Request):
+    hub = _hub(request)
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
+        raise ProtocolError("not_authenticated", "send Authorization: Bearer <token>", 401)
+    return hub, hub.principal(token)
+
+
+def _facilitator_actor(request: web.Request):
+    hub, p = _principal(request)
+    if not p.is_facilitator:
+        raise ProtocolError("forbidden", "this needs the facilitator token", 403)
+    if p.session_id != request.match_info["session_id"]:
+        raise ProtocolError("forbidden", "the token is not this session's", 403)
+    return hub, hub.sessions[p.session_id]
+
+
+def _errors_as_json(fn):
+    async def wrapper(request):
+        try:
+            return await fn(request)
+        except ProtocolError as e:
+            return _json_error(e)
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def _no_store(data: dict) -> web.Response:
+    return web.json_response(data, headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
+
+
+# ---- GET /api/web/context (player) -------------------------------------------------------------
+
+@_errors_as_json
+async def web_context(request: web.Request) -> web.Response:
+    """What the term-sheet form needs and the player view does not carry yet: per
+    negotiation of the player's firm, the partner's public name and role and the
+    scenario's default term sheet for this copy of the case (public scenario data)."""
+    hub, p = _principal(request)
+    actor = hub.sessions[p.session_id]
+    if p.is_facilitator:
+        raise ProtocolError("forbidden", "this is a player route", 403)
+    firm = actor.players[p.player_id].firm
+    out = {}
+    for neg in actor.negotiations.values():
+        if firm not in neg.firms:
+            continue
+        partner = actor.state.firms[neg.partner(firm)]
+        out[neg.id] = {"partner": {"id": partner.id, "name": partner.name, "role": partner.role},
+                       "default_terms": _default_terms(actor, neg.id)}
+    return _no_store({"firm": firm, "negotiations": out})
+
+
+def _default_terms(actor, alliance_id: str) -> dict | None:
+    for tpl in actor.rules.scenario.alliances:
+        rest = alliance_id[len(tpl.id):]
+        if alliance_id.startswith(tpl.id) and rest.isdigit():
+            return instantiate_terms(tpl, int(rest), actor.state.rounds).to_dict()
+    return None
+
+
+# ---- GET /api/web/history/{session_id} (facilitator) ------------------------------------------
+
+@_errors_as_json
+async def web_history(request: web.Request) -> web.Response:
+    """The debrief's data: the session's public frame (firms, start positions, alliances,
+    scores, from the live state) and, per resolved round, the decisions used and the
+    engine events, read from the event log (the log is the truth)."""
+    hub, actor = _facilitator_actor(request)
+    rules, state = actor.rules, actor.state
+    frame = {
+        "session": {"id": actor.id, "title": actor.title, "scenario": state.scenario_id,
+                    "phase": state.phase, "round": state.round, "rounds": state.rounds},
+        "debrief_text": rules.scenario.text.debrief,
+        "budget": rules.params.budget,
+        "convergent_share": rules.params.convergent_share,
+        "trust_start": rules.params.trust_start,
+        "domains": [{"id": d.id, "name": d.name, "weight": d.weight} for d in rules.scenario.domains],
+        "firms": {fid: {"id": fid, "name": f.name, "role": f.role, "copy": f.copy,
+                        "start_position": rules.position(f.start_competence),
+                        "position": rules.position(f.competence), "cash": f.cash}
+                  for fid, f in state.firms.items()},
+        "rival": {"start_position": rules.position(state.start_rival),
+                  "position": rules.position(state.rival)},
+        "alliances": {aid: {"id": aid, "firms": list(a.firms), "status": a.status,
+                            "signed_round": a.signed_round, "ended_round": a.ended_round,
+                            "ended_reason": a.ended_reason, "terms": a.terms.to_dict(),
+                            "trust": dict(a.trust)}
+                      for aid, a in state.alliances.items()},
+        "bots": dict(actor.bots),
+        "scores": {f: s.to_dict() for f, s in score_session(rules, state).items()},
+    }
+    db = str(hub.store.path)
+    loop = asyncio.get_running_loop()
+    frame["rounds"], frame["signed"] = await loop.run_in_executor(None, _read_rounds, db, actor.id)
+    return _no_store(frame)
+
+
+def _read_rounds(db_path: str, session_id: str) -> tuple[list[dict], list[dict]]:
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = con.execute(
+            "SELECT kind, type, data FROM log WHERE session_id = ? AND "
+            "(kind = 'event' OR type = 'round_closed') ORDER BY seq", (session_id,)).fetchall()
+    finally:
+        con.close()
+    rounds: dict[int, dict] = {}
+    signed: list[dict] = []
+
+    def rnd(n: int) -> dict:
+        return rounds.setdefault(n, {"round": n, "decisions": {}, "sources": {}, "reason": None, "events": []})
+
+    for kind, type_, data in rows:
+        d = json.loads(data)
+        if type_ == "round_closed":
+            r = rnd(d["round"])
+            r["decisions"].update(d.get("decisions") or {})
+            r["sources"].update(d.get("sources") or {})
+            r["reason"] = d.get("reason")
+        elif type_ == "alliance_signed":
+            signed.append(d)
+        elif kind == "event" and isinstance(d.get("round"), int):
+            r = rnd(d["round"])
+            r["events"].append(d)
+            if type_ == "default_applied":
+                r["decisions"][d["firm"]] = d["decision"]
+    return [rounds[k] for k in sorted(rounds) if rounds[k]["events"]], signed
+
+
+# ---- GET /api/web/export/{session_id}.sqlite (facilitator) -------------------------------------
+
+@_errors_as_json
+async def web_export(request: web.Request) -> web.Response:
+    """This session's rows of every table of the event log, as a SQLite file. Interim raw
+    export until the research export (server/export.py) lands; token hashes are blanked."""
+    hub, actor = _facilitator_actor(request)
+    loop = asyncio.get_running_loop()
+    body = await loop.run_in_executor(None, export_session_sqlite, str(hub.store.path), actor.id)
+    return web.Response(body=body, headers={
+        **COMMON_HEADERS, "Content-Type": "application/vnd.sqlite3", "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="alliance-{actor.id}.sqlite"'})
+
+
+def export_session_sqlite(db_path: str, session_id: str) -> bytes:
+    src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    dst = sqlite3.connect(":memory:")
+    try:
+        tables = src.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                             "AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%'").fetchall()
+        for name, sql in tables:
+            dst.execute(sql)
+            cols = [r[1] for r in src.execute(f'PRAGMA table_info("{name}")')]
+            if "session_id" not in cols:
+                continue
+            marks = ", ".join("?" * len(cols))
+            cur = src.execute(f'SELECT * FROM "{name}" WHERE session_id = ?', (session_id,))
+            dst.executemany(f'INSERT INTO "{name}" VALUES ({marks})', cur)
+        for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"):
+            dst.execute(sql)
+        for table, col in (("sessions", "facilitator_token_hash"), ("players", "token_hash")):
+            cols = [r[1] for r in dst.execute(f'PRAGMA table_info("{table}")')]
+            if col in cols:
+                dst.execute(f'UPDATE "{table}" SET "{col}" = NULL')
+        dst.commit()
+        return dst.serialize()
+    finally:
+        src.close()
+        dst.close()

@@ -1,0 +1,277 @@
+"""Server fixtures: a real server on a free loopback port (in this process, or as a
+`run.py` subprocess when a test must kill it), a real SQLite file in tmp_path, and a
+small WebSocket client that waits for specific messages (never sleeps)."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import msgpack
+import pytest
+import websockets
+from aiohttp import web
+
+from server.app import HUB, make_app
+from server.config import ServerConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 10.0
+
+
+class Client:
+    """A live-protocol client: JSON (text) or msgpack (binary) frames. Every message
+    received is kept in `messages`; `wait_for` returns the first unconsumed match."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, ws, binary: bool, name: str = ""):
+        self.ws = ws
+        self.binary = binary
+        self.name = name
+        self.messages: list[dict] = []
+        self.raw_frames: list[bytes | str] = []
+        self._consumed: set[int] = set()
+        self._new = asyncio.Event()
+        self.closed: tuple[int, str] | None = None
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(cls, base_url: str, binary: bool = True, name: str = "", **kw) -> "Client":
+        ws = await websockets.connect(base_url.replace("http", "ws", 1) + "/ws", max_size=2**24, **kw)
+        return cls(ws, binary, name)
+
+    @classmethod
+    async def login(cls, base_url: str, token: str, binary: bool = True, name: str = "") -> "Client":
+        c = await cls.open(base_url, binary, name)
+        await c.send({"type": "auth", "token": token})
+        await c.wait_for(lambda m: m["type"] == "welcome")
+        c.view = (await c.wait_for(lambda m: m["type"] == "view"))["view"]
+        return c
+
+    async def _read(self):
+        try:
+            async for frame in self.ws:
+                self.raw_frames.append(frame)
+                msg = msgpack.unpackb(frame) if isinstance(frame, bytes) else json.loads(frame)
+                self.messages.append(msg)
+                self._new.set()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self.closed = (self.ws.close_code or 1006, self.ws.close_reason or "")
+            self._new.set()
+
+    async def send(self, msg: dict | bytes | str) -> None:
+        if isinstance(msg, dict):
+            msg = msgpack.packb(msg) if self.binary else json.dumps(msg)
+        await self.ws.send(msg)
+
+    async def wait_for(self, pred, timeout: float = TIMEOUT) -> dict:
+        async def scan():
+            while True:
+                for i, m in enumerate(self.messages):
+                    if i not in self._consumed and pred(m):
+                        self._consumed.add(i)
+                        return m
+                if self.closed:
+                    raise ConnectionError(f"{self.name}: socket closed {self.closed} while waiting")
+                self._new.clear()
+                await self._new.wait()
+        return await asyncio.wait_for(scan(), timeout)
+
+    async def wait_closed(self, timeout: float = TIMEOUT) -> tuple[int, str]:
+        async def w():
+            while self.closed is None:
+                self._new.clear()
+                await self._new.wait()
+            return self.closed
+        return await asyncio.wait_for(w(), timeout)
+
+    def next_id(self) -> str:
+        return f"{self.name or 'c'}-{next(self._ids)}"
+
+    async def cmd(self, type: str, id: str | None = None, **fields) -> dict:
+        """Send a command and return its ack or error."""
+        id = id or self.next_id()
+        await self.send({"type": type, "id": id, **fields})
+        return await self.reply(id)
+
+    async def reply(self, id: str) -> dict:
+        return await self.wait_for(lambda m: m["type"] in ("ack", "error") and m.get("id") == id)
+
+    async def ok(self, type: str, **fields) -> dict:
+        r = await self.cmd(type, **fields)
+        assert r["type"] == "ack", r
+        return r
+
+    async def resync(self) -> dict:
+        r = await self.ok("resync")
+        view = next(m for m in reversed(self.messages) if m["type"] == "view" and m.get("id") == r["id"])
+        self.view = view["view"]
+        return self.view
+
+    async def close(self):
+        await self.ws.close()
+        self._reader.cancel()
+
+
+class Api:
+    """HTTP JSON helper."""
+
+    def __init__(self, base_url: str, http: aiohttp.ClientSession):
+        self.url = base_url
+        self.http = http
+
+    async def request(self, method: str, path: str, body=None, token: str | None = None, raw: str | None = None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        kw = {"data": raw, "headers": {**headers, "Content-Type": "application/json"}} if raw is not None \
+            else {"json": body, "headers": headers}
+        async with self.http.request(method, self.url + path, **kw) as r:
+            ctype = r.headers.get("Content-Type", "")
+            return r.status, (await r.json() if "json" in ctype else await r.text())
+
+    async def create(self, **options) -> dict:
+        status, body = await self.request("POST", "/api/sessions", options)
+        assert status == 201, body
+        return body
+
+    async def join(self, code: str, name: str, **kw) -> dict:
+        status, body = await self.request("POST", "/api/join", {"code": code, "name": name, **kw})
+        assert status == 200, body
+        return body
+
+    async def control(self, session: dict, action: str, **fields) -> dict:
+        status, body = await self.request("POST", f"/api/sessions/{session['session_id']}/control",
+                                          {"action": action, **fields}, token=session["facilitator_token"])
+        assert status == 200, body
+        return body
+
+    async def summary(self, session: dict) -> dict:
+        status, body = await self.request("GET", f"/api/sessions/{session['session_id']}",
+                                          token=session["facilitator_token"])
+        assert status == 200, body
+        return body
+
+
+class InProcessServer:
+    """The real application on a free loopback port, in the test's event loop."""
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.runner = None
+
+    async def start(self) -> "InProcessServer":
+        app = make_app(self.config)
+        self.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.config.port = self.port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.hub = app[HUB]
+        return self
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            if not self.hub.shutting_down:
+                await self.hub.shutdown()
+            await self.runner.cleanup()
+            self.runner = None
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "data" / "alliance.db"
+
+
+@pytest.fixture
+async def start_server(db_path):
+    """Factory: `await start_server(**config)`; every server started is stopped at the end."""
+    started: list[InProcessServer] = []
+
+    async def start(**overrides) -> InProcessServer:
+        cfg = ServerConfig(host="127.0.0.1", port=0, db_path=str(db_path), synchronous="normal",
+                           heartbeat=5.0, **overrides)
+        s = await InProcessServer(cfg).start()
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        await s.stop()
+
+
+@pytest.fixture
+async def server(start_server) -> InProcessServer:
+    return await start_server()
+
+
+@pytest.fixture
+async def api(server):
+    async with aiohttp.ClientSession() as http:
+        yield Api(server.url, http)
+
+
+@pytest.fixture
+async def clients():
+    """Collects clients so they are all closed at the end."""
+    made: list[Client] = []
+    yield made
+    for c in made:
+        await c.close()
+
+
+class ServerProcess:
+    """`python run.py` as a subprocess (for kill -9 and signal tests)."""
+
+    def __init__(self, db: Path, *extra: str):
+        self.proc = subprocess.Popen(
+            [sys.executable, "run.py", "--port", "0", "--db", str(db), "--log-level", "warning", *extra],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.url = None
+
+    async def ready(self, timeout: float = 20.0) -> "ServerProcess":
+        loop = asyncio.get_running_loop()
+        line = await asyncio.wait_for(loop.run_in_executor(None, self.proc.stdout.readline), timeout)
+        assert "open http://" in line, (line, self.proc.poll(), self.proc.stderr.read() if self.proc.poll() is not None else "")
+        self.url = line.split("open ")[1].split()[0].rstrip("/")
+        return self
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def terminate(self, timeout: float = 20) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def cleanup(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
+
+
+@pytest.fixture
+def server_process(db_path):
+    """Factory: `await server_process()` starts run.py on `db_path`; all are stopped at the end."""
+    procs: list[ServerProcess] = []
+
+    async def start(*extra: str) -> ServerProcess:
+        p = ServerProcess(db_path, *extra)
+        procs.append(p)
+        return await p.ready()
+
+    yield start
+    for p in procs:
+        p.cleanup()
