@@ -100,8 +100,10 @@ def simulate(scenario: str, strategies: list[str], seed: int = 0, rounds: int | 
         overrides["terms.release"] = release
     rules = Rules.from_scenario(load_scenario(scenario, overrides))
     roles = [r.id for r in rules.scenario.roles]
-    if len(strategies) != len(roles):
-        raise ValueError(f"give one strategy per role ({', '.join(roles)}), got {len(strategies)}")
+    if not 2 <= len(strategies) <= len(roles):
+        raise ValueError(f"give one strategy per role ({', '.join(roles)}), at least for the "
+                         f"first two; got {len(strategies)}")
+    strategies = list(strategies) + ["balanced"] * (len(roles) - len(strategies))  # the rest play balanced
     bad = [s for s in strategies if s not in STRATEGIES]
     if bad:
         raise ValueError(f"unknown strategy {bad[0]!r} (known: {', '.join(STRATEGIES)})")
