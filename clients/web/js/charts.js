@@ -1,0 +1,141 @@
+// Charts with Chart.js (vendored UMD build, window.Chart; see vendor/README.md).
+// Series differ by colour AND by point shape and line dash, so no chart relies on colour
+// alone; the palette is Okabe-Ito (distinguishable with the common colour-vision deficiencies).
+import { h } from "./dom.js";
+
+export const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D00"];
+export const SHAPES = ["circle", "triangle", "rect", "rectRot", "star", "crossRot", "rectRounded", "cross"];
+export const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3], [1, 2], [12, 6]];
+
+const Chart = window.Chart;
+if (Chart) {
+  Chart.defaults.animation = false;
+  Chart.defaults.responsive = true;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = getComputedStyle(document.documentElement).getPropertyValue("--font") || "system-ui, sans-serif";
+  Chart.defaults.font.size = 13;
+  Chart.defaults.color = "#1f2933";
+  Chart.defaults.plugins.legend.labels.usePointStyle = true;
+  Chart.defaults.plugins.legend.labels.boxHeight = 8;
+  Chart.defaults.plugins.legend.position = "bottom";
+  Chart.defaults.elements.point.radius = 4;
+  Chart.defaults.elements.point.hoverRadius = 6;
+  Chart.defaults.elements.line.borderWidth = 2;
+}
+
+export function seriesStyle(i, { fill = false } = {}) {
+  const c = COLORS[i % COLORS.length];
+  return {
+    borderColor: c, backgroundColor: fill ? `${c}cc` : c, pointBackgroundColor: c, pointBorderColor: c,
+    pointStyle: SHAPES[i % SHAPES.length], borderDash: DASHES[i % DASHES.length],
+  };
+}
+
+/**
+ * A chart in a labelled figure. `describe` is a short text alternative (the figure's
+ * caption), so the chart's message does not depend on seeing it.
+ */
+export function chartFigure({ title, describe, height = 220, testid }) {
+  const canvas = h("canvas", { role: "img", "aria-label": describe || title });
+  const wrap = h("div", { class: "chart-box" }, canvas);
+  wrap.style.height = `${height}px`;
+  const fig = h("figure", { class: "chart", "data-testid": testid },
+    h("figcaption", {}, h("strong", { text: title }), describe ? h("span", { class: "chart-desc", text: ` ${describe}` }) : null),
+    wrap);
+  return { fig, canvas };
+}
+
+function axisTitle(text) {
+  return text ? { display: true, text } : { display: false };
+}
+
+/** series: [{label, data: [numbers or null], styleIndex?}] */
+export function lineChart(canvas, { labels, series, xTitle, yTitle, yMin, yMax, stepped = false, tickFormat }) {
+  if (!Chart) return null;
+  return new Chart(canvas, {
+    type: "line",
+    data: {
+      labels,
+      datasets: series.map((s, i) => ({ label: s.label, data: s.data, spanGaps: true, stepped,
+                                        ...seriesStyle(s.styleIndex ?? i) })),
+    },
+    options: {
+      scales: {
+        x: { title: axisTitle(xTitle) },
+        y: { title: axisTitle(yTitle), min: yMin, max: yMax,
+             ticks: tickFormat ? { callback: (v) => tickFormat(v) } : {} },
+      },
+      plugins: { tooltip: { mode: "index", intersect: false } },
+    },
+  });
+}
+
+/** A fill for bar series: plain for the first, then stripes, dots, cross-hatch (not colour alone). */
+export function pattern(color, kind) {
+  if (!kind) return color;
+  const c = document.createElement("canvas");
+  c.width = c.height = 8;
+  const g = c.getContext("2d");
+  g.fillStyle = color;
+  g.globalAlpha = 0.35;
+  g.fillRect(0, 0, 8, 8);
+  g.globalAlpha = 1;
+  g.strokeStyle = color;
+  g.fillStyle = color;
+  g.lineWidth = 2;
+  if (kind === 1) { g.beginPath(); g.moveTo(0, 8); g.lineTo(8, 0); g.moveTo(-2, 2); g.lineTo(2, -2); g.moveTo(6, 10); g.lineTo(10, 6); g.stroke(); }
+  else if (kind === 2) { g.beginPath(); g.arc(4, 4, 2, 0, 2 * Math.PI); g.fill(); }
+  else { g.beginPath(); g.moveTo(0, 4); g.lineTo(8, 4); g.moveTo(4, 0); g.lineTo(4, 8); g.stroke(); }
+  return g.createPattern(c, "repeat");
+}
+
+export function barChart(canvas, { labels, series, stacked = false, xTitle, yTitle, tickFormat }) {
+  if (!Chart) return null;
+  return new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels,
+      datasets: series.map((s, i) => {
+        const k = s.styleIndex ?? i;
+        const st = seriesStyle(k, { fill: true });
+        return { label: s.label, data: s.data, backgroundColor: pattern(COLORS[k % COLORS.length], i % 4),
+                 borderColor: st.borderColor, borderWidth: 1.5, pointStyle: "rect" };
+      }),
+    },
+    options: {
+      scales: {
+        x: { stacked, title: axisTitle(xTitle) },
+        y: { stacked, title: axisTitle(yTitle), ticks: tickFormat ? { callback: (v) => tickFormat(v) } : {} },
+      },
+    },
+  });
+}
+
+/** groups: [{label, styleIndex, points: [{x, y, name}]}]: one dataset per group (shape + colour). */
+export function scatterChart(canvas, { groups, xTitle, yTitle, tickFormat }) {
+  if (!Chart) return null;
+  return new Chart(canvas, {
+    type: "scatter",
+    data: {
+      datasets: groups.map((g, i) => {
+        const st = seriesStyle(g.styleIndex ?? i);
+        if (g.color) Object.assign(st, { borderColor: g.color, backgroundColor: g.color, pointBackgroundColor: g.color, pointBorderColor: g.color });
+        if (g.shape) st.pointStyle = g.shape;
+        return { label: g.label, data: g.points, pointRadius: 9, pointHoverRadius: 11, ...st };
+      }),
+    },
+    options: {
+      scales: {
+        x: { title: axisTitle(xTitle), ticks: tickFormat ? { callback: (v) => tickFormat(v) } : {} },
+        y: { title: axisTitle(yTitle), ticks: tickFormat ? { callback: (v) => tickFormat(v) } : {} },
+      },
+      plugins: {
+        tooltip: { callbacks: { label: (ctx) => `${ctx.raw.name}: ${tickFormat ? tickFormat(ctx.raw.x) : ctx.raw.x}, ${tickFormat ? tickFormat(ctx.raw.y) : ctx.raw.y}` } },
+      },
+    },
+  });
+}
+
+export function destroyAll(charts) {
+  for (const c of charts.splice(0)) if (c) c.destroy();
+}

@@ -1,0 +1,137 @@
+// Pieces every page uses: the connection indicator, the phase clock, stored tokens, the
+// names of domains and firms.
+import { h, replace } from "./dom.js";
+import { t, duration } from "./i18n.js";
+
+// ---- stored credentials (localStorage: a closed and reopened tab comes back) --------------
+
+export const store = {
+  get(key) {
+    try { return JSON.parse(localStorage.getItem(`alliance.${key}`) || "null"); } catch { return null; }
+  },
+  set(key, value) {
+    try { localStorage.setItem(`alliance.${key}`, JSON.stringify(value)); } catch { /* private mode */ }
+    try { sessionStorage.setItem(`alliance.${key}`, JSON.stringify(value)); } catch { /* idem */ }
+  },
+  remove(key) {
+    try { localStorage.removeItem(`alliance.${key}`); } catch { /* ignore */ }
+    try { sessionStorage.removeItem(`alliance.${key}`); } catch { /* ignore */ }
+  },
+};
+
+// ---- connection indicator -------------------------------------------------------------------
+
+const CONN_ICON = { connecting: "…", open: "●", reconnecting: "↻", ended: "■", denied: "✕", idle: "○" };
+
+export function connectionIndicator(socket) {
+  const icon = h("span", { class: "conn-icon", "aria-hidden": "true" });
+  const label = h("span", { class: "conn-label" });
+  const el = h("div", { class: "conn", role: "status", "aria-live": "polite", "data-testid": "connection" }, icon, label);
+  const show = (s) => {
+    el.dataset.state = s;
+    icon.textContent = CONN_ICON[s] || "○";
+    label.textContent = t(`conn.${s}`);
+  };
+  show(socket.state);
+  socket.addEventListener("state", (e) => show(e.detail));
+  window.addEventListener("offline", () => { if (socket.state !== "ended") { el.dataset.state = "reconnecting"; label.textContent = t("conn.offline"); icon.textContent = "↻"; } });
+  return el;
+}
+
+// ---- the phase clock ---------------------------------------------------------------------------
+
+/** A clock that counts down locally between pushes. update({phase, round, rounds, clock}). */
+export class PhaseClock {
+  constructor(socket, { big = false } = {}) {
+    this.socket = socket;
+    this.data = null;
+    this.phaseEl = h("span", { class: "clock-phase" });
+    this.timeEl = h("span", { class: "clock-time", "data-testid": "clock-time" });
+    this.stateEl = h("span", { class: "clock-state" });
+    this.el = h("div", { class: ["clock", big && "big"], role: "timer", "aria-live": "off", "data-testid": "clock" },
+      this.phaseEl, this.timeEl, this.stateEl);
+    this.tick = setInterval(() => this.render(), 250);
+  }
+
+  update(d) {
+    this.data = d;
+    this.render();
+  }
+
+  remaining() {
+    const c = this.data && this.data.clock;
+    if (!c) return null;
+    if (c.running && c.deadline) return Math.max(0, c.deadline - this.socket.serverNow());
+    return c.remaining ?? null;
+  }
+
+  render() {
+    const d = this.data;
+    if (!d) return;
+    const c = d.clock || {};
+    this.phaseEl.textContent = phaseLabel(d.phase, d.round, d.rounds);
+    const left = this.remaining();
+    this.el.dataset.running = c.running ? "yes" : "no";
+    if (left === null) {
+      this.timeEl.textContent = "";
+      this.stateEl.textContent = d.phase === "lobby" ? t("clock.waiting") : "";
+      this.el.classList.remove("urgent");
+      return;
+    }
+    this.timeEl.textContent = duration(left);
+    const urgent = c.running && left <= 30;
+    this.el.classList.toggle("urgent", urgent);
+    this.stateEl.textContent = !c.running ? t("clock.paused") : urgent ? t("clock.hurry") : t("clock.left");
+  }
+}
+
+export function phaseLabel(phase, round, rounds) {
+  if (phase === "execution") return t("phase.execution_round", { round: round ?? "?", rounds: rounds ?? "?" });
+  return t(`phase.${phase}`);
+}
+
+// ---- names ------------------------------------------------------------------------------------
+
+export function domainNames(view) {
+  const out = {};
+  for (const d of view.domains || []) out[d.id] = d.name;
+  return out;
+}
+
+/** "Trust fell: the partner withheld a tranche" style reasons. */
+export function reasonText(code) {
+  return t(`reason.${code}`);
+}
+
+/** A banner for facilitator announcements. */
+export function announcementBanner(a) {
+  const el = h("div", { class: "announcement", role: "alert" },
+    h("span", { class: "icon", "aria-hidden": "true", text: "⚑" }),
+    h("strong", { text: t("announce.title") }), " ",
+    h("span", { class: "announcement-text", text: a.text || (a.event ? JSON.stringify(a.event) : "") }));
+  el.append(h("button", { type: "button", class: "dismiss", "aria-label": t("announce.dismiss"), text: "✕",
+                          on: { click: () => { dismissed.add(a.time); el.remove(); } } }));
+  return el;
+}
+
+const dismissed = new Set();
+export const isDismissed = (a) => dismissed.has(a.time);
+
+export function setMain(el, ...children) {
+  return replace(el, ...children);
+}
+
+/** Keep sticky bars under the top bar whatever its height (it wraps on phones). */
+export function trackStickyOffsets() {
+  const root = document.documentElement;
+  const top = document.getElementById("topbar");
+  const update = () => {
+    root.style.setProperty("--topbar-h", `${top ? top.offsetHeight : 0}px`);
+    const tabs = document.querySelector(".tabs");
+    root.style.setProperty("--tabs-h", `${tabs ? tabs.offsetHeight : 0}px`);
+  };
+  const ro = new ResizeObserver(update);
+  if (top) ro.observe(top);
+  update();
+  return { observe: (el) => { ro.observe(el); update(); } };
+}

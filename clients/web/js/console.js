@@ -1,0 +1,533 @@
+// The facilitator console: create a session, show the join code and QR code, watch the
+// lobby fill, move players, fill seats with bots, pair firms, run the clock, watch every
+// firm, inject events, read all chat, export the data.
+import { h, $, clear, replace, toast, confirmDialog, newId } from "./dom.js";
+import { t, applyI18n, errorText, num, pct, duration, clockTime } from "./i18n.js";
+import { LiveSocket, api } from "./socket.js";
+import { store, connectionIndicator, PhaseClock, phaseLabel } from "./common.js";
+import { chatLine } from "./chat.js";
+
+applyI18n();
+const main = $("#main");
+const topbar = $("#topbar");
+const STRATEGIES = ["balanced", "internalizer", "avoider", "tit_for_tat", "random"];
+
+function brand() {
+  return h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { text: t("console.title") }));
+}
+
+// ---- create a session ------------------------------------------------------------------------
+
+async function showCreate(message) {
+  replace(topbar, brand());
+  const err = h("p", { class: "form-error", role: "alert", text: message || "" });
+  const box = h("div", { class: "narrow" }, h("p", { class: "muted", text: t("common.loading") }));
+  replace(main, box);
+  let scenarios = [];
+  try {
+    scenarios = (await api("GET", "/api/scenarios")).scenarios;
+  } catch (e) {
+    replace(box, h("p", { class: "form-error", role: "alert", text: errorText(e) }));
+    return;
+  }
+  const f = {};
+  const num_ = (id, label, attrs, hint) => {
+    f[id] = h("input", { type: "number", id: `c-${id}`, name: id, inputmode: "decimal", ...attrs });
+    return h("div", { class: "field inline" }, h("label", { for: `c-${id}`, text: label }), f[id], hint ? h("p", { class: "hint", text: hint }) : null);
+  };
+  f.scenario = h("select", { id: "c-scenario", name: "scenario", "data-testid": "create-scenario" },
+    scenarios.map((s) => h("option", { value: s.id, selected: s.id === "classic", text: s.title })));
+  f.title = h("input", { id: "c-title", name: "title", maxlength: 200 });
+  f.negotiation = h("input", { type: "checkbox", id: "c-negotiation" });
+  f.members = h("select", { id: "c-members" }, h("option", { value: "any", text: t("create.members_any") }),
+    h("option", { value: "submitter", text: t("create.members_submitter") }));
+  const caseText = h("p", { class: "prose" });
+  const roles = h("p", { class: "muted" });
+  const weights = {};
+  const weightRows = ["internal", "external", "cash", "freedom"].map((k) => {
+    weights[k] = h("input", { type: "number", id: `c-w-${k}`, min: 0, max: 100, step: "any" });
+    return h("div", { class: "field inline" }, h("label", { for: `c-w-${k}`, text: t(`create.weight_${k}`) }), weights[k]);
+  });
+  const onScenario = () => {
+    const s = scenarios.find((x) => x.id === f.scenario.value);
+    if (!s) return;
+    f.rounds.value = s.rounds;
+    f.negotiation.checked = s.phases.negotiation;
+    f.members.value = s.phases.members_submit || "any";
+    for (const k of Object.keys(weights)) weights[k].value = s.scoring[k];
+    caseText.textContent = (s.case || "").trim();
+    roles.textContent = t("create.roles", { roles: s.roles.map((r) => r.name).join(" · ") });
+  };
+  f.scenario.addEventListener("change", onScenario);
+  const btn = h("button", { type: "submit", class: "primary big", text: t("create.submit"), "data-testid": "create-submit" });
+  const form = h("form", { class: "card", "aria-labelledby": "create-title", on: { submit: async (e) => {
+    e.preventDefault();
+    err.textContent = "";
+    const s = scenarios.find((x) => x.id === f.scenario.value);
+    const body = { scenario: f.scenario.value, copies: Number(f.copies.value) || 1, rounds: Number(f.rounds.value) || undefined,
+                   round_seconds: Math.round(Number(f.round_minutes.value) * 60) || undefined,
+                   negotiation_seconds: Math.round(Number(f.neg_minutes.value) * 60) || undefined,
+                   negotiation: f.negotiation.checked, members_submit: f.members.value };
+    if (f.title.value.trim()) body.title = f.title.value.trim();
+    if (f.seed.value !== "") body.seed = Number(f.seed.value);
+    const scoring = {};
+    for (const [k, el] of Object.entries(weights)) if (el.value !== "" && Number(el.value) !== s.scoring[k]) scoring[k] = Number(el.value);
+    if (Object.keys(scoring).length) body.scoring = scoring;
+    for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+    btn.disabled = true;
+    try {
+      const r = await api("POST", "/api/sessions", body);
+      const creds = { token: r.facilitator_token, session_id: r.session_id, code: r.code, join_url: r.join_url };
+      store.set("facilitator", creds);
+      start(creds);
+    } catch (e2) {
+      err.textContent = errorText(e2);
+      btn.disabled = false;
+    }
+  } } },
+    h("h1", { id: "create-title", text: t("create.title") }),
+    h("div", { class: "field" }, h("label", { for: "c-scenario", text: t("create.scenario") }), f.scenario), roles,
+    h("details", {}, h("summary", { text: t("create.case") }), caseText),
+    h("div", { class: "field" }, h("label", { for: "c-title", text: t("create.session_title") }), f.title),
+    h("div", { class: "grid2" },
+      num_("copies", t("create.copies"), { min: 1, max: 500, step: 1, value: 1, "data-testid": "create-copies" }, t("create.copies_hint")),
+      num_("rounds", t("create.rounds"), { min: 1, max: 50, step: 1, "data-testid": "create-rounds" }),
+      num_("round_minutes", t("create.round_minutes"), { min: 0.5, max: 1440, step: "any", value: 5 }),
+      num_("neg_minutes", t("create.neg_minutes"), { min: 0.5, max: 1440, step: "any", value: 10 })),
+    h("label", { class: "check", for: "c-negotiation" }, f.negotiation, h("span", { text: t("create.negotiation") })),
+    h("div", { class: "field inline" }, h("label", { for: "c-members", text: t("create.members") }), f.members),
+    h("details", {}, h("summary", { text: t("create.advanced") }),
+      h("fieldset", {}, h("legend", { text: t("create.weights") }), weightRows),
+      num_("seed", t("create.seed"), { min: 0, step: 1 }, t("create.seed_hint"))),
+    err, h("div", { class: "actions" }, btn));
+  const prev = store.get("facilitator");
+  replace(box, form, prev ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
+    on: { click: () => start(prev) } })) : null);
+  onScenario();
+  f.scenario.focus();
+}
+
+// ---- the live console ----------------------------------------------------------------------
+
+class Console {
+  constructor(creds) {
+    this.creds = creds;
+    this.view = null;
+    this.chatLines = [];
+    this.socket = new LiveSocket(creds.token);
+    this.clock = new PhaseClock(this.socket);
+    replace(topbar, brand(), this.clock.el, connectionIndicator(this.socket));
+    this.build();
+    this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
+    this.socket.addEventListener("denied", () => { store.remove("facilitator"); this.destroy(); showCreate(t("console.expired")); });
+    this.socket.addEventListener("state", (e) => { document.body.dataset.conn = e.detail; });
+    this.socket.connect();
+    // drafts are not pushed to the facilitator: refresh the full view now and then while a round runs
+    this.poll = setInterval(() => {
+      if (this.view && this.view.phase === "execution" && document.visibilityState === "visible" && this.socket.state === "open") this.socket.resync();
+    }, 8000);
+  }
+
+  destroy() {
+    this.socket.close();
+    clearInterval(this.poll);
+    clearInterval(this.clock.tick);
+  }
+
+  build() {
+    const sec = (id, title, ...kids) => h("section", { class: "card", id, "aria-labelledby": `${id}-h` }, h("h2", { id: `${id}-h`, text: title }), ...kids);
+    this.joinBox = h("div", { class: "join-box", "data-testid": "join-box" });
+    this.controls = h("div", { class: "controls", "data-testid": "controls" });
+    this.teams = h("div", { class: "teams", "data-testid": "teams" });
+    this.monitor = h("div", { class: "monitor", "data-testid": "monitor" });
+    this.negs = h("div", { "data-testid": "negotiations" });
+    this.results = h("div", { "data-testid": "console-results" });
+    this.chatFilter = h("select", { id: "chat-filter", on: { change: () => this.renderChat() } }, h("option", { value: "", text: t("console.chat_all") }));
+    this.chatLog = h("ol", { class: "chat-log tall", "aria-live": "polite", "data-testid": "all-chat" });
+    this.injectText = h("textarea", { id: "inject-text", rows: 2, maxlength: 4000, "data-testid": "inject-text" });
+    this.injectEvent = h("textarea", { id: "inject-event", rows: 2, class: "mono", spellcheck: "false" });
+    this.injectErr = h("p", { class: "form-error", role: "alert" });
+    const inject = h("form", { class: "inject", on: { submit: (e) => { e.preventDefault(); this.inject(); } } },
+      h("div", { class: "field" }, h("label", { for: "inject-text", text: t("console.inject_text") }), this.injectText),
+      h("details", {}, h("summary", { text: t("console.inject_event") }),
+        h("div", { class: "field" }, h("label", { for: "inject-event", text: t("console.inject_event_label") }), this.injectEvent,
+          h("p", { class: "hint", text: t("console.inject_event_hint") }))),
+      this.injectErr,
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", text: t("console.inject_send"), "data-testid": "inject-send" })));
+    this.announcements = h("ol", { class: "announcements" });
+    replace(main, h("div", { class: "console-grid" },
+      sec("sec-join", t("console.join_title"), this.joinBox),
+      sec("sec-controls", t("console.controls"), this.controls),
+      sec("sec-teams", t("console.teams"), this.teams),
+      sec("sec-monitor", t("console.monitor"), this.monitor),
+      sec("sec-negs", t("console.negotiations"), this.negs),
+      sec("sec-results", t("console.results"), this.results),
+      sec("sec-chat", t("console.chat"), h("div", { class: "field inline" }, h("label", { for: "chat-filter", text: t("console.chat_filter") }), this.chatFilter), this.chatLog),
+      sec("sec-inject", t("console.inject"), inject, h("h3", { text: t("console.announcements") }), this.announcements)));
+  }
+
+  async control(action, extra = {}, { confirm } = {}) {
+    if (confirm) {
+      const ok = await confirmDialog({ title: confirm.title, body: confirm.body, ok: confirm.ok, cancel: t("common.cancel"), danger: true });
+      if (!ok) return null;
+    }
+    try {
+      const r = await this.socket.send("control", { action, ...extra });
+      return r;
+    } catch (e) {
+      toast(errorText(e), "error", 6000);
+      return null;
+    }
+  }
+
+  onMessage(m) {
+    switch (m.type) {
+      case "view": this.setView(m.view); break;
+      case "status":
+        if (this.view) { this.view.status = m.status; this.renderStatus(); }
+        break;
+      case "clock":
+        if (this.view) {
+          this.view.status.clock = { running: m.running, remaining: m.remaining, deadline: m.deadline };
+          this.updateClock();
+          this.renderControls();
+        }
+        break;
+      case "chat":
+        this.chatLines.push(m);
+        this.renderChat(m);
+        break;
+      case "negotiation":
+        if (this.view) { this.view.negotiations[m.negotiation.id] = m.negotiation; this.renderNegs(); }
+        break;
+      case "round_result":
+        toast(t("console.round_done", { n: m.round }), "ok");
+        this.lastSources = m.sources;
+        break;
+      case "announcement":
+        if (this.view) { this.view.announcements.push(m); this.renderAnnouncements(); }
+        break;
+      case "session_ended":
+        toast(t("console.ended"), "info", 8000);
+        break;
+      default: break;
+    }
+  }
+
+  setView(v) {
+    const first = !this.view;
+    this.view = v;
+    document.body.dataset.phase = v.phase;
+    this.creds.code = v.session.code;
+    if (first || this.joinCode !== v.session.code) this.renderJoin();
+    this.updateClock();
+    this.renderControls();
+    this.renderStatus();
+    this.renderNegs();
+    this.renderResults();
+    const lines = [];
+    for (const list of Object.values(v.chat || {})) lines.push(...list);
+    lines.sort((a, b) => a.time - b.time);
+    this.chatLines = lines;
+    this.renderChatFilter();
+    this.renderChat();
+    this.renderAnnouncements();
+  }
+
+  updateClock() {
+    const v = this.view;
+    const st = v.status;
+    this.clock.update({ phase: v.phase, round: st.current_round, rounds: v.rounds, clock: st.clock });
+  }
+
+  firmName(fid) {
+    const f = this.view && this.view.firms[fid];
+    return f ? f.name : fid;
+  }
+
+  channelLabel(ch) {
+    if (ch.startsWith("firm:")) return t("console.channel_firm", { firm: this.firmName(ch.slice(5)) });
+    const aid = ch.slice("alliance:".length);
+    const a = this.view.alliances[aid] || this.view.negotiations[aid];
+    const firms = a ? (a.firms || []).map((f) => this.firmName(f)).join(" ⇄ ") : aid;
+    return t("console.channel_alliance", { firms });
+  }
+
+  // ---- join: code, QR, link ----------------------------------------------------------------
+
+  renderJoin() {
+    const s = this.view.session;
+    this.joinCode = s.code;
+    const shown = s.code.length === 8 ? `${s.code.slice(0, 4)}-${s.code.slice(4)}` : s.code;
+    const url = s.join_url;
+    const copyBtn = h("button", { type: "button", class: "secondary", text: t("console.copy_link"), on: { click: async () => {
+      try { await navigator.clipboard.writeText(url); toast(t("console.copied"), "ok"); } catch { toast(url); }
+    } } });
+    const big = h("button", { type: "button", class: "secondary", text: t("console.show_big"), "aria-expanded": "false" });
+    const box = this.joinBox;
+    big.addEventListener("click", () => {
+      const on = !box.classList.contains("fullscreen");
+      box.classList.toggle("fullscreen", on);
+      big.setAttribute("aria-expanded", String(on));
+      big.textContent = on ? t("console.show_small") : t("console.show_big");
+    });
+    replace(box,
+      h("p", { class: "muted", text: t("console.session_line", { title: s.title }) }),
+      h("div", { class: "join-code-wrap" },
+        h("div", {}, h("p", { class: "label", text: t("console.code") }),
+          h("p", { class: "join-code", "data-testid": "join-code", text: shown }),
+          h("p", { class: "label", text: t("console.join_at") }),
+          h("p", { class: "join-url", "data-testid": "join-url", text: url })),
+        h("img", { class: "qr", src: `/qr/${encodeURIComponent(shown)}.svg`, alt: t("console.qr_alt", { url }), "data-testid": "qr", width: 240, height: 240 })),
+      h("div", { class: "actions" }, copyBtn, big,
+        h("a", { class: "button secondary", href: "/projector", target: "_blank", rel: "noopener", text: t("console.open_projector") }),
+        h("a", { class: "button secondary", href: "/debrief", target: "_blank", rel: "noopener", text: t("console.open_debrief") }),
+        h("button", { type: "button", class: "secondary", text: t("console.export"), "data-testid": "export", on: { click: () => this.exportData() } }),
+        h("button", { type: "button", class: "link", text: t("console.new_session"), on: { click: async () => {
+          const ok = await confirmDialog({ title: t("console.new_confirm_title"), body: t("console.new_confirm_body"), ok: t("console.new_session"), cancel: t("common.cancel") });
+          if (ok) { this.destroy(); store.remove("facilitator"); showCreate(); }
+        } } })));
+  }
+
+  async exportData() {
+    try {
+      const res = await fetch(`/api/web/export/${encodeURIComponent(this.view.session.id)}.sqlite`, { headers: { Authorization: `Bearer ${this.creds.token}` } });
+      if (!res.ok) throw { code: "http_error", message: res.statusText };
+      const blob = await res.blob();
+      const a = h("a", { href: URL.createObjectURL(blob), download: `alliance-${this.view.session.id}.sqlite` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      toast(t("console.exported"), "ok");
+    } catch (e) {
+      toast(errorText(e), "error");
+    }
+  }
+
+  // ---- controls ----------------------------------------------------------------------------
+
+  renderControls() {
+    const v = this.view;
+    const phase = v.phase;
+    const c = v.status.clock || {};
+    const btn = (label, action, opts = {}) => h("button", { type: "button", class: opts.cls || "secondary", text: label, "data-testid": `ctl-${opts.id || action}`,
+      disabled: opts.disabled, on: { click: () => this.control(action, opts.extra || {}, opts) } });
+    const phaseBtns = [];
+    if (phase === "lobby") {
+      phaseBtns.push(btn(v.session.options.negotiation ? t("ctl.start_negotiation") : t("ctl.start_rounds"), "start", { cls: "primary" }));
+      phaseBtns.push(btn(t("ctl.pair"), "pair", { id: "pair" }));
+    } else if (phase === "negotiation") {
+      phaseBtns.push(btn(t("ctl.pair_now"), "pair", { id: "pair" }));
+      phaseBtns.push(btn(t("ctl.end_negotiation"), "advance", { cls: "primary", id: "advance" }));
+    } else if (phase === "execution") {
+      phaseBtns.push(btn(t("ctl.end_round"), "end_round", { cls: "primary" }));
+      phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: { title: t("ctl.to_debrief_title"), body: t("ctl.to_debrief_body"), ok: t("ctl.to_debrief") } }));
+    }
+    const hasClock = c.running || c.remaining !== null && c.remaining !== undefined;
+    const extendSel = h("select", { id: "extend-by", "aria-label": t("ctl.extend_by"), on: { change: () => { this.extendBy = extendSel.value; } } },
+      [60, 120, 300, 600].map((s) => h("option", { value: s, selected: String(s) === String(this.extendBy || 60), text: duration(s) })));
+    const clockBtns = [
+      btn(t("ctl.pause"), "pause", { disabled: !c.running }),
+      btn(t("ctl.resume"), "resume", { disabled: c.running || !hasClock }),
+      h("span", { class: "group" }, extendSel, h("button", { type: "button", class: "secondary", text: t("ctl.extend"), disabled: !hasClock, "data-testid": "ctl-extend",
+        on: { click: () => this.control("extend", { seconds: Number(extendSel.value) }) } })),
+    ];
+    const stratSel = h("select", { id: "bot-strategy", "aria-label": t("ctl.bot_strategy"), on: { change: () => { this.botStrategy = stratSel.value; } } },
+      STRATEGIES.map((s) => h("option", { value: s, selected: s === (this.botStrategy || "balanced"), text: t(`strategy.${s}`) })));
+    const empty = Object.keys(v.firms).filter((f) => !v.status.players.some((p) => p.firm === f) && !(f in (v.status.bots || {})));
+    const botBtn = h("button", { type: "button", class: "secondary", "data-testid": "ctl-fill_bots", disabled: !empty.length || phase === "debrief",
+      text: t("ctl.fill_bots", { n: empty.length }), on: { click: () => this.control("fill_bots", { strategy: stratSel.value }) } });
+    const focused = document.activeElement && this.controls.contains(document.activeElement) ? (document.activeElement.dataset.testid || document.activeElement.id) : null;
+    replace(this.controls,
+      h("p", { class: "phase-line", "data-testid": "phase-line", text: phaseLabel(phase, v.status.current_round, v.rounds) }),
+      h("div", { class: "actions" }, phaseBtns),
+      h("h3", { text: t("ctl.clock") }), h("div", { class: "actions" }, clockBtns),
+      h("h3", { text: t("ctl.bots") }), h("div", { class: "actions" }, stratSel, botBtn),
+      h("h3", { text: t("ctl.session") }),
+      h("div", { class: "actions" }, btn(t("ctl.end_session"), "end_session", { cls: "danger", disabled: v.session.status !== "live",
+        confirm: { title: t("ctl.end_session_title"), body: t("ctl.end_session_body"), ok: t("ctl.end_session") } })));
+    if (focused) {
+      const el = this.controls.querySelector(`[data-testid="${focused}"]`) || document.getElementById(focused);
+      if (el && !el.disabled) el.focus();
+    }
+  }
+
+  // ---- teams and monitor ---------------------------------------------------------------------
+
+  renderStatus() {
+    const v = this.view;
+    const st = v.status;
+    this.updateClock();
+    const firms = Object.values(v.firms).sort((a, b) => a.copy - b.copy);
+    const byFirm = new Map(firms.map((f) => [f.id, []]));
+    for (const p of st.players) (byFirm.get(p.firm) || []).push(p);
+    // teams: players per firm with a move control (a choice being made survives a refresh)
+    const picked = new Map();
+    for (const sel of this.teams.querySelectorAll("select[data-player]")) picked.set(sel.dataset.player, sel.value);
+    const focused = document.activeElement && this.teams.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
+    this.picked = picked;
+    clear(this.teams);
+    this.teams.append(h("p", { class: "muted", "data-testid": "lobby-count", text: t("console.lobby_count", { n: st.players.length, connected: st.connected }) }));
+    const grid = h("div", { class: "firm-grid" });
+    for (const f of firms) {
+      const players = byFirm.get(f.id);
+      const bot = st.bots && st.bots[f.id];
+      const card = h("div", { class: "firm-card", "data-firm": f.id, "data-testid": `firm-${f.id}` },
+        h("h3", {}, f.name, " ", h("span", { class: "tag", text: t("console.copy_n", { n: f.copy }) })),
+        bot ? h("p", { class: "tag bot", text: t("console.bot_seat", { strategy: t(`strategy.${bot}`) }) }) : null,
+        players.length ? h("ul", { class: "players" }, players.map((p) => this.playerRow(p, firms))) : h("p", { class: "muted", text: bot ? "" : t("console.empty_firm") }));
+      grid.append(card);
+    }
+    this.teams.append(grid);
+    if (focused) { const el = this.teams.querySelector(`[data-testid="${focused}"]`); if (el) el.focus(); }
+    // monitor: per firm connected, draft, submitted, who holds up the round
+    const waiting = new Set(st.waiting_for || []);
+    const rows = firms.map((f) => {
+      const players = byFirm.get(f.id);
+      const on = players.filter((p) => p.connected).length;
+      const draft = v.drafts[f.id];
+      const nDraft = draft ? Object.keys(draft).length : 0;
+      const sub = st.submitted[f.id];
+      const bot = st.bots && st.bots[f.id];
+      let state;
+      if (v.phase !== "execution") state = h("span", { class: "muted", text: "–" });
+      else if (sub) state = h("span", { class: "ok" }, h("span", { "aria-hidden": "true", text: "✓ " }), t("console.submitted_by", { name: this.playerName(sub) }));
+      else state = h("span", { class: "waiting" }, h("span", { "aria-hidden": "true", text: "◷ " }), t("console.waiting"));
+      return h("tr", { class: waiting.has(f.id) ? "holding" : "", "data-testid": `mon-${f.id}` },
+        h("th", { scope: "row", text: f.name }),
+        h("td", { text: bot ? t("console.bot_short") : t("console.connected_of", { on, n: players.length }) }),
+        h("td", { text: nDraft ? t("console.draft_fields", { n: nDraft }) : t("console.draft_empty") }),
+        h("td", {}, state));
+    });
+    const holding = [...waiting].map((f) => this.firmName(f));
+    replace(this.monitor,
+      v.phase === "execution" ? h("p", { class: holding.length ? "waiting" : "ok", role: "status", "data-testid": "holding" },
+        holding.length ? t("console.holding", { firms: holding.join(", ") }) : t("console.all_in")) : null,
+      h("div", { class: "table-wrap" }, h("table", { class: "table" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("console.firm") }), h("th", { scope: "col", text: t("console.players") }),
+          h("th", { scope: "col", text: t("console.draft") }), h("th", { scope: "col", text: t("console.submitted") }))),
+        h("tbody", {}, rows))));
+    this.renderControls();
+  }
+
+  playerName(pid) {
+    if (pid && pid.startsWith("bot:")) return t("common.bot");
+    const p = this.view.status.players.find((x) => x.player_id === pid);
+    return p ? p.name : pid;
+  }
+
+  playerRow(p, firms) {
+    const id = newId("mv");
+    const want = (this.picked && this.picked.get(p.player_id)) || p.firm;
+    const sel = h("select", { id, "aria-label": t("console.move_label", { name: p.name }), "data-testid": `move-${p.player_id}`, "data-player": p.player_id },
+      firms.map((f) => h("option", { value: f.id, selected: f.id === want, text: f.name })));
+    const go = h("button", { type: "button", class: "secondary small", text: t("console.move"), "data-testid": `move-go-${p.player_id}`,
+      on: { click: async () => {
+        if (sel.value === p.firm) return;
+        const r = await this.control("move_player", { player: p.player_id, firm: sel.value });
+        if (r) toast(t("console.moved", { name: p.name, firm: this.firmName(sel.value) }), "ok");
+      } } });
+    return h("li", { class: p.connected ? "online" : "offline", "data-testid": "player-row" },
+      h("span", { class: "dot", "aria-hidden": "true", text: p.connected ? "●" : "○" }), " ",
+      h("span", { class: "member-name", text: p.name }), p.label ? h("span", { class: "muted", text: ` (${p.label})` }) : null,
+      h("span", { class: "sr-status", text: ` ${p.connected ? t("player.online") : t("player.offline")}` }),
+      h("span", { class: "move" }, sel, go));
+  }
+
+  renderNegs() {
+    const v = this.view;
+    const list = Object.values(v.negotiations || {});
+    if (!list.length) { replace(this.negs, h("p", { class: "muted", text: t("console.no_negotiations") })); return; }
+    replace(this.negs, h("div", { class: "table-wrap" }, h("table", { class: "table" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("console.negotiation") }), h("th", { scope: "col", text: t("console.status") }),
+        h("th", { scope: "col", text: t("console.offers") }), h("th", { scope: "col", text: t("console.on_table") }))),
+      h("tbody", {}, list.map((n) => {
+        const standing = n.standing ? n.offers.find((o) => o.n === n.standing) : null;
+        return h("tr", { "data-testid": `neg-${n.id}` },
+          h("th", { scope: "row", text: n.firms.map((f) => this.firmName(f)).join(" ⇄ ") }),
+          h("td", { text: t(`console.neg_${n.status}`) + (n.outcome_reason ? ` (${t(`console.neg_reason_${n.outcome_reason}`)})` : "") }),
+          h("td", { text: String(n.offers.length) }),
+          h("td", { text: standing ? t("console.offer_by", { n: standing.n, firm: this.firmName(standing.by), split: pct(standing.terms.split[standing.by]) }) : "–" }));
+      })))));
+  }
+
+  renderResults() {
+    const v = this.view;
+    if (!v.round) { replace(this.results, h("p", { class: "muted", text: t("console.no_results") })); return; }
+    const firms = Object.values(v.firms).sort((a, b) => (v.scores[a.id].rank - v.scores[b.id].rank));
+    replace(this.results,
+      h("p", { text: t("console.after_round", { n: v.round, rounds: v.rounds }) }),
+      h("div", { class: "table-wrap" }, h("table", { class: "table" },
+        h("thead", {}, h("tr", {}, ["console.rank", "console.firm", "console.cash", "console.position", "console.internal", "console.external", "console.total"].map((k) => h("th", { scope: "col", text: t(k) })))),
+        h("tbody", {}, firms.map((f) => {
+          const s = v.scores[f.id];
+          return h("tr", {}, h("td", { text: String(s.rank) }), h("th", { scope: "row", text: f.name }), h("td", { text: num(f.cash, 1) }),
+            h("td", { text: num(v.positions[f.id], 1) }), h("td", { text: pct(s.internal_gain, 1) }), h("td", { text: pct(s.external_gain, 1) }),
+            h("td", { text: num(s.total, 3) }));
+        })))),
+      Object.values(v.alliances).length ? h("ul", { class: "breakdown" }, Object.values(v.alliances).map((a) =>
+        h("li", { text: t("console.alliance_line", { firms: a.firms.map((f) => this.firmName(f)).join(" ⇄ "), status: t(`alliance.status_${a.status}`),
+          trust: a.firms.map((f) => `${this.firmName(f)} ${pct(a.trust[f])}`).join(", ") }) }))) : null);
+  }
+
+  // ---- chat and announcements ---------------------------------------------------------------
+
+  renderChatFilter() {
+    const v = this.view;
+    const channels = new Set(Object.keys(v.chat || {}));
+    for (const f of Object.keys(v.firms)) channels.add(`firm:${f}`);
+    for (const a of [...Object.keys(v.alliances || {}), ...Object.keys(v.negotiations || {})]) channels.add(`alliance:${a}`);
+    const cur = this.chatFilter.value;
+    replace(this.chatFilter, h("option", { value: "", text: t("console.chat_all") }),
+      [...channels].sort().map((ch) => h("option", { value: ch, selected: ch === cur, text: this.channelLabel(ch) })));
+  }
+
+  renderChat(one) {
+    const ch = this.chatFilter.value;
+    const line = (m) => chatLine(m, (f) => this.firmName(f), { showChannel: true, channelLabel: (c) => this.channelLabel(c) });
+    if (one) {
+      if (!ch || one.channel === ch) { this.chatLog.append(line(one)); this.chatLog.scrollTop = this.chatLog.scrollHeight; }
+      return;
+    }
+    replace(this.chatLog, this.chatLines.filter((m) => !ch || m.channel === ch).map(line));
+    if (!this.chatLog.children.length) this.chatLog.append(h("li", { class: "muted", text: t("chat.empty") }));
+    this.chatLog.scrollTop = this.chatLog.scrollHeight;
+  }
+
+  renderAnnouncements() {
+    replace(this.announcements, (this.view.announcements || []).slice().reverse().map((a) =>
+      h("li", {}, h("time", { text: clockTime(a.time) }), " ", a.text || "", a.event ? h("code", { text: ` ${JSON.stringify(a.event)}` }) : null)));
+  }
+
+  async inject() {
+    this.injectErr.textContent = "";
+    const text = this.injectText.value.trim();
+    let event;
+    if (this.injectEvent.value.trim()) {
+      try {
+        event = JSON.parse(this.injectEvent.value);
+        if (!event || typeof event !== "object" || Array.isArray(event)) throw new Error("map");
+      } catch {
+        this.injectErr.textContent = t("console.inject_bad_json");
+        return;
+      }
+    }
+    if (!text && !event) { this.injectErr.textContent = t("console.inject_empty"); return; }
+    const r = await this.control("inject", { text: text || undefined, event });
+    if (r) { this.injectText.value = ""; this.injectEvent.value = ""; toast(t("console.injected"), "ok"); }
+  }
+}
+
+let app = null;
+function start(creds) {
+  if (app) app.destroy();
+  app = new Console(creds);
+  window.__console = app;
+}
+
+(function boot() {
+  const creds = store.get("facilitator");
+  if (creds && creds.token && !new URLSearchParams(location.search).has("new")) start(creds);
+  else showCreate();
+})();

@@ -1,0 +1,527 @@
+// The round decision: split the budget, set reveal, release or withhold due tranches,
+// leave an alliance, answer the pulse survey. The form is the team's shared draft: each
+// change is sent as a `draft` command, teammates' changes arrive as `draft` pushes and
+// show who changed what.
+import { h, clear, newId, confirmDialog, toast } from "./dom.js";
+import { t, num, pct, errorText, clockTime } from "./i18n.js";
+
+const POINT_GROUPS = ["contribute", "absorb", "develop"];
+const DEBOUNCE_MS = 250;
+
+const round1 = (x) => Math.round(x * 10) / 10;
+
+export class DecisionForm {
+  /**
+   * view: the player's full view; socket: LiveSocket; me: player id.
+   */
+  constructor({ socket, view, nameOf }) {
+    this.socket = socket;
+    this.nameOf = nameOf;
+    this.view = view;
+    this.round = view.current_round;
+    this.budget = view.budget;
+    this.me = view.firm.id;
+    this.dn = Object.fromEntries(view.domains.map((d) => [d.id, d.name]));
+    this.active = (view.alliances || []).filter((a) => a.status === "active");
+    this.inputs = new Map();     // "absorb.design" -> input
+    this.rows = new Map();       // key -> row element (for "changed by")
+    this.dirty = new Map();      // key -> timer (local edits not yet sent)
+    this.values = this.prefill();
+    this.el = h("form", { class: "decision", novalidate: true, "data-testid": "decision-form",
+                          on: { submit: (e) => { e.preventDefault(); this.submit(); } } });
+    this.build();
+    this.applyDraft(view.draft || {}, null);
+    this.setSubmitted(view.submitted);
+  }
+
+  /** What a firm plays when nobody touches anything: its promised minimum, nothing else. */
+  prefill() {
+    const v = { contribute: {}, absorb: {}, develop: {}, protect: 0, reveal: {}, withhold: {}, exit: [], survey: {} };
+    for (const a of this.active) {
+      const own = a.terms.contributions[this.me] || [];
+      for (const k of own) v.contribute[k] = round1((v.contribute[k] || 0) + (a.terms.min_effort[this.me] || 0) / own.length);
+    }
+    return v;
+  }
+
+  contributed() {
+    const s = new Set();
+    for (const a of this.active) for (const k of a.terms.contributions[this.me] || []) s.add(k);
+    return [...s];
+  }
+
+  scope() {
+    const s = new Set();
+    for (const a of this.active) for (const k of a.terms.scope) s.add(k);
+    return this.view.domains.map((d) => d.id).filter((k) => s.has(k));
+  }
+
+  minEffortOf(k) {
+    let m = 0;
+    for (const a of this.active) {
+      const own = a.terms.contributions[this.me] || [];
+      if (own.includes(k)) m += (a.terms.min_effort[this.me] || 0) / own.length;
+    }
+    return m;
+  }
+
+  // ---- building ------------------------------------------------------------------------
+
+  build() {
+    const f = this.el;
+    this.budgetBox = h("div", { class: "budget", "data-testid": "budget" });
+    this.budgetBar = h("div", { class: "budget-bar", role: "img" });
+    this.budgetText = h("p", { class: "budget-text", "aria-live": "polite", "data-testid": "budget-remaining" });
+    this.budgetLegend = h("p", { class: "budget-legend" });
+    this.budgetMsg = h("p", { class: "budget-msg", role: "alert" });
+    this.budgetBox.append(h("h3", { text: t("dec.budget_title", { budget: num(this.budget, 0) }) }), this.budgetText, this.budgetBar, this.budgetLegend, this.budgetMsg);
+    f.append(this.budgetBox);
+
+    const contributed = this.contributed();
+    const scope = this.scope();
+    const groups = [
+      ["contribute", contributed, t("dec.contribute"), t("dec.contribute_hint")],
+      ["absorb", scope, t("dec.absorb"), t("dec.absorb_hint")],
+      ["develop", this.view.domains.map((d) => d.id), t("dec.develop"), t("dec.develop_hint")],
+    ];
+    for (const [group, keys, title, hint] of groups) {
+      const set = h("fieldset", { class: "points", "data-group": group }, h("legend", { text: title }), h("p", { class: "hint", text: hint }));
+      if (!keys.length) set.append(h("p", { class: "muted", text: t(group === "contribute" ? "dec.nothing_to_contribute" : "dec.no_scope") }));
+      for (const k of keys) set.append(this.pointRow(`${group}.${k}`, this.dn[k] || k, group === "contribute" ? this.minEffortOf(k) : null, title));
+      if (group === "absorb" && keys.length) {
+        this.absorbWarn = h("p", { class: "warn", role: "status" });
+        set.append(this.absorbWarn);
+      }
+      f.append(set);
+    }
+    const protect = h("fieldset", { class: "points", "data-group": "protect" }, h("legend", { text: t("dec.protect") }),
+      h("p", { class: "hint", text: t("dec.protect_hint") }), this.pointRow("protect", t("dec.protect_label"), null, null));
+    f.append(protect);
+
+    // reveal
+    if (scope.length) {
+      const set = h("fieldset", { class: "reveal" }, h("legend", { text: t("dec.reveal") }), h("p", { class: "hint", text: t("dec.reveal_hint") }));
+      for (const k of scope) set.append(this.revealRow(k));
+      f.append(set);
+    }
+    // tranches due
+    const dueSets = [];
+    for (const a of this.active) {
+      const due = a.due || {};
+      const doms = Object.keys(due);
+      if (!doms.length) continue;
+      const set = h("fieldset", { class: "tranches" }, h("legend", { text: t("dec.tranches_due", { partner: a.partner.name }) }),
+        h("p", { class: "hint", text: t("dec.tranches_hint") }));
+      for (const k of doms) set.append(this.trancheRow(a, k, due[k]));
+      dueSets.push(set);
+    }
+    if (dueSets.length) f.append(...dueSets);
+    else if (this.active.length) f.append(h("p", { class: "muted", text: t("dec.no_tranche_due") }));
+    // exit
+    if (this.active.length) {
+      const set = h("fieldset", { class: "exit" }, h("legend", { text: t("dec.exit") }));
+      for (const a of this.active) set.append(this.exitRow(a));
+      f.append(set);
+    }
+    // survey
+    const surveys = this.view.surveys || [];
+    if (surveys.length) {
+      const set = h("fieldset", { class: "survey" }, h("legend", { text: t("dec.survey") }), h("p", { class: "hint", text: t("dec.survey_hint") }));
+      for (const q of surveys) set.append(this.surveyRow(q));
+      f.append(set);
+    }
+    // activity + submit
+    this.activity = h("ol", { class: "activity", "aria-live": "polite", "data-testid": "draft-activity" });
+    f.append(h("section", { class: "card activity-card" }, h("h3", { text: t("dec.activity") }), this.activity));
+    this.error = h("p", { class: "form-error", role: "alert", "data-testid": "decision-error" });
+    this.submitted = h("p", { class: "submitted-banner", role: "status", "data-testid": "submitted-banner", hidden: true });
+    this.submitBtn = h("button", { type: "submit", class: "primary big", text: t("dec.submit"), "data-testid": "submit-decision" });
+    this.submitNote = h("p", { class: "hint" });
+    f.append(this.error, this.submitted, h("div", { class: "actions sticky-submit" }, this.submitBtn), this.submitNote);
+    const sub = this.view.submitter;
+    if (sub && sub !== this.view.me.player_id) {
+      this.submitBtn.disabled = true;
+      this.submitNote.textContent = t("dec.only_submitter", { name: this.nameOf(sub) });
+    } else {
+      this.submitNote.textContent = t("dec.submit_hint");
+    }
+    this.renderBudget();
+  }
+
+  pointRow(key, label, min, group) {
+    const id = newId("pt");
+    const full = group ? `${group}: ${label}` : label;
+    const input = h("input", { type: "number", id, min: 0, max: this.budget, step: 1, inputmode: "numeric",
+                               "aria-label": full, "data-key": key, "data-testid": `pt-${key}` });
+    const minus = h("button", { type: "button", class: "step", "aria-label": t("dec.less", { what: full }), text: "−",
+                                on: { click: () => this.step(key, -5) } });
+    const plus = h("button", { type: "button", class: "step", "aria-label": t("dec.more", { what: full }), text: "+",
+                               on: { click: () => this.step(key, +5) } });
+    input.addEventListener("input", () => this.onPointInput(key));
+    input.addEventListener("change", () => this.onPointInput(key, true));
+    const note = h("span", { class: "row-note", "aria-live": "polite" });
+    const minNote = min !== null && min > 0 ? h("span", { class: "min-note", text: t("dec.min_promised", { n: num(min, 1) }) }) : null;
+    const row = h("div", { class: "point-row", "data-key": key },
+      h("label", { for: id, text: label }),
+      h("div", { class: "stepper" }, minus, input, plus),
+      minNote, note);
+    row._plus = plus;
+    row._minus = minus;
+    row._note = note;
+    row._min = min;
+    this.inputs.set(key, input);
+    this.rows.set(key, row);
+    return row;
+  }
+
+  revealRow(k) {
+    const key = `reveal.${k}`;
+    const id = newId("rv");
+    const input = h("input", { type: "range", id, min: 0, max: 100, step: 5, "data-key": key, "data-testid": `rv-${k}`,
+                               "aria-label": `${t("dec.reveal")}: ${this.dn[k] || k}` });
+    const out = h("output", { for: id, class: "reveal-out" });
+    const note = h("span", { class: "row-note", "aria-live": "polite" });
+    input.addEventListener("input", () => {
+      this.values.reveal[k] = Number(input.value) / 100;
+      out.textContent = pct(this.values.reveal[k]);
+      input.setAttribute("aria-valuetext", out.textContent);
+      this.queue(key);
+    });
+    const row = h("div", { class: "reveal-row", "data-key": key }, h("label", { for: id, text: this.dn[k] || k }), input, out, note);
+    row._note = note;
+    row._out = out;
+    this.inputs.set(key, input);
+    this.rows.set(key, row);
+    return row;
+  }
+
+  trancheRow(a, k, dueCount) {
+    const key = `withhold.${a.id}.${k}`;
+    const n = a.terms.tranches[this.me];
+    const name = newId("tr");
+    const rel = h("input", { type: "radio", name, value: "release", id: `${name}-r`, "data-testid": `release-${k}` });
+    const wh = h("input", { type: "radio", name, value: "withhold", id: `${name}-w`, "data-testid": `withhold-${k}` });
+    const onChange = () => {
+      const list = new Set(this.values.withhold[a.id] || []);
+      if (wh.checked) list.add(k); else list.delete(k);
+      this.values.withhold[a.id] = [...list];
+      this.queue(`withhold.${a.id}`);
+    };
+    rel.addEventListener("change", onChange);
+    wh.addEventListener("change", onChange);
+    const note = h("span", { class: "row-note", "aria-live": "polite" });
+    const row = h("div", { class: "tranche-row", role: "radiogroup", "aria-labelledby": `${name}-l`, "data-key": key },
+      h("p", { id: `${name}-l`, class: "tranche-title", text: t("dec.tranche_due", { domain: this.dn[k] || k, t: dueCount, n }) }),
+      h("label", { class: "check", for: rel.id }, rel, h("span", { text: t("dec.release") })),
+      h("label", { class: "check", for: wh.id }, wh, h("span", { text: t("dec.withhold") }), h("small", { class: "hint", text: ` ${t("dec.withhold_hint")}` })),
+      note);
+    row._note = note;
+    row._rel = rel;
+    row._wh = wh;
+    this.rows.set(key, row);
+    this.rows.set(`withhold.${a.id}`, row);
+    return row;
+  }
+
+  exitRow(a) {
+    const key = `exit.${a.id}`;
+    const id = newId("ex");
+    const input = h("input", { type: "checkbox", id, "data-testid": `exit-${a.id}` });
+    input.addEventListener("change", async () => {
+      if (input.checked) {
+        const ok = await confirmDialog({ title: t("dec.exit_confirm_title", { partner: a.partner.name }),
+          body: t("dec.exit_confirm_body", { penalty: num(a.terms.exit_penalty, 1) }),
+          ok: t("dec.exit_confirm_ok"), cancel: t("common.cancel"), danger: true });
+        if (!ok) { input.checked = false; return; }
+      }
+      const set = new Set(this.values.exit);
+      if (input.checked) set.add(a.id); else set.delete(a.id);
+      this.values.exit = [...set];
+      this.queue("exit");
+    });
+    const note = h("span", { class: "row-note", "aria-live": "polite" });
+    const row = h("div", { class: "exit-row", "data-key": key },
+      h("label", { class: "check", for: id }, input, h("span", { text: t("dec.exit_label", { partner: a.partner.name, penalty: num(a.terms.exit_penalty, 1) }) })),
+      note);
+    row._note = note;
+    this.inputs.set(key, input);
+    this.rows.set(key, row);
+    this.rows.set("exit", row);
+    return row;
+  }
+
+  surveyRow(q) {
+    const key = `survey.${q.id}`;
+    const name = newId("sv");
+    const legendId = `${name}-q`;
+    const scale = h("div", { class: "likert" });
+    const radios = [];
+    for (let v = 1; v <= 5; v++) {
+      const id = `${name}-${v}`;
+      const r = h("input", { type: "radio", name, id, value: v, "data-testid": `survey-${q.id}-${v}` });
+      r.addEventListener("change", () => { this.values.survey[q.id] = v; this.queue(key); });
+      radios.push(r);
+      scale.append(h("label", { class: "likert-opt", for: id }, r, h("span", { text: String(v) })));
+    }
+    const note = h("span", { class: "row-note", "aria-live": "polite" });
+    const row = h("div", { class: "survey-row", role: "radiogroup", "aria-labelledby": legendId, "data-key": key },
+      h("p", { id: legendId, class: "survey-q", text: q.text }),
+      h("div", { class: "likert-wrap" }, h("span", { class: "likert-end", text: `1 = ${q.low}` }), scale, h("span", { class: "likert-end", text: `5 = ${q.high}` })),
+      note);
+    row._radios = radios;
+    row._note = note;
+    this.rows.set(key, row);
+    return row;
+  }
+
+  // ---- values ------------------------------------------------------------------------------
+
+  get(key) {
+    const [g, k] = key.split(".");
+    if (g === "protect") return this.values.protect || 0;
+    return (this.values[g] && this.values[g][k]) || 0;
+  }
+
+  set(key, v) {
+    const [g, k] = key.split(".");
+    if (g === "protect") this.values.protect = v;
+    else this.values[g][k] = v;
+  }
+
+  spent() {
+    let s = this.values.protect || 0;
+    for (const g of POINT_GROUPS) for (const v of Object.values(this.values[g])) s += v || 0;
+    return s;
+  }
+
+  step(key, delta) {
+    const input = this.inputs.get(key);
+    const cur = this.get(key);
+    input.value = String(Math.max(0, round1(cur + delta)));
+    this.onPointInput(key, true);
+  }
+
+  onPointInput(key, commit = false) {
+    const input = this.inputs.get(key);
+    const raw = input.value.trim();
+    if (raw === "" && !commit) return;   // let people clear the box and type
+    let v = Number(raw);
+    if (!Number.isFinite(v) || v < 0) v = 0;
+    const others = this.spent() - this.get(key);
+    const room = Math.max(0, this.budget - others);
+    let clamped = false;
+    if (v > room + 1e-9) { v = round1(room); clamped = true; }
+    this.set(key, v);
+    if (clamped || commit || String(v) !== raw) input.value = String(v);
+    this.budgetMsg.textContent = clamped ? t("dec.over_budget", { n: num(room, 1) }) : "";
+    this.renderBudget();
+    this.queue(key);
+  }
+
+  renderBudget() {
+    const spent = this.spent();
+    const left = round1(this.budget - spent);
+    const parts = {
+      contribute: Object.values(this.values.contribute).reduce((a, b) => a + (b || 0), 0),
+      absorb: Object.values(this.values.absorb).reduce((a, b) => a + (b || 0), 0),
+      develop: Object.values(this.values.develop).reduce((a, b) => a + (b || 0), 0),
+      protect: this.values.protect || 0,
+    };
+    this.budgetText.textContent = t("dec.remaining", { left: num(left, 1), budget: num(this.budget, 0) });
+    this.budgetBox.dataset.full = left <= 0.05 ? "yes" : "no";
+    clear(this.budgetBar);
+    for (const [g, v] of Object.entries(parts)) {
+      if (v <= 0) continue;
+      const seg = h("span", { class: `seg seg-${g}` });
+      seg.style.width = `${(100 * v) / this.budget}%`;
+      this.budgetBar.append(seg);
+    }
+    const legend = Object.entries(parts).map(([g, v]) => t(`dec.legend_${g}`, { n: num(v, 1) }));
+    legend.push(t("dec.legend_unspent", { n: num(Math.max(0, left), 1) }));
+    this.budgetLegend.textContent = legend.join(" · ");
+    this.budgetBar.setAttribute("aria-label", this.budgetLegend.textContent);
+    for (const [key, row] of this.rows) {
+      if (!row._plus) continue;
+      row._plus.disabled = this.locked || left <= 0.05;
+      row._minus.disabled = this.locked || this.get(key) <= 0;
+      this.inputs.get(key).max = String(round1(this.get(key) + Math.max(0, left)));
+      if (row._min !== null && row._min > 0) row.classList.toggle("below-min", this.get(key) + 1e-9 < row._min);
+    }
+    if (this.absorbWarn) {
+      const share = parts.absorb / this.budget;
+      this.absorbWarn.textContent = share > 0.3 ? t("dec.absorb_warn", { pct: pct(share) }) : "";
+    }
+    for (const [key, row] of this.rows) {
+      if (row._min !== null && row._min > 0 && row._note && !row._note.dataset.by) {
+        row._note.textContent = this.get(key) + 1e-9 < row._min ? t("dec.below_min") : "";
+      }
+    }
+  }
+
+  /** Show values in the inputs (all but the ones this person is editing). */
+  renderValues() {
+    for (const [key, input] of this.inputs) {
+      if (this.dirty.has(key) || document.activeElement === input) continue;
+      const [g, k] = key.split(".");
+      if (g === "reveal") {
+        const v = this.values.reveal[k] || 0;
+        input.value = String(Math.round(v * 100));
+        const out = this.rows.get(key)._out;
+        out.textContent = pct(v);
+        input.setAttribute("aria-valuetext", out.textContent);
+      } else if (g === "exit") {
+        input.checked = this.values.exit.includes(k);
+      } else {
+        input.value = String(this.get(key));
+      }
+    }
+    for (const [key, row] of this.rows) {
+      if (row._wh && key.split(".").length === 3) {
+        const [, aid, k] = key.split(".");
+        const w = (this.values.withhold[aid] || []).includes(k);
+        row._wh.checked = w;
+        row._rel.checked = !w;
+      }
+      if (row._radios) {
+        const q = key.split(".")[1];
+        const v = this.values.survey[q];
+        for (const r of row._radios) r.checked = Number(r.value) === v;
+      }
+    }
+    this.renderBudget();
+  }
+
+  /** Merge a draft (from the server) over the prefill and show it. */
+  applyDraft(draft, by) {
+    this.serverDraft = draft || {};
+    const base = this.prefill();
+    const v = { ...base };
+    for (const g of [...POINT_GROUPS, "reveal", "survey"]) v[g] = { ...base[g], ...(draft[g] || {}) };
+    v.protect = draft.protect ?? base.protect;
+    v.withhold = { ...(draft.withhold || {}) };
+    v.exit = [...(draft.exit || [])];
+    // keep what this person is typing and has not sent yet
+    for (const key of this.dirty.keys()) {
+      const [g, k] = key.split(".");
+      if (g === "protect") v.protect = this.values.protect;
+      else if (g === "exit") v.exit = this.values.exit;
+      else if (g === "withhold") v.withhold[k] = this.values.withhold[k];
+      else v[g][k] = this.values[g][k];
+    }
+    this.values = v;
+    this.renderValues();
+  }
+
+  /** A teammate changed the draft: show the values and who changed what. */
+  onDraftPush(msg) {
+    this.applyDraft(msg.draft, msg.by);
+    const changes = [];
+    for (const [g, val] of Object.entries(msg.changed || {})) {
+      if (val && typeof val === "object" && !Array.isArray(val)) {
+        for (const [k, v] of Object.entries(val)) changes.push([`${g}.${k}`, g, k, v]);
+      } else changes.push([g, g, null, val]);
+    }
+    for (const [key, g, k, v] of changes) {
+      const text = t("dec.changed_by", { name: msg.by_name, what: this.describe(g, k, v) });
+      this.activity.prepend(h("li", {}, h("time", { text: clockTime(this.socket.serverNow()) }), " ", text));
+      while (this.activity.children.length > 30) this.activity.lastChild.remove();
+      let row = this.rows.get(key) || this.rows.get(g);
+      if (g === "withhold" && k) row = this.rows.get(`withhold.${k}`) || row;
+      if (row && row._note) {
+        row._note.textContent = t("dec.row_changed_by", { name: msg.by_name });
+        row._note.dataset.by = msg.by;
+        row.classList.add("changed");
+        clearTimeout(row._timer);
+        row._timer = setTimeout(() => { row.classList.remove("changed"); row._note.textContent = ""; delete row._note.dataset.by; this.renderBudget(); }, 8000);
+      }
+    }
+  }
+
+  describe(g, k, v) {
+    const what = k ? `${t(`dec.group_${g}`)} · ${g === "withhold" || g === "survey" ? k : this.dn[k] || k}` : t(`dec.group_${g}`);
+    let val;
+    if (g === "reveal") val = pct(v);
+    else if (g === "withhold") val = Array.isArray(v) && v.length ? t("dec.withholding", { list: v.map((x) => this.dn[x] || x).join(", ") }) : t("dec.releasing");
+    else if (g === "exit") val = Array.isArray(v) && v.length ? t("dec.leaving") : t("dec.staying");
+    else val = num(v, 1);
+    return t("dec.set_to", { what, value: val });
+  }
+
+  /** Send a changed field to the team's draft (debounced per field). */
+  queue(key) {
+    if (this.locked) return;
+    clearTimeout(this.dirty.get(key));
+    this.dirty.set(key, setTimeout(() => this.flush(key), DEBOUNCE_MS));
+  }
+
+  fieldsFor(key) {
+    const [g, k] = key.split(".");
+    if (g === "protect") return { protect: this.values.protect };
+    if (g === "exit") return { exit: this.values.exit };
+    if (g === "withhold") return { withhold: { [k]: this.values.withhold[k] || [] } };
+    return { [g]: { [k]: this.values[g][k] } };
+  }
+
+  async flush(key) {
+    clearTimeout(this.dirty.get(key));
+    const fields = this.fieldsFor(key);
+    // The shared draft is what the server plays if nobody submits: the first change also
+    // writes the promised contributions shown in the form, so the draft never plays less.
+    const known = (this.serverDraft && this.serverDraft.contribute) || {};
+    if (!fields.contribute && this.contributed().some((k) => !(k in known))) fields.contribute = { ...this.values.contribute };
+    try {
+      const r = await this.socket.send("draft", { fields, round: this.round });
+      if (r && r.draft) this.serverDraft = r.draft;
+      this.error.textContent = "";
+    } catch (e) {
+      if (e.code !== "wrong_phase" && e.code !== "stale_round") this.error.textContent = errorText(e);
+    } finally {
+      this.dirty.delete(key);
+    }
+  }
+
+  async flushAll() {
+    await Promise.all([...this.dirty.keys()].map((k) => this.flush(k)));
+  }
+
+  decision() {
+    const clean = (m) => Object.fromEntries(Object.entries(m).filter(([, v]) => v > 0));
+    const withhold = Object.fromEntries(Object.entries(this.values.withhold).filter(([, v]) => v && v.length));
+    return {
+      contribute: clean(this.values.contribute), absorb: clean(this.values.absorb), develop: clean(this.values.develop),
+      protect: this.values.protect || 0, reveal: clean(this.values.reveal), withhold, exit: this.values.exit,
+      survey: { ...this.values.survey },
+    };
+  }
+
+  async submit() {
+    if (this.locked) return;
+    this.submitBtn.disabled = true;
+    this.error.textContent = "";
+    try {
+      await this.flushAll();
+      const d = this.decision();
+      await this.socket.send("submit", { decision: d, round: this.round });
+      toast(t("dec.submitted_toast"), "ok");
+    } catch (e) {
+      this.error.textContent = errorText(e);
+      this.submitBtn.disabled = false;
+    }
+  }
+
+  setSubmitted(sub) {
+    this.locked = !!sub;
+    for (const el of this.el.querySelectorAll("input, button, select, textarea")) el.disabled = this.locked;
+    const who = this.view.submitter;
+    if (who && who !== this.view.me.player_id) this.submitBtn.disabled = true;
+    if (sub) {
+      this.submitted.hidden = false;
+      this.submitted.textContent = t("dec.submitted_by", { name: this.nameOf(sub.by) });
+      this.el.dataset.submitted = "yes";
+    } else {
+      this.submitted.hidden = true;
+      this.el.dataset.submitted = "no";
+    }
+    this.renderBudget();
+  }
+}

@@ -1,0 +1,92 @@
+// Building the page without ever parsing text as HTML: every string goes in through
+// textContent or a text node, so names, chat lines and anything else the server sends
+// (which may come from other players) are shown as text, never run as markup.
+
+/**
+ * h("button", {class: "primary", on: {click: fn}, "aria-label": "..."}, "text", child, ...)
+ * attrs: class, text, on (events), dataset, hidden, disabled, checked, value, and any
+ * other attribute (set with setAttribute, so never an event-handler string from data:
+ * names starting with "on" are refused).
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") el.className = Array.isArray(v) ? v.filter(Boolean).join(" ") : v;
+    else if (k === "text") el.textContent = String(v);
+    else if (k === "on") for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "value") el.value = v;
+    else if (k === "checked" || k === "disabled" || k === "hidden" || k === "selected" || k === "open") el[k] = !!v;
+    else if (/^on/i.test(k)) throw new Error(`refusing attribute ${k}`);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+export function replace(el, ...children) {
+  clear(el);
+  return append(el, children);
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+let uid = 0;
+export const newId = (prefix = "el") => `${prefix}-${++uid}`;
+
+/** A <label> + control pair; returns {row, input}. */
+export function field(labelText, input, hint) {
+  if (!input.id) input.id = newId("f");
+  const row = h("div", { class: "field" }, h("label", { for: input.id, text: labelText }), input);
+  if (hint) {
+    const hid = newId("hint");
+    row.append(h("p", { class: "hint", id: hid, text: hint }));
+    input.setAttribute("aria-describedby", hid);
+  }
+  return { row, input };
+}
+
+/** Announce a short message to screen readers and show it as a toast. */
+export function toast(text, kind = "info", ms = 4000) {
+  let box = document.getElementById("toasts");
+  if (!box) {
+    box = h("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
+    document.body.append(box);
+  }
+  const item = h("div", { class: ["toast", kind] }, text);
+  box.append(item);
+  setTimeout(() => item.remove(), ms);
+  return item;
+}
+
+/** A modal confirm using <dialog>; resolves true/false. Texts come from i18n. */
+export function confirmDialog({ title, body, ok, cancel, danger = false }) {
+  return new Promise((resolve) => {
+    const dlg = h("dialog", { class: "confirm", "aria-labelledby": "dlg-title" },
+      h("h2", { id: "dlg-title", text: title }),
+      body ? h("p", { text: body }) : null,
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "secondary", value: "cancel", text: cancel,
+                      on: { click: () => dlg.close("cancel") } }),
+        h("button", { type: "button", class: danger ? "danger" : "primary", value: "ok", text: ok,
+                      "data-testid": "confirm-ok", on: { click: () => dlg.close("ok") } })));
+    dlg.addEventListener("close", () => { dlg.remove(); resolve(dlg.returnValue === "ok"); });
+    document.body.append(dlg);
+    dlg.showModal();
+  });
+}

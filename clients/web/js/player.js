@@ -1,0 +1,484 @@
+// The player page: join with the code, wait in the lobby, read the brief, negotiate the
+// term sheet, decide each round with the team, read the results, chat.
+import { h, $, clear, replace, toast } from "./dom.js";
+import { t, applyI18n, errorText, num, pct } from "./i18n.js";
+import { LiveSocket, api } from "./socket.js";
+import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets } from "./common.js";
+import { ChatPanel } from "./chat.js";
+import { NegotiationPanel, termSummary } from "./termsheet.js";
+import { DecisionForm } from "./decision.js";
+import { ResultsPanel } from "./results.js";
+
+const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
+const TABS = ["firm", "deal", "round", "results", "chat"];
+const WIDE = window.matchMedia("(min-width: 960px)");
+
+applyI18n();
+const sticky = trackStickyOffsets();
+const main = $("#main");
+const topbar = $("#topbar");
+const banners = $("#banners");
+
+// ---- join ------------------------------------------------------------------------------------
+
+function showJoin(message) {
+  clear(topbar);
+  topbar.append(h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { text: t("app.name") })));
+  const params = new URLSearchParams(location.search);
+  const code = h("input", { id: "join-code", name: "code", required: true, autocomplete: "off", autocapitalize: "characters",
+                            spellcheck: "false", maxlength: 16, minlength: 4, value: params.get("code") || "", "data-testid": "join-code",
+                            "aria-describedby": "join-code-hint" });
+  const name = h("input", { id: "join-name", name: "name", required: true, maxlength: 80, autocomplete: "nickname", "data-testid": "join-name",
+                            "aria-describedby": "join-name-hint" });
+  const label = h("input", { id: "join-label", name: "label", maxlength: 80, autocomplete: "off" });
+  const err = h("p", { class: "form-error", role: "alert", "data-testid": "join-error", text: message || "" });
+  const btn = h("button", { type: "submit", class: "primary big", text: t("join.submit"), "data-testid": "join-submit" });
+  const form = h("form", { class: "card join", "aria-labelledby": "join-title", on: { submit: async (e) => {
+    e.preventDefault();
+    err.textContent = "";
+    if (normCode(code.value).length < 4) { err.textContent = t("join.err_code"); code.focus(); return; }
+    if (!name.value.trim()) { err.textContent = t("join.err_name"); name.focus(); return; }
+    btn.disabled = true;
+    try {
+      const body = { code: code.value.trim(), name: name.value.trim() };
+      if (label.value.trim()) body.label = label.value.trim();
+      const r = await api("POST", "/api/join", body);
+      const creds = { token: r.player_token, code: normCode(code.value), session_id: r.session_id, player_id: r.player_id,
+                      name: body.name, firm: r.firm };
+      store.set("player", creds);
+      history.replaceState(null, "", `/join?code=${encodeURIComponent(code.value.trim().toUpperCase())}`);
+      start(creds);
+    } catch (e2) {
+      err.textContent = errorText(e2);
+      btn.disabled = false;
+    }
+  } } },
+    h("h1", { id: "join-title", text: t("join.title") }),
+    h("p", { class: "lead", text: t("join.lead") }),
+    h("div", { class: "field" }, h("label", { for: "join-code", text: t("join.code") }), code,
+      h("p", { class: "hint", id: "join-code-hint", text: t("join.code_hint") })),
+    h("div", { class: "field" }, h("label", { for: "join-name", text: t("join.name") }), name,
+      h("p", { class: "hint", id: "join-name-hint", text: t("join.name_hint") })),
+    h("details", { class: "field" }, h("summary", { text: t("join.label_more") }),
+      h("div", { class: "field" }, h("label", { for: "join-label", text: t("join.label") }), label)),
+    err, h("div", { class: "actions" }, btn));
+  const prev = store.get("player");
+  const resume = prev ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("join.resume", { name: prev.name, code: prev.code }),
+    on: { click: () => { history.replaceState(null, "", `/join?code=${encodeURIComponent(prev.code)}`); start(prev); } } })) : null;
+  replace(main, h("div", { class: "narrow" }, form, resume));
+  (code.value ? name : code).focus();
+}
+
+// ---- the game --------------------------------------------------------------------------------
+
+class PlayerApp {
+  constructor(creds) {
+    this.creds = creds;
+    this.view = null;
+    this.tab = null;
+    this.negPanels = new Map();
+    this.context = null;
+    this.socket = new LiveSocket(creds.token);
+    this.clock = new PhaseClock(this.socket);
+    this.chat = new ChatPanel({ socket: this.socket, firmName: (f) => this.firmName(f), onUnread: (n) => this.setUnread(n) });
+    this.results = new ResultsPanel();
+    this.buildShell();
+    this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
+    this.socket.addEventListener("denied", () => {
+      store.remove("player");
+      this.destroy();
+      showJoin(t("join.expired"));
+    });
+    this.socket.addEventListener("state", (e) => {
+      document.body.dataset.conn = e.detail;
+      if (e.detail === "ended") this.showEnded();
+    });
+    this.socket.connect();
+  }
+
+  destroy() {
+    this.socket.close();
+    clearInterval(this.clock.tick);
+  }
+
+  buildShell() {
+    clear(topbar);
+    this.firmTitle = h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }),
+      h("span", { class: "firm-name", "data-testid": "firm-name", text: t("app.name") }));
+    topbar.append(this.firmTitle, this.clock.el, connectionIndicator(this.socket));
+    this.nav = h("nav", { class: "tabs", role: "tablist", "aria-label": t("player.sections") });
+    this.tabButtons = {};
+    this.panels = {};
+    for (const id of TABS) {
+      const b = h("button", { type: "button", role: "tab", id: `tab-${id}`, "aria-controls": `panel-${id}`, "data-tab": id,
+                              "data-testid": `tab-${id}`, on: { click: () => this.showTab(id, true) } },
+        h("span", { class: "tab-label", text: t(`tab.${id}`) }), h("span", { class: "badge", hidden: true }));
+      b.addEventListener("keydown", (e) => this.tabKeys(e, id));
+      this.tabButtons[id] = b;
+      this.nav.append(b);
+      this.panels[id] = h("section", { id: `panel-${id}`, role: "tabpanel", "aria-labelledby": `tab-${id}`, class: `panel panel-${id}`, tabindex: "-1" });
+    }
+    this.panels.chat.append(this.chat.el);
+    this.panels.results.append(this.results.el);
+    this.loading = h("p", { class: "muted loading", text: t("common.loading") });
+    replace(main, this.nav, h("div", { class: "layout" }, h("div", { class: "main-col" }, this.loading,
+      this.panels.firm, this.panels.deal, this.panels.round, this.panels.results), h("aside", { class: "side-col" }, this.panels.chat)));
+    WIDE.addEventListener("change", () => this.showTab(this.tab || "firm"));
+    sticky.observe(this.nav);
+  }
+
+  tabKeys(e, id) {
+    const visible = TABS.filter((x) => !(WIDE.matches && x === "chat"));
+    const i = visible.indexOf(id);
+    let next = null;
+    if (e.key === "ArrowRight") next = visible[(i + 1) % visible.length];
+    else if (e.key === "ArrowLeft") next = visible[(i - 1 + visible.length) % visible.length];
+    else if (e.key === "Home") next = visible[0];
+    else if (e.key === "End") next = visible[visible.length - 1];
+    if (next) { e.preventDefault(); this.showTab(next, true); this.tabButtons[next].focus(); }
+  }
+
+  showTab(id, user = false) {
+    if (WIDE.matches && id === "chat") id = this.tab && this.tab !== "chat" ? this.tab : "firm";
+    this.tab = id;
+    for (const x of TABS) {
+      const on = x === id;
+      this.tabButtons[x].setAttribute("aria-selected", String(on));
+      this.tabButtons[x].tabIndex = on ? 0 : -1;
+      this.panels[x].hidden = !(on || (x === "chat" && WIDE.matches));
+    }
+    this.chat.setVisible(WIDE.matches || id === "chat");
+    document.body.dataset.tab = id;
+  }
+
+  setUnread(n) {
+    const badge = this.tabButtons.chat.querySelector(".badge");
+    badge.hidden = !n;
+    badge.textContent = n ? t("chat.unread", { n }) : "";
+  }
+
+  firmName(fid) {
+    const v = this.view;
+    if (!v) return fid;
+    if (fid === v.firm.id) return v.firm.name;
+    for (const a of v.alliances || []) if (a.partner.id === fid) return a.partner.name;
+    for (const [, c] of Object.entries((this.context && this.context.negotiations) || {})) if (c.partner.id === fid) return c.partner.name;
+    for (const n of v.negotiations || []) if (n.partner && n.partner.id === fid) return n.partner.name;
+    return fid;
+  }
+
+  nameOf(pid) {
+    const m = ((this.view && this.view.team) || []).find((p) => p.player_id === pid);
+    if (m) return m.name;
+    if (pid && pid.startsWith("bot:")) return t("common.bot");
+    return pid === "facilitator" ? t("common.facilitator") : t("common.someone");
+  }
+
+  // ---- messages --------------------------------------------------------------------------------
+
+  onMessage(m) {
+    switch (m.type) {
+      case "view": this.setView(m.view); break;
+      case "draft":
+        if (this.view) this.view.draft = m.draft;
+        if (this.decision) this.decision.onDraftPush(m);
+        break;
+      case "submitted":
+        if (this.view && m.round === this.view.current_round) {
+          this.view.submitted = { by: m.by, decision: m.decision };
+          if (this.decision) this.decision.setSubmitted(this.view.submitted);
+          this.renderRoundStatus();
+        }
+        break;
+      case "chat": this.chat.add(m); break;
+      case "clock":
+        if (this.view) {
+          this.view.clock = { running: m.running, remaining: m.remaining, deadline: m.deadline };
+          this.updateClock();
+        }
+        break;
+      case "negotiation":
+        if (this.view) {
+          const list = this.view.negotiations || [];
+          const i = list.findIndex((n) => n.id === m.negotiation.id);
+          if (i >= 0) list[i] = { ...list[i], ...m.negotiation }; else list.push(m.negotiation);
+          this.view.negotiations = list;
+          this.renderDeal();
+          for (const ev of m.events || []) this.negotiationToast(ev);
+        }
+        break;
+      case "round_result":
+        toast(t("player.round_results", { n: m.round }), "ok", 6000);
+        this.pendingResults = m.round;
+        break;
+      case "announcement": this.announce(m, true); break;
+      case "session_ended": this.showEnded(); break;
+      default: break;
+    }
+  }
+
+  negotiationToast(ev) {
+    const mine = ev.by === this.view.firm.id;
+    if (mine) return;
+    const key = { offer_made: "neg.toast_offer", offer_accepted: "neg.toast_accepted", offer_rejected: "neg.toast_rejected",
+                  walked_away: "neg.toast_walked", negotiation_failed: "neg.toast_failed" }[ev.type];
+    if (key) toast(t(key, { partner: this.firmName(ev.by) }), ev.type === "offer_accepted" ? "ok" : "info", 6000);
+  }
+
+  setView(v) {
+    let prev = this.view;
+    if (prev && prev.firm.id !== v.firm.id) {
+      // the facilitator moved this player to another firm: start that firm's page afresh
+      toast(t("player.moved", { firm: v.firm.name }), "info", 6000);
+      this.negPanels.clear();
+      delete this.panels.deal.dataset.built;
+      this.decision = null;
+      this.roundSig = null;
+      this.resultsKey = null;
+      this.context = null;
+      prev = null;
+    }
+    this.view = v;
+    if (this.loading) { this.loading.remove(); this.loading = null; }
+    this.firmTitle.querySelector(".firm-name").textContent = v.firm.name;
+    document.body.dataset.phase = v.phase;
+    this.updateClock();
+    this.renderFirm();
+    this.renderDeal();
+    this.renderRound(prev);
+    this.renderResults(prev);
+    this.renderChat();
+    this.renderAnnouncements(prev);
+    if (!prev || prev.phase !== v.phase) {
+      this.showTab({ lobby: "firm", negotiation: "deal", execution: "round", debrief: "results" }[v.phase] || "firm");
+    } else if (!this.tab) this.showTab("firm");
+    if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
+    if (v.session && v.session.status === "ended") this.showEnded();
+  }
+
+  async fetchContext() {
+    if (this.contextLoading) return;
+    this.contextLoading = true;
+    try {
+      this.context = await api("GET", "/api/web/context", undefined, this.creds.token);
+      this.renderDeal();
+      this.renderChat();
+    } catch { /* the editor falls back to an empty form */ } finally {
+      this.contextLoading = false;
+    }
+  }
+
+  updateClock() {
+    const v = this.view;
+    this.clock.update({ phase: v.phase, round: v.current_round, rounds: v.rounds, clock: v.clock });
+  }
+
+  // ---- firm ------------------------------------------------------------------------------------
+
+  renderFirm() {
+    const v = this.view;
+    const p = this.panels.firm;
+    clear(p);
+    const role = v.phase === "lobby"
+      ? h("p", { class: "lobby-note", role: "status", "data-testid": "lobby-note" }, h("span", { "aria-hidden": "true", text: "◷ " }), t("player.lobby_wait"))
+      : null;
+    const team = h("ul", { class: "team", "data-testid": "team" }, (v.team || []).map((m) => h("li", { class: m.connected ? "online" : "offline" },
+      h("span", { class: "dot", "aria-hidden": "true", text: m.connected ? "●" : "○" }), " ",
+      h("span", { class: "member-name", text: m.name }), m.player_id === v.me.player_id ? h("span", { class: "tag", text: t("player.you") }) : null,
+      h("span", { class: "sr-status", text: ` (${m.connected ? t("player.online") : t("player.offline")})` }))));
+    const dn = Object.fromEntries(v.domains.map((d) => [d.id, d.name]));
+    const compRows = v.domains.map((d) => h("tr", {},
+      h("th", { scope: "row", text: dn[d.id] }),
+      h("td", { text: num(v.firm.competence[d.id], 1) }),
+      h("td", { text: num(v.rival.competence[d.id], 1) }),
+      h("td", { text: pct(d.weight) }),
+      h("td", { text: pct(d.tacitness) })));
+    p.append(
+      h("h1", { class: "section-title", "data-testid": "firm-heading" }, v.firm.name),
+      h("p", { class: "role-line", "data-testid": "role-line" }, t("player.role_line", { name: v.me.name, role: this.roleName() })),
+      role,
+      h("section", { class: "card" }, h("h2", { text: t("player.team") }), team),
+      h("section", { class: "card brief", "aria-labelledby": "brief-title", "data-testid": "brief" },
+        h("h2", { id: "brief-title" }, h("span", { class: "tag confidential", text: t("player.confidential") }), " ", t("player.brief")),
+        h("p", { class: "prose", text: (v.firm.brief || "").trim() })),
+      h("details", { class: "card case", open: v.phase === "lobby" },
+        h("summary", { text: t("player.case") }), h("p", { class: "prose", text: (v.case || "").trim() })),
+      h("section", { class: "card" }, h("h2", { text: t("player.competences") }),
+        h("p", { class: "hint", text: t("player.competences_hint") }),
+        h("div", { class: "table-wrap" }, h("table", { class: "table" },
+          h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("res.domain") }), h("th", { scope: "col", text: t("res.us") }),
+            h("th", { scope: "col", text: t("res.rival") }), h("th", { scope: "col", text: t("player.weight") }), h("th", { scope: "col", text: t("player.tacitness") }))),
+          h("tbody", {}, compRows))),
+        h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, 1), pace: num(v.firm.pace, 2) }))));
+  }
+
+  roleName() {
+    const r = this.roles && this.roles[this.view.firm.role];
+    if (!r && !this.rolesLoading) {
+      this.rolesLoading = true;
+      api("GET", "/api/scenarios").then((d) => {
+        const s = (d.scenarios || []).find((x) => x.id === this.view.scenario);
+        this.roles = Object.fromEntries(((s && s.roles) || []).map((x) => [x.id, x.name]));
+        this.renderFirm();
+      }).catch(() => {});
+    }
+    return r || this.view.firm.role;
+  }
+
+  // ---- deal ------------------------------------------------------------------------------------
+
+  renderDeal() {
+    const v = this.view;
+    if (!v) return;
+    const p = this.panels.deal;
+    const negs = v.negotiations || [];
+    const me = v.firm.id;
+    if (!p.dataset.built) {
+      clear(p);
+      this.dealIntro = h("div");
+      this.dealNegs = h("div");
+      this.dealSigned = h("div");
+      p.append(this.dealIntro, this.dealNegs, this.dealSigned);
+      p.dataset.built = "yes";
+    }
+    replace(this.dealIntro, negs.length || (v.alliances || []).length ? null
+      : h("p", { class: "muted", text: v.phase === "lobby" ? t("deal.lobby") : t("deal.none") }));
+    for (const n of negs) {
+      let panel = this.negPanels.get(n.id);
+      if (!panel) {
+        panel = new NegotiationPanel({ socket: this.socket, me, domains: v.domains, budget: v.budget, rounds: v.rounds });
+        this.negPanels.set(n.id, panel);
+        this.dealNegs.append(panel.el);
+      }
+      const ctx = this.context && this.context.negotiations && this.context.negotiations[n.id];
+      if (ctx) panel.setContext({ partnerName: ctx.partner.name, defaults: ctx.default_terms });
+      panel.update(n);
+      if (ctx) panel.setContext({ partnerName: ctx.partner.name, defaults: ctx.default_terms });
+    }
+    clear(this.dealSigned);
+    for (const a of v.alliances || []) {
+      this.dealSigned.append(h("section", { class: "card", "data-testid": "alliance-terms" },
+        h("h2", { text: t("deal.alliance_with", { partner: a.partner.name }) }),
+        h("p", {}, h("strong", { text: t("res.status") }), " ", t(`alliance.status_${a.status}`),
+          a.ended_reason ? ` (${a.ended_reason})` : ""),
+        termSummary(a.terms, me, a.partner.id, Object.fromEntries(v.domains.map((d) => [d.id, d.name])), a.partner.name)));
+    }
+  }
+
+  // ---- round -----------------------------------------------------------------------------------
+
+  renderRound(prev) {
+    const v = this.view;
+    const p = this.panels.round;
+    if (v.phase !== "execution") {
+      this.decision = null;
+      replace(p, h("h2", { class: "section-title", text: t("round.title_idle") }),
+        h("p", { class: "muted", "data-testid": "round-idle", text: v.phase === "debrief" ? t("round.over") : t("round.not_yet") }));
+      return;
+    }
+    const sig = JSON.stringify([v.current_round, (v.alliances || []).map((a) => [a.id, a.status, a.due])]);
+    if (!this.decision || this.roundSig !== sig) {
+      this.roundSig = sig;
+      this.decision = new DecisionForm({ socket: this.socket, view: v, nameOf: (pid) => this.nameOf(pid) });
+      this.roundStatus = h("p", { class: "round-status", role: "status", "data-testid": "round-status" });
+      replace(p, h("h2", { class: "section-title", "data-testid": "round-title", text: t("round.title", { n: v.current_round, rounds: v.rounds }) }),
+        this.roundStatus, this.decision.el);
+    } else {
+      this.decision.view = v;
+      this.decision.applyDraft(v.draft || {}, null);
+      this.decision.setSubmitted(v.submitted);
+    }
+    this.renderRoundStatus();
+  }
+
+  renderRoundStatus() {
+    if (!this.roundStatus) return;
+    const v = this.view;
+    const alliance = (v.alliances || []).find((a) => a.status === "active");
+    this.roundStatus.textContent = v.submitted
+      ? t("round.status_submitted", { name: this.nameOf(v.submitted.by) })
+      : alliance ? t("round.status_open", { partner: alliance.partner.name }) : t("round.status_alone");
+  }
+
+  renderResults(prev) {
+    const v = this.view;
+    const histLen = (v.history || []).length;
+    if (!this.resultsKey || this.resultsKey !== `${histLen}:${v.phase}`) {
+      this.resultsKey = `${histLen}:${v.phase}`;
+      this.results.update(v);
+      if (v.phase === "debrief" && v.score) this.results.el.prepend(this.finalScore(v.score));
+    }
+  }
+
+  finalScore(s) {
+    return h("section", { class: "card final-score", "data-testid": "final-score" },
+      h("h2", { text: t("score.title") }),
+      h("p", { class: "big-number", text: t("score.rank", { rank: s.rank }) }),
+      h("p", { text: t("score.total", { n: num(s.total, 3) }) }),
+      h("ul", { class: "breakdown" },
+        h("li", { text: t("score.internal", { n: pct(s.internal_gain, 1), part: num(s.parts.internal, 3) }) }),
+        h("li", { text: t("score.external", { n: pct(s.external_gain, 1), part: num(s.parts.external, 3) }) }),
+        h("li", { text: t("score.cash", { n: num(s.cash, 1), part: num(s.parts.cash, 3) }) }),
+        h("li", { text: t("score.freedom", { n: pct(s.freedom, 0), part: num(s.parts.freedom, 3) }) })));
+  }
+
+  // ---- chat, announcements, end ----------------------------------------------------------------
+
+  renderChat() {
+    const v = this.view;
+    const channels = Object.keys(v.chat || {}).map((ch) => {
+      if (ch.startsWith("firm:")) return { id: ch, to: "firm", label: t("chat.team") };
+      const aid = ch.slice("alliance:".length);
+      const a = (v.alliances || []).find((x) => x.id === aid);
+      const n = (v.negotiations || []).find((x) => x.id === aid);
+      let partner = a ? a.partner.name : null;
+      if (!partner && n) {
+        const ctx = this.context && this.context.negotiations && this.context.negotiations[aid];
+        partner = ctx ? ctx.partner.name : null;
+      }
+      return { id: ch, to: "alliance", label: partner ? t("chat.partner_named", { partner }) : t("chat.partner") };
+    });
+    this.chat.setChannels(channels);
+    this.chat.load(v.chat);
+  }
+
+  renderAnnouncements(prev) {
+    const list = this.view.announcements || [];
+    const before = prev ? (prev.announcements || []).length : list.length;
+    clear(banners);
+    const last = list[list.length - 1];
+    if (last && !isDismissed(last)) banners.append(announcementBanner(last));
+    if (prev && list.length > before) toast(t("announce.new"), "info");
+  }
+
+  announce(a) {
+    if (this.view) this.view.announcements = [...(this.view.announcements || []), a];
+    clear(banners);
+    banners.append(announcementBanner(a));
+    toast(t("announce.new"), "info");
+  }
+
+  showEnded() {
+    if (this.endedShown) return;
+    this.endedShown = true;
+    banners.prepend(h("div", { class: "announcement ended", role: "status" }, h("span", { "aria-hidden": "true", text: "■ " }), t("player.session_ended")));
+  }
+}
+
+let app = null;
+
+function start(creds) {
+  if (app) app.destroy();
+  app = new PlayerApp(creds);
+  window.__player = app;
+}
+
+// ---- boot ------------------------------------------------------------------------------------
+
+(function boot() {
+  const params = new URLSearchParams(location.search);
+  const urlCode = normCode(params.get("code"));
+  const creds = store.get("player");
+  if (creds && creds.token && (!urlCode || urlCode === normCode(creds.code))) start(creds);
+  else showJoin();
+})();

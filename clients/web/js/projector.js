@@ -1,0 +1,160 @@
+// The room: a full-screen page for the projector (the join code, the clock, who has
+// submitted, then the results) and the debrief. Opened from the facilitator console in
+// the same browser: it uses the console's stored token and only shows what the whole
+// room may see (no briefs, no decisions, no chat).
+import { h, $, replace, toast } from "./dom.js";
+import { t, applyI18n, num, pct, errorText } from "./i18n.js";
+import { LiveSocket, api } from "./socket.js";
+import { store, connectionIndicator, PhaseClock, announcementBanner } from "./common.js";
+import { Debrief } from "./debrief.js";
+
+applyI18n();
+const main = $("#main");
+const topbar = $("#topbar");
+const banners = $("#banners");
+const forceDebrief = location.pathname.startsWith("/debrief");
+
+class Room {
+  constructor(creds) {
+    this.creds = creds;
+    this.view = null;
+    this.mode = forceDebrief ? "debrief" : "room";
+    this.socket = new LiveSocket(creds.token);
+    this.clock = new PhaseClock(this.socket, { big: true });
+    this.modeBtn = h("button", { type: "button", class: "secondary", "data-testid": "mode-toggle", on: { click: () => this.setMode(this.mode === "room" ? "debrief" : "room") } });
+    this.fsBtn = h("button", { type: "button", class: "secondary", text: t("room.fullscreen"), on: { click: () => this.fullscreen() } });
+    replace(topbar, h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { class: "room-title", text: t("room.title") })),
+      h("div", { class: "actions" }, this.modeBtn, this.fsBtn), connectionIndicator(this.socket));
+    this.roomEl = h("div", { class: "room", "data-testid": "room" });
+    this.debrief = new Debrief();
+    this.debriefBox = h("div", { class: "debrief-box" }, this.debrief.el);
+    replace(main, this.roomEl, this.debriefBox);
+    this.setMode(this.mode, false);
+    this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
+    this.socket.addEventListener("denied", () => replace(main, h("p", { class: "card narrow", text: t("room.no_session") })));
+    this.socket.connect();
+  }
+
+  setMode(mode, load = true) {
+    this.mode = mode;
+    this.modeBtn.textContent = mode === "room" ? t("room.show_debrief") : t("room.show_room");
+    this.roomEl.hidden = mode !== "room";
+    this.debriefBox.hidden = mode !== "debrief";
+    document.body.dataset.mode = mode;
+    if (mode === "debrief" && load) this.loadDebrief();
+  }
+
+  fullscreen() {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else document.documentElement.requestFullscreen().catch(() => toast(t("room.fullscreen_failed")));
+  }
+
+  async loadDebrief() {
+    if (!this.view) return;
+    try {
+      const hist = await api("GET", `/api/web/history/${encodeURIComponent(this.view.session.id)}`, undefined, this.creds.token);
+      this.debrief.render(hist);
+      document.body.dataset.debrief = "ready";
+    } catch (e) {
+      replace(this.debrief.el, h("p", { class: "form-error", role: "alert", text: errorText(e) }));
+    }
+  }
+
+  onMessage(m) {
+    switch (m.type) {
+      case "view": {
+        const prev = this.view;
+        this.view = m.view;
+        this.render();
+        if (m.view.phase === "debrief" && (!prev || prev.phase !== "debrief") && this.mode !== "debrief") this.setMode("debrief");
+        else if (this.mode === "debrief" && (!prev || prev.round !== m.view.round)) this.loadDebrief();
+        break;
+      }
+      case "status":
+        if (this.view) { this.view.status = m.status; this.render(); }
+        break;
+      case "clock":
+        if (this.view) { this.view.status.clock = { running: m.running, remaining: m.remaining, deadline: m.deadline }; this.updateClock(); }
+        break;
+      case "negotiation":
+        if (this.view) { this.view.negotiations[m.negotiation.id] = m.negotiation; this.render(); }
+        break;
+      case "announcement":
+        replace(banners, announcementBanner(m));
+        break;
+      default: break;
+    }
+  }
+
+  name(fid) {
+    return (this.view.firms[fid] || {}).name || fid;
+  }
+
+  updateClock() {
+    const v = this.view;
+    this.clock.update({ phase: v.phase, round: v.status.current_round, rounds: v.rounds, clock: v.status.clock });
+  }
+
+  render() {
+    const v = this.view;
+    this.updateClock();
+    document.body.dataset.phase = v.phase;
+    const st = v.status;
+    const blocks = [h("div", { class: "room-clock" }, this.clock.el)];
+    if (v.phase === "lobby") {
+      const code = v.session.code.length === 8 ? `${v.session.code.slice(0, 4)}-${v.session.code.slice(4)}` : v.session.code;
+      blocks.push(h("div", { class: "room-join" },
+        h("div", {}, h("p", { class: "label", text: t("room.join_at") }), h("p", { class: "join-url big", text: v.session.join_url }),
+          h("p", { class: "label", text: t("room.code") }), h("p", { class: "join-code huge", "data-testid": "room-code", text: code }),
+          h("p", { class: "room-count", role: "status", text: t("room.joined", { n: st.players.length }) })),
+        h("img", { class: "qr big", src: `/qr/${encodeURIComponent(code)}.svg`, alt: t("console.qr_alt", { url: v.session.join_url }) })));
+    }
+    if (v.phase === "negotiation") {
+      blocks.push(h("ul", { class: "room-grid" }, Object.values(v.negotiations).map((n) => {
+        const icon = { open: "◷", agreed: "✓", failed: "✕" }[n.status];
+        return h("li", { class: `room-item ${n.status}` }, h("span", { class: "icon", "aria-hidden": "true", text: icon }),
+          h("span", { class: "room-name", text: n.firms.map((f) => this.name(f)).join(" ⇄ ") }),
+          h("span", { class: "room-state", text: t(`console.neg_${n.status}`) }));
+      })));
+    }
+    if (v.phase === "execution") {
+      const firms = Object.values(v.firms).sort((a, b) => a.copy - b.copy);
+      const done = firms.filter((f) => st.submitted[f.id]).length;
+      blocks.push(h("p", { class: "room-count", role: "status", "data-testid": "room-submitted", text: t("room.submitted_count", { n: done, total: firms.length }) }));
+      blocks.push(h("ul", { class: "room-grid" }, firms.map((f) => {
+        const sub = !!st.submitted[f.id];
+        return h("li", { class: `room-item ${sub ? "agreed" : "open"}`, "data-testid": `room-${f.id}` },
+          h("span", { class: "icon", "aria-hidden": "true", text: sub ? "✓" : "◷" }),
+          h("span", { class: "room-name", text: f.name }),
+          h("span", { class: "room-state", text: sub ? t("room.submitted") : t("room.deciding") }));
+      })));
+    }
+    if (v.round > 0 && v.phase !== "lobby") blocks.push(this.lastResults());
+    replace(this.roomEl, ...blocks);
+  }
+
+  lastResults() {
+    const v = this.view;
+    const alliances = Object.values(v.alliances);
+    return h("section", { class: "room-results", "data-testid": "room-results" },
+      h("h2", { text: t("room.after_round", { n: v.round, rounds: v.rounds }) }),
+      h("div", { class: "table-wrap" }, h("table", { class: "table big" },
+        h("thead", {}, h("tr", {}, ["room.alliance", "room.status", "room.trust", "room.cash"].map((k) => h("th", { scope: "col", text: t(k) })))),
+        h("tbody", {}, alliances.map((a) => h("tr", {},
+          h("th", { scope: "row", text: a.firms.map((f) => this.name(f)).join(" ⇄ ") }),
+          h("td", { text: t(`alliance.status_${a.status}`) }),
+          h("td", { text: a.firms.map((f) => `${this.name(f)}: ${pct(a.trust[f])}`).join(" · ") }),
+          h("td", { text: a.firms.map((f) => `${this.name(f)}: ${num(v.firms[f].cash, 0)}`).join(" · ") })))))));
+  }
+}
+
+(function boot() {
+  const creds = store.get("facilitator");
+  if (!creds || !creds.token) {
+    replace(topbar, h("div", { class: "brand" }, h("span", { text: t("room.title") })));
+    replace(main, h("div", { class: "card narrow" }, h("h1", { text: t("room.title") }), h("p", { text: t("room.no_session") }),
+      h("a", { class: "button primary", href: "/console", text: t("room.open_console") })));
+    return;
+  }
+  window.__room = new Room(creds);
+})();

@@ -1,0 +1,203 @@
+// The live connection (docs/protocol.md), JSON text frames.
+//
+// - the first frame is `auth` with the token (never in the URL);
+// - every command has an id; `send()` resolves with the ack's result or rejects with
+//   {code, message}; commands not acknowledged when the socket drops are sent again with
+//   the SAME id after reconnecting (the server never applies an id twice);
+// - `seq` is checked: a gap asks for a full view (`resync`);
+// - a dropped socket reconnects by itself with backoff; `online` reconnects at once;
+// - a `ping` every 20 s finds a dead socket that the browser has not noticed.
+//
+// Events (EventTarget): "state" {detail: "connecting"|"open"|"reconnecting"|"ended"|"denied"},
+// "message" {detail: msg} for every server message except ack/error of commands.
+
+const BACKOFF_MIN = 500;
+const BACKOFF_MAX = 8000;
+const PING_EVERY = 20000;
+const DEAD_AFTER = 45000;
+
+export class LiveSocket extends EventTarget {
+  constructor(token, { url } = {}) {
+    super();
+    this.token = token;
+    this.url = url || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+    this.state = "idle";
+    this.ws = null;
+    this.seq = 0;
+    this.pending = new Map();   // id -> {frame, resolve, reject, sent}
+    this.prefix = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2)).replace(/-/g, "").slice(0, 10);
+    this.counter = 0;
+    this.attempt = 0;
+    this.timer = null;
+    this.pinger = null;
+    this.lastHeard = 0;
+    this.offset = 0;            // server time - client time (seconds)
+    this.welcome = null;
+    this.stopped = false;
+    window.addEventListener("online", () => { if (this.state === "reconnecting") this.reconnectNow(); });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && this.state === "reconnecting") this.reconnectNow();
+    });
+  }
+
+  setState(s) {
+    if (this.state === s) return;
+    this.state = s;
+    this.dispatchEvent(new CustomEvent("state", { detail: s }));
+  }
+
+  connect() {
+    this.stopped = false;
+    clearTimeout(this.timer);
+    this.setState(this.attempt ? "reconnecting" : "connecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (e) {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    this.authed = false;
+    ws.onopen = () => {
+      this.seq = 0;
+      ws.send(JSON.stringify({ type: "auth", token: this.token, client_time: Date.now() / 1000 }));
+    };
+    ws.onmessage = (ev) => this.onFrame(ws, ev.data);
+    ws.onclose = () => this.onClose(ws);
+    ws.onerror = () => { /* onclose follows */ };
+  }
+
+  onFrame(ws, data) {
+    if (ws !== this.ws) return;
+    let msg;
+    try { msg = JSON.parse(data); } catch { return; }
+    this.lastHeard = Date.now();
+    if (typeof msg.seq === "number") {
+      const gap = this.seq && msg.seq !== this.seq + 1;
+      this.seq = msg.seq;
+      if (gap && this.authed) this.resync();
+    }
+    if (msg.type === "welcome") {
+      this.authed = true;
+      this.welcome = msg;
+      this.offset = msg.server_time - Date.now() / 1000;
+      this.attempt = 0;
+      this.setState("open");
+      this.startPinging();
+      for (const [id, p] of this.pending) {
+        if (p.frame.type === "ping" || p.frame.type === "resync") { this.pending.delete(id); p.resolve({}); }
+        else this.transmit(p);  // the same id: the server applies it at most once
+      }
+    } else if ((msg.type === "ack" || msg.type === "error") && msg.id && this.pending.has(msg.id)) {
+      const p = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      if (msg.type === "ack") p.resolve(msg.result || {});
+      else p.reject({ code: msg.code, message: msg.message });
+      return;
+    } else if (msg.type === "error" && !this.authed) {
+      if (msg.code === "bad_token" || msg.code === "token_expired") {
+        this.stopped = true;
+        this.setState("denied");
+        this.dispatchEvent(new CustomEvent("denied", { detail: msg }));
+        ws.close();
+        return;
+      }
+    } else if (msg.type === "session_ended") {
+      this.stopped = true;
+      this.setState("ended");
+    }
+    this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+  }
+
+  onClose(ws) {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    this.authed = false;
+    clearInterval(this.pinger);
+    if (this.stopped) return;
+    this.scheduleReconnect();
+  }
+
+  scheduleReconnect() {
+    this.attempt += 1;
+    this.setState("reconnecting");
+    const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** Math.min(this.attempt - 1, 6));
+    const delay = base / 2 + Math.random() * base / 2;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  reconnectNow() {
+    clearTimeout(this.timer);
+    if (this.ws) { try { this.ws.close(); } catch { /* already closing */ } }
+    else this.connect();
+  }
+
+  startPinging() {
+    clearInterval(this.pinger);
+    this.lastHeard = Date.now();
+    this.pinger = setInterval(() => {
+      if (!this.ws || !this.authed) return;
+      if (Date.now() - this.lastHeard > DEAD_AFTER) { this.ws.close(); return; }
+      this.send("ping").catch(() => {});
+    }, PING_EVERY);
+  }
+
+  nextId() {
+    this.counter += 1;
+    return `${this.prefix}-${this.counter}`;
+  }
+
+  /** Send a command; resolves with the ack's result, rejects with {code, message}. */
+  send(type, fields = {}) {
+    const id = this.nextId();
+    const frame = { type, id, ...fields, client_time: Date.now() / 1000 };
+    for (const k of Object.keys(frame)) if (frame[k] === undefined) delete frame[k];
+    return new Promise((resolve, reject) => {
+      const p = { frame, resolve, reject };
+      this.pending.set(id, p);
+      if (this.authed) this.transmit(p);
+    });
+  }
+
+  transmit(p) {
+    try { this.ws.send(JSON.stringify(p.frame)); } catch { /* resent after reconnect */ }
+  }
+
+  resync() {
+    return this.send("resync").catch(() => {});
+  }
+
+  /** Server wall time now (seconds). */
+  serverNow() {
+    return Date.now() / 1000 + this.offset;
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.pinger);
+    if (this.ws) this.ws.close();
+  }
+}
+
+/** JSON over HTTP: resolves with the body, rejects with {code, message, status}. */
+export async function api(method, path, body, token) {
+  const headers = { "Accept": "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers["Authorization"] = `Bearer ${token}`;
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw { code: "network", message: String(e), status: 0 };
+  }
+  let data = null;
+  try { data = await res.json(); } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = (data && data.error) || { code: res.status === 404 ? "not_found" : "http_error", message: res.statusText };
+    throw { ...err, status: res.status };
+  }
+  return data;
+}
