@@ -99,8 +99,9 @@ def _handles_errors(fn):
 # ---- routes --------------------------------------------------------------------------------
 
 async def index(request):
-    return web.Response(text="Alliance game server. Create a session: POST /api/sessions; "
-                             "API: /api/openapi.json; live protocol: docs/protocol.md\n")
+    # most people who open the bare address are players with a code: send them to the join
+    # page (facilitators use /console; the API is described at /api/openapi.json)
+    raise web.HTTPFound("/join")
 
 
 async def healthz(request):

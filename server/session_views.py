@@ -43,7 +43,7 @@ def firm_part(s: "SessionActor", firm: str) -> dict:
     v["draft"] = s.drafts.get(firm, {})
     v["submitted"] = s.submitted.get(firm)
     v["clock"] = s.clock.public(now)
-    v["negotiations"] = [n.to_dict() for n in s.negotiations.values() if firm in n.firms]
+    v["negotiations"] = [_negotiation_for(s, n, firm) for n in s.negotiations.values() if firm in n.firms]
     pair = s.pair_of(firm)
     channels = [f"firm:{firm}"] + ([f"alliance:{pair[0]}"] if pair else [])
     v["chat"] = {ch: list(s.chat.get(ch, ())) for ch in channels}
@@ -51,6 +51,16 @@ def firm_part(s: "SessionActor", firm: str) -> dict:
     if s.state.phase == "debrief":
         v["score"] = score_session(s.rules, s.state)[firm].to_dict()
     return v
+
+
+def _negotiation_for(s: "SessionActor", n, firm: str) -> dict:
+    """A negotiation as a party sees it: the public record, the partner's public name and
+    the scenario's default term sheet for this copy (the starting point of an offer)."""
+    d = n.to_dict()
+    partner = s.state.firms[n.partner(firm)]
+    d["partner"] = {"id": partner.id, "name": partner.name, "role": partner.role}
+    d["default_terms"] = s._default_terms(n.id).to_dict()
+    return d
 
 
 def player_view(s: "SessionActor", pid: str, part: dict | None = None) -> dict:
