@@ -1,4 +1,5 @@
-"""Start the alliance game server: `python run.py [--host H] [--port P] [--db PATH]`."""
+"""Start the alliance game server: `python run.py [--host H] [--port P] [--db PATH]`;
+`python run.py --demo` also opens a demo session (bots in every seat but one) and prints its links."""
 import sys
 
 from server.cli import main

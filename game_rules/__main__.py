@@ -1,4 +1,4 @@
-"""Command line: `python -m game_rules simulate|tournament|scenarios|validate ...`.
+"""Command line: `python -m game_rules simulate|tournament|scenarios|validate|replay ...`.
 
 Researchers and instructors use it to play bots through the engine; it is also how the
 engine's behaviour is checked by hand. All output goes to stdout; errors to stderr with a
@@ -80,6 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("scenarios", help="list the shipped scenarios")
     val = sub.add_parser("validate", help="validate a scenario TOML file")
     val.add_argument("path")
+    rep = sub.add_parser("replay", help="recompute a logged session from an export; --set for a counterfactual",
+                         description="Recompute every round of the exported session(s) from the logged decisions "
+                                     "through the engine and report any difference from the logged results "
+                                     "(exit 0: none, 1: some). With --set, a counterfactual: the same decisions "
+                                     "under changed parameters, written in the wide format (--out).")
+    rep.add_argument("export", help="an export archive (.zip) or its log.jsonl")
+    rep.add_argument("--session", action="append", metavar="ID", help="only this session (repeatable)")
+    rep.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    rep.add_argument("--out", metavar="FILE.csv", help="write the recomputed rounds (wide format) here")
     args = ap.parse_args(argv)
     try:
         return _run(args)
@@ -89,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.cmd == "replay":
+        return _replay(args)
     if args.cmd == "scenarios":
         print("\n".join(scenario_ids()))
         return 0
@@ -113,6 +124,83 @@ def _run(args) -> int:
     rows = tournament(args.scenario, args.seeds, strategies, args.rounds, _overrides(args.set))
     print(json.dumps(rows, indent=1)) if args.json else _print_tournament(rows)
     return 0
+
+
+def _read_export(path: str) -> tuple[list[dict], dict[str, str]]:
+    """Log rows and scenario texts (session id -> TOML) of an export archive or a JSON Lines log."""
+    import zipfile
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            if "log.jsonl" not in z.namelist():
+                raise ValueError(f"{path}: not an export archive (no log.jsonl)")
+            lines = z.read("log.jsonl").decode("utf-8").splitlines()
+            tomls = {n[len("scenarios/"):-len(".toml")]: z.read(n).decode("utf-8")
+                     for n in z.namelist() if n.startswith("scenarios/") and n.endswith(".toml")}
+    else:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+        tomls = {}
+    return [json.loads(x) for x in lines if x.strip()], tomls
+
+
+def _replay(args) -> int:
+    import csv
+    from .replay import csv_cell, read_sessions, replay, rules_for, wide_columns, wide_rows
+    rows, tomls = _read_export(args.export)
+    logs = read_sessions(rows)
+    if args.session:
+        missing = [s for s in args.session if s not in logs]
+        if missing:
+            raise ValueError(f"no session {missing[0]!r} in {args.export}")
+        logs = {s: logs[s] for s in args.session}
+    cf = _overrides(args.set) or None
+    columns: list[str] = []
+    out_rows: list[dict] = []
+    differences = 0
+    for sid, log in logs.items():
+        toml = tomls.get(sid) or next((r["data"].get("scenario_toml") for r in log.rows
+                                       if r["type"] == "session_created"), None)
+        logged = replay(log, rules_for(log, toml))
+        result = logged if cf is None else replay(log, rules_for(log, toml, cf), counterfactual=cf)
+        rows_ = wide_rows(log, result)
+        columns += [c for c in wide_columns(result.rules) if c not in columns]
+        out_rows += rows_
+        if cf is None:
+            differences += len(logged.diffs)
+            status = "no differences" if not logged.diffs else f"{len(logged.diffs)} difference(s)"
+            print(f"{sid}: {len(logged.rounds)} round(s) replayed, {status}")
+            for d in logged.diffs[:50]:
+                print(f"  {d}")
+            if len(logged.diffs) > 50:
+                print(f"  ... and {len(logged.diffs) - 50} more")
+        else:
+            print(f"{sid}: counterfactual {' '.join(f'{k}={v}' for k, v in cf.items())}: "
+                  f"{len(result.rounds)} round(s)")
+            for n in result.notes:
+                print(f"  note: {n}")
+            before = {f: r for f, r in _last_results(wide_rows(log, logged)).items()}
+            after = _last_results(rows_)
+            print(f"  {'firm':<10} {'cash':>12} {'cf cash':>12} {'position':>10} {'cf position':>12}")
+            for f, r in after.items():
+                b = before.get(f, {})
+                print(f"  {f:<10} {b.get('cash') or 0:>12.2f} {r['cash'] or 0:>12.2f} "
+                      f"{b.get('position') or 0:>10.2f} {r['position'] or 0:>12.2f}")
+            adjusted = sum(1 for r in rows_ if r["adjusted"])
+            if adjusted:
+                print(f"  {adjusted} decision(s) adapted to the changed rules (column `adjusted`)")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(columns)
+            for r in out_rows:
+                w.writerow([csv_cell(r.get(c)) for c in columns])
+        print(f"wrote {len(out_rows)} row(s) to {args.out}")
+    return 1 if differences else 0
+
+
+def _last_results(rows: list[dict]) -> dict[str, dict]:
+    """The last round's row of each firm (rows of one session, in round order)."""
+    return {r["firm"]: r for r in rows}
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 them as they are and the views decide who may see which."""
 from __future__ import annotations
 
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, field
+
+from .fastdict import asdict
 
 
 @dataclass(slots=True)

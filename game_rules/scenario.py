@@ -128,10 +128,22 @@ class SurveyQuestion(_Strict):
     high: str = "always"
 
 
+class QuestionnaireItem(_Strict):
+    """A question of the closing questionnaire (answered once the game is over)."""
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    text: str
+    kind: Literal["scale", "text", "choice"] = "scale"
+    points: int = Field(5, ge=2, le=11, description="a scale's answers are 1..points")
+    low: str = ""
+    high: str = ""
+    choices: list[str] = []
+
+
 class Texts(_Strict):
     case: str = ""
     debrief: str = ""
     inspired_by: str = ""
+    consent: str = ""  # informed-consent text shown before a player is seated (research sessions)
 
 
 class Scenario(_Strict):
@@ -147,6 +159,7 @@ class Scenario(_Strict):
     phases: Phases = Phases()
     scoring: Scoring = Scoring()
     surveys: list[SurveyQuestion] = []
+    questionnaire: list[QuestionnaireItem] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":

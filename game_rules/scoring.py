@@ -2,7 +2,9 @@
 weighted total and the rank in the class. Every score carries its parts."""
 from __future__ import annotations
 
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
+
+from .fastdict import asdict
 
 from .engine import dependency
 from .rules import Rules

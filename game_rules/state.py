@@ -6,7 +6,9 @@ in this module does I/O or reads a clock.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
+
+from .fastdict import asdict
 from math import fsum
 from typing import Literal
 

@@ -20,16 +20,50 @@ from .connection import Connection
 from .hub import Hub
 from .openapi import openapi_document
 from .protocol import ProtocolError
+from .ratelimit import KeyedBudget, client_ip
+from .research import add_research_routes
 from .web import add_web_routes
 
 log = logging.getLogger("server.app")
 HUB = web.AppKey("hub", Hub)
+JOIN_FAILURES = web.AppKey("join_failures", KeyedBudget)
+
+# on every response that does not set its own (the pages in server/web.py do)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+@web.middleware
+async def _api_errors(request: web.Request, handler):
+    """Under /api/, aiohttp's own refusals (404, 405, 413 body too large) are JSON errors
+    with a stable code like every other API error, not text pages."""
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400 or not request.path.startswith("/api/"):
+            raise
+        code = {404: "not_found", 413: "frame_too_large"}.get(e.status, "bad_request")
+        headers = {k: v for k, v in e.headers.items() if k in ("Allow", "Retry-After")}
+        return web.json_response({"error": {"code": code, "message": e.reason}}, status=e.status, headers=headers)
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for k, v in SECURITY_HEADERS.items():
+        response.headers.setdefault(k, v)
+    if request.path.startswith("/api/"):  # bodies carry tokens: never cached by a proxy or browser
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 def make_app(config: ServerConfig) -> web.Application:
-    app = web.Application(client_max_size=max(config.max_frame_bytes, 64 * 1024))
+    app = web.Application(client_max_size=max(config.max_frame_bytes, 64 * 1024), middlewares=[_api_errors])
     hub = Hub(config)
     app[HUB] = hub
+    app[JOIN_FAILURES] = KeyedBudget(config.join_fail_per_minute / 60.0, config.join_fail_burst)
+    app.on_response_prepare.append(_security_headers)
 
     async def on_startup(app):
         await hub.start()
@@ -50,6 +84,7 @@ def make_app(config: ServerConfig) -> web.Application:
     app.router.add_get("/api/sessions/{session_id}", session_summary)
     app.router.add_post("/api/sessions/{session_id}/control", session_control)
     app.router.add_get("/ws", websocket)
+    add_research_routes(app)  # exports, consent, questionnaire (server/research.py)
     add_web_routes(app)  # the web clients (server/web.py); API routes above take precedence
     return app
 
@@ -63,7 +98,11 @@ def _error(e: ProtocolError) -> web.Response:
 async def _body(request: web.Request, model):
     hub = request.app[HUB]
     try:
-        data = P.decode_frame(await request.text(), hub.config.max_frame_bytes)
+        try:
+            text = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError("bad_request", "the body must be UTF-8 JSON") from None
+        data = P.decode_frame(text, hub.config.max_frame_bytes)
     except ProtocolError as e:
         if e.code == "bad_frame":
             raise ProtocolError("bad_request", "the body must be a JSON object") from None
@@ -155,8 +194,24 @@ async def create_session(request):
 
 @_handles_errors
 async def join(request):
-    req = await _body(request, P.JoinSession)
-    return web.json_response(await request.app[HUB].join(req.code, req.name.strip() or "player", req.label))
+    """Failed attempts (unknown code, bad body) are counted per client address; past the
+    budget every join from that address is refused with 429 before the code is looked at."""
+    failures = request.app[JOIN_FAILURES]
+    ip = client_ip(request, request.app[HUB].config.trust_proxy)
+    if not failures.allowed(ip):
+        wait = max(1, round(failures.retry_after(ip)))
+        request.app[HUB].metrics.error("rate_limited")
+        return web.json_response(
+            {"error": {"code": "rate_limited", "message": f"too many failed joins from your address; "
+                                                           f"try again in {wait} s"}},
+            status=429, headers={"Retry-After": str(wait)})
+    try:
+        req = await _body(request, P.JoinSession)
+        return web.json_response(await request.app[HUB].join(req.code, req.name.strip() or "player", req.label))
+    except ProtocolError as e:
+        if 400 <= e.status < 500:
+            failures.charge(ip)
+        raise
 
 
 @_handles_errors
@@ -184,7 +239,8 @@ async def websocket(request):
     # `frame_too_large` and keep the socket
     ws = web.WebSocketResponse(heartbeat=cfg.heartbeat, max_msg_size=cfg.max_frame_bytes * 4)
     await ws.prepare(request)
-    conn = Connection(ws, None, False, cfg.outbox_limit, cfg.rate_per_second, cfg.rate_burst)
+    conn = Connection(ws, None, False, cfg.outbox_limit, cfg.rate_per_second, cfg.rate_burst,
+                      outbox_bytes=cfg.outbox_bytes, transport=request.transport)
     hub.metrics.connections_total += 1
     actor = None
     garbage = flood = 0
@@ -233,6 +289,8 @@ async def websocket(request):
                 continue
             actor.post(actor.command, conn, msg)
     finally:
+        if conn.close_reason is None and isinstance(ws.exception(), asyncio.TimeoutError):
+            conn.close_reason = "heartbeat_timeout"  # no pong: a dead or half-open socket
         if actor is not None and actor.task is not None and not actor.task.done():
             actor.post(actor.disconnect, conn)
         if not conn.closed:
@@ -245,6 +303,8 @@ def _authenticate(hub: Hub, conn: Connection, msg):
         raise ProtocolError("not_authenticated", "the first frame must be `auth` with your token")
     if hub.shutting_down:
         raise ProtocolError("shutting_down", "the server is shutting down")
+    if hub.store.failed is not None:
+        raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
     p = hub.principal(msg.token)
     actor = hub.sessions[p.session_id]
     conn.principal = p

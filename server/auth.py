@@ -78,5 +78,9 @@ class TokenRegistry:
     def add(self, hashed: str, principal: Principal) -> None:
         self._by_hash[hashed] = principal
 
+    def discard(self, hashed: str) -> None:
+        """Revoke a token (a lab participant who rejoined with their label got a new one)."""
+        self._by_hash.pop(hashed, None)
+
     def lookup(self, token: str) -> Principal | None:
         return self._by_hash.get(token_hash(token))

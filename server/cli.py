@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 
 from aiohttp import web
 
 from .app import HUB, make_app
 from .config import ServerConfig
+from .gctune import GcTuner
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,15 +29,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frame-bytes", type=int, default=d.max_frame_bytes)
     p.add_argument("--rate", type=float, default=d.rate_per_second, help="commands per second per socket")
     p.add_argument("--burst", type=int, default=d.rate_burst, help="command burst per socket")
-    p.add_argument("--heartbeat", type=float, default=d.heartbeat, help="WebSocket ping interval (s)")
-    # room for later options (e.g. --demo fills a session with bots)
+    p.add_argument("--heartbeat", type=float, default=d.heartbeat,
+                   help="WebSocket ping interval (s); a socket that does not answer within half of it is closed")
+    p.add_argument("--send-queue", type=int, default=d.outbox_limit,
+                   help="messages queued per socket before a client that does not keep up is disconnected")
+    p.add_argument("--send-queue-bytes", type=int, default=d.outbox_bytes,
+                   help="bytes queued per socket before a client that does not keep up is disconnected")
+    p.add_argument("--join-failures", type=float, default=d.join_fail_per_minute,
+                   help="failed joins per minute per client address (after a burst of "
+                        f"{d.join_fail_burst}); beyond, joins from that address get 429")
+    p.add_argument("--trust-proxy", action="store_true",
+                   help="behind a reverse proxy on this machine or a private network: take the client "
+                        "address from X-Forwarded-For")
+    p.add_argument("--skip-db-check", action="store_true",
+                   help="do not run SQLite's quick_check on the event log at start (faster start on huge files)")
+    demo = p.add_argument_group("demo", "python run.py --demo: a session with a bot in every seat but one")
+    demo.add_argument("--demo", action="store_true",
+                      help="also create a demo session (bots in every seat but one) and print its links")
+    demo.add_argument("--demo-scenario", default="classic", help="the demo's scenario (default classic)")
+    demo.add_argument("--demo-copies", type=int, default=2, help="copies of the case in the demo (default 2)")
+    demo.add_argument("--demo-think", default="1-3", help="bots' think time in seconds, LOW-HIGH (0: none)")
     return p
 
 
 def config_from_args(a: argparse.Namespace) -> ServerConfig:
     return ServerConfig(host=a.host, port=a.port, db_path=a.db, public_url=a.public_url,
                         synchronous=a.sync, max_frame_bytes=a.max_frame_bytes, rate_per_second=a.rate,
-                        rate_burst=a.burst, heartbeat=a.heartbeat)
+                        rate_burst=a.burst, heartbeat=a.heartbeat, outbox_limit=a.send_queue,
+                        outbox_bytes=a.send_queue_bytes, join_fail_per_minute=a.join_failures,
+                        trust_proxy=a.trust_proxy, check_db_at_start=not a.skip_db_check)
 
 
 async def serve(config: ServerConfig, ready=None) -> None:
@@ -46,30 +68,76 @@ async def serve(config: ServerConfig, ready=None) -> None:
     await site.start()
     if config.port == 0:  # report the port the OS picked
         config.port = site._server.sockets[0].getsockname()[1]
+    gc_tuner = GcTuner()  # no full-heap GC pauses on the event loop (server/gctune.py)
+    gc_tuner.install()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     print(f"Alliance game server running: open {config.base_url()}/  (event log {config.db_path})", flush=True)
+    background = None
     if ready:
-        ready(config)
+        r = ready(config)
+        if asyncio.iscoroutine(r):  # runs beside the server (the demo); stopped first at shutdown
+            background = asyncio.create_task(r)
+            background.add_done_callback(lambda t: t.cancelled() or t.exception() is None or stop.set())
     await stop.wait()
     logging.getLogger("server").info("shutting down")
+    if background is not None:
+        background.cancel()
+        await asyncio.gather(background, return_exceptions=True)
     await app[HUB].shutdown()
     await runner.cleanup()
+    gc_tuner.uninstall()
     print("Alliance game server stopped.", flush=True)
+    if background is not None and not background.cancelled() and background.exception() is not None:
+        raise RuntimeError(f"{background.get_name()} failed: {background.exception()}") from background.exception()
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ready = None
+    if args.demo:
+        try:
+            ready = demo_starter(args)
+        except ValueError as e:
+            parser.error(str(e))
     try:
-        asyncio.run(serve(config_from_args(args)))
+        asyncio.run(serve(config_from_args(args), ready))
     except OSError as e:
         print(f"alliance-server: cannot start: {e}", file=sys.stderr)
         return 1
+    except RuntimeError as e:
+        print(f"alliance-server: {e}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as e:  # the event log could not be read while restoring sessions
+        print(f"alliance-server: cannot start: the event log {args.db} could not be read: {e}. "
+              f"Nothing more was written; restore a backup (docs/operations.md)", file=sys.stderr)
+        return 2
     return 0
+
+
+def demo_starter(args: argparse.Namespace):
+    """`--demo`: once the server listens, clients/python/demo.py creates a session over the
+    public API, seats a live bot in every firm but one and prints the join and console links."""
+    from clients.python.demo import Demo
+    from clients.python.live_bots import ThinkTime
+
+    think = ThinkTime.parse(args.demo_think)
+    if args.demo_copies < 1:
+        raise ValueError("--demo-copies must be at least 1")
+
+    def ready(config: ServerConfig):
+        host = "127.0.0.1" if config.host in ("", "0.0.0.0") else "[::1]" if config.host == "::" else config.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        demo = Demo(f"http://{host}:{config.port}", config.base_url(), scenario=args.demo_scenario,
+                    copies=args.demo_copies, think=think, out=lambda line: print(line, flush=True))
+        return demo.run()
+    return ready
 
 
 if __name__ == "__main__":

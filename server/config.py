@@ -21,7 +21,14 @@ class ServerConfig:
     garbage_strikes: int = 10           # undecodable/invalid frames in a row before we close
     auth_timeout: float = 10.0          # seconds to send the first (auth) frame
     heartbeat: float = 20.0             # aiohttp ping interval; dead sockets close after it
-    outbox_limit: int = 2000            # queued pushes per socket; beyond, pushes drop (a seq gap)
+    outbox_limit: int = 2000            # queued messages per socket; beyond, the socket is closed (1013)
+    outbox_bytes: int = 16 * 2**20      # queued bytes per socket; beyond, the socket is closed (1013)
+    # HTTP: failed POST /api/join per client address (token bucket); when empty, every join
+    # from that address gets 429 until it refills (join codes cannot be brute-forced)
+    join_fail_burst: int = 30
+    join_fail_per_minute: float = 30.0
+    trust_proxy: bool = False           # take the client address from X-Forwarded-For (local proxy)
+    check_db_at_start: bool = True      # PRAGMA quick_check before serving (refuse a damaged file)
     # game defaults (a session's options override them)
     round_seconds: float = 300.0
     negotiation_seconds: float = 600.0

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from game_rules.scenario import ScenarioError, load_scenario
 
-from . import auth
+from game_rules.rules import firm_id
+
+from . import auth, participants, treatments
 from .auth import Principal, TokenRegistry
 from .config import ServerConfig
 from .protocol import CreateSession, ProtocolError
@@ -36,11 +38,12 @@ class Metrics:
 class Hub:
     def __init__(self, config: ServerConfig):
         self.config = config
-        self.store = SqliteStore(config.db_path, config.synchronous)
+        self.store = SqliteStore(config.db_path, config.synchronous, check=config.check_db_at_start)
         self.tokens = TokenRegistry()
         self.sessions: dict[str, SessionActor] = {}
         self.codes: dict[str, str] = {}          # join code -> session id (live sessions)
         self.ended: set[str] = set()             # sessions whose tokens have expired
+        self.pending: dict[str, dict] = {}       # token hash -> participant who has not consented yet
         self.metrics = Metrics()
         self.shutting_down = False
         self.started_at = time.time()
@@ -51,9 +54,10 @@ class Hub:
         self.store.open()
         t0 = time.monotonic()
         live = self.store.load_live_sessions(self.config.chat_keep)
+        scenarios: dict[tuple[str, str], object] = {}  # parse each (scenario, overrides) once
         for ls in live:
             try:
-                actor = self._actor(ls.session)
+                actor = self._actor(ls.session, scenarios)
                 actor.restore(ls.snapshot, ls.records, ls.chat, ls.replies, ls.last_seq)
             except Exception:
                 log.exception("could not restore session %s; it stays in the database", ls.session["session_id"])
@@ -79,9 +83,15 @@ class Hub:
 
     # ---- sessions ------------------------------------------------------------------------
 
-    def _actor(self, session: dict) -> SessionActor:
+    def _actor(self, session: dict, cache: dict | None = None) -> SessionActor:
         opts = json.loads(session["options"])
-        scenario = load_scenario(session["scenario"], opts.get("overrides") or None)
+        overrides = opts.get("overrides") or None
+        key = (session["scenario"], json.dumps(overrides, sort_keys=True))
+        scenario = cache.get(key) if cache is not None else None
+        if scenario is None:  # (a restart of 100 sessions parsed the same TOML 100 times)
+            scenario = load_scenario(session["scenario"], overrides)
+            if cache is not None:
+                cache[key] = scenario
         return SessionActor(self, session, scenario)
 
     def _register(self, actor: SessionActor) -> None:
@@ -90,9 +100,14 @@ class Hub:
         self.tokens.add(actor.facilitator_hash, Principal(actor.id, None))
 
     async def create_session(self, req: CreateSession) -> dict:
+        if self.store.failed is not None:
+            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
         overrides = {}
         if req.scoring is not None:
             overrides.update({f"scoring.{k}": v for k, v in req.scoring.model_dump(exclude_none=True).items()})
+        assignment = treatments.assign(self, req)  # research: the session's treatment (or None)
+        if assignment is not None:
+            overrides.update(assignment.overrides)
         try:
             scenario = load_scenario(req.scenario, overrides or None)
         except ScenarioError as e:
@@ -107,19 +122,23 @@ class Hub:
             "seed": req.seed if req.seed is not None else secrets.randbelow(2**31),
             "overrides": overrides,
         }
+        options.update(treatments.session_options(
+            req, assignment, [firm_id(r.id, c) for c in range(1, req.copies + 1) for r in scenario.roles]))
         token = auth.new_token()
+        researcher_token = auth.new_token()
         code = auth.new_code()
         while code in self.codes:
             code = auth.new_code()
         row = {"session_id": auth.new_session_id(), "code": code, "scenario": scenario.id,
                "title": req.title or scenario.title, "options": json.dumps(options),
                "facilitator_token_hash": auth.token_hash(token), "created_at": time.time(),
-               "status": "live", "ended_at": None}
+               "status": "live", "ended_at": None, "researcher_token_hash": auth.token_hash(researcher_token)}
         actor = SessionActor(self, row, scenario)
         self._register(actor)
         actor.start()
-        await actor.call(actor.created, row)
+        await actor.call(actor.created, row, (("treatment_assigned", assignment.fact()),) if assignment else ())
         return {"session_id": actor.id, "code": auth.format_code(code), "facilitator_token": token,
+                "researcher_token": researcher_token,
                 "join_url": self.join_url(code), "ws_url": self.ws_url(), "scenario": scenario.id,
                 "options": {k: v for k, v in options.items() if k != "overrides"},
                 "firms": sorted(actor.state.firms)}
@@ -131,11 +150,10 @@ class Hub:
             raise ProtocolError("unknown_code", "no live session has this code", 404)
         if self.shutting_down:
             raise ProtocolError("shutting_down", "the server is shutting down", 503)
-        token = auth.new_token()
-        hashed = auth.token_hash(token)
-        result = await actor.call(actor.join, auth.new_player_id(), name, label, hashed)
-        self.tokens.add(hashed, Principal(actor.id, result["player_id"]))
-        return {**result, "player_token": token, "ws_url": self.ws_url()}
+        if self.store.failed is not None:
+            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
+        # label lists, same-label rejoin and consent: server/participants.py
+        return await participants.join(self, actor, name, label)
 
     def session_closed(self, actor: SessionActor) -> None:
         """After `end_session` is durable: tokens expire, sockets close."""
@@ -148,6 +166,8 @@ class Hub:
     def principal(self, token: str) -> Principal:
         """The principal of a live session's token, or the stable error."""
         p = self.tokens.lookup(token)
+        if p is None and self.pending and auth.token_hash(token) in self.pending:
+            raise ProtocolError("consent_required", "give (or decline) consent first: POST /api/consent", 403)
         if p is None:
             raise ProtocolError("bad_token", "this token is not valid", 401)
         if p.session_id in self.ended or p.session_id not in self.sessions:

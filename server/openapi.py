@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from . import protocol as P
+from .research import research_paths
 
 
 def _json(schema_ref: str, description: str = "") -> dict:
@@ -23,7 +24,8 @@ _ANY_OBJECT = {"type": "object", "additionalProperties": True}
 def openapi_document() -> dict:
     schemas = {}
     for name, model in (("CreateSession", P.CreateSession), ("JoinSession", P.JoinSession),
-                        ("HttpControl", P.HttpControl)):
+                        ("HttpControl", P.HttpControl), ("Consent", P.Consent),
+                        ("QuestionnaireAnswers", P.QuestionnaireAnswers), ("ExportRequest", P.ExportRequest)):
         s = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(s.pop("$defs", {}))
         schemas[name] = s
@@ -35,11 +37,15 @@ def openapi_document() -> dict:
                                      "session_id": {"type": "string"},
                                      "code": {"type": "string", "description": "join code, 8 characters (40 bits), shown as XXXX-XXXX"},
                                      "facilitator_token": {"type": "string", "description": "send as Authorization: Bearer <token>, never in a URL"},
+                                     "researcher_token": {"type": "string", "description": "exports only (live or ended session); give it to the researcher"},
                                      "join_url": {"type": "string"}, "ws_url": {"type": "string"},
                                      "scenario": {"type": "string"}, "options": _ANY_OBJECT,
                                      "firms": {"type": "array", "items": {"type": "string"}}}}
-    schemas["Joined"] = {"type": "object", "required": ["player_token", "player_id", "firm", "session_id"],
+    schemas["Joined"] = {"type": "object", "required": ["player_token", "player_id", "session_id"],
                          "properties": {"player_token": {"type": "string"}, "player_id": {"type": "string"},
+                                        "consent_required": {"type": "boolean", "description": "true: not seated "
+                                                             "yet (no firm): POST /api/consent first"},
+                                        "consent_text": {"type": "string"}, "rejoined": {"type": "boolean"},
                                         "firm": {"type": "string"}, "firm_name": {"type": "string"},
                                         "role": {"type": "string"}, "session_id": {"type": "string"},
                                         "ws_url": {"type": "string"}}}
@@ -60,13 +66,19 @@ def openapi_document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/CreateSession"}}}},
                 "responses": {"201": _json("SessionCreated", "created"), "400": _error("invalid options"),
-                              "404": _error("unknown scenario")}}},
+                              "404": _error("unknown scenario"), "413": _error("body too large"),
+                              "503": _error("shutting down, or the event log cannot be written")}}},
             "/api/join": {"post": {
                 "summary": "Join a session with its code", "operationId": "join",
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/JoinSession"}}}},
                 "responses": {"200": _json("Joined", "joined; the token authenticates the WebSocket"),
-                              "400": _error("invalid body"), "404": _error("unknown code")}}},
+                              "400": _error("invalid body"), "404": _error("unknown code"),
+                              "413": _error("body too large"),
+                              "429": {**_error("too many failed joins from this address (Retry-After says "
+                                               "when to try again)"),
+                                      "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+                              "503": _error("shutting down, or the event log cannot be written")}}},
             "/api/scenarios": {"get": {
                 "summary": "The scenario library", "operationId": "scenarios",
                 "responses": {"200": {"description": "scenarios", "content": {"application/json": {
@@ -95,5 +107,6 @@ def openapi_document() -> dict:
                                           "responses": {"200": {"description": "OpenAPI 3 document"}}}},
             "/ws": {"get": {"summary": "The live WebSocket (first frame: auth); see docs/protocol.md",
                             "operationId": "websocket", "responses": {"101": {"description": "switching protocols"}}}},
+            **research_paths(),  # exports, consent, questionnaire (server/research.py)
         },
     }

@@ -9,13 +9,15 @@ and non-finite numbers are refused with an `error` that names the field.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
+import typing
 from typing import Any, Literal
 
 import msgpack
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PROTOCOL_VERSION = 1
 
@@ -68,6 +70,8 @@ ERROR_CODES: dict[str, str] = {
     "unknown_negotiation": "no negotiation with that id for your firm",
     "unknown_strategy": "no bot strategy with that name",
     "invalid_options": "a session option or scenario override is not valid",
+    "unknown_label": "the participant label is not on this session's list",
+    "consent_required": "give (or decline) consent first: POST /api/consent with the token join returned",
     "unknown_scenario": "no scenario with that id",
     # decisions (codes from game_rules.decisions)
     "negative": "a decision value must not be negative",
@@ -95,6 +99,27 @@ ERROR_CODES: dict[str, str] = {
 class _Msg(BaseModel):
     # strict: no "1" for 1, no true for 1; allow_inf_nan=False: no NaN / Infinity
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integral_floats(cls, data):
+        """JSON Schema (so the OpenAPI document) and many JSON encoders treat 3.0 as the
+        integer 3: an integer field takes it. Strings and booleans stay refused."""
+        if isinstance(data, dict):
+            for k in _int_fields(cls) & data.keys():
+                v = data[k]
+                if isinstance(v, float) and v.is_integer() and abs(v) <= 2**53:
+                    data = {**data, k: int(v)}
+        return data
+
+
+@functools.cache
+def _int_fields(model: type[BaseModel]) -> frozenset[str]:
+    out = set()
+    for name, f in model.model_fields.items():
+        if f.annotation is int or set(typing.get_args(f.annotation)) == {int, type(None)}:
+            out.add(name)
+    return frozenset(out)
 
 
 CommandId = Field(min_length=1, max_length=64, description="client-chosen id, echoed by `ack`/`error`; "
@@ -329,6 +354,17 @@ class ScoringWeights(_Msg):
     freedom: float | None = Field(None, ge=0, le=100)
 
 
+class QuestionnaireQuestion(_Msg):
+    """One question of a closing questionnaire (answered after the last round)."""
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    text: str = Field(min_length=1, max_length=2000)
+    kind: Literal["scale", "text", "choice"] = "scale"
+    points: int = Field(5, ge=2, le=11, description="a scale's answers are 1..points")
+    low: str = Field("", max_length=200)
+    high: str = Field("", max_length=200)
+    choices: list[str] = Field([], max_length=50)
+
+
 class CreateSession(_Msg):
     """POST /api/sessions. Every option is optional."""
     scenario: str = Field("classic", max_length=64)
@@ -341,6 +377,25 @@ class CreateSession(_Msg):
     scoring: ScoringWeights | None = None
     seed: int | None = Field(None, ge=0, le=2**53)
     title: str | None = Field(None, max_length=200)
+    # research options (docs/research.md)
+    study: str | None = Field(None, min_length=1, max_length=100, description="the study this session belongs to: "
+                              "groups sessions for balanced treatment assignment and exports")
+    treatments: dict[str, dict[str, str | int | float | bool]] | None = Field(
+        None, description="treatment name -> scenario `--set` overrides; one treatment is assigned to the "
+                          "session and logged (`treatment_assigned`)")
+    assignment: Literal["random", "balanced", "fixed"] | None = Field(
+        None, description="how the session's treatment is chosen: random (seeded), balanced (the least used "
+                          "in the study so far, ties broken by the seed) or fixed (`treatment`); default random")
+    treatment: str | None = Field(None, max_length=64, description="the treatment, for `fixed` assignment")
+    assignment_seed: int | None = Field(None, ge=0, le=2**53, description="seed of the assignment (recorded; "
+                                        "default: drawn at random)")
+    labels: list[str] | dict[str, str | None] | None = Field(
+        None, description="participant labels (lab mode): only these labels may join, each once; the same "
+                          "label joining again gets the same seat. A map label -> firm fixes the seats")
+    consent_text: str | None = Field(None, min_length=1, max_length=20000, description="informed-consent "
+                                     "text (default: the scenario's); players consent before being seated")
+    questionnaire: list[QuestionnaireQuestion] | None = Field(
+        None, max_length=100, description="closing questionnaire (default: the scenario's), answered in the debrief")
 
 
 class JoinSession(_Msg):
@@ -348,6 +403,26 @@ class JoinSession(_Msg):
     code: str = Field(min_length=4, max_length=16)
     name: str = Field(min_length=1, max_length=80)
     label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
+
+
+class Consent(_Msg):
+    """POST /api/consent (the bearer token `join` returned with `consent_required`)."""
+    consent: bool = Field(description="true: I agree (the player is seated); false: I decline (the token is dropped)")
+
+
+class QuestionnaireAnswers(_Msg):
+    """POST /api/questionnaire (player bearer token), in the debrief phase."""
+    answers: dict[str, int | str] = Field(description="question id -> answer: an integer 1..points for a "
+                                                      "scale, the text for a text question, one of the "
+                                                      "choices for a choice")
+
+
+class ExportRequest(_Msg):
+    """POST /api/export: one archive for several sessions, one researcher (or facilitator)
+    token per session."""
+    tokens: list[str] = Field(min_length=1, max_length=200, description="researcher or facilitator tokens")
+    names: bool = Field(False, description="include the names players typed (personal data)")
+    labels: bool = Field(False, description="include participant labels (personal data)")
 
 
 class HttpControl(_Msg):
@@ -369,17 +444,52 @@ def _refuse_constant(name: str):
     raise ProtocolError("not_finite", f"{name} is not allowed: numbers must be finite")
 
 
-def _check_finite(v, path: str = "") -> None:
-    """Walk a decoded frame: msgpack can carry NaN/inf floats that JSON cannot."""
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ProtocolError("not_finite", f"{path or 'value'}: must be a finite number")
-    elif isinstance(v, dict):
-        for k, x in v.items():
-            _check_finite(x, f"{path}.{k}" if path else str(k))
-    elif isinstance(v, list):
-        for i, x in enumerate(v):
-            _check_finite(x, f"{path}.{i}" if path else str(i))
+MAX_DEPTH = 16                 # maps and lists inside a frame, nested (a decision needs 3)
+MAX_INT = 2**53                # integers beyond JSON's exact range are refused
+RESERVED_KEYS = frozenset({"__proto__", "constructor", "prototype"})  # JS prototype pollution
+
+
+def _check_values(msg: dict) -> None:
+    """Walk a decoded frame (iteratively: no recursion on hostile nesting) and refuse what
+    JSON could not carry or what later stages must never see: NaN/inf (msgpack can carry
+    them), nesting deeper than MAX_DEPTH, map keys that are not strings or are JavaScript
+    prototype names, integers beyond +-2**53, binary and extension values (msgpack), and
+    strings that are not valid Unicode (lone surrogates)."""
+    stack = [(msg, "", 1)]
+    while stack:
+        v, path, depth = stack.pop()
+        if isinstance(v, dict) or isinstance(v, list):
+            if depth > MAX_DEPTH:
+                raise ProtocolError("bad_frame", f"{path or 'frame'}: nested more than {MAX_DEPTH} levels deep")
+            if isinstance(v, dict):
+                for k, x in v.items():
+                    if not isinstance(k, str):
+                        raise ProtocolError("wrong_type", f"{path or 'frame'}: map keys must be strings")
+                    if k in RESERVED_KEYS:
+                        raise ProtocolError("unknown_field", f"{path + '.' if path else ''}{k}: reserved name")
+                    _check_text(k, path)
+                    stack.append((x, f"{path}.{k}" if path else k, depth + 1))
+            else:
+                for i, x in enumerate(v):
+                    stack.append((x, f"{path}.{i}" if path else str(i), depth + 1))
+        elif isinstance(v, str):
+            _check_text(v, path)
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise ProtocolError("not_finite", f"{path or 'value'}: must be a finite number")
+        elif isinstance(v, int):  # bool included
+            if not -MAX_INT <= v <= MAX_INT:
+                raise ProtocolError("out_of_range", f"{path or 'value'}: integer beyond +-2**53")
+        elif v is not None:  # bytes, msgpack ExtType, timestamps
+            raise ProtocolError("wrong_type", f"{path or 'value'}: {type(v).__name__} values are not allowed")
+
+
+def _check_text(s: str, path: str) -> None:
+    if not s.isascii():
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProtocolError("wrong_type", f"{path or 'value'}: text is not valid Unicode") from None
 
 
 def decode_frame(data: bytes | str, max_bytes: int) -> dict:
@@ -399,7 +509,7 @@ def decode_frame(data: bytes | str, max_bytes: int) -> dict:
         raise ProtocolError("bad_frame", f"not valid {kind}: {type(e).__name__}") from None
     if not isinstance(msg, dict):
         raise ProtocolError("bad_frame", "a frame must be a map with a `type`")
-    _check_finite(msg)
+    _check_values(msg)
     return msg
 
 
@@ -543,7 +653,9 @@ def render_protocol_doc() -> str:
     lines += ["## HTTP request bodies", "",
               "See `/api/openapi.json` for the routes; the bodies are:", ""]
     for name, model in (("POST /api/sessions", CreateSession), ("POST /api/join", JoinSession),
-                        ("POST /api/sessions/{session_id}/control", HttpControl)):
+                        ("POST /api/sessions/{session_id}/control", HttpControl),
+                        ("POST /api/consent", Consent), ("POST /api/questionnaire", QuestionnaireAnswers),
+                        ("POST /api/export", ExportRequest)):
         lines += _model_doc(name, model)
     lines += ["## Error codes", "", "| code | meaning |", "|---|---|"]
     lines += [f"| `{c}` | {m} |" for c, m in ERROR_CODES.items()]

@@ -24,14 +24,14 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
-from game_rules import negotiation as neg_rules
+from game_rules import ENGINE_VERSION, negotiation as neg_rules
 from game_rules.bots import STRATEGIES, bot_decision
 from game_rules.decisions import DecisionError, parse_decision, validate_decision
 from game_rules.engine import resolve_round
 from game_rules.rules import Rules, instantiate_terms, new_session, sign_alliance
-from game_rules.scenario import Scenario
+from game_rules.scenario import Scenario, scenario_text
 from game_rules.state import Decision, TermSheet, state_from_dict, state_to_dict
-from game_rules.views import events_for_firm
+from game_rules.views import events_by_firm, events_for_firm
 
 from . import protocol as P
 from .auth import FACILITATOR, Principal
@@ -92,7 +92,9 @@ class SessionActor:
         self.clock = PhaseClock()
         self.chat: dict[str, deque] = {}
         self.announcements: list[dict] = []
-        self.replies: dict[tuple[str, str], dict] = {}  # (principal, command id) -> ack
+        # (principal, command id) -> the ack as logged (JSON text: one small untracked
+        # object per command instead of a tree of dicts the garbage collector walks)
+        self.replies: dict[tuple[str, str], str] = {}
         self.seq = 0
         self._since_snapshot = 0
         # live-only
@@ -134,7 +136,7 @@ class SessionActor:
         for r in chat:
             self._apply_chat(json.loads(r["data"]))
         for r in replies:
-            self.replies[(r["actor"], r["command_id"])] = json.loads(r["reply"])
+            self.replies[(r["actor"], r["command_id"])] = r["reply"]
         self.seq = last_seq
         self.clock.restored(time.time(), self.cfg.restore_grace_seconds)
 
@@ -231,11 +233,13 @@ class SessionActor:
         self.hub.metrics.commands += 1
         key = (who.name, id)
         if id is not None and key in self.replies:
-            return dict(self.replies[key], duplicate=True), 200
+            return dict(json.loads(self.replies[key]), duplicate=True), 200
         marks = len(self._ops), len(self._out), self.seq, self._facts
         try:
             if self.status != "live":
                 raise ProtocolError("session_ended", "the session has ended", 410)
+            if self.hub.store.failed is not None:  # nothing more may change in memory only
+                raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
             row = self._log("control" if type == "control" else "command", type,
                             msg.model_dump(exclude={"type", "id", "client_time"}, exclude_none=True),
                             who.name, self._firm_of(who), id, client_time)
@@ -257,7 +261,7 @@ class SessionActor:
         reply = P.ack(id, result)
         row.reply = dumps(reply)
         if id is not None:
-            self.replies[key] = reply
+            self.replies[key] = row.reply
         return reply, 200
 
     def _firm_of(self, principal: Principal) -> str | None:
@@ -281,11 +285,16 @@ class SessionActor:
         return {"draft": self._cmd_draft, "submit": self._cmd_submit, "chat": self._cmd_chat,
                 "negotiate": self._cmd_negotiate}[t](player, msg)
 
-    def created(self, row: dict) -> None:
-        """The session's first log line, in the same transaction as its `sessions` row."""
+    def created(self, row: dict, facts: tuple = ()) -> None:
+        """The session's first log line, in the same transaction as its `sessions` row;
+        then `facts` ((type, data) pairs, e.g. `treatment_assigned`), logged with it."""
         self._ops.append(("session", row))
         self._log("system", "session_created", {"scenario": row["scenario"], "title": row["title"],
-                                                "options": self.options}, FACILITATOR)
+                                                "options": self.options, "engine_version": ENGINE_VERSION,
+                                                "scenario_toml": scenario_text(row["scenario"])},
+                  FACILITATOR)
+        for type_, data in facts:
+            self._fact(type_, data, actor=FACILITATOR)
 
     # ================================================================== connections
 
@@ -313,7 +322,10 @@ class SessionActor:
             self.hub.metrics.connections -= 1
             if not s:
                 del self.conns[p.name]
-            self._log("connection", "disconnected", {"sockets": len(s)}, p.name, self._firm_of(p))
+            data = {"sockets": len(s)}
+            if conn.close_reason:  # the server dropped it: slow_consumer, heartbeat_timeout, ...
+                data["reason"] = conn.close_reason
+            self._log("connection", "disconnected", data, p.name, self._firm_of(p))
             self._push_status()
 
     def all_connections(self) -> list["Connection"]:
@@ -321,15 +333,30 @@ class SessionActor:
 
     # ================================================================== players
 
-    def join(self, player_id: str, name: str, label: str | None, token_hash: str) -> dict:
+    def join(self, player_id: str, name: str, label: str | None, token_hash: str,
+             firm: str | None = None) -> dict:
+        """Seat a new player: in `firm` (a lab's fixed seat), else the emptiest firm."""
         if self.status != "live":
             raise ProtocolError("session_ended", "the session has ended", 410)
-        firm = self._balanced_firm()
+        firm = firm or self._balanced_firm()
+        bot = self.bots.get(firm)
         self._fact("player_joined", {"player_id": player_id, "name": name, "label": label, "firm": firm,
                                      "token_hash": token_hash, "joined_at": time.time()}, actor=player_id, firm=firm)
+        self._bot_replaced(firm, bot, player_id, "joined", player_id)
         self._push_team(firm)
         return {"player_id": player_id, "firm": firm, "firm_name": self.state.firms[firm].name,
                 "role": self.state.firms[firm].role, "session_id": self.id}
+
+    def _bot_replaced(self, firm: str, strategy: str | None, player_id: str, reason: str, actor: str) -> None:
+        """A person joined (or was moved into) a bot-held firm: the bot stops playing it from
+        the firm's next decision on (a decision it already submitted this round stands).
+        Logged as the `bot_replaced` fact."""
+        if strategy is None:
+            return
+        decided = self.state.phase == "execution" and firm in self.submitted
+        self._fact("bot_replaced", {"firm": firm, "strategy": strategy, "player_id": player_id,
+                                    "reason": reason, "from_round": self.state.round + (2 if decided else 1)},
+                   actor=actor, firm=firm)
 
     def _balanced_firm(self) -> str:
         """The firm with the fewest players; ties go to the lowest copy, then role order.
@@ -340,7 +367,15 @@ class SessionActor:
         return min(self.state.firms, key=lambda f: (count[f], self.state.firms[f].copy))
 
     def members(self, firm: str) -> list[Player]:
-        return [p for p in self.players.values() if p.firm == firm]
+        # an index firm -> players, rebuilt when the roster changes (joins, moves, a
+        # restore): a scan of every player per firm made round results O(players^2)
+        key = (id(self.players), len(self.players), self._moves)
+        if self._members_key != key:
+            index: dict[str, list[Player]] = {}
+            for p in self.players.values():
+                index.setdefault(p.firm, []).append(p)
+            self._members, self._members_key = index, key
+        return list(self._members.get(firm, ()))
 
     def submitter(self, firm: str) -> str | None:
         m = self.members(firm)
@@ -589,7 +624,9 @@ class SessionActor:
         if firm not in self.state.firms:
             raise ProtocolError("unknown_firm", f"no firm {firm!r} in this session", 404)
         old = self.players[pid].firm
+        bot = self.bots.get(firm)
         self._fact("player_moved", {"player_id": pid, "from": old, "firm": firm}, actor=FACILITATOR, firm=firm)
+        self._bot_replaced(firm, bot, pid, "moved", FACILITATOR)
         for conn in self.conns.get(pid, ()):
             self._out.append((conn, {"type": "view", "view": views.player_view(self, pid)}))
         self._push_team(old)
@@ -721,9 +758,9 @@ class SessionActor:
         self._fact("round_closed", {"round": rnd, "reason": reason, "decisions": decisions, "sources": sources},
                    actor=actor)
         # round_result pushes: what each firm may see of the engine's events
-        events = self._last_events
+        events, by_firm = self._last_events, self._last_by_firm
         for fid in self.state.firms:
-            mine = events_for_firm(self.state, fid, events)
+            mine = by_firm[fid] if fid in by_firm else events_for_firm(self.state, fid, events)
             self._push_firm(fid, {"type": "round_result", "round": rnd, "events": mine})
         self._push_facilitator({"type": "round_result", "round": rnd, "events": events, "sources": sources})
         if self.state.phase == "debrief":
@@ -811,6 +848,7 @@ class SessionActor:
     def _apply_player_moved(self, d) -> None:
         p = self.players[d["player_id"]]
         p.firm = d["firm"]
+        self._moves += 1
         self.bots.pop(p.firm, None)
         if not self._replaying:
             self._ops.append(("player", self._player_row(p)))
@@ -821,6 +859,9 @@ class SessionActor:
 
     def _apply_bots_seated(self, d) -> None:
         self.bots.update(d["firms"])
+
+    def _apply_bot_replaced(self, d) -> None:
+        self.bots.pop(d["firm"], None)  # (player_joined / player_moved already did, for old logs)
 
     def _apply_phase_changed(self, d) -> None:
         self.state.phase = d["phase"]
@@ -856,14 +897,20 @@ class SessionActor:
         decisions = {f: Decision.from_dict(x) for f, x in d["decisions"].items()}
         self.state, events = resolve_round(self.rules, self.state, decisions)
         dicts = [e.to_dict() for e in events]
+        by_firm = events_by_firm(self.state, dicts)  # one pass, not one per firm
         for fid in self.state.firms:
-            self.history[fid].extend(events_for_firm(self.state, fid, dicts))
+            self.history[fid].extend(by_firm[fid])
         self.last_decision = {f: x for f, x in d["decisions"].items()}
         for e in dicts:
             if e["type"] == "default_applied":
                 self.last_decision[e["firm"]] = e["decision"]
         self.submitted = {}
-        self._last_events = dicts
+        # answers that belong to one round (survey, breach, exit) never carry over in a
+        # draft: a clock-closed round must not replay last round's withholding or exit
+        for draft in self.drafts.values():
+            for key in ("survey", "withhold", "exit"):
+                draft.pop(key, None)
+        self._last_events, self._last_by_firm = dicts, by_firm
         self._round_dirty = True
         if not self._replaying:
             for e in dicts:
@@ -877,6 +924,26 @@ class SessionActor:
 
     def _apply_session_ended(self, d) -> None:
         self.status = "ended"
+
+    # research facts (server/participants.py, server/treatments.py): logged for the record
+    def _apply_treatment_assigned(self, d) -> None:
+        pass  # the treatment's overrides are in the session's options (the rules were built with them)
+
+    def _apply_consent_given(self, d) -> None:
+        pass  # the `player_joined` that follows seats the player
+
+    def _apply_consent_declined(self, d) -> None:
+        pass
+
+    def _apply_questionnaire_answered(self, d) -> None:
+        pass
+
+    def _apply_player_rejoined(self, d) -> None:
+        """A lab participant came back with the same label: same seat, a new token."""
+        p = self.players[d["player_id"]]
+        p.token_hash = d["token_hash"]
+        if not self._replaying:
+            self._ops.append(("player", self._player_row(p)))
 
     # ================================================================== snapshots
 
@@ -911,6 +978,10 @@ class SessionActor:
 
     _current_conn: "Connection | None" = None
     _last_events: list[dict] = []
+    _last_by_firm: dict[str, list[dict]] = {}
+    _members_key: tuple | None = None
+    _members: dict[str, list[Player]] = {}
+    _moves = 0                                          # player_moved facts applied (members index)
 
     def _flush(self) -> None:
         """Hand this item's log rows to the store, and deliver its messages after the commit."""
@@ -994,5 +1065,7 @@ def _deliver(out: list, after: list, fut: asyncio.Future) -> None:
         elif msg.get("type") == "ack":
             # the command is not durable: tell the client it failed (it may retry the id)
             conn.send(P.error(msg["id"], "storage_failed", "the event log could not be written"))
+        elif msg.get("type") == "error":
+            conn.send(msg)  # a refusal changed nothing: it never waits on the log
     for fn in after:
         fn(exc)

@@ -16,7 +16,10 @@ tables. `EventStore` is the small interface a PostgreSQL backend would implement
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -25,7 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import sqlite_utils
+# sqlite_utils imports pandas when it is installed (0.4 s, a fifth of the restart budget in
+# docs/benchmarks.md) only to map pandas types; the server never hands it pandas objects
+import sys as _sys
+_no_pandas = "pandas" not in _sys.modules
+if _no_pandas:
+    _sys.modules["pandas"] = None  # `import pandas` raises ImportError inside sqlite_utils
+try:
+    import sqlite_utils
+finally:
+    if _no_pandas:
+        del _sys.modules["pandas"]  # anyone else may still import it
+
+log = logging.getLogger("server.store")
 
 
 def dumps(v: Any) -> str:
@@ -105,8 +120,11 @@ def create_schema(db: sqlite_utils.Database) -> None:
         db["sessions"].create({
             "session_id": str, "code": str, "scenario": str, "title": str, "options": str,
             "facilitator_token_hash": str, "created_at": float, "status": str, "ended_at": float,
+            "researcher_token_hash": str,
         }, pk="session_id")
         db["sessions"].create_index(["code"])
+    elif "researcher_token_hash" not in db["sessions"].columns_dict:  # a file from before research exports
+        db["sessions"].add_column("researcher_token_hash", str)
     if "players" not in db.table_names():
         db["players"].create({
             "player_id": str, "session_id": str, "token_hash": str, "name": str, "label": str,
@@ -129,11 +147,19 @@ def create_schema(db: sqlite_utils.Database) -> None:
         }, pk=("session_id", "seq"))
 
 
+class StoreError(RuntimeError):
+    """The event log cannot be used; the message says why, for people (the server exits)."""
+
+
 class SqliteStore:
     """SQLite event store: WAL, one writer thread, group commit."""
 
-    def __init__(self, path: str | Path, synchronous: str = "full"):
+    LOCK_WAIT = 2.0  # seconds to wait for another process's lock on the file at start
+
+    def __init__(self, path: str | Path, synchronous: str = "full", check: bool = True):
         self.path = Path(path)
+        self.check = check          # quick_check an existing file before writing to it
+        self._lock_fd: int | None = None
         self.synchronous = synchronous.upper()
         if self.synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("synchronous must be full, normal or extra")
@@ -156,6 +182,12 @@ class SqliteStore:
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._loop = asyncio.get_running_loop()
+        self._lock()
+        try:
+            self._check_existing()
+        except BaseException:
+            self._unlock()
+            raise
         conn = self._connect()
         create_schema(sqlite_utils.Database(conn))
         self._thread = threading.Thread(target=self._writer, args=(conn,), name="event-log-writer",
@@ -229,6 +261,9 @@ class SqliteStore:
             except sqlite3.Error:
                 pass
             self.failed = e
+            log.critical("the event log %s could not be written (%r): from now on every command is "
+                         "refused with storage_failed. Free the disk / fix the file, then restart the "
+                         "server: it restores every session from what was committed", self.path, e)
             return e
 
     @staticmethod
@@ -252,6 +287,62 @@ class SqliteStore:
             self._q.put(None)
             self._thread.join()
             self._thread = None
+        self._unlock()
+
+    # -- start-up safety: one server per file, and never write into a damaged file -------
+
+    def _lock(self) -> None:
+        """An exclusive flock on `<db>.lock` for the server's lifetime: a second server on
+        the same file would restore the same sessions and interleave their logs. (A lock
+        file, not the database: flock on the database itself could clash with SQLite's own
+        locks on network file systems. Readers, researchers and backups never take it.)"""
+        lock_path = str(self.path) + ".lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise StoreError(f"the event log {self.path} is in use by another server process"
+                             f"{f' (pid {holder})' if holder else ''}: stop it first or use another --db; "
+                             f"nothing was changed") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def _check_existing(self) -> None:
+        """Refuse, with a clear message and without writing a byte, a file that is not a
+        SQLite database, is damaged (PRAGMA quick_check) or is locked by another process."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        what = f"cannot use the event log {self.path}"
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=self.LOCK_WAIT, isolation_level=None)
+        except sqlite3.Error as e:
+            raise StoreError(f"{what}: {e}; nothing was changed") from None
+        try:
+            if self.check:
+                problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+                if problems != ["ok"]:
+                    raise StoreError(f"{what}: the file is damaged (SQLite quick_check: {'; '.join(problems)}). "
+                                     f"Nothing was changed; restore a backup or copy the file aside "
+                                     f"(docs/operations.md)")
+            else:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as e:
+            msg = str(e)
+            if "locked" in msg or "busy" in msg:
+                raise StoreError(f"{what}: it is locked by another process ({msg}); stop that process "
+                                 f"and start again. Nothing was changed") from None
+            raise StoreError(f"{what}: {msg} (not a SQLite database, or damaged). Nothing was changed; "
+                             f"check the --db path or restore a backup (docs/operations.md)") from None
+        finally:
+            conn.close()
 
     async def aclose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.close)

@@ -1,15 +1,34 @@
-"""Async client for the live protocol (docs/protocol.md): websockets + msgpack (JSON optional).
+"""Async client for the live protocol (docs/protocol.md): websockets + msgpack, JSON optional.
 
-    async with GameClient(ws_url, token) as c:
-        await c.submit({"contribute": {"design": 20}})
-        view = c.view
+    joined = await join_session("http://127.0.0.1:8080", "K7QM-3XRD", "Ada")
+    async with GameClient("http://127.0.0.1:8080", joined["player_token"]) as c:
+        await c.wait_view(lambda v: v["phase"] == "execution")
+        await c.draft({"contribute": {"design": 20}})
+        await c.submit(round=c.view["current_round"])     # the draft becomes the decision
 
 What it does for you:
-- authenticates with the first frame, keeps the latest full `view` and every push;
-- numbers commands with unique ids and awaits their `ack` (or raises `CommandError`);
-- checks the per-socket `seq`; on a gap it asks for a full view (`resync`);
-- reconnects with exponential backoff using the same token, and re-sends every command
-  that was not acknowledged with the SAME id (the server applies an id at most once).
+
+- authenticates with the first frame (the token never goes into a URL);
+- keeps `view`, the latest full view with every delta the server pushed since applied to
+  it (draft, submitted, chat, clock, negotiation, announcement, status), and the engine
+  events of every resolved round in `round_results`;
+- numbers commands with ids unique to this client and awaits their `ack` (the result is
+  returned) or `error` (raised as `CommandError` with the stable code);
+- checks the per-socket `seq`: on a gap (the server dropped pushes to a slow socket) it
+  asks for a full view (`resync`) and re-sends the commands still unanswered, with the
+  SAME ids: the server applies an id at most once and answers a repeat with the original
+  ack (`duplicate: true`);
+- reconnects after a dropped socket with exponential backoff and jitter, with the same
+  token, and re-sends every unacknowledged command with its original id, in the original
+  order, before any new command. A command is therefore applied exactly once however
+  often the network fails; `rate_limited` refusals are retried after a short wait.
+
+It stops for good (and fails what is pending with `ConnectionLost` or `CommandError`)
+when the session ends, the token is refused, the server closes with a policy code (1008),
+`close()` is called, or reconnecting has failed `max_attempts` times in a row.
+
+The module also has small HTTP helpers for what is not live (`create_session`,
+`join_session`, `control`, `summary`).
 """
 from __future__ import annotations
 
@@ -18,6 +37,7 @@ import itertools
 import json
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,61 +48,92 @@ import websockets
 
 log = logging.getLogger("alliance.client")
 
+#: close codes after which reconnecting is pointless
+FATAL_CLOSE_CODES = frozenset({1000, 1008})
+#: auth refusals after which reconnecting is pointless
+FATAL_AUTH_CODES = frozenset({"bad_token", "token_expired", "session_ended", "bad_frame",
+                              "wrong_type", "missing_field", "out_of_range"})
+
 
 class CommandError(Exception):
-    """The server refused a command: `code` is stable (docs/protocol.md), `message` is for people."""
+    """The server refused a command (or the token): `code` is stable (docs/protocol.md),
+    `message` is for people, `id` the command's id."""
 
-    def __init__(self, code: str, message: str, id: str | None = None):
-        self.code, self.message, self.id = code, message, id
+    def __init__(self, code: str, message: str, id: str | None = None, status: int | None = None):
+        self.code, self.message, self.id, self.status = code, message, id, status
         super().__init__(f"{code}: {message}")
 
 
 class ConnectionLost(Exception):
-    """The socket closed and reconnection is off or gave up."""
+    """The connection is gone for good (closed, refused, or reconnecting gave up)."""
+
+
+@dataclass
+class ClientStats:
+    """Counters for tests, load tools and the curious."""
+    sent: int = 0             # command frames written (re-sends included)
+    acked: int = 0
+    errors: int = 0
+    duplicates: int = 0       # acks marked `duplicate`: a re-sent id the server had applied
+    resent: int = 0           # command frames written again with an id already sent
+    reconnects: int = 0
+    gaps: int = 0             # seq gaps seen
+    resyncs: int = 0
+    latencies: list[float] = field(default_factory=list)  # seconds, first send -> ack
 
 
 @dataclass
 class _Pending:
     frame: dict
     future: asyncio.Future
+    gen: int = -1             # the connection generation it was last written on
+    first_sent: float | None = None
 
 
-@dataclass
-class ClientStats:
-    sent: int = 0
-    acked: int = 0
-    errors: int = 0
-    resent: int = 0
-    reconnects: int = 0
-    resyncs: int = 0
-    latencies: list[float] = field(default_factory=list)  # seconds, command -> ack
+PushHandler = Callable[[dict], "Awaitable[None] | None"]
 
 
 class GameClient:
-    """One player's (or the facilitator's) live connection."""
+    """One player's (or the facilitator's) live connection.
+
+    `url` is the server's base URL (`http://host:port`) or its WebSocket URL (`ws://.../ws`).
+    `binary=True` speaks msgpack (binary frames), `False` JSON (text frames).
+    """
 
     def __init__(self, url: str, token: str, *, binary: bool = True, reconnect: bool = True,
-                 max_backoff: float = 5.0, max_attempts: int = 50, on_push: Callable[[dict], Awaitable[None] | None] | None = None,
-                 id_prefix: str | None = None):
-        self.url, self.token, self.binary = url, token, binary
-        self.reconnect, self.max_backoff, self.max_attempts = reconnect, max_backoff, max_attempts
+                 min_backoff: float = 0.05, max_backoff: float = 5.0, max_attempts: int = 40,
+                 command_timeout: float = 30.0, on_push: PushHandler | None = None,
+                 id_prefix: str | None = None, name: str | None = None):
+        self.url = ws_url(url) if url.startswith(("http://", "https://")) else url
+        self.token, self.binary = token, binary
+        self.reconnect, self.max_attempts = reconnect, max_attempts
+        self.min_backoff, self.max_backoff = min_backoff, max_backoff
+        self.command_timeout = command_timeout
         self.on_push = on_push
+        self.name = name or "client"
         self.welcome: dict | None = None
         self.view: dict | None = None
-        self.pushes: asyncio.Queue[dict] = asyncio.Queue()
+        self.round_results: dict[int, dict] = {}
+        self.ended: str | None = None          # the reason, once the session has ended
         self.stats = ClientStats()
+        self.version = 0                       # +1 per message handled (see `wait_change`)
+        self._prefix = id_prefix or uuid.uuid4().hex[:10]
         self._ids = itertools.count(1)
-        self._prefix = id_prefix or uuid.uuid4().hex[:8]
-        self._pending: dict[str, _Pending] = {}
-        self._sent_at: dict[str, float] = {}
-        self._ws = None
-        self._reader: asyncio.Task | None = None
+        self._pending: dict[str, _Pending] = {}   # insertion order = send order
+        self._ws: Any = None
+        self._gen = 0
         self._seq = 0
-        self._closing = False
+        self._reader: asyncio.Task | None = None
+        self._send_lock = asyncio.Lock()
         self._connected = asyncio.Event()
-        self._view_changed = asyncio.Condition()
+        self._changed = asyncio.Condition()
+        self._listeners: list[asyncio.Queue] = []
+        self._recovering = False
+        self._closing = False
+        self._failure: BaseException | None = None
+        self._tasks: set[asyncio.Task] = set()
 
-    # ---- connection ------------------------------------------------------------------
+    # ---- connection ----------------------------------------------------------------------
 
     async def __aenter__(self) -> "GameClient":
         await self.connect()
@@ -91,183 +142,414 @@ class GameClient:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
-    async def connect(self) -> None:
-        await self._open()
-        self._reader = asyncio.create_task(self._read_loop(), name="alliance-client-reader")
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
 
-    async def _open(self) -> None:
-        self._ws = await websockets.connect(self.url, max_size=2**22, open_timeout=10)
-        self._seq = 0
-        await self._ws.send(self._encode({"type": "auth", "token": self.token}))
-        first = self._decode(await asyncio.wait_for(self._ws.recv(), 10))
-        if first.get("type") == "error":
-            await self._ws.close()
-            raise CommandError(first["code"], first["message"])
-        self._seq = first.get("seq", 0)
-        self.welcome = first
-        self._connected.set()
+    @property
+    def player_id(self) -> str | None:
+        return self.welcome.get("player_id") if self.welcome else None
+
+    @property
+    def firm(self) -> str | None:
+        """The player's firm now (a facilitator's move changes it; the view says so)."""
+        if self.view and isinstance(self.view.get("me"), dict):
+            return self.view["me"].get("firm")
+        return self.welcome.get("firm") if self.welcome else None
+
+    async def connect(self) -> None:
+        """Open the socket and authenticate; raises `CommandError` if the token is refused."""
+        if self._reader is not None:
+            raise RuntimeError("already connected")
+        ws, welcome = await self._open()
+        await self._install(ws, welcome)
+        self._reader = asyncio.create_task(self._run(), name=f"alliance-client-{self.name}")
+
+    async def _open(self):
+        ws = await websockets.connect(self.url, max_size=2 ** 24, open_timeout=10,
+                                      ping_interval=20, ping_timeout=20, close_timeout=2)
+        try:
+            await ws.send(self._encode({"type": "auth", "token": self.token, "client_time": time.time()}))
+            first = self._decode(await asyncio.wait_for(ws.recv(), 10))
+        except BaseException:
+            await ws.close()
+            raise
+        if first.get("type") != "welcome":
+            await ws.close()
+            raise CommandError(first.get("code", "bad_frame"), first.get("message", f"unexpected {first!r}"))
+        return ws, first
+
+    async def _install(self, ws, welcome: dict) -> None:
+        """Make `ws` the live socket, then re-send, in order and before anything new, the
+        commands still unanswered (same ids: never applied twice)."""
+        async with self._send_lock:
+            self._ws = ws
+            self._gen += 1
+            self._seq = 0
+            self._handle(welcome)
+            for p in list(self._pending.values()):
+                if not p.future.done():
+                    await self._write(p)
+            self._connected.set()
 
     async def close(self) -> None:
+        """Close the socket; pending commands fail with `ConnectionLost`."""
         self._closing = True
-        if self._reader:
+        self._connected.clear()
+        if self._reader is not None and not self._reader.done():
             self._reader.cancel()
             try:
                 await self._reader
-            except (asyncio.CancelledError, Exception):
+            except BaseException:
                 pass
+        for t in list(self._tasks):
+            t.cancel()
         if self._ws is not None:
-            await self._ws.close()
-        for p in self._pending.values():
-            if not p.future.done():
-                p.future.set_exception(ConnectionLost("client closed"))
+            try:
+                await self._ws.close()
+            except Exception:
+                pass
+        self._fail_pending(ConnectionLost("the client was closed"))
+        await self._notify()
 
     async def drop(self) -> None:
-        """Close the socket abruptly as a network failure would (tests and load tools);
-        the client then reconnects by itself when `reconnect` is on."""
+        """Cut the socket abruptly, as a network failure would (no close handshake). With
+        `reconnect` on, the client comes back by itself. For tests and load tools."""
         if self._ws is not None:
-            self._ws.transport.abort() if hasattr(self._ws, "transport") else await self._ws.close()
+            self._ws.transport.abort()
 
-    # ---- commands --------------------------------------------------------------------
+    def freeze(self) -> None:
+        """Stop reading from the socket (what the server sends waits unread in the network
+        buffers) until the socket is dropped. Fault injection for tests: `freeze()`, let
+        the server apply commands, then `drop()`, and their acks are lost in flight."""
+        if self._ws is not None:
+            self._ws.transport.pause_reading()
+
+    async def _run(self) -> None:
+        """Read until the socket closes; then reconnect, or fail everything for good."""
+        while True:
+            ws = self._ws
+            try:
+                async for raw in ws:
+                    try:
+                        msg = self._decode(raw)
+                    except Exception:
+                        log.warning("%s: undecodable frame dropped", self.name)
+                        continue
+                    self._handle(msg)
+                    await self._notify()
+            except websockets.ConnectionClosed:
+                pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: reader failed", self.name)
+            self._connected.clear()
+            await self._notify()
+            code = ws.close_code
+            if self._closing:
+                return
+            if self.ended is not None:
+                self._fail_pending(CommandError("session_ended", f"the session has ended ({self.ended})"))
+                break
+            if not self.reconnect or code in FATAL_CLOSE_CODES:
+                reason = ws.close_reason or "connection closed"
+                self._fail_pending(ConnectionLost(f"closed by the server ({code}: {reason})"))
+                self._failure = ConnectionLost(f"closed ({code}: {reason})")
+                break
+            # "going away" / "try again later": the server is stopping or shedding load,
+            # so give it a moment before the first attempt (a network failure: at once)
+            if not await self._reconnect(0.25 if code in (1001, 1012, 1013) else 0.0):
+                break
+        await self._notify()
+
+    async def _reconnect(self, first_delay: float = 0.0) -> bool:
+        delay = self.min_backoff
+        last: BaseException | None = None
+        for attempt in range(self.max_attempts):
+            if attempt:
+                await asyncio.sleep(delay * (0.5 + random.random()))  # backoff with jitter
+                delay = min(self.max_backoff, delay * 2)
+            elif first_delay:
+                await asyncio.sleep(first_delay * (0.5 + random.random()))
+            try:
+                ws, welcome = await self._open()
+            except CommandError as e:
+                last = e
+                log.debug("%s: reconnect attempt %d refused: %s", self.name, attempt + 1, e)
+                if e.code in FATAL_AUTH_CODES:
+                    if e.code in ("token_expired", "session_ended"):
+                        self.ended = self.ended or e.message
+                    self._failure = e
+                    self._fail_pending(e)
+                    return False
+                continue  # shutting_down, rate_limited...: try again later
+            except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as e:
+                last = e
+                log.debug("%s: reconnect attempt %d failed: %r", self.name, attempt + 1, e)
+                continue
+            self.stats.reconnects += 1
+            log.info("%s: reconnected (attempt %d)", self.name, attempt + 1)
+            await self._install(ws, welcome)
+            return True
+        self._failure = ConnectionLost(f"gave up reconnecting after {self.max_attempts} attempts: {last!r}")
+        self._fail_pending(self._failure)
+        return False
+
+    # ---- commands ------------------------------------------------------------------------
 
     def next_id(self) -> str:
         return f"{self._prefix}-{next(self._ids)}"
 
-    async def command(self, type: str, *, id: str | None = None, timeout: float = 30.0, **fields) -> dict | None:
-        """Send a command and wait for its ack; returns the ack's `result`."""
+    async def command(self, type: str, *, id: str | None = None, timeout: float | None = None,
+                      **fields: Any) -> dict | None:
+        """Send a command and wait for its ack; returns the ack's `result` (None fields are
+        left out). Raises `CommandError` on a refusal, `ConnectionLost` if the connection is
+        gone for good, `asyncio.TimeoutError` after `timeout` (default `command_timeout`)."""
+        if self.ended is not None:
+            raise CommandError("session_ended", f"the session has ended ({self.ended})")
+        if self._failure is not None:
+            raise ConnectionLost(str(self._failure))
+        if self._closing:
+            raise ConnectionLost("the client was closed")
         cid = id or self.next_id()
-        frame = {"type": type, "id": cid, **{k: v for k, v in fields.items() if v is not None}}
-        fut = asyncio.get_running_loop().create_future()
-        self._pending[cid] = _Pending(frame, fut)
-        await self._send(frame)
+        frame = {"type": type, "id": cid, **{k: v for k, v in fields.items() if v is not None},
+                 "client_time": time.time()}
+        p = _Pending(frame, asyncio.get_running_loop().create_future())
+        self._pending[cid] = p
         try:
-            return await asyncio.wait_for(fut, timeout)
+            async with self._send_lock:
+                if self._connected.is_set():
+                    await self._write(p)
+            # else: written by `_install` once the connection is back
+            return await asyncio.wait_for(asyncio.shield(p.future), timeout or self.command_timeout)
         finally:
-            self._pending.pop(cid, None)
+            if self._pending.get(cid) is p:
+                del self._pending[cid]
 
-    async def _send(self, frame: dict) -> None:
-        self._sent_at[frame["id"]] = asyncio.get_running_loop().time()
-        self.stats.sent += 1
+    async def _write(self, p: _Pending) -> None:
+        """Write one command frame on the current socket (call with `_send_lock` held)."""
+        if p.gen == self._gen or p.future.done():
+            return
+        if p.first_sent is None:
+            p.first_sent = time.monotonic()
+        else:
+            self.stats.resent += 1
         try:
-            await self._connected.wait()
-            await self._ws.send(self._encode(frame))
+            await self._ws.send(self._encode(p.frame))
         except websockets.ConnectionClosed:
-            pass  # re-sent after the reconnect
+            return  # the reader notices; `_install` writes it again on the next socket
+        p.gen = self._gen
+        self.stats.sent += 1
 
-    async def ping(self) -> None:
-        await self.command("ping")
+    async def ping(self) -> dict | None:
+        return await self.command("ping")
 
-    async def draft(self, fields: dict, round: int | None = None):
+    async def resync(self) -> dict:
+        """Ask for a full view; returns it once it has arrived."""
+        self.stats.resyncs += 1
+        await self.command("resync")
+        return self.view
+
+    async def draft(self, fields: dict, round: int | None = None) -> dict | None:
         return await self.command("draft", fields=fields, round=round)
 
-    async def submit(self, decision: dict | None = None, round: int | None = None):
+    async def submit(self, decision: dict | None = None, round: int | None = None) -> dict | None:
         return await self.command("submit", decision=decision, round=round)
 
-    async def chat(self, to: str, text: str):
+    async def chat(self, to: str, text: str) -> dict | None:
         return await self.command("chat", to=to, text=text)
 
-    async def negotiate(self, action: str, terms: dict | None = None, negotiation: str | None = None):
+    async def negotiate(self, action: str, terms: dict | None = None,
+                        negotiation: str | None = None) -> dict | None:
         return await self.command("negotiate", action=action, terms=terms, negotiation=negotiation)
 
-    async def control(self, action: str, **fields):
+    async def control(self, action: str, **fields: Any) -> dict | None:
+        """A facilitator control (facilitator token only)."""
         return await self.command("control", action=action, **fields)
 
-    async def resync(self):
-        self.stats.resyncs += 1
-        return await self.command("resync")
+    # ---- waiting (no polling, no sleeps) -----------------------------------------------------
+
+    async def wait(self, predicate: Callable[["GameClient"], bool], timeout: float = 30.0) -> None:
+        """Wait until `predicate(self)` holds; re-checked after every message handled.
+        Raises `ConnectionLost` if the connection is gone for good before it holds."""
+        def ready() -> bool:
+            return predicate(self) or self.gone
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+        if not predicate(self):
+            raise ConnectionLost(str(self._failure or self.ended or "the client was closed"))
 
     async def wait_view(self, predicate: Callable[[dict], bool], timeout: float = 30.0) -> dict:
-        """Wait until the latest full view satisfies `predicate` (no polling, no sleeps)."""
-        async with self._view_changed:
-            await asyncio.wait_for(
-                self._view_changed.wait_for(lambda: self.view is not None and predicate(self.view)), timeout)
-            return self.view
+        """Wait until the (delta-updated) view satisfies `predicate`; returns it."""
+        await self.wait(lambda c: c.view is not None and predicate(c.view), timeout)
+        return self.view
 
-    # ---- reading ---------------------------------------------------------------------
+    async def wait_change(self, since: int, timeout: float | None = None) -> int:
+        """Wait until a message arrived after `version` was `since`; returns the new version."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.version > since or self.gone), timeout)
+        return self.version
 
-    async def _read_loop(self) -> None:
-        while not self._closing:
+    @property
+    def gone(self) -> bool:
+        """True once the connection is over for good (closed, refused, gave up, ended)."""
+        return self._failure is not None or self._closing or (
+            self.ended is not None and not self._connected.is_set())
+
+    def listen(self, maxsize: int = 0) -> asyncio.Queue:
+        """A queue that receives every message from now on (`unlisten` it when done)."""
+        q: asyncio.Queue = asyncio.Queue(maxsize)
+        self._listeners.append(q)
+        return q
+
+    def unlisten(self, q: asyncio.Queue) -> None:
+        if q in self._listeners:
+            self._listeners.remove(q)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ---- handling what the server sends ------------------------------------------------------
+
+    def _handle(self, msg: dict) -> None:
+        """Apply one server message (synchronous: messages are handled in order)."""
+        self.version += 1
+        seq = msg.get("seq")
+        if isinstance(seq, int):
+            if self._seq and seq > self._seq + 1:
+                self.stats.gaps += 1
+                log.info("%s: seq gap (%d after %d): resync", self.name, seq, self._seq)
+                self._spawn(self._recover())
+            self._seq = max(self._seq, seq)
+        t = msg.get("type")
+        if t in ("ack", "error"):
+            self._settle(msg)
+        elif t == "welcome":
+            self.welcome = msg
+        elif t == "view":
+            self.view = msg["view"]
+        elif t == "round_result":
+            self.round_results[msg["round"]] = msg
+        elif t == "session_ended":
+            self.ended = msg.get("reason") or "ended"
+            if self.view is not None and isinstance(self.view.get("session"), dict):
+                self.view["session"]["status"] = "ended"
+        elif self.view is not None:
+            self._apply_delta(t, msg)
+        if self.on_push is not None:
             try:
-                async for raw in self._ws:
-                    await self._handle(self._decode(raw))
-            except websockets.ConnectionClosed:
-                pass
-            if self._closing:
-                return
-            self._connected.clear()
-            if not self.reconnect:
-                self._fail_pending(ConnectionLost("connection closed"))
-                return
-            if not await self._reconnect():
-                self._fail_pending(ConnectionLost("gave up reconnecting"))
-                return
-
-    async def _reconnect(self) -> bool:
-        delay = 0.05
-        for _ in range(self.max_attempts):
+                r = self.on_push(msg)
+                if asyncio.iscoroutine(r):
+                    self._spawn(r)
+            except Exception:
+                log.exception("%s: on_push failed", self.name)
+        for q in self._listeners:
             try:
-                await self._open()
-            except CommandError as e:
-                if e.code in ("bad_token", "token_expired", "session_ended"):
-                    return False
-            except (OSError, asyncio.TimeoutError, websockets.WebSocketException):
+                q.put_nowait(msg)
+            except asyncio.QueueFull:
                 pass
+
+    def _apply_delta(self, t: str, msg: dict) -> None:
+        """Fold a push into the full view it follows (the shapes of server/session_views.py)."""
+        v = self.view
+        facilitator = "status" in v and "me" not in v
+        if t == "draft":
+            if facilitator:
+                v.setdefault("drafts", {})[msg["firm"]] = msg["draft"]
+            elif v.get("firm", {}).get("id") == msg["firm"]:
+                v["draft"] = msg["draft"]
+        elif t == "submitted":
+            if not facilitator and v.get("firm", {}).get("id") == msg["firm"]:
+                v["submitted"] = {"by": msg["by"], "decision": msg["decision"], "source": "submitted"}
+        elif t == "chat":
+            line = {k: msg[k] for k in ("channel", "sender", "sender_name", "firm", "text", "time") if k in msg}
+            v.setdefault("chat", {}).setdefault(msg["channel"], []).append(line)
+        elif t == "clock":
+            clock = {k: msg.get(k) for k in ("running", "remaining", "deadline")}
+            if facilitator:
+                v.setdefault("status", {})["clock"] = clock
             else:
-                self.stats.reconnects += 1
-                for p in list(self._pending.values()):  # same ids: applied at most once
-                    self.stats.resent += 1
-                    await self._ws.send(self._encode(p.frame))
-                return True
-            await asyncio.sleep(delay * (0.5 + random.random()))  # backoff between attempts
-            delay = min(self.max_backoff, delay * 2)
-        return False
+                v["clock"] = clock
+        elif t == "negotiation":
+            n = msg["negotiation"]
+            negs = v.get("negotiations")
+            if isinstance(negs, dict):
+                negs[n["id"]] = n
+            elif isinstance(negs, list):
+                for i, old in enumerate(negs):
+                    if old.get("id") == n["id"]:
+                        negs[i] = {**old, **n}  # keeps what only full views carry
+                        break
+                else:
+                    negs.append(n)
+        elif t == "announcement":
+            v.setdefault("announcements", []).append(
+                {k: msg.get(k) for k in ("text", "event", "time")})
+        elif t == "status":
+            v["status"] = msg["status"]
 
-    def _fail_pending(self, exc: Exception) -> None:
+    def _settle(self, msg: dict) -> None:
+        p = self._pending.get(msg.get("id"))
+        if p is None or p.future.done():
+            return  # an answer to a re-send that was already settled, or an `auth` error
+        if msg["type"] == "error" and msg.get("code") == "rate_limited":
+            p.gen = -1  # not applied: write it again a little later, same id
+            self._spawn(self._retry_later(p, 1.0 / max(1.0, (self.welcome or {}).get("limits", {}).get("rate_per_second", 5))))
+            return
+        if msg["type"] == "ack":
+            self.stats.acked += 1
+            if msg.get("duplicate"):
+                self.stats.duplicates += 1
+            if p.first_sent is not None:
+                self.stats.latencies.append(time.monotonic() - p.first_sent)
+            result = msg.get("result")
+            if p.frame["type"] == "draft" and isinstance(result, dict) and self.view is not None \
+                    and "draft" in result and "me" in self.view:
+                self.view["draft"] = result["draft"]  # the server pushes a draft to the teammates only
+            p.future.set_result(result)
+        else:
+            self.stats.errors += 1
+            p.future.set_exception(CommandError(msg.get("code", "error"), msg.get("message", ""), msg.get("id")))
+
+    async def _retry_later(self, p: _Pending, delay: float) -> None:
+        await asyncio.sleep(delay * (1 + random.random()))
+        async with self._send_lock:
+            if self._connected.is_set():
+                await self._write(p)
+
+    async def _recover(self) -> None:
+        """After a seq gap: get a full view, and re-send what is unanswered (an ack may be
+        among what was dropped; a repeated id is answered, never applied twice)."""
+        if self._recovering:
+            return
+        self._recovering = True
+        try:
+            async with self._send_lock:
+                gen = self._gen
+                for p in list(self._pending.values()):
+                    if p.gen == gen and not p.future.done():
+                        p.gen = -1
+                        await self._write(p)
+            await self.resync()
+        except (CommandError, ConnectionLost, asyncio.TimeoutError) as e:
+            log.info("%s: resync after a gap failed: %s", self.name, e)
+        finally:
+            self._recovering = False
+
+    def _spawn(self, coro) -> None:
+        t = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._tasks.discard)
+
+    def _fail_pending(self, exc: BaseException) -> None:
         for p in self._pending.values():
             if not p.future.done():
                 p.future.set_exception(exc)
+                p.future.exception()  # mark retrieved: the caller may have gone already
 
-    async def _handle(self, msg: dict) -> None:
-        seq = msg.get("seq")
-        gap = seq is not None and self._seq and seq != self._seq + 1
-        if seq is not None:
-            self._seq = seq
-        t = msg.get("type")
-        if t in ("ack", "error") and msg.get("id") in self._pending:
-            self._settle(msg)
-        elif t == "view":
-            async with self._view_changed:
-                self.view = msg["view"]
-                self._view_changed.notify_all()
-        if self.on_push is not None:
-            r = self.on_push(msg)
-            if asyncio.iscoroutine(r):
-                await r
-        self.pushes.put_nowait(msg)
-        if gap and t != "view":
-            log.info("seq gap (%s after %s): resync", seq, self._seq)
-            asyncio.get_running_loop().create_task(self._safe_resync())
-
-    async def _safe_resync(self) -> None:
-        try:
-            await self.resync()
-        except (CommandError, ConnectionLost, asyncio.TimeoutError):
-            pass
-
-    def _settle(self, msg: dict) -> None:
-        p = self._pending[msg["id"]]
-        if p.future.done():
-            return
-        sent = self._sent_at.pop(msg["id"], None)
-        if msg["type"] == "ack":
-            self.stats.acked += 1
-            if sent is not None:
-                self.stats.latencies.append(asyncio.get_running_loop().time() - sent)
-            p.future.set_result(msg.get("result"))
-        else:
-            self.stats.errors += 1
-            p.future.set_exception(CommandError(msg["code"], msg["message"], msg["id"]))
-
-    # ---- codec -----------------------------------------------------------------------
+    # ---- codec -----------------------------------------------------------------------------
 
     def _encode(self, frame: dict) -> bytes | str:
         if self.binary:
@@ -276,37 +558,65 @@ class GameClient:
 
     @staticmethod
     def _decode(raw: bytes | str) -> dict:
-        if isinstance(raw, bytes):
-            return msgpack.unpackb(raw, raw=False)
-        return json.loads(raw)
+        msg = msgpack.unpackb(raw, raw=False) if isinstance(raw, bytes) else json.loads(raw)
+        if not isinstance(msg, dict):
+            raise ValueError("not a map")
+        return msg
 
 
-# ---- HTTP helpers (the non-live part of the API) ----------------------------------------
+# ---- HTTP helpers (the non-live part of the API) --------------------------------------------
 
-async def _post(url: str, body: dict, token: str | None = None) -> dict:
+def ws_url(base_url: str) -> str:
+    """`http://host:port` -> `ws://host:port/ws` (https -> wss)."""
+    base = base_url.rstrip("/")
+    if base.startswith("https://"):
+        return "wss://" + base[len("https://"):] + "/ws"
+    if base.startswith("http://"):
+        return "ws://" + base[len("http://"):] + "/ws"
+    return base
+
+
+async def http_request(method: str, url: str, body: dict | None = None, token: str | None = None,
+                       *, raw: bool = False, timeout: float = 30.0) -> Any:
+    """One JSON request; a 4xx/5xx answer raises `CommandError` with the server's code.
+    With `raw=True` the body is returned as bytes (file downloads)."""
     import aiohttp
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, json=body, headers=headers) as r:
-            data = await r.json()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
+        async with http.request(method, url, json=body, headers=headers) as r:
+            if r.status < 400 and raw:
+                return await r.read()
+            try:
+                data = await r.json(content_type=None)
+            except (ValueError, aiohttp.ContentTypeError):
+                data = {"error": {"code": "http_error", "message": (await r.text())[:200]}}
             if r.status >= 400:
-                err = data.get("error", data) if isinstance(data, dict) else {}
-                raise CommandError(err.get("code", "http_error"), err.get("message", str(data)))
+                err = data.get("error", {}) if isinstance(data, dict) else {}
+                raise CommandError(err.get("code", "http_error"), err.get("message", f"HTTP {r.status}"),
+                                   status=r.status)
             return data
 
 
 async def create_session(base_url: str, **options: Any) -> dict:
-    """POST /api/sessions; returns code, facilitator_token, session_id, join_url."""
-    return await _post(f"{base_url}/api/sessions", options)
+    """POST /api/sessions; returns session_id, code, facilitator_token, join_url, firms..."""
+    return await http_request("POST", f"{base_url.rstrip('/')}/api/sessions",
+                              {k: v for k, v in options.items() if v is not None})
 
 
 async def join_session(base_url: str, code: str, name: str, label: str | None = None) -> dict:
-    """POST /api/join; returns the player token and firm assignment."""
+    """POST /api/join; returns player_token, player_id, firm, role, session_id, ws_url."""
     body = {"code": code, "name": name}
     if label:
         body["label"] = label
-    return await _post(f"{base_url}/api/join", body)
+    return await http_request("POST", f"{base_url.rstrip('/')}/api/join", body)
 
 
-def ws_url(base_url: str) -> str:
-    return base_url.replace("http://", "ws://").replace("https://", "wss://") + "/ws"
+async def control(base_url: str, session_id: str, token: str, action: str, **fields: Any) -> dict:
+    """POST /api/sessions/{id}/control with the facilitator token; returns the ack."""
+    body = {"action": action, **{k: v for k, v in fields.items() if v is not None}}
+    return await http_request("POST", f"{base_url.rstrip('/')}/api/sessions/{session_id}/control", body, token)
+
+
+async def summary(base_url: str, session_id: str, token: str) -> dict:
+    """GET /api/sessions/{id}: the facilitator's full view."""
+    return await http_request("GET", f"{base_url.rstrip('/')}/api/sessions/{session_id}", token=token)

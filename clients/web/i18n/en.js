@@ -84,6 +84,8 @@ export default {
   "error.invalid_terms": "The term sheet is not valid",
   "error.invalid_firms": "A negotiation needs two different firms.",
   "error.storage_failed": "The server could not save that. Try again.",
+  "error.unknown_label": "That participant label is not on this session's list.",
+  "error.consent_required": "Please read and answer the consent form before you join the game.",
   "error.internal_error": "The server had a problem. Try again.",
 
   // ---- join ----

@@ -527,6 +527,14 @@ function start(creds) {
 }
 
 (function boot() {
+  // `/console#token=...` (the link `python run.py --demo` prints): the fragment never
+  // reaches the server or its logs; keep the token like a session created here, then
+  // take it out of the address bar (and so out of the history and bookmarks)
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("token")) {
+    store.set("facilitator", { token: fragment.get("token") });
+    history.replaceState(null, "", location.pathname + location.search);
+  }
   const creds = store.get("facilitator");
   if (creds && creds.token && !new URLSearchParams(location.search).has("new")) start(creds);
   else showCreate();

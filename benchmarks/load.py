@@ -1,0 +1,818 @@
+"""Load benchmark: the real server (`run.py`, its own process and SQLite file) driven by N
+simulated players over real WebSockets, one socket each.
+
+    python benchmarks/load.py paced    --players 2000 --interval 2 --seconds 30   # the 2,000-player target
+    python benchmarks/load.py exchange --players 200 --messages 40                # one in flight (oTree pattern)
+    python benchmarks/load.py fanout   --players 1000 --rounds 5                  # results push to one session
+    python benchmarks/load.py store    --seconds 5                                # durable events/s (store level)
+    python benchmarks/load.py restart  --sessions 100                             # kill -9, time to healthy
+    ... --out benchmarks/results/NAME.json   (raw figures as JSON; always printed too)
+
+The load generator is a lean asyncio loop (aiohttp WebSocket client + msgpack, the live
+protocol of docs/protocol.md), not `clients/python/client.py`: the project client keeps
+every push in a queue and a full view per player, which is right for a bot and too heavy
+for 2,000 sockets. The players are split over `--workers` load-generator processes (spawned,
+one event loop each, uvloop when installed); the server runs alone in its own process.
+Latencies are measured in the load generators with `time.perf_counter()` (CLOCK_MONOTONIC,
+the same clock in every process of the machine).
+
+`paced`: players are spread over sessions of `--per-session` players (two players per firm,
+two firms per alliance). Three sessions in four are in the execution phase (drafts, chat to
+the firm and to the alliance, one submission per firm and round: rounds close and results
+are pushed to the whole session during the run); one in four is in the negotiation phase
+(the west firm's players put offers on the table, everyone drafts and chats). Every player
+sends one command every `--interval` seconds (randomly phased). Reported: commands/s,
+ack latency p50/p95/p99/max, errors (an `error` reply), lost commands (sent, never answered
+within `--drain` seconds after the end), fan-out latency of the round results pushed during
+the run, server RSS and CPU.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import msgpack
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+now = time.perf_counter
+
+
+def use_uvloop() -> str:
+    """uvloop for the load generator when installed (Linux); the stock loop otherwise."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    asyncio.set_event_loop_policy(__import__("uvloop").EventLoopPolicy())
+    return "uvloop"
+
+
+# ---- statistics -------------------------------------------------------------------------
+
+def pct(xs: list[float], p: float) -> float | None:
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))]
+
+
+def summary_ms(xs: list[float]) -> dict:
+    """p50/p95/p99/max/mean in milliseconds of latencies in seconds."""
+    if not xs:
+        return {"n": 0}
+    s = sorted(xs)
+    f = lambda v: round(v * 1000, 2)  # noqa: E731
+    return {"n": len(s), "p50": f(pct(s, 50)), "p95": f(pct(s, 95)), "p99": f(pct(s, 99)),
+            "max": f(s[-1]), "mean": f(statistics.fmean(s))}
+
+
+def machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
+               platform.processor())
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d %H:%M"), "loadavg_at_start": os.getloadavg()}
+
+
+# ---- the server under test -------------------------------------------------------------
+
+class ServerProcess:
+    """`python run.py` on a free port with its own SQLite file; RSS and CPU from /proc."""
+
+    def __init__(self, db: str, sync: str = "full", extra: list[str] | None = None, profile: str | None = None):
+        self.db, self.sync, self.extra, self.profile = db, sync, extra or [], profile
+        self.proc: subprocess.Popen | None = None
+        self.spy: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> "ServerProcess":
+        self.proc = subprocess.Popen(
+            [sys.executable, os.environ.get("LOAD_SERVER_SCRIPT", "run.py"), "--port", "0", "--db", self.db, "--log-level", "warning",
+             "--sync", self.sync, *self.extra],
+            cwd=os.environ.get("LOAD_SERVER_ROOT", ROOT), stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if "open " not in line:
+            raise RuntimeError(f"server did not start: {line!r}")
+        self.url = line.split("open ")[1].split()[0].rstrip("/")
+        if self.profile:  # py-spy (pip install py-spy) until stop(); collapsed stacks
+            self.spy = subprocess.Popen(["py-spy", "record", "--format", "raw", "-o", self.profile, "-r", "200",
+                                         "-p", str(self.proc.pid)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        f = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> dict:
+        d = {}
+        for ln in open(f"/proc/{self.pid}/status"):
+            if ln.startswith(("VmRSS", "VmHWM")):
+                k, v = ln.split(":")
+                d[k] = round(int(v.split()[0]) / 1024, 1)
+        return {"rss_mb": d.get("VmRSS"), "peak_rss_mb": d.get("VmHWM")}
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.spy is not None and self.spy.poll() is None:
+            self.spy.send_signal(signal.SIGINT)
+            self.spy.wait(60)
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+async def metrics(http: aiohttp.ClientSession, url: str) -> dict:
+    async with http.get(f"{url}/metrics") as r:
+        out = {}
+        for ln in (await r.text()).splitlines():
+            if ln and not ln.startswith("#"):
+                k, v = ln.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+
+# ---- session setup over HTTP ------------------------------------------------------------
+
+async def create_session(http, url, *, copies: int, negotiation: bool, rounds: int = 50) -> dict:
+    body = {"copies": copies, "rounds": rounds, "negotiation": negotiation, "round_seconds": 86400,
+            "negotiation_seconds": 86400, "members_submit": "any", "seed": 1}
+    async with http.post(f"{url}/api/sessions", json=body) as r:
+        assert r.status == 201, await r.text()
+        return await r.json()
+
+
+async def start_session(http, url, s: dict) -> None:
+    async with http.post(f"{url}/api/sessions/{s['session_id']}/control", json={"action": "start"},
+                         headers={"Authorization": f"Bearer {s['facilitator_token']}"}) as r:
+        assert r.status == 200, await r.text()
+
+
+async def join_all(http, url, code: str, n: int, sem: asyncio.Semaphore) -> list[dict]:
+    async def one(i):
+        async with sem:
+            async with http.post(f"{url}/api/join", json={"code": code, "name": f"p{i}"}) as r:
+                assert r.status == 200, await r.text()
+                return await r.json()
+    # joins of one session are sequential in its actor anyway; keep the order stable
+    return [await one(i) for i in range(n)]
+
+
+def default_terms(copy: int, west: str, east: str, split_west: float) -> dict:
+    """A legal term sheet for alliance `a<copy>` of the classic scenario."""
+    return {"scope": ["design", "manufacturing"], "contributions": {west: ["design"], east: ["manufacturing"]},
+            "min_effort": {west: 15.0, east: 15.0}, "split": {west: split_west, east: round(1 - split_west, 2)},
+            "duration": 8, "release": "staged", "milestone": 25.0}
+
+
+async def setup_players(url: str, players: int, per_session: int, negotiation_every: int) -> tuple[list[dict], list[dict]]:
+    """Create sessions, join every player, start them. Returns (player specs, sessions)."""
+    specs, sessions = [], []
+    sem = asyncio.Semaphore(32)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        sizes = []
+        left = players
+        while left > 0:
+            sizes.append(min(per_session, left))
+            left -= sizes[-1]
+
+        async def one_session(k: int, size: int):
+            copies = max(1, (size + 3) // 4)           # two firms per copy, two players per firm
+            neg = negotiation_every > 0 and k % negotiation_every == negotiation_every - 1
+            s = await create_session(http, url, copies=copies, negotiation=neg)
+            joined = await join_all(http, url, s["code"], size, sem)
+            await start_session(http, url, s)
+            return k, s, neg, joined
+        done = await asyncio.gather(*(one_session(k, n) for k, n in enumerate(sizes)))
+        for k, s, neg, joined in sorted(done, key=lambda x: x[0]):
+            sessions.append({"session_id": s["session_id"], "negotiation": neg, "players": len(joined)})
+            seen_firm: set[str] = set()
+            for j in joined:
+                firm = j["firm"]
+                copy = int("".join(c for c in firm if c.isdigit()))
+                role = firm.rstrip("0123456789")
+                specs.append({"token": j["player_token"], "firm": firm, "session": k, "negotiation": neg,
+                              "copy": copy, "role": role, "submitter": firm not in seen_firm})
+                seen_firm.add(firm)
+    return specs, sessions
+
+
+# ---- the simulated player (runs in a load-generator process) ----------------------------
+
+class Player:
+    __slots__ = ("spec", "ws", "ids", "pending", "lat", "lat_by_type", "errors", "error_codes", "sent",
+                 "acked", "closed_round", "submitted_round", "echo", "echo_lat", "round_seen", "pushes",
+                 "reader", "rng", "welcome", "changed", "dups")
+
+    def __init__(self, spec: dict, rng: random.Random):
+        self.spec = spec
+        self.ws = None
+        self.ids = 0
+        self.pending: dict[str, tuple[float, str]] = {}   # id -> (sent at, type)
+        self.lat: list[float] = []
+        self.lat_by_type: dict[str, list[float]] = {}
+        self.errors = 0
+        self.error_codes: dict[str, int] = {}
+        self.sent = 0
+        self.acked = 0
+        self.closed_round = 0        # last round whose round_result we saw
+        self.submitted_round = 0     # round our firm last submitted (from the ack)
+        self.echo: dict[str, float] = {}   # chat text -> sent at (exchange: own line back)
+        self.echo_lat: list[float] = []
+        self.round_seen: dict[int, dict[str, float]] = {}  # round -> {"round_result": t, "view": t}
+        self.pushes = 0
+        self.reader = None
+        self.rng = rng
+        self.welcome = asyncio.get_running_loop().create_future()
+        self.changed = asyncio.Event()       # set on every ack / error / chat line
+        self.dups = 0                        # acks marked `duplicate` (a re-sent id)
+
+    async def connect(self, http: aiohttp.ClientSession, ws_url: str) -> None:
+        self.ws = await http.ws_connect(ws_url, max_msg_size=2**24, autoping=True)
+        await self.ws.send_bytes(msgpack.packb({"type": "auth", "token": self.spec["token"]}))
+        self.reader = asyncio.create_task(self._read())
+        await asyncio.wait_for(self.welcome, 60)
+
+    async def _read(self) -> None:
+        unpack = msgpack.unpackb
+        BIN = aiohttp.WSMsgType.BINARY
+        async for frame in self.ws:
+            if frame.type != BIN:
+                continue
+            t = now()
+            m = unpack(frame.data)
+            typ = m["type"]
+            if typ == "ack" or typ == "error" or typ == "chat":
+                self.changed.set()
+            if typ == "ack" or typ == "error":
+                p = self.pending.pop(m.get("id"), None)
+                if p is None:
+                    continue
+                if typ == "ack":
+                    self.acked += 1
+                    if m.get("duplicate"):
+                        self.dups += 1
+                    d = t - p[0]
+                    self.lat.append(d)
+                    self.lat_by_type.setdefault(p[1], []).append(d)
+                    if p[1] == "submit":
+                        self.submitted_round = m["result"]["round"]
+                else:
+                    self.errors += 1
+                    self.error_codes[m["code"]] = self.error_codes.get(m["code"], 0) + 1
+                continue
+            self.pushes += 1
+            if typ == "chat":
+                s = self.echo.pop(m["text"], None)
+                if s is not None:
+                    self.echo_lat.append(t - s)
+            elif typ == "round_result":
+                r = m["round"]
+                self.closed_round = max(self.closed_round, r)
+                self.round_seen.setdefault(r, {})["round_result"] = t
+            elif typ == "view":
+                cr = m["view"].get("current_round")
+                if cr and cr - 1 in self.round_seen and "view" not in self.round_seen[cr - 1]:
+                    self.round_seen[cr - 1]["view"] = t
+                if not self.welcome.done():
+                    self.welcome.set_result(None)
+            elif typ == "welcome":
+                pass
+
+    async def send(self, frame: dict) -> str:
+        self.ids += 1
+        cid = f"c{self.ids}"
+        frame["id"] = cid
+        self.pending[cid] = (now(), frame["type"])
+        self.sent += 1
+        await self.ws.send_bytes(msgpack.packb(frame))
+        return cid
+
+    def next_command(self) -> dict:
+        """The realistic mix (see the module doc)."""
+        s, r = self.spec, self.rng.random()
+        i = self.ids
+        if s["negotiation"]:
+            if s["role"] == "west" and r < 0.4:
+                west, east = s["firm"], f"east{s['copy']}"
+                return {"type": "negotiate", "action": "offer",
+                        "terms": default_terms(s["copy"], west, east, round(0.45 + 0.01 * (i % 15), 2))}
+            r = self.rng.random()
+        elif (s["submitter"] and self.submitted_round <= self.closed_round and r < 0.25
+              and not any(v[1] == "submit" for v in self.pending.values())):
+            return {"type": "submit", "decision": {"develop": {"design": 10.0}, "protect": 5.0}}
+        if r < 0.5:
+            return {"type": "draft", "fields": {"develop": {"design": float(i % 30)}, "protect": float(i % 7)}}
+        if r < 0.75:
+            return {"type": "chat", "to": "firm", "text": f"firm line {i}"}
+        return {"type": "chat", "to": "alliance", "text": f"alliance line {i}"}
+
+    def results(self) -> dict:
+        return {"lat": self.lat, "lat_by_type": self.lat_by_type, "errors": self.errors,
+                "error_codes": self.error_codes, "sent": self.sent, "acked": self.acked,
+                "lost": len(self.pending), "echo_lat": self.echo_lat, "pushes": self.pushes,
+                "round_seen": self.round_seen}
+
+
+async def _paced_loop(p: Player, start: float, end: float, interval: float) -> None:
+    await asyncio.sleep(max(0.0, start - now()) + p.rng.random() * interval)
+    nxt = now()
+    while nxt < end:
+        await p.send(p.next_command())
+        nxt += interval
+        await asyncio.sleep(max(0.0, nxt - now()))
+
+
+async def _exchange_loop(p: Player, start: float, messages: int, timeout: float = 60) -> None:
+    """One message in flight: a chat line to the firm (persisted, broadcast to the firm,
+    sender included); the next one goes when both the ack and the own line are back."""
+    await asyncio.sleep(max(0.0, start - now()))
+    for k in range(messages):
+        text = f"offer {k} {p.spec['token'][:6]}"
+        t = now()
+        p.echo[text] = t
+        cid = await p.send({"type": "chat", "to": "firm", "text": text})
+        try:
+            while cid in p.pending or text in p.echo:
+                p.changed.clear()
+                await asyncio.wait_for(p.changed.wait(), timeout)
+        except asyncio.TimeoutError:
+            return
+
+
+def _worker_main(specs: list[dict], ws_url: str, conn, mode: str, opts: dict, seed: int) -> None:
+    use_uvloop()
+    asyncio.run(_worker(specs, ws_url, conn, mode, opts, seed))
+
+
+async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
+    loop = asyncio.get_running_loop()
+    rng = random.Random(seed)
+    players = [Player(s, random.Random(rng.random())) for s in specs]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        sem = asyncio.Semaphore(50)
+
+        async def connect(p):
+            async with sem:
+                await p.connect(http, ws_url)
+        try:
+            await asyncio.gather(*(connect(p) for p in players))
+        except Exception as e:  # report and stop: the main process fails the run
+            conn.send({"error": f"connect failed: {e!r}"})
+            return
+        conn.send({"ready": len(players)})
+        while True:
+            msg = await loop.run_in_executor(None, conn.recv)
+            if msg["cmd"] == "paced":
+                cpu0, lag = time.process_time(), []
+                ticker = asyncio.create_task(_lag_monitor(lag))
+                await asyncio.gather(*(_paced_loop(p, msg["start"], msg["end"], opts["interval"]) for p in players))
+                ticker.cancel()
+                cpu = time.process_time() - cpu0
+                await _drain(players, opts.get("drain", 10))
+                conn.send({**_merge(players), "cpu_s": cpu, "lag": lag})
+            elif msg["cmd"] == "exchange":
+                await asyncio.gather(*(_exchange_loop(p, msg["start"], opts["messages"]) for p in players))
+                await _drain(players, opts.get("drain", 10))
+                conn.send(_merge(players))
+            elif msg["cmd"] == "presubmit":  # fan-out: every firm but the last submits
+                r = msg["round"]
+                subs = [p for p in players if p.spec["submitter"] and p.spec["firm"] != msg["last_firm"]]
+                await asyncio.gather(*(p.send({"type": "submit", "decision": {"develop": {"design": 5.0}}})
+                                       for p in subs))
+                await _drain(subs, 60)
+                conn.send({"done": r, "errors": sum(p.errors for p in subs)})
+            elif msg["cmd"] == "collect":  # fan-out: receipt times of round r's results
+                r = msg["round"]
+                t_end = now() + 30
+                while now() < t_end and not all("view" in p.round_seen.get(r, {}) for p in players):
+                    await asyncio.sleep(0.01)
+                conn.send({"round": r, "seen": [p.round_seen.get(r, {}) for p in players]})
+            elif msg["cmd"] == "close":
+                await asyncio.gather(*(p.ws.close() for p in players), return_exceptions=True)
+                conn.send({"closed": True})
+                return
+
+
+async def _lag_monitor(out: list[float], every: float = 0.01) -> None:
+    """How late a 10 ms timer fires in the load generator (its own event-loop lag)."""
+    while True:
+        t = now()
+        await asyncio.sleep(every)
+        out.append(now() - t - every)
+
+
+async def _drain(players: list[Player], seconds: float) -> None:
+    end = now() + seconds
+    while now() < end and any(p.pending for p in players):
+        await asyncio.sleep(0.02)
+
+
+def _merge(players: list[Player]) -> dict:
+    out = {"lat": [], "lat_by_type": {}, "echo_lat": [], "errors": 0, "error_codes": {}, "sent": 0, "acked": 0,
+           "lost": 0, "pushes": 0, "round_seen": []}
+    for p in players:
+        r = p.results()
+        out["lat"] += r["lat"]
+        out["echo_lat"] += r["echo_lat"]
+        for k, v in r["lat_by_type"].items():
+            out["lat_by_type"].setdefault(k, []).extend(v)
+        for k, v in r["error_codes"].items():
+            out["error_codes"][k] = out["error_codes"].get(k, 0) + v
+        for k in ("errors", "sent", "acked", "lost", "pushes"):
+            out[k] += r[k]
+        out["round_seen"].append(r["round_seen"])
+        p.lat, p.echo_lat, p.lat_by_type, p.errors, p.sent, p.acked, p.pushes = [], [], {}, 0, 0, 0, 0
+        p.error_codes = {}
+    return out
+
+
+class Workers:
+    """Load-generator processes, each holding a share of the players' sockets."""
+
+    def __init__(self, specs: list[dict], ws_url: str, n: int, mode: str, opts: dict):
+        ctx = mp.get_context("spawn")
+        self.procs, self.conns = [], []
+        n = max(1, min(n, len(specs)))
+        for k in range(n):
+            a, b = ctx.Pipe()
+            proc = ctx.Process(target=_worker_main, args=(specs[k::n], ws_url, b, mode, opts, k), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+            self.conns.append(a)
+        for c in self.conns:
+            m = c.recv()
+            if "error" in m:
+                self.close()
+                raise RuntimeError(m["error"])
+
+    def ask(self, msg: dict) -> list[dict]:
+        for c in self.conns:
+            c.send(msg)
+        return [c.recv() for c in self.conns]
+
+    async def aask(self, msg: dict) -> list[dict]:
+        return await asyncio.get_running_loop().run_in_executor(None, self.ask, msg)
+
+    def close(self) -> None:
+        try:
+            for c in self.conns:
+                c.send({"cmd": "close"})
+            for c in self.conns:
+                if c.poll(20):
+                    c.recv()
+        except (BrokenPipeError, EOFError, OSError):
+            pass
+        for p in self.procs:
+            p.join(10)
+            if p.is_alive():
+                p.terminate()
+
+
+def _combine(parts: list[dict]) -> dict:
+    out = {"lat": [], "echo_lat": [], "lat_by_type": {}, "errors": 0, "error_codes": {}, "sent": 0, "acked": 0,
+           "lost": 0, "pushes": 0, "round_seen": []}
+    for r in parts:
+        out["lat"] += r["lat"]
+        out["echo_lat"] += r["echo_lat"]
+        for k, v in r["lat_by_type"].items():
+            out["lat_by_type"].setdefault(k, []).extend(v)
+        for k, v in r["error_codes"].items():
+            out["error_codes"][k] = out["error_codes"].get(k, 0) + v
+        for k in ("errors", "sent", "acked", "lost", "pushes"):
+            out[k] += r[k]
+        out["round_seen"] += r["round_seen"]
+    return out
+
+
+# ---- modes ------------------------------------------------------------------------------
+
+async def run_paced(a) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = ServerProcess(f"{tmp}/load.db", a.sync, profile=a.profile).start()
+        try:
+            t0 = now()
+            specs, sessions = await setup_players(srv.url, a.players, a.per_session, a.negotiation_every)
+            setup_s = now() - t0
+            ws_url = srv.url.replace("http", "ws", 1) + "/ws"
+            workers = Workers(specs, ws_url, a.workers, "paced", {"interval": a.interval, "drain": a.drain})
+            connect_s = now() - t0 - setup_s
+            try:
+                async with aiohttp.ClientSession() as http:
+                    m0 = await metrics(http, srv.url)
+                    mem_idle = srv.rss_mb()
+                    start = now() + 1.0
+                    cpu0, w0 = srv.cpu_seconds(), now()
+                    fut = asyncio.ensure_future(workers.aask({"cmd": "paced", "start": start,
+                                                              "end": start + a.seconds}))
+                    # sample server RSS while the run goes
+                    peak = 0.0
+                    while not fut.done():
+                        peak = max(peak, srv.rss_mb()["rss_mb"] or 0)
+                        await asyncio.sleep(0.5)
+                    parts = await fut
+                    cpu1, w1 = srv.cpu_seconds(), now()
+
+                    m1 = await metrics(http, srv.url)
+                    mem = srv.rss_mb()
+            finally:
+                workers.close()
+        finally:
+            srv.stop()
+    r = _combine(parts)
+    gen_cpu = [round(100 * p["cpu_s"] / (a.seconds + 1), 1) for p in parts]
+    gen_lag = summary_ms([x for p in parts for x in p["lag"]])
+    rows = m1["alliance_log_rows_total"] - m0["alliance_log_rows_total"]
+    commits = m1["alliance_log_commits_total"] - m0["alliance_log_commits_total"]
+    closed = sum(1 for rs in r["round_seen"] for d in rs.values() if "round_result" in d)
+    return {
+        "mode": "paced", "players": a.players, "sessions": len(sessions), "per_session": a.per_session,
+        "negotiation_sessions": sum(s["negotiation"] for s in sessions), "interval_s": a.interval,
+        "seconds": a.seconds, "workers": a.workers, "sync": a.sync,
+        "setup_s": round(setup_s, 2), "connect_s": round(connect_s, 2),
+        "commands": r["acked"] + r["errors"], "commands_per_s": round((r["acked"] + r["errors"]) / a.seconds, 1),
+        "ack_ms": summary_ms(r["lat"]),
+        "ack_ms_by_type": {k: summary_ms(v) for k, v in sorted(r["lat_by_type"].items())},
+        "errors": r["errors"], "error_codes": r["error_codes"], "sent": r["sent"], "lost": r["lost"],
+        "pushes_received": r["pushes"], "player_round_results": closed,
+        "log_rows": int(rows), "log_commits": int(commits), "rows_per_commit": round(rows / max(1, commits), 1),
+        "server_cpu_percent": round(100 * (cpu1 - cpu0) / (w1 - w0), 1),
+        "generator_cpu_percent": gen_cpu, "generator_loop_lag_ms": gen_lag,
+        "server_rss_mb_idle_connected": mem_idle["rss_mb"], "server_rss_mb_during_run_max": peak,
+        "server_rss_mb_end": mem["rss_mb"], "server_peak_rss_mb": mem["peak_rss_mb"],
+        "machine": machine(),
+    }
+
+
+async def run_exchange(a, srv: ServerProcess | None = None) -> dict:
+    """One message in flight per client (the oTree live-page pattern): `messages` chat
+    lines to the firm per client; ack latency and own-line broadcast latency."""
+    own = srv is None
+    tmp = tempfile.TemporaryDirectory() if own else None
+    if own:
+        srv = ServerProcess(f"{tmp.name}/x.db", a.sync, profile=getattr(a, "profile", None)).start()
+    try:
+        specs, sessions = await setup_players(srv.url, a.players, max(a.players, 4), 0)
+        ws_url = srv.url.replace("http", "ws", 1) + "/ws"
+        workers = Workers(specs, ws_url, a.workers, "exchange", {"messages": a.messages, "drain": a.drain})
+        try:
+            cpu0 = srv.cpu_seconds()
+            start = now() + 0.5
+            parts = await workers.aask({"cmd": "exchange", "start": start})
+            wall = now() - start
+            cpu1 = srv.cpu_seconds()
+            mem = srv.rss_mb()
+        finally:
+            workers.close()
+    finally:
+        if own:
+            srv.stop()
+            tmp.cleanup()
+    r = _combine(parts)
+    return {"mode": "exchange", "server": "alliance", "clients": a.players, "messages_each": a.messages,
+            "sync": a.sync, "workers": a.workers, "wall_s": round(wall, 2),
+            "messages": r["acked"], "messages_per_s": round(r["acked"] / wall, 1),
+            "ack_ms": summary_ms(r["lat"]), "broadcast_ms": summary_ms(r["echo_lat"]),
+            "errors": r["errors"], "error_codes": r["error_codes"], "lost": r["lost"],
+            "server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1), "server_rss_mb": mem["rss_mb"]}
+
+
+async def run_fanout(a) -> dict:
+    """A results push to every player of one session of `players` players: all firms but
+    one submit; then the last firm submits and the round closes. Latency = each player's
+    receipt of `round_result` (and of the new round's full `view`) minus the last
+    submission's ack (also reported from the moment it was sent)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = ServerProcess(f"{tmp}/fan.db", a.sync, profile=a.profile).start()
+        try:
+            specs, _ = await setup_players(srv.url, a.players, a.players, 0)
+            last = specs[-1]
+            last_firm = last["firm"]
+            others = [s for s in specs if s is not last]
+            ws_url = srv.url.replace("http", "ws", 1) + "/ws"
+            workers = Workers(others, ws_url, a.workers, "fanout", {})
+            res_ack, res_send, view_ack, acks = [], [], [], []
+            try:
+                async with aiohttp.ClientSession() as http:
+                    me = Player(last, random.Random(0))
+                    await me.connect(http, ws_url)
+                    for rnd in range(1, a.rounds + 1):
+                        done = await workers.aask({"cmd": "presubmit", "round": rnd, "last_firm": last_firm})
+                        assert all(d["errors"] == 0 for d in done), done
+                        await asyncio.sleep(0.3)
+                        t_send = now()
+                        cid = await me.send({"type": "submit", "decision": {"develop": {"design": 5.0}}})
+                        while cid in me.pending:
+                            await asyncio.sleep(0.0005)
+                        t_ack = t_send + me.lat[-1]
+                        acks.append(me.lat[-1])
+                        seen = await workers.aask({"cmd": "collect", "round": rnd})
+                        for part in seen:
+                            for d in part["seen"]:
+                                if "round_result" in d:
+                                    res_ack.append(max(0.0, d["round_result"] - t_ack))
+                                    res_send.append(d["round_result"] - t_send)
+                                if "view" in d:
+                                    view_ack.append(max(0.0, d["view"] - t_ack))
+                        await asyncio.sleep(0.3)
+                    mem = srv.rss_mb()
+                    errors = me.errors
+                    await me.ws.close()
+            finally:
+                workers.close()
+        finally:
+            srv.stop()
+    expected = (a.players - 1) * a.rounds
+    return {"mode": "fanout", "players": a.players, "rounds": a.rounds, "sync": a.sync, "workers": a.workers,
+            "last_submit_ack_ms": summary_ms(acks),
+            "round_result_after_ack_ms": summary_ms(res_ack), "round_result_after_send_ms": summary_ms(res_send),
+            "view_after_ack_ms": summary_ms(view_ack),
+            "received": len(res_ack), "expected": expected, "errors": errors, "server_rss_mb": mem["rss_mb"]}
+
+
+async def run_store(a) -> dict:
+    """Store level: concurrent writers append log rows through `SqliteStore.write` and wait
+    for the commit future (durable at ack), like the session actors do."""
+    from server.store import LogRow, SqliteStore, dumps
+    out = {}
+    for sync in ("full", "normal"):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = SqliteStore(f"{tmp}/s.db", sync)
+            store.open()
+            stop = now() + a.seconds
+            acked = 0
+            lat = []
+
+            async def writer(w: int):
+                nonlocal acked
+                seq = 0
+                sid = f"s{w}"
+                while now() < stop:
+                    ops = []
+                    for _ in range(a.rows_per_command):
+                        seq += 1
+                        ops.append(("log", LogRow(sid, seq, "command", "draft", "p1", "west1", 1, f"c{seq}", None,
+                                                  dumps({"fields": {"develop": {"design": seq % 30}}}))))
+                    t = now()
+                    await store.write(ops)
+                    lat.append(now() - t)
+                    acked += len(ops)
+            t0 = now()
+            await asyncio.gather(*(writer(w) for w in range(a.writers)))
+            dt = now() - t0
+            commits = store.commits
+            await store.aclose()
+            out[sync] = {"events_per_s": round(acked / dt), "events": acked, "commits": commits,
+                         "events_per_commit": round(acked / max(1, commits), 1), "write_ms": summary_ms(lat)}
+    return {"mode": "store", "writers": a.writers, "rows_per_command": a.rows_per_command, "seconds": a.seconds,
+            **out, "machine": machine()}
+
+
+async def run_restart(a) -> dict:
+    """`sessions` live sessions with players and acknowledged commands; kill -9; a new
+    server on the same file: time to /healthz OK with every session restored, then every
+    player re-sends its last acknowledged command id (must come back as a duplicate)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"{tmp}/restart.db"
+        srv = ServerProcess(db, a.sync).start()
+        try:
+            specs, _ = await setup_players(srv.url, a.sessions * a.per_session, a.per_session, 4)
+            ws_url = srv.url.replace("http", "ws", 1) + "/ws"
+            last_ids = []
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                ps = [Player(s, random.Random(i)) for i, s in enumerate(specs)]
+                await asyncio.gather(*(p.connect(http, ws_url) for p in ps))
+                for _ in range(a.commands):
+                    ids = await asyncio.gather(*(p.send(p.next_command()) for p in ps))
+                    await _drain(ps, 30)
+                    last_ids = ids
+                errors = sum(p.errors for p in ps)
+                lost = sum(len(p.pending) for p in ps)
+                # acknowledged: kill -9 now, without closing anything
+                srv.kill9()
+                for p in ps:
+                    p.reader.cancel()
+            if a.keep_db:  # for profiling a restart: the file as kill -9 left it
+                for suffix in ("", "-wal", "-shm"):
+                    if os.path.exists(db + suffix):
+                        shutil.copy(db + suffix, a.keep_db + suffix)
+            srv2 = ServerProcess(db, a.sync, profile=a.profile)
+            t0 = now()
+            srv2.start()
+            t_listen = now() - t0
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                while True:
+                    try:
+                        async with http.get(f"{srv2.url}/healthz") as r:
+                            h = await r.json()
+                            if r.status == 200 and h.get("sessions", 0) >= a.sessions:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.005)
+                t_healthy = now() - t0
+                ws_url2 = srv2.url.replace("http", "ws", 1) + "/ws"
+                ps2 = [Player(s, random.Random(i)) for i, s in enumerate(specs)]
+                await asyncio.gather(*(p.connect(http, ws_url2) for p in ps2))
+                for p, cid in zip(ps2, last_ids):
+                    p.pending[cid] = (now(), "resend")
+                async def resend(p, cid):
+                    await p.ws.send_bytes(msgpack.packb({"type": "draft", "id": cid, "fields": {}}))
+                await asyncio.gather(*(resend(p, c) for p, c in zip(ps2, last_ids)))
+                await _drain(ps2, 30)
+                resend_errors = sum(p.errors for p in ps2)
+                resend_duplicates = sum(p.dups for p in ps2)
+                for p in ps2:
+                    await p.ws.close()
+            srv2.stop()
+        finally:
+            srv.stop()
+    return {"mode": "restart", "sessions": a.sessions, "players": len(specs), "commands_each": a.commands,
+            "errors_before": errors, "lost_before": lost, "sync": a.sync,
+            "seconds_to_listening": round(t_listen, 3), "seconds_to_healthy_all_restored": round(t_healthy, 3),
+            "resent_last_ids": len(last_ids), "resend_errors": resend_errors,
+            "resend_acked_as_duplicate": resend_duplicates,
+            "resend_unanswered": sum(len(p.pending) for p in ps2)}
+
+
+def _args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="mode", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--sync", choices=["full", "normal"], default="full")
+    common.add_argument("--workers", type=int, default=2, help="load-generator processes")
+    common.add_argument("--out", help="also write the JSON result to this file")
+    common.add_argument("--profile", help="py-spy the server process (collapsed stacks to this file)")
+    common.add_argument("--drain", type=float, default=10.0, help="seconds to wait for outstanding acks")
+    p = sub.add_parser("paced", parents=[common])
+    p.add_argument("--players", type=int, default=2000)
+    p.add_argument("--per-session", type=int, default=100)
+    p.add_argument("--negotiation-every", type=int, default=4, help="every k-th session negotiates (0: none)")
+    p.add_argument("--interval", type=float, default=2.0)
+    p.add_argument("--seconds", type=float, default=30.0)
+    p = sub.add_parser("exchange", parents=[common])
+    p.add_argument("--players", type=int, default=200)
+    p.add_argument("--messages", type=int, default=40)
+    p = sub.add_parser("fanout", parents=[common])
+    p.add_argument("--players", type=int, default=1000)
+    p.add_argument("--rounds", type=int, default=5)
+    p = sub.add_parser("store", parents=[common])
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--writers", type=int, default=200, help="concurrent writers (sessions)")
+    p.add_argument("--rows-per-command", type=int, default=2)
+    p = sub.add_parser("restart", parents=[common])
+    p.add_argument("--sessions", type=int, default=100)
+    p.add_argument("--per-session", type=int, default=4)
+    p.add_argument("--commands", type=int, default=3, help="acknowledged commands per player before the kill")
+    p.add_argument("--keep-db", help="copy the killed server's SQLite file here")
+    return ap.parse_args(argv)
+
+
+async def run(a) -> dict:
+    return await {"paced": run_paced, "exchange": run_exchange, "fanout": run_fanout, "store": run_store,
+                  "restart": run_restart}[a.mode](a)
+
+
+def main(argv=None) -> dict:
+    a = _args(argv)
+    loop_name = use_uvloop()
+    res = asyncio.run(run(a))
+    res["load_generator_loop"] = loop_name
+    res.setdefault("machine", machine())
+    text = json.dumps(res, indent=1)
+    print(text)
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(text + "\n")
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,478 @@
+"""Replay a logged session through the pure engine, and counterfactuals (GAME.md section 12).
+
+    logs = read_sessions(rows)                    # event-log rows of one or more sessions
+    log = logs[session_id]
+    rules = rules_for(log, scenario_toml)         # the session's scenario with its overrides
+    result = replay(log, rules)                   # every round recomputed from the logged decisions
+    result.diffs                                  # [] when the engine reproduces the log exactly
+    cf = replay(log, rules_for(log, toml, {"value_scale": "5"}), counterfactual={"value_scale": "5"})
+    rows = wide_rows(log, cf)                     # one dict per firm and round (wide_columns order)
+
+The log's facts are folded in order: `alliance_signed` signs (the logged term sheet),
+`phase_changed` moves the phase, `round_closed` carries the decision used by every firm
+that had one (a firm absent from it played the engine default, as it did live), and the
+engine events logged right after a fact are its consequences, compared field by field
+with what the engine computes now.
+
+A counterfactual holds every logged decision fixed (bots' included) and changes the
+parameters. A decision the changed rules no longer allow (over a smaller budget, naming
+an alliance that has already broken up) is adapted, and the wide row says how
+(`adjusted`); `terms.*` overrides change every signed term sheet too.
+
+Pure: no I/O, no clock (the command line reads the files; see `__main__.py`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from math import fsum
+from typing import Any, Iterable
+
+from .decisions import DecisionError, default_decision, validate_decision
+from .engine import resolve_round
+from .rules import Rules, new_session, sign_alliance
+from .scenario import load_scenario, parse_scenario
+from .scoring import score_session
+from .state import Decision, SessionState, TermSheet
+
+
+class ReplayError(ValueError):
+    """A log that cannot be replayed at all (no session_created row, unknown scenario, ...)."""
+
+
+# ---- reading log rows --------------------------------------------------------------------
+
+@dataclass
+class SessionLog:
+    """The log rows of one session (seq order, `data` parsed) and its configuration."""
+    session_id: str
+    rows: list[dict]
+    scenario: str
+    title: str
+    options: dict
+    engine_version: str | None = None
+
+    @property
+    def study(self) -> str | None:
+        return self.options.get("study")
+
+    @property
+    def treatment(self) -> str | None:
+        return self.options.get("treatment")
+
+
+def _parsed(v):
+    return json.loads(v) if isinstance(v, str) else v
+
+
+def read_sessions(rows: Iterable[dict]) -> dict[str, SessionLog]:
+    """Group event-log rows (the `log` table's columns; `data` as JSON text or parsed) by
+    session. Every session must have its `session_created` fact."""
+    by: dict[str, list[dict]] = {}
+    for r in rows:
+        r = dict(r)
+        r["data"] = _parsed(r.get("data"))
+        by.setdefault(r["session_id"], []).append(r)
+    out = {}
+    for sid, rs in by.items():
+        rs.sort(key=lambda r: r["seq"])
+        created = next((r for r in rs if r["kind"] == "system" and r["type"] == "session_created"), None)
+        if created is None:
+            raise ReplayError(f"session {sid}: the log has no session_created fact")
+        d = created["data"]
+        out[sid] = SessionLog(sid, rs, d["scenario"], d.get("title") or "", dict(d["options"]),
+                              d.get("engine_version"))
+    return out
+
+
+def rules_for(log: SessionLog, scenario_text: str | None = None,
+              extra_overrides: dict[str, Any] | None = None) -> Rules:
+    """The rules the session ran under: its scenario (the exact TOML text when given, else
+    the shipped scenario of that id) with the session's overrides, then `extra_overrides`."""
+    overrides = dict(log.options.get("overrides") or {})
+    overrides.update(extra_overrides or {})
+    if scenario_text is not None:
+        scenario = parse_scenario(scenario_text, overrides or None)
+    else:
+        scenario = load_scenario(log.scenario, overrides or None)
+    if scenario.id != log.scenario:
+        raise ReplayError(f"session {log.session_id}: the scenario text is {scenario.id!r}, "
+                          f"the log says {log.scenario!r}")
+    return Rules.from_scenario(scenario)
+
+
+# ---- comparing -------------------------------------------------------------------------
+
+@dataclass
+class Difference:
+    """One place where the recomputed result differs from the logged one."""
+    session_id: str
+    round: int | None
+    what: str            # e.g. "firm_result west1", "events of round 3"
+    path: str            # field path inside the event ("" for the whole thing)
+    logged: Any
+    replayed: Any
+
+    def __str__(self) -> str:
+        where = f"round {self.round}" if self.round is not None else "setup"
+        at = f".{self.path}" if self.path else ""
+        return f"{self.session_id} {where}: {self.what}{at}: logged {self.logged!r}, replayed {self.replayed!r}"
+
+
+def normalize(v):
+    """What a value becomes after a JSON round trip (tuples to lists); floats are kept
+    exactly (JSON writes the shortest repr that reads back to the same float)."""
+    return json.loads(json.dumps(v, allow_nan=False))
+
+
+def _walk(a, b, path: str, out: list[tuple[str, Any, Any]]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            p = f"{path}.{k}" if path else str(k)
+            if k not in a:
+                out.append((p, None, b[k]))
+            elif k not in b:
+                out.append((p, a[k], None))
+            else:
+                _walk(a[k], b[k], p, out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            _walk(x, y, f"{path}.{i}" if path else str(i), out)
+    elif a != b or type(a) is not type(b) and not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
+        out.append((path, a, b))
+
+
+def _event_name(e: dict) -> str:
+    who = e.get("firm") or e.get("alliance")
+    return f"{e.get('type')} {who}" if who else str(e.get("type"))
+
+
+def compare_events(session_id: str, rnd: int | None, logged: list[dict], replayed: list[dict]) -> list[Difference]:
+    diffs = []
+    if len(logged) != len(replayed):
+        diffs.append(Difference(session_id, rnd, "number of engine events", "",
+                                [_event_name(e) for e in logged], [_event_name(e) for e in replayed]))
+        return diffs
+    for a, b in zip(logged, replayed):
+        found: list[tuple[str, Any, Any]] = []
+        _walk(a, b, "", found)
+        diffs += [Difference(session_id, rnd, _event_name(a), p, x, y) for p, x, y in found]
+    return diffs
+
+
+# ---- replaying -------------------------------------------------------------------------
+
+@dataclass
+class RoundRecord:
+    """One resolved round: what went in, what came out."""
+    round: int
+    reason: str | None
+    decisions: dict[str, dict]        # firm -> the decision used (the default included)
+    sources: dict[str, str]           # firm -> submitted | bot | draft | default
+    decided_by: dict[str, str]        # firm -> who submitted (player id or bot:<firm>)
+    players: dict[str, int]           # firm -> people seated when the round closed
+    bots: dict[str, str]              # firm -> strategy of a bot-held seat
+    alliances: dict[str, list[str]]   # firm -> its active alliances when the round started
+    partners: dict[str, list[str]]
+    events: list[dict]                # replayed engine events
+    logged_events: list[dict]         # the engine events in the log
+    state: SessionState               # after the round (replayed)
+    adjusted: dict[str, list[str]] = field(default_factory=dict)  # counterfactual changes to decisions
+
+
+@dataclass
+class ReplayResult:
+    session_id: str
+    rules: Rules
+    rounds: list[RoundRecord]
+    diffs: list[Difference]
+    notes: list[str]
+    state: SessionState               # the final replayed state
+    counterfactual: dict[str, Any] | None = None
+
+
+def adapt_decision(rules: Rules, state: SessionState, d: Decision) -> tuple[Decision, list[str]]:
+    """Make a logged decision legal under changed rules (a counterfactual): drop the parts
+    that name domains or alliances the firm no longer has, cap reveal at 1, and scale the
+    points down to the budget. Returns the decision and what was changed."""
+    try:
+        validate_decision(rules, state, d)
+        return d, []
+    except DecisionError:
+        pass
+    notes = []
+    als = state.alliances_of(d.firm)
+    scope = {k for a in als for k in a.terms.scope}
+    contributed = {k for a in als for k in a.terms.contributions.get(d.firm, ())}
+    active = {a.id for a in als}
+    domains = rules.domain_set
+
+    def keep(name, values, allowed):
+        out = {k: v for k, v in values.items() if k in allowed and k in domains}
+        if len(out) != len(values):
+            notes.append(f"{name}: dropped {', '.join(sorted(set(values) - set(out)))}")
+        return out
+
+    nd = Decision(d.firm, keep("contribute", d.contribute, contributed), keep("absorb", d.absorb, scope),
+                  keep("develop", d.develop, domains), d.protect,
+                  {k: min(1.0, v) for k, v in keep("reveal", d.reveal, scope).items()},
+                  {a: tuple(k for k in ks if k in state.alliances[a].terms.contributions.get(d.firm, ()))
+                   for a, ks in d.withhold.items() if a in active},
+                  tuple(a for a in d.exit if a in active), dict(d.survey))
+    if set(nd.withhold) != set(d.withhold) or nd.exit != d.exit:
+        notes.append("withhold/exit: dropped alliances no longer active")
+    spent, budget = nd.spent(), rules.params.budget
+    if spent > budget:
+        f = budget / spent
+        nd.contribute = {k: v * f for k, v in nd.contribute.items()}
+        nd.absorb = {k: v * f for k, v in nd.absorb.items()}
+        nd.develop = {k: v * f for k, v in nd.develop.items()}
+        nd.protect *= f
+        notes.append(f"points scaled by {f:.6g} to the budget of {budget:g}")
+    try:
+        validate_decision(rules, state, nd)
+    except DecisionError as e:
+        notes.append(f"still not legal ({e.code}): the engine default was played")
+        nd = default_decision(rules, state, d.firm)
+    return nd, notes
+
+
+def _apply_terms_overrides(terms: TermSheet, overrides: dict[str, Any]) -> TermSheet:
+    d = terms.to_dict()
+    for name, v in overrides.items():
+        if name.startswith("terms."):
+            key = name[len("terms."):]
+            if key == "duration" and v in (None, ""):
+                continue
+            d[key] = _coerce(v)
+    return TermSheet.from_dict(d)
+
+
+def _coerce(v):
+    if not isinstance(v, str):
+        return v
+    low = v.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for conv in (int, float):
+        try:
+            return conv(v)
+        except ValueError:
+            pass
+    return v
+
+
+def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None = None) -> ReplayResult:
+    """Recompute every round of `log` under `rules`. Without `counterfactual` every
+    difference from the logged engine events is a `Difference` (there should be none);
+    with it (the `--set` overrides, already in `rules`) decisions are adapted where needed
+    and nothing is compared."""
+    cf = counterfactual is not None
+    o = log.options
+    rounds = rules.scenario.rounds if cf and "rounds" in counterfactual else o.get("rounds")
+    state = new_session(rules, o.get("copies", 1), o.get("seed", 0), rounds)
+    sid = log.session_id
+    diffs: list[Difference] = []
+    notes: list[str] = []
+    records: list[RoundRecord] = []
+    players: dict[str, str] = {}
+    bots: dict[str, str] = {}
+    decided_by: dict[str, str] = {}
+    rows = log.rows
+    i = 0
+    while i < len(rows):
+        r = rows[i]
+        i += 1
+        if r["kind"] != "system":
+            continue
+        j = i
+        while j < len(rows) and rows[j]["kind"] == "event":
+            j += 1
+        consequences = [rows[k]["data"] for k in range(i, j)]
+        i = j
+        t, d = r["type"], r["data"]
+        if t in ("player_joined", "player_moved"):
+            players[d["player_id"]] = d["firm"]
+            bots.pop(d["firm"], None)
+        elif t == "bots_seated":
+            bots.update(d["firms"])
+        elif t == "phase_changed":
+            if state.phase != "debrief" or not cf:
+                state.phase = d["phase"]
+        elif t == "decision_submitted":
+            decided_by[d["firm"]] = d["by"]
+        elif t == "alliance_signed":
+            terms = TermSheet.from_dict(d["terms"])
+            if cf:
+                terms = _apply_terms_overrides(terms, counterfactual)
+            try:
+                ev = normalize(sign_alliance(rules, state, d["alliance_id"], terms).to_dict())
+            except ValueError as e:
+                raise ReplayError(f"session {sid}: alliance {d['alliance_id']} cannot be signed: {e}") from None
+            if not cf:
+                diffs += compare_events(sid, None, consequences, [ev])
+        elif t == "round_closed":
+            rnd = d["round"]
+            if state.phase != "execution":
+                if cf:
+                    notes.append(f"round {rnd} not replayed: the counterfactual session is over "
+                                 f"after round {state.round}")
+                    continue
+                diffs.append(Difference(sid, rnd, "phase", "", "execution", state.phase))
+                break
+            if state.round + 1 != rnd:
+                diffs.append(Difference(sid, rnd, "round number", "", rnd, state.round + 1))
+                break
+            decisions = {f: Decision.from_dict(x) for f, x in d["decisions"].items()}
+            adjusted: dict[str, list[str]] = {}
+            if cf:
+                for f in list(decisions):
+                    decisions[f], changed = adapt_decision(rules, state, decisions[f])
+                    if changed:
+                        adjusted[f] = changed
+            before = state
+            try:
+                state, events = resolve_round(rules, state, decisions)
+            except DecisionError as e:
+                diffs.append(Difference(sid, rnd, "the engine refused a logged decision", "", None, str(e)))
+                break
+            evs = normalize([e.to_dict() for e in events])
+            used = {f: normalize(x.to_dict()) for f, x in decisions.items()}
+            for e in evs:
+                if e["type"] == "default_applied":
+                    used[e["firm"]] = e["decision"]
+            sources = dict(d.get("sources") or {})
+            if not cf:
+                diffs += compare_events(sid, rnd, consequences, evs)
+            count = {f: 0 for f in state.firms}
+            for pid, firm in players.items():
+                count[firm] = count.get(firm, 0) + 1
+            als = {f: sorted(a.id for a in before.alliances_of(f)) for f in state.firms}
+            partners = {f: sorted(a.partner(f) for a in before.alliances_of(f)) for f in state.firms}
+            records.append(RoundRecord(rnd, d.get("reason"), used, sources,
+                                       {f: b for f, b in decided_by.items()}, count, dict(bots), als,
+                                       partners, evs, consequences, state, adjusted))
+            decided_by = {}
+    if not cf:
+        logged_rounds = [r["data"]["round"] for r in rows if r["kind"] == "system" and r["type"] == "round_closed"]
+        if len(logged_rounds) != len(records) and not diffs:
+            diffs.append(Difference(sid, None, "rounds replayed", "", len(logged_rounds), len(records)))
+    return ReplayResult(sid, rules, records, diffs, notes, state, counterfactual)
+
+
+# ---- the wide format: one row per firm and round -----------------------------------------
+
+RESULT_FIELDS = ("cash", "cash_from_value", "cash_from_market", "cash_unspent", "cash_penalties", "position")
+PER_DOMAIN_RESULTS = ("competence", "learned", "taught", "developed", "exposure")
+SCORE_FIELDS = ("internal_gain", "external_gain", "cash_score", "freedom", "total", "rank")
+
+
+def wide_columns(rules: Rules) -> list[str]:
+    """The wide format's columns for a session under `rules` (domains and survey questions
+    in the scenario's order); docs/codebook.md explains each."""
+    doms = rules.domains
+    cols = ["session_id", "study", "treatment", "scenario", "round", "copy", "firm", "role",
+            "alliances", "partners", "players", "bot", "submitted", "decision_source", "decided_by",
+            "close_reason"]
+    for name in ("contribute", "absorb", "develop"):
+        cols += [f"{name}.{k}" for k in doms]
+    cols += ["protect"] + [f"reveal.{k}" for k in doms] + ["withhold", "exit", "spent"]
+    cols += [f"survey.{q.id}" for q in rules.scenario.surveys] + ["survey_other"]
+    cols += list(RESULT_FIELDS)
+    for name in PER_DOMAIN_RESULTS:
+        cols += [f"{name}.{k}" for k in doms]
+    cols += ["trust", "dependency", "alliance_value", "tranches_released", "tranches_withheld",
+             "alliance_ended", "rival_position"]
+    cols += [f"score.{k}" for k in SCORE_FIELDS]
+    cols += ["adjusted"]
+    return cols
+
+
+def wide_rows(log: SessionLog, result: ReplayResult, logged: bool = False) -> list[dict]:
+    """One dict per firm and resolved round. Results come from the replayed engine events,
+    or from the logged ones with `logged=True` (the export: the log is the truth); scores
+    are computed from the replayed state after each round (they are not logged)."""
+    rules = result.rules
+    doms = rules.domains
+    survey_ids = [q.id for q in rules.scenario.surveys]
+    out = []
+    for rec in result.rounds:
+        events = rec.logged_events if logged else rec.events
+        results = {e["firm"]: e for e in events if e.get("type") == "firm_result"}
+        rival = next((e["rival_position"] for e in events if e.get("type") == "round_resolved"), None)
+        scores = {f: s.to_dict() for f, s in score_session(rules, rec.state).items()}
+        for fid, firm in rec.state.firms.items():
+            dec = rec.decisions.get(fid, {})
+            res = results.get(fid, {})
+            source = rec.sources.get(fid, "default")
+            row: dict[str, Any] = {
+                "session_id": log.session_id, "study": log.study, "treatment": log.treatment,
+                "scenario": log.scenario, "round": rec.round, "copy": firm.copy, "firm": fid,
+                "role": firm.role, "alliances": rec.alliances.get(fid, []),
+                "partners": rec.partners.get(fid, []), "players": rec.players.get(fid, 0),
+                "bot": rec.bots.get(fid), "submitted": source in ("submitted", "bot"),
+                "decision_source": source,
+                "decided_by": rec.decided_by.get(fid) if source in ("submitted", "bot") else None,
+                "close_reason": rec.reason,
+            }
+            for name in ("contribute", "absorb", "develop"):
+                vals = dec.get(name) or {}
+                for k in doms:
+                    row[f"{name}.{k}"] = float(vals.get(k, 0.0))
+            row["protect"] = float(dec.get("protect", 0.0))
+            reveal = dec.get("reveal") or {}
+            for k in doms:
+                row[f"reveal.{k}"] = float(reveal.get(k, 0.0))
+            row["withhold"] = dec.get("withhold") or {}
+            row["exit"] = dec.get("exit") or []
+            row["spent"] = fsum([*(dec.get("contribute") or {}).values(), *(dec.get("absorb") or {}).values(),
+                                 *(dec.get("develop") or {}).values(), float(dec.get("protect", 0.0))])
+            survey = dec.get("survey") or {}
+            for q in survey_ids:
+                row[f"survey.{q}"] = survey.get(q)
+            other = {q: a for q, a in survey.items() if q not in survey_ids}
+            row["survey_other"] = other or None
+            for k in RESULT_FIELDS:
+                row[k] = res.get(k)
+            for name in PER_DOMAIN_RESULTS:
+                vals = res.get(name) or {}
+                for k in doms:
+                    row[f"{name}.{k}"] = vals.get(k)
+            trust = res.get("trust") or {}
+            dep = res.get("dependency") or {}
+            row["trust"] = fsum(trust.values()) / len(trust) if trust else None
+            row["dependency"] = max(dep.values()) if dep else None
+            mine = set(rec.alliances.get(fid, []))
+            row["alliance_value"] = fsum(e["value"] for e in events
+                                         if e.get("type") == "joint_value" and e["alliance"] in mine) if mine else None
+            row["tranches_released"] = sum(1 for e in events if e.get("type") == "tranche_released" and e["firm"] == fid)
+            row["tranches_withheld"] = sum(1 for e in events if e.get("type") == "tranche_withheld" and e["firm"] == fid)
+            ended = [f"{e['alliance']}:{e['reason']}" for e in events
+                     if e.get("type") == "alliance_ended" and e["alliance"] in mine]
+            row["alliance_ended"] = ";".join(ended) or None
+            row["rival_position"] = rival
+            sc = scores.get(fid, {})
+            for k in SCORE_FIELDS:
+                row[f"score.{k}"] = sc.get(k)
+            row["adjusted"] = "; ".join(rec.adjusted.get(fid, [])) or None
+            out.append(row)
+    return out
+
+
+# ---- one cell of a CSV file -------------------------------------------------------------
+
+def csv_cell(v) -> str:
+    """How every export writes a value: missing is an empty field (nothing else means
+    missing); true/false; integers as digits; floats in the shortest form that reads back
+    to the same number; maps and lists as JSON text."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

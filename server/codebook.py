@@ -1,0 +1,303 @@
+"""The codebook (`docs/codebook.md`, also inside every export archive), generated from the
+schemas so it cannot drift: the database tables from `store.create_schema`, the fact types
+from the session actor's `_apply_<type>` methods, the engine events from
+`game_rules.events`, the commands from `server.protocol`, the export files from
+`server.export`. A name without a meaning here makes the generator fail.
+
+    python -m server.codebook > docs/codebook.md
+
+`tests/test_research_codebook.py` checks that the committed file equals the generated one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+
+import sqlite_utils
+
+from game_rules import events as engine_events
+
+from . import export
+from .protocol import CLIENT_MESSAGES
+from .store import create_schema
+
+EPOCH = "s since 1970-01-01 UTC"
+
+TABLES: dict[str, dict[str, str]] = {
+    "sessions": {
+        "session_id": "`s_` + 16 hex characters",
+        "code": "join code, 8 characters (shown as XXXX-XXXX)",
+        "scenario": "scenario id",
+        "title": "session title",
+        "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, members_submit, seed, "
+                   "overrides; research options when set: study, treatment, assignment {method, seed}, "
+                   "treatments, labels, consent_text, questionnaire",
+        "facilitator_token_hash": "SHA-256 (hex) of the facilitator token (removed in exports)",
+        "created_at": f"creation time ({EPOCH})",
+        "status": "`live` or `ended`",
+        "ended_at": f"end time ({EPOCH}); NULL while live",
+        "researcher_token_hash": "SHA-256 (hex) of the researcher token, which can only export (removed in exports)",
+    },
+    "players": {
+        "player_id": "`p_` + 12 hex characters: the pseudonymous id used everywhere",
+        "session_id": "the session",
+        "token_hash": "SHA-256 (hex) of the player's current token (removed in exports)",
+        "name": "the name the player typed (personal data; NULL in exports unless asked for)",
+        "label": "participant label (personal data; NULL in exports unless asked for)",
+        "firm": "the player's current firm",
+        "joined_at": f"when the player was seated ({EPOCH})",
+    },
+    "log": {
+        "id": "global insertion order over all sessions",
+        "session_id": "the session",
+        "seq": "position within the session: 1, 2, 3, ... without gaps",
+        "kind": "command | control | system | event | chat | connection",
+        "type": "the command, fact or event type (below)",
+        "actor": "a player id, `facilitator`, `bot:<firm>` or `server`",
+        "firm": "the firm concerned, when there is one",
+        "round": "the round being played when the row was written (`round_closed` and engine events carry "
+                 "their own `round` in `data`)",
+        "command_id": "the client's command id (commands and controls)",
+        "wall_time": f"server wall time ({EPOCH})",
+        "mono_time": "server monotonic clock (s; comparable within one server run only)",
+        "client_time": f"the client's `client_time`, as given ({EPOCH}; NULL if none)",
+        "data": "JSON payload (below)",
+        "reply": "JSON: the `ack` sent for a command or control",
+    },
+    "snapshots": {
+        "session_id": "the session",
+        "seq": "the last log `seq` the snapshot includes",
+        "round": "resolved rounds at that point",
+        "phase": "the phase at that point",
+        "wall_time": f"when it was written ({EPOCH})",
+        "state": "JSON: the engine state (`game_rules.state.state_to_dict`)",
+        "server": "JSON: the server's own state (players, bots, drafts, submissions, clock, ...)",
+    },
+}
+
+# fact type -> field -> meaning (the `data` of `system` rows; `chat` rows use the `chat` entry)
+FACTS: dict[str, dict[str, str]] = {
+    "session_created": {
+        "scenario": "scenario id", "title": "session title", "options": "the session options (table `sessions`)",
+        "engine_version": "`game_rules.ENGINE_VERSION` of the server that created the session",
+        "scenario_toml": "the full scenario text the session was created with",
+    },
+    "treatment_assigned": {
+        "study": "the study", "treatment": "the treatment chosen", "method": "random | balanced | fixed",
+        "seed": "the seed of the draw (`random.Random(seed)`)",
+        "overrides": "the chosen treatment's scenario overrides",
+        "treatments": "every treatment of the configuration (name -> overrides, in the order given)",
+        "counts_before": "balanced only: sessions of the study per treatment before this one",
+    },
+    "consent_given": {
+        "player_id": "the participant", "consent_sha256": "SHA-256 of the consent text shown",
+        "time": f"when ({EPOCH})",
+    },
+    "consent_declined": {
+        "player_id": "the participant (never seated)", "consent_sha256": "SHA-256 of the consent text shown",
+        "time": f"when ({EPOCH})",
+    },
+    "player_joined": {
+        "player_id": "the new player", "name": "the name typed (personal data)",
+        "label": "participant label (personal data)", "firm": "the firm the player was seated in",
+        "token_hash": "SHA-256 of the player's token (never exported)", "joined_at": f"when ({EPOCH})",
+    },
+    "player_rejoined": {
+        "player_id": "the player who came back with the same label (same seat)",
+        "token_hash": "SHA-256 of the new token (the old one is revoked; never exported)",
+        "rejoined_at": f"when ({EPOCH})",
+    },
+    "player_moved": {"player_id": "the player", "from": "the old firm", "firm": "the new firm"},
+    "bots_seated": {"firms": "firm -> bot strategy for every empty firm filled"},
+    "bot_replaced": {
+        "firm": "the firm", "strategy": "the bot's strategy", "player_id": "the person taking over",
+        "reason": "`joined` or `moved`", "from_round": "the first round the person decides",
+    },
+    "phase_changed": {"phase": "negotiation | execution | debrief"},
+    "clock": {
+        "action": "start | pause | resume | extend | stop", "seconds": "the seconds given (start, extend)",
+        "clock": "the clock after: running, deadline (wall time), remaining (s, when paused)",
+    },
+    "negotiation_opened": {"id": "negotiation id (= the alliance id it may create)", "firms": "the two firms"},
+    "negotiation_move": {
+        "id": "negotiation id", "action": "offer | counter | accept | reject | walk_away | deadline",
+        "by": "the firm that moved (null for the deadline)", "terms": "the term sheet (offer, counter)",
+    },
+    "alliance_signed": {"alliance_id": "the alliance", "terms": "the full term sheet"},
+    "draft_changed": {
+        "firm": "the firm", "by": "the player", "changed": "the fields sent",
+        "draft": "the whole draft after the merge",
+    },
+    "decision_submitted": {
+        "firm": "the firm", "round": "the round", "by": "player id or `bot:<firm>`",
+        "decision": "the decision (contribute, absorb, develop, protect, reveal, withhold, exit, survey)",
+        "source": "`submitted` or `bot`",
+    },
+    "round_closed": {
+        "round": "the round resolved", "reason": "all_submitted | clock | facilitator",
+        "decisions": "firm -> the decision used (firms absent played the engine default: `default_applied`)",
+        "sources": "firm -> submitted | bot | draft | default",
+    },
+    "chat": {
+        "channel": "`firm:<firm>` or `alliance:<id>`", "sender": "player id",
+        "sender_name": "the sender's name (personal data; removed in exports unless asked for)",
+        "firm": "the sender's firm", "text": "the message", "time": f"server time ({EPOCH})",
+    },
+    "announcement": {
+        "text": "the facilitator's text", "event": "an injected scenario event (any JSON)",
+        "time": f"server time ({EPOCH})",
+    },
+    "questionnaire_answered": {
+        "player_id": "who answered", "firm": "the player's firm",
+        "answers": "question id -> answer (a later answer to a question replaces an earlier one)",
+    },
+    "session_ended": {"reason": "why"},
+}
+
+# engine event field -> meaning (game_rules/events.py; units in brackets)
+EVENT_FIELDS: dict[str, str] = {
+    "type": "the event type",
+    "alliance": "alliance id", "firms": "the two firms", "firm": "the firm concerned",
+    "round": "the round resolved (signing: the rounds resolved before it)",
+    "upfront_payment": "[cash] paid at signing", "payer": "the firm that pays it",
+    "decision": "the decision the engine used in place of a missing one",
+    "domain": "the domain", "released": "[tranches] released so far in the domain", "of": "[tranches] in total",
+    "due": "[tranches] due (withheld: a breach)",
+    "value": "[cash] joint value V created", "shares": "firm -> [cash] its share of V",
+    "effective_contribution": "firm -> E_i", "mean_reveal": "[0-1] mean reveal over both firms and the scope",
+    "mean_released": "[0-1] mean released fraction", "trust_used": "[0-1] the lower of the two trusts",
+    "before": "[0-1] trust before", "after": "[0-1] trust after",
+    "reasons": "partner_withheld | partner_under_minimum | partner_met_terms | convergent_intents",
+    "reason": "dissolved | exited | completed", "by": "the firm that left (exit)",
+    "penalty": "[cash] paid by the leaver", "trigger": "partner_breach | trust_below | mutual (no penalty)",
+    "cash": "[cash] cash after the round", "cash_from_value": "[cash] share of joint value this round",
+    "cash_from_market": "[cash] market income this round", "cash_unspent": "[cash] unspent budget this round",
+    "cash_penalties": "[cash] penalties received (+) or paid (-)",
+    "position": "[competence] P after the round", "competence": "domain -> [competence] after the round",
+    "learned": "domain -> [competence] learned from partners", "taught": "domain -> [competence] learning by teaching",
+    "developed": "domain -> [competence] own development", "trust": "alliance -> [0-1] trust in the partner after",
+    "dependency": "alliance -> dependency D on the partner after",
+    "exposure": "domain -> [0-1] how much of the partners' domain crossed to the firm",
+    "rival_position": "[competence] the rival's position after the round", "rival": "domain -> [competence] the rival",
+}
+
+# command fields whose schema (server/protocol.py) has no description
+COMMAND_FIELDS: dict[str, str] = {
+    "submit.decision": "the decision submitted (omitted: the firm's draft)",
+    "chat.to": "`firm` or `alliance`", "chat.text": "the message",
+    "negotiate.action": "offer | counter | accept | reject | walk_away", "negotiate.terms": "the term sheet offered",
+    "control.action": "which control", "control.seconds": "extend: seconds added",
+    "control.player": "move_player: the player", "control.firm": "move_player: the firm",
+    "control.strategy": "fill_bots: the bots' strategy", "control.text": "inject: the announcement",
+    "control.event": "inject: a scenario event (any JSON)",
+}
+
+KINDS = {
+    "command": "a player's accepted command; `type` is the message type, `data` its fields except type, id, "
+               "client_time (docs/protocol.md)",
+    "control": "a facilitator control (socket or HTTP); `data.action` says which",
+    "system": "a fact: what changed (replayed on restart)",
+    "event": "an engine event: a consequence of the fact logged just before it (never replayed)",
+    "chat": "a chat line",
+    "connection": "`connected` / `disconnected`: `data.sockets` = sockets that principal has open after it; "
+                  "`data.reason` when the server closed it",
+}
+
+
+def fact_types() -> list[str]:
+    from .session_actor import SessionActor
+    return sorted(n[len("_apply_"):] for n in dir(SessionActor) if n.startswith("_apply_") and n != "_apply")
+
+
+def engine_event_classes() -> list[type]:
+    out = []
+    for obj in vars(engine_events).values():
+        if isinstance(obj, type) and issubclass(obj, engine_events.Event) and obj is not engine_events.Event:
+            out.append(obj)
+    return sorted(out, key=lambda c: c.type)
+
+
+def _schema() -> dict[str, list[tuple[str, str]]]:
+    db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+    create_schema(db)
+    return {t: [(c.name, c.type) for c in db[t].columns] for t in db.table_names()}
+
+
+class CodebookError(KeyError):
+    pass
+
+
+def _need(d: dict, key: str, where: str) -> str:
+    if key not in d:
+        raise CodebookError(f"{where}: `{key}` has no meaning in server/codebook.py; add it there and run "
+                            "`python -m server.codebook > docs/codebook.md`")
+    return d[key]
+
+
+def _cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def render_codebook() -> str:
+    L = ["# Codebook", "",
+         "*Generated from the schemas by `python -m server.codebook > docs/codebook.md`; a test fails when the "
+         "two differ. Every export archive carries a copy. The event log itself is described in "
+         "`docs/data.md`; reading the exports with pandas and R: `docs/research.md`.*", "",
+         "## Conventions", "",
+         "- Text is UTF-8. CSV files: comma-separated, fields double-quoted where needed, one header row, "
+         "`\\n` line ends, a stable column order (below; a `<placeholder>` column repeats for every domain, "
+         "question or key in the scenario's order, or sorted in `events.csv`).",
+         "- **A missing value is an empty field** in CSV (nothing else means missing: no `NA`, no `None`) and "
+         "`null` in JSON. A value that is known to be zero is written `0`.",
+         "- Booleans are `true` / `false`. Integers are digits; real numbers are written in the shortest form "
+         "that reads back to the same double (exact: the replay compares numbers bit for bit).",
+         "- Maps and lists inside a CSV cell are JSON text.",
+         f"- Times are seconds: wall times since 1970-01-01 UTC ({EPOCH}); `mono_time` is the server's "
+         "monotonic clock.",
+         "- People appear only as pseudonymous player ids (`p_` + 12 random hex characters). Names and "
+         "participant labels are exported only when asked for (`names`, `labels`); token hashes never.",
+         "- Firms are `<role><copy>` (`west1`, `east2`); alliances `<template><copy>` (`a1`).",
+         "- A firm that did not submit a decision is still a row in `rounds.csv`: `submitted` = false and "
+         "`decision_source` says what was played (its last draft, or the engine default).",
+         "", "## Files of an export archive", "", "| file | what |", "|---|---|"]
+    L += [f"| `{name}` | {_cell(doc)} |" for name, doc in export.FILE_DOCS.items()]
+    L.append("")
+    for name, cols in export.CSV_FILES.items():
+        L += [f"### `{name}`", "", _cell(export.FILE_DOCS[name]), "",
+              "| column | type | unit | meaning |", "|---|---|---|---|"]
+        L += [f"| `{c.name}` | {c.type} | {_cell(c.unit)} | {_cell(c.meaning)} |" for c in cols]
+        L.append("")
+    L += ["## Database tables", "",
+          "The server's SQLite file (`--db`, default `data/alliance.db`) and `alliance.sqlite` in an export.", ""]
+    for table, cols in _schema().items():
+        docs = _need(TABLES, table, "table") if table in TABLES else _need({}, table, "table")
+        L += [f"### `{table}`", "", "| column | type | meaning |", "|---|---|---|"]
+        L += [f"| `{c}` | {t} | {_cell(_need(docs, c, f'table {table}'))} |" for c, t in cols]
+        L.append("")
+    L += ["## Log row types", "", "### Kinds (`log.kind`)", "", "| kind | meaning |", "|---|---|"]
+    L += [f"| `{k}` | {_cell(v)} |" for k, v in KINDS.items()]
+    L += ["", "### Facts (`kind` = `system`; a chat line is `kind` = `chat`, type `chat`)", "",
+          "| type | field | meaning |", "|---|---|---|"]
+    for t in fact_types():
+        for f, m in _need(FACTS, t, "fact type").items():
+            L.append(f"| `{t}` | `{f}` | {_cell(m)} |")
+    L += ["", "### Engine events (`kind` = `event`, `game_rules/events.py`)", "",
+          "Units: [cash] cash units, [competence] competence points (0-100 at the start), [tranches], "
+          "[0-1] a share.", "", "| type | field | meaning |", "|---|---|---|"]
+    for cls in engine_event_classes():
+        for f in dataclasses.fields(cls):
+            L.append(f"| `{cls.type}` | `{f.name}` | {_cell(_need(EVENT_FIELDS, f.name, f'event {cls.type}'))} |")
+    L += ["", "### Commands (`kind` = `command` or `control`; fields as in docs/protocol.md)", "",
+          "| type | field | meaning |", "|---|---|---|"]
+    for t, model in CLIENT_MESSAGES.items():
+        if t == "auth":
+            continue
+        for f, info in model.model_fields.items():
+            if f in ("type", "id", "client_time"):
+                continue
+            L.append(f"| `{t}` | `{f}` | {_cell(info.description or COMMAND_FIELDS.get(f'{t}.{f}', ''))} |")
+    return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_codebook(), end="")

@@ -1,0 +1,61 @@
+"""Garbage-collector settings for the long-running server process (`server.cli.serve`).
+
+CPython's full (generation 2) collection walks every tracked object. With 2,000 sockets,
+their tasks and the live sessions in memory that is a few hundred thousand objects and a
+pause of 100-400 ms on the event loop, every time the heap has grown by a quarter: the
+p99 command latency of docs/benchmarks.md was these pauses. So:
+
+- after startup (sessions restored) everything alive is frozen (`gc.freeze`): the
+  collector ignores it from then on;
+- after every full collection the survivors are frozen too, so the next full collection
+  walks only what was allocated since (a small, short pass);
+- every `full_every` seconds the frozen objects are thawed and collected once, so
+  reference cycles that died after being frozen are reclaimed (one longer pause, rarely).
+
+Objects freed by reference counting (nearly all of them) are freed at once whatever their
+generation; freezing only delays the reclaiming of garbage cycles.
+"""
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+
+log = logging.getLogger("server.gctune")
+
+
+def _freeze_survivors(phase: str, info: dict) -> None:
+    if phase == "stop" and info.get("generation") >= 2:
+        gc.freeze()
+
+
+class GcTuner:
+    def __init__(self, full_every: float = 900.0):
+        self.full_every = full_every
+        self._timer: asyncio.TimerHandle | None = None
+
+    def install(self) -> None:
+        gc.collect()
+        gc.freeze()
+        if _freeze_survivors not in gc.callbacks:
+            gc.callbacks.append(_freeze_survivors)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self.full_every and self.full_every > 0:
+            self._timer = asyncio.get_running_loop().call_later(self.full_every, self._full)
+
+    def _full(self) -> None:
+        gc.unfreeze()
+        n = gc.collect()
+        gc.freeze()
+        log.debug("periodic full collection: %d unreachable objects", n)
+        self._schedule()
+
+    def uninstall(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if _freeze_survivors in gc.callbacks:
+            gc.callbacks.remove(_freeze_survivors)
+        gc.unfreeze()

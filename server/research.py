@@ -1,0 +1,205 @@
+"""HTTP routes for research: exports, consent, the closing questionnaire.
+
+| route | token | what |
+|---|---|---|
+| `GET /api/sessions/{id}/export[?names=1&labels=1]` | researcher or facilitator of the session | the export archive (ZIP) of one session |
+| `POST /api/export` `{"tokens": [...], "names": false, "labels": false}` | one researcher or facilitator token per session | one archive for several sessions |
+| `POST /api/consent` `{"consent": true}` | the token `join` returned with `consent_required` | seat the participant (or record a refusal) |
+| `GET /api/questionnaire` | player | the closing questionnaire's questions |
+| `POST /api/questionnaire` `{"answers": {...}}` | player, debrief phase | answer it (logged) |
+
+Export tokens are checked against the database, so they work for ended sessions and
+after a restart. A player token never exports (403 `forbidden`).
+"""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from aiohttp import web
+
+from . import participants
+from . import protocol as P
+from .auth import bearer_token, token_hash
+from .export import ExportError, archive_name, build_archive
+from .protocol import ProtocolError
+
+_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
+def add_research_routes(app: web.Application) -> None:
+    app.router.add_get("/api/sessions/{session_id}/export", export_session)
+    app.router.add_post("/api/export", export_sessions)
+    app.router.add_post("/api/consent", consent)
+    app.router.add_get("/api/questionnaire", get_questionnaire)
+    app.router.add_post("/api/questionnaire", post_questionnaire)
+
+
+def _hub(request: web.Request):
+    from .app import HUB  # late: server.app imports this module
+    return request.app[HUB]
+
+
+def _errors(fn):
+    async def wrapper(request):
+        try:
+            return await fn(request)
+        except ProtocolError as e:
+            _hub(request).metrics.error(e.code)
+            return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status,
+                                     headers=_HEADERS)
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+async def _body(request: web.Request, model):
+    try:
+        try:
+            text = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:  # request.text() would raise it: a 500
+            raise ProtocolError("bad_request", "the body must be UTF-8 JSON") from None
+        data = P.decode_frame(text, max(_hub(request).config.max_frame_bytes, 64 * 1024))
+    except ProtocolError as e:
+        if e.code == "bad_frame":
+            raise ProtocolError("bad_request", "the body must be a JSON object") from None
+        raise
+    return P.parse_model(model, data)
+
+
+def _token(request: web.Request, what: str) -> str:
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
+        raise ProtocolError("not_authenticated", f"send Authorization: Bearer <{what}>", 401)
+    return token
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("1", "true", "yes")
+
+
+# ---- exports ------------------------------------------------------------------------------------
+
+def export_session_of(db_path: str, pending: dict, token: str) -> str:
+    """The session a researcher or facilitator token belongs to (live or ended); a player's
+    token is refused with `forbidden`, anything else with `bad_token`."""
+    h = token_hash(token)
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+    try:
+        row = con.execute("SELECT session_id FROM sessions WHERE researcher_token_hash = ? "
+                          "OR facilitator_token_hash = ?", (h, h)).fetchone()
+        player = row is None and con.execute("SELECT 1 FROM players WHERE token_hash = ?", (h,)).fetchone()
+    finally:
+        con.close()
+    if row is not None:
+        return row[0]
+    if player or h in pending:
+        raise ProtocolError("forbidden", "a player token cannot export: exports need the session's researcher "
+                                         "token (or its facilitator token)", 403)
+    raise ProtocolError("bad_token", "this token is not valid", 401)
+
+
+async def _archive(request: web.Request, tokens: list[str], names: bool, labels: bool,
+                   only: str | None = None) -> web.Response:
+    hub = _hub(request)
+    db = str(hub.store.path)
+    loop = asyncio.get_running_loop()
+    sids = []
+    for t in tokens:
+        sid = await loop.run_in_executor(None, export_session_of, db, hub.pending, t)
+        if only is not None and sid != only:
+            raise ProtocolError("forbidden", "the token is not this session's", 403)
+        if sid not in sids:
+            sids.append(sid)
+    try:
+        data, manifest = await loop.run_in_executor(
+            None, lambda: build_archive(db, sids, names=names, labels=labels))
+    except ExportError as e:
+        raise ProtocolError("not_found", str(e), 404) from None
+    return web.Response(body=data, headers={
+        **_HEADERS, "Content-Type": "application/zip",
+        "Content-Disposition": f'attachment; filename="{archive_name(sids)}"'})
+
+
+@_errors
+async def export_session(request: web.Request) -> web.Response:
+    token = _token(request, "researcher or facilitator token")
+    return await _archive(request, [token], _flag(request, "names"), _flag(request, "labels"),
+                          only=request.match_info["session_id"])
+
+
+@_errors
+async def export_sessions(request: web.Request) -> web.Response:
+    req = await _body(request, P.ExportRequest)
+    return await _archive(request, req.tokens, req.names, req.labels)
+
+
+# ---- participants ---------------------------------------------------------------------------------
+
+@_errors
+async def consent(request: web.Request) -> web.Response:
+    token = _token(request, "the token POST /api/join returned")
+    req = await _body(request, P.Consent)
+    hub = _hub(request)
+    result = await participants.consent(hub, token, req.consent)
+    if result.get("consented"):
+        result = {**result, "ws_url": hub.ws_url()}
+    return web.json_response(result, headers=_HEADERS)
+
+
+@_errors
+async def get_questionnaire(request: web.Request) -> web.Response:
+    token = _token(request, "player token")
+    return web.json_response(participants.questionnaire(_hub(request), token), headers=_HEADERS)
+
+
+@_errors
+async def post_questionnaire(request: web.Request) -> web.Response:
+    token = _token(request, "player token")
+    req = await _body(request, P.QuestionnaireAnswers)
+    return web.json_response(await participants.answer(_hub(request), token, req.answers), headers=_HEADERS)
+
+
+def research_paths() -> dict:
+    """The OpenAPI entries of these routes (server/openapi.py includes them)."""
+    def body(name):
+        return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+    def err(d):
+        return {"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+    obj = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+    zip_ = {"description": "the export archive (docs/research.md, docs/codebook.md)",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+    bearer = [{"facilitator": []}]
+    flags = [{"name": n, "in": "query", "required": False, "schema": {"type": "string", "enum": ["1", "0"]},
+              "description": d} for n, d in (("names", "include the names players typed (personal data)"),
+                                             ("labels", "include participant labels (personal data)"))]
+    return {
+        "/api/sessions/{session_id}/export": {"get": {
+            "summary": "Export one session (researcher or facilitator token; a player token gets 403)",
+            "operationId": "exportSession", "security": bearer,
+            "parameters": [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           *flags],
+            "responses": {"200": zip_, "401": err("missing or bad token"),
+                          "403": err("a player token, or another session's")}}},
+        "/api/export": {"post": {
+            "summary": "Export several sessions in one archive (one researcher or facilitator token each)",
+            "operationId": "exportSessions", "requestBody": body("ExportRequest"),
+            "responses": {"200": zip_, "400": err("invalid body"), "401": err("bad token"),
+                          "403": err("a player token")}}},
+        "/api/consent": {"post": {
+            "summary": "Give or decline consent (the token join returned with consent_required)",
+            "operationId": "consent", "security": bearer, "requestBody": body("Consent"),
+            "responses": {"200": obj, "401": err("bad or expired token"),
+                          "403": err("not a participant's token")}}},
+        "/api/questionnaire": {
+            "get": {"summary": "The closing questionnaire (player token)", "operationId": "questionnaire",
+                    "security": bearer, "responses": {"200": obj, "401": err("bad token"),
+                                                      "403": err("consent first, or not a player token")}},
+            "post": {"summary": "Answer the closing questionnaire (player token, debrief phase)",
+                     "operationId": "answerQuestionnaire", "security": bearer,
+                     "requestBody": body("QuestionnaireAnswers"),
+                     "responses": {"200": obj, "400": err("invalid answers"), "401": err("bad token"),
+                                   "403": err("consent first, or not a player token"),
+                                   "404": err("no questionnaire"), "409": err("not in the debrief yet")}}},
+    }

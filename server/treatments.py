@@ -1,0 +1,156 @@
+"""Treatments: the parameter sets a study compares, and which one a session runs.
+
+Design (docs/research.md explains the choice): a treatment applies to a **whole session**.
+A session runs one set of rules, so every alliance copy in it plays the same treatment;
+a *study* (a name given when sessions are created) groups the sessions that are compared.
+A session's configuration names the study's treatments (name -> scenario `--set`
+overrides, exactly the names `python -m game_rules simulate --set` takes) and how the
+session gets one:
+
+- `random`: `random.Random(seed).choice(names)`, names in the order given;
+- `balanced`: the treatment used least so far in the study (every session created with
+  the same `study` counts, live or ended); ties are broken by `random.Random(seed)`;
+- `fixed`: the one named in `treatment`.
+
+The seed is recorded (drawn at random when not given), so anyone can recompute the draw.
+The overrides of the chosen treatment are merged into the session's `overrides` (after
+scoring weights) and the assignment is logged as the `treatment_assigned` fact right
+after `session_created`.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import secrets
+import sqlite3
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from game_rules.scenario import ScenarioError, load_scenario
+
+from .protocol import CreateSession, ProtocolError
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+@dataclass
+class Assignment:
+    study: str | None
+    treatment: str
+    method: str                    # random | balanced | fixed
+    seed: int
+    overrides: dict[str, Any]      # the chosen treatment's overrides
+    treatments: dict[str, dict]    # every treatment of the configuration, in the order given
+    counts_before: dict[str, int]  # sessions of the study per treatment before this one (balanced)
+
+    def fact(self) -> dict:
+        return asdict(self)
+
+
+def _invalid(msg: str) -> ProtocolError:
+    return ProtocolError("invalid_options", msg, 400)
+
+
+def assign(hub: "Hub", req: CreateSession) -> Assignment | None:
+    """Validate the request's treatment options and choose the session's treatment (or
+    None when the request names no treatments)."""
+    if not req.treatments:
+        if req.assignment or req.treatment or req.assignment_seed is not None:
+            raise _invalid("assignment, treatment and assignment_seed need `treatments`")
+        return None
+    names = list(req.treatments)
+    bad = [n for n in names if not NAME.match(n)]
+    if bad:
+        raise _invalid(f"treatments: {bad[0]!r} is not a valid treatment name (letters, digits, _ . -)")
+    method = req.assignment or ("fixed" if req.treatment else "random")
+    if method == "fixed":
+        if req.treatment is None:
+            raise _invalid("treatment: missing (fixed assignment names the treatment)")
+    elif req.treatment is not None:
+        raise _invalid(f"treatment: only for fixed assignment (this one is {method})")
+    if req.treatment is not None and req.treatment not in req.treatments:
+        raise _invalid(f"treatment: {req.treatment!r} is not one of the treatments ({', '.join(names)})")
+    for name, overrides in req.treatments.items():  # each must make a valid scenario
+        try:
+            load_scenario(req.scenario, {k: v for k, v in overrides.items()} or None)
+        except ScenarioError as e:
+            if "unknown scenario" in str(e):
+                raise ProtocolError("unknown_scenario", "; ".join(e.problems), 404) from None
+            raise _invalid(f"treatments.{name}: " + "; ".join(e.problems)) from None
+    seed = req.assignment_seed if req.assignment_seed is not None else secrets.randbelow(2**31)
+    rng = random.Random(seed)
+    counts: dict[str, int] = {}
+    if method == "fixed":
+        chosen = req.treatment
+    elif method == "random":
+        chosen = rng.choice(names)
+    else:
+        counts = {n: 0 for n in names}
+        for t in prior_treatments(hub, req.study):
+            if t in counts:
+                counts[t] += 1
+        least = min(counts.values())
+        chosen = rng.choice([n for n in names if counts[n] == least])
+    return Assignment(req.study, chosen, method, seed, dict(req.treatments[chosen]),
+                      {k: dict(v) for k, v in req.treatments.items()}, counts)
+
+
+def prior_treatments(hub: "Hub", study: str | None) -> list[str]:
+    """The treatment of every session already created in `study` (live ones from memory:
+    they are registered before their row is committed; the rest from the database)."""
+    out: dict[str, str | None] = {}
+    try:
+        con = sqlite3.connect(f"file:{hub.store.path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = con.execute("SELECT session_id, options FROM sessions").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        rows = []
+    for sid, options in rows:
+        o = json.loads(options or "{}")
+        if o.get("study") == study:
+            out[sid] = o.get("treatment")
+    for sid, actor in hub.sessions.items():
+        if actor.options.get("study") == study:
+            out[sid] = actor.options.get("treatment")
+    return [t for t in out.values() if t is not None]
+
+
+def session_options(req: CreateSession, assignment: Assignment | None, firms: list[str]) -> dict:
+    """The research entries of a session's `options` (only those that are set)."""
+    o: dict[str, Any] = {}
+    if req.study is not None:
+        o["study"] = req.study
+    if assignment is not None:
+        o["treatment"] = assignment.treatment
+        o["assignment"] = {"method": assignment.method, "seed": assignment.seed}
+        o["treatments"] = assignment.treatments
+    if req.labels is not None:
+        labels = list(req.labels)
+        if len(set(labels)) != len(labels) or any(not str(x).strip() for x in labels):
+            raise _invalid("labels: labels must be unique and not blank")
+        if any(len(x) > 80 for x in labels):
+            raise _invalid("labels: a label has at most 80 characters")
+        if isinstance(req.labels, dict):
+            bad = sorted({f for f in req.labels.values() if f is not None and f not in firms})
+            if bad:
+                raise _invalid(f"labels: {bad[0]!r} is not a firm of this session ({', '.join(firms)})")
+            o["labels"] = dict(req.labels)
+        else:
+            o["labels"] = labels
+    if req.consent_text is not None:
+        o["consent_text"] = req.consent_text
+    if req.questionnaire is not None:
+        ids = [q.id for q in req.questionnaire]
+        if len(set(ids)) != len(ids):
+            raise _invalid("questionnaire: question ids must be unique")
+        for q in req.questionnaire:
+            if q.kind == "choice" and not q.choices:
+                raise _invalid(f"questionnaire.{q.id}: a choice question needs `choices`")
+        o["questionnaire"] = [q.model_dump() for q in req.questionnaire]
+    return o

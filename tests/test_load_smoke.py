@@ -1,0 +1,48 @@
+"""A small run of the load benchmark (benchmarks/load.py): proves the harness works end to
+end against a real server process (setup over HTTP, load-generator processes, the command
+mix, the exchange pattern, the fan-out measurement). It asserts correctness only (no
+errors, no lost commands, every push received), never a speed: speeds are in
+docs/benchmarks.md."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import load  # noqa: E402
+
+
+def test_paced_mix_50_players_no_errors_no_lost_commands():
+    r = load.main(["paced", "--players", "50", "--per-session", "20", "--seconds", "5", "--interval", "0.5",
+                   "--negotiation-every", "3", "--workers", "2", "--drain", "20"])
+    assert r["errors"] == 0, r["error_codes"]
+    assert r["lost"] == 0
+    assert r["sent"] == r["commands"] > 0
+    assert r["ack_ms"]["n"] == r["commands"]
+    assert r["negotiation_sessions"] == 1  # 3 sessions: 20, 20, 10 players; the third negotiates
+    assert {"draft", "chat", "negotiate"} <= set(r["ack_ms_by_type"])
+    assert r["log_rows"] >= r["commands"]  # every acknowledged command is in the event log
+    assert r["server_rss_mb_end"] > 0
+
+
+def test_exchange_one_in_flight_every_line_acked_and_broadcast():
+    r = load.main(["exchange", "--players", "20", "--messages", "5", "--workers", "1"])
+    assert r["errors"] == 0 and r["lost"] == 0
+    assert r["messages"] == 100
+    assert r["broadcast_ms"]["n"] == 100  # each sender got its own line back
+
+
+def test_fanout_every_player_gets_the_round_result():
+    r = load.main(["fanout", "--players", "24", "--rounds", "2", "--workers", "1"])
+    assert r["errors"] == 0
+    assert r["received"] == r["expected"] == 23 * 2
+
+
+@pytest.mark.parametrize("mode", ["restart"])
+def test_restart_after_kill9_restores_sessions_and_acknowledged_commands(mode):
+    r = load.main([mode, "--sessions", "5", "--per-session", "4", "--commands", "2"])
+    assert r["errors_before"] == 0 and r["lost_before"] == 0
+    assert r["resend_errors"] == 0 and r["resend_unanswered"] == 0
+    assert r["resend_acked_as_duplicate"] == r["resent_last_ids"] == 20
