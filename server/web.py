@@ -19,7 +19,6 @@ Routes added here:
 | `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
 | `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the scenario's default term sheet |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
-| `GET /api/web/export/{session_id}.sqlite` | facilitator bearer token | the session's own rows of the event log as a SQLite file (token hashes removed) |
 
 A route whose path the application already has is skipped, so the server can take any of
 them over without a clash (e.g. `/` stays the server's own).
@@ -110,7 +109,6 @@ def add_web_routes(app: web.Application, root: Path | None = None) -> None:
     add(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)
     add("/api/web/context", web_context)
     add("/api/web/history/{session_id}", web_history)
-    add("/api/web/export/{session_id}.sqlite", web_export)
 
 
 # ---- pages and static files ----------------------------------------------------------------
@@ -303,44 +301,3 @@ def _read_rounds(db_path: str, session_id: str) -> tuple[list[dict], list[dict]]
             if type_ == "default_applied":
                 r["decisions"][d["firm"]] = d["decision"]
     return [rounds[k] for k in sorted(rounds) if rounds[k]["events"]], signed
-
-
-# ---- GET /api/web/export/{session_id}.sqlite (facilitator) -------------------------------------
-
-@_errors_as_json
-async def web_export(request: web.Request) -> web.Response:
-    """This session's rows of every table of the event log, as a SQLite file. Interim raw
-    export until the research export (server/export.py) lands; token hashes are blanked."""
-    hub, actor = _facilitator_actor(request)
-    loop = asyncio.get_running_loop()
-    body = await loop.run_in_executor(None, export_session_sqlite, str(hub.store.path), actor.id)
-    return web.Response(body=body, headers={
-        **COMMON_HEADERS, "Content-Type": "application/vnd.sqlite3", "Cache-Control": "no-store",
-        "Content-Disposition": f'attachment; filename="alliance-{actor.id}.sqlite"'})
-
-
-def export_session_sqlite(db_path: str, session_id: str) -> bytes:
-    src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    dst = sqlite3.connect(":memory:")
-    try:
-        tables = src.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-                             "AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%'").fetchall()
-        for name, sql in tables:
-            dst.execute(sql)
-            cols = [r[1] for r in src.execute(f'PRAGMA table_info("{name}")')]
-            if "session_id" not in cols:
-                continue
-            marks = ", ".join("?" * len(cols))
-            cur = src.execute(f'SELECT * FROM "{name}" WHERE session_id = ?', (session_id,))
-            dst.executemany(f'INSERT INTO "{name}" VALUES ({marks})', cur)
-        for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"):
-            dst.execute(sql)
-        for table, col in (("sessions", "facilitator_token_hash"), ("players", "token_hash")):
-            cols = [r[1] for r in dst.execute(f'PRAGMA table_info("{table}")')]
-            if col in cols:
-                dst.execute(f'UPDATE "{table}" SET "{col}" = NULL')
-        dst.commit()
-        return dst.serialize()
-    finally:
-        src.close()
-        dst.close()

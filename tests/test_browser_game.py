@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import aiohttp
@@ -292,11 +293,14 @@ async def test_full_session_in_browsers(web_server, browser, problems):
     await expect(ann.get_by_test_id("round-idle")).to_be_hidden()
     await shot(ann, "player_phone_results.png")
 
-    # the export is a SQLite file
+    # the export is the research archive (a ZIP with the codebook and no names)
     async with fac.expect_download() as dl:
         await fac.get_by_test_id("export").click()
     path = await (await dl.value).path()
-    assert Path(path).read_bytes()[:16] == b"SQLite format 3\x00"
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        assert any(n.endswith("codebook.md") for n in names)
+        assert any(n.endswith("events.csv") for n in names)
 
     # the room switches to the debrief by itself; the debrief page shows everything
     await expect(room.get_by_test_id("debrief")).to_be_visible()

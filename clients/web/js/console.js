@@ -291,10 +291,11 @@ class Console {
 
   async exportData() {
     try {
-      const res = await fetch(`/api/web/export/${encodeURIComponent(this.view.session.id)}.sqlite`, { headers: { Authorization: `Bearer ${this.creds.token}` } });
+      // the research export (ZIP: CSVs, JSON Lines, SQLite, codebook), pseudonymized by default
+      const res = await fetch(`/api/sessions/${encodeURIComponent(this.view.session.id)}/export`, { headers: { Authorization: `Bearer ${this.creds.token}` } });
       if (!res.ok) throw { code: "http_error", message: res.statusText };
       const blob = await res.blob();
-      const a = h("a", { href: URL.createObjectURL(blob), download: `alliance-${this.view.session.id}.sqlite` });
+      const a = h("a", { href: URL.createObjectURL(blob), download: `alliance-${this.view.session.id}.zip` });
       document.body.append(a);
       a.click();
       a.remove();
