@@ -5,7 +5,6 @@ tokens, and every text key the code uses exists in i18n/en.js (and no code sets 
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 import aiohttp
