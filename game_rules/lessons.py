@@ -18,16 +18,12 @@ import sys
 import tomllib
 from typing import Callable, Iterable
 
-from .bots import bot_decision
-from .decisions import parse_decision
-from .engine import resolve_round
-from .rules import Rules, instantiate_terms, new_session, sign_alliance, sign_default_alliances
+from .rules import Rules, instantiate_terms, sign_alliance, sign_default_alliances
 from .scenario import Scenario, load_scenario, scenario_text
 from .scoring import score_session
 from .selection import load_selection, pairings, run_bot_selection, sign_pairings
-from .simulate import GameRecord, _round_record
+from .simulate import GameRecord, play
 from .state import SessionState
-from .views import events_for_firm, firm_view
 
 Signer = Callable[[Rules, SessionState], object]
 
@@ -56,27 +52,7 @@ def sign_nothing(rules: Rules, state: SessionState) -> None:
 def play_with(rules: Rules, strategies: dict[str, str], seed: int = 0, sign: Signer = sign_default_alliances,
               copies: int = 1, rounds: int | None = None) -> GameRecord:
     """`simulate.play`, with `sign(rules, state)` deciding which alliances exist."""
-    state = new_session(rules, copies=copies, seed=seed, rounds=rounds)
-    sign(rules, state)
-    state.phase = "execution"
-    rec = GameRecord(state)
-    history: dict[str, list[dict]] = {f: [] for f in state.firms}
-    last: dict = {}
-    while state.phase == "execution":
-        raw = {fid: bot_decision(firm_view(rules, state, fid, history[fid], last.get(fid)),
-                                 strategies.get(firm.role, "balanced"), seed)
-               for fid, firm in state.firms.items()}
-        decisions = {fid: parse_decision(fid, d) for fid, d in raw.items()}
-        state, events = resolve_round(rules, state, decisions)
-        dicts = [e.to_dict() for e in events]
-        for fid in state.firms:
-            history[fid].extend(events_for_firm(state, fid, dicts))
-        last = decisions
-        rec.state = state
-        rec.events.append(dicts)
-        rec.decisions.append(raw)
-        rec.rounds.append(_round_record(rules, state, dicts))
-    return rec
+    return play(rules, strategies, seed, copies=copies, rounds=rounds, sign=sign)
 
 
 # ---- what to read off a record ----------------------------------------------------------

@@ -33,21 +33,22 @@ class GameRecord:
 
 
 def play(rules: Rules, strategies: dict[str, str], seed: int = 0, copies: int = 1,
-         rounds: int | None = None, allied: bool = True) -> GameRecord:
-    """Play a session where each role follows `strategies[role]`. With `allied=False`
-    no alliance is signed: every firm plays its outside option (alone)."""
+         rounds: int | None = None, allied: bool = True, sign=sign_default_alliances) -> GameRecord:
+    """Play a session where each role follows `strategies[role]` (roles not named play
+    balanced). `sign(rules, state)` decides which alliances exist (default: every
+    template, once per copy); with `allied=False` none is signed and every firm plays its
+    outside option (alone)."""
     state = new_session(rules, copies=copies, seed=seed, rounds=rounds)
     if allied:
-        sign_default_alliances(rules, state)
+        sign(rules, state)
     state.phase = "execution"
     rec = GameRecord(state)
     history: dict[str, list[dict]] = {f: [] for f in state.firms}
     last: dict = {}
     while state.phase == "execution":
-        raw = {}
-        for fid, firm in state.firms.items():
-            view = firm_view(rules, state, fid, history[fid], last.get(fid))
-            raw[fid] = bot_decision(view, strategies[firm.role], seed)
+        raw = {fid: bot_decision(firm_view(rules, state, fid, history[fid], last.get(fid)),
+                                 strategies.get(firm.role, "balanced"), seed)
+               for fid, firm in state.firms.items()}
         decisions = {fid: parse_decision(fid, d) for fid, d in raw.items()}
         state, events = resolve_round(rules, state, decisions)
         dicts = [e.to_dict() for e in events]
