@@ -122,7 +122,6 @@ def _tit_for_tat(view, scale) -> dict:
     history = [e for e in view["history"] if e.get("type") == "firm_result"]
     if not history:
         return _allocate(view, scale, *_PROFILE["balanced"])
-    me = view["firm"]["id"]
     last = history[-1]
     extra = _PROFILE["balanced"][0]
     reveal_by, breached = {}, False

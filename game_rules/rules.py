@@ -3,7 +3,6 @@ functions that build a fresh session from it (instantiating the case once per co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import fsum
 
 from .scenario import Params, Scenario, AllianceTemplate
 from .state import Alliance, Firm, SessionState, TermSheet
