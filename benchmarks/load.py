@@ -25,6 +25,11 @@ sends one command every `--interval` seconds (randomly phased). Reported: comman
 ack latency p50/p95/p99/max, errors (an `error` reply), lost commands (sent, never answered
 within `--drain` seconds after the end), fan-out latency of the round results pushed during
 the run, server RSS and CPU.
+
+Environment: LOAD_SERVER_ROOT=<folder> runs the server from another checkout (e.g. an
+unpacked `git archive HEAD`, for before/after figures in one run); LOAD_SERVER_SCRIPT=<file>
+runs another start script (e.g. one that logs GC pauses). `--profile FILE` records the
+server with py-spy (collapsed stacks).
 """
 from __future__ import annotations
 
@@ -57,10 +62,10 @@ now = time.perf_counter
 def use_uvloop() -> str:
     """uvloop for the load generator when installed (Linux); the stock loop otherwise."""
     try:
-        import uvloop  # noqa: F401
+        import uvloop
     except ImportError:
         return "asyncio"
-    asyncio.set_event_loop_policy(__import__("uvloop").EventLoopPolicy())
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return "uvloop"
 
 

@@ -32,7 +32,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -226,7 +225,7 @@ def plot(res: dict, path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(10, 4.4))
     rows = res["rows"]
     ot = [r for r in rows if r.get("server", "").startswith("otree")]
     ex = [r for r in rows if r.get("server") == "alliance"]
@@ -244,17 +243,22 @@ def plot(res: dict, path: str) -> None:
         line, = ax.plot(xs, p99, style, label=label + " (p99)")
         ax.plot(xs, p50, style.replace("-", "--"), color=line.get_color(), alpha=0.5, label="  p50")
     ax.axhline(50, color="grey", lw=0.8, ls=":")
-    ax.text(ax.get_xlim()[0] if False else 40, 55, "target p99 50 ms", color="grey", fontsize=8)
+    ax.text(45, 55, "target p99 50 ms", color="grey", fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("connected players (clients)")
     ax.set_ylabel("latency (ms, log)")
     ax.set_title(f"Latency against connected players ({res['machine']['nproc']} cores, "
                  f"load generator on the same machine)", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+
+
+def replot(json_path: str, png_path: str) -> None:
+    """Redraw the plot from a saved sweep (python -c 'import otree_compare as o; o.replot(...)')."""
+    plot(json.loads(Path(json_path).read_text()), png_path)
 
 
 if __name__ == "__main__":
@@ -284,3 +288,4 @@ if __name__ == "__main__":
         Path(a.out).write_text(text + "\n")
     if a.plot and a.sweep:
         plot(res, a.plot)
+

@@ -79,7 +79,7 @@ async def serve(config: ServerConfig, ready=None) -> None:
     if ready:
         r = ready(config)
         if asyncio.iscoroutine(r):  # runs beside the server (the demo); stopped first at shutdown
-            background = asyncio.create_task(r)
+            background = asyncio.create_task(r, name=getattr(r, "__qualname__", "background task"))
             background.add_done_callback(lambda t: t.cancelled() or t.exception() is None or stop.set())
     await stop.wait()
     logging.getLogger("server").info("shutting down")

@@ -29,8 +29,8 @@ TABLES: dict[str, dict[str, str]] = {
         "code": "join code, 8 characters (shown as XXXX-XXXX)",
         "scenario": "scenario id",
         "title": "session title",
-        "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, members_submit, seed, "
-                   "overrides; research options when set: study, treatment, assignment {method, seed}, "
+        "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, selection, "
+                   "selection_seconds, members_submit, seed, overrides; research options when set: study, treatment, assignment {method, seed}, "
                    "treatments, labels, consent_text, questionnaire",
         "facilitator_token_hash": "SHA-256 (hex) of the facilitator token (removed in exports)",
         "created_at": f"creation time ({EPOCH})",
@@ -113,7 +113,17 @@ FACTS: dict[str, dict[str, str]] = {
         "firm": "the firm", "strategy": "the bot's strategy", "player_id": "the person taking over",
         "reason": "`joined` or `moved`", "from_round": "the first round the person decides",
     },
-    "phase_changed": {"phase": "negotiation | execution | debrief"},
+    "phase_changed": {"phase": "selection | negotiation | execution | debrief"},
+    "selection_opened": {"settings": "the partner-selection settings used (`game_rules/scenarios/selection/"
+                                     "<scenario>.toml`, or the defaults): profiles, capacities, go-between, bots"},
+    "selection_move": {
+        "action": "propose | accept | decline | introduce", "by": "the firm that moved (the go-between for "
+        "introduce)", "to": "propose: the firm asked", "proposal": "accept, decline: the proposal id (1, 2, ... "
+        "in the order made)", "firms": "introduce: the two firms introduced",
+        "template": "propose, introduce: the alliance template",
+    },
+    "selection_closed": {"pairings": "the pairs that go on to negotiation (or are signed): alliance_id, "
+                                     "template, firms (in the template's role order), introduced_by"},
     "clock": {
         "action": "start | pause | resume | extend | stop", "seconds": "the seconds given (start, extend)",
         "clock": "the clock after: running, deadline (wall time), remaining (s, when paused)",
@@ -186,6 +196,7 @@ COMMAND_FIELDS: dict[str, str] = {
     "submit.decision": "the decision submitted (omitted: the firm's draft)",
     "chat.to": "`firm` or `alliance`", "chat.text": "the message",
     "negotiate.action": "offer | counter | accept | reject | walk_away", "negotiate.terms": "the term sheet offered",
+    "select.action": "propose | accept | decline | introduce (partner selection)",
     "control.action": "which control", "control.seconds": "extend: seconds added",
     "control.player": "move_player: the player", "control.firm": "move_player: the firm",
     "control.strategy": "fill_bots: the bots' strategy", "control.text": "inject: the announcement",

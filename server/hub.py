@@ -118,6 +118,8 @@ class Hub:
             "round_seconds": req.round_seconds or self.config.round_seconds,
             "negotiation_seconds": req.negotiation_seconds or self.config.negotiation_seconds,
             "negotiation": scenario.phases.negotiation if req.negotiation is None else req.negotiation,
+            "selection": scenario.phases.selection if req.selection is None else req.selection,
+            "selection_seconds": req.selection_seconds or req.negotiation_seconds or self.config.negotiation_seconds,
             "members_submit": req.members_submit or scenario.phases.members_submit,
             "seed": req.seed if req.seed is not None else secrets.randbelow(2**31),
             "overrides": overrides,
@@ -160,7 +162,12 @@ class Hub:
         self.codes.pop(actor.code, None)
         self.ended.add(actor.id)
         self.sessions.pop(actor.id, None)
-        for conn in actor.all_connections():
+        conns = actor.all_connections()
+        # the actor has stopped: its `disconnect` will not run for these, so the gauge and
+        # the actor's socket table are settled here (nothing keeps the closed sockets alive)
+        self.metrics.connections -= len(conns)
+        actor.conns.clear()
+        for conn in conns:
             asyncio.ensure_future(conn.close(1000, "session ended"))
 
     def principal(self, token: str) -> Principal:

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import typing
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgpack
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -88,6 +88,24 @@ ERROR_CODES: dict[str, str] = {
     "offer_pending": "the partner's offer is on the table: accept, reject or counter it",
     "invalid_terms": "the term sheet is not valid (the message names the field)",
     "invalid_firms": "a negotiation needs two different firms",
+    # partner selection (codes from game_rules.selection)
+    "selection_off": "the session has no partner-selection phase",
+    "selection_closed": "the partner-selection board is already closed",
+    "unknown_proposal": "no selection proposal with that id",
+    "unknown_template": "no alliance template with that id in the scenario",
+    "ambiguous_template": "several alliance templates join these two firms: name one in `template`",
+    "same_firm": "a firm cannot ally with itself",
+    "other_market": "the firms play in different copies of the case",
+    "role_mismatch": "the template does not join the roles of these two firms",
+    "duplicate_proposal": "a proposal between these firms under this template is already pending or accepted",
+    "already_paired": "a firm is already paired under this template",
+    "at_capacity": "a firm already holds as many pairings as it may",
+    "go_between": "a go-between introduces firms; it does not propose",
+    "not_go_between": "only a go-between firm may introduce",
+    "not_visible": "the go-between does not know that firm well enough to introduce it",
+    "no_introductions_left": "the go-between has used all its introductions",
+    "not_addressee": "the proposal is addressed to another firm",
+    "not_pending": "the proposal has already been accepted or declined",
     # the server itself
     "storage_failed": "the event log could not be written; nothing was applied",
     "internal_error": "an unexpected server error; nothing was applied",
@@ -191,17 +209,41 @@ class Negotiate(_Msg):
 
 
 CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
-                   "open_negotiation", "move_player", "fill_bots", "inject", "end_session")
+                   "open_negotiation", "open_selection", "close_selection", "move_player", "fill_bots",
+                   "inject", "end_session")
+
+
+class Select(_Msg):
+    """A move on the partner-selection board (selection phase only): `propose` an alliance to
+    the firm `to`; `accept` or `decline` the `proposal` addressed to your firm (either firm of
+    a go-between's pairing may also decline it); `introduce` two `firms` (go-between firms
+    only). `template` is the alliance template; it may be left out when exactly one template
+    joins the two firms' roles. Answered by `ack` with the firm's `selection` view; the firms
+    concerned get a `selection` push."""
+    type: Literal["select"]
+    id: str = CommandId
+    action: Literal["propose", "accept", "decline", "introduce"]
+    to: str | None = Field(None, max_length=64, description="propose: the firm asked")
+    proposal: int | None = Field(None, ge=1, le=1_000_000, description="accept, decline: the proposal id")
+    firms: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        None, min_length=2, max_length=2, description="introduce: the two firms introduced to each other")
+    template: str | None = Field(None, max_length=64, description="propose, introduce: the alliance template "
+                                 "(default: the only one that joins the two firms' roles)")
+    client_time: float | None = ClientTime
 
 
 class Control(_Msg):
     """A facilitator control (facilitator token only). `extend` takes `seconds`,
     `move_player` takes `player` and `firm`, `fill_bots` an optional `strategy`,
-    `inject` a `text` and/or an `event` map (logged and announced to everyone)."""
+    `inject` a `text` and/or an `event` map (logged and announced to everyone).
+    `open_selection` opens the partner-selection board (lobby; `start` does it too when the
+    session has a selection phase); `close_selection` (or `advance`) closes it: the accepted
+    pairings go on to negotiation, or are signed on default terms if negotiation is off."""
     type: Literal["control"]
     id: str = CommandId
     action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
-                    "open_negotiation", "move_player", "fill_bots", "inject", "end_session"]
+                    "open_negotiation", "open_selection", "close_selection", "move_player",
+                    "fill_bots", "inject", "end_session"]
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
     firm: str | None = Field(None, max_length=64)
@@ -213,7 +255,7 @@ class Control(_Msg):
 
 CLIENT_MESSAGES: dict[str, type[_Msg]] = {
     m.model_fields["type"].annotation.__args__[0]: m
-    for m in (Auth, Ping, Resync, Draft, Submit, Chat, Negotiate, Control)
+    for m in (Auth, Ping, Resync, Draft, Submit, Chat, Negotiate, Select, Control)
 }
 
 
@@ -309,6 +351,16 @@ class NegotiationPush(_Out):
     events: list[dict[str, Any]]
 
 
+class SelectionPush(_Out):
+    """The partner-selection board changed. A firm gets it when a move concerns it, with
+    the events it is party to and its own `selection` view (profiles it may see, its
+    proposals in and out, introductions that concern it); the facilitator gets every event
+    and the whole board."""
+    type: Literal["selection"]
+    events: list[dict[str, Any]]
+    selection: dict[str, Any]
+
+
 class RoundResultPush(_Out):
     """A round was resolved: the engine events this firm may see (a `view` follows)."""
     type: Literal["round_result"]
@@ -341,7 +393,7 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, RoundResultPush, AnnouncementPush, StatusPush, SessionEndedPush)
+              NegotiationPush, SelectionPush, RoundResultPush, AnnouncementPush, StatusPush, SessionEndedPush)
 }
 
 
@@ -373,6 +425,10 @@ class CreateSession(_Msg):
     round_seconds: float | None = Field(None, gt=0, le=86400)
     negotiation_seconds: float | None = Field(None, gt=0, le=86400)
     negotiation: bool | None = Field(None, description="negotiation phase on/off (default: the scenario's switch)")
+    selection: bool | None = Field(None, description="partner-selection phase on/off (default: the scenario's "
+                                   "`phases.selection`)")
+    selection_seconds: float | None = Field(None, gt=0, le=86400, description="partner-selection clock "
+                                            "(default: the negotiation clock)")
     members_submit: Literal["any", "submitter"] | None = None
     scoring: ScoringWeights | None = None
     seed: int | None = Field(None, ge=0, le=2**53)
@@ -428,7 +484,8 @@ class ExportRequest(_Msg):
 class HttpControl(_Msg):
     """POST /api/sessions/{session_id}/control (facilitator bearer token): a `control` without `type`."""
     action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
-                    "open_negotiation", "move_player", "fill_bots", "inject", "end_session"]
+                    "open_negotiation", "open_selection", "close_selection", "move_player",
+                    "fill_bots", "inject", "end_session"]
     id: str | None = Field(None, min_length=1, max_length=64)
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)

@@ -38,6 +38,7 @@ from .auth import FACILITATOR, Principal
 from .clock import PhaseClock
 from .protocol import ProtocolError
 from . import session_views as views
+from .session_selection import SelectionPhase, board_from_dict
 from .store import LogRow, dumps
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def negotiation_from_dict(d: dict) -> neg_rules.Negotiation:
                                  d["outcome_reason"], d["walked_away_by"])
 
 
-class SessionActor:
+class SessionActor(SelectionPhase):
     def __init__(self, hub: "Hub", session: dict, scenario: Scenario):
         self.hub = hub
         self.cfg = hub.config
@@ -77,6 +78,8 @@ class SessionActor:
         self.code: str = session["code"]
         self.title: str = session.get("title") or scenario.title
         self.options: dict = json.loads(session["options"])
+        if self.options.get("selection") and not scenario.phases.selection:  # session option `selection: true`
+            scenario = scenario.model_copy(update={"phases": scenario.phases.model_copy(update={"selection": True})})
         self.facilitator_hash: str = session["facilitator_token_hash"]
         self.rules = Rules.from_scenario(scenario)
         o = self.options
@@ -89,6 +92,8 @@ class SessionActor:
         self.history: dict[str, list[dict]] = {f: [] for f in self.state.firms}
         self.last_decision: dict[str, dict] = {}
         self.negotiations: dict[str, neg_rules.Negotiation] = {}
+        self.selection = None                           # the partner-selection Board, once opened
+        self.selection_pairs: dict[str, dict] = {}      # alliance id -> pairing made by selection
         self.clock = PhaseClock()
         self.chat: dict[str, deque] = {}
         self.announcements: list[dict] = []
@@ -283,7 +288,7 @@ class SessionActor:
             raise ProtocolError("forbidden", f"`{t}` is a player command", 403)
         player = self.players[who.player_id]
         return {"draft": self._cmd_draft, "submit": self._cmd_submit, "chat": self._cmd_chat,
-                "negotiate": self._cmd_negotiate}[t](player, msg)
+                "negotiate": self._cmd_negotiate, "select": self._cmd_select}[t](player, msg)
 
     def created(self, row: dict, facts: tuple = ()) -> None:
         """The session's first log line, in the same transaction as its `sessions` row;
@@ -531,6 +536,9 @@ class SessionActor:
                 self._negotiation_move(neg, action, answer, None, actor=f"bot:{answer}")
 
     def _default_terms(self, alliance_id: str) -> TermSheet:
+        chosen = self._selection_terms(alliance_id)
+        if chosen is not None:
+            return chosen
         for tpl in self.rules.scenario.alliances:
             if alliance_id.startswith(tpl.id) and alliance_id[len(tpl.id):].isdigit():
                 return instantiate_terms(tpl, int(alliance_id[len(tpl.id):]), self.state.rounds)
@@ -556,7 +564,9 @@ class SessionActor:
 
     def _ctl_start(self, c) -> dict:
         self._need_phase("lobby")
-        if self.options["negotiation"]:
+        if self.options.get("selection") and not self.state.alliances:  # (`pair` in the lobby skips it)
+            self._open_selection()
+        elif self.options["negotiation"]:
             self._open_negotiations()
         else:
             self._pair_defaults()
@@ -579,7 +589,9 @@ class SessionActor:
         phase = self.state.phase
         if phase == "lobby":
             return self._ctl_start(c)
-        if phase == "negotiation":
+        if phase == "selection":
+            self._close_selection(FACILITATOR)
+        elif phase == "negotiation":
             self._end_negotiations(FACILITATOR)
         elif phase == "execution":
             self._fact("phase_changed", {"phase": "debrief"}, actor=FACILITATOR)
@@ -647,6 +659,9 @@ class SessionActor:
             elif self.state.phase == "negotiation":
                 for n in list(self.negotiations.values()):
                     self._after_negotiation_move(n.id)
+            elif self.state.phase == "selection":
+                self._bots_select()
+                self._maybe_close_selection()
         return {"firms": empty, "strategy": strategy}
 
     def _ctl_inject(self, c) -> dict:
@@ -671,14 +686,16 @@ class SessionActor:
 
     # ================================================================== phases and rounds
 
-    def _open_negotiations(self) -> None:
+    def _open_negotiations(self, pairs: list[tuple[str, list[str]]] | None = None) -> None:
+        """Open a negotiation per pair (alliance id, firms): by default every template in
+        every copy; after partner selection, the pairs it made."""
         signed = {a for a in self.state.alliances}
-        for c in range(1, self.options["copies"] + 1):
-            for tpl in self.rules.scenario.alliances:
-                aid = f"{tpl.id}{c}"
-                if aid not in signed and aid not in self.negotiations:
-                    firms = [r for r in tpl.roles]
-                    self._fact("negotiation_opened", {"id": aid, "firms": [f"{r}{c}" for r in firms]})
+        if pairs is None:
+            pairs = [(f"{tpl.id}{c}", [f"{r}{c}" for r in tpl.roles])
+                     for c in range(1, self.options["copies"] + 1) for tpl in self.rules.scenario.alliances]
+        for aid, firms in pairs:
+            if aid not in signed and aid not in self.negotiations:
+                self._fact("negotiation_opened", {"id": aid, "firms": list(firms)})
         self._fact("phase_changed", {"phase": "negotiation"})
         self._set_clock("start", self.options["negotiation_seconds"], SERVER)
         self._push_views()
@@ -689,16 +706,20 @@ class SessionActor:
 
     def _pair_defaults(self) -> None:
         """Sign the scenario's default terms for every copy without an alliance; a
-        negotiation still open for it is closed first."""
-        for c in range(1, self.options["copies"] + 1):
-            for tpl in self.rules.scenario.alliances:
-                aid = f"{tpl.id}{c}"
-                if aid in self.state.alliances:
-                    continue
-                neg = self.negotiations.get(aid)
-                if neg is not None and neg.status == "open":
-                    self._negotiation_move(neg, "deadline", None, None, FACILITATOR)
-                self._sign(aid, instantiate_terms(tpl, c, self.state.rounds), FACILITATOR)
+        negotiation still open for it is closed first. After partner selection: the pairs
+        it made, and no others."""
+        if self.selection is not None and self.selection.closed:
+            slots = [(aid, self._default_terms(aid)) for aid in self.selection_pairs]
+        else:
+            slots = [(f"{tpl.id}{c}", instantiate_terms(tpl, c, self.state.rounds))
+                     for c in range(1, self.options["copies"] + 1) for tpl in self.rules.scenario.alliances]
+        for aid, terms in slots:
+            if aid in self.state.alliances:
+                continue
+            neg = self.negotiations.get(aid)
+            if neg is not None and neg.status == "open":
+                self._negotiation_move(neg, "deadline", None, None, FACILITATOR)
+            self._sign(aid, terms, FACILITATOR)
 
     def _end_negotiations(self, actor: str) -> None:
         """The negotiation clock ran out (or the facilitator advanced): open ones fail."""
@@ -808,7 +829,9 @@ class SessionActor:
         if self.clock.remaining(time.time()) > 0.001:  # extended meanwhile
             self._armed_generation = -1
             return
-        if self.state.phase == "negotiation":
+        if self.state.phase == "selection":
+            self._close_selection(SERVER)
+        elif self.state.phase == "negotiation":
             self._end_negotiations(SERVER)
         elif self.state.phase == "execution":
             self._close_round("clock", SERVER)
@@ -952,7 +975,9 @@ class SessionActor:
                 "bots": self.bots, "drafts": self.drafts, "submitted": self.submitted,
                 "history": self.history, "last_decision": self.last_decision,
                 "negotiations": {k: n.to_dict() for k, n in self.negotiations.items()},
-                "clock": self.clock.to_dict(), "announcements": self.announcements}
+                "clock": self.clock.to_dict(), "announcements": self.announcements,
+                "selection": self.selection.to_dict() if self.selection is not None else None,
+                "selection_pairs": self.selection_pairs}
 
     def _load_server_state(self, d: dict) -> None:
         self.status = d["status"]
@@ -962,6 +987,8 @@ class SessionActor:
         self.negotiations = {k: negotiation_from_dict(n) for k, n in d["negotiations"].items()}
         self.clock = PhaseClock.from_dict(d["clock"])
         self.announcements = d["announcements"]
+        self.selection = board_from_dict(d["selection"]) if d.get("selection") else None
+        self.selection_pairs = d.get("selection_pairs") or {}
 
     def _snapshot(self) -> None:
         self._round_dirty = False

@@ -12,6 +12,7 @@ from game_rules.state import Decision
 from game_rules.views import facilitator_view as engine_facilitator_view, firm_view
 
 from .auth import FACILITATOR, Principal
+from .session_selection import selection_board, selection_for
 
 if TYPE_CHECKING:
     from .session_actor import SessionActor
@@ -48,6 +49,8 @@ def firm_part(s: "SessionActor", firm: str) -> dict:
     channels = [f"firm:{firm}"] + ([f"alliance:{pair[0]}"] if pair else [])
     v["chat"] = {ch: list(s.chat.get(ch, ())) for ch in channels}
     v["announcements"] = s.announcements[-20:]
+    if s.state.phase == "selection" and s.selection is not None:
+        v["selection"] = selection_for(s, firm)
     if s.state.phase == "debrief":
         v["score"] = score_session(s.rules, s.state)[firm].to_dict()
     return v
@@ -90,6 +93,8 @@ def facilitator_full_view(s: "SessionActor") -> dict:
     v["status"] = status(s)
     v["drafts"] = dict(s.drafts)
     v["negotiations"] = {k: n.to_dict() for k, n in s.negotiations.items()}
+    if s.selection is not None:
+        v["selection"] = selection_board(s)
     v["chat"] = {k: list(c) for k, c in s.chat.items()}
     v["announcements"] = list(s.announcements)
     v["scores"] = {f: s.to_dict() for f, s in score_session(s.rules, s.state).items()}

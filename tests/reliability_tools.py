@@ -4,12 +4,16 @@ test_security_*.py, test_fuzz_*.py): a raw WebSocket client that can misbehave o
 back into the state a restart must restore, and a free loopback port."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import signal
 import socket
 import sqlite3
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import msgpack
@@ -174,14 +178,12 @@ class ThreadedServer:
     so a synchronous test (hypothesis `@given`, schemathesis) can talk to it over sockets."""
 
     def __init__(self, config):
-        import asyncio
         import threading
         self.config = config
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="test-server", daemon=True)
 
     def start(self) -> "ThreadedServer":
-        import asyncio
         from conftest import InProcessServer
         self.thread.start()
         self.server = asyncio.run_coroutine_threadsafe(InProcessServer(self.config).start(), self.loop).result(30)
@@ -190,7 +192,6 @@ class ThreadedServer:
 
     def call(self, coro, timeout: float = 30):
         """Run `coro` on the server's loop and wait for its result."""
-        import asyncio
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def stop(self) -> None:
@@ -221,3 +222,37 @@ def http_json(method: str, url: str, body=None, token: str | None = None, raw: b
         status, text, hdrs = e.code, e.read(), dict(e.headers)
     ctype = hdrs.get("Content-Type", "")
     return status, (json.loads(text) if "json" in ctype and text else text.decode(errors="replace")), hdrs
+
+
+# ---- run.py as a real process -----------------------------------------------------------------
+
+class Proc:
+    """run.py on a fixed port (so clients reconnect by themselves after a restart);
+    stderr goes to a file (a pipe nobody reads could block the server)."""
+
+    def __init__(self, db: Path, port: int, log: Path, *extra: str):
+        self.log = log
+        self.err = open(log, "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port), "--db", str(db),
+             "--log-level", "warning", *extra],
+            cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, stderr=self.err, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def ready(self) -> "Proc":
+        loop = asyncio.get_running_loop()
+        line = await asyncio.wait_for(loop.run_in_executor(None, self.proc.stdout.readline), 30)
+        assert "running" in line, (line, self.proc.poll(), self.log.read_text()[-2000:])
+        return self
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc.stdout.close()
+        self.err.close()

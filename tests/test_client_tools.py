@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 import struct
+import zipfile
 import sys
 from pathlib import Path
 
 import pytest
 
 from clients.python import facilitator, tournament
-from clients.python.client import GameClient, join_session
+from clients.python.client import join_session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,8 +100,8 @@ async def test_facilitator_cli_runs_a_session(server, cli, tmp_path, monkeypatch
     assert rc == 0 and "Ann" in out and "west1" in out and "(empty)" in out
     rc, out, _ = await cli("fill-bots", "--strategy", "avoider")
     assert rc == 0 and "east1" in out
-    rc, out, _ = await cli("players")
-    assert "(bot: avoider)" in out
+    rc, out, _ = await cli("players", "--json", url=False)  # options after the command work too
+    assert json.loads(out)["bots"] == {"east1": "avoider"}
 
     rc, out, _ = await cli("start")
     assert rc == 0 and "execution" in out
@@ -121,13 +121,16 @@ async def test_facilitator_cli_runs_a_session(server, cli, tmp_path, monkeypatch
     rc, out, _ = await cli("end-round")
     assert rc == 0 and "round: 1" in out
 
-    rc, out, err = await cli("export", "--out", "data/class.sqlite")
+    rc, out, err = await cli("export", "--out", "data/class.zip")
     assert rc == 0, err
-    exported = tmp_path / "data" / "class.sqlite"
-    assert exported.read_bytes()[:16] == b"SQLite format 3\x00"
-    db = sqlite3.connect(exported)
-    types = {t for (t,) in db.execute("SELECT type FROM log")}
-    assert {"bots_seated", "bot_replaced", "announcement", "round_closed"} <= types
+    exported = tmp_path / "data" / "class.zip"
+    with zipfile.ZipFile(exported) as z:  # the research export archive
+        names = set(z.namelist())
+        assert {"events.csv", "rounds.csv", "alliance.sqlite", "codebook.md"} <= names
+        events = z.read("events.csv").decode()
+    for fact in ("bots_seated", "bot_replaced", "announcement", "round_closed"):
+        assert fact in events
+    assert "Ann" not in events  # names are personal data: only with --names
     rc, out, err = await cli("export", "--out", "class.json")
     assert rc == 0 and json.loads((tmp_path / "class.json").read_text())["session"]["round"] == 1
 

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -320,9 +321,7 @@ ATHERIS_HARNESS = textwrap.dedent('''
 
 
 def test_atheris_protocol_decoder(tmp_path):
-    try:
-        import atheris  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("atheris") is None:
         pytest.skip("atheris is not installed (pip install atheris): the hypothesis fuzzers above still run")
     harness = tmp_path / "fuzz_protocol.py"
     harness.write_text(ATHERIS_HARNESS)

@@ -30,42 +30,10 @@ import aiohttp
 import pytest
 
 from clients.python.client import CommandError, ConnectionLost, GameClient, control, create_session, join_session
-from reliability_tools import fold_log, free_port, log_rows
+from reliability_tools import Proc, fold_log, free_port, log_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 8_2024
-
-
-class Proc:
-    """run.py on a fixed port (so clients reconnect by themselves after a restart);
-    stderr goes to a file (a pipe nobody reads could block the server)."""
-
-    def __init__(self, db: Path, port: int, log: Path, *extra: str):
-        self.log = log
-        self.err = open(log, "a")
-        self.proc = subprocess.Popen(
-            [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port), "--db", str(db),
-             "--log-level", "warning", *extra],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.err, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def ready(self) -> "Proc":
-        loop = asyncio.get_running_loop()
-        line = await asyncio.wait_for(loop.run_in_executor(None, self.proc.stdout.readline), 30)
-        assert "running" in line, (line, self.proc.poll(), self.log.read_text()[-2000:])
-        return self
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.proc.stdout.close()
-        self.err.close()
 
 
 @pytest.fixture

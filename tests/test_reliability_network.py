@@ -13,7 +13,6 @@ import contextlib
 import time
 
 import aiohttp
-import pytest
 
 from clients.python.client import GameClient, control, create_session, join_session, summary
 from server.config import ServerConfig

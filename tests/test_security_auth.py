@@ -66,7 +66,6 @@ async def test_a_player_token_is_only_that_player(server, api, clients):
     for path, method, body in ((f"/api/sessions/{sid}/control", "POST", {"action": "end_session"}),
                                (f"/api/sessions/{sid}", "GET", None),
                                (f"/api/web/history/{sid}", "GET", None),
-                               (f"/api/web/export/{sid}.sqlite", "GET", None),
                                (f"/api/sessions/{sid}/export", "GET", None),
                                ("/api/export", "POST", {"tokens": [wt]})):
         status, data = await api.request(method, path, body, token=wt)
@@ -94,7 +93,6 @@ async def test_a_facilitator_token_has_no_power_over_another_session(server, api
                                (f"/api/sessions/{bid}/control", "POST", {"action": "start"}),
                                (f"/api/sessions/{bid}", "GET", None),
                                (f"/api/web/history/{bid}", "GET", None),
-                               (f"/api/web/export/{bid}.sqlite", "GET", None),
                                (f"/api/sessions/{bid}/export", "GET", None)):
         status, data = await api.request(method, path, body, token=ta)
         assert status == 403 and data["error"]["code"] == "forbidden", (path, status, data)

@@ -16,7 +16,6 @@ import re
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import aiohttp
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -51,7 +50,7 @@ def _marker(draw, lo: float, hi: float) -> float:
 
 @st.composite
 def east_plan(draw):
-    rounds = 2
+    rounds = 3
     plans = []
     for _ in range(rounds):
         plans.append({
@@ -118,11 +117,14 @@ async def _play(strategy: str, plan: list[dict]) -> dict:
             team = {}
             for i in range(4):
                 j = await api.join(s["code"], f"p{i}")
-                c = await Client.login(srv.url, j["player_token"], binary=bool(i % 2), name=f"{j['firm']}-{i}")
-                c.joined = j
+                firm = ("west1", "east1")[i % 2]
+                if firm != j["firm"]:  # two players in each firm of copy 1; copy 2 goes to bots
+                    await api.control(s, "move_player", player=j["player_id"], firm=firm)
+                c = await Client.login(srv.url, j["player_token"], binary=bool(i % 2), name=f"{firm}-{i}")
+                c.joined = {**j, "firm": firm}
                 clients.append(c)
-                team.setdefault(j["firm"], []).append(c)
-            assert set(team) == {"west1", "east1"}
+                team.setdefault(firm, []).append(c)
+            assert {k: len(v) for k, v in team.items()} == {"west1": 2, "east1": 2}
             await api.control(s, "fill_bots", strategy=strategy)   # copy 2 is played by server bots
             await api.control(s, "start")
             (w1, w2), (e1, e2) = team["west1"], team["east1"]
@@ -175,7 +177,7 @@ async def _play(strategy: str, plan: list[dict]) -> dict:
         tmp.cleanup()
 
 
-@settings(max_examples=4, deadline=None, derandomize=True, database=None,
+@settings(max_examples=8, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(STRATEGIES), east_plan())
 def test_no_byte_to_a_firm_carries_its_partners_private_state(strategy, plan):
@@ -195,10 +197,20 @@ async def _refusal_timing(w1: Client, frame: dict, n: int) -> list[float]:
     return out
 
 
-async def test_refusal_time_does_not_depend_on_the_partners_hidden_state(server, api, clients):
+async def test_refusal_time_does_not_depend_on_the_partners_hidden_state(start_server, clients):
     """West's invalid submit is refused as fast whether east has a huge private draft and
     has submitted, or has done nothing (interleaved trials; loose bound, no timing attack
     surface: refusals never look at another firm)."""
+    server = await start_server(rate_per_second=10_000, rate_burst=10_000)
+    http = aiohttp.ClientSession()
+    api = Api(server.url, http)
+    try:
+        await _timing_trials(server, api, clients)
+    finally:
+        await http.close()
+
+
+async def _timing_trials(server, api, clients):
     s = await api.create(copies=1, rounds=3, negotiation=False)
     team = {}
     for i in range(2):

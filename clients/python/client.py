@@ -90,7 +90,7 @@ class _Pending:
     first_sent: float | None = None
 
 
-PushHandler = Callable[[dict], "Awaitable[None] | None"]
+PushHandler = Callable[[dict], Awaitable[None] | None]
 
 
 class GameClient:
@@ -312,6 +312,8 @@ class GameClient:
             raise ConnectionLost(str(self._failure))
         if self._closing:
             raise ConnectionLost("the client was closed")
+        if self._reader is None:
+            raise ConnectionLost("not connected: call connect() first")
         cid = id or self.next_id()
         frame = {"type": type, "id": cid, **{k: v for k, v in fields.items() if v is not None},
                  "client_time": time.time()}
@@ -363,6 +365,12 @@ class GameClient:
     async def negotiate(self, action: str, terms: dict | None = None,
                         negotiation: str | None = None) -> dict | None:
         return await self.command("negotiate", action=action, terms=terms, negotiation=negotiation)
+
+    async def select(self, action: str, *, to: str | None = None, proposal: int | None = None,
+                     firms: list[str] | None = None, template: str | None = None) -> dict | None:
+        """A move on the partner-selection board (propose, accept, decline, introduce)."""
+        return await self.command("select", action=action, to=to, proposal=proposal, firms=firms,
+                                  template=template)
 
     async def control(self, action: str, **fields: Any) -> dict | None:
         """A facilitator control (facilitator token only)."""
@@ -489,6 +497,8 @@ class GameClient:
                 {k: msg.get(k) for k in ("text", "event", "time")})
         elif t == "status":
             v["status"] = msg["status"]
+        elif t == "selection" and "selection" in msg:
+            v["selection"] = msg["selection"]
 
     def _settle(self, msg: dict) -> None:
         p = self._pending.get(msg.get("id"))

@@ -7,7 +7,7 @@
     python -m clients.python.facilitator extend 120
     python -m clients.python.facilitator move "Ada" east2
     python -m clients.python.facilitator announce "The rival cuts its prices"
-    python -m clients.python.facilitator export --out class.sqlite
+    python -m clients.python.facilitator export --out class.zip
     python -m clients.python.facilitator end-session
 
 The facilitator token never goes on the command line (where the shell history and `ps`
@@ -199,11 +199,16 @@ async def cmd_move(args) -> dict:
 
 
 async def cmd_export(args) -> dict:
+    """The research export (a ZIP: CSV files, the JSON Lines log, the session's SQLite rows,
+    the codebook; server/export.py), or with `--format json` the facilitator's final view
+    and the round-by-round history the debrief page shows."""
     c = await credentials(args)
     out = Path(args.out)
-    fmt = args.format or ("sqlite" if out.suffix.lower() in (".sqlite", ".db", ".sqlite3") else "json")
-    if fmt == "sqlite":
-        data = await http_request("GET", f"{c.url}/api/web/export/{c.session_id}.sqlite", token=c.token, raw=True)
+    fmt = args.format or ("json" if out.suffix.lower() == ".json" else "zip")
+    if fmt == "zip":
+        query = "&".join(f"{k}=1" for k in ("names", "labels") if getattr(args, k))
+        data = await http_request("GET", f"{c.url}/api/sessions/{c.session_id}/export" + (f"?{query}" if query else ""),
+                                  token=c.token, raw=True, timeout=300)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     else:
@@ -222,6 +227,7 @@ async def cmd_console_link(args) -> dict:
 SIMPLE = {  # command -> control action
     "start": "start", "pause": "pause", "resume": "resume", "advance": "advance",
     "end-round": "end_round", "pair": "pair", "open-negotiation": "open_negotiation",
+    "open-selection": "open_selection", "close-selection": "close_selection",
     "end-session": "end_session",
 }
 
@@ -275,9 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     an = sub.add_parser("announce", aliases=["inject"], help="announce a text (and/or inject a scenario event) to everyone")
     an.add_argument("text", nargs="?", default=None)
     an.add_argument("--event", help="a JSON map logged and sent with the announcement")
-    exp = sub.add_parser("export", help="download the session's data")
-    exp.add_argument("--out", required=True, help="file to write (.sqlite: the event log rows; .json: views + history)")
-    exp.add_argument("--format", choices=["sqlite", "json"], help="default: from the file's extension")
+    exp = sub.add_parser("export", help="download the session's data (the research export archive)")
+    exp.add_argument("--out", required=True, help="file to write: .zip (CSV files, log, SQLite rows, codebook) "
+                                                  "or .json (the final view and the round-by-round history)")
+    exp.add_argument("--format", choices=["zip", "json"], help="default: from the file's extension (zip)")
+    exp.add_argument("--names", action="store_true", help="include the names players typed (personal data)")
+    exp.add_argument("--labels", action="store_true", help="include participant labels (personal data)")
     sub.add_parser("console-link", help="print the facilitator console link (it contains the token: do not project it)")
     return ap
 

@@ -52,13 +52,16 @@ class ThinkTime:
     @classmethod
     def parse(cls, text: str) -> "ThinkTime":
         """'1-4' -> ThinkTime(1, 4); '2' -> ThinkTime(2, 2); '0' -> off."""
-        parts = [float(x) for x in text.split("-")] if text.strip() else [0.0]
+        problem = ValueError(f"think time {text!r}: give LOW-HIGH seconds, e.g. 1-4 (0: none)")
+        try:
+            parts = [float(x) for x in text.split("-")] if text.strip() else [0.0]
+        except ValueError:
+            raise problem from None
         if len(parts) == 1:
             parts *= 2
-        low, high = parts
-        if len(parts) != 2 or low < 0 or high < low:
-            raise ValueError(f"think time {text!r}: give LOW-HIGH seconds, e.g. 1-4")
-        return cls(low, high)
+        if len(parts) != 2 or parts[0] < 0 or parts[1] < parts[0]:
+            raise problem
+        return cls(*parts)
 
     async def pause(self, rng: random.Random) -> None:
         if self.high > 0:
@@ -219,7 +222,9 @@ class LiveBot:
                 continue  # it changed while the bot was thinking: look again
             self._answered[neg["id"]] = len(neg["offers"])
             if standing is None:
-                terms = default_terms(view["scenario"], neg["id"], view["rounds"])
+                # the session's default term sheet as the view shows it (older servers: the
+                # scenario's, computed here)
+                terms = neg.get("default_terms") or default_terms(view["scenario"], neg["id"], view["rounds"])
                 if terms:
                     await self._move(neg["id"], "offer", terms)
                 continue
