@@ -26,7 +26,7 @@ from pathlib import Path
 
 import msgpack
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from websockets.sync.client import connect as ws_connect
 
 from server import protocol as P
@@ -174,6 +174,10 @@ def _answers(srv, frame) -> list[dict]:
 @fuzz(400)
 @given(FRAMES)
 def test_every_hostile_frame_gets_one_clear_answer(live, frame):
+    # past the transport's hard limit (4x the frame limit) the server closes the socket
+    # with 1009 instead of answering (tested in test_server_bad_input.py)
+    size = len(frame if isinstance(frame, bytes) else frame.encode("utf-8", "surrogatepass"))
+    assume(size <= 4 * ServerConfig().max_frame_bytes - 1024)
     answers = _answers(live, frame)
     assert len(answers) == 1, answers
     a = answers[0]
