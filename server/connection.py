@@ -19,7 +19,7 @@ import time
 from aiohttp import web
 
 from .auth import Principal
-from .protocol import encode
+from .protocol import Shared, encode
 
 log = logging.getLogger("server.connection")
 
@@ -65,8 +65,9 @@ class Connection:
         self._transport = transport
         self._sender = asyncio.create_task(self._send_loop())
 
-    def send(self, msg: dict) -> None:
-        """Queue one message (a fresh dict per recipient: `seq` is written into it)."""
+    def send(self, msg: "dict | Shared") -> None:
+        """Queue one message: a fresh dict per recipient (`seq` is written into it), or a
+        `Shared` push encoded once for all its recipients (only `seq` is added per socket)."""
         if self.closed:
             return
         self.seq += 1
@@ -76,8 +77,11 @@ class Connection:
             self.dropped += 1
             self._overflow()
             return
-        msg["seq"] = self.seq
-        frame = encode(msg, self.binary)
+        if isinstance(msg, Shared):
+            frame = msg.frame(self.seq, self.binary)
+        else:
+            msg["seq"] = self.seq
+            frame = encode(msg, self.binary)
         self._queued_bytes += len(frame)
         self._outbox.put_nowait(frame)
 

@@ -576,6 +576,100 @@ def encode(msg: dict, binary: bool) -> bytes | str:
     return json.dumps(msg, separators=(",", ":"), allow_nan=False)
 
 
+def _map_header(n: int) -> bytes:
+    """The msgpack header of a map of `n` pairs (what `packb` writes)."""
+    if n < 16:
+        return bytes((0x80 | n,))
+    return b"\xde" + n.to_bytes(2, "big") if n < 0x10000 else b"\xdf" + n.to_bytes(4, "big")
+
+
+_SEQ_KEY = msgpack.packb("seq")
+
+
+class Shared:
+    """A push sent unchanged to many sockets (a round result, a clock, a firm's view):
+    encoded at most once per format, without `seq`; `frame(seq, binary)` appends the
+    socket's `seq` as the last key, the same bytes as `encode(dict(msg, seq=seq), binary)`.
+    `msg` is the message itself (read only, never sent as is)."""
+
+    __slots__ = ("msg", "_bin", "_text")
+
+    def __init__(self, msg: dict):
+        self.msg = msg
+        self._bin: bytes | None = None
+        self._text: str | None = None
+
+    def get(self, key, default=None):
+        return self.msg.get(key, default)
+
+    def _encode_bin(self) -> bytes:
+        return msgpack.packb(self.msg, use_bin_type=True)
+
+    def _encode_text(self) -> str:
+        return json.dumps(self.msg, separators=(",", ":"), allow_nan=False)
+
+    def frame(self, seq: int, binary: bool) -> bytes | str:
+        n = len(self.msg)  # "seq" is never one of its keys
+        if binary:
+            b = self._bin
+            if b is None:
+                b = self._bin = self._encode_bin()
+            return b"".join((_map_header(n + 1), b[len(_map_header(n)):], _SEQ_KEY, msgpack.packb(seq)))
+        t = self._text
+        if t is None:
+            t = self._text = self._encode_text()
+        return f'{t[:-1]},"seq":{seq}}}'
+
+
+class SharedPart:
+    """The map shared by every player of a firm (`session_views.firm_part`), encoded at
+    most once per format; `SharedView` adds each player's `me` to it."""
+
+    __slots__ = ("part", "_bin", "_text")
+
+    def __init__(self, part: dict):
+        self.part = part
+        self._bin: bytes | None = None
+        self._text: str | None = None
+
+    def body_bin(self) -> bytes:
+        if self._bin is None:
+            self._bin = msgpack.packb(self.part, use_bin_type=True)[len(_map_header(len(self.part))):]
+        return self._bin
+
+    def body_text(self) -> str:
+        if self._text is None:
+            self._text = json.dumps(self.part, separators=(",", ":"), allow_nan=False)[1:-1]
+        return self._text
+
+
+_VIEW_PREFIX_BIN = msgpack.packb({"type": "view", "view": None})[:-1]
+_VIEW_PREFIX_TEXT = json.dumps({"type": "view", "view": None}, separators=(",", ":"))[:-len("null}")]
+_ME_KEY = msgpack.packb("me")
+
+
+class SharedView(Shared):
+    """`{"type": "view", "view": {**part, "me": me}}` for one player, built from the
+    firm's encoded part (same bytes as encoding the whole message)."""
+
+    __slots__ = ("shared", "me")
+
+    def __init__(self, shared: SharedPart, me: dict):
+        super().__init__({"type": "view", "view": {**shared.part, "me": me}})
+        self.shared, self.me = shared, me
+
+    def _encode_bin(self) -> bytes:
+        part = self.shared.part
+        assert "me" not in part
+        return b"".join((_VIEW_PREFIX_BIN, _map_header(len(part) + 1), self.shared.body_bin(),
+                         _ME_KEY, msgpack.packb(self.me, use_bin_type=True)))
+
+    def _encode_text(self) -> str:
+        body = self.shared.body_text()
+        me = json.dumps(self.me, separators=(",", ":"), allow_nan=False)
+        return f'{_VIEW_PREFIX_TEXT}{{{body},"me":{me}}}}}' if body else f'{_VIEW_PREFIX_TEXT}{{"me":{me}}}}}'
+
+
 _PYDANTIC_CODES = {"missing": "missing_field", "extra_forbidden": "unknown_field",
                    "finite_number": "not_finite", "literal_error": "out_of_range",
                    "greater_than": "out_of_range", "greater_than_equal": "out_of_range",

@@ -806,8 +806,9 @@ class SessionActor(SelectionPhase):
         self._fact("clock", {"action": action, "seconds": seconds, "clock": c.to_dict()}, actor=actor)
         msg = {"type": "clock", "phase": self.state.phase, "round": self.state.round + 1,
                **self.clock.public(now)}
+        shared = P.Shared(msg)  # encoded once for every socket
         for conn in self.all_connections():
-            self._out.append((conn, dict(msg)))
+            self._out.append((conn, shared))
 
     # timers -----------------------------------------------------------------------------
 
@@ -1027,9 +1028,11 @@ class SessionActor(SelectionPhase):
             yield from self.conns.get(p.id, ())
 
     def _push_firm(self, firm: str, msg: dict, skip=None) -> None:
+        shared = None  # encoded once for the whole firm; `msg` must not change afterwards
         for conn in self._conns_of_firm(firm):
             if conn is not skip:
-                self._out.append((conn, dict(msg)))
+                shared = shared or P.Shared(msg)
+                self._out.append((conn, shared))
 
     def _push_facilitator(self, msg: dict) -> None:
         for conn in self.conns.get(FACILITATOR, ()):
@@ -1043,24 +1046,29 @@ class SessionActor(SelectionPhase):
         """A firm's roster changed: its players get a fresh view, the facilitator a status."""
         part = None
         for p in self.members(firm):
-            for conn in self.conns.get(p.id, ()):
-                part = part or views.firm_part(self, firm)
-                self._out.append((conn, {"type": "view", "view": views.player_view(self, p.id, part)}))
+            conns = self.conns.get(p.id, ())
+            if conns:
+                part = part or P.SharedPart(views.firm_part(self, firm))
+                v = P.SharedView(part, views.me_of(self, p.id))
+                for conn in conns:
+                    self._out.append((conn, v))
         self._push_status()
 
     def _push_views(self) -> None:
         """Everyone gets a full view (phase changes, round results)."""
-        cache: dict[str, dict] = {}
+        cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
         for name, conns in self.conns.items():
+            if not conns:
+                continue
             if name == FACILITATOR:
-                v = views.facilitator_full_view(self)
+                v = P.Shared({"type": "view", "view": views.facilitator_full_view(self)})
             else:
                 firm = self.players[name].firm
                 if firm not in cache:
-                    cache[firm] = views.firm_part(self, firm)
-                v = views.player_view(self, name, cache[firm])
+                    cache[firm] = P.SharedPart(views.firm_part(self, firm))
+                v = P.SharedView(cache[firm], views.me_of(self, name))
             for conn in conns:
-                self._out.append((conn, {"type": "view", "view": v}))
+                self._out.append((conn, v))
 
 def merge_draft(draft: dict, fields: dict) -> dict:
     """One level deep: a map field merges key by key; null removes a field or a key."""

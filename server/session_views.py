@@ -69,8 +69,14 @@ def _negotiation_for(s: "SessionActor", n, firm: str) -> dict:
 def player_view(s: "SessionActor", pid: str, part: dict | None = None) -> dict:
     p = s.players[pid]
     v = dict(part or firm_part(s, p.firm))
-    v["me"] = {"player_id": p.id, "name": p.name, "label": p.label, "firm": p.firm}
+    v["me"] = me_of(s, pid)
     return v
+
+
+def me_of(s: "SessionActor", pid: str) -> dict:
+    """The one part of a player's view that is not the same for the whole firm."""
+    p = s.players[pid]
+    return {"player_id": p.id, "name": p.name, "label": p.label, "firm": p.firm}
 
 
 def status(s: "SessionActor") -> dict:
