@@ -35,6 +35,7 @@ class ServerConfig:
     restore_grace_seconds: float = 30.0  # a clock that ran out while we were down gets this much
     snapshot_every: int = 5000          # log records between snapshots (also at every round)
     chat_keep: int = 200                # chat lines per channel kept for a full view
+    replies_keep: int = 64              # acks per player kept in memory for re-sent ids (older: from the log)
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -39,6 +39,7 @@ from .clock import PhaseClock
 from .protocol import ProtocolError
 from . import session_views as views
 from .session_selection import SelectionPhase, board_from_dict
+from .replies import ReplyCache
 from .store import LogRow, dumps
 
 if TYPE_CHECKING:
@@ -98,8 +99,10 @@ class SessionActor(SelectionPhase):
         self.chat: dict[str, deque] = {}
         self.announcements: list[dict] = []
         # (principal, command id) -> the ack as logged (JSON text: one small untracked
-        # object per command instead of a tree of dicts the garbage collector walks)
-        self.replies: dict[tuple[str, str], str] = {}
+        # object per command instead of a tree of dicts the garbage collector walks);
+        # bounded: the last `replies_keep` per principal, older ones from the log
+        self.replies = ReplyCache(self.cfg.replies_keep,
+                                  lambda who, cid: hub.store.find_reply(self.id, who, cid))
         self.seq = 0
         self._since_snapshot = 0
         # live-only
@@ -141,7 +144,7 @@ class SessionActor(SelectionPhase):
         for r in chat:
             self._apply_chat(json.loads(r["data"]))
         for r in replies:
-            self.replies[(r["actor"], r["command_id"])] = r["reply"]
+            self.replies.put(r["actor"], r["command_id"], r["reply"])
         self.seq = last_seq
         self.clock.restored(time.time(), self.cfg.restore_grace_seconds)
 
@@ -236,9 +239,15 @@ class SessionActor(SelectionPhase):
         """Check, apply and log one command; returns its `ack` or `error` and an HTTP status.
         A repeated id returns the original ack; a refused command leaves no trace."""
         self.hub.metrics.commands += 1
-        key = (who.name, id)
-        if id is not None and key in self.replies:
-            return dict(json.loads(self.replies[key]), duplicate=True), 200
+        if id is not None:
+            try:
+                done = self.replies.get(who.name, id)
+            except Exception:  # the log could not be read: never risk applying an id twice
+                log.exception("session %s: looking up command id %r failed", self.id, id)
+                self.hub.metrics.error("storage_failed")
+                return P.error(id, "storage_failed", "the event log could not be read"), 503
+            if done is not None:
+                return dict(json.loads(done), duplicate=True), 200
         marks = len(self._ops), len(self._out), self.seq, self._facts
         try:
             if self.status != "live":
@@ -266,7 +275,7 @@ class SessionActor(SelectionPhase):
         reply = P.ack(id, result)
         row.reply = dumps(reply)
         if id is not None:
-            self.replies[key] = row.reply
+            self.replies.put(who.name, id, row.reply)
         return reply, 200
 
     def _firm_of(self, principal: Principal) -> str | None:

@@ -160,6 +160,7 @@ class SqliteStore:
         self.path = Path(path)
         self.check = check          # quick_check an existing file before writing to it
         self._lock_fd: int | None = None
+        self._lookup: sqlite3.Connection | None = None  # find_reply's connection
         self.synchronous = synchronous.upper()
         if self.synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("synchronous must be full, normal or extra")
@@ -287,6 +288,9 @@ class SqliteStore:
             self._q.put(None)
             self._thread.join()
             self._thread = None
+        if self._lookup is not None:
+            self._lookup.close()
+            self._lookup = None
         self._unlock()
 
     # -- start-up safety: one server per file, and never write into a damaged file -------
@@ -393,6 +397,17 @@ class SqliteStore:
             return rows
         finally:
             db.conn.close()
+
+    def find_reply(self, session_id: str, actor: str, command_id: str) -> str | None:
+        """The logged ack of a command (a re-sent id no longer in the actor's memory, see
+        server/replies.py): an indexed point read on a read-only connection of the event
+        loop's thread. Committed rows only; the ids in flight are still in memory."""
+        if self._lookup is None:
+            self._lookup = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        row = self._lookup.execute(
+            "SELECT reply FROM log WHERE session_id = ? AND actor = ? AND command_id = ? AND reply IS NOT NULL "
+            "LIMIT 1", (session_id, actor, command_id)).fetchone()
+        return row[0] if row else None
 
     def find_session(self, session_id: str) -> dict | None:
         db = self._read()

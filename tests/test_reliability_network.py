@@ -159,3 +159,32 @@ async def test_heartbeat_finds_half_open_sockets(db_path):
                 mute.close()
                 frozen.close()
                 await healthy.close()
+
+
+async def test_old_command_ids_are_answered_from_the_log_and_memory_stays_bounded(db_path):
+    """Only the last `replies_keep` acks per player stay in memory; an older id re-sent
+    is answered from the event log with its original result, and applied once."""
+    async with running(db_path, replies_keep=5, rate_per_second=1000, rate_burst=1000) as server:
+        async with aiohttp.ClientSession() as http:
+            api = Api(server.url, http)
+            s = await api.create(copies=1, rounds=3, negotiation=False)
+            j = await api.join(s["code"], "many")
+            c = await Client.login(server.url, j["player_token"], name="many")
+            try:
+                await api.control(s, "start")
+                first = await c.cmd("draft", id="old-1", fields={"develop": {"design": 7}})
+                for i in range(40):
+                    assert (await c.cmd("chat", id=f"n{i}", to="firm", text=f"{i}"))["type"] == "ack"
+                actor = server.hub.sessions[s["session_id"]]
+                assert len(actor.replies) <= 6  # the player's 5 + the facilitator's control
+                again = await c.cmd("draft", id="old-1", fields={"develop": {"design": 1}})
+                assert again["type"] == "ack" and again["duplicate"] and again["result"] == first["result"]
+                recent = await c.cmd("chat", id="n39", to="firm", text="39")
+                assert recent["duplicate"]
+                fresh = await c.cmd("chat", id="brand-new", to="firm", text="new")
+                assert fresh["type"] == "ack" and not fresh.get("duplicate")
+            finally:
+                await c.close()
+        rows = log_rows(db_path, "kind = 'command' AND actor = ?", (j["player_id"],))
+        ids = [r["command_id"] for r in rows]
+        assert len(ids) == len(set(ids)) == 42
