@@ -50,8 +50,13 @@ def new_session(rules: Rules, copies: int = 1, seed: int = 0, rounds: int | None
 
 def instantiate_terms(template: AllianceTemplate, copy: int, duration: int) -> TermSheet:
     """The template's default term sheet with role ids replaced by this copy's firm ids."""
+    return terms_for_firms(template, tuple(firm_id(r, copy) for r in template.roles), duration)
+
+
+def terms_for_firms(template: AllianceTemplate, firms: tuple[str, str], duration: int) -> TermSheet:
+    """The template's default term sheet for two given firms (in the template's role order)."""
     t = template.terms
-    fid = {r: firm_id(r, copy) for r in template.roles}
+    fid = dict(zip(template.roles, firms))
     return TermSheet(
         scope=tuple(t.scope),
         contributions={fid[r]: tuple(t.contributions.get(r, ())) for r in template.roles},

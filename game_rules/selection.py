@@ -52,7 +52,7 @@ from typing import Literal
 from pydantic import Field, ValidationError
 
 from .engine import effective_contribution
-from .rules import Rules, sign_alliance
+from .rules import Rules, sign_alliance, terms_for_firms
 from .scenario import AllianceTemplate, Scenario, ScenarioError, _format_errors, _Strict
 from .state import SessionState, TermSheet
 
@@ -542,18 +542,7 @@ def pairings(rules: Rules, cfg: SelectionConfig, state: SessionState, board: Boa
 
 def terms_for(template: AllianceTemplate, firms: tuple[str, str], duration: int) -> TermSheet:
     """The template's default term sheet for two given firms (in the template's role order)."""
-    t = template.terms
-    fid = dict(zip(template.roles, firms))
-    return TermSheet(
-        scope=tuple(t.scope),
-        contributions={fid[r]: tuple(t.contributions.get(r, ())) for r in template.roles},
-        min_effort={fid[r]: float(t.min_effort.get(r, 0.0)) for r in template.roles},
-        tranches={fid[r]: int(t.tranches.get(r, 4)) for r in template.roles},
-        milestone=t.milestone, release=t.release,
-        split={fid[r]: t.split[r] for r in template.roles},
-        form=t.form, duration=t.duration or duration, exit_penalty=t.exit_penalty,
-        exit_on_breach=t.exit_on_breach, exit_trust_below=t.exit_trust_below,
-        upfront_payment=t.upfront_payment, payer=fid[t.payer] if t.payer else None)
+    return terms_for_firms(template, firms, duration)
 
 
 def sign_pairings(rules: Rules, state: SessionState, chosen: list[Pairing]) -> list:
