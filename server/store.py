@@ -85,21 +85,10 @@ class EventStore(Protocol):
     def write(self, ops: list[tuple]) -> asyncio.Future: ...
     def load_live_sessions(self, chat_keep: int = 200) -> list[LiveSession]: ...
     def load_ended_tokens(self) -> list[tuple[str, str, str | None]]: ...
-    def load_ended_tokens(self) -> list[tuple[str, str, str | None]]:
-        """(token hash, session id, player id or None) of ended sessions: their tokens
-        answer `token_expired` rather than `bad_token` after a restart."""
-        db = self._read()
-        try:
-            rows = [(r["facilitator_token_hash"], r["session_id"], None)
-                    for r in db.query("SELECT * FROM sessions WHERE status = 'ended'")]
-            rows += [(r["token_hash"], r["session_id"], r["player_id"]) for r in db.query(
-                "SELECT p.* FROM players p JOIN sessions s USING (session_id) WHERE s.status = 'ended'")]
-            return rows
-        finally:
-            db.conn.close()
-
     def find_session(self, session_id: str) -> dict | None: ...
+    def find_reply(self, session_id: str, actor: str, command_id: str) -> str | None: ...
     def close(self) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 # Operations a batch may hold (plain tuples: cheap to build on the hot path):
