@@ -118,6 +118,9 @@ class SessionActor(SelectionPhase):
         self._armed_generation = -1
         self._stopping = False
         self._round_dirty = False
+        self._snapshot_posted = False
+        self._views_posted = False
+        self._later: list[Callable] = []                # items to queue after this one's delivery
         self._facts = 0                                 # facts applied (a refusal must come before any)
 
     # ================================================================== lifecycle
@@ -182,10 +185,35 @@ class SessionActor(SelectionPhase):
         await asyncio.sleep(0)
 
     def _end_of_item(self) -> None:
-        if self._round_dirty or self._since_snapshot >= self.cfg.snapshot_every:
+        if self._since_snapshot >= self.cfg.snapshot_every:
             self._snapshot()
+        elif self._round_dirty and not self._snapshot_posted:
+            # a new round or phase is snapshotted once this item is delivered, so the
+            # pushes of this one (round results: what players wait for) do not wait on it
+            self._snapshot_posted = True
+            self._later.append(self._snapshot_if_dirty)
         self._flush()
         self._arm_timer()
+        if self._later:
+            self._post_after_delivery(self._later)
+            self._later = []
+
+    def _post_after_delivery(self, items: list[Callable]) -> None:
+        """Queue `items` once this item's messages are written (the actor runs queued
+        items back to back without yielding, so a heavy item queued at once would hold
+        the delivery of the commit it follows)."""
+        def post(_):
+            for fn in items:
+                self.post(fn)
+        if self._tail is None:
+            post(None)
+        else:  # after `_deliver`: done callbacks run in the order they were added
+            self._tail.add_done_callback(post)
+
+    def _snapshot_if_dirty(self) -> None:
+        self._snapshot_posted = False
+        if self._round_dirty:
+            self._snapshot()
 
     # ================================================================== entry points
 
@@ -743,7 +771,7 @@ class SessionActor(SelectionPhase):
 
     def _start_round(self) -> None:
         self._set_clock("start", self.options["round_seconds"], SERVER)
-        self._push_views()
+        self._push_views_next()
         self._bots_submit()
         self._maybe_close_round()
 
@@ -762,7 +790,9 @@ class SessionActor(SelectionPhase):
             self._submit(firm, f"bot:{firm}", decision, "bot")
 
     def _maybe_close_round(self) -> None:
-        if self.state.phase == "execution" and all(f in self.submitted for f in self.state.firms):
+        # `submitted` only holds firms of the session: counting is enough (a scan of every
+        # firm at every submission made a 500-firm round quadratic)
+        if self.state.phase == "execution" and len(self.submitted) == len(self.state.firms):
             self._close_round("all_submitted", SERVER)
 
     def _close_round(self, reason: str, actor: str) -> None:
@@ -795,7 +825,7 @@ class SessionActor(SelectionPhase):
         self._push_facilitator({"type": "round_result", "round": rnd, "events": events, "sources": sources})
         if self.state.phase == "debrief":
             self._set_clock("stop", None, SERVER)
-            self._push_views()
+            self._push_views_next()
         else:
             self._start_round()
 
@@ -1063,8 +1093,17 @@ class SessionActor(SelectionPhase):
                     self._out.append((conn, v))
         self._push_status()
 
+    def _push_views_next(self) -> None:
+        """Full views for everyone, built by the next item: a round's results and clock
+        (small, the same bytes for a whole firm) go out first, without waiting for a
+        thousand views to be built and encoded."""
+        if not self._views_posted:
+            self._views_posted = True
+            self._later.append(self._push_views)
+
     def _push_views(self) -> None:
         """Everyone gets a full view (phase changes, round results)."""
+        self._views_posted = False
         cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
         for name, conns in self.conns.items():
             if not conns:
