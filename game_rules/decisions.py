@@ -115,7 +115,7 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
         raise DecisionError("wrong_phase", f"decisions are taken in the execution phase (now: {state.phase})")
     if d.firm not in state.firms:
         raise DecisionError("unknown_firm", f"firm {d.firm!r} is not in this session")
-    p = rules.params
+    p = rules.of(d.firm).params
     if alliances is None:
         alliances = state.alliances_of(d.firm)
     scope = {k for a in alliances for k in a.terms.scope}

@@ -184,6 +184,7 @@ def _handle_exits(al: Alliance, decisions, ledgers, events, rnd) -> None:
 
 
 def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledgers, events, rnd) -> None:
+    rules = rules.of(al.firms[0])  # partners play the same alliance-level settings (game_rules.treatments)
     p = rules.params
     t = al.terms
     a, b = al.firms
@@ -291,11 +292,11 @@ def _update_trust(p, al: Alliance, decisions, x, breached, events, rnd) -> None:
 
 def _update_firms(rules: Rules, before: SessionState, s: SessionState, decisions, ledgers,
                   rival_pos: float, rnd: int) -> dict[str, FirmRoundResult]:
-    p = rules.params
-    keep = 1.0 - p.decay
-    cap = p.max_competence
     out = {}
     for fid, firm in s.firms.items():
+        p = rules.of(fid).params
+        keep = 1.0 - p.decay
+        cap = p.max_competence
         d = decisions[fid]
         led = ledgers[fid]
         developed, comp = {}, {}

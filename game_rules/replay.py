@@ -31,6 +31,7 @@ from typing import Any, Iterable
 from .decisions import DecisionError, default_decision, validate_decision
 from .engine import resolve_round
 from .rules import Rules, new_session, sign_alliance
+from .treatments import treated_rules
 from .scenario import load_scenario, parse_scenario
 from .scoring import score_session
 from .state import Decision, SessionState, TermSheet
@@ -60,6 +61,10 @@ class SessionLog:
     def treatment(self) -> str | None:
         return self.options.get("treatment")
 
+    def treatment_of(self, firm: str) -> str | None:
+        """The firm's treatment: its own when treatments differ inside the session."""
+        return (self.options.get("treatment_of_firm") or {}).get(firm) or self.treatment
+
 
 def _parsed(v):
     return json.loads(v) if isinstance(v, str) else v
@@ -88,17 +93,29 @@ def read_sessions(rows: Iterable[dict]) -> dict[str, SessionLog]:
 def rules_for(log: SessionLog, scenario_text: str | None = None,
               extra_overrides: dict[str, Any] | None = None) -> Rules:
     """The rules the session ran under: its scenario (the exact TOML text when given, else
-    the shipped scenario of that id) with the session's overrides, then `extra_overrides`."""
-    overrides = dict(log.options.get("overrides") or {})
-    overrides.update(extra_overrides or {})
-    if scenario_text is not None:
-        scenario = parse_scenario(scenario_text, overrides or None)
-    else:
-        scenario = load_scenario(log.scenario, overrides or None)
-    if scenario.id != log.scenario:
-        raise ReplayError(f"session {log.session_id}: the scenario text is {scenario.id!r}, "
-                          f"the log says {log.scenario!r}")
-    return Rules.from_scenario(scenario)
+    the shipped scenario of that id) with the session's overrides, then `extra_overrides`;
+    with treatments inside the session, each firm's own (its treatment's overrides on top
+    of the session's, then `extra_overrides`)."""
+    base = dict(log.options.get("overrides") or {})
+    extra = dict(extra_overrides or {})
+
+    def build(treatment_overrides: dict) -> Rules:
+        overrides = {**base, **treatment_overrides, **extra}
+        if scenario_text is not None:
+            scenario = parse_scenario(scenario_text, overrides or None)
+        else:
+            scenario = load_scenario(log.scenario, overrides or None)
+        if scenario.id != log.scenario:
+            raise ReplayError(f"session {log.session_id}: the scenario text is {scenario.id!r}, "
+                              f"the log says {log.scenario!r}")
+        return Rules.from_scenario(scenario)
+
+    rules = build({})
+    of_firm = log.options.get("treatment_of_firm")
+    if not of_firm:
+        return rules
+    treatments = log.options["treatments"]
+    return treated_rules(rules, {t: build(treatments[t]) for t in sorted(set(of_firm.values()))}, of_firm)
 
 
 # ---- comparing -------------------------------------------------------------------------
@@ -406,7 +423,7 @@ def wide_rows(log: SessionLog, result: ReplayResult, logged: bool = False) -> li
             res = results.get(fid, {})
             source = rec.sources.get(fid, "default")
             row: dict[str, Any] = {
-                "session_id": log.session_id, "study": log.study, "treatment": log.treatment,
+                "session_id": log.session_id, "study": log.study, "treatment": log.treatment_of(fid),
                 "scenario": log.scenario, "round": rec.round, "copy": firm.copy, "firm": fid,
                 "role": firm.role, "alliances": rec.alliances.get(fid, []),
                 "partners": rec.partners.get(fid, []), "players": rec.players.get(fid, 0),

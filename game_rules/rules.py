@@ -17,11 +17,19 @@ class Rules:
     tacitness: dict[str, float]
     weight: dict[str, float]
     domain_set: frozenset[str]
+    # firm id -> the rules of its treatment, when treatments differ inside the session
+    # (game_rules.treatments); None when every firm plays these rules
+    treated: dict[str, "Rules"] | None = None
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> "Rules":
         return cls(s, s.params, tuple(s.domain_ids()), {d.id: d.tacitness for d in s.domains},
                    {d.id: d.weight for d in s.domains}, frozenset(s.domain_ids()))
+
+    def of(self, firm: str) -> "Rules":
+        """The rules firm `firm` plays under: its treatment's, else these."""
+        t = self.treated
+        return t.get(firm, self) if t is not None else self
 
     def position(self, competence: dict[str, float]) -> float:
         # summed in the scenario's domain order, whatever the dict's order: deterministic
@@ -42,8 +50,9 @@ def new_session(rules: Rules, copies: int = 1, seed: int = 0, rounds: int | None
     for c in range(1, copies + 1):
         for r in s.roles:
             fid = firm_id(r.id, c)
+            own = rules.of(fid).scenario.role(r.id)  # a treatment may change pace or competence
             firms[fid] = Firm(fid, f"{r.name} {c}" if copies > 1 else r.name, r.id,
-                              dict(r.competence), r.pace, r.cash, dict(r.competence), c)
+                              dict(own.competence), own.pace, own.cash, dict(own.competence), c)
     rival = dict(s.rival.competence)
     return SessionState(s.id, seed, 0, rounds or s.rounds, "lobby", firms, {}, rival, dict(rival))
 
@@ -77,7 +86,7 @@ def sign_alliance(rules: Rules, state: SessionState, alliance_id: str, terms: Te
         raise ValueError(f"alliance {alliance_id}: terms must name two firms of the session")
     released = {f: {k: (terms.tranches[f] if terms.release == "upfront" else 0)
                     for k in terms.contributions.get(f, ())} for f in firms}
-    t0 = rules.params.trust_start
+    t0 = rules.of(firms[0]).params.trust_start  # partners share it (game_rules.treatments)
     al = Alliance(alliance_id, firms, terms, state.round, {f: t0 for f in firms}, released,
                   {f: 0.0 for f in firms}, breach={f: False for f in firms})
     state.alliances[alliance_id] = al

@@ -66,10 +66,10 @@ def freedom(rules: Rules, state: SessionState, i: str) -> float:
 
 
 def score_session(rules: Rules, state: SessionState) -> dict[str, Score]:
-    w = rules.scenario.scoring
-    scale = max(1, state.round) * rules.params.budget
+    scale = max(1, state.round) * rules.params.budget  # the budget is the same for every firm
     scores = {}
     for fid, f in state.firms.items():
+        w = rules.of(fid).scenario.scoring
         partners = partners_of(state, fid)
         ig = (sum(internal_gain(rules, state, fid, j) for j in partners) / len(partners)) if partners else 0.0
         eg = external_gain(rules, state, fid)

@@ -24,7 +24,7 @@ def estimate(rules: Rules, state: SessionState, observer: str, partner: str, dom
              absorb_effort: float) -> float:
     """A noisy benchmark of the partner's competence; sd = noise * A0 / (A0 + effort).
     The noise is never exactly zero, so the exact value is never shown."""
-    p = rules.params
+    p = rules.of(observer).params
     sd = p.estimate_noise * p.a0 / (p.a0 + max(0.0, absorb_effort))
     z = _rng(state, observer, partner, domain).gauss(0.0, 1.0)
     if abs(z) < 0.05:
@@ -48,7 +48,7 @@ def firm_view(rules: Rules, state: SessionState, firm_id: str, history: dict | N
         "rival": {"competence": dict(state.rival), "position": rules.position(state.rival)},
         "domains": [{"id": d.id, "name": d.name, "tacitness": d.tacitness, "weight": d.weight}
                     for d in rules.scenario.domains],
-        "budget": rules.params.budget,
+        "budget": rules.of(firm_id).params.budget,
         "alliances": [_alliance_view(rules, state, al, firm_id, absorb)
                       for al in state.alliances_of(firm_id, active_only=False)],
         "history": history or [],

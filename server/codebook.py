@@ -30,8 +30,8 @@ TABLES: dict[str, dict[str, str]] = {
         "scenario": "scenario id",
         "title": "session title",
         "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, selection, "
-                   "selection_seconds, members_submit, seed, overrides; research options when set: study, treatment, assignment {method, seed}, "
-                   "treatments, labels, consent_text, questionnaire",
+                   "selection_seconds, members_submit, seed, overrides; research options when set: study, treatment, assignment {method, seed, unit}, "
+                   "treatments, treatment_of, treatment_of_firm, labels, consent_text, questionnaire",
         "facilitator_token_hash": "SHA-256 (hex) of the facilitator token (removed in exports)",
         "created_at": f"creation time ({EPOCH})",
         "status": "`live` or `ended`",
@@ -83,11 +83,15 @@ FACTS: dict[str, dict[str, str]] = {
         "scenario_toml": "the full scenario text the session was created with",
     },
     "treatment_assigned": {
-        "study": "the study", "treatment": "the treatment chosen", "method": "random | balanced | fixed",
+        "study": "the study", "treatment": "the session's treatment (null when treatments differ inside it)",
+        "method": "random | balanced | fixed",
         "seed": "the seed of the draw (`random.Random(seed)`)",
-        "overrides": "the chosen treatment's scenario overrides",
+        "overrides": "the session's treatment's scenario overrides (empty when treatments differ inside it)",
         "treatments": "every treatment of the configuration (name -> overrides, in the order given)",
-        "counts_before": "balanced only: sessions of the study per treatment before this one",
+        "counts_before": "balanced sessions only: sessions of the study per treatment before this one",
+        "unit": "session | alliance (each copy of the case) | firm",
+        "of_unit": "unit alliance or firm: copy number or firm id -> treatment (null for unit session)",
+        "of_firm": "unit alliance or firm: firm id -> treatment (null for unit session)",
     },
     "consent_given": {
         "player_id": "the participant", "consent_sha256": "SHA-256 of the consent text shown",

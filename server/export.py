@@ -103,7 +103,8 @@ EVENTS_COLUMNS = SESSION_COLUMNS + [
 ]
 ROUNDS_COLUMNS = SESSION_COLUMNS + [
     C("study", "text", "", "the study the session belongs to"),
-    C("treatment", "text", "", "the session's treatment (`sessions.csv` has its overrides)"),
+    C("treatment", "text", "", "the firm's treatment: the session's, or the firm's own when treatments differ "
+                               "inside the session (`sessions.csv` has the overrides and the assignment)"),
     C("scenario", "text", "", "scenario id"),
     C("round", "integer", "round", "the resolved round (1, 2, ...)"),
     C("copy", "integer", "", "which copy of the case the firm belongs to"),
@@ -229,7 +230,11 @@ PLAYERS_COLUMNS = SESSION_COLUMNS + [
 ]
 SESSIONS_COLUMNS = SESSION_COLUMNS + [
     C("study", "text", "", "the study (groups sessions)"),
-    C("treatment", "text", "", "the treatment assigned to the session"),
+    C("treatment", "text", "", "the treatment assigned to the session (empty when treatments differ inside it)"),
+    C("assignment_unit", "text", "", "what treatments were assigned to: `session`, `alliance` (each copy of "
+                                     "the case) or `firm`"),
+    C("treatment_of", "json", "", "unit `alliance` or `firm`: copy number or firm id -> treatment"),
+    C("treatments", "json", "", "every treatment of the configuration (name -> overrides, in the order given)"),
     C("assignment", "text", "", "how: `random`, `balanced` or `fixed`"),
     C("assignment_seed", "integer", "", "the seed of the draw (`random.Random(seed)`; docs/research.md)"),
     C("treatment_overrides", "json", "", "the treatment's scenario overrides (`--set` names)"),
@@ -681,6 +686,8 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
         a = o.get("assignment") or {}
         srecs.append({
             "session_id": sid, "study": o.get("study"), "treatment": o.get("treatment"),
+            "assignment_unit": a.get("unit", "session") if a else None, "treatment_of": o.get("treatment_of"),
+            "treatments": o.get("treatments"),
             "assignment": a.get("method"), "assignment_seed": a.get("seed"),
             "treatment_overrides": (o.get("treatments") or {}).get(o.get("treatment")) if o.get("treatment") else None,
             "scenario": s.row["scenario"], "title": s.row["title"],

@@ -437,12 +437,22 @@ class CreateSession(_Msg):
     study: str | None = Field(None, min_length=1, max_length=100, description="the study this session belongs to: "
                               "groups sessions for balanced treatment assignment and exports")
     treatments: dict[str, dict[str, str | int | float | bool]] | None = Field(
-        None, description="treatment name -> scenario `--set` overrides; one treatment is assigned to the "
-                          "session and logged (`treatment_assigned`)")
+        None, max_length=64, description="treatment name -> scenario `--set` overrides; assigned to the "
+                          "session, its alliance groups or its firms (`assignment_unit`) and logged "
+                          "(`treatment_assigned`)")
+    assignment_unit: Literal["session", "alliance", "firm"] = Field(
+        "session", description="what a treatment is assigned to: the whole session; each alliance group (a "
+                               "copy of the case: both partners play it); or each firm (then only scoring.*, "
+                               "estimate_noise and pace.* may differ)")
     assignment: Literal["random", "balanced", "fixed"] | None = Field(
-        None, description="how the session's treatment is chosen: random (seeded), balanced (the least used "
-                          "in the study so far, ties broken by the seed) or fixed (`treatment`); default random")
-    treatment: str | None = Field(None, max_length=64, description="the treatment, for `fixed` assignment")
+        None, description="how treatments are chosen: random (seeded); balanced (sessions: the least used "
+                          "in the study so far, ties broken by the seed; groups or firms: dealt out evenly in "
+                          "an order shuffled by the seed); or fixed (`treatment`, `treatment_of`); default random")
+    treatment: str | None = Field(None, max_length=64, description="the session's treatment, for `fixed` "
+                                                                   "assignment of unit session")
+    treatment_of: dict[str, str] | None = Field(
+        None, max_length=10000, description="fixed assignment of unit alliance (copy number -> treatment, "
+                                            "e.g. {\"1\": \"low\", \"2\": \"high\"}) or firm (firm id -> treatment)")
     assignment_seed: int | None = Field(None, ge=0, le=2**53, description="seed of the assignment (recorded; "
                                         "default: drawn at random)")
     labels: list[str] | dict[str, str | None] | None = Field(

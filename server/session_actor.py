@@ -33,7 +33,7 @@ from game_rules.scenario import Scenario, scenario_text
 from game_rules.state import Decision, TermSheet, state_from_dict, state_to_dict
 from game_rules.views import events_by_firm, events_for_firm
 
-from . import protocol as P
+from . import protocol as P, treatments
 from .auth import FACILITATOR, Principal
 from .clock import PhaseClock
 from .protocol import ProtocolError
@@ -82,7 +82,7 @@ class SessionActor(SelectionPhase):
         if self.options.get("selection") and not scenario.phases.selection:  # session option `selection: true`
             scenario = scenario.model_copy(update={"phases": scenario.phases.model_copy(update={"selection": True})})
         self.facilitator_hash: str = session["facilitator_token_hash"]
-        self.rules = Rules.from_scenario(scenario)
+        self.rules = treatments.session_rules(scenario, self.options)  # per firm with treatments inside
         o = self.options
         self.state = new_session(self.rules, o["copies"], o["seed"], o.get("rounds"))
         self.status = "live"

@@ -1,11 +1,17 @@
-"""Treatments: the parameter sets a study compares, and which one a session runs.
+"""Treatments: the parameter sets a study compares, and who plays which.
 
-Design (docs/research.md explains the choice): a treatment applies to a **whole session**.
-A session runs one set of rules, so every alliance copy in it plays the same treatment;
-a *study* (a name given when sessions are created) groups the sessions that are compared.
-A session's configuration names the study's treatments (name -> scenario `--set`
-overrides, exactly the names `python -m game_rules simulate --set` takes) and how the
-session gets one:
+A session's configuration names the treatments (name -> scenario `--set` overrides,
+exactly the names `python -m game_rules simulate --set` takes), the unit they are assigned
+to (`assignment_unit`) and how. A *study* (a name given when sessions are created) groups
+the sessions that are compared.
+
+Unit `alliance` or `firm` (docs/research.md): treatments differ **inside** the session,
+per alliance group (a copy of the case) or per firm; `game_rules.treatments` checks which
+settings may differ, draws the assignment (random and balanced from the recorded seed,
+or `fixed` from `treatment_of`) and gives every firm its own rules. The assignment is
+logged as `treatment_assigned` and kept in the session's options (`treatment_of_firm`).
+
+Unit `session` (the default): one treatment for the whole session, chosen so:
 
 - `random`: `random.Random(seed).choice(names)`, names in the order given;
 - `balanced`: the treatment used least so far in the study (every session created with
@@ -27,7 +33,10 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from game_rules.scenario import ScenarioError, load_scenario
+from game_rules import treatments as within
+from game_rules.rules import Rules, firm_id
+from game_rules.scenario import Scenario, ScenarioError, load_scenario
+from game_rules.selection import load_selection
 
 from .protocol import CreateSession, ProtocolError
 
@@ -46,6 +55,9 @@ class Assignment:
     overrides: dict[str, Any]      # the chosen treatment's overrides
     treatments: dict[str, dict]    # every treatment of the configuration, in the order given
     counts_before: dict[str, int]  # sessions of the study per treatment before this one (balanced)
+    unit: str = "session"          # session | alliance | firm
+    of_unit: dict[str, str] | None = None  # within a session: copy number or firm id -> treatment
+    of_firm: dict[str, str] | None = None  # within a session: firm id -> treatment
 
     def fact(self) -> dict:
         return asdict(self)
@@ -59,13 +71,20 @@ def assign(hub: "Hub", req: CreateSession) -> Assignment | None:
     """Validate the request's treatment options and choose the session's treatment (or
     None when the request names no treatments)."""
     if not req.treatments:
-        if req.assignment or req.treatment or req.assignment_seed is not None:
-            raise _invalid("assignment, treatment and assignment_seed need `treatments`")
+        if (req.assignment or req.treatment or req.assignment_seed is not None or req.treatment_of is not None
+                or req.assignment_unit != "session"):
+            raise _invalid("assignment, assignment_unit, treatment, treatment_of and assignment_seed need `treatments`")
         return None
     names = list(req.treatments)
     bad = [n for n in names if not NAME.match(n)]
     if bad:
         raise _invalid(f"treatments: {bad[0]!r} is not a valid treatment name (letters, digits, _ . -)")
+    _check_scenarios(req)
+    seed = req.assignment_seed if req.assignment_seed is not None else secrets.randbelow(2**31)
+    if req.assignment_unit != "session":
+        return _assign_within(req, names, seed)
+    if req.treatment_of is not None:
+        raise _invalid("treatment_of: only with assignment_unit alliance or firm (use `treatment` for a session)")
     method = req.assignment or ("fixed" if req.treatment else "random")
     if method == "fixed":
         if req.treatment is None:
@@ -74,14 +93,6 @@ def assign(hub: "Hub", req: CreateSession) -> Assignment | None:
         raise _invalid(f"treatment: only for fixed assignment (this one is {method})")
     if req.treatment is not None and req.treatment not in req.treatments:
         raise _invalid(f"treatment: {req.treatment!r} is not one of the treatments ({', '.join(names)})")
-    for name, overrides in req.treatments.items():  # each must make a valid scenario
-        try:
-            load_scenario(req.scenario, {k: v for k, v in overrides.items()} or None)
-        except ScenarioError as e:
-            if "unknown scenario" in str(e):
-                raise ProtocolError("unknown_scenario", "; ".join(e.problems), 404) from None
-            raise _invalid(f"treatments.{name}: " + "; ".join(e.problems)) from None
-    seed = req.assignment_seed if req.assignment_seed is not None else secrets.randbelow(2**31)
     rng = random.Random(seed)
     counts: dict[str, int] = {}
     if method == "fixed":
@@ -97,6 +108,57 @@ def assign(hub: "Hub", req: CreateSession) -> Assignment | None:
         chosen = rng.choice([n for n in names if counts[n] == least])
     return Assignment(req.study, chosen, method, seed, dict(req.treatments[chosen]),
                       {k: dict(v) for k, v in req.treatments.items()}, counts)
+
+
+def _check_scenarios(req: CreateSession) -> None:
+    """Each treatment must make a valid scenario."""
+    for name, overrides in req.treatments.items():
+        try:
+            load_scenario(req.scenario, {k: v for k, v in overrides.items()} or None)
+        except ScenarioError as e:
+            if "unknown scenario" in str(e):
+                raise ProtocolError("unknown_scenario", "; ".join(e.problems), 404) from None
+            raise _invalid(f"treatments.{name}: " + "; ".join(e.problems)) from None
+
+
+def _assign_within(req: CreateSession, names: list[str], seed: int) -> Assignment:
+    """Treatments per alliance group or per firm inside one session."""
+    unit = req.assignment_unit
+    method = req.assignment or ("fixed" if req.treatment_of else "random")
+    if req.treatment is not None:
+        raise _invalid("treatment: one treatment for the whole session needs assignment_unit session "
+                       "(per unit, name them in `treatment_of`)")
+    if (method == "fixed") != (req.treatment_of is not None):
+        raise _invalid("treatment_of: missing (fixed assignment names every unit's treatment)" if method == "fixed"
+                       else f"treatment_of: only for fixed assignment (this one is {method})")
+    problems = within.check_overrides(unit, req.treatments)
+    if problems:
+        raise _invalid("; ".join(problems))
+    base = load_scenario(req.scenario)
+    selection = base.phases.selection if req.selection is None else req.selection
+    if unit == "alliance" and selection and load_selection(base).across_copies:
+        raise _invalid("assignment_unit alliance: this scenario's partner selection pairs firms across copies, "
+                       "so an alliance could join two treatments; use assignment_unit firm or session")
+    copies = {firm_id(r.id, c): c for c in range(1, req.copies + 1) for r in base.roles}
+    try:
+        of_unit = within.assign(within.units_of(unit, copies), names, method, seed, req.treatment_of)
+    except within.TreatmentError as e:
+        raise _invalid(str(e)) from None
+    return Assignment(req.study, None, method, seed, {}, {k: dict(v) for k, v in req.treatments.items()}, {},
+                      unit, of_unit, within.firm_treatments(unit, of_unit, copies))
+
+
+def session_rules(scenario: Scenario, options: dict) -> Rules:
+    """The rules of a session: its scenario, and with treatments inside the session each
+    firm's own (its treatment's overrides on top of the session's)."""
+    base = Rules.from_scenario(scenario)
+    of_firm = options.get("treatment_of_firm")
+    if not of_firm:
+        return base
+    overrides, treatments = options.get("overrides") or {}, options["treatments"]
+    by_treatment = {t: Rules.from_scenario(load_scenario(scenario.id, {**overrides, **treatments[t]}))
+                    for t in sorted(set(of_firm.values()))}
+    return within.treated_rules(base, by_treatment, of_firm)
 
 
 def prior_treatments(hub: "Hub", study: str | None) -> list[str]:
@@ -126,10 +188,15 @@ def session_options(req: CreateSession, assignment: Assignment | None, firms: li
     o: dict[str, Any] = {}
     if req.study is not None:
         o["study"] = req.study
-    if assignment is not None:
+    if assignment is not None and assignment.unit == "session":
         o["treatment"] = assignment.treatment
         o["assignment"] = {"method": assignment.method, "seed": assignment.seed}
         o["treatments"] = assignment.treatments
+    elif assignment is not None:
+        o["assignment"] = {"method": assignment.method, "seed": assignment.seed, "unit": assignment.unit}
+        o["treatments"] = assignment.treatments
+        o["treatment_of"] = assignment.of_unit
+        o["treatment_of_firm"] = assignment.of_firm
     if req.labels is not None:
         labels = list(req.labels)
         if len(set(labels)) != len(labels) or any(not str(x).strip() for x in labels):

@@ -253,6 +253,8 @@ async def web_history(request: web.Request) -> web.Response:
         "trust_start": rules.params.trust_start,
         "domains": [{"id": d.id, "name": d.name, "weight": d.weight} for d in rules.scenario.domains],
         "firms": {fid: {"id": fid, "name": f.name, "role": f.role, "copy": f.copy,
+                        "treatment": (actor.options.get("treatment_of_firm") or {}).get(fid,
+                                                                                   actor.options.get("treatment")),
                         "start_position": rules.position(f.start_competence),
                         "position": rules.position(f.competence), "cash": f.cash}
                   for fid, f in state.firms.items()},

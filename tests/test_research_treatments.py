@@ -91,3 +91,86 @@ async def test_random_and_fixed_assignment_and_refusals(api, db_path):
             ({"scenario": "nope", "treatments": {"a": {}}}, "unknown_scenario")):
         status, err = await api.request("POST", "/api/sessions", {"scenario": "classic", **body})
         assert status in (400, 404) and err["error"]["code"] == code, (body, err)
+
+
+WITHIN = {"low": {"value_scale": 2}, "high": {"value_scale": 6, "eta": 1.5}}
+
+
+def _csv(z: zipfile.ZipFile, name: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(z.read(name).decode())))
+
+
+async def test_treatments_per_alliance_group_inside_one_session(server, api, db_path, tmp_path, capsys):
+    from game_rules import treatments as within
+    from game_rules.__main__ import main as game_rules_main
+    s = await api.create(scenario="classic", copies=4, rounds=2, negotiation=False, seed=5, study="within",
+                         treatments=WITHIN, assignment_unit="alliance", assignment="balanced", assignment_seed=11)
+    sid = s["session_id"]
+    f = fact(db_path, sid, "treatment_assigned")
+    assert (f["unit"], f["method"], f["seed"], f["treatment"]) == ("alliance", "balanced", 11, None)
+    assert f["of_unit"] == within.assign(["1", "2", "3", "4"], ["low", "high"], "balanced", 11)  # recomputable
+    assert sorted(f["of_unit"].values()) == ["high", "high", "low", "low"]
+    of_firm = f["of_firm"]
+    assert of_firm == {fid: f["of_unit"][fid[-1]] for fid in s["firms"]}  # both partners of a copy share it
+    assert s["options"]["treatment_of"] == f["of_unit"] and s["options"]["treatment_of_firm"] == of_firm
+    assert "treatment" not in s["options"]
+    actor = server.hub.sessions[sid]
+    for fid in s["firms"]:  # the engine runs each group's parameters
+        assert actor.rules.of(fid).params.value_scale == WITHIN[of_firm[fid]]["value_scale"]
+    await api.control(s, "fill_bots", strategy="balanced")
+    await api.control(s, "start")
+    assert actor.state.phase == "debrief"
+
+    assert export_mod.main(["--db", str(db_path), "--study", "within", "--out", str(tmp_path)]) == 0
+    archive = next(tmp_path.glob("*.zip"))
+    z = zipfile.ZipFile(archive)
+    (srow,) = _csv(z, "sessions.csv")
+    assert (srow["assignment_unit"], srow["treatment"], srow["assignment"]) == ("alliance", "", "balanced")
+    assert json.loads(srow["treatment_of"]) == f["of_unit"] and json.loads(srow["treatments"]) == WITHIN
+    assert srow["replay_differences"] == "0"  # every group reproduced under its own rules
+    rounds = _csv(z, "rounds.csv")
+    assert len(rounds) == 8 * 2 and all(r["treatment"] == of_firm[r["firm"]] for r in rounds)
+    value = {t: [float(r["alliance_value"] or 0) for r in rounds if r["treatment"] == t] for t in WITHIN}
+    assert max(value["low"]) < max(value["high"])
+    (ev,) = [e for e in _csv(z, "events.csv") if e["type"] == "treatment_assigned"]
+    assert ev["data.unit"] == "alliance" and ev["data.seed"] == "11"
+    # the replay recomputes both groups; a counterfactual applies on top of each treatment
+    assert game_rules_main(["replay", str(archive)]) == 0
+    assert "no differences" in capsys.readouterr().out
+    out = tmp_path / "cf.csv"
+    assert game_rules_main(["replay", str(archive), "--set", "mu=0", "--out", str(out)]) == 0
+    cf = list(csv.DictReader(out.open()))
+    assert len(cf) == len(rounds) and all(r["treatment"] == of_firm[r["firm"]] for r in cf)
+    assert all(float(r["cash_from_market"]) == 0 for r in cf)
+    assert any(float(r["cash_from_market"]) > 0 for r in rounds)
+
+
+async def test_treatments_per_firm_and_the_refusals(server, api, db_path):
+    firm_t = {"plain": {}, "internal": {"scoring.internal": 6, "scoring.external": 0}}
+    s = await api.create(scenario="classic", copies=2, treatments=firm_t, assignment_unit="firm",
+                         treatment_of={"west1": "internal", "east1": "plain", "west2": "plain", "east2": "internal"})
+    f = fact(db_path, s["session_id"], "treatment_assigned")
+    assert f["method"] == "fixed" and f["of_firm"]["west1"] == "internal" and f["of_firm"]["west2"] == "plain"
+    actor = server.hub.sessions[s["session_id"]]
+    assert actor.rules.of("west1").scenario.scoring.internal == 6
+    assert actor.rules.of("east1").scenario.scoring.internal == actor.rules.scenario.scoring.internal
+    both = {"a": {}, "b": {"value_scale": 5}}
+    for body, words in (
+            ({"treatments": both, "assignment_unit": "firm"}, "partners share this setting"),
+            ({"treatments": {"a": {"rounds": 3}}, "assignment_unit": "alliance"}, "whole session shares"),
+            ({"treatments": {"a": {"terms.release": "upfront"}}, "assignment_unit": "alliance"}, "whole session"),
+            ({"treatments": both, "assignment_unit": "alliance", "assignment": "fixed"}, "treatment_of: missing"),
+            ({"treatments": both, "assignment_unit": "alliance", "treatment_of": {"1": "a"}, "copies": 2},
+             "no treatment for 2"),
+            ({"treatments": both, "assignment_unit": "alliance", "treatment_of": {"1": "c"}}, "c is not one of"),
+            ({"treatments": both, "assignment_unit": "alliance", "treatment": "a"}, "assignment_unit session"),
+            ({"treatments": both, "treatment_of": {"1": "a"}}, "only with assignment_unit alliance or firm"),
+            ({"assignment_unit": "firm"}, "need `treatments`"),
+            ({"treatments": both, "assignment_unit": "alliance", "scenario": "across_ocean", "selection": True},
+             None)):
+        status, err = await api.request("POST", "/api/sessions", {"scenario": "classic", **body})
+        if words is None:  # across_ocean pairs within a copy: allowed
+            assert status == 201, err
+            continue
+        assert status == 400 and err["error"]["code"] == "invalid_options", (body, err)
+        assert words in err["error"]["message"], (words, err)
