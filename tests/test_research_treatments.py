@@ -11,6 +11,7 @@ import random
 import sqlite3
 import zipfile
 
+from conftest import Client
 from server import export as export_mod
 
 TREATMENTS = {"low": {"value_scale": 2}, "high": {"value_scale": 6, "terms.release": "upfront"}}
@@ -146,14 +147,26 @@ async def test_treatments_per_alliance_group_inside_one_session(server, api, db_
 
 
 async def test_treatments_per_firm_and_the_refusals(server, api, db_path):
-    firm_t = {"plain": {}, "internal": {"scoring.internal": 6, "scoring.external": 0}}
+    firm_t = {"plainT": {}, "inwardT": {"scoring.internal": 6, "scoring.external": 0}}
     s = await api.create(scenario="classic", copies=2, treatments=firm_t, assignment_unit="firm",
-                         treatment_of={"west1": "internal", "east1": "plain", "west2": "plain", "east2": "internal"})
+                         treatment_of={"west1": "inwardT", "east1": "plainT", "west2": "plainT", "east2": "inwardT"})
     f = fact(db_path, s["session_id"], "treatment_assigned")
-    assert f["method"] == "fixed" and f["of_firm"]["west1"] == "internal" and f["of_firm"]["west2"] == "plain"
+    assert f["method"] == "fixed" and f["of_firm"]["west1"] == "inwardT" and f["of_firm"]["west2"] == "plainT"
     actor = server.hub.sessions[s["session_id"]]
     assert actor.rules.of("west1").scenario.scoring.internal == 6
     assert actor.rules.of("east1").scenario.scoring.internal == actor.rules.scenario.scoring.internal
+    # a player is not told its treatment (blind); the facilitator sees it
+    j = await api.join(s["code"], "Ana")
+    player = await Client.login(server.url, j["player_token"], name="ana")
+    facil = await Client.login(server.url, s["facilitator_token"], name="facil")
+    try:
+        seen = json.dumps(player.messages)
+        assert "welcome" in seen and "view" in seen
+        assert "plainT" not in seen and "inwardT" not in seen and "treatment" not in seen
+        assert "inwardT" in json.dumps(facil.view)
+    finally:
+        await player.close()
+        await facil.close()
     both = {"a": {}, "b": {"value_scale": 5}}
     for body, words in (
             ({"treatments": both, "assignment_unit": "firm"}, "partners share this setting"),
@@ -174,3 +187,26 @@ async def test_treatments_per_firm_and_the_refusals(server, api, db_path):
             continue
         assert status == 400 and err["error"]["code"] == "invalid_options", (body, err)
         assert words in err["error"]["message"], (words, err)
+
+
+async def test_a_restarted_server_plays_each_group_under_its_own_rules(server_process, db_path, tmp_path):
+    import aiohttp
+    from conftest import Api
+    proc = await server_process()
+    async with aiohttp.ClientSession() as http:
+        s = await Api(proc.url, http).create(scenario="classic", copies=2, rounds=2, negotiation=False, seed=1,
+                                             treatments=WITHIN, assignment_unit="alliance",
+                                             treatment_of={"1": "high", "2": "low"})
+        await Api(proc.url, http).control(s, "fill_bots", strategy="balanced")
+        proc.kill9()  # the rules are rebuilt from the logged options, not kept from before
+        proc2 = await server_process()
+        api2 = Api(proc2.url, http)
+        await api2.control(s, "start")
+        assert (await api2.summary(s))["phase"] == "debrief"
+    assert export_mod.main(["--db", str(db_path), "--session", s["session_id"], "--out", str(tmp_path)]) == 0
+    z = zipfile.ZipFile(next(tmp_path.glob("*.zip")))
+    (srow,) = _csv(z, "sessions.csv")
+    assert srow["replay_differences"] == "0" and srow["rounds_played"] == "2"
+    rounds = _csv(z, "rounds.csv")
+    value = {r["firm"]: float(r["alliance_value"] or 0) for r in rounds if r["round"] == "1"}
+    assert value["west1"] > value["west2"] > 0  # group 1 plays value_scale 6, group 2 plays 2
