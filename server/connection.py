@@ -118,6 +118,11 @@ class Connection:
             self._backlog = 0
         return self._backlog + len(self._batch), buffered + self._batch_bytes
 
+    def flush(self) -> None:
+        """Write what was handed over so far now (a delivery ends with this, so its frames
+        leave before the event loop runs anything else, such as the next heavy item)."""
+        self._write_batch()
+
     def _write_batch(self) -> None:
         batch = self._batch
         if self.closed or not batch:

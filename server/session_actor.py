@@ -172,6 +172,10 @@ class SessionActor(SelectionPhase):
             self._end_of_item()
             if self.status == "ended":
                 break
+            if not self.queue.empty():
+                # let committed deliveries out before the next item (one may be heavy: a
+                # thousand views, a snapshot); also keeps one busy session from holding the loop
+                await asyncio.sleep(0)
         self._stopping = True
         if self._timer:
             self._timer.cancel()
@@ -1142,7 +1146,9 @@ def _retrieve(fut: asyncio.Future) -> None:
 
 def _deliver(out: list, after: list, fut: asyncio.Future) -> None:
     exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
+    touched = {}
     for conn, msg in out:
+        touched[conn] = None
         if exc is None:
             conn.send(msg)
         elif msg.get("type") == "ack":
@@ -1150,5 +1156,7 @@ def _deliver(out: list, after: list, fut: asyncio.Future) -> None:
             conn.send(P.error(msg["id"], "storage_failed", "the event log could not be written"))
         elif msg.get("type") == "error":
             conn.send(msg)  # a refusal changed nothing: it never waits on the log
+    for conn in touched:  # one write per socket, now, in the order the sockets came
+        conn.flush()
     for fn in after:
         fn(exc)
