@@ -68,7 +68,8 @@ async def serve(config: ServerConfig, ready=None) -> None:
     await site.start()
     if config.port == 0:  # report the port the OS picked
         config.port = site._server.sockets[0].getsockname()[1]
-    gc_tuner = GcTuner()  # no full-heap GC pauses on the event loop (server/gctune.py)
+    hub = app[HUB]  # no full-heap GC pauses on the event loop, but closed sockets reclaimed (server/gctune.py)
+    gc_tuner = GcTuner(churn=lambda: hub.metrics.connections_total)
     gc_tuner.install()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

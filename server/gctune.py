@@ -10,7 +10,14 @@ p99 command latency of docs/benchmarks.md was these pauses. So:
 - after every full collection the survivors are frozen too, so the next full collection
   walks only what was allocated since (a small, short pass);
 - every `full_every` seconds the frozen objects are thawed and collected once, so
-  reference cycles that died after being frozen are reclaimed (one longer pause, rarely).
+  reference cycles that died after being frozen are reclaimed (one longer pause, rarely);
+- and sooner when many sockets have come and gone: asyncio and aiohttp leave every closed
+  socket in reference cycles (transport, request handler, WebSocket response, buffers:
+  ~50 objects, some 35 kB), and a socket that lived through a full collection is frozen,
+  so at high churn memory grew for the whole `full_every` period (the 30-minute soak of
+  docs/operations.md: 600 MB after 15 minutes at 1,000 sockets opened per minute). Every
+  `check_every` seconds, if `churn()` (sockets opened so far) has grown by `churn_limit`
+  since the last full collection, one runs now.
 
 Objects freed by reference counting (nearly all of them) are freed at once whatever their
 generation; freezing only delays the reclaiming of garbage cycles.
@@ -20,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from typing import Callable
 
 log = logging.getLogger("server.gctune")
 
@@ -30,9 +38,14 @@ def _freeze_survivors(phase: str, info: dict) -> None:
 
 
 class GcTuner:
-    def __init__(self, full_every: float = 900.0):
+    def __init__(self, full_every: float = 900.0, churn: Callable[[], int] | None = None,
+                 churn_limit: int = 2000, check_every: float = 10.0):
         self.full_every = full_every
+        self.churn, self.churn_limit, self.check_every = churn, churn_limit, check_every
+        self.full_collections = 0
+        self._churn_at_full = churn() if churn else 0
         self._timer: asyncio.TimerHandle | None = None
+        self._check_timer: asyncio.TimerHandle | None = None
 
     def install(self) -> None:
         gc.collect()
@@ -40,22 +53,34 @@ class GcTuner:
         if _freeze_survivors not in gc.callbacks:
             gc.callbacks.append(_freeze_survivors)
         self._schedule()
+        if self.churn is not None:
+            self._check_timer = asyncio.get_running_loop().call_later(self.check_every, self._check_churn)
 
     def _schedule(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         if self.full_every and self.full_every > 0:
             self._timer = asyncio.get_running_loop().call_later(self.full_every, self._full)
+
+    def _check_churn(self) -> None:
+        if self.churn() - self._churn_at_full >= self.churn_limit:
+            self._full()
+        self._check_timer = asyncio.get_running_loop().call_later(self.check_every, self._check_churn)
 
     def _full(self) -> None:
         gc.unfreeze()
         n = gc.collect()
         gc.freeze()
-        log.debug("periodic full collection: %d unreachable objects", n)
+        self.full_collections += 1
+        self._churn_at_full = self.churn() if self.churn else 0
+        log.debug("full collection: %d unreachable objects", n)
         self._schedule()
 
     def uninstall(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for t in (self._timer, self._check_timer):
+            if t is not None:
+                t.cancel()
+        self._timer = self._check_timer = None
         if _freeze_survivors in gc.callbacks:
             gc.callbacks.remove(_freeze_survivors)
         gc.unfreeze()
