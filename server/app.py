@@ -237,7 +237,8 @@ async def websocket(request):
     cfg = hub.config
     # aiohttp closes (1009) above the hard cap; between the limit and the cap we answer
     # `frame_too_large` and keep the socket
-    ws = web.WebSocketResponse(heartbeat=cfg.heartbeat, max_msg_size=cfg.max_frame_bytes * 4)
+    ws = web.WebSocketResponse(heartbeat=cfg.heartbeat, max_msg_size=cfg.max_frame_bytes * 4,
+                               compress=cfg.ws_compress)
     await ws.prepare(request)
     conn = Connection(ws, None, False, cfg.outbox_limit, cfg.rate_per_second, cfg.rate_burst,
                       outbox_bytes=cfg.outbox_bytes, transport=request.transport)

@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--burst", type=int, default=d.rate_burst, help="command burst per socket")
     p.add_argument("--heartbeat", type=float, default=d.heartbeat,
                    help="WebSocket ping interval (s); a socket that does not answer within half of it is closed")
+    p.add_argument("--ws-compress", action="store_true", default=d.ws_compress,
+                   help="accept permessage-deflate (about 170 kB of memory per socket; off by default)")
     p.add_argument("--send-queue", type=int, default=d.outbox_limit,
                    help="messages queued per socket before a client that does not keep up is disconnected")
     p.add_argument("--send-queue-bytes", type=int, default=d.outbox_bytes,
@@ -55,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(a: argparse.Namespace) -> ServerConfig:
     return ServerConfig(host=a.host, port=a.port, db_path=a.db, public_url=a.public_url,
                         synchronous=a.sync, max_frame_bytes=a.max_frame_bytes, rate_per_second=a.rate,
-                        rate_burst=a.burst, heartbeat=a.heartbeat, outbox_limit=a.send_queue,
+                        rate_burst=a.burst, heartbeat=a.heartbeat, ws_compress=a.ws_compress,
+                        outbox_limit=a.send_queue,
                         outbox_bytes=a.send_queue_bytes, join_fail_per_minute=a.join_failures,
                         trust_proxy=a.trust_proxy, check_db_at_start=not a.skip_db_check)
 

@@ -21,6 +21,10 @@ class ServerConfig:
     garbage_strikes: int = 10           # undecodable/invalid frames in a row before we close
     auth_timeout: float = 10.0          # seconds to send the first (auth) frame
     heartbeat: float = 20.0             # aiohttp ping interval; dead sockets close after it
+    # permessage-deflate: off by default. Its zlib contexts cost ~170 kB per socket (469 MB
+    # of server RSS at 2,000 sockets instead of 133 MB, docs/benchmarks.md), and frames are
+    # small (acks, chat; a full view is 3.7 kB); turn on for very slow links
+    ws_compress: bool = False
     outbox_limit: int = 2000            # queued messages per socket; beyond, the socket is closed (1013)
     outbox_bytes: int = 16 * 2**20      # queued bytes per socket; beyond, the socket is closed (1013)
     # HTTP: failed POST /api/join per client address (token bucket); when empty, every join
