@@ -8,10 +8,11 @@ simulated players over real WebSockets, one socket each.
     python benchmarks/load.py restart  --sessions 100                             # kill -9, time to healthy
     ... --out benchmarks/results/NAME.json   (raw figures as JSON; always printed too)
 
-The load generator is a lean asyncio loop (aiohttp WebSocket client + msgpack, the live
-protocol of docs/protocol.md), not `clients/python/client.py`: the project client keeps
-every push in a queue and a full view per player, which is right for a bot and too heavy
-for 2,000 sockets. The players are split over `--workers` load-generator processes (spawned,
+By default the load generator is a lean asyncio loop (aiohttp WebSocket client + msgpack,
+the live protocol of docs/protocol.md). `paced --client project` drives every player with
+the project's own client instead, `clients/python/client.py` (`GameClient`: the
+`websockets` library, the player's view kept up to date from the deltas, seq checks,
+re-sends), which costs the load generator more CPU per socket. The players are split over `--workers` load-generator processes (spawned,
 one event loop each, uvloop when installed); the server runs alone in its own process.
 Latencies are measured in the load generators with `time.perf_counter()` (CLOCK_MONOTONIC,
 the same clock in every process of the machine).
@@ -293,23 +294,27 @@ class Player:
                     self.errors += 1
                     self.error_codes[m["code"]] = self.error_codes.get(m["code"], 0) + 1
                 continue
-            self.pushes += 1
-            if typ == "chat":
-                s = self.echo.pop(m["text"], None)
-                if s is not None:
-                    self.echo_lat.append(t - s)
-            elif typ == "round_result":
-                r = m["round"]
-                self.closed_round = max(self.closed_round, r)
-                self.round_seen.setdefault(r, {})["round_result"] = t
-            elif typ == "view":
-                cr = m["view"].get("current_round")
-                if cr and cr - 1 in self.round_seen and "view" not in self.round_seen[cr - 1]:
-                    self.round_seen[cr - 1]["view"] = t
-                if not self.welcome.done():
-                    self.welcome.set_result(None)
-            elif typ == "welcome":
-                pass
+            self.on_push(typ, m, t)
+
+    def on_push(self, typ: str, m: dict, t: float) -> None:
+        """A server push (not an answer) received at `t`."""
+        self.pushes += 1
+        if typ == "chat":
+            s = self.echo.pop(m["text"], None)
+            if s is not None:
+                self.echo_lat.append(t - s)
+        elif typ == "round_result":
+            r = m["round"]
+            self.closed_round = max(self.closed_round, r)
+            self.round_seen.setdefault(r, {})["round_result"] = t
+        elif typ == "view":
+            cr = m["view"].get("current_round")
+            if cr and cr - 1 in self.round_seen and "view" not in self.round_seen[cr - 1]:
+                self.round_seen[cr - 1]["view"] = t
+            if not self.welcome.done():
+                self.welcome.set_result(None)
+        elif typ == "welcome":
+            pass
 
     async def send(self, frame: dict) -> str:
         self.ids += 1
@@ -346,6 +351,61 @@ class Player:
                 "round_seen": self.round_seen}
 
 
+class ProjectPlayer(Player):
+    """The same player over the project's own client, `clients/python/client.py`
+    (`--client project`): a `GameClient` per player (the `websockets` library, msgpack),
+    which keeps the player's view up to date from the deltas, checks `seq`, and would
+    reconnect and re-send unanswered ids. Heavier per socket than the lean loop above."""
+
+    __slots__ = ("client", "tasks")
+
+    async def connect(self, http: aiohttp.ClientSession, ws_url: str) -> None:
+        from clients.python.client import GameClient
+        self.tasks = set()
+        self.client = GameClient(ws_url, self.spec["token"], command_timeout=600, on_push=self._pushed,
+                                 name=self.spec["token"][:6])
+        self.ws = self.client  # `close()` at the end
+        await asyncio.wait_for(self.client.connect(), 60)
+
+    def _pushed(self, m: dict) -> None:
+        typ = m.get("type")
+        if typ not in ("ack", "error"):  # answers come back through `command`
+            if typ == "chat":
+                self.changed.set()
+            self.on_push(typ, m, now())
+
+    async def send(self, frame: dict) -> str:
+        self.ids += 1
+        cid = f"c{self.ids}"
+        self.pending[cid] = (now(), frame["type"])
+        self.sent += 1
+        task = asyncio.create_task(self._command(cid, dict(frame)))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return cid
+
+    async def _command(self, cid: str, frame: dict) -> None:
+        from clients.python.client import CommandError, ConnectionLost
+        t0, typ = self.pending[cid]
+        try:
+            result = await self.client.command(frame.pop("type"), id=cid, **frame)
+        except CommandError as e:
+            self.pending.pop(cid, None)
+            self.errors += 1
+            self.error_codes[e.code] = self.error_codes.get(e.code, 0) + 1
+        except (asyncio.TimeoutError, ConnectionLost):
+            return  # stays pending: counted as lost
+        else:
+            self.pending.pop(cid, None)
+            d = now() - t0
+            self.acked += 1
+            self.lat.append(d)
+            self.lat_by_type.setdefault(typ, []).append(d)
+            if typ == "submit" and result:
+                self.submitted_round = result["round"]
+        self.changed.set()
+
+
 async def _paced_loop(p: Player, start: float, end: float, interval: float) -> None:
     await asyncio.sleep(max(0.0, start - now()) + p.rng.random() * interval)
     nxt = now()
@@ -380,7 +440,8 @@ def _worker_main(specs: list[dict], ws_url: str, conn, mode: str, opts: dict, se
 async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
     loop = asyncio.get_running_loop()
     rng = random.Random(seed)
-    players = [Player(s, random.Random(rng.random())) for s in specs]
+    kind = ProjectPlayer if opts.get("client") == "project" else Player
+    players = [kind(s, random.Random(rng.random())) for s in specs]
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         sem = asyncio.Semaphore(50)
 
@@ -527,7 +588,8 @@ async def run_paced(a) -> dict:
             specs, sessions = await setup_players(srv.url, a.players, a.per_session, a.negotiation_every)
             setup_s = now() - t0
             ws_url = srv.url.replace("http", "ws", 1) + "/ws"
-            workers = Workers(specs, ws_url, a.workers, "paced", {"interval": a.interval, "drain": a.drain})
+            workers = Workers(specs, ws_url, a.workers, "paced",
+                              {"interval": a.interval, "drain": a.drain, "client": a.client})
             connect_s = now() - t0 - setup_s
             try:
                 async with aiohttp.ClientSession() as http:
@@ -558,7 +620,7 @@ async def run_paced(a) -> dict:
     commits = m1["alliance_log_commits_total"] - m0["alliance_log_commits_total"]
     closed = sum(1 for rs in r["round_seen"] for d in rs.values() if "round_result" in d)
     return {
-        "mode": "paced", "players": a.players, "sessions": len(sessions), "per_session": a.per_session,
+        "mode": "paced", "client": a.client, "players": a.players, "sessions": len(sessions), "per_session": a.per_session,
         "negotiation_sessions": sum(s["negotiation"] for s in sessions), "interval_s": a.interval,
         "seconds": a.seconds, "workers": a.workers, "sync": a.sync,
         "setup_s": round(setup_s, 2), "connect_s": round(connect_s, 2),
@@ -781,6 +843,8 @@ def _args(argv=None) -> argparse.Namespace:
     p.add_argument("--per-session", type=int, default=100)
     p.add_argument("--negotiation-every", type=int, default=4, help="every k-th session negotiates (0: none)")
     p.add_argument("--interval", type=float, default=2.0)
+    p.add_argument("--client", choices=("lean", "project"), default="lean",
+                   help="lean: the benchmark's own aiohttp loop; project: clients/python/client.py")
     p.add_argument("--seconds", type=float, default=30.0)
     p = sub.add_parser("exchange", parents=[common])
     p.add_argument("--players", type=int, default=200)

@@ -14,9 +14,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import load  # noqa: E402
 
 
-def test_paced_mix_50_players_no_errors_no_lost_commands():
+@pytest.mark.parametrize("client", ["lean", "project"])
+def test_paced_mix_50_players_no_errors_no_lost_commands(client):
     r = load.main(["paced", "--players", "50", "--per-session", "20", "--seconds", "5", "--interval", "0.5",
-                   "--negotiation-every", "3", "--workers", "2", "--drain", "20"])
+                   "--negotiation-every", "3", "--workers", "2", "--drain", "20", "--client", client])
+    assert r["client"] == client
     assert r["errors"] == 0, r["error_codes"]
     assert r["lost"] == 0
     assert r["sent"] == r["commands"] > 0
