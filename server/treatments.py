@@ -25,6 +25,7 @@ after `session_created`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -156,9 +157,16 @@ def session_rules(scenario: Scenario, options: dict) -> Rules:
     if not of_firm:
         return base
     overrides, treatments = options.get("overrides") or {}, options["treatments"]
-    by_treatment = {t: Rules.from_scenario(load_scenario(scenario.id, {**overrides, **treatments[t]}))
+    by_treatment = {t: _rules(scenario.id, json.dumps({**overrides, **treatments[t]}, sort_keys=True))
                     for t in sorted(set(of_firm.values()))}
     return within.treated_rules(base, by_treatment, of_firm)
+
+
+@functools.lru_cache(maxsize=256)
+def _rules(scenario_id: str, overrides_json: str) -> Rules:
+    """Parsed once per (scenario, overrides): a restart restores every session of a study
+    with the same few treatments (Rules are frozen, so sharing them is safe)."""
+    return Rules.from_scenario(load_scenario(scenario_id, json.loads(overrides_json) or None))
 
 
 def prior_treatments(hub: "Hub", study: str | None) -> list[str]:
