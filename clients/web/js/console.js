@@ -200,6 +200,9 @@ class Console {
       case "negotiation":
         if (this.view) { this.view.negotiations[m.negotiation.id] = m.negotiation; this.renderNegs(); }
         break;
+      case "selection":
+        if (this.view) { this.view.selection = m.selection; this.renderNegs(); }
+        break;
       case "round_result":
         toast(t("console.round_done", { n: m.round }), "ok");
         this.lastSources = m.sources;
@@ -316,8 +319,12 @@ class Console {
       disabled: opts.disabled, on: { click: () => this.control(action, opts.extra || {}, opts) } });
     const phaseBtns = [];
     if (phase === "lobby") {
-      phaseBtns.push(btn(v.session.options.negotiation ? t("ctl.start_negotiation") : t("ctl.start_rounds"), "start", { cls: "primary" }));
+      const o = v.session.options;
+      phaseBtns.push(btn(o.selection ? t("ctl.start_selection") : o.negotiation ? t("ctl.start_negotiation") : t("ctl.start_rounds"),
+                         "start", { cls: "primary" }));
       phaseBtns.push(btn(t("ctl.pair"), "pair", { id: "pair" }));
+    } else if (phase === "selection") {
+      phaseBtns.push(btn(t("ctl.end_selection"), "advance", { cls: "primary", id: "advance" }));
     } else if (phase === "negotiation") {
       phaseBtns.push(btn(t("ctl.pair_now"), "pair", { id: "pair" }));
       phaseBtns.push(btn(t("ctl.end_negotiation"), "advance", { cls: "primary", id: "advance" }));
@@ -438,6 +445,7 @@ class Console {
 
   renderNegs() {
     const v = this.view;
+    if (v.phase === "selection" && v.selection) { replace(this.negs, this.selectionBoard(v.selection)); return; }
     const list = Object.values(v.negotiations || {});
     if (!list.length) { replace(this.negs, h("p", { class: "muted", text: t("console.no_negotiations") })); return; }
     replace(this.negs, h("div", { class: "table-wrap" }, h("table", { class: "table" },
@@ -451,6 +459,23 @@ class Console {
           h("td", { text: String(n.offers.length) }),
           h("td", { text: standing ? t("console.offer_by", { n: standing.n, firm: this.firmName(standing.by), split: pct(standing.terms.split[standing.by]) }) : "–" }));
       })))));
+  }
+
+  /** The partner-selection board: every proposal and what closing it now would pair. */
+  selectionBoard(b) {
+    const name = (f) => this.firmName(f);
+    const rows = (b.proposals || []).map((p) => h("tr", { "data-testid": `sel-proposal-${p.id}` },
+      h("th", { scope: "row", text: `${name(p.sender)} → ${name(p.receiver)}` }),
+      h("td", { text: t(`console.sel_${p.status}`) }),
+      h("td", { text: p.introduced_by ? name(p.introduced_by) : "–" })));
+    const pairs = (b.pairings || []).map((p) => h("li", { text: p.firms.map(name).join(" ⇄ ") }));
+    return h("div", { "data-testid": "selection-board" },
+      h("h3", { text: t("console.sel_title") }),
+      rows.length ? h("div", { class: "table-wrap" }, h("table", { class: "table" },
+        h("thead", {}, h("tr", {}, ["console.sel_proposal", "console.status", "console.sel_introduced_by"].map((k) => h("th", { scope: "col", text: t(k) })))),
+        h("tbody", {}, rows))) : h("p", { class: "muted", text: t("console.sel_none") }),
+      h("p", { text: t("console.sel_pairings") }),
+      pairs.length ? h("ul", { class: "breakdown", "data-testid": "selection-pairings" }, pairs) : h("p", { class: "muted", text: t("console.sel_no_pairings") }));
   }
 
   renderResults() {

@@ -8,6 +8,7 @@ import { ChatPanel } from "./chat.js";
 import { NegotiationPanel, termSummary } from "./termsheet.js";
 import { DecisionForm } from "./decision.js";
 import { ResultsPanel } from "./results.js";
+import { SelectionPanel } from "./selection.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 const TABS = ["firm", "deal", "round", "results", "chat"];
@@ -164,6 +165,7 @@ class PlayerApp {
     for (const a of v.alliances || []) if (a.partner.id === fid) return a.partner.name;
     for (const [, c] of Object.entries((this.context && this.context.negotiations) || {})) if (c.partner.id === fid) return c.partner.name;
     for (const n of v.negotiations || []) if (n.partner && n.partner.id === fid) return n.partner.name;
+    if (this.selection) return this.selection.firmName(fid);
     return fid;
   }
 
@@ -207,6 +209,13 @@ class PlayerApp {
           for (const ev of m.events || []) this.negotiationToast(ev);
         }
         break;
+      case "selection":
+        if (this.view) {
+          this.view.selection = m.selection;
+          this.renderDeal();
+          for (const ev of m.events || []) this.selectionToast(ev);
+        }
+        break;
       case "round_result":
         toast(t("player.round_results", { n: m.round }), "ok", 6000);
         this.pendingResults = m.round;
@@ -223,6 +232,16 @@ class PlayerApp {
     const key = { offer_made: "neg.toast_offer", offer_accepted: "neg.toast_accepted", offer_rejected: "neg.toast_rejected",
                   walked_away: "neg.toast_walked", negotiation_failed: "neg.toast_failed" }[ev.type];
     if (key) toast(t(key, { partner: this.firmName(ev.by) }), ev.type === "offer_accepted" ? "ok" : "info", 6000);
+  }
+
+  selectionToast(ev) {
+    const me = this.view.firm.id;
+    if (ev.by === me) return;
+    const other = ev.sender === me ? ev.receiver : ev.sender;
+    const name = (f) => (this.selection ? this.selection.firmName(f) : f);
+    const key = { selection_proposed: "sel.toast_proposed", selection_accepted: "sel.toast_accepted",
+                  selection_declined: "sel.toast_declined", selection_introduced: "sel.toast_introduced" }[ev.type];
+    if (key) toast(t(key, { firm: name(other), by: name(ev.by) }), ev.type === "selection_accepted" ? "ok" : "info", 6000);
   }
 
   setView(v) {
@@ -250,7 +269,7 @@ class PlayerApp {
     this.renderChat();
     this.renderAnnouncements(prev);
     if (!prev || prev.phase !== v.phase) {
-      this.showTab({ lobby: "firm", negotiation: "deal", execution: "round", debrief: "results" }[v.phase] || "firm");
+      this.showTab({ lobby: "firm", selection: "deal", negotiation: "deal", execution: "round", debrief: "results" }[v.phase] || "firm");
     } else if (!this.tab) this.showTab("firm");
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
     if (v.session && v.session.status === "ended") this.showEnded();
@@ -312,6 +331,10 @@ class PlayerApp {
         h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, 1), pace: num(v.firm.pace, 2) }))));
   }
 
+  roleNameOf(role) {
+    return (this.roles && this.roles[role]) || role;
+  }
+
   roleName() {
     const r = this.roles && this.roles[this.view.firm.role];
     if (!r && !this.rolesLoading) {
@@ -320,6 +343,7 @@ class PlayerApp {
         const s = (d.scenarios || []).find((x) => x.id === this.view.scenario);
         this.roles = Object.fromEntries(((s && s.roles) || []).map((x) => [x.id, x.name]));
         this.renderFirm();
+        this.renderDeal();
       }).catch(() => {});
     }
     return r || this.view.firm.role;
@@ -341,6 +365,13 @@ class PlayerApp {
       p.append(this.dealIntro, this.dealNegs, this.dealSigned);
       p.dataset.built = "yes";
     }
+    if (v.phase === "selection" && v.selection) {
+      if (!this.selection) this.selection = new SelectionPanel({ socket: this.socket, domains: v.domains, roleName: (r) => this.roleNameOf(r) });
+      this.selection.update(v.selection);
+      replace(this.dealIntro, this.selection.el);
+      return;
+    }
+    this.selection = null;
     replace(this.dealIntro, negs.length || (v.alliances || []).length ? null
       : h("p", { class: "muted", text: v.phase === "lobby" ? t("deal.lobby") : t("deal.none") }));
     for (const n of negs) {
