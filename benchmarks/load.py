@@ -218,7 +218,8 @@ async def setup_players(url: str, players: int, per_session: int, negotiation_ev
             return k, s, neg, joined
         done = await asyncio.gather(*(one_session(k, n) for k, n in enumerate(sizes)))
         for k, s, neg, joined in sorted(done, key=lambda x: x[0]):
-            sessions.append({"session_id": s["session_id"], "negotiation": neg, "players": len(joined)})
+            sessions.append({"session_id": s["session_id"], "negotiation": neg, "players": len(joined),
+                             "facilitator_token": s["facilitator_token"]})
             seen_firm: set[str] = set()
             for j in joined:
                 firm = j["firm"]
@@ -679,19 +680,24 @@ async def run_fanout(a) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         srv = ServerProcess(f"{tmp}/fan.db", a.sync, profile=a.profile).start()
         try:
-            specs, _ = await setup_players(srv.url, a.players, a.players, 0)
+            specs, sessions = await setup_players(srv.url, a.players, a.players, 0)
             last = specs[-1]
             last_firm = last["firm"]
             others = [s for s in specs if s is not last]
             ws_url = srv.url.replace("http", "ws", 1) + "/ws"
             workers = Workers(others, ws_url, a.workers, "fanout", {})
-            res_ack, res_send, view_ack, acks = [], [], [], []
+            res_ack, res_send, view_ack, acks, presubmit = [], [], [], [], []
             try:
                 async with aiohttp.ClientSession() as http:
                     me = Player(last, random.Random(0))
                     await me.connect(http, ws_url)
+                    if a.facilitator:  # the facilitator's console is open (status pushes, its views)
+                        fac = Player({"token": sessions[0]["facilitator_token"]}, random.Random(1))
+                        await fac.connect(http, ws_url)
                     for rnd in range(1, a.rounds + 1):
+                        t_pre = now()
                         done = await workers.aask({"cmd": "presubmit", "round": rnd, "last_firm": last_firm})
+                        presubmit.append(now() - t_pre)
                         assert all(d["errors"] == 0 for d in done), done
                         await asyncio.sleep(0.3)
                         t_send = now()
@@ -721,7 +727,9 @@ async def run_fanout(a) -> dict:
             "last_submit_ack_ms": summary_ms(acks),
             "round_result_after_ack_ms": summary_ms(res_ack), "round_result_after_send_ms": summary_ms(res_send),
             "view_after_ack_ms": summary_ms(view_ack),
-            "received": len(res_ack), "expected": expected, "errors": errors, "server_rss_mb": mem["rss_mb"]}
+            "received": len(res_ack), "expected": expected, "errors": errors, "server_rss_mb": mem["rss_mb"],
+            "facilitator_connected": a.facilitator,
+            "presubmit_ms": summary_ms(presubmit)}
 
 
 async def run_store(a) -> dict:
@@ -852,6 +860,7 @@ def _args(argv=None) -> argparse.Namespace:
     p = sub.add_parser("fanout", parents=[common])
     p.add_argument("--players", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--facilitator", action="store_true", help="a facilitator socket is connected too")
     p = sub.add_parser("store", parents=[common])
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--writers", type=int, default=200, help="concurrent writers (sessions)")
