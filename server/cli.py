@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frame-bytes", type=int, default=d.max_frame_bytes)
     p.add_argument("--rate", type=float, default=d.rate_per_second, help="commands per second per socket")
     p.add_argument("--burst", type=int, default=d.rate_burst, help="command burst per socket")
+    p.add_argument("--max-per-firm", type=int, default=d.max_per_firm,
+                   help="players a firm seats through the join code (a session may set its own)")
     p.add_argument("--heartbeat", type=float, default=d.heartbeat,
                    help="WebSocket ping interval (s); a socket that does not answer within half of it is closed")
     p.add_argument("--ws-compress", action="store_true", default=d.ws_compress,
@@ -57,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(a: argparse.Namespace) -> ServerConfig:
     return ServerConfig(host=a.host, port=a.port, db_path=a.db, public_url=a.public_url,
                         synchronous=a.sync, max_frame_bytes=a.max_frame_bytes, rate_per_second=a.rate,
-                        rate_burst=a.burst, heartbeat=a.heartbeat, ws_compress=a.ws_compress,
+                        rate_burst=a.burst, heartbeat=a.heartbeat, ws_compress=a.ws_compress, max_per_firm=a.max_per_firm,
                         outbox_limit=a.send_queue,
                         outbox_bytes=a.send_queue_bytes, join_fail_per_minute=a.join_failures,
                         trust_proxy=a.trust_proxy, check_db_at_start=not a.skip_db_check)

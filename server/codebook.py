@@ -30,7 +30,7 @@ TABLES: dict[str, dict[str, str]] = {
         "scenario": "scenario id",
         "title": "session title",
         "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, selection, "
-                   "selection_seconds, members_submit, seed, overrides; research options when set: study, treatment, assignment {method, seed, unit}, "
+                   "selection_seconds, members_submit, max_per_firm, seed, overrides; research options when set: study, treatment, assignment {method, seed, unit}, "
                    "treatments, treatment_of, treatment_of_firm, labels, consent_text, questionnaire",
         "facilitator_token_hash": "SHA-256 (hex) of the facilitator token (removed in exports)",
         "created_at": f"creation time ({EPOCH})",

@@ -121,6 +121,7 @@ class Hub:
             "selection": scenario.phases.selection if req.selection is None else req.selection,
             "selection_seconds": req.selection_seconds or req.negotiation_seconds or self.config.negotiation_seconds,
             "members_submit": req.members_submit or scenario.phases.members_submit,
+            "max_per_firm": req.max_per_firm or self.config.max_per_firm,
             "seed": req.seed if req.seed is not None else secrets.randbelow(2**31),
             "overrides": overrides,
         }

@@ -71,6 +71,7 @@ ERROR_CODES: dict[str, str] = {
     "unknown_strategy": "no bot strategy with that name",
     "invalid_options": "a session option or scenario override is not valid",
     "unknown_label": "the participant label is not on this session's list",
+    "session_full": "every firm of the session has its maximum of players (`max_per_firm`)",
     "consent_required": "give (or decline) consent first: POST /api/consent with the token join returned",
     "unknown_scenario": "no scenario with that id",
     # decisions (codes from game_rules.decisions)
@@ -421,6 +422,9 @@ class CreateSession(_Msg):
     """POST /api/sessions. Every option is optional."""
     scenario: str = Field("classic", max_length=64)
     copies: int = Field(1, ge=1, le=500, description="alliance copies (a class of 60 in firms of 5: 6 copies of a 2-firm case)")
+    max_per_firm: int | None = Field(None, ge=1, le=1000, description="players a firm may seat through the join "
+                                     "code (default: the server's `--max-per-firm`, 12); beyond, `session_full`. "
+                                     "Fixed lab seats and facilitator moves are not limited")
     rounds: int | None = Field(None, ge=1, le=50)
     round_seconds: float | None = Field(None, gt=0, le=86400)
     negotiation_seconds: float | None = Field(None, gt=0, le=86400)

@@ -384,7 +384,12 @@ class SessionActor(SelectionPhase):
         """Seat a new player: in `firm` (a lab's fixed seat), else the emptiest firm."""
         if self.status != "live":
             raise ProtocolError("session_ended", "the session has ended", 410)
-        firm = firm or self._balanced_firm()
+        if firm is None:
+            firm = self._balanced_firm()
+            cap = self.options.get("max_per_firm") or self.cfg.max_per_firm
+            if len(self.members(firm)) >= cap:  # the emptiest firm is full: all are
+                raise ProtocolError("session_full", f"every firm of this session has {cap} player(s); "
+                                                    f"ask the facilitator", 409)
         bot = self.bots.get(firm)
         self._fact("player_joined", {"player_id": player_id, "name": name, "label": label, "firm": firm,
                                      "token_hash": token_hash, "joined_at": time.time()}, actor=player_id, firm=firm)

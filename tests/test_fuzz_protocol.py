@@ -137,7 +137,7 @@ def live(tmp_path_factory):
     db = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
     srv = ThreadedServer(ServerConfig(host="127.0.0.1", port=0, db_path=str(db), synchronous="normal",
                                       rate_per_second=1e6, rate_burst=10**6, garbage_strikes=10**9,
-                                      flood_strikes=10**9)).start()
+                                      flood_strikes=10**9, max_per_firm=1000)).start()  # a player per example
     s = http_json("POST", f"{srv.url}/api/sessions", {"copies": 1, "rounds": 3, "negotiation": False})[1]
     players = [http_json("POST", f"{srv.url}/api/join", {"code": s["code"], "name": f"f{i}"})[1] for i in range(2)]
     http_json("POST", f"{srv.url}/api/sessions/{s['session_id']}/control", {"action": "start"},

@@ -102,6 +102,7 @@ export default {
   "error.not_pending": "That proposal has already been answered.",
   "error.storage_failed": "The server could not save that. Try again.",
   "error.unknown_label": "That participant label is not on this session's list.",
+  "error.session_full": "This session is full: every team has its maximum of players. Ask the facilitator.",
   "error.consent_required": "Please read and answer the consent form before you join the game.",
   "error.internal_error": "The server had a problem. Try again.",
 
