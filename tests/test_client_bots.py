@@ -183,3 +183,24 @@ async def test_a_live_bot_hands_over_to_a_person_who_joins_its_firm(server, made
     await late.wait_view(lambda v: v["phase"] == "debrief")
     west = [(d["round"], actor) for actor, firm, d in _log(db_path, "decision_submitted") if firm == "west1"]
     assert west == [(1, bot.client.player_id), (2, bot.client.player_id), (3, late.player_id)]
+
+
+async def test_live_bots_play_the_partner_selection(server, db_path):
+    # across_ocean: four firms and a go-between; the board closes on its clock (3 s)
+    session = await create_session(server.url, scenario="across_ocean", rounds=2, seed=3,
+                                   selection_seconds=3, negotiation_seconds=5)
+    bots = [await LiveBot.join(server.url, session["code"], f"Bot {i}", "balanced", seed=i)
+            for i in range(len(session["firms"]))]
+    runs = [asyncio.create_task(b.run(timeout=60)) for b in bots]
+    await control(server.url, session["session_id"], session["facilitator_token"], "start")
+    assert await asyncio.gather(*runs) == ["debrief"] * 5
+    moves = _log(db_path, "selection_move")
+    by_bot = {b.client.player_id for b in bots}
+    assert moves and {actor for actor, _, _ in moves} <= by_bot  # every move came through a socket
+    actions = [d["action"] for _, _, d in moves]
+    assert "propose" in actions and "accept" in actions
+    assert any(action == "introduce" for b in bots for _, action in b.report.moves)  # the go-between tried
+    (closed,) = _log(db_path, "selection_closed")
+    paired = {tuple(sorted(p["firms"])) for p in closed[2]["pairings"]}
+    final = await summary(server.url, session["session_id"], session["facilitator_token"])
+    assert paired and {tuple(sorted(n["firms"])) for n in final["negotiations"].values()} == paired

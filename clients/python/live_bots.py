@@ -1,7 +1,10 @@
 """Bots that play through the live protocol, exactly as a person's browser does.
 
 A `LiveBot` joins a session with its code like any player (or is given a player token),
-then reacts to what the server pushes: in the negotiation it opens with the scenario's
+then reacts to what the server pushes: on a partner-selection board it answers proposals,
+proposes to the partner whose shown profile promises the best fit and, as a go-between,
+introduces the best pair it has full dossiers of (the fit and the reservation of the
+server's seat bots, from what the firm sees only); in the negotiation it opens with the scenario's
 default term sheet (the first firm of a pair opens, so two bots never offer at once),
 accepts an offer that leaves it a fair share and counters one that does not; in each round
 it submits the decision of its engine strategy (`game_rules.bots`), computed from the same
@@ -26,8 +29,9 @@ import sys
 from dataclasses import dataclass, field
 
 from game_rules.bots import STRATEGIES, bot_decision
-from game_rules.rules import instantiate_terms
+from game_rules.rules import Rules, instantiate_terms
 from game_rules.scenario import load_scenario
+from game_rules.selection import estimated_fit, load_selection
 
 from .client import CommandError, ConnectionLost, GameClient, join_session
 
@@ -36,7 +40,8 @@ log = logging.getLogger("alliance.bots")
 BOT_SUFFIX = " (bot)"
 # refusals that are normal in live play (a teammate or the clock overtook the bot)
 _RACES = frozenset({"stale_round", "already_submitted", "wrong_phase", "closed", "no_offer",
-                    "not_your_turn", "offer_pending", "not_submitter"})
+                    "not_your_turn", "offer_pending", "not_submitter", "selection_closed",
+                    "duplicate_proposal", "already_paired", "at_capacity", "not_pending"})
 # refusals that mean the decision itself is not legal: the bot falls back to an empty one
 _ILLEGAL = frozenset({"negative", "over_budget", "unknown_domain", "not_contributed", "out_of_scope",
                       "unknown_alliance", "out_of_range", "wrong_type", "not_finite"})
@@ -103,6 +108,7 @@ class LiveBot:
         self.report = BotReport()
         self._counters: dict[str, int] = {}
         self._answered: dict[str, int] = {}   # negotiation -> number of offers when the bot last moved
+        self._selection_done: set[tuple] = set()  # selection moves already made (never twice)
 
     @classmethod
     async def join(cls, base_url: str, code: str, name: str, strategy: str, *, binary: bool = True,
@@ -176,7 +182,9 @@ class LiveBot:
 
     async def _act(self, view: dict) -> None:
         phase = view.get("phase")
-        if phase == "negotiation":
+        if phase == "selection" and view.get("selection"):
+            await self._select(view)
+        elif phase == "negotiation":
             await self._negotiate(view)
         elif phase == "execution":
             await self._play_round(view)
@@ -203,6 +211,28 @@ class LiveBot:
             self.report.fallbacks += 1
             self.report.submitted[rnd] = {}
             await self.client.submit({}, round=rnd)
+
+    async def _select(self, view: dict) -> None:
+        """One move on the partner-selection board, judged only from what the firm sees
+        (the same fit and reservation as the server's seat bots, `game_rules.selection`)."""
+        board = view["selection"]
+        if board["closed"]:
+            return
+        move = selection_move(view, board)
+        if move is None or move in self._selection_done:
+            return
+        await self.think.pause(self.rng)
+        if self.client.view.get("selection") != board:
+            return  # the board changed while the bot was thinking: look again
+        self._selection_done.add(move)
+        action, *args = move
+        self.report.moves.append(("selection", action))
+        if action == "propose":
+            await self.client.select("propose", to=args[0], template=args[1])
+        elif action == "introduce":
+            await self.client.select("introduce", firms=[args[0], args[1]], template=args[2])
+        else:
+            await self.client.select(action, proposal=args[0])
 
     async def _negotiate(self, view: dict) -> None:
         me = view["firm"]["id"]
@@ -245,6 +275,67 @@ class LiveBot:
     async def _move(self, negotiation: str, action: str, terms: dict | None = None) -> None:
         self.report.moves.append((negotiation, action))
         await self.client.negotiate(action, terms, negotiation)
+
+
+def selection_move(view: dict, board: dict) -> tuple | None:
+    """The next selection move of a bot holding this firm view, or None:
+    answer a pending proposal (accept when the fit it sees clears the reservation), drop an
+    introduced pairing that does not, introduce the best-fitting pair it has full dossiers
+    of (a go-between), else propose to the best-fitting partner under a template it holds
+    nothing in yet."""
+    scenario = load_scenario(view["scenario"])
+    rules, cfg = Rules.from_scenario(scenario), load_selection(scenario)
+    me, role, own = view["firm"]["id"], view["firm"]["role"], view["firm"]["competence"]
+    profiles = board["profiles"]
+    templates = {t.id: t for t in scenario.alliances}
+
+    def fit(partner: str, tid: str) -> float:
+        prof = profiles.get(partner)
+        if prof is None:
+            return 0.0
+        believed = {k: prof["values"].get(k, cfg.bots.prior) for k in rules.domains}
+        return estimated_fit(rules, templates[tid], role, own, believed)
+
+    for p in board["proposals_in"] + board["proposals_out"]:
+        other = p["sender"] if p["receiver"] == me else p["receiver"]
+        good = fit(other, p["template"]) >= cfg.bots.reservation
+        if p["status"] == "pending" and p["receiver"] == me:
+            return ("accept" if good else "decline", p["id"])
+        if p["status"] == "accepted" and p["introduced_by"] and not good:
+            return ("decline", p["id"])
+    if board["go_between"]:
+        if not board["introductions_left"]:
+            return None
+        paired = {frozenset((p["sender"], p["receiver"])) for p in board["introduced"]}
+        best = None
+        for tid in (t["id"] for t in board["templates"]):
+            r0, r1 = templates[tid].roles
+            for a, pa in profiles.items():
+                for b, pb in profiles.items():
+                    if pa["role"] != r0 or pb["role"] != r1 or not (pa["full"] and pb["full"]):
+                        continue
+                    if frozenset((a, b)) in paired:
+                        continue
+                    f = estimated_fit(rules, templates[tid], r0, pa["values"], pb["values"])
+                    if f >= cfg.bots.reservation and (best is None or f > best[0]):
+                        best = (f, a, b, tid)
+        return ("introduce", best[1], best[2], best[3]) if best else None
+    held = {p["template"] for p in board["proposals_in"] + board["proposals_out"]
+            if p["status"] in ("pending", "accepted")}
+    if board["capacity"] - sum(1 for p in board["proposals_in"] + board["proposals_out"]
+                               if p["status"] == "accepted") < 1:
+        return None
+    best = None
+    for tid in (t["id"] for t in board["templates"]):
+        if tid in held or role not in templates[tid].roles:
+            continue
+        other_role = [r for r in templates[tid].roles if r != role][0]
+        for g, prof in profiles.items():
+            if prof["role"] == other_role:
+                f = fit(g, tid)
+                if f >= cfg.bots.reservation and (best is None or f > best[0]):
+                    best = (f, g, tid)
+    return ("propose", best[1], best[2]) if best else None
 
 
 async def run_bots(base_url: str, code: str, count: int, strategy: str, think: ThinkTime,
