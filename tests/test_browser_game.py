@@ -101,6 +101,17 @@ async def join(page, base: str, code: str, name: str):
     await expect(page.get_by_test_id("firm-heading")).to_be_visible()
 
 
+async def open_console(browser, problems, base: str, session: dict):
+    """The facilitator's console for `session`, signed in as the page stores it."""
+    fac = await new_page(browser, problems)
+    await fac.goto(f"{base}/console")
+    await fac.evaluate("tok => localStorage.setItem('alliance.facilitator', JSON.stringify(tok))",
+                       {"token": session["facilitator_token"], "session_id": session["session_id"],
+                        "code": session["code"], "join_url": session["join_url"]})
+    await fac.reload()
+    return fac
+
+
 def panel(page, name: str):
     return page.locator(f"#panel-{name}")
 
@@ -439,12 +450,7 @@ async def test_chat_html_is_shown_as_text(web_server, http, browser, problems):
     await expect(log.get_by_text("<b>Eve</b>", exact=True).first).to_be_visible()
     assert await log.locator("script, img, b").count() == 0
     # the facilitator's console shows it as text too
-    fac = await new_page(browser, problems)
-    await fac.goto(f"{base}/console")
-    await fac.evaluate("tok => localStorage.setItem('alliance.facilitator', JSON.stringify(tok))",
-                       {"token": session["facilitator_token"], "session_id": session["session_id"],
-                        "code": session["code"], "join_url": session["join_url"]})
-    await fac.reload()
+    fac = await open_console(browser, problems, base, session)
     await expect(fac.get_by_test_id("all-chat").get_by_text(attack, exact=True)).to_be_visible()
     assert await fac.get_by_test_id("all-chat").locator("script, img").count() == 0
     assert dialogs == []

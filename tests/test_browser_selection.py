@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from game_rules.scenario import load_scenario
 from test_browser_game import (PHONE, browser, expect, http, join, new_page, no_horizontal_overflow,  # noqa: F401
-                               panel, problems, shot, web_server)
+                               open_console, panel, problems, shot, web_server)
 
 ROLES = ("harbor", "wavelink", "busline", "kinsei", "bridge")  # join order = seat order
 
@@ -46,12 +46,7 @@ async def test_partner_selection_on_phones(web_server, http, browser, problems):
     await no_horizontal_overflow(bridge)
     await shot(bridge, "player_phone_selection.png")
     # the facilitator's console shows the board and what closing it would pair, and closes it
-    fac = await new_page(browser, problems)
-    await fac.goto(f"{web_server.url}/console")
-    await fac.evaluate("tok => localStorage.setItem('alliance.facilitator', JSON.stringify(tok))",
-                       {"token": session["facilitator_token"], "session_id": session["session_id"],
-                        "code": session["code"], "join_url": session["join_url"]})
-    await fac.reload()
+    fac = await open_console(browser, problems, web_server.url, session)
     board = fac.get_by_test_id("selection-board")
     await expect(board.locator("tbody tr")).to_have_count(2)
     await expect(board).to_contain_text("Bridgeway")  # who introduced the second pair
