@@ -29,6 +29,7 @@ class ServerConfig:
     outbox_bytes: int = 16 * 2**20      # queued bytes per socket; beyond, the socket is closed (1013)
     # HTTP: failed POST /api/join per client address (token bucket); when empty, every join
     # from that address gets 429 until it refills (join codes cannot be brute-forced)
+    status_every: float = 0.25          # s between two status pushes to the facilitator (coalesced)
     max_per_firm: int = 12              # players a firm seats through the join code (session option max_per_firm)
     join_fail_burst: int = 30
     join_fail_per_minute: float = 30.0

@@ -121,6 +121,8 @@ class SessionActor(SelectionPhase):
         self._snapshot_posted = False
         self._views_posted = False
         self._later: list[Callable] = []                # items to queue after this one's delivery
+        self._status_at = float("-inf")                 # when the facilitator last got a status
+        self._status_timer: asyncio.TimerHandle | None = None
         self._facts = 0                                 # facts applied (a refusal must come before any)
 
     # ================================================================== lifecycle
@@ -177,8 +179,9 @@ class SessionActor(SelectionPhase):
                 # thousand views, a snapshot); also keeps one busy session from holding the loop
                 await asyncio.sleep(0)
         self._stopping = True
-        if self._timer:
-            self._timer.cancel()
+        for t in (self._timer, self._status_timer):
+            if t:
+                t.cancel()
         self._snapshot()
         self._flush()
         try:
@@ -1087,7 +1090,26 @@ class SessionActor(SelectionPhase):
             self._out.append((conn, dict(msg)))
 
     def _push_status(self) -> None:
+        """The facilitator's status (every player, who submitted), at most every
+        `status_every` seconds: at once if the last one is older, else once at the end of
+        the wait. In a class of 1,000 every submission and every reconnection used to send
+        the whole roster, and the console redrew it each time."""
+        if not self.conns.get(FACILITATOR) or self._status_timer is not None:
+            return
+        wait = self._status_at + self.cfg.status_every - time.monotonic()
+        if wait <= 0:
+            self._send_status()
+        else:
+            self._status_timer = asyncio.get_running_loop().call_later(wait, self._status_due)
+
+    def _status_due(self) -> None:
+        self._status_timer = None
+        if not self._stopping:
+            self.post(self._send_status)
+
+    def _send_status(self) -> None:
         if self.conns.get(FACILITATOR):
+            self._status_at = time.monotonic()
             self._push_facilitator({"type": "status", "status": views.status(self)})
 
     def _push_team(self, firm: str) -> None:
