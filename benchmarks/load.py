@@ -236,7 +236,7 @@ async def setup_players(url: str, players: int, per_session: int, negotiation_ev
 class Player:
     __slots__ = ("spec", "ws", "ids", "pending", "lat", "lat_by_type", "errors", "error_codes", "sent",
                  "acked", "closed_round", "submitted_round", "echo", "echo_lat", "round_seen", "pushes",
-                 "reader", "rng", "welcome", "changed", "dups")
+                 "reader", "rng", "welcome", "changed", "dups", "submit_acks")
 
     def __init__(self, spec: dict, rng: random.Random):
         self.spec = spec
@@ -260,6 +260,7 @@ class Player:
         self.welcome = asyncio.get_running_loop().create_future()
         self.changed = asyncio.Event()       # set on every ack / error / chat line
         self.dups = 0                        # acks marked `duplicate` (a re-sent id)
+        self.submit_acks: dict[int, float] = {}  # round -> when this player's submission was acked
 
     async def connect(self, http: aiohttp.ClientSession, ws_url: str) -> None:
         self.ws = await http.ws_connect(ws_url, max_msg_size=2**24, autoping=True)
@@ -291,6 +292,7 @@ class Player:
                     self.lat_by_type.setdefault(p[1], []).append(d)
                     if p[1] == "submit":
                         self.submitted_round = m["result"]["round"]
+                        self.submit_acks[self.submitted_round] = t
                 else:
                     self.errors += 1
                     self.error_codes[m["code"]] = self.error_codes.get(m["code"], 0) + 1
@@ -349,7 +351,8 @@ class Player:
         return {"lat": self.lat, "lat_by_type": self.lat_by_type, "errors": self.errors,
                 "error_codes": self.error_codes, "sent": self.sent, "acked": self.acked,
                 "lost": len(self.pending), "echo_lat": self.echo_lat, "pushes": self.pushes,
-                "round_seen": self.round_seen}
+                "round_seen": self.round_seen,
+                "by_session": (self.spec.get("session"), self.round_seen, self.submit_acks)}
 
 
 class ProjectPlayer(Player):
@@ -404,6 +407,7 @@ class ProjectPlayer(Player):
             self.lat_by_type.setdefault(typ, []).append(d)
             if typ == "submit" and result:
                 self.submitted_round = result["round"]
+                self.submit_acks[self.submitted_round] = now()
         self.changed.set()
 
 
@@ -504,7 +508,7 @@ async def _drain(players: list[Player], seconds: float) -> None:
 
 def _merge(players: list[Player]) -> dict:
     out = {"lat": [], "lat_by_type": {}, "echo_lat": [], "errors": 0, "error_codes": {}, "sent": 0, "acked": 0,
-           "lost": 0, "pushes": 0, "round_seen": []}
+           "lost": 0, "pushes": 0, "round_seen": [], "by_session": []}
     for p in players:
         r = p.results()
         out["lat"] += r["lat"]
@@ -516,6 +520,7 @@ def _merge(players: list[Player]) -> dict:
         for k in ("errors", "sent", "acked", "lost", "pushes"):
             out[k] += r[k]
         out["round_seen"].append(r["round_seen"])
+        out["by_session"].append(r["by_session"])
         p.lat, p.echo_lat, p.lat_by_type, p.errors, p.sent, p.acked, p.pushes = [], [], {}, 0, 0, 0, 0
         p.error_codes = {}
     return out
@@ -565,7 +570,7 @@ class Workers:
 
 def _combine(parts: list[dict]) -> dict:
     out = {"lat": [], "echo_lat": [], "lat_by_type": {}, "errors": 0, "error_codes": {}, "sent": 0, "acked": 0,
-           "lost": 0, "pushes": 0, "round_seen": []}
+           "lost": 0, "pushes": 0, "round_seen": [], "by_session": []}
     for r in parts:
         out["lat"] += r["lat"]
         out["echo_lat"] += r["echo_lat"]
@@ -576,7 +581,22 @@ def _combine(parts: list[dict]) -> dict:
         for k in ("errors", "sent", "acked", "lost", "pushes"):
             out[k] += r[k]
         out["round_seen"] += r["round_seen"]
+        out["by_session"] += r.get("by_session", [])
     return out
+
+
+def results_push_latency(by_session: list[tuple]) -> dict:
+    """Paced mode: each player's receipt of a round's `round_result` minus the last
+    acknowledged submission of that round in its session (the one that closed it), clamped
+    at 0 (the closing submitter's own ack may leave after others' results)."""
+    closing: dict[tuple, float] = {}
+    for session, _, acks in by_session:
+        for rnd, t in acks.items():
+            closing[session, rnd] = max(closing.get((session, rnd), 0.0), t)
+    lat = [max(0.0, seen["round_result"] - closing[session, rnd])
+           for session, rounds, _ in by_session for rnd, seen in rounds.items()
+           if "round_result" in seen and (session, rnd) in closing]
+    return summary_ms(lat)
 
 
 # ---- modes ------------------------------------------------------------------------------
@@ -630,6 +650,7 @@ async def run_paced(a) -> dict:
         "ack_ms_by_type": {k: summary_ms(v) for k, v in sorted(r["lat_by_type"].items())},
         "errors": r["errors"], "error_codes": r["error_codes"], "sent": r["sent"], "lost": r["lost"],
         "pushes_received": r["pushes"], "player_round_results": closed,
+        "round_result_after_closing_ack_ms": results_push_latency(r["by_session"]),
         "log_rows": int(rows), "log_commits": int(commits), "rows_per_commit": round(rows / max(1, commits), 1),
         "server_cpu_percent": round(100 * (cpu1 - cpu0) / (w1 - w0), 1),
         "generator_cpu_percent": gen_cpu, "generator_loop_lag_ms": gen_lag,

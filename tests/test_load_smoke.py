@@ -27,6 +27,8 @@ def test_paced_mix_50_players_no_errors_no_lost_commands(client):
     assert {"draft", "chat", "negotiate"} <= set(r["ack_ms_by_type"])
     assert r["log_rows"] >= r["commands"]  # every acknowledged command is in the event log
     assert r["server_rss_mb_end"] > 0
+    # results pushed during the run are timed when a round closed (not every 5 s run closes one)
+    assert r["round_result_after_closing_ack_ms"]["n"] == r["player_round_results"]
 
 
 def test_exchange_one_in_flight_every_line_acked_and_broadcast():
