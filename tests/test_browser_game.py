@@ -15,16 +15,17 @@ save screenshots into docs/screenshots/.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from conftest import Api
-from test_browser_static import WebServer  # the real app, with the web routes
+from conftest import Api, InProcessServer
 
 playwright_api = pytest.importorskip("playwright.async_api")
 async_playwright, expect = playwright_api.async_playwright, playwright_api.expect
@@ -32,7 +33,9 @@ async_playwright, expect = playwright_api.async_playwright, playwright_api.expec
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# screenshots go to a scratch folder; `ALLIANCE_SCREENSHOTS=docs/screenshots` regenerates the
+# committed ones (README), so a test run leaves the tree as it found it
+SHOTS = Path(os.environ.get("ALLIANCE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "alliance-screenshots")
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1280, "height": 900}
 
@@ -46,7 +49,7 @@ expect.set_options(timeout=15_000)
 async def web_server(db_path):
     from server.config import ServerConfig
     cfg = ServerConfig(host="127.0.0.1", port=0, db_path=str(db_path), synchronous="normal", heartbeat=5.0)
-    s = await WebServer(cfg).start()
+    s = await InProcessServer(cfg).start()  # the real app: API, socket and web pages
     yield s
     await s.stop()
 
@@ -119,6 +122,7 @@ def panel(page, name: str):
 async def shot(page, name: str, full_page: bool = True, top: bool = True):
     """A screenshot from the top of the page (sticky bars where they belong), no toasts."""
     await page.evaluate("top => { if (top) window.scrollTo(0, 0); document.getElementById('toasts')?.remove(); }", top)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / name), full_page=full_page)
 
 

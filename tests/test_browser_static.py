@@ -9,39 +9,19 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 
-from server.app import HUB, make_app
-from server.web import WEB_ROOT, add_web_routes
+from server.web import WEB_ROOT
 
 from conftest import InProcessServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class WebServer(InProcessServer):
-    """The real application with the web routes (added here if server/app.py does not)."""
-
-    async def start(self) -> "WebServer":
-        app = make_app(self.config)
-        if not any(getattr(r, "canonical", None) == "/join" for r in app.router.resources()):
-            add_web_routes(app)
-        self.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        self.config.port = self.port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.hub = app[HUB]
-        return self
-
-
 @pytest.fixture
 async def site(db_path):
     from server.config import ServerConfig
     cfg = ServerConfig(host="127.0.0.1", port=0, db_path=str(db_path), synchronous="normal")
-    s = await WebServer(cfg).start()
+    s = await InProcessServer(cfg).start()  # make_app serves the web pages too
     async with aiohttp.ClientSession() as http:
         yield s, http
     await s.stop()
