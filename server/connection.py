@@ -68,8 +68,9 @@ class Connection:
     of one committed batch), then written in order. A socket without compression gets
     the whole batch as WebSocket frames in **one** `transport.write`: one system call and
     one wake-up of the peer instead of one per message, the largest cost of a results push
-    to a thousand sockets. A socket that negotiated permessage-deflate (browsers do) goes
-    through aiohttp's writer, which owns the compressor, from a small sender task."""
+    to a thousand sockets. A socket that negotiated permessage-deflate (only when the server
+    runs with `--ws-compress`) goes through aiohttp's writer, which owns the compressor,
+    from a small sender task."""
 
     def __init__(self, ws: web.WebSocketResponse, principal: Principal, binary: bool,
                  outbox_limit: int, rate: float, burst: int, outbox_bytes: int = 16 * 2**20,
