@@ -361,7 +361,11 @@ class SessionActor(SelectionPhase):
                               "rate_per_second": self.cfg.rate_per_second, "rate_burst": self.cfg.rate_burst}}
         self._out.append((conn, welcome))
         self._out.append((conn, {"type": "view", "view": views.view_for(self, p)}))
-        self._push_status()
+        if p.player_id and len(self.conns[p.name]) == 1:
+            # teammates see who is online (and, in submitter mode, who submits)
+            self._push_team(self.players[p.player_id].firm, skip=p.player_id)
+        else:
+            self._push_status()
 
     def disconnect(self, conn: "Connection") -> None:
         p = conn.principal
@@ -375,7 +379,10 @@ class SessionActor(SelectionPhase):
             if conn.close_reason:  # the server dropped it: slow_consumer, heartbeat_timeout, ...
                 data["reason"] = conn.close_reason
             self._log("connection", "disconnected", data, p.name, self._firm_of(p))
-            self._push_status()
+            if p.player_id and not s and p.player_id in self.players:
+                self._push_team(self.players[p.player_id].firm)
+            else:
+                self._push_status()
 
     def all_connections(self) -> list["Connection"]:
         return [c for s in self.conns.values() for c in s]
@@ -432,8 +439,12 @@ class SessionActor(SelectionPhase):
         return list(self._members.get(firm, ()))
 
     def submitter(self, firm: str) -> str | None:
+        """The firm's designated submitter (`members_submit: submitter`): its earliest-joined
+        member who is connected (else its earliest-joined member), so a team whose
+        submitter's phone died can still submit."""
         m = self.members(firm)
-        return min(m, key=lambda p: (p.joined_at, p.id)).id if m else None
+        online = [p for p in m if self.conns.get(p.id)]
+        return min(online or m, key=lambda p: (p.joined_at, p.id)).id if m else None
 
     # ================================================================== player commands
 
@@ -1112,11 +1123,12 @@ class SessionActor(SelectionPhase):
             self._status_at = time.monotonic()
             self._push_facilitator({"type": "status", "status": views.status(self)})
 
-    def _push_team(self, firm: str) -> None:
-        """A firm's roster changed: its players get a fresh view, the facilitator a status."""
+    def _push_team(self, firm: str, skip: str | None = None) -> None:
+        """A firm's roster (or who of it is online) changed: its players get a fresh view,
+        the facilitator a status."""
         part = None
         for p in self.members(firm):
-            conns = self.conns.get(p.id, ())
+            conns = self.conns.get(p.id, ()) if p.id != skip else ()
             if conns:
                 part = part or P.SharedPart(views.firm_part(self, firm))
                 v = P.SharedView(part, views.me_of(self, p.id))
