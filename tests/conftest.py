@@ -275,3 +275,12 @@ def server_process(db_path):
     yield start
     for p in procs:
         p.cleanup()
+
+
+@pytest.fixture
+async def made():
+    """GameClients (clients/python/client.py) made by a test, all closed at the end."""
+    out: list = []
+    yield out
+    for c in out:
+        await c.close()

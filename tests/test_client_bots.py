@@ -16,14 +16,6 @@ from clients.python.live_tournament import compare, run_live_tournament
 from game_rules.simulate import tournament
 
 
-@pytest.fixture
-async def made():
-    out: list[GameClient] = []
-    yield out
-    for c in out:
-        await c.close()
-
-
 async def _person(url: str, code: str, name: str, made: list) -> GameClient:
     j = await join_session(url, code, name)
     c = GameClient(url, j["player_token"], name=name)

@@ -19,15 +19,6 @@ from server.config import ServerConfig
 from conftest import InProcessServer
 
 
-@pytest.fixture
-async def made():
-    """GameClients made by a test, all closed at the end."""
-    out: list[GameClient] = []
-    yield out
-    for c in out:
-        await c.close()
-
-
 async def _player(server, code: str, name: str, made: list, **kw) -> GameClient:
     j = await join_session(server.url, code, name)
     c = GameClient(server.url, j["player_token"], name=name, **kw)

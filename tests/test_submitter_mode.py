@@ -10,14 +10,6 @@ from clients.python.client import CommandError, GameClient
 from conftest import Api
 
 
-@pytest.fixture
-async def made():
-    out: list[GameClient] = []
-    yield out
-    for c in out:
-        await c.close()
-
-
 async def test_the_submitter_role_passes_to_an_online_teammate_and_back(server, made):
     async with aiohttp.ClientSession() as http:
         api = Api(server.url, http)
