@@ -351,8 +351,8 @@ class Player:
         return {"lat": self.lat, "lat_by_type": self.lat_by_type, "errors": self.errors,
                 "error_codes": self.error_codes, "sent": self.sent, "acked": self.acked,
                 "lost": len(self.pending), "echo_lat": self.echo_lat, "pushes": self.pushes,
-                "round_seen": self.round_seen,
-                "by_session": (self.spec.get("session"), self.round_seen, self.submit_acks)}
+                "round_seen": [self.round_seen],
+                "by_session": [(self.spec.get("session"), self.round_seen, self.submit_acks)]}
 
 
 class ProjectPlayer(Player):
@@ -507,20 +507,9 @@ async def _drain(players: list[Player], seconds: float) -> None:
 
 
 def _merge(players: list[Player]) -> dict:
-    out = {"lat": [], "lat_by_type": {}, "echo_lat": [], "errors": 0, "error_codes": {}, "sent": 0, "acked": 0,
-           "lost": 0, "pushes": 0, "round_seen": [], "by_session": []}
+    """Every player's figures summed (see `_combine`); the players start afresh."""
+    out = _combine([p.results() for p in players])
     for p in players:
-        r = p.results()
-        out["lat"] += r["lat"]
-        out["echo_lat"] += r["echo_lat"]
-        for k, v in r["lat_by_type"].items():
-            out["lat_by_type"].setdefault(k, []).extend(v)
-        for k, v in r["error_codes"].items():
-            out["error_codes"][k] = out["error_codes"].get(k, 0) + v
-        for k in ("errors", "sent", "acked", "lost", "pushes"):
-            out[k] += r[k]
-        out["round_seen"].append(r["round_seen"])
-        out["by_session"].append(r["by_session"])
         p.lat, p.echo_lat, p.lat_by_type, p.errors, p.sent, p.acked, p.pushes = [], [], {}, 0, 0, 0, 0
         p.error_codes = {}
     return out
@@ -569,6 +558,7 @@ class Workers:
 
 
 def _combine(parts: list[dict]) -> dict:
+    """Figures of several players or load-generator processes as one."""
     out = {"lat": [], "echo_lat": [], "lat_by_type": {}, "errors": 0, "error_codes": {}, "sent": 0, "acked": 0,
            "lost": 0, "pushes": 0, "round_seen": [], "by_session": []}
     for r in parts:
@@ -581,7 +571,7 @@ def _combine(parts: list[dict]) -> dict:
         for k in ("errors", "sent", "acked", "lost", "pushes"):
             out[k] += r[k]
         out["round_seen"] += r["round_seen"]
-        out["by_session"] += r.get("by_session", [])
+        out["by_session"] += r["by_session"]
     return out
 
 
