@@ -284,3 +284,14 @@ async def made():
     yield out
     for c in out:
         await c.close()
+
+
+def walk(v):
+    """Every value inside a decoded message (maps and lists, depth first), itself first."""
+    yield v
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from walk(x)

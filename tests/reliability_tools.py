@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import msgpack
+import pytest
 
 
 def free_port() -> int:
@@ -256,3 +257,12 @@ class Proc:
             self.proc.wait(10)
         self.proc.stdout.close()
         self.err.close()
+
+
+@pytest.fixture
+def procs():
+    """Server processes (`Proc`) a test starts; every one is stopped at the end."""
+    started: list[Proc] = []
+    yield started
+    for p in started:
+        p.stop()

@@ -16,17 +16,9 @@ import aiohttp
 from clients.python.client import CommandError, GameClient, control, create_session, join_session
 import pytest
 
-from reliability_tools import Proc, free_port
+from reliability_tools import Proc, free_port, procs  # noqa: F401 (procs: a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def procs():
-    started: list[Proc] = []
-    yield started
-    for p in started:
-        p.stop()
 
 
 async def test_backup_while_the_server_writes(tmp_path, procs):

@@ -30,18 +30,10 @@ import aiohttp
 import pytest
 
 from clients.python.client import CommandError, ConnectionLost, GameClient, control, create_session, join_session
-from reliability_tools import Proc, fold_log, free_port, log_rows
+from reliability_tools import Proc, fold_log, free_port, log_rows, procs  # noqa: F401 (procs: a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 8_2024
-
-
-@pytest.fixture
-def procs():
-    started: list[Proc] = []
-    yield started
-    for p in started:
-        p.stop()
 
 
 async def _summary(http, url, s):

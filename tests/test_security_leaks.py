@@ -24,7 +24,7 @@ from game_rules.bots import STRATEGIES, bot_decision
 from game_rules.scenario import load_scenario
 from server.config import ServerConfig
 
-from conftest import Api, Client, InProcessServer
+from conftest import Api, Client, InProcessServer, walk
 
 PRIVATE_KEYS = ("absorb", "develop", "protect", "reveal")
 BRIEF_EAST = load_scenario("classic").role("east").brief.strip()
@@ -66,16 +66,6 @@ def _number_in(text: str, v: float) -> bool:
     return re.search(r"(?<![\d.])" + re.escape(repr(v)) + r"(?!\d)", text) is not None
 
 
-def _walk(v):
-    yield v
-    if isinstance(v, dict):
-        for x in v.values():
-            yield from _walk(x)
-    elif isinstance(v, list):
-        for x in v:
-            yield from _walk(x)
-
-
 def _check_west_stream(msgs: list[dict], own: str, markers: list[float], secrets: list[str],
                        partner_cash: list[float], partner_trust: list[float]):
     text = json.dumps(msgs)
@@ -97,7 +87,7 @@ def _check_west_stream(msgs: list[dict], own: str, markers: list[float], secrets
         if m["type"] == "view":
             v = m["view"]
             assert v["firm"]["id"] == own and "drafts" not in v and "scores" not in v
-        for node in _walk(m):
+        for node in walk(m):
             if isinstance(node, dict):
                 if node.get("type") in ("firm_result", "default_applied", "decision", "trust_changed"):
                     assert node.get("firm") in (own, None), f"another firm's {node['type']} reached {own}"

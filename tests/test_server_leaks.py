@@ -6,22 +6,12 @@ import json
 
 from game_rules.scenario import load_scenario
 
-from conftest import Client
+from conftest import Client, walk
 
 # numbers nobody would produce by accident, so finding one in a message is a leak
 EAST_DECISION = {"contribute": {"manufacturing": 21.0}, "absorb": {"design": 13.579}, "develop": {"brand": 11.113},
                  "protect": 7.531, "reveal": {"manufacturing": 0.2468}}
 EAST_SECRETS = ["13.579", "11.113", "7.531", "0.2468", "EAST-ONLY-PLAN"]
-
-
-def _walk(v):
-    yield v
-    if isinstance(v, dict):
-        for x in v.values():
-            yield from _walk(x)
-    elif isinstance(v, list):
-        for x in v:
-            yield from _walk(x)
 
 
 def _assert_no_partner_private(messages: list[dict], partner: str, partner_brief: str, partner_cash: list[float]):
@@ -40,7 +30,7 @@ def _assert_no_partner_private(messages: list[dict], partner: str, partner_brief
             assert m["channel"] != f"firm:{partner}"
         if m["type"] == "round_result":
             assert "sources" not in m
-        for node in _walk(m):
+        for node in walk(m):
             if isinstance(node, dict) and node.get("type") in ("firm_result", "trust_changed", "default_applied"):
                 assert node["firm"] != partner, f"partner's {node['type']} leaked"
 
