@@ -31,7 +31,7 @@ from typing import Any, Iterable
 from .decisions import DecisionError, default_decision, validate_decision
 from .engine import resolve_round
 from .rules import Rules, new_session, sign_alliance
-from .treatments import treated_rules
+from .treatments import session_rules
 from .scenario import load_scenario, parse_scenario
 from .scoring import score_session
 from .state import Decision, SessionState, TermSheet
@@ -110,12 +110,7 @@ def rules_for(log: SessionLog, scenario_text: str | None = None,
                               f"the log says {log.scenario!r}")
         return Rules.from_scenario(scenario)
 
-    rules = build({})
-    of_firm = log.options.get("treatment_of_firm")
-    if not of_firm:
-        return rules
-    treatments = log.options["treatments"]
-    return treated_rules(rules, {t: build(treatments[t]) for t in sorted(set(of_firm.values()))}, of_firm)
+    return session_rules(build({}), log.options, build)
 
 
 # ---- comparing -------------------------------------------------------------------------

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from .rules import Rules
-from .state import SessionState
 
 UNITS = ("alliance", "firm")
 METHODS = ("random", "balanced", "fixed")
@@ -56,11 +55,6 @@ def check_overrides(unit: str, treatments: dict[str, dict[str, Any]]) -> list[st
                 problems.append(f"treatments.{tname}.{name}: partners share this setting; with "
                                 f"assignment_unit firm only scoring.*, estimate_noise and pace.* may differ")
     return problems
-
-
-def firm_copies(state: SessionState) -> dict[str, int]:
-    """firm id -> its copy of the case, in the session's firm order."""
-    return {fid: f.copy for fid, f in state.firms.items()}
 
 
 def units_of(unit: str, copies: dict[str, int]) -> list[str]:
@@ -109,3 +103,14 @@ def firm_treatments(unit: str, of_unit: dict[str, str], copies: dict[str, int]) 
 def treated_rules(base: Rules, by_treatment: dict[str, Rules], of_firm: dict[str, str]) -> Rules:
     """`base` (the session's rules) with each firm's own rules attached (`Rules.of`)."""
     return replace(base, treated={fid: by_treatment[t] for fid, t in of_firm.items()})
+
+
+def session_rules(base: Rules, options: dict, build: Callable[[dict], Rules]) -> Rules:
+    """A session's rules from its options: `base`, and when treatments differ inside the
+    session (`treatment_of_firm`) each firm's own, `build(treatment overrides)` for each
+    treatment played (the server and the replay build them each their way)."""
+    of_firm = options.get("treatment_of_firm")
+    if not of_firm:
+        return base
+    played = sorted(set(of_firm.values()))
+    return treated_rules(base, {t: build(options["treatments"][t]) for t in played}, of_firm)

@@ -152,14 +152,9 @@ def _assign_within(req: CreateSession, names: list[str], seed: int) -> Assignmen
 def session_rules(scenario: Scenario, options: dict) -> Rules:
     """The rules of a session: its scenario, and with treatments inside the session each
     firm's own (its treatment's overrides on top of the session's)."""
-    base = Rules.from_scenario(scenario)
-    of_firm = options.get("treatment_of_firm")
-    if not of_firm:
-        return base
-    overrides, treatments = options.get("overrides") or {}, options["treatments"]
-    by_treatment = {t: _rules(scenario.id, json.dumps({**overrides, **treatments[t]}, sort_keys=True))
-                    for t in sorted(set(of_firm.values()))}
-    return within.treated_rules(base, by_treatment, of_firm)
+    overrides = options.get("overrides") or {}
+    return within.session_rules(Rules.from_scenario(scenario), options, lambda treatment: _rules(
+        scenario.id, json.dumps({**overrides, **treatment}, sort_keys=True)))
 
 
 @functools.lru_cache(maxsize=256)
