@@ -105,7 +105,7 @@ class Connection:
             msg["seq"] = self.seq
             frame = encode(msg, self.binary)
         if not self._batch:
-            asyncio.get_running_loop().call_soon(self._write_batch)
+            asyncio.get_running_loop().call_soon(self.flush)
         self._batch.append(frame)
         self._batch_bytes += len(frame)
 
@@ -120,11 +120,9 @@ class Connection:
         return self._backlog + len(self._batch), buffered + self._batch_bytes
 
     def flush(self) -> None:
-        """Write what was handed over so far now (a delivery ends with this, so its frames
-        leave before the event loop runs anything else, such as the next heavy item)."""
-        self._write_batch()
-
-    def _write_batch(self) -> None:
+        """Write what was handed over so far. Runs at the end of the callback that sent it;
+        a delivery calls it itself, so its frames leave before the event loop runs anything
+        else (such as the next heavy item)."""
         batch = self._batch
         if self.closed or not batch:
             self._batch, self._batch_bytes = [], 0
@@ -193,7 +191,7 @@ class Connection:
         """Write what is pending, then close the socket with `code` and `reason`."""
         if self.closed:
             return
-        self._write_batch()
+        self.flush()
         self.closed = True
         self.close_reason = self.close_reason or reason
         if self._sender is not None:

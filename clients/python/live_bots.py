@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import random
 import sys
@@ -277,14 +278,20 @@ class LiveBot:
         await self.client.negotiate(action, terms, negotiation)
 
 
+@functools.lru_cache(maxsize=16)
+def _selection_setup(scenario_id: str):
+    """The scenario, its rules and its selection settings (parsed once, not at every move)."""
+    scenario = load_scenario(scenario_id)
+    return scenario, Rules.from_scenario(scenario), load_selection(scenario)
+
+
 def selection_move(view: dict, board: dict) -> tuple | None:
     """The next selection move of a bot holding this firm view, or None:
     answer a pending proposal (accept when the fit it sees clears the reservation), drop an
     introduced pairing that does not, introduce the best-fitting pair it has full dossiers
     of (a go-between), else propose to the best-fitting partner under a template it holds
     nothing in yet."""
-    scenario = load_scenario(view["scenario"])
-    rules, cfg = Rules.from_scenario(scenario), load_selection(scenario)
+    scenario, rules, cfg = _selection_setup(view["scenario"])
     me, role, own = view["firm"]["id"], view["firm"]["role"], view["firm"]["competence"]
     profiles = board["profiles"]
     templates = {t.id: t for t in scenario.alliances}
