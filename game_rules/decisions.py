@@ -105,7 +105,9 @@ def _check_map(rules: Rules, name: str, values: dict[str, float], allowed, allow
         if v > 0 and k not in allowed:
             raise DecisionError(allowed_code, allowed_msg.format(name=name, k=k))
         if v > upper:
-            raise DecisionError("out_of_range", f"{name}.{k}: must be between 0 and {upper:g}")
+            if name == "reveal":
+                raise DecisionError("out_of_range", f"{name}.{k}: must be between 0 and {upper:g}")
+            raise DecisionError("over_budget", f"{name}.{k}: {v:g} points but only {upper:g} available")
 
 
 def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=None) -> None:
@@ -120,13 +122,18 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
         alliances = state.alliances_of(d.firm)
     scope = {k for a in alliances for k in a.terms.scope}
     contributed = {k for a in alliances for k in a.terms.contributions.get(d.firm, ())}
+    budget = p.budget
+    # every amount is bounded by the budget before anything is summed: finite numbers whose
+    # sum overflows (1e308 + 1e308) must never reach `spent()` or the engine
     _check_map(rules, "contribute", d.contribute, contributed, "not_contributed",
-               "{name}.{k}: your firm does not contribute {k} in an active alliance")
-    _check_map(rules, "develop", d.develop, rules.domain_set, "unknown_domain", "{name}.{k}: no such domain")
+               "{name}.{k}: your firm does not contribute {k} in an active alliance", budget)
+    _check_map(rules, "develop", d.develop, rules.domain_set, "unknown_domain", "{name}.{k}: no such domain",
+               budget)
     out_of_scope = "{name}.{k}: {k} is not in the scope of an active alliance"
-    _check_map(rules, "absorb", d.absorb, scope, "out_of_scope", out_of_scope)
+    _check_map(rules, "absorb", d.absorb, scope, "out_of_scope", out_of_scope, budget)
     _check_map(rules, "reveal", d.reveal, scope, "out_of_scope", out_of_scope, upper=1.0)
-    _check_amount("protect", d.protect)
+    _check_protect(d.protect, budget)
+    _check_survey(rules, d.survey)
     spent = d.spent()
     if spent > p.budget + 1e-9:
         raise DecisionError("over_budget", f"budget: {spent:g} points allocated but only {p.budget:g} available")
@@ -141,6 +148,76 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
     for a in d.exit:
         if a not in active:
             raise DecisionError("unknown_alliance", f"exit.{a}: not an active alliance of your firm")
+
+
+def _check_protect(v: float, budget: float) -> None:
+    _check_amount("protect", v)
+    if v > budget:
+        raise DecisionError("over_budget", f"protect: {v:g} points but only {budget:g} available")
+
+
+def _check_survey(rules: Rules, survey: dict[str, int]) -> None:
+    asked = {q.id for q in rules.scenario.surveys}
+    for q in survey:
+        if q not in asked:
+            raise DecisionError("unknown_field", f"survey.{q}: no such question in this scenario")
+
+
+# A draft is bounded by what a legal decision could hold; this caps what one firm's draft
+# may weigh in the log and in every teammate's pushes (the domain checks already bound it;
+# this guards the lists and maps that name alliances).
+MAX_DRAFT_ENTRIES = 256
+
+
+def check_draft(rules: Rules, state: SessionState, firm: str, draft: dict) -> Decision:
+    """Raise `DecisionError` unless `draft` (the merged draft) could become a legal decision
+    of `firm`: known keys and domains, every amount within the budget, reveal in [0, 1],
+    survey answers 1-5 to the scenario's questions, withhold and exit naming the firm's own
+    alliances. Unlike `validate_decision` it does not need the execution phase, and the
+    total may still exceed the budget (a team fills the form field by field)."""
+    d = parse_decision(firm, draft)
+    entries = sum(len(v) if isinstance(v, (dict, list)) else 1 for v in draft.values())
+    entries += sum(len(v) for v in d.withhold.values())
+    if entries > MAX_DRAFT_ENTRIES:
+        raise DecisionError("out_of_range", f"draft: at most {MAX_DRAFT_ENTRIES} entries")
+    budget = rules.of(firm).params.budget
+    domains = rules.domain_set
+    for name in ("contribute", "absorb", "develop"):
+        _check_map(rules, name, getattr(d, name), domains, "unknown_domain", "{name}.{k}: no such domain", budget)
+    _check_map(rules, "reveal", d.reveal, domains, "unknown_domain", "{name}.{k}: no such domain", upper=1.0)
+    _check_protect(d.protect, budget)
+    _check_survey(rules, d.survey)
+    own = {a.id for a in state.alliances.values() if firm in a.firms}
+    for a, doms in d.withhold.items():
+        if a not in own:
+            raise DecisionError("unknown_alliance", f"withhold.{a}: not an alliance of your firm")
+        for k in doms:
+            if k not in domains:
+                raise DecisionError("unknown_domain", f"withhold.{a}.{k}: no such domain")
+    for a in d.exit:
+        if a not in own:
+            raise DecisionError("unknown_alliance", f"exit.{a}: not an alliance of your firm")
+    return d
+
+
+def merge_draft(draft: dict, fields: dict) -> dict:
+    """A draft with `fields` merged in, one level deep: a map field merges key by key; null
+    removes a field or a key. The same merge runs live, on restore and in the clients."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in draft.items()}
+    for k, v in fields.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict):
+            into = out[k] if isinstance(out.get(k), dict) else {}
+            for kk, vv in v.items():
+                if vv is None:
+                    into.pop(kk, None)
+                else:
+                    into[kk] = vv
+            out[k] = into
+        else:
+            out[k] = v
+    return out
 
 
 def default_decision(rules: Rules, state: SessionState, firm: str) -> Decision:

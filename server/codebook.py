@@ -139,8 +139,9 @@ FACTS: dict[str, dict[str, str]] = {
     },
     "alliance_signed": {"alliance_id": "the alliance", "terms": "the full term sheet"},
     "draft_changed": {
-        "firm": "the firm", "by": "the player", "changed": "the fields sent",
-        "draft": "the whole draft after the merge",
+        "firm": "the firm", "by": "the player",
+        "changed": "the fields sent; the draft is these merged in order, one level deep (null removes)",
+        "draft": "the whole draft after the merge (logs written before 2026-11-29 only)",
     },
     "decision_submitted": {
         "firm": "the firm", "round": "the round", "by": "player id or `bot:<firm>`",
@@ -151,6 +152,8 @@ FACTS: dict[str, dict[str, str]] = {
         "round": "the round resolved", "reason": "all_submitted | clock | facilitator",
         "decisions": "firm -> the decision used (firms absent played the engine default: `default_applied`)",
         "sources": "firm -> submitted | bot | draft | default",
+        "unusable": "firm -> why its decision or last draft could not be used (it played the default); "
+                    "absent when every one could",
     },
     "chat": {
         "channel": "`firm:<firm>` or `alliance:<id>`", "sender": "player id",

@@ -175,7 +175,8 @@ class Draft(_Msg):
     type: Literal["draft"]
     id: str = CommandId
     fields: dict[str, Any] = Field(description="decision fields: contribute, absorb, develop, protect, "
-                                               "reveal, withhold, exit, survey")
+                                               "reveal, withhold, exit, survey; checked like a submission "
+                                               "(known domains, amounts within the budget) except the total")
     round: int | None = RoundField
     client_time: float | None = ClientTime
 
@@ -311,8 +312,8 @@ class DraftPush(_Out):
     firm: str
     by: str = Field(description="player id")
     by_name: str
-    changed: dict[str, Any]
-    draft: dict[str, Any]
+    changed: dict[str, Any] = Field(description="the fields sent, to merge into the draft the client holds "
+                                    "(one level deep; null removes a field or a key)")
 
 
 class SubmittedPush(_Out):
@@ -369,6 +370,8 @@ class RoundResultPush(_Out):
     events: list[dict[str, Any]]
     sources: dict[str, str] | None = Field(None, description="facilitator only: per firm, "
                                            "submitted | draft | default | bot")
+    unusable: dict[str, str] | None = Field(None, description="facilitator only: per firm whose decision "
+                                            "or draft could not be used (it played its default), why")
 
 
 class AnnouncementPush(_Out):

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from game_rules import ENGINE_VERSION, negotiation as neg_rules
 from game_rules.bots import STRATEGIES, bot_decision
-from game_rules.decisions import DecisionError, parse_decision, validate_decision
+from game_rules.decisions import DecisionError, check_draft, merge_draft, parse_decision, validate_decision
 from game_rules.engine import resolve_round
 from game_rules.rules import Rules, instantiate_terms, new_session, sign_alliance
 from game_rules.scenario import Scenario, scenario_text
@@ -124,6 +124,7 @@ class SessionActor(SelectionPhase):
         self._status_at = float("-inf")                 # when the facilitator last got a status
         self._status_timer: asyncio.TimerHandle | None = None
         self._facts = 0                                 # facts applied (a refusal must come before any)
+        self._resolved = None                           # the round `_close_round` resolved, for its fact
 
     # ================================================================== lifecycle
 
@@ -458,11 +459,13 @@ class SessionActor(SelectionPhase):
             raise ProtocolError("wrong_phase", f"drafts are open in negotiation and execution (now: {self.state.phase})")
         self._check_round(msg)
         draft = merge_draft(self.drafts.get(player.firm, {}), msg.fields)
-        parse_decision(player.firm, draft)  # types, finiteness, own firm only
-        self._fact("draft_changed", {"firm": player.firm, "by": player.id, "changed": msg.fields, "draft": draft},
+        # keys, domains, bounds and size, like a submission: junk is refused, never stored
+        check_draft(self.rules, self.state, player.firm, draft)
+        # the log and the teammates get the change only (the draft is its fold)
+        self._fact("draft_changed", {"firm": player.firm, "by": player.id, "changed": msg.fields},
                    actor=player.id, firm=player.firm)
         push = {"type": "draft", "firm": player.firm, "by": player.id, "by_name": player.name,
-                "changed": msg.fields, "draft": draft}
+                "changed": msg.fields}
         self._push_firm(player.firm, push, skip=self._current_conn)
         return {"draft": draft}
 
@@ -820,37 +823,66 @@ class SessionActor(SelectionPhase):
 
     def _close_round(self, reason: str, actor: str) -> None:
         """Resolve the round: submitted decisions, else the firm's last draft if it is a
-        legal decision, else the engine's default (the record says which for each firm)."""
-        decisions, sources = {}, {}
-        for fid in self.state.firms:
-            sub = self.submitted.get(fid)
-            if sub is not None:
-                decisions[fid], sources[fid] = sub["decision"], sub["source"]
-                continue
-            draft = self.drafts.get(fid)
-            if draft:
-                try:
-                    d = parse_decision(fid, draft)
-                    validate_decision(self.rules, self.state, d)
-                    decisions[fid], sources[fid] = d.to_dict(), "draft"
-                    continue
-                except DecisionError:
-                    pass
-            sources[fid] = "default"
+        legal decision, else the engine's default (the record says which for each firm).
+        Nothing one firm sent can keep the round from closing: a decision that cannot be
+        used is replaced by that firm's default and the record says why (`unusable`)."""
+        decisions, sources, unusable = self._round_decisions()
         rnd = self.state.round + 1
-        self._fact("round_closed", {"round": rnd, "reason": reason, "decisions": decisions, "sources": sources},
-                   actor=actor)
+        resolved = self._resolve(decisions, sources, unusable)
+        data = {"round": rnd, "reason": reason, "decisions": decisions, "sources": sources}
+        if unusable:
+            data["unusable"] = unusable
+        self._resolved = resolved
+        try:
+            self._fact("round_closed", data, actor=actor)
+        finally:
+            self._resolved = None
         # round_result pushes: what each firm may see of the engine's events
         events, by_firm = self._last_events, self._last_by_firm
         for fid in self.state.firms:
             mine = by_firm[fid] if fid in by_firm else events_for_firm(self.state, fid, events)
             self._push_firm(fid, {"type": "round_result", "round": rnd, "events": mine})
-        self._push_facilitator({"type": "round_result", "round": rnd, "events": events, "sources": sources})
+        self._push_facilitator({"type": "round_result", "round": rnd, "events": events, "sources": sources,
+                                **({"unusable": unusable} if unusable else {})})
         if self.state.phase == "debrief":
             self._set_clock("stop", None, SERVER)
             self._push_views_next()
         else:
             self._start_round()
+
+    def _round_decisions(self) -> tuple[dict, dict, dict]:
+        decisions, sources, unusable = {}, {}, {}
+        for fid in self.state.firms:
+            sub = self.submitted.get(fid)
+            if sub is not None:  # checked when it was submitted
+                decisions[fid], sources[fid] = sub["decision"], sub["source"]
+                continue
+            sources[fid] = "default"
+            draft = self.drafts.get(fid)
+            if draft:
+                try:
+                    d = parse_decision(fid, draft)
+                    validate_decision(self.rules, self.state, d)
+                except Exception as e:  # a draft of an older server may hold anything
+                    unusable[fid] = _why("draft", e)
+                    continue
+                decisions[fid], sources[fid] = d.to_dict(), "draft"
+        return decisions, sources, unusable
+
+    def _resolve(self, decisions: dict, sources: dict, unusable: dict):
+        """The engine's result for these decisions; a decision the engine cannot take is
+        dropped (that firm plays its default) and `decisions`, `sources`, `unusable` say so."""
+        for _ in range(2):
+            try:
+                return resolve_round(self.rules, self.state, {f: Decision.from_dict(x) for f, x in decisions.items()})
+            except Exception as e:
+                log.exception("session %s: round %d could not be resolved as decided", self.id, self.state.round + 1)
+                bad = [f for f, x in decisions.items() if _unusable(self.rules, self.state, f, x)] or list(decisions)
+                for f in bad:
+                    unusable[f] = _why(sources[f], _unusable(self.rules, self.state, f, decisions[f]) or e)
+                    del decisions[f]
+                    sources[f] = "default"
+        return None  # every firm plays its default: resolved again when the fact is applied
 
     def _set_clock(self, action: str, seconds: float | None, actor: str) -> None:
         now = time.time()
@@ -974,14 +1006,20 @@ class SessionActor(SelectionPhase):
             self._log("event", e["type"], e, SERVER, None)
 
     def _apply_draft_changed(self, d) -> None:
-        self.drafts[d["firm"]] = d["draft"]
+        if "draft" in d:  # logs written before drafts were logged as changes
+            self.drafts[d["firm"]] = d["draft"]
+        else:
+            self.drafts[d["firm"]] = merge_draft(self.drafts.get(d["firm"], {}), d["changed"])
 
     def _apply_decision_submitted(self, d) -> None:
         self.submitted[d["firm"]] = {"by": d["by"], "decision": d["decision"], "source": d["source"]}
 
     def _apply_round_closed(self, d) -> None:
-        decisions = {f: Decision.from_dict(x) for f, x in d["decisions"].items()}
-        self.state, events = resolve_round(self.rules, self.state, decisions)
+        if self._resolved is not None:  # live: `_close_round` resolved it already
+            self.state, events = self._resolved
+        else:
+            decisions = {f: Decision.from_dict(x) for f, x in d["decisions"].items()}
+            self.state, events = resolve_round(self.rules, self.state, decisions)
         dicts = [e.to_dict() for e in events]
         by_firm = events_by_firm(self.state, dicts)  # one pass, not one per firm
         for fid in self.state.firms:
@@ -1161,21 +1199,18 @@ class SessionActor(SelectionPhase):
             for conn in conns:
                 self._out.append((conn, v))
 
-def merge_draft(draft: dict, fields: dict) -> dict:
-    """One level deep: a map field merges key by key; null removes a field or a key."""
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in draft.items()}
-    for k, v in fields.items():
-        if v is None:
-            out.pop(k, None)
-        elif isinstance(v, dict) and isinstance(out.get(k), dict):
-            for kk, vv in v.items():
-                if vv is None:
-                    out[k].pop(kk, None)
-                else:
-                    out[k][kk] = vv
-        else:
-            out[k] = v
-    return out
+def _unusable(rules, state, firm: str, decision: dict) -> Exception | None:
+    """Why `decision` is not a legal decision of `firm` now (None: it is)."""
+    try:
+        validate_decision(rules, state, parse_decision(firm, decision))
+    except Exception as e:
+        return e
+    return None
+
+
+def _why(source: str, e: BaseException) -> str:
+    code = e.code if isinstance(e, DecisionError) else type(e).__name__
+    return f"{source}: {code}: {getattr(e, 'message', None) or e}"[:300]
 
 
 def _retrieve(fut: asyncio.Future) -> None:

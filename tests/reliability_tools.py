@@ -19,6 +19,8 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from game_rules.decisions import merge_draft
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -150,8 +152,11 @@ def fold_log(db_path: str | Path, session_id: str) -> dict:
         if type_ == "round_closed":
             out["round"] += 1
             out["submitted"] = {}
-        elif type_ == "draft_changed":
-            out["drafts"][d["firm"]] = d["draft"]
+            for draft in out["drafts"].values():  # per-round answers never carry over
+                for key in ("survey", "withhold", "exit"):
+                    draft.pop(key, None)
+        elif type_ == "draft_changed":  # the log holds the change; the draft is its fold
+            out["drafts"][d["firm"]] = merge_draft(out["drafts"].get(d["firm"], {}), d["changed"])
         elif type_ == "decision_submitted":
             out["submitted"][d["firm"]] = d["by"]
         elif kind == "chat":

@@ -217,7 +217,7 @@ async def _timing_trials(server, api, clients):
         quiet += await _refusal_timing(west, frame, 10)
         # east's hidden state changes a lot: a big draft with chat in it
         await east.ok("draft", fields={"develop": {"design": 1 + trial, "brand": 2.5}, "protect": 3.3,
-                                       "survey": {f"q{i}": 3 for i in range(3)}})
+                                       "survey": {"surprise": 3, "trust": 1 + trial % 5}})
         busy += await _refusal_timing(west, frame, 10)
     q, b = statistics.median(quiet), statistics.median(busy)
     assert 1 / 3 < b / q < 3, (q, b)

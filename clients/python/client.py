@@ -46,6 +46,8 @@ from typing import Any
 import msgpack
 import websockets
 
+from game_rules.decisions import merge_draft
+
 log = logging.getLogger("alliance.client")
 
 #: close codes after which reconnecting is pointless
@@ -464,10 +466,12 @@ class GameClient:
         v = self.view
         facilitator = "status" in v and "me" not in v
         if t == "draft":
+            # a draft push carries the change only: fold it into the draft held
             if facilitator:
-                v.setdefault("drafts", {})[msg["firm"]] = msg["draft"]
+                drafts = v.setdefault("drafts", {})
+                drafts[msg["firm"]] = merge_draft(drafts.get(msg["firm"]) or {}, msg["changed"])
             elif v.get("firm", {}).get("id") == msg["firm"]:
-                v["draft"] = msg["draft"]
+                v["draft"] = merge_draft(v.get("draft") or {}, msg["changed"])
         elif t == "submitted":
             if not facilitator and v.get("firm", {}).get("id") == msg["firm"]:
                 v["submitted"] = {"by": msg["by"], "decision": msg["decision"], "source": "submitted"}

@@ -602,6 +602,7 @@ export default {
   "console.total": "Score",
   "console.alliance_line": "{firms}: {status}; trust {trust}",
   "console.round_done": "Round {n} resolved.",
+  "console.unusable": "{firms}: the decision could not be used, so the default was played (see the log).",
   "console.ended": "The session has ended.",
   "console.chat": "All chat",
   "console.chat_filter": "Channel",

@@ -206,6 +206,10 @@ class Console {
       case "round_result":
         toast(t("console.round_done", { n: m.round }), "ok");
         this.lastSources = m.sources;
+        if (m.unusable) {  // a firm's decision could not be used: it played its default
+          const firms = Object.keys(m.unusable).map((f) => this.firmName(f)).join(", ");
+          toast(t("console.unusable", { firms }), "error", 12000);
+        }
         break;
       case "announcement":
         if (this.view) { this.view.announcements.push(m); this.renderAnnouncements(); }

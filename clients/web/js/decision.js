@@ -10,6 +10,22 @@ const DEBOUNCE_MS = 250;
 
 const round1 = (x) => Math.round(x * 10) / 10;
 
+/** A draft with `changed` merged in, one level deep; null removes a field or a key
+ *  (the server's merge, game_rules/decisions.py `merge_draft`). */
+export function mergeDraft(draft, changed) {
+  const out = {};
+  for (const [k, v] of Object.entries(draft || {})) out[k] = v && typeof v === "object" && !Array.isArray(v) ? { ...v } : v;
+  for (const [k, v] of Object.entries(changed || {})) {
+    if (v === null) delete out[k];
+    else if (typeof v === "object" && !Array.isArray(v)) {
+      const into = out[k] && typeof out[k] === "object" && !Array.isArray(out[k]) ? out[k] : {};
+      for (const [kk, vv] of Object.entries(v)) { if (vv === null) delete into[kk]; else into[kk] = vv; }
+      out[k] = into;
+    } else out[k] = v;
+  }
+  return out;
+}
+
 export class DecisionForm {
   /**
    * view: the player's full view; socket: LiveSocket; me: player id.
@@ -413,8 +429,8 @@ export class DecisionForm {
   }
 
   /** A teammate changed the draft: show the values and who changed what. */
-  onDraftPush(msg) {
-    this.applyDraft(msg.draft, msg.by);
+  onDraftPush(msg, draft) {
+    this.applyDraft(draft, msg.by);
     const changes = [];
     for (const [g, val] of Object.entries(msg.changed || {})) {
       if (val && typeof val === "object" && !Array.isArray(val)) {

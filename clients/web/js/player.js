@@ -6,7 +6,7 @@ import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets } from "./common.js";
 import { ChatPanel } from "./chat.js";
 import { NegotiationPanel, termSummary } from "./termsheet.js";
-import { DecisionForm } from "./decision.js";
+import { DecisionForm, mergeDraft } from "./decision.js";
 import { ResultsPanel } from "./results.js";
 import { SelectionPanel } from "./selection.js";
 
@@ -182,8 +182,9 @@ class PlayerApp {
     switch (m.type) {
       case "view": this.setView(m.view); break;
       case "draft":
-        if (this.view) this.view.draft = m.draft;
-        if (this.decision) this.decision.onDraftPush(m);
+        // the push carries the change only: fold it into the draft this page holds
+        if (this.view) this.view.draft = mergeDraft(this.view.draft || {}, m.changed || {});
+        if (this.decision) this.decision.onDraftPush(m, this.view ? this.view.draft : mergeDraft({}, m.changed || {}));
         break;
       case "submitted":
         if (this.view && m.round === this.view.current_round) {
