@@ -11,6 +11,7 @@ install:
 install-test:
 	$(PYTHON) -m pip install -q -e '.[test]'
 	bash scripts/install_browser.sh
+	bash scripts/install_test_tools.sh
 
 run: install
 	$(PYTHON) run.py

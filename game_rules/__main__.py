@@ -144,8 +144,7 @@ def _read_export(path: str) -> tuple[list[dict], dict[str, str]]:
 
 
 def _replay(args) -> int:
-    import csv
-    from .replay import csv_cell, read_sessions, replay, rules_for, wide_columns, wide_rows
+    from .replay import csv_line, read_sessions, replay, rules_for, wide_columns, wide_rows
     rows, tomls = _read_export(args.export)
     logs = read_sessions(rows)
     if args.session:
@@ -190,10 +189,9 @@ def _replay(args) -> int:
                 print(f"  {adjusted} decision(s) adapted to the changed rules (column `adjusted`)")
     if args.out:
         with open(args.out, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(columns)
+            fh.write(csv_line(columns))
             for r in out_rows:
-                w.writerow([csv_cell(r.get(c)) for c in columns])
+                fh.write(csv_line(r.get(c) for c in columns))
         print(f"wrote {len(out_rows)} row(s) to {args.out}")
     return 1 if differences else 0
 

@@ -473,10 +473,23 @@ def wide_rows(log: SessionLog, result: ReplayResult, logged: bool = False) -> li
 
 # ---- one cell of a CSV file -------------------------------------------------------------
 
+# A spreadsheet (Excel, LibreOffice, Google Sheets) reads a cell starting with one of these
+# as a formula ("CSV injection"); a leading tab or carriage return can hide one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """A text cell as every CSV file writes it: one that starts like a formula gets a leading
+    apostrophe (the OWASP remedy), so a spreadsheet shows it as text instead of running it.
+    Only text comes here: numbers are written as numbers (a negative one stays a number).
+    The JSON Lines and SQLite files of an export keep the text as it was typed."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_cell(v) -> str:
     """How every export writes a value: missing is an empty field (nothing else means
     missing); true/false; integers as digits; floats in the shortest form that reads back
-    to the same number; maps and lists as JSON text."""
+    to the same number; maps and lists as JSON text; text through `spreadsheet_text`."""
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -486,5 +499,19 @@ def csv_cell(v) -> str:
     if isinstance(v, float):
         return repr(v)
     if isinstance(v, str):
-        return v
+        return spreadsheet_text(v)
     return json.dumps(v, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def csv_line(values: Iterable) -> str:
+    """One line of every CSV file: each value through `csv_cell`, a field double-quoted (quotes
+    doubled) when it holds a comma, a quote, a line feed or a carriage return, then `\n`.
+    (Python's csv module leaves a lone carriage return unquoted when lines end in `\n`, and
+    spreadsheets and pandas then cut the row there.)"""
+    out = []
+    for v in values:
+        cell = csv_cell(v)
+        if any(ch in cell for ch in ',"\n\r'):
+            cell = '"' + cell.replace('"', '""') + '"'
+        out.append(cell)
+    return ",".join(out) + "\n"

@@ -270,6 +270,11 @@ def render_codebook() -> str:
          "- Booleans are `true` / `false`. Integers are digits; real numbers are written in the shortest form "
          "that reads back to the same double (exact: the replay compares numbers bit for bit).",
          "- Maps and lists inside a CSV cell are JSON text.",
+         "- **Formula-like text gets a leading `'` in CSV files.** A text cell that starts with `=`, `+`, `-`, "
+         "`@`, a tab or a carriage return is written with an apostrophe in front (`=41+1` becomes `'=41+1`), so "
+         "a spreadsheet shows it instead of running it as a formula (the OWASP remedy for CSV injection; "
+         "names, labels, chat, answers and titles are typed by people). Numbers are never changed: `-3.5` in a "
+         "number column stays a number. `log.jsonl` and `alliance.sqlite` keep every text exactly as typed.",
          f"- Times are seconds: wall times since 1970-01-01 UTC ({EPOCH}); `mono_time` is the server's "
          "monotonic clock.",
          "- People appear only as pseudonymous player ids (`p_` + 12 random hex characters). Names and "

@@ -28,13 +28,14 @@ The archive holds:
 
 Names (what players typed) and participant labels are personal data: left out unless
 asked for (`names`, `labels`). Token hashes are never exported. Missing values are empty
-fields in CSV files and `null` in JSON; see `game_rules.replay.csv_cell`.
+fields in CSV files and `null` in JSON; see `game_rules.replay.csv_line`. A text cell that
+a spreadsheet would run as a formula gets a leading `'` in the CSV files only
+(`game_rules.replay.spreadsheet_text`); JSON Lines and SQLite keep the raw text.
 """
 from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import hashlib
 import io
 import json
@@ -47,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from game_rules import ENGINE_VERSION
-from game_rules.replay import (ReplayError, SessionLog, csv_cell, read_sessions, replay, rules_for,
+from game_rules.replay import (ReplayError, SessionLog, csv_line, read_sessions, replay, rules_for,
                                wide_columns, wide_rows)
 from game_rules.scenario import ScenarioError, scenario_text
 
@@ -354,12 +355,8 @@ def select_sessions(con: sqlite3.Connection, session_ids: list[str] | None, stud
 # ---- the archive -------------------------------------------------------------------------------
 
 def _csv_bytes(columns: list[str], rows: list[dict]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([csv_cell(r.get(c)) for c in columns])
-    return buf.getvalue().encode("utf-8")
+    lines = [csv_line(columns)] + [csv_line(r.get(c) for c in columns) for r in rows]
+    return "".join(lines).encode("utf-8")
 
 
 def _ordered_union(lists: list[list[str]]) -> list[str]:
