@@ -13,10 +13,10 @@ from aiohttp import WSMsgType, web
 
 from game_rules.scenario import load_scenario, scenario_ids
 
-from . import protocol as P
+from . import auth, protocol as P
 from .auth import bearer_token
 from .config import ServerConfig
-from .connection import Connection
+from .connection import Connection, RateBudget
 from .hub import Hub
 from .openapi import openapi_document
 from .protocol import ProtocolError
@@ -27,6 +27,7 @@ from .web import add_web_routes
 log = logging.getLogger("server.app")
 HUB = web.AppKey("hub", Hub)
 JOIN_FAILURES = web.AppKey("join_failures", KeyedBudget)
+JOINS = web.AppKey("joins", tuple)  # successful joins: (per address, per session) budgets
 
 # on every response that does not set its own (the pages in server/web.py do)
 SECURITY_HEADERS = {
@@ -63,6 +64,8 @@ def make_app(config: ServerConfig) -> web.Application:
     hub = Hub(config)
     app[HUB] = hub
     app[JOIN_FAILURES] = KeyedBudget(config.join_fail_per_minute / 60.0, config.join_fail_burst)
+    app[JOINS] = (KeyedBudget(config.join_per_minute_per_address / 60.0, config.join_burst_per_address),
+                  KeyedBudget(config.join_per_minute_per_session / 60.0, config.join_burst_per_session))
     app.on_response_prepare.append(_security_headers)
 
     async def on_startup(app):
@@ -199,19 +202,31 @@ async def join(request):
     failures = request.app[JOIN_FAILURES]
     ip = client_ip(request, request.app[HUB].config.trust_proxy)
     if not failures.allowed(ip):
-        wait = max(1, round(failures.retry_after(ip)))
-        request.app[HUB].metrics.error("rate_limited")
-        return web.json_response(
-            {"error": {"code": "rate_limited", "message": f"too many failed joins from your address; "
-                                                           f"try again in {wait} s"}},
-            status=429, headers={"Retry-After": str(wait)})
+        return _too_many(request, failures.retry_after(ip), "too many failed joins from your address")
     try:
         req = await _body(request, P.JoinSession)
-        return web.json_response(await request.app[HUB].join(req.code, req.name.strip() or "player", req.label))
+        # successful joins are budgeted too, per address and per session, so a leaked code
+        # cannot fill every seat of a class at machine speed
+        by_ip, by_session = request.app[JOINS]
+        session = request.app[HUB].codes.get(auth.normalize_code(req.code), "?")
+        for budget, key, what in ((by_ip, ip, "from your address"), (by_session, session, "into this session")):
+            if not budget.allowed(key):
+                return _too_many(request, budget.retry_after(key), f"too many joins {what} just now")
+        joined = await request.app[HUB].join(req.code, req.name.strip() or "player", req.label, req.rejoin_code)
+        by_ip.charge(ip)
+        by_session.charge(session)
+        return web.json_response(joined)
     except ProtocolError as e:
-        if 400 <= e.status < 500:
+        if 400 <= e.status < 500 and e.status != 429:
             failures.charge(ip)
         raise
+
+
+def _too_many(request, retry_after: float, what: str) -> web.Response:
+    wait = max(1, round(retry_after))
+    request.app[HUB].metrics.error("rate_limited")
+    return web.json_response({"error": {"code": "rate_limited", "message": f"{what}; try again in {wait} s"}},
+                             status=429, headers={"Retry-After": str(wait)})
 
 
 @_handles_errors
@@ -292,6 +307,8 @@ async def websocket(request):
     finally:
         if conn.close_reason is None and isinstance(ws.exception(), asyncio.TimeoutError):
             conn.close_reason = "heartbeat_timeout"  # no pong: a dead or half-open socket
+        if conn.token_hash is not None:
+            hub.socket_closed(conn.token_hash)
         if actor is not None and actor.task is not None and not actor.task.done():
             actor.post(actor.disconnect, conn)
         if not conn.closed:
@@ -308,6 +325,16 @@ def _authenticate(hub: Hub, conn: Connection, msg):
         raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
     p = hub.principal(msg.token)
     actor = hub.sessions[p.session_id]
+    hashed = auth.token_hash(msg.token)
+    cap = hub.config.max_sockets_per_token
+    if hub.sockets[hashed] >= cap:
+        raise ProtocolError("too_many_sockets", f"this token already has {cap} open connections; close another "
+                                                f"tab or device first")
+    hub.sockets[hashed] += 1
+    conn.token_hash = hashed
     conn.principal = p
+    # one command budget per player (or facilitator), shared by all of its sockets
+    conn.budget = actor.budgets.get(p.name) or actor.budgets.setdefault(
+        p.name, RateBudget(hub.config.rate_per_second, hub.config.rate_burst))
     actor.post(actor.connect, conn)
     return actor

@@ -29,6 +29,18 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+REJOIN_LENGTH = 6                                   # 30 bits, behind the failed-join rate limit
+
+
+def new_rejoin_code() -> str:
+    """A seat's rejoin code: typed on a new device to take the seat again."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(REJOIN_LENGTH))
+
+
+def format_rejoin_code(code: str) -> str:
+    return f"{code[:3]}-{code[3:]}"
+
+
 def normalize_code(code: str) -> str:
     """What people type: any case, with dashes or spaces."""
     return "".join(ch for ch in code.upper() if ch not in "- ")
@@ -84,3 +96,6 @@ class TokenRegistry:
 
     def lookup(self, token: str) -> Principal | None:
         return self._by_hash.get(token_hash(token))
+
+    def by_hash(self, hashed: str) -> Principal | None:
+        return self._by_hash.get(hashed)

@@ -105,12 +105,19 @@ FACTS: dict[str, dict[str, str]] = {
         "player_id": "the new player", "name": "the name typed (personal data)",
         "label": "participant label (personal data)", "firm": "the firm the player was seated in",
         "token_hash": "SHA-256 of the player's token (never exported)", "joined_at": f"when ({EPOCH})",
+        "rejoin_hash": "SHA-256 of the seat's rejoin code (never exported)",
     },
     "player_rejoined": {
         "player_id": "the player who came back with the same label (same seat)",
         "token_hash": "SHA-256 of the new token (the old one is revoked; never exported)",
+        "rejoin_hash": "SHA-256 of the seat's new rejoin code (never exported)",
         "rejoined_at": f"when ({EPOCH})",
     },
+    "player_removed": {
+        "player_id": "the player the facilitator removed (its token was revoked, its sockets closed)",
+        "firm": "the firm it left", "removed_at": f"when ({EPOCH})",
+    },
+    "rejoin_allowed": {"player_id": "the player whose labelled seat the next join with its label may take"},
     "player_moved": {"player_id": "the player", "from": "the old firm", "firm": "the new firm"},
     "bots_seated": {"firms": "firm -> bot strategy for every empty firm filled"},
     "bot_replaced": {

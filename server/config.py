@@ -15,8 +15,9 @@ class ServerConfig:
     synchronous: str = "full"
     # live protocol limits
     max_frame_bytes: int = 64 * 1024    # larger frames get `frame_too_large`
-    rate_per_second: float = 20.0       # commands per second per connection (token bucket)
+    rate_per_second: float = 20.0       # commands per second per player, all its sockets together (token bucket)
     rate_burst: int = 40
+    max_sockets_per_token: int = 8      # open sockets one token (a player, the facilitator) may hold
     flood_strikes: int = 50             # rate-limited commands in a row before we close
     garbage_strikes: int = 10           # undecodable/invalid frames in a row before we close
     auth_timeout: float = 10.0          # seconds to send the first (auth) frame
@@ -33,6 +34,14 @@ class ServerConfig:
     max_per_firm: int = 12              # players a firm seats through the join code (session option max_per_firm)
     join_fail_burst: int = 30
     join_fail_per_minute: float = 30.0
+    # successful joins: per client address (a class behind one NAT joins from one address)
+    # and per session (a leaked code cannot fill every seat at machine speed)
+    join_burst_per_address: int = 120
+    join_per_minute_per_address: float = 120.0
+    join_burst_per_session: int = 200
+    join_per_minute_per_session: float = 300.0
+    pending_per_session: int = 500      # joined, still reading the consent form (then 429, nobody evicted)
+    pending_seconds: float = 3600.0     # an unanswered consent lapses after this
     trust_proxy: bool = False           # take the client address from X-Forwarded-For (local proxy)
     check_db_at_start: bool = True      # PRAGMA quick_check before serving (refuse a damaged file)
     # game defaults (a session's options override them)

@@ -77,6 +77,7 @@ class Connection:
                  transport: asyncio.Transport | None = None):
         self.ws = ws
         self.principal = principal
+        self.token_hash: str | None = None  # the token it authenticated with (revoking it closes the socket)
         self.binary = binary           # msgpack if the client's last frame was binary
         self.seq = 0
         self.dropped = 0

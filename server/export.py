@@ -55,7 +55,7 @@ from game_rules.scenario import ScenarioError, scenario_text
 EXPORT_FORMAT = 1
 MISSING = ""  # how a missing value is written in every CSV file
 
-_SECRET_KEYS = frozenset({"token_hash", "facilitator_token_hash", "researcher_token_hash"})
+_SECRET_KEYS = frozenset({"token_hash", "facilitator_token_hash", "researcher_token_hash", "rejoin_hash"})
 
 
 class ExportError(ValueError):

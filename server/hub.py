@@ -7,7 +7,7 @@ import json
 import logging
 import secrets
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from game_rules.scenario import ScenarioError, load_scenario
@@ -43,7 +43,9 @@ class Hub:
         self.sessions: dict[str, SessionActor] = {}
         self.codes: dict[str, str] = {}          # join code -> session id (live sessions)
         self.ended: set[str] = set()             # sessions whose tokens have expired
-        self.pending: dict[str, dict] = {}       # token hash -> participant who has not consented yet
+        self.pending = participants.PendingConsents(config.pending_per_session, ttl=config.pending_seconds)
+        self.revoked: OrderedDict[str, str] = OrderedDict()  # token hash -> why (recent revocations)
+        self.sockets: Counter[str] = Counter()    # token hash -> open authenticated sockets
         self.metrics = Metrics()
         self.shutting_down = False
         self.started_at = time.time()
@@ -146,7 +148,7 @@ class Hub:
                 "options": {k: v for k, v in options.items() if k != "overrides"},
                 "firms": sorted(actor.state.firms)}
 
-    async def join(self, code: str, name: str, label: str | None) -> dict:
+    async def join(self, code: str, name: str, label: str | None, rejoin_code: str | None = None) -> dict:
         sid = self.codes.get(auth.normalize_code(code))
         actor = self.sessions.get(sid) if sid else None
         if actor is None:
@@ -156,7 +158,7 @@ class Hub:
         if self.store.failed is not None:
             raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
         # label lists, same-label rejoin and consent: server/participants.py
-        return await participants.join(self, actor, name, label)
+        return await participants.join(self, actor, name, label, rejoin_code)
 
     def session_closed(self, actor: SessionActor) -> None:
         """After `end_session` is durable: tokens expire, sockets close."""
@@ -171,9 +173,32 @@ class Hub:
         for conn in conns:
             asyncio.ensure_future(conn.close(1000, "session ended"))
 
+    def revoke(self, hashed: str, why: str) -> None:
+        """A token stops working now: every later use is refused with `token_revoked` (and
+        `why`), and the sockets it opened close at once (4403, `why`)."""
+        p = self.tokens.by_hash(hashed)
+        self.tokens.discard(hashed)
+        self.revoked[hashed] = why
+        while len(self.revoked) > 100_000:  # bounded; an older revoked token is just `bad_token`
+            self.revoked.popitem(last=False)
+        actor = self.sessions.get(p.session_id) if p else None
+        if actor is None:
+            return
+        for conn in [c for c in actor.conns.get(p.name, ()) if c.token_hash == hashed]:
+            asyncio.ensure_future(conn.close(4403, why))
+
+    def socket_closed(self, hashed: str) -> None:
+        self.sockets[hashed] -= 1
+        if self.sockets[hashed] <= 0:
+            del self.sockets[hashed]
+
     def principal(self, token: str) -> Principal:
         """The principal of a live session's token, or the stable error."""
         p = self.tokens.lookup(token)
+        if p is None and self.revoked:
+            why = self.revoked.get(auth.token_hash(token))
+            if why is not None:
+                raise ProtocolError("token_revoked", why, 401)
         if p is None and self.pending and auth.token_hash(token) in self.pending:
             raise ProtocolError("consent_required", "give (or decline) consent first: POST /api/consent", 403)
         if p is None:

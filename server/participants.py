@@ -2,9 +2,11 @@
 closing questionnaire. The HTTP routes are in `server/research.py`.
 
 Lab mode (`labels` in the session options): only a listed label may join; the first join
-with a label seats a new player (in the firm the list names, or the emptiest one); a later
-join with the same label gets the **same seat** with a new token (the old one is revoked),
-logged as `player_rejoined`. A browser that crashed comes back with its label.
+with a label seats a new player (in the firm the list names, or the emptiest one). Every join
+returns the seat's `rejoin_code` (6 characters). A later join with the same label gets the
+**same seat** with a new token (the old one is revoked and its sockets close), logged as
+`player_rejoined`, only with the seat's rejoin code or after the facilitator's
+`allow_rejoin`: a label alone (often a student number) is not a key to someone's seat.
 
 Consent (`consent_text` in the options, or the scenario's `text.consent`): `POST
 /api/join` answers `consent_required: true` with the text and a token that is not yet a
@@ -20,7 +22,9 @@ debrief phase with `POST /api/questionnaire`; every call is logged as
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import auth
@@ -32,7 +36,61 @@ if TYPE_CHECKING:
     from .session_actor import SessionActor
 
 
-MAX_PENDING = 50_000  # participants who joined but have not answered the consent yet (all sessions)
+class PendingConsents:
+    """Participants who joined but have not answered the consent yet: token hash -> entry.
+
+    Bounded without evicting anyone who is still reading: an entry older than `ttl` seconds
+    lapses (oldest first, so each join does O(1) amortised work), and when a session (or the
+    server) still holds its maximum, a new join is refused with 429 instead of pushing out a
+    participant who came earlier. One entry per (session, label): a label that joins again
+    replaces its own entry, found through an index, not a scan."""
+
+    def __init__(self, per_session: int = 500, total: int = 50_000, ttl: float = 3600.0, clock=time.monotonic):
+        self.per_session, self.total, self.ttl, self._clock = per_session, total, ttl, clock
+        self._entries: dict[str, dict] = {}           # insertion order = arrival order
+        self._labels: dict[tuple[str, str], str] = {}  # (session, label) -> token hash
+        self._count: dict[str, int] = {}               # session -> entries
+
+    def __contains__(self, hashed: str) -> bool:
+        return hashed in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, hashed: str) -> dict | None:
+        return self._entries.get(hashed)
+
+    def pop(self, hashed: str) -> dict | None:
+        e = self._entries.pop(hashed, None)
+        if e is not None:
+            sid = e["session_id"]
+            self._count[sid] -= 1
+            if not self._count[sid]:
+                del self._count[sid]
+            if e["label"] is not None and self._labels.get((sid, e["label"])) == hashed:
+                del self._labels[(sid, e["label"])]
+        return e
+
+    def add(self, hashed: str, entry: dict) -> None:
+        sid, label = entry["session_id"], entry["label"]
+        if label is not None and (sid, label) in self._labels:
+            self.pop(self._labels[(sid, label)])
+        self._lapse()
+        if self._count.get(sid, 0) >= self.per_session or len(self._entries) >= self.total:
+            raise ProtocolError("rate_limited", "too many participants are reading the consent form right now; "
+                                                "try again in a minute", 429)
+        self._entries[hashed] = {**entry, "at": self._clock()}
+        self._count[sid] = self._count.get(sid, 0) + 1
+        if label is not None:
+            self._labels[(sid, label)] = hashed
+
+    def _lapse(self) -> None:
+        limit = self._clock() - self.ttl
+        while self._entries:
+            hashed, e = next(iter(self._entries.items()))
+            if e["at"] > limit:
+                break
+            self.pop(hashed)
 
 
 def consent_text(actor: "SessionActor") -> str | None:
@@ -58,7 +116,8 @@ def _seat_info(actor: "SessionActor", player_id: str) -> dict:
 
 # ---- join -------------------------------------------------------------------------------
 
-async def join(hub: "Hub", actor: "SessionActor", name: str, label: str | None) -> dict:
+async def join(hub: "Hub", actor: "SessionActor", name: str, label: str | None,
+               rejoin_code: str | None = None) -> dict:
     """POST /api/join for every session (research options or not)."""
     labels = actor.options.get("labels")
     if label is not None:
@@ -68,21 +127,34 @@ async def join(hub: "Hub", actor: "SessionActor", name: str, label: str | None) 
                                              "(ask the experimenter for yours)", 403)
     token = auth.new_token()
     hashed = auth.token_hash(token)
+    rejoin = auth.new_rejoin_code()
     text = consent_text(actor)
-    kind, result, old = await actor.call(_join, actor, auth.new_player_id(), name, label, hashed, text)
+    seat = Seat(auth.new_player_id(), name, label, hashed, auth.token_hash(rejoin), rejoin_code)
+    kind, result, old = await actor.call(_join, actor, seat, text)
     if kind == "pending":
-        for h, p in list(hub.pending.items()):  # one pending entry per label
-            if label is not None and p["session_id"] == actor.id and p["label"] == label:
-                del hub.pending[h]
-        hub.pending[hashed] = {"session_id": actor.id, "player_id": result["player_id"], "name": name,
-                               "label": label, "consent_sha256": _sha(text)}
-        while len(hub.pending) > MAX_PENDING:  # bounded: the oldest unanswered consent is dropped
-            del hub.pending[next(iter(hub.pending))]
+        hub.pending.add(hashed, {"session_id": actor.id, "player_id": result["player_id"], "name": name,
+                                 "label": label, "consent_sha256": _sha(text), "rejoin_hash": seat.rejoin_hash})
     else:
-        if old:
-            hub.tokens.discard(old)
-        hub.tokens.add(hashed, Principal(actor.id, result["player_id"]))
-    return {**result, "player_token": token, "ws_url": hub.ws_url()}
+        _seated(hub, actor, hashed, result["player_id"], old)
+    return {**result, "player_token": token, "rejoin_code": auth.format_rejoin_code(rejoin), "ws_url": hub.ws_url()}
+
+
+def _seated(hub: "Hub", actor: "SessionActor", hashed: str, player_id: str, old: str | None) -> None:
+    if old:  # the seat was taken again: the other device's token stops working, its sockets close
+        hub.revoke(old, "your seat was taken on another device")
+    hub.tokens.add(hashed, Principal(actor.id, player_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """Who asks for a seat: a new player id and token (hashed), and the seat's new rejoin code
+    (hashed); `rejoin_code` is the code the person typed to take their seat again, if any."""
+    player_id: str
+    name: str
+    label: str | None
+    token_hash: str
+    rejoin_hash: str
+    rejoin_code: str | None
 
 
 def _existing_label(actor: "SessionActor", label: str | None):
@@ -91,31 +163,43 @@ def _existing_label(actor: "SessionActor", label: str | None):
     return next((p for p in actor.players.values() if p.label == label), None)
 
 
-def _rejoin(actor: "SessionActor", player, hashed: str) -> tuple[str, dict, str]:
+def _rejoin(actor: "SessionActor", player, seat: Seat) -> tuple[str, dict, str]:
+    """A labelled seat taken again on a new device: the seat's rejoin code, or the
+    facilitator's `allow_rejoin`, is needed (a label alone is not a key: labels are often
+    student numbers that classmates know). The seat gets a new token and a new rejoin code."""
+    if not (player.id in actor.rejoin_allowed or _code_matches(player, seat.rejoin_code)):
+        raise ProtocolError("seat_taken", "this participant label is already seated: type the rejoin code shown on "
+                                          "your first device, or ask the experimenter to allow your rejoin", 409)
     old = player.token_hash
-    actor._fact("player_rejoined", {"player_id": player.id, "token_hash": hashed, "rejoined_at": time.time()},
+    actor._fact("player_rejoined", {"player_id": player.id, "token_hash": seat.token_hash,
+                                    "rejoin_hash": seat.rejoin_hash, "rejoined_at": time.time()},
                 actor=player.id, firm=player.firm)
     return "seated", {**_seat_info(actor, player.id), "rejoined": True}, old
 
 
-def _seat(actor: "SessionActor", player_id: str, name: str, label: str | None, hashed: str) -> tuple[str, dict, None]:
+def _code_matches(player, code: str | None) -> bool:
+    if not code or not player.rejoin_hash:
+        return False
+    return hmac.compare_digest(auth.token_hash(auth.normalize_code(code)), player.rejoin_hash)
+
+
+def _seat(actor: "SessionActor", seat: Seat) -> tuple[str, dict, None]:
     labels = actor.options.get("labels")
-    firm = labels.get(label) if isinstance(labels, dict) and label is not None else None
-    return "seated", actor.join(player_id, name, label, hashed, firm), None
+    firm = labels.get(seat.label) if isinstance(labels, dict) and seat.label is not None else None
+    return "seated", actor.join(seat.player_id, seat.name, seat.label, seat.token_hash, firm, seat.rejoin_hash), None
 
 
-def _join(actor: "SessionActor", player_id: str, name: str, label: str | None, hashed: str,
-          text: str | None):
+def _join(actor: "SessionActor", seat: Seat, text: str | None):
     """In the actor (one at a time, so one label never gets two seats)."""
     if actor.status != "live":
         raise ProtocolError("session_ended", "the session has ended", 410)
-    existing = _existing_label(actor, label)
+    existing = _existing_label(actor, seat.label)
     if existing is not None:
-        return _rejoin(actor, existing, hashed)
+        return _rejoin(actor, existing, seat)
     if text is not None:
-        return "pending", {"player_id": player_id, "session_id": actor.id, "consent_required": True,
+        return "pending", {"player_id": seat.player_id, "session_id": actor.id, "consent_required": True,
                            "consent_text": text}, None
-    return _seat(actor, player_id, name, label, hashed)
+    return _seat(actor, seat)
 
 
 # ---- consent ------------------------------------------------------------------------------
@@ -133,13 +217,13 @@ async def consent(hub: "Hub", token: str, agree: bool) -> dict:
     if actor is None:
         hub.pending.pop(hashed, None)
         raise ProtocolError("token_expired", "this token's session has ended", 401)
-    kind, result, old = await actor.call(_consent, actor, pend, hashed, agree)
-    hub.pending.pop(hashed, None)
+    try:
+        kind, result, old = await actor.call(_consent, actor, pend, hashed, agree)
+    finally:
+        hub.pending.pop(hashed)
     if kind == "declined":
         return result
-    if old:
-        hub.tokens.discard(old)
-    hub.tokens.add(hashed, Principal(actor.id, result["player_id"]))
+    _seated(hub, actor, hashed, result["player_id"], old)
     return {**result, "consented": True}
 
 
@@ -151,13 +235,12 @@ def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
         actor._fact("consent_declined", {"player_id": pid, "consent_sha256": pend["consent_sha256"],
                                          "time": time.time()}, actor=pid)
         return "declined", {"player_id": pid, "consented": False, "seated": False}, None
-    existing = _existing_label(actor, pend["label"])
-    actor._fact("consent_given", {"player_id": existing.id if existing else pid,
-                                  "consent_sha256": pend["consent_sha256"], "time": time.time()},
-                actor=existing.id if existing else pid)
-    if existing is not None:
-        return _rejoin(actor, existing, hashed)
-    return _seat(actor, pid, pend["name"], pend["label"], hashed)
+    if _existing_label(actor, pend["label"]) is not None:  # seated meanwhile, from another device
+        raise ProtocolError("seat_taken", "this participant label was seated meanwhile on another device; "
+                                          "ask the experimenter to allow your rejoin", 409)
+    actor._fact("consent_given", {"player_id": pid, "consent_sha256": pend["consent_sha256"], "time": time.time()},
+                actor=pid)
+    return _seat(actor, Seat(pid, pend["name"], pend["label"], hashed, pend["rejoin_hash"], None))
 
 
 # ---- questionnaire ----------------------------------------------------------------------------

@@ -50,6 +50,9 @@ ERROR_CODES: dict[str, str] = {
     "not_authenticated": "send `auth` with a token first",
     "already_authenticated": "this socket is already authenticated",
     "bad_token": "the token is not valid for any session",
+    "token_revoked": "the token was revoked (the facilitator removed the player, or the seat was taken "
+                     "again on another device)",
+    "too_many_sockets": "this token already has the maximum number of open sockets",
     "token_expired": "the token's session has ended",
     "forbidden": "this command needs the facilitator token",
     "unknown_code": "no live session has this join code",
@@ -71,6 +74,8 @@ ERROR_CODES: dict[str, str] = {
     "unknown_strategy": "no bot strategy with that name",
     "invalid_options": "a session option or scenario override is not valid",
     "unknown_label": "the participant label is not on this session's list",
+    "seat_taken": "the label's seat is taken: give the seat's rejoin code, or ask the facilitator to allow "
+                  "a rejoin",
     "session_full": "every firm of the session has its maximum of players (`max_per_firm`)",
     "consent_required": "give (or decline) consent first: POST /api/consent with the token join returned",
     "unknown_scenario": "no scenario with that id",
@@ -211,8 +216,8 @@ class Negotiate(_Msg):
 
 
 CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
-                   "open_negotiation", "open_selection", "close_selection", "move_player", "fill_bots",
-                   "inject", "end_session")
+                   "open_negotiation", "open_selection", "close_selection", "move_player", "remove_player",
+                   "allow_rejoin", "fill_bots", "inject", "end_session")
 
 
 class Select(_Msg):
@@ -238,6 +243,9 @@ class Control(_Msg):
     """A facilitator control (facilitator token only). `extend` takes `seconds`,
     `move_player` takes `player` and `firm`, `fill_bots` an optional `strategy`,
     `inject` a `text` and/or an `event` map (logged and announced to everyone).
+    `remove_player` takes `player_id`: that player's token stops working and its sockets close
+    at once (the seat is freed). `allow_rejoin` takes `player_id`: the next join with that
+    player's participant label takes the seat without its rejoin code (lab mode).
     `open_selection` opens the partner-selection board (lobby; `start` does it too when the
     session has a selection phase); `close_selection` (or `advance`) closes it: the accepted
     pairings go on to negotiation, or are signed on default terms if negotiation is off."""
@@ -245,9 +253,11 @@ class Control(_Msg):
     id: str = CommandId
     action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
                     "open_negotiation", "open_selection", "close_selection", "move_player",
-                    "fill_bots", "inject", "end_session"]
+                    "remove_player", "allow_rejoin", "fill_bots", "inject", "end_session"]
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
+    player_id: str | None = Field(None, max_length=64, description="remove_player, allow_rejoin: the player "
+                                  "(`player` is accepted too)")
     firm: str | None = Field(None, max_length=64)
     strategy: str | None = Field(None, max_length=32)
     text: str | None = Field(None, max_length=4000)
@@ -476,6 +486,8 @@ class JoinSession(_Msg):
     code: str = Field(min_length=4, max_length=16)
     name: str = Field(min_length=1, max_length=80)
     label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
+    rejoin_code: str | None = Field(None, max_length=16, description="the seat's rejoin code (returned by the "
+                                    "first join with a label): takes the seat again on a new device")
 
 
 class Consent(_Msg):
@@ -502,10 +514,12 @@ class HttpControl(_Msg):
     """POST /api/sessions/{session_id}/control (facilitator bearer token): a `control` without `type`."""
     action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
                     "open_negotiation", "open_selection", "close_selection", "move_player",
-                    "fill_bots", "inject", "end_session"]
+                    "remove_player", "allow_rejoin", "fill_bots", "inject", "end_session"]
     id: str | None = Field(None, min_length=1, max_length=64)
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
+    player_id: str | None = Field(None, max_length=64, description="remove_player, allow_rejoin: the player "
+                                  "(`player` is accepted too)")
     firm: str | None = Field(None, max_length=64)
     strategy: str | None = Field(None, max_length=32)
     text: str | None = Field(None, max_length=4000)

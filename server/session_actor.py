@@ -60,6 +60,7 @@ class Player:
     firm: str
     token_hash: str
     joined_at: float
+    rejoin_hash: str | None = None  # SHA-256 of the seat's rejoin code (None in logs before 2026-11-29)
 
 
 def negotiation_from_dict(d: dict) -> neg_rules.Negotiation:
@@ -107,6 +108,8 @@ class SessionActor(SelectionPhase):
         self._since_snapshot = 0
         # live-only
         self.conns: dict[str, set["Connection"]] = {}
+        self.budgets: dict = {}                         # principal name -> its command RateBudget (all sockets)
+        self.rejoin_allowed: set[str] = set()           # players whose labelled seat the facilitator let go
         self.queue: asyncio.Queue = asyncio.Queue()
         self.task: asyncio.Task | None = None
         self._ops: list[tuple] = []
@@ -331,7 +334,9 @@ class SessionActor(SelectionPhase):
             if t == "chat":
                 raise ProtocolError("forbidden", "the facilitator speaks through `control` inject", 403)
             raise ProtocolError("forbidden", f"`{t}` is a player command", 403)
-        player = self.players[who.player_id]
+        player = self.players.get(who.player_id)
+        if player is None:  # removed by the facilitator; a command was already on its way
+            raise ProtocolError("token_revoked", "you were removed from this session by the facilitator", 401)
         return {"draft": self._cmd_draft, "submit": self._cmd_submit, "chat": self._cmd_chat,
                 "negotiate": self._cmd_negotiate, "select": self._cmd_select}[t](player, msg)
 
@@ -391,7 +396,7 @@ class SessionActor(SelectionPhase):
     # ================================================================== players
 
     def join(self, player_id: str, name: str, label: str | None, token_hash: str,
-             firm: str | None = None) -> dict:
+             firm: str | None = None, rejoin_hash: str | None = None) -> dict:
         """Seat a new player: in `firm` (a lab's fixed seat), else the emptiest firm."""
         if self.status != "live":
             raise ProtocolError("session_ended", "the session has ended", 410)
@@ -403,7 +408,8 @@ class SessionActor(SelectionPhase):
                                                     f"ask the facilitator", 409)
         bot = self.bots.get(firm)
         self._fact("player_joined", {"player_id": player_id, "name": name, "label": label, "firm": firm,
-                                     "token_hash": token_hash, "joined_at": time.time()}, actor=player_id, firm=firm)
+                                     "token_hash": token_hash, "joined_at": time.time(), "rejoin_hash": rejoin_hash},
+                   actor=player_id, firm=firm)
         self._bot_replaced(firm, bot, player_id, "joined", player_id)
         self._push_team(firm)
         return {"player_id": player_id, "firm": firm, "firm_name": self.state.firms[firm].name,
@@ -708,6 +714,42 @@ class SessionActor(SelectionPhase):
         self._push_team(firm)
         return {"player": pid, "firm": firm}
 
+    def _known_player(self, c) -> Player:
+        pid = c.get("player_id") or c.get("player")
+        if pid is None:
+            raise ProtocolError("missing_field", "player_id: missing")
+        if pid not in self.players:
+            raise ProtocolError("unknown_player", f"no player {pid!r} in this session", 404)
+        return self.players[pid]
+
+    def _ctl_remove_player(self, c) -> dict:
+        """The player's token stops working and its sockets close once this is durable; the
+        seat is freed (the firm plays on with its other members, or its draft and default)."""
+        p = self._known_player(c)
+        self._fact("player_removed", {"player_id": p.id, "firm": p.firm, "removed_at": time.time()},
+                   actor=FACILITATOR, firm=p.firm)
+        # its sockets get nothing more from now on, and close once the removal is durable
+        gone = self.conns.pop(p.id, set())
+        self.hub.metrics.connections -= len(gone)
+        self._after.append(lambda exc: self._removed(p.token_hash, gone, exc))
+        self._push_team(p.firm)
+        return {"player_id": p.id, "firm": p.firm}
+
+    def _removed(self, token_hash: str, conns: set, exc: BaseException | None) -> None:
+        why = "you were removed from this session by the facilitator"
+        if exc is None:
+            self.hub.revoke(token_hash, why)
+        for conn in conns:
+            asyncio.ensure_future(conn.close(4403, why))
+
+    def _ctl_allow_rejoin(self, c) -> dict:
+        p = self._known_player(c)
+        if p.label is None:
+            raise ProtocolError("out_of_range", "allow_rejoin: this player joined without a participant label; "
+                                                "only a labelled seat is taken again by its label")
+        self._fact("rejoin_allowed", {"player_id": p.id}, actor=FACILITATOR, firm=p.firm)
+        return {"player_id": p.id, "label": p.label}
+
     def _ctl_fill_bots(self, c) -> dict:
         strategy = c.get("strategy") or "balanced"
         if strategy not in STRATEGIES:
@@ -957,7 +999,8 @@ class SessionActor(SelectionPhase):
         pass  # the actor was built from the sessions row
 
     def _apply_player_joined(self, d) -> None:
-        p = Player(d["player_id"], d["name"], d["label"], d["firm"], d["token_hash"], d["joined_at"])
+        p = Player(d["player_id"], d["name"], d["label"], d["firm"], d["token_hash"], d["joined_at"],
+                   d.get("rejoin_hash"))
         self.players[p.id] = p
         self.bots.pop(p.firm, None)  # a person takes over a bot-held seat
         if not self._replaying:
@@ -1062,10 +1105,21 @@ class SessionActor(SelectionPhase):
     def _apply_questionnaire_answered(self, d) -> None:
         pass
 
+    def _apply_player_removed(self, d) -> None:
+        self.players.pop(d["player_id"], None)
+        self.rejoin_allowed.discard(d["player_id"])
+        self._moves += 1  # the members index is stale
+
+    def _apply_rejoin_allowed(self, d) -> None:
+        self.rejoin_allowed.add(d["player_id"])
+
     def _apply_player_rejoined(self, d) -> None:
-        """A lab participant came back with the same label: same seat, a new token."""
+        """A lab participant came back with the same label: same seat, a new token (and a new
+        rejoin code)."""
         p = self.players[d["player_id"]]
         p.token_hash = d["token_hash"]
+        p.rejoin_hash = d.get("rejoin_hash", p.rejoin_hash)
+        self.rejoin_allowed.discard(p.id)
         if not self._replaying:
             self._ops.append(("player", self._player_row(p)))
 
@@ -1078,7 +1132,7 @@ class SessionActor(SelectionPhase):
                 "negotiations": {k: n.to_dict() for k, n in self.negotiations.items()},
                 "clock": self.clock.to_dict(), "announcements": self.announcements,
                 "selection": self.selection.to_dict() if self.selection is not None else None,
-                "selection_pairs": self.selection_pairs}
+                "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed)}
 
     def _load_server_state(self, d: dict) -> None:
         self.status = d["status"]
@@ -1090,6 +1144,7 @@ class SessionActor(SelectionPhase):
         self.announcements = d["announcements"]
         self.selection = board_from_dict(d["selection"]) if d.get("selection") else None
         self.selection_pairs = d.get("selection_pairs") or {}
+        self.rejoin_allowed = set(d.get("rejoin_allowed") or ())
 
     def _snapshot(self) -> None:
         self._round_dirty = False

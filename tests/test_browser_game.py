@@ -171,7 +171,7 @@ async def test_full_session_in_browsers(web_server, browser, problems):
     for who, to in (("Cyd", "west1"), ("Dan", "east1")):
         row = fac.get_by_test_id("player-row").filter(has_text=who)
         await row.locator("select").select_option(to)
-        await row.get_by_role("button", name="Move").click()
+        await row.get_by_role("button", name="Move", exact=True).click()
         await expect(fac.get_by_test_id(f"firm-{to}")).to_contain_text(who)
     await expect(cyd.get_by_test_id("firm-heading")).to_have_text("Westward Devices 1")
     await expect(ann.get_by_test_id("team")).to_contain_text("Cyd")

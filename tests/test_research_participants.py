@@ -35,14 +35,22 @@ async def test_label_list_joins_once_and_rejoins_the_same_seat(server, api, clie
     first = await api.join(session["code"], "Ann", label="L01")
     await api.join(session["code"], "Ben", label=" L02 ")
     assert first["firm"] == "west1" and "rejoined" not in first
-    # the same label again: the same player and seat, a new token; the old one is revoked
-    again = await api.join(session["code"], "Ann on another laptop", label="L01")
+    # the same label alone is not a key to the seat (labels are often known student numbers)
+    status, err = await api.request("POST", "/api/join", {"code": session["code"], "name": "Eve", "label": "L01"})
+    assert status == 409 and err["error"]["code"] == "seat_taken", err
+    # with the seat's rejoin code: the same player and seat, a new token; the old one is revoked
+    again = await api.join(session["code"], "Ann on another laptop", label="L01",
+                           rejoin_code=first["rejoin_code"].lower().replace("-", " "))
     assert (again["player_id"], again["firm"], again["rejoined"]) == (first["player_id"], "west1", True)
-    assert again["player_token"] != first["player_token"]
+    assert again["player_token"] != first["player_token"] and again["rejoin_code"] != first["rejoin_code"]
     c = await Client.login(server.url, again["player_token"], name="ann")
     clients.append(c)
     assert c.view["me"]["player_id"] == first["player_id"] and c.view["firm"]["id"] == "west1"
-    assert (await auth_error(server, first["player_token"]))["code"] == "bad_token"
+    assert (await auth_error(server, first["player_token"]))["code"] == "token_revoked"
+    # the old code was used up: a new one came with the new seat's token
+    status, err = await api.request("POST", "/api/join", {"code": session["code"], "name": "Eve", "label": "L01",
+                                                          "rejoin_code": first["rejoin_code"]})
+    assert status == 409 and err["error"]["code"] == "seat_taken", err
     # not on the list, or no label at all: refused with a clear error
     for body in ({"label": "L99"}, {}):
         status, err = await api.request("POST", "/api/join", {"code": session["code"], "name": "Eve", **body})
@@ -89,8 +97,8 @@ async def test_consent_is_required_logged_and_exported(server, api, clients, db_
     status, declined = await api.request("POST", "/api/consent", {"consent": False}, token=d["player_token"])
     assert status == 200 and declined == {"player_id": d["player_id"], "consented": False, "seated": False}
     assert (await auth_error(server, d["player_token"]))["code"] == "bad_token"
-    # the same label seated before comes back without a second consent
-    back = await api.join(session["code"], "Carla", label="P1")
+    # the same label seated before comes back (with its rejoin code) without a second consent
+    back = await api.join(session["code"], "Carla", label="P1", rejoin_code=j["rejoin_code"])
     assert back.get("rejoined") and not back.get("consent_required") and back["player_id"] == j["player_id"]
 
     log = facts(db_path, sid)
@@ -155,14 +163,15 @@ async def test_label_rejoin_survives_a_restart(start_server, db_path):
     second = await start_server()
     async with aiohttp.ClientSession() as http:
         api = Api(second.url, http)
-        back = await api.join(session["code"], "Rita", label="R1")
+        # the seat's rejoin code survives the restart
+        back = await api.join(session["code"], "Rita", label="R1", rejoin_code=j["rejoin_code"])
         assert (back["player_id"], back["firm"], back["rejoined"]) == (j["player_id"], j["firm"], True)
         c = await Client.login(second.url, back["player_token"], name="rita")
         try:
             assert c.view["me"]["player_id"] == j["player_id"]
         finally:
             await c.close()
-        assert (await auth_error(second, j["player_token"]))["code"] == "bad_token"
+        assert (await auth_error(second, j["player_token"]))["code"] == "token_revoked"
     await second.stop()
     third = await start_server()  # the new token is the one restored
     try:

@@ -49,9 +49,9 @@ async def test_the_server_default_and_what_it_does_not_limit(start_server, db_pa
         assert {j["firm"] for j in seats} == {"west1"}
         # and a returning label gets its seat back even when the session is full
         listed = await api.create(copies=1, labels=["A", "B", "C"])
-        await api.join(listed["code"], "a", label="A")
+        a = await api.join(listed["code"], "a", label="A")
         await api.join(listed["code"], "b", label="B")
         status, err = await api.request("POST", "/api/join", {"code": listed["code"], "name": "c", "label": "C"})
         assert status == 409 and err["error"]["code"] == "session_full"
-        again = await api.join(listed["code"], "a again", label="A")
+        again = await api.join(listed["code"], "a again", label="A", rejoin_code=a["rejoin_code"])
         assert again["rejoined"] is True

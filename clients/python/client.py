@@ -53,7 +53,7 @@ log = logging.getLogger("alliance.client")
 #: close codes after which reconnecting is pointless
 FATAL_CLOSE_CODES = frozenset({1000, 1008})
 #: auth refusals after which reconnecting is pointless
-FATAL_AUTH_CODES = frozenset({"bad_token", "token_expired", "session_ended", "bad_frame",
+FATAL_AUTH_CODES = frozenset({"bad_token", "token_expired", "token_revoked", "session_ended", "bad_frame",
                               "wrong_type", "missing_field", "out_of_range"})
 
 

@@ -440,11 +440,23 @@ class Console {
         const r = await this.control("move_player", { player: p.player_id, firm: sel.value });
         if (r) toast(t("console.moved", { name: p.name, firm: this.firmName(sel.value) }), "ok");
       } } });
+    const remove = h("button", { type: "button", class: "secondary small danger", text: t("console.remove"),
+      "data-testid": `remove-${p.player_id}`, "aria-label": t("console.remove_label", { name: p.name }),
+      on: { click: async () => {
+        const ok = await confirmDialog({ title: t("console.remove_title", { name: p.name }), body: t("console.remove_body"),
+                                         ok: t("console.remove"), cancel: t("common.cancel"), danger: true });
+        if (ok && await this.control("remove_player", { player_id: p.player_id })) toast(t("console.removed", { name: p.name }), "ok");
+      } } });
+    const rejoin = p.label ? h("button", { type: "button", class: "secondary small", text: t("console.allow_rejoin"),
+      "data-testid": `rejoin-${p.player_id}`, "aria-label": t("console.allow_rejoin_label", { name: p.name }),
+      on: { click: async () => {
+        if (await this.control("allow_rejoin", { player_id: p.player_id })) toast(t("console.rejoin_allowed", { name: p.name }), "ok");
+      } } }) : null;
     return h("li", { class: p.connected ? "online" : "offline", "data-testid": "player-row" },
       h("span", { class: "dot", "aria-hidden": "true", text: p.connected ? "●" : "○" }), " ",
       h("span", { class: "member-name", text: p.name }), p.label ? h("span", { class: "muted", text: ` (${p.label})` }) : null,
       h("span", { class: "sr-status", text: ` ${p.connected ? t("player.online") : t("player.offline")}` }),
-      h("span", { class: "move" }, sel, go));
+      h("span", { class: "move" }, sel, go, rejoin, remove));
   }
 
   renderNegs() {

@@ -32,6 +32,8 @@ function showJoin(message) {
   const name = h("input", { id: "join-name", name: "name", required: true, maxlength: 80, autocomplete: "nickname", "data-testid": "join-name",
                             "aria-describedby": "join-name-hint" });
   const label = h("input", { id: "join-label", name: "label", maxlength: 80, autocomplete: "off" });
+  const rejoin = h("input", { id: "join-rejoin", name: "rejoin_code", maxlength: 16, autocomplete: "off", autocapitalize: "characters",
+                              spellcheck: "false", "data-testid": "join-rejoin", "aria-describedby": "join-rejoin-hint" });
   const err = h("p", { class: "form-error", role: "alert", "data-testid": "join-error", text: message || "" });
   const btn = h("button", { type: "submit", class: "primary big", text: t("join.submit"), "data-testid": "join-submit" });
   const form = h("form", { class: "card join", "aria-labelledby": "join-title", on: { submit: async (e) => {
@@ -43,9 +45,10 @@ function showJoin(message) {
     try {
       const body = { code: code.value.trim(), name: name.value.trim() };
       if (label.value.trim()) body.label = label.value.trim();
+      if (rejoin.value.trim()) body.rejoin_code = rejoin.value.trim();
       const r = await api("POST", "/api/join", body);
       const creds = { token: r.player_token, code: normCode(code.value), session_id: r.session_id, player_id: r.player_id,
-                      name: body.name, firm: r.firm };
+                      name: body.name, firm: r.firm, rejoin_code: r.rejoin_code };
       store.set("player", creds);
       history.replaceState(null, "", `/join?code=${encodeURIComponent(code.value.trim().toUpperCase())}`);
       start(creds);
@@ -61,7 +64,9 @@ function showJoin(message) {
     h("div", { class: "field" }, h("label", { for: "join-name", text: t("join.name") }), name,
       h("p", { class: "hint", id: "join-name-hint", text: t("join.name_hint") })),
     h("details", { class: "field" }, h("summary", { text: t("join.label_more") }),
-      h("div", { class: "field" }, h("label", { for: "join-label", text: t("join.label") }), label)),
+      h("div", { class: "field" }, h("label", { for: "join-label", text: t("join.label") }), label),
+      h("div", { class: "field" }, h("label", { for: "join-rejoin", text: t("join.rejoin") }), rejoin,
+        h("p", { class: "hint", id: "join-rejoin-hint", text: t("join.rejoin_hint") }))),
     err, h("div", { class: "actions" }, btn));
   const prev = store.get("player");
   const resume = prev ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("join.resume", { name: prev.name, code: prev.code }),
@@ -85,10 +90,10 @@ class PlayerApp {
     this.results = new ResultsPanel();
     this.buildShell();
     this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
-    this.socket.addEventListener("denied", () => {
+    this.socket.addEventListener("denied", (e) => {
       store.remove("player");
       this.destroy();
-      showJoin(t("join.expired"));
+      showJoin(e.detail && e.detail.code === "token_revoked" ? errorText(e.detail) : t("join.expired"));
     });
     this.socket.addEventListener("state", (e) => {
       document.body.dataset.conn = e.detail;
@@ -317,7 +322,9 @@ class PlayerApp {
       h("h1", { class: "section-title", "data-testid": "firm-heading" }, v.firm.name),
       h("p", { class: "role-line", "data-testid": "role-line" }, t("player.role_line", { name: v.me.name, role: this.roleName() })),
       role,
-      h("section", { class: "card" }, h("h2", { text: t("player.team") }), team),
+      h("section", { class: "card" }, h("h2", { text: t("player.team") }), team,
+        this.creds.rejoin_code ? h("p", { class: "hint", "data-testid": "rejoin-code" }, t("player.rejoin_code"), " ",
+          h("strong", { class: "code", text: this.creds.rejoin_code })) : null),
       h("section", { class: "card brief", "aria-labelledby": "brief-title", "data-testid": "brief" },
         h("h2", { id: "brief-title" }, h("span", { class: "tag confidential", text: t("player.confidential") }), " ", t("player.brief")),
         h("p", { class: "prose", text: (v.firm.brief || "").trim() })),
