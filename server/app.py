@@ -18,6 +18,7 @@ from .auth import bearer_token
 from .config import ServerConfig
 from .connection import Connection
 from .hub import Hub
+from .names import clean_label, clean_name
 from .openapi import openapi_document
 from .protocol import ProtocolError
 from .ratelimit import KeyedBudget, client_ip
@@ -207,7 +208,8 @@ async def join(request):
             status=429, headers={"Retry-After": str(wait)})
     try:
         req = await _body(request, P.JoinSession)
-        return web.json_response(await request.app[HUB].join(req.code, req.name.strip() or "player", req.label))
+        name, label = clean_name(req.name), clean_label(req.label)  # server/names.py: shown to others
+        return web.json_response(await request.app[HUB].join(req.code, name, label))
     except ProtocolError as e:
         if 400 <= e.status < 500:
             failures.charge(ip)

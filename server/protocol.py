@@ -71,6 +71,7 @@ ERROR_CODES: dict[str, str] = {
     "unknown_strategy": "no bot strategy with that name",
     "invalid_options": "a session option or scenario override is not valid",
     "unknown_label": "the participant label is not on this session's list",
+    "bad_name": "the player name is empty once invisible characters are removed, or imitates a role (facilitator, admin...)",
     "session_full": "every firm of the session has its maximum of players (`max_per_firm`)",
     "consent_required": "give (or decline) consent first: POST /api/consent with the token join returned",
     "unknown_scenario": "no scenario with that id",
@@ -471,7 +472,8 @@ class CreateSession(_Msg):
 class JoinSession(_Msg):
     """POST /api/join."""
     code: str = Field(min_length=4, max_length=16)
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, description="shown to others: invisible characters are removed; "
+                      "an empty or role-like name (facilitator, admin...) is refused with bad_name")
     label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
 
 
