@@ -6,9 +6,10 @@ must meet that server's lock: the lock file is named after the *real* path. A da
 that cannot be written (a read-only file or folder, a disk mounted read-only, an
 immutable file) must stop the server at start with a clear message, not when the first
 player's command cannot be logged. `os.access` gives the clear message in the usual
-cases (it reports a read-only file system even to root); the write transaction below is
-the real test, and the only one that catches what `os.access` cannot see (read-only
-`-wal`/`-shm` files, an immutable file for root).
+cases (it reports a read-only file system or an immutable file even to root); the write
+transaction below is the real test, and the only one that catches what `os.access`
+cannot see: another process holding SQLite's write lock, or any other reason SQLite could
+only open the database for reading.
 """
 from __future__ import annotations
 
@@ -49,10 +50,14 @@ def lock_failed(path: str | Path, e: OSError) -> str:
     return f"the event log {path} cannot be written: the lock file {lock_path(path)} cannot be opened ({e.strerror}); {_ADVICE}"
 
 
-def write_refused(conn: sqlite3.Connection, path: str | Path) -> str | None:
+def write_refused(conn: sqlite3.Connection, path: str | Path, wait: float = 2.0) -> str | None:
     """Open a write transaction and write in it, then roll back (the file is unchanged).
     SQLite answers `attempt to write a readonly database` when it could only open the
-    file, its WAL or its shared memory for reading. Returns the message, or None."""
+    file, its WAL or its shared memory for reading, and `database is locked` after `wait`
+    seconds when another process holds the write lock (a reader would not notice: WAL
+    lets readers in). Returns the message, or None."""
+    patience = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -61,7 +66,13 @@ def write_refused(conn: sqlite3.Connection, path: str | Path) -> str | None:
             if conn.in_transaction:  # some errors end the transaction themselves
                 conn.execute("ROLLBACK")
     except sqlite3.Error as e:
+        if "locked" in str(e) or "busy" in str(e):
+            return (f"the event log {path} cannot be written: another process holds its write lock "
+                    f"(SQLite: {e}); stop that process (a sqlite3 shell in a transaction?) and start again. "
+                    f"Nothing was changed")
         return f"the event log {path} cannot be written (SQLite: {e}); {_ADVICE}"
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={patience}")
     return None
 
 
