@@ -36,8 +36,8 @@ ROLE_NAMES = frozenset({
 _REMOVED_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs"}
 _BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u034f", "\u17b4", "\u17b5"}
 _SPACES = re.compile(r"\s+")
-# lookalikes of the letters of the role names (Cyrillic, Greek), folded before comparing
-_LOOKALIKES = str.maketrans("аеосрхуіјѕԁһɡтмвкнαεικνορτυχ",   # after casefold: lower case only
+# lookalikes of the letters of the role names (Cyrillic, Greek), folded after casefold
+_LOOKALIKES = str.maketrans("аеосрхуіјѕԁһɡтмвкнαεικνορτυχ",
                             "aeocpxyijsdhgtmbkhaeiknoptux")
 
 

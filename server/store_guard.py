@@ -47,7 +47,8 @@ def unwritable(path: str | Path) -> str | None:
 
 def lock_failed(path: str | Path, e: OSError) -> str:
     """The message when the lock file cannot even be opened."""
-    return f"the event log {path} cannot be written: the lock file {lock_path(path)} cannot be opened ({e.strerror}); {_ADVICE}"
+    return (f"the event log {path} cannot be written: the lock file {lock_path(path)} cannot be opened "
+            f"({e.strerror}); {_ADVICE}")
 
 
 def write_refused(conn: sqlite3.Connection, path: str | Path, wait: float = 2.0) -> str | None:
