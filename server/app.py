@@ -18,6 +18,7 @@ from .auth import bearer_token
 from .config import ServerConfig
 from .connection import Connection, RateBudget
 from .hub import Hub
+from .names import clean_label, clean_name
 from .openapi import openapi_document
 from .protocol import ProtocolError
 from .ratelimit import KeyedBudget, client_ip
@@ -212,7 +213,8 @@ async def join(request):
         for budget, key, what in ((by_ip, ip, "from your address"), (by_session, session, "into this session")):
             if not budget.allowed(key):
                 return _too_many(request, budget.retry_after(key), f"too many joins {what} just now")
-        joined = await request.app[HUB].join(req.code, req.name.strip() or "player", req.label, req.rejoin_code)
+        name, label = clean_name(req.name), clean_label(req.label)  # server/names.py: shown to others
+        joined = await request.app[HUB].join(req.code, name, label, req.rejoin_code)
         by_ip.charge(ip)
         by_session.charge(session)
         return web.json_response(joined)

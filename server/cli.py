@@ -11,6 +11,7 @@ import sys
 
 from aiohttp import web
 
+from .access_log import PathOnlyAccessLogger
 from .app import HUB, make_app
 from .config import ServerConfig
 from .gctune import GcTuner
@@ -67,7 +68,8 @@ def config_from_args(a: argparse.Namespace) -> ServerConfig:
 
 async def serve(config: ServerConfig, ready=None) -> None:
     app = make_app(config)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5,
+                           access_log_class=PathOnlyAccessLogger)  # never a query string (server/access_log.py)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()

@@ -73,7 +73,8 @@ def openapi_document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/JoinSession"}}}},
                 "responses": {"200": _json("Joined", "joined; the token authenticates the WebSocket"),
-                              "400": _error("invalid body"), "404": _error("unknown code"),
+                              "400": _error("invalid body, or a name that is empty or imitates a role"),
+                              "404": _error("unknown code"),
                               "413": _error("body too large"),
                               "429": {**_error("too many failed joins from this address (Retry-After says "
                                                "when to try again)"),

@@ -76,6 +76,7 @@ ERROR_CODES: dict[str, str] = {
     "unknown_label": "the participant label is not on this session's list",
     "seat_taken": "the label's seat is taken: give the seat's rejoin code, or ask the facilitator to allow "
                   "a rejoin",
+    "bad_name": "the player name is empty once invisible characters are removed, or imitates a role (facilitator, admin...)",
     "session_full": "every firm of the session has its maximum of players (`max_per_firm`)",
     "consent_required": "give (or decline) consent first: POST /api/consent with the token join returned",
     "unknown_scenario": "no scenario with that id",
@@ -484,7 +485,8 @@ class CreateSession(_Msg):
 class JoinSession(_Msg):
     """POST /api/join."""
     code: str = Field(min_length=4, max_length=16)
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, description="shown to others: invisible characters are removed; "
+                      "an empty or role-like name (facilitator, admin...) is refused with bad_name")
     label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
     rejoin_code: str | None = Field(None, max_length=16, description="the seat's rejoin code (returned by the "
                                     "first join with a label): takes the seat again on a new device")

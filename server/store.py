@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from . import store_guard
+
 # sqlite_utils imports pandas when it is installed (0.4 s, a fifth of the restart budget in
 # docs/benchmarks.md) only to map pandas types; the server never hands it pandas objects
 import sys as _sys
@@ -169,17 +171,34 @@ class SqliteStore:
         conn.execute("PRAGMA busy_timeout=5000")
         return conn
 
+    def _open_for_writing(self) -> sqlite3.Connection:
+        """The writer's connection, with the schema, once a write transaction has worked."""
+        conn = None
+        try:
+            conn = self._connect()
+            create_schema(sqlite_utils.Database(conn))
+            problem = store_guard.write_refused(conn, self.path)
+        except sqlite3.Error as e:
+            problem = f"cannot open the event log {self.path} for writing: {e}. Nothing was changed"
+        if problem:
+            if conn is not None:
+                conn.close()
+            raise StoreError(problem)
+        return conn
+
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._loop = asyncio.get_running_loop()
+        problem = store_guard.unwritable(self.path)  # read-only: refused now, not at the first command
+        if problem:
+            raise StoreError(problem)
         self._lock()
         try:
             self._check_existing()
+            conn = self._open_for_writing()
         except BaseException:
             self._unlock()
             raise
-        conn = self._connect()
-        create_schema(sqlite_utils.Database(conn))
         self._thread = threading.Thread(target=self._writer, args=(conn,), name="event-log-writer",
                                         daemon=True)
         self._thread.start()
@@ -289,14 +308,18 @@ class SqliteStore:
         the same file would restore the same sessions and interleave their logs. (A lock
         file, not the database: flock on the database itself could clash with SQLite's own
         locks on network file systems. Readers, researchers and backups never take it.)"""
-        lock_path = str(self.path) + ".lock"
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # named after the real path: a symlink to a database in use meets the same lock
+            fd = os.open(store_guard.lock_path(self.path), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise StoreError(store_guard.lock_failed(self.path, e)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
             os.close(fd)
-            raise StoreError(f"the event log {self.path} is in use by another server process"
+            same = store_guard.real_path(self.path)
+            raise StoreError(f"the event log {self.path}{f' (that is {same})' if same != self.path.absolute() else ''}"
+                             f" is in use by another server process"
                              f"{f' (pid {holder})' if holder else ''}: stop it first or use another --db; "
                              f"nothing was changed") from None
         os.ftruncate(fd, 0)

@@ -62,6 +62,8 @@ STATIC_TYPES = {
 
 _HOST_OK = re.compile(r"^[A-Za-z0-9.\-:\[\]]{1,255}$")
 _CODE_OK = re.compile(r"^[A-Za-z0-9\-]{4,16}$")
+# a static path: printable, no NUL or other control character, shorter than any real one
+_PATH_OK = re.compile(r"[^\x00-\x1f\x7f]{1,512}")
 
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -127,12 +129,15 @@ def _static_handler(root: Path):
     async def static(request: web.Request) -> web.StreamResponse:
         rel = request.match_info["path"]
         parts = rel.split("/")
-        if any(p in ("", ".", "..") or p.startswith(".") for p in parts) or "\\" in rel:
+        if any(p in ("", ".", "..") or p.startswith(".") for p in parts) or "\\" in rel or not _PATH_OK.fullmatch(rel):
             raise web.HTTPNotFound()
-        path = (root / rel).resolve()
-        ctype = STATIC_TYPES.get(path.suffix.lower())
-        if ctype is None or not path.is_relative_to(root) or not path.is_file():
-            raise web.HTTPNotFound()
+        try:  # the OS may still refuse a name (too long, not encodable): that is a 404 too, never a 500
+            path = (root / rel).resolve()
+            ctype = STATIC_TYPES.get(path.suffix.lower())
+            if ctype is None or not path.is_relative_to(root) or not path.is_file():
+                raise web.HTTPNotFound()
+        except (OSError, ValueError):
+            raise web.HTTPNotFound() from None
         headers = {**COMMON_HEADERS, "Content-Type": ctype, "Cache-Control": "no-cache"}
         if path.suffix == ".svg":
             headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

@@ -54,6 +54,7 @@ export default {
   "error.token_expired": "This session has ended.",
   "error.forbidden": "Only the facilitator can do this.",
   "error.unknown_code": "No live session has this code. Check the code with your facilitator.",
+  "error.bad_name": "Choose another name: type visible letters, and not the name of a role such as facilitator or admin.",
   "error.not_found": "Not found.",
   "error.rate_limited": "Too many actions at once: wait a second.",
   "error.shutting_down": "The server is restarting: reconnecting shortly.",
