@@ -28,8 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sync", default=d.synchronous, choices=["full", "normal"],
                    help="SQLite synchronous mode: full survives power loss, normal survives kill -9")
     p.add_argument("--max-frame-bytes", type=int, default=d.max_frame_bytes)
-    p.add_argument("--rate", type=float, default=d.rate_per_second, help="commands per second per socket")
-    p.add_argument("--burst", type=int, default=d.rate_burst, help="command burst per socket")
+    p.add_argument("--rate", type=float, default=d.rate_per_second,
+                   help="commands per second per player (all of its sockets together)")
+    p.add_argument("--burst", type=int, default=d.rate_burst, help="command burst per player")
+    p.add_argument("--max-sockets", type=int, default=d.max_sockets_per_token,
+                   help=f"open sockets per token: tabs and devices of one player (default {d.max_sockets_per_token})")
     p.add_argument("--max-per-firm", type=int, default=d.max_per_firm,
                    help="players a firm seats through the join code (a session may set its own)")
     p.add_argument("--heartbeat", type=float, default=d.heartbeat,
@@ -43,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--join-failures", type=float, default=d.join_fail_per_minute,
                    help="failed joins per minute per client address (after a burst of "
                         f"{d.join_fail_burst}); beyond, joins from that address get 429")
+    p.add_argument("--joins-per-address", type=float, default=d.join_per_minute_per_address,
+                   help="successful joins per minute per client address (after a burst of "
+                        f"{d.join_burst_per_address}); beyond, 429")
+    p.add_argument("--joins-per-session", type=float, default=d.join_per_minute_per_session,
+                   help="successful joins per minute into one session (after a burst of "
+                        f"{d.join_burst_per_session}); beyond, 429")
+    p.add_argument("--pending-consents", type=int, default=d.pending_per_session,
+                   help="participants of one session who may be reading the consent form at once; beyond, 429")
     p.add_argument("--trust-proxy", action="store_true",
                    help="behind a reverse proxy on this machine or a private network: take the client "
                         "address from X-Forwarded-For")
@@ -63,7 +74,9 @@ def config_from_args(a: argparse.Namespace) -> ServerConfig:
                         rate_burst=a.burst, heartbeat=a.heartbeat, ws_compress=a.ws_compress, max_per_firm=a.max_per_firm,
                         outbox_limit=a.send_queue,
                         outbox_bytes=a.send_queue_bytes, join_fail_per_minute=a.join_failures,
-                        trust_proxy=a.trust_proxy, check_db_at_start=not a.skip_db_check)
+                        trust_proxy=a.trust_proxy, check_db_at_start=not a.skip_db_check,
+                        max_sockets_per_token=a.max_sockets, join_per_minute_per_address=a.joins_per_address,
+                        join_per_minute_per_session=a.joins_per_session, pending_per_session=a.pending_consents)
 
 
 async def serve(config: ServerConfig, ready=None) -> None:

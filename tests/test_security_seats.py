@@ -203,3 +203,16 @@ def test_pending_consents_are_bounded_lapse_in_order_and_replace_a_label():
     p.add("g", entry("s3"))
     assert [h for h in ("b", "c", "e", "late", "g") if h in p] == ["late", "g"]
     assert p.pop("g")["session_id"] == "s3" and p.pop("g") is None and len(p) == 1
+
+
+def test_every_server_flag_is_in_the_operations_guide():
+    """docs/operations.md describes every limit the server has: a flag added without its
+    line in the guide fails here (the demo's flags are the README's)."""
+    from pathlib import Path
+
+    from server.cli import build_parser
+    ops = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
+    flags = [o for a in build_parser()._actions for o in a.option_strings
+             if o.startswith("--") and o != "--help" and not o.startswith("--demo")]
+    assert "--max-sockets" in flags and "--joins-per-session" in flags
+    assert [f for f in flags if f"`{f}" not in ops] == []
