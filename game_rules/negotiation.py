@@ -231,6 +231,16 @@ def _parties_only(path: str, d: dict, firms) -> None:
             raise _invalid(f"{path}.{f}", "not a party to this negotiation")
 
 
+MONEY_BUDGETS = 1000  # exit penalty, upfront payment and milestone: at most this many round budgets
+
+
+def _money(path: str, v, most: float) -> None:
+    if _num(path, v) < 0:
+        raise _invalid(path, "must not be negative")
+    if v > most:
+        raise _invalid(path, f"must be at most {most:g} (1000 round budgets)")
+
+
 def validate_terms(terms: TermSheet, firms: tuple[str, str], domains, budget: float,
                    max_duration: int = MAX_DURATION) -> None:
     """Raise NegotiationError("invalid_terms", "field.path: problem") at the first problem."""
@@ -267,8 +277,11 @@ def validate_terms(terms: TermSheet, firms: tuple[str, str], domains, budget: fl
         n = t.tranches[f]
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_TRANCHES:
             raise _invalid(f"tranches.{f}", f"must be a whole number from 1 to {MAX_TRANCHES}")
-    if _num("milestone", t.milestone) <= 0:
-        raise _invalid("milestone", "must be greater than 0")
+    # money and milestones are bounded like decisions: finite numbers whose sums overflow
+    # (two upfront payments of 1e308) must never reach a firm's cash
+    money = MONEY_BUDGETS * budget
+    if not 0 < _num("milestone", t.milestone) <= money:
+        raise _invalid("milestone", f"must be greater than 0 and at most {money:g}")
     if t.release not in ("staged", "upfront"):
         raise _invalid("release", f"must be 'staged' or 'upfront' (got {_show(t.release)})")
     if t.form not in ("serial", "parallel"):
@@ -276,8 +289,7 @@ def validate_terms(terms: TermSheet, firms: tuple[str, str], domains, budget: fl
     d = t.duration
     if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= max_duration:
         raise _invalid("duration", f"must be a whole number of rounds from 1 to {max_duration}")
-    if _num("exit_penalty", t.exit_penalty) < 0:
-        raise _invalid("exit_penalty", "must not be negative")
+    _money("exit_penalty", t.exit_penalty, money)
     if not isinstance(t.exit_on_breach, bool):
         raise _invalid("exit_on_breach", "must be true or false")
     if not 0 <= _num("exit_trust_below", t.exit_trust_below) <= 1:
@@ -286,8 +298,7 @@ def validate_terms(terms: TermSheet, firms: tuple[str, str], domains, budget: fl
     for f, v in t.min_effort.items():
         if not 0 <= _num(f"min_effort.{f}", v) <= budget:
             raise _invalid(f"min_effort.{f}", f"must be between 0 and the budget ({budget:g})")
-    if _num("upfront_payment", t.upfront_payment) < 0:
-        raise _invalid("upfront_payment", "must not be negative")
+    _money("upfront_payment", t.upfront_payment, money)
     if t.payer is not None and t.payer not in firms:
         raise _invalid("payer", f"{_show(t.payer)} is not a party to this negotiation")
     if t.upfront_payment > 0 and t.payer is None:

@@ -226,3 +226,25 @@ async def test_a_poisoned_log_cannot_stop_the_round(start_server, db_path, clien
     closed = [json.loads(r[0]) for r in db.execute("SELECT data FROM log WHERE type='round_closed' ORDER BY seq")]
     assert closed[0]["sources"]["west1"] == "default" and "west1" in closed[0]["unusable"]  # the log says why
     assert "west1" not in closed[0]["decisions"]
+
+
+async def test_term_sheets_cannot_carry_overflowing_money(api, server, clients):
+    """A hostile pair could agree on terms whose money overflows a firm's cash at the close
+    (two upfront payments of 1e308 to one firm): refused when offered, like a decision."""
+    s = await api.create(copies=1, rounds=3, negotiation=True)
+    a = await Client.login(server.url, (await api.join(s["code"], "ana"))["player_token"], name="a")
+    clients.append(a)
+    await api.control(s, "start")
+    v = await a.wait_for(lambda m: m["type"] == "view" and m["view"]["negotiations"])
+    neg = v["view"]["negotiations"][0]
+    me = v["view"]["firm"]["id"]
+    for field, value in (("exit_penalty", 1e308), ("upfront_payment", 1e308), ("milestone", 1e308),
+                         ("exit_penalty", 100_001.0)):
+        terms = {**neg["default_terms"], field: value}
+        if field == "upfront_payment":
+            terms["payer"] = me
+        r = await a.cmd("negotiate", action="offer", negotiation=neg["id"], terms=terms)
+        assert r["type"] == "error" and r["code"] == "invalid_terms" and field in r["message"], r
+    ok = await a.cmd("negotiate", action="offer", negotiation=neg["id"],
+                     terms={**neg["default_terms"], "exit_penalty": 100_000.0})
+    assert ok["type"] == "ack", ok
