@@ -75,13 +75,23 @@ def decisions_used(state: SessionState, events: list[dict], decisions: dict) -> 
     return out
 
 
+def alliances_by_firm(state: SessionState) -> dict[str, list]:
+    """firm id -> its alliances (built once per round: a class can hold hundreds)."""
+    out: dict[str, list] = {}
+    for al in state.alliances.values():
+        for f in al.firms:
+            out.setdefault(f, []).append(al)
+    return out
+
+
 def booked_result(rules: Rules, before: SessionState, after: SessionState, result: dict,
-                  decisions: dict[str, Decision], history: list[dict] | None) -> dict:
-    """The firm's `firm_result` as its books show it (see the module text)."""
+                  decisions: dict[str, Decision], history: list[dict] | None, alliances: list) -> dict:
+    """The firm's `firm_result` as its books show it (see the module text); `alliances`
+    are the firm's alliances in `after`."""
     fid = result["firm"]
     prev_true = before.firms[fid].competence
     prev = booked_competence(history, fid) or prev_true
-    learned, seen = _benchmarked_learning(rules, before, after, fid, prev, decisions)
+    learned, seen = _benchmarked_learning(rules, before, after, fid, prev, decisions, alliances)
     p = rules.of(fid).params
     keep, cap = 1.0 - p.decay, p.max_competence
     taught, comp = {}, {}
@@ -112,15 +122,15 @@ def _took_part(al, before: SessionState, after: SessionState) -> bool:
 
 
 def _benchmarked_learning(rules: Rules, before: SessionState, after: SessionState, fid: str,
-                          booked: dict[str, float], decisions: dict[str, Decision]):
+                          booked: dict[str, float], decisions: dict[str, Decision], alliances: list):
     """Learned and exposure per domain, from benchmarks of what crossed and of the partner."""
     domains = rules.domains
     learned = dict.fromkeys(domains, 0.0)
     seen = dict.fromkeys(domains, 0.0)
     own = decisions[fid]
     observer = rules.of(fid).params
-    for al in after.alliances.values():
-        if fid not in al.firms or not _took_part(al, before, after):
+    for al in alliances:
+        if not _took_part(al, before, after):
             continue
         partner = al.partner(fid)
         ar = rules.of(al.firms[0])  # partners play the alliance-level settings together

@@ -11,7 +11,7 @@ develop, protect or reveal numbers. The facilitator and researchers see everythi
 """
 from __future__ import annotations
 
-from .books import benchmark_sd, booked_competence, booked_result, decisions_used, draw, money, rng
+from .books import alliances_by_firm, benchmark_sd, booked_competence, booked_result, decisions_used, draw, money, rng
 from .engine import dependency
 from .rules import Rules
 from .state import Decision, SessionState
@@ -103,16 +103,20 @@ def _due(al, firm_id: str) -> dict[str, int]:
     return {k: due for k in t.contributions.get(firm_id, ()) if due > al.released[firm_id][k]}
 
 
-# the joint value as a firm sees it: the value and the split in whole points and the
-# released share (public); not the effective contributions (each solves for a partner
-# competence), the mean reveal (the partner's reveal) or the lower trust (its trust)
+# the joint value as a firm sees it: the released share (public), its own share in whole
+# points (it is cash) and the value and the partner's share to the nearest 5 points, so
+# that the value tells no more than the firm's own cash does; not the effective
+# contributions (each solves for a partner competence), the mean reveal (the partner's
+# reveal) or the lower trust (its trust)
 _JOINT_VALUE_SHOWN = ("type", "alliance", "round", "mean_released")
+VALUE_STEP = 5.0
 
 
-def _joint_value_shown(e: dict) -> dict:
+def _joint_value_shown(e: dict, firm: str) -> dict:
     out = {k: e[k] for k in _JOINT_VALUE_SHOWN if k in e}
-    out["value"] = money(e["value"])
-    out["shares"] = {f: money(v) for f, v in e["shares"].items()}
+    out["value"] = VALUE_STEP * round(e["value"] / VALUE_STEP)
+    out["shares"] = {f: money(v) if f == firm else VALUE_STEP * round(v / VALUE_STEP)
+                     for f, v in e["shares"].items()}
     return out
 
 
@@ -134,18 +138,19 @@ def events_by_firm(rules: Rules, before: SessionState, state: SessionState, even
     members = {a.id: [f for f in a.firms if f in out] for a in state.alliances.values()}
     everyone = list(out.values())
     played = decisions_used(state, events, decisions)
+    allied = alliances_by_firm(state)
     for e in events:
         t = e["type"]
         if t == "firm_result":
             if e["firm"] in out:
                 out[e["firm"]].append(booked_result(rules, before, state, e, played,
-                                                    history.get(e["firm"])))
+                                                    history.get(e["firm"]), allied.get(e["firm"], [])))
         elif t in ("default_applied", "trust_changed"):
             if e["firm"] in out:
                 out[e["firm"]].append(e)
         elif t == "joint_value":
             for f in members.get(e["alliance"], ()):
-                out[f].append(_joint_value_shown(e))
+                out[f].append(_joint_value_shown(e, f))
         elif t in ("tranche_released", "tranche_withheld", "alliance_ended", "alliance_signed"):
             for f in members.get(e["alliance"], ()):
                 out[f].append(e)
