@@ -8,8 +8,9 @@ protection, reveal and development points:
 - competence from the firm's learned amount (the learning formula solved for the gap, given
   the exposure and the firm's own level and effort), from the partner's effective
   contribution and from the firm's own (the effective-contribution formula solved for the
-  competence), from the benchmark estimates, and at the end from the exact score
-  (internal gain and freedom);
+  competence), from the benchmark estimates, from the joint value (solved for the partner's
+  effective contribution, given the reveal the exposure shows), and at the end from the
+  exact score (freedom);
 - protection from the exposure of a domain outside the scope (X = epsilon leak prot);
 - reveal from the exposure of a scope domain (X = rel + (1 - rel) r leak prot), and, as a
   second candidate, from the joint value (which holds the mean reveal of both firms);
@@ -197,8 +198,10 @@ class Attack:
         bonus = e * 100.0 / (x * own) - 1.0
         return own - 100.0 * bonus if bonus > 1e-12 else None
 
-    def competence_candidates(self) -> list[dict[tuple[int, str], float]]:
+    def competence_candidates(self, extra: dict | None = None, extra_sd: float = 0.0) -> list[dict]:
         src = self.competence_sources()
+        for key, v in (extra or {}).items():
+            src.setdefault(key, []).append((v, extra_sd))
         per_domain: dict[str, dict[int, tuple[float, float]]] = {}
         for (t, k), xs in src.items():
             exact = [v for v, sd in xs if sd == 0.0]
@@ -266,31 +269,53 @@ class Attack:
             out.append(self._reveal_from_value(comp, cand))
         return out
 
+    def _value_rounds(self):
+        """Per active round: (t, value, the value's factor without the effective
+        contributions and the reveal, the firm's own sum of reveals)."""
+        p, me = self.p, self.s.me
+        trust_partner = p.trust_start
+        for t in self.active:
+            jv = self.s.joint_value(t)
+            trust = min(self.s.alliance(t - 1)["trust"], trust_partner)
+            trust_partner = self._next_partner_trust(t, trust_partner)
+            split = self.terms["split"][me]
+            # the firm's own share is its cash: the most precise figure of the value it gets
+            value = jv["shares"][me] / split if split > 0 else jv["value"]
+            factor = p.value_scale * (1 + p.kappa * jv["mean_released"]) * (0.5 + 0.5 * trust) * self.phi
+            own_reveal = sum(self.s.decisions[t].get("reveal", {}).get(k, 0.0) for k in self.scope)
+            yield t, jv, value, factor, own_reveal
+
+    def value_competences(self, comp, reveal) -> dict[tuple[int, str], float]:
+        """The joint value solved for the partner's effective contribution, hence for its
+        competence in the domain it contributes, given estimates of its reveal and of the
+        firm's own effective contribution."""
+        out, partner = {}, self.s.partner
+        doms = self.terms["contributions"][partner]
+        for t, jv, value, factor, own_reveal in self._value_rounds():
+            own = self.own_level(t - 1)
+            rs = [reveal.get((t, k)) for k in self.scope]
+            x = self.partner_points(t)
+            e_me = self._own_e(t, own, comp)
+            if None in rs or len(doms) != 1 or value <= 0 or not e_me or x <= 0:
+                continue
+            mean = (own_reveal + sum(rs)) / (2 * len(self.scope))
+            e_p = (value / (factor * (1 + self.p.lam * mean))) ** 2 / e_me
+            out[t - 1, doms[0]] = self._from_partner_e(e_p, x, own[doms[0]])
+        return out
+
     def _reveal_from_value(self, comp, by_exposure) -> dict[tuple[int, str], float]:
         """The joint value holds the mean reveal: solve it for the partner's sum of reveals,
         split between scope domains as the exposure-based estimates are."""
         p, me, partner = self.p, self.s.me, self.s.partner
         out = {}
-        trust_partner = p.trust_start
-        for t in self.active:
-            jv = self.s.joint_value(t)
-            own_trust = self.s.alliance(t - 1)["trust"]
-            trust = min(own_trust, trust_partner)
+        for t, jv, value, factor, own_reveal in self._value_rounds():
             own = self.own_level(t - 1)
             eff = jv.get("effective_contribution") or {}
             e_me = eff.get(me) or self._own_e(t, own, comp)
             e_p = eff.get(partner) or self._partner_e(t, own, comp)
-            d = self.s.decisions[t]
-            own_reveal = sum(d.get("reveal", {}).get(k, 0.0) for k in self.scope)
-            trust_partner = self._next_partner_trust(t, trust_partner)
-            split = self.terms["split"][me]
-            # the firm's own share is its cash: the most precise figure of the value it gets
-            value = jv["shares"][me] / split if split > 0 else jv["value"]
             if not e_me or not e_p or value <= 0:
                 continue
-            base = (p.value_scale * math.sqrt(e_me * e_p) * (1 + p.kappa * jv["mean_released"])
-                    * (0.5 + 0.5 * trust) * self.phi)
-            mean = (value / base - 1.0) / p.lam
+            mean = (value / (factor * math.sqrt(e_me * e_p)) - 1.0) / p.lam
             total = max(0.0, mean * 2 * len(self.scope) - own_reveal)
             shares = {k: by_exposure.get((t, k)) for k in self.scope}
             known = {k: v for k, v in shares.items() if v is not None}
@@ -351,21 +376,27 @@ def recover(rules: Rules, seen: Seen) -> dict[str, list[dict]]:
     """Candidate estimates of every hidden number of the partner (see the module text)."""
     a = Attack(rules, seen)
     comps = a.competence_candidates()
+    # second pass: the joint value, with the reveal the exposure shows over the game, is one
+    # more source for the competence the partner contributes (weighted at several trusts)
+    whole = comps[-1]
+    from_value = a.value_competences(whole, a.reveal_candidates(whole)[-2])
+    comps += [c for sd in (0.5, 1.0, 2.0, 4.0) for c in a.competence_candidates(from_value, sd)]
     return {"competence": comps, "protect": a.protect_candidates(),
             "reveal": [r for c in comps for r in a.reveal_candidates(c)],
             "develop": a.develop_candidates(comps)}
 
 
 def score(candidates: list[dict], truth: dict) -> dict:
-    """The oracle's best candidate against the truth: median absolute error and the share
-    of values within 1e-6, over the keys of `truth` that the candidate estimates."""
+    """The oracle's best candidate against the truth: its absolute errors, their median and
+    the share within 1e-6, over the keys of `truth` that the candidate estimates (at least
+    half of them)."""
     best = None
     for cand in candidates:
         errs = [abs(cand[k] - v) for k, v in truth.items() if k in cand]
         if len(errs) < max(3, len(truth) // 2):
             continue
         med = statistics.median(errs)
-        row = {"median": med, "exact": sum(e < 1e-6 for e in errs) / len(errs), "n": len(errs)}
         if best is None or med < best["median"]:
-            best = row
-    return best or {"median": math.inf, "exact": 0.0, "n": 0}
+            best = {"median": med, "exact": sum(e < 1e-6 for e in errs) / len(errs), "n": len(errs),
+                    "errors": errs}
+    return best or {"median": math.inf, "exact": 0.0, "n": 0, "errors": []}

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import io
 import json
+import statistics
 import zipfile
-
-import pytest
 
 from game_rules.bots import bot_decision
 from game_rules.rules import Rules
@@ -27,11 +26,13 @@ from partner_inversion import Seen, recover, score
 
 RULES = Rules.from_scenario(load_scenario("classic"))
 ROUNDS = 8
-# The documented floors (docs/model.md, "What a firm knows of its partner"): the median
-# error of the best attack over a game never falls below these (competence points, share
-# of openness, budget points). What is left above them is what averaging benchmarks over a
-# game, the value created and a steady partner give away; nothing is ever solved for.
-FLOOR = {"competence": 0.6, "protect": 0.5, "reveal": 0.015, "develop": 0.25}
+# The documented floors (docs/model.md, "What a firm knows of its partner"): pooled over
+# the three games below, the median error of the best attack never falls below these
+# (competence points, share of openness, budget points). What is left above zero is what
+# averaging benchmarks over a game, the value created and a steady partner give away;
+# nothing is ever solved for: no value comes within 1e-6.
+FLOOR = {"competence": 0.5, "protect": 0.5, "reveal": 0.015, "develop": 0.25}
+GAMES = [("balanced", "internalizer", 3), ("random", "internalizer", 3), ("tit_for_tat", "balanced", 2)]
 
 
 async def _play(server, api, victim: str, attacker: str, seed: int) -> dict:
@@ -123,28 +124,35 @@ def _exact_view_of_east(game: dict) -> list[dict]:
     return out
 
 
-@pytest.mark.parametrize("victim,attacker,seed", [("balanced", "internalizer", 3), ("random", "internalizer", 3),
-                                                   ("tit_for_tat", "balanced", 2)])
-async def test_a_firm_cannot_rebuild_its_partners_hidden_numbers(server, api, victim, attacker, seed):
-    game = await _play(server, api, victim, attacker, seed)
+async def test_a_firm_cannot_rebuild_its_partners_hidden_numbers(server, api):
+    errors: dict[str, list[float]] = {what: [] for what in FLOOR}
+    for victim, attacker, seed in GAMES:
+        game = await _play(server, api, victim, attacker, seed)
 
-    # the facilitator's round results are the exact events, the same as the research export
-    logged = [r["data"] for r in game["export"] if r["kind"] == "event" and r["type"] in ("firm_result", "joint_value")]
-    pushed = [e for m in game["fac"] if m["type"] == "round_result" for e in m["events"]
-              if e["type"] in ("firm_result", "joint_value")]
-    assert pushed == logged and all("effective_contribution" in e for e in pushed if e["type"] == "joint_value")
+        # the facilitator's round results are the exact events, the same as the research export
+        logged = [r["data"] for r in game["export"]
+                  if r["kind"] == "event" and r["type"] in ("firm_result", "joint_value")]
+        pushed = [e for m in game["fac"] if m["type"] == "round_result" for e in m["events"]
+                  if e["type"] in ("firm_result", "joint_value")]
+        assert pushed == logged and all("effective_contribution" in e for e in pushed if e["type"] == "joint_value")
 
-    # on the exact events the attack works: every number it aims at, to 1e-6
-    exact = Seen.from_messages("east1", "west1", ROUNDS, _exact_view_of_east(game), game["sent"])
-    truth = _truth(game["export"], exact)
-    assert all(len(v) >= 5 for v in truth.values()), {k: len(v) for k, v in truth.items()}
-    control = recover(RULES, exact)
-    for what in truth:
-        assert score(control[what], truth[what])["exact"] == 1.0, (what, score(control[what], truth[what]))
+        # on the exact events the attack works: every number it aims at, to 1e-6
+        exact = Seen.from_messages("east1", "west1", ROUNDS, _exact_view_of_east(game), game["sent"])
+        truth = _truth(game["export"], exact)
+        assert all(len(v) >= 5 for v in truth.values()), {k: len(v) for k, v in truth.items()}
+        control = recover(RULES, exact)
+        for what in truth:
+            got = score(control[what], truth[what])
+            assert got["exact"] == 1.0, (victim, what, got["median"])
 
-    # on what east's socket really carried, it stays at least the documented distance away
-    seen = Seen.from_messages("east1", "west1", ROUNDS, game["east"], game["sent"])
-    attack = recover(RULES, seen)
-    got = {what: score(attack[what], truth[what]) for what in truth}
-    leaks = {what: r for what, r in got.items() if r["exact"] > 0.0 or r["median"] < FLOOR[what]}
-    assert not leaks, f"recovered closer than the documented floor {FLOOR}: {leaks}"
+        # on what east's socket really carried, nothing is solved for
+        seen = Seen.from_messages("east1", "west1", ROUNDS, game["east"], game["sent"])
+        attack = recover(RULES, seen)
+        for what in truth:
+            got = score(attack[what], truth[what])
+            assert got["exact"] == 0.0, (victim, what, got["median"], got["exact"])
+            errors[what] += got["errors"]
+
+    # and, pooled over the games, it stays at least the documented distance away
+    medians = {what: statistics.median(errs) for what, errs in errors.items()}
+    assert all(medians[what] >= FLOOR[what] for what in FLOOR), (medians, FLOOR)
