@@ -270,8 +270,8 @@ class Attack:
         return out
 
     def _value_rounds(self):
-        """Per active round: (t, value, the value's factor without the effective
-        contributions and the reveal, the firm's own sum of reveals)."""
+        """Per active round: (t, the joint-value event, the value, its factor without the
+        effective contributions and the reveal, the firm's own sum of reveals)."""
         p, me = self.p, self.s.me
         trust_partner = p.trust_start
         for t in self.active:
