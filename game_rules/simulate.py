@@ -15,7 +15,7 @@ from .rules import Rules, new_session, sign_default_alliances
 from .scenario import load_scenario
 from .scoring import score_session
 from .state import SessionState
-from .views import events_for_firm, firm_view
+from .views import events_by_firm, firm_view
 
 
 @dataclass
@@ -24,6 +24,7 @@ class GameRecord:
     rounds: list[dict] = field(default_factory=list)
     events: list[list[dict]] = field(default_factory=list)
     decisions: list[dict[str, dict]] = field(default_factory=list)
+    history: dict[str, list[dict]] = field(default_factory=dict)  # firm -> what it was shown
 
     def dissolved_round(self, alliance: str | None = None) -> int | None:
         for al in self.state.alliances.values():
@@ -42,18 +43,20 @@ def play(rules: Rules, strategies: dict[str, str], seed: int = 0, copies: int = 
     if allied:
         sign(rules, state)
     state.phase = "execution"
-    rec = GameRecord(state)
     history: dict[str, list[dict]] = {f: [] for f in state.firms}
+    rec = GameRecord(state, history=history)
     last: dict = {}
     while state.phase == "execution":
         raw = {fid: bot_decision(firm_view(rules, state, fid, history[fid], last.get(fid)),
                                  strategies.get(firm.role, "balanced"), seed)
                for fid, firm in state.firms.items()}
         decisions = {fid: parse_decision(fid, d) for fid, d in raw.items()}
+        before = state
         state, events = resolve_round(rules, state, decisions)
         dicts = [e.to_dict() for e in events]
+        shown = events_by_firm(rules, before, state, dicts, decisions, history)
         for fid in state.firms:
-            history[fid].extend(events_for_firm(state, fid, dicts))
+            history[fid].extend(shown[fid])
         last = decisions
         rec.state = state
         rec.events.append(dicts)

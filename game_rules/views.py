@@ -1,63 +1,74 @@
 """What each party may see (GAME.md section 8). This is the ONLY place views are built.
 
-A firm sees its own state exactly; its partner only through public terms and effects
-(tranches released, contributions made as effective contribution, value created) and
-through benchmark estimates of its competences whose noise shrinks with the firm's own
-absorption effort in that domain. It never sees the partner's brief, cash, trust, or its
-absorb, develop, protect or reveal numbers. The facilitator and researchers see everything.
+A firm sees what it did exactly, and everything that depends on its partner's hidden
+numbers only through benchmarks (docs/model.md, "What a firm knows of its partner"):
+estimates of the partner's competences whose noise shrinks with the firm's own absorption
+effort in that domain, and its own round as its books show it (`game_rules.books`: learned
+amounts and exposure benchmarked, competence booked, money in whole points). Of the
+partner it sees the public terms and the effects of its moves (tranches released,
+contribution points, the value created), never its brief, cash, trust, or its absorb,
+develop, protect or reveal numbers. The facilitator and researchers see everything.
 """
 from __future__ import annotations
 
-import random
-
+from .books import alliances_by_firm, benchmark_sd, booked_competence, booked_result, decisions_used, draw, money, rng
+from .engine import dependency
 from .rules import Rules
 from .state import Decision, SessionState
-
-
-def _rng(state: SessionState, *parts) -> random.Random:
-    # A str seed is hashed with SHA-512 by `random`, so this is stable across processes
-    # and independent of PYTHONHASHSEED.
-    return random.Random(":".join(str(p) for p in (state.seed, state.round, *parts)))
 
 
 def estimate(rules: Rules, state: SessionState, observer: str, partner: str, domain: str,
              absorb_effort: float) -> float:
     """A noisy benchmark of the partner's competence; sd = noise * A0 / (A0 + effort).
     The noise is never exactly zero, so the exact value is never shown."""
-    p = rules.of(observer).params
-    sd = p.estimate_noise * p.a0 / (p.a0 + max(0.0, absorb_effort))
-    z = _rng(state, observer, partner, domain).gauss(0.0, 1.0)
-    if abs(z) < 0.05:
-        z = 0.05 if z >= 0 else -0.05
+    sd = benchmark_sd(rules.of(observer).params, absorb_effort)
+    z = draw(rng(state, observer, partner, domain))
     return round(max(0.0, state.firms[partner].competence[domain] + sd * z), 1)
 
 
-def firm_view(rules: Rules, state: SessionState, firm_id: str, history: dict | None = None,
+def firm_view(rules: Rules, state: SessionState, firm_id: str, history: list[dict] | None = None,
               last_decision: Decision | None = None) -> dict:
     """Everything firm `firm_id` may see now. `history` is the firm's own per-round results
-    (see `events_for_firm`); `last_decision` its own last decision (sharpens estimates)."""
+    as `events_by_firm` made them (its books); `last_decision` its own last decision
+    (sharpens estimates). During play the firm's competence is the booked one and its cash
+    is in whole points; at the debrief the books close and both are exact."""
     f = state.firms[firm_id]
     role = rules.scenario.role(f.role)
     absorb = last_decision.absorb if last_decision else {}
+    closed = state.phase == "debrief"
+    competence = f.competence if closed else _booked(state, firm_id, history)
     view = {
         "round": state.round, "rounds": state.rounds, "phase": state.phase,
         "scenario": state.scenario_id,
-        "firm": {"id": f.id, "name": f.name, "role": f.role, "competence": dict(f.competence),
-                 "start_competence": dict(f.start_competence), "pace": f.pace, "cash": f.cash,
-                 "position": rules.position(f.competence), "brief": role.brief},
+        "firm": {"id": f.id, "name": f.name, "role": f.role, "competence": dict(competence),
+                 "start_competence": dict(f.start_competence), "pace": f.pace,
+                 "cash": f.cash if closed else money(f.cash),
+                 "position": rules.position(competence), "brief": role.brief, "booked": not closed},
         "rival": {"competence": dict(state.rival), "position": rules.position(state.rival)},
         "domains": [{"id": d.id, "name": d.name, "tacitness": d.tacitness, "weight": d.weight}
                     for d in rules.scenario.domains],
         "budget": rules.of(firm_id).params.budget,
-        "alliances": [_alliance_view(rules, state, al, firm_id, absorb)
+        "alliances": [_alliance_view(rules, state, al, firm_id, absorb, competence)
                       for al in state.alliances_of(firm_id, active_only=False)],
         "history": history or [],
     }
     return view
 
 
-def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb) -> dict:
-    from .engine import dependency
+def _booked(state: SessionState, firm_id: str, history: list[dict] | None) -> dict[str, float]:
+    """The firm's competence as its books show it: its last booked result, or its exact
+    start before its first round. Without its history a view after round 0 cannot be made
+    (showing the exact level instead would give the partner away)."""
+    booked = booked_competence(history, firm_id)
+    if booked is not None:
+        return booked
+    if state.round > 0:
+        raise ValueError(f"firm {firm_id}: a view after round 0 needs the firm's history (its books)")
+    return state.firms[firm_id].competence
+
+
+def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb,
+                   own: dict[str, float]) -> dict:
     partner = al.partner(firm_id)
     pf = state.firms[partner]
     t = al.terms
@@ -73,10 +84,9 @@ def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb) 
         "cum_contribution": {"own": al.cum_contribution[firm_id], "partner": al.cum_contribution[partner]},
         "due": own_due,
         "partner_breached": al.breach.get(partner, False),
-        # computed from the firm's estimates, not the partner's true levels: the exact
+        # computed from the firm's books and estimates, not the true levels: the exact
         # dependency would let a firm back out its partner's exact competence
-        "dependency": dependency(rules, state.firms[firm_id].competence, estimates,
-                                 t.contributions.get(partner, ())),
+        "dependency": dependency(rules, own, estimates, t.contributions.get(partner, ())),
         "dependency_is_estimate": True,
         "partner_estimate": estimates,
     }
@@ -93,56 +103,54 @@ def _due(al, firm_id: str) -> dict[str, int]:
     return {k: due for k in t.contributions.get(firm_id, ()) if due > al.released[firm_id][k]}
 
 
-_JOINT_VALUE_PRIVATE = frozenset({"mean_reveal", "trust_used"})
+# the joint value as a firm sees it: the released share (public), its own share in whole
+# points (it is cash) and the value and the partner's share to the nearest 5 points, so
+# that the value tells no more than the firm's own cash does; not the effective
+# contributions (each solves for a partner competence), the mean reveal (the partner's
+# reveal) or the lower trust (its trust)
+_JOINT_VALUE_SHOWN = ("type", "alliance", "round", "mean_released")
+VALUE_STEP = 5.0
 
 
-# Event types a firm may see, and how to cut each to what it may know.
-def events_for_firm(state: SessionState, firm_id: str, events: list[dict]) -> list[dict]:
-    """The subset of engine event dicts a firm may see, cut to the fields it may know."""
-    mine = {a.id for a in state.alliances.values() if firm_id in a.firms}
-    out = []
-    for e in events:
-        t = e["type"]
-        if t == "firm_result":
-            if e["firm"] == firm_id:
-                # the exact dependency would reveal the partner's exact competence
-                out.append({k: v for k, v in e.items() if k != "dependency"})
-        elif t == "default_applied":
-            if e["firm"] == firm_id:
-                out.append(e)
-        elif t == "trust_changed":
-            if e["firm"] == firm_id:
-                out.append(e)
-        elif t == "joint_value":
-            if e["alliance"] in mine:
-                # the mean reveal and the lower trust would let a firm back out its
-                # partner's reveal and trust from its own: keep only the effects
-                out.append({k: v for k, v in e.items() if k not in _JOINT_VALUE_PRIVATE})
-        elif t in ("tranche_released", "tranche_withheld", "alliance_ended", "alliance_signed"):
-            if e["alliance"] in mine:
-                out.append(e)
-        elif t == "round_resolved":
-            out.append(e)
+def _joint_value_shown(e: dict, firm: str) -> dict:
+    out = {k: e[k] for k in _JOINT_VALUE_SHOWN if k in e}
+    out["value"] = VALUE_STEP * round(e["value"] / VALUE_STEP)
+    out["shares"] = {f: money(v) if f == firm else VALUE_STEP * round(v / VALUE_STEP)
+                     for f, v in e["shares"].items()}
     return out
 
 
-def events_by_firm(state: SessionState, events: list[dict]) -> dict[str, list[dict]]:
-    """`events_for_firm` for every firm of the session in one pass over the events (the
-    same lists, in the same order; one pass instead of one per firm)."""
-    out: dict[str, list[dict]] = {f: [] for f in state.firms}
+def events_for_firm(rules: Rules, before: SessionState, state: SessionState, firm_id: str,
+                    events: list[dict], decisions: dict, history: dict[str, list[dict]]) -> list[dict]:
+    """The round's engine events as firm `firm_id` may see them (see `events_by_firm`)."""
+    return events_by_firm(rules, before, state, events, decisions, history, only=(firm_id,))[firm_id]
+
+
+def events_by_firm(rules: Rules, before: SessionState, state: SessionState, events: list[dict],
+                   decisions: dict, history: dict[str, list[dict]],
+                   only: tuple[str, ...] | None = None) -> dict[str, list[dict]]:
+    """The events of one resolved round (`before` -> `state`, with the `decisions` given to
+    the engine) that each firm may see, cut to what it may know, in one pass: its own
+    `firm_result` as its books show it (`game_rules.books`; `history` holds each firm's
+    earlier booked results), its own defaults and trust changes, its alliances' tranches,
+    endings and joint value (`_joint_value_shown`), and the rival's new position."""
+    out: dict[str, list[dict]] = {f: [] for f in (only or state.firms)}
     members = {a.id: [f for f in a.firms if f in out] for a in state.alliances.values()}
     everyone = list(out.values())
+    played = decisions_used(state, events, decisions)
+    allied = alliances_by_firm(state)
     for e in events:
         t = e["type"]
         if t == "firm_result":
             if e["firm"] in out:
-                out[e["firm"]].append({k: v for k, v in e.items() if k != "dependency"})
+                out[e["firm"]].append(booked_result(rules, before, state, e, played,
+                                                    history.get(e["firm"]), allied.get(e["firm"], [])))
         elif t in ("default_applied", "trust_changed"):
             if e["firm"] in out:
                 out[e["firm"]].append(e)
         elif t == "joint_value":
             for f in members.get(e["alliance"], ()):
-                out[f].append({k: v for k, v in e.items() if k not in _JOINT_VALUE_PRIVATE})
+                out[f].append(_joint_value_shown(e, f))
         elif t in ("tranche_released", "tranche_withheld", "alliance_ended", "alliance_signed"):
             for f in members.get(e["alliance"], ()):
                 out[f].append(e)
@@ -155,7 +163,6 @@ def events_by_firm(state: SessionState, events: list[dict]) -> dict[str, list[di
 def facilitator_view(rules: Rules, state: SessionState) -> dict:
     """Everything, exactly (facilitators and, after the fact, researchers)."""
     from .state import state_to_dict
-    from .engine import dependency
     d = state_to_dict(state)
     d["positions"] = {fid: rules.position(f.competence) for fid, f in state.firms.items()}
     d["rival_position"] = rules.position(state.rival)

@@ -31,7 +31,7 @@ from game_rules.engine import resolve_round
 from game_rules.rules import Rules, instantiate_terms, new_session, sign_alliance
 from game_rules.scenario import Scenario, scenario_text
 from game_rules.state import Decision, TermSheet, state_from_dict, state_to_dict
-from game_rules.views import events_by_firm, events_for_firm
+from game_rules.views import events_by_firm
 
 from . import protocol as P, treatments
 from .auth import FACILITATOR, Principal
@@ -882,7 +882,7 @@ class SessionActor(SelectionPhase):
         # round_result pushes: what each firm may see of the engine's events
         events, by_firm = self._last_events, self._last_by_firm
         for fid in self.state.firms:
-            mine = by_firm[fid] if fid in by_firm else events_for_firm(self.state, fid, events)
+            mine = by_firm.get(fid, [])
             self._push_firm(fid, {"type": "round_result", "round": rnd, "events": mine})
         self._push_facilitator({"type": "round_result", "round": rnd, "events": events, "sources": sources,
                                 **({"unusable": unusable} if unusable else {})})
@@ -1058,13 +1058,15 @@ class SessionActor(SelectionPhase):
         self.submitted[d["firm"]] = {"by": d["by"], "decision": d["decision"], "source": d["source"]}
 
     def _apply_round_closed(self, d) -> None:
+        decisions = {f: Decision.from_dict(x) for f, x in d["decisions"].items()}
+        before = self.state
         if self._resolved is not None:  # live: `_close_round` resolved it already
             self.state, events = self._resolved
         else:
-            decisions = {f: Decision.from_dict(x) for f, x in d["decisions"].items()}
             self.state, events = resolve_round(self.rules, self.state, decisions)
         dicts = [e.to_dict() for e in events]
-        by_firm = events_by_firm(self.state, dicts)  # one pass, not one per firm
+        # one pass, not one per firm; each firm's books continue from its history
+        by_firm = events_by_firm(self.rules, before, self.state, dicts, decisions, self.history)
         for fid in self.state.firms:
             self.history[fid].extend(by_firm[fid])
         self.last_decision = {f: x for f, x in d["decisions"].items()}

@@ -12,7 +12,7 @@ from game_rules.decisions import parse_decision, validate_decision
 from game_rules.engine import resolve_round
 from game_rules.rules import Rules, new_session, sign_default_alliances
 from game_rules.scenario import load_scenario
-from game_rules.views import firm_view
+from game_rules.views import events_by_firm, firm_view
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -24,14 +24,19 @@ def test_every_bot_plays_legal_decisions_every_round(strategy, allied):
         if allied:
             sign_default_alliances(rules, state)
         state.phase = "execution"
+        history = {f: [] for f in state.firms}
         while state.phase == "execution":
             decisions = {}
             for fid in state.firms:
-                raw = bot_decision(firm_view(rules, state, fid), strategy, seed)
+                raw = bot_decision(firm_view(rules, state, fid, history[fid]), strategy, seed)
                 d = parse_decision(fid, raw)
                 validate_decision(rules, state, d)
                 decisions[fid] = d
-            state, _ = resolve_round(rules, state, decisions)
+            before = state
+            state, events = resolve_round(rules, state, decisions)
+            shown = events_by_firm(rules, before, state, [e.to_dict() for e in events], decisions, history)
+            for fid, evs in shown.items():
+                history[fid].extend(evs)
 
 
 def test_unknown_strategy_is_a_clear_error():

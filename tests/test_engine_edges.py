@@ -64,11 +64,12 @@ def test_resolving_outside_the_execution_phase_is_refused():
 
 def test_a_firm_never_gets_its_exact_dependency():
     rules, state = fresh()
+    before = state
     state, events = resolve_round(rules, state, {})
-    view = firm_view(rules, state, "west1")
+    mine = events_for_firm(rules, before, state, "west1", [e.to_dict() for e in events], {}, {})
+    view = firm_view(rules, state, "west1", mine)
     al = view["alliances"][0]
     true_partner = state.firms["east1"].competence["manufacturing"]
     backed_out = al["dependency"] * view["firm"]["position"] / 0.30 + view["firm"]["competence"]["manufacturing"]
     assert abs(backed_out - true_partner) > 1e-6
-    mine = events_for_firm(state, "west1", [e.to_dict() for e in events])
     assert all("dependency" not in e for e in mine if e["type"] == "firm_result")

@@ -336,7 +336,7 @@ class PlayerApp {
           h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("res.domain") }), h("th", { scope: "col", text: t("res.us") }),
             h("th", { scope: "col", text: t("res.rival") }), h("th", { scope: "col", text: t("player.weight") }), h("th", { scope: "col", text: t("player.tacitness") }))),
           h("tbody", {}, compRows))),
-        h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, 1), pace: num(v.firm.pace, 2) }))));
+        h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, v.firm.booked ? 0 : 1), pace: num(v.firm.pace, 2) }))));
   }
 
   roleNameOf(role) {

@@ -76,13 +76,13 @@ export class ResultsPanel {
     const thisRound = r.cash_from_value + r.cash_from_market + r.cash_unspent + r.cash_penalties;
     cards.append(h("section", { class: "card" },
       h("h3", { text: t("res.cash") }),
-      h("p", { class: "big-number", text: num(r.cash, 1) }),
-      h("p", { class: "muted", text: t("res.cash_round", { n: signed(thisRound, 1) }) }),
+      h("p", { class: "big-number", text: num(r.cash, 0) }),
+      h("p", { class: "muted", text: t("res.cash_round", { n: signed(thisRound, 0) }) }),
       h("ul", { class: "breakdown" },
-        h("li", { text: t("res.cash_value", { n: num(r.cash_from_value, 1) }) }),
-        h("li", { text: t("res.cash_market", { n: num(r.cash_from_market, 1) }) }),
-        h("li", { text: t("res.cash_unspent", { n: num(r.cash_unspent, 1) }) }),
-        r.cash_penalties ? h("li", { text: t("res.cash_penalties", { n: signed(r.cash_penalties, 1) }) }) : null)));
+        h("li", { text: t("res.cash_value", { n: num(r.cash_from_value, 0) }) }),
+        h("li", { text: t("res.cash_market", { n: num(r.cash_from_market, 0) }) }),
+        h("li", { text: t("res.cash_unspent", { n: num(r.cash_unspent, 0) }) }),
+        r.cash_penalties ? h("li", { text: t("res.cash_penalties", { n: signed(r.cash_penalties, 0) }) }) : null)));
     // value created and captured
     const jv = events.filter((e) => e.type === "joint_value");
     const valueCard = h("section", { class: "card", "data-testid": "value-card" }, h("h3", { text: t("res.value") }));
@@ -90,8 +90,8 @@ export class ResultsPanel {
     for (const e of jv) {
       const mine = (e.shares || {})[me] || 0;
       valueCard.append(
-        h("p", { class: "big-number", text: num(e.value, 1) }),
-        h("p", { text: t("res.value_split", { mine: num(mine, 1), share: pct(e.value ? mine / e.value : 0), partner: partnerName(e.alliance) }) }),
+        h("p", { class: "big-number", text: num(e.value, 0) }),
+        h("p", { text: t("res.value_split", { mine: num(mine, 0), share: pct(e.value ? mine / e.value : 0), partner: partnerName(e.alliance) }) }),
         h("p", { class: "hint", text: t("res.value_why", { released: pct(e.mean_released ?? 0) }) }));
     }
     cards.append(valueCard);
@@ -111,7 +111,7 @@ export class ResultsPanel {
         : h("p", { class: "muted", text: empty });
     };
     cards.append(h("section", { class: "card", "data-testid": "learned-card" },
-      h("h3", { text: t("res.learned") }), list(r.learned, t("res.learned_none")),
+      h("h3", { text: t("res.learned") }), h("p", { class: "hint", text: t("res.learned_hint") }), list(r.learned, t("res.learned_none")),
       h("h4", { text: t("res.exposure") }),
       h("p", { class: "hint", text: t("res.exposure_hint") }),
       list(r.exposure, t("res.exposure_none"), (v) => num(v, 2))));
