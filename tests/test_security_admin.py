@@ -28,6 +28,16 @@ async def create(url: str, key: str | None, headers: dict | None = None, **body)
             return r.status, await r.json(), r.headers
 
 
+async def next_line(server, timeout: float = 20.0) -> str:
+    """The next line `run.py` prints; a server that prints none is killed (which also ends
+    the blocked read) and the test fails instead of hanging."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(server.proc.stdout.readline), timeout)
+    except asyncio.TimeoutError:
+        server.proc.kill()
+        raise AssertionError("the server printed no line about the admin key") from None
+
+
 def refused(status: int, body: dict, words: str) -> bool:
     return status == 401 and body["error"]["code"] == "admin_key_required" and words in body["error"]["message"]
 
@@ -55,7 +65,7 @@ async def test_the_key_file_is_made_at_first_start_for_the_owner_only_and_kept(s
     key_file = db_path.parent / "admin.key"
     assert not key_file.exists()
     first = await server_process()
-    where = await asyncio.wait_for(asyncio.to_thread(first.proc.stdout.readline), 20)  # after "running: open ..."
+    where = await next_line(first)  # the line after "running: open ..."
     assert str(key_file) in where and "admin key" in where, where
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     key = key_file.read_text().strip()
@@ -69,7 +79,7 @@ async def test_the_key_file_is_made_at_first_start_for_the_owner_only_and_kept(s
     assert key not in where + out + err  # the key itself is never printed or logged
 
     second = await server_process()  # the same key, from the same file
-    await asyncio.wait_for(asyncio.to_thread(second.proc.stdout.readline), 20)
+    await next_line(second)
     assert key_file.read_text().strip() == key and stat.S_IMODE(key_file.stat().st_mode) == 0o600
     status, body, _ = await create(second.url, key)
     assert status == 201, body
