@@ -58,7 +58,7 @@ export default {
   "error.rate_limited": "Too many actions at once: wait a second.",
   "error.shutting_down": "The server is restarting: reconnecting shortly.",
   "error.session_ended": "The session has ended.",
-  "error.session_archived": "This session was archived after a long time without activity. Its results stay readable from the facilitator's export; it no longer takes players.",
+  "error.session_archived": "This session was archived after a long time without activity: it no longer takes players, but its debrief and its data export stay available to the facilitator.",
   "error.admin_key_required": "Creating a session needs the server's admin key.",
   "error.wrong_phase": "This is not possible in the current phase of the game.",
   "error.stale_round": "That round is over: the page shows the new one.",
@@ -509,6 +509,7 @@ export default {
   "create.admin_key_refused": "The server refused this admin key. Enter it again: it is in the file the server named when it started (data/admin.key by default), or in ALLIANCE_ADMIN_KEY where the server runs.",
   "console.resume": "Back to session {code}",
   "console.expired": "That session has ended. Create a new one.",
+  "console.archived_debrief": "Open its debrief (read-only)",
 
   // ---- facilitator: console ----
   "console.join_title": "Join",

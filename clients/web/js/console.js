@@ -50,9 +50,11 @@ function adminKeyBox(err) {
 
 // ---- create a session ------------------------------------------------------------------------
 
-async function showCreate(message) {
+// `archived`: the stored session was archived (idle too long); its credentials are kept so
+// that /debrief still shows it, read-only
+async function showCreate(message, archived = false) {
   replace(topbar, brand());
-  const err = h("p", { class: "form-error", role: "alert", text: message || "" });
+  const err = h("p", { class: "form-error", role: "alert", text: archived ? "" : message || "" });
   const box = h("div", { class: "narrow" }, h("p", { class: "muted", text: t("common.loading") }));
   replace(main, box);
   let scenarios = [];
@@ -142,7 +144,9 @@ async function showCreate(message) {
       num_("seed", t("create.seed"), { min: 0, step: 1 }, t("create.seed_hint"))),
     admin.el, err, h("div", { class: "actions" }, btn));
   const prev = store.get("facilitator");
-  replace(box, form, prev ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
+  const note = archived ? h("div", { class: "card", role: "status", "data-testid": "archived-note" }, h("p", { text: message }),
+    h("a", { href: "/debrief", "data-testid": "archived-debrief", text: t("console.archived_debrief") })) : null;
+  replace(box, note, form, prev && !archived ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
     on: { click: () => start(prev) } })) : null);
   onScenario();
   f.scenario.focus();
@@ -161,9 +165,13 @@ class Console {
     this.build();
     this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
     this.socket.addEventListener("denied", (e) => {
-      store.remove("facilitator");
       this.destroy();
-      showCreate(e.detail.code === "session_archived" ? errorText(e.detail) : t("console.expired"));
+      if (e.detail.code === "session_archived" && this.creds.session_id) {
+        showCreate(errorText(e.detail), true);
+        return;
+      }
+      store.remove("facilitator");
+      showCreate(t("console.expired"));
     });
     this.socket.addEventListener("state", (e) => { document.body.dataset.conn = e.detail; });
     this.socket.connect();
