@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from clients.python import facilitator
+from clients.python.client import CommandError, create_session
 from server.cli import build_parser, config_from_args, main as cli_main
 
 from conftest import TEST_ADMIN_KEY, Api
@@ -185,6 +186,16 @@ async def test_creation_is_rate_limited_for_the_whole_server(start_server):
         assert status == 201, body
     status, body, headers = await create(server.url, TEST_ADMIN_KEY, {"X-Forwarded-For": "198.51.100.99"})
     assert status == 429 and "on this server" in body["error"]["message"] and int(headers["Retry-After"]) >= 1
+
+
+async def test_the_python_client_waits_out_the_creation_limit(start_server):
+    server = await start_server(create_burst=1, create_per_minute=60)  # one now, then one a second
+    first = await create_session(server.url, copies=1)  # the key from ALLIANCE_ADMIN_KEY (conftest.py)
+    with pytest.raises(CommandError) as refused_now:
+        await create_session(server.url, copies=1, max_wait=0)
+    assert refused_now.value.code == "rate_limited" and refused_now.value.retry_after >= 1
+    second = await create_session(server.url, copies=1)  # waits as the server says (Retry-After), then succeeds
+    assert first["session_id"] != second["session_id"] and len(server.hub.sessions) == 2
 
 
 # ---- bounds ------------------------------------------------------------------------------------
