@@ -41,6 +41,7 @@ import multiprocessing as mp
 import os
 import platform
 import random
+import secrets
 import shutil
 import signal
 import statistics
@@ -54,6 +55,12 @@ import aiohttp
 import msgpack
 
 ROOT = Path(__file__).resolve().parent.parent
+# creating sessions needs the server's admin key: the servers started here get this one
+ADMIN_KEY = os.environ.get("ALLIANCE_ADMIN_KEY") or secrets.token_urlsafe(32)
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+# a benchmark creates sessions faster and larger than a class does (restart: 100 at once;
+# fan-out: 250 copies in one session)
+SERVER_LIMITS = ["--max-copies", "500", "--create-rate", "100000", "--create-total-rate", "100000"]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -110,8 +117,9 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         self.proc = subprocess.Popen(
             [sys.executable, os.environ.get("LOAD_SERVER_SCRIPT", "run.py"), "--port", "0", "--db", self.db, "--log-level", "warning",
-             "--sync", self.sync, *self.extra],
-            cwd=os.environ.get("LOAD_SERVER_ROOT", ROOT), stdout=subprocess.PIPE, text=True)
+             "--sync", self.sync, *SERVER_LIMITS, *self.extra],
+            cwd=os.environ.get("LOAD_SERVER_ROOT", ROOT), stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "ALLIANCE_ADMIN_KEY": ADMIN_KEY})
         line = self.proc.stdout.readline()
         if "open " not in line:
             raise RuntimeError(f"server did not start: {line!r}")
@@ -170,7 +178,7 @@ async def metrics(http: aiohttp.ClientSession, url: str) -> dict:
 async def create_session(http, url, *, copies: int, negotiation: bool, rounds: int = 50) -> dict:
     body = {"copies": copies, "rounds": rounds, "negotiation": negotiation, "round_seconds": 86400,
             "negotiation_seconds": 86400, "members_submit": "any", "seed": 1}
-    async with http.post(f"{url}/api/sessions", json=body) as r:
+    async with http.post(f"{url}/api/sessions", json=body, headers=ADMIN) as r:
         assert r.status == 201, await r.text()
         return await r.json()
 

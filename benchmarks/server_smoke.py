@@ -19,6 +19,7 @@ import itertools
 import os
 import platform
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,7 @@ import aiohttp
 import msgpack
 
 ROOT = Path(__file__).resolve().parent.parent
+ADMIN_KEY = os.environ.get("ALLIANCE_ADMIN_KEY") or secrets.token_urlsafe(32)  # given to the server started here
 
 
 class Player:
@@ -70,7 +72,8 @@ class Player:
 async def _setup(url: str, http: aiohttp.ClientSession, players: int) -> list[Player]:
     copies = max(1, players // 4)  # two firms per copy, two players per firm
     async with http.post(f"{url}/api/sessions", json={"copies": copies, "rounds": 8, "negotiation": False,
-                                                      "round_seconds": 3600}) as r:
+                                                      "round_seconds": 3600},
+                         headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as r:
         session = await r.json()
     out = []
     for i in range(players):
@@ -129,8 +132,8 @@ async def main(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen(
             [sys.executable, "run.py", "--port", "0", "--db", f"{tmp}/bench.db", "--log-level", "warning",
-             "--sync", args.sync, "--rate", "100000", "--burst", "100000"],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+             "--sync", args.sync, "--rate", "100000", "--burst", "100000", "--max-copies", "500"],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "ALLIANCE_ADMIN_KEY": ADMIN_KEY})
         try:
             line = proc.stdout.readline()
             url = line.split("open ")[1].split()[0].rstrip("/")

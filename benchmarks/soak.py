@@ -27,6 +27,7 @@ import itertools
 import json
 import os
 import random
+import secrets
 import signal
 import sqlite3
 import statistics
@@ -41,6 +42,9 @@ import aiohttp
 import msgpack
 
 ROOT = Path(__file__).resolve().parent.parent
+# creating sessions needs the admin key: the server started here gets this one; a server
+# started by hand (--url) needs ALLIANCE_ADMIN_KEY set to its key
+ADMIN_KEY = os.environ.get("ALLIANCE_ADMIN_KEY") or secrets.token_urlsafe(32)
 EXPECTED = {"already_submitted", "stale_round", "wrong_phase", "session_ended", "shutting_down"}
 
 
@@ -195,6 +199,7 @@ class Player:
 
 
 async def _http(http: aiohttp.ClientSession, method: str, url: str, body=None, token=None) -> dict:
+    """One JSON request with `token` as the bearer (a facilitator's token, or the admin key)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with http.request(method, url, json=body, headers=headers) as r:
         data = await r.json()
@@ -208,7 +213,8 @@ async def session_slot(url: str, http, n_players: int, args, stats: Stats, stop:
     copies = max(1, n_players // 4)
     while not stop.is_set():
         s = await _http(http, "POST", f"{url}/api/sessions",
-                        {"copies": copies, "rounds": args.rounds, "negotiation": False, "round_seconds": 600})
+                        {"copies": copies, "rounds": args.rounds, "negotiation": False, "round_seconds": 600},
+                        ADMIN_KEY)
         stats.sessions_started += 1
         players, seen = [], set()
         for i in range(n_players):
@@ -234,8 +240,9 @@ async def session_slot(url: str, http, n_players: int, args, stats: Stats, stop:
 def start_server(db: str, port: int, log_path: str, extra: list[str]) -> subprocess.Popen:
     err = open(log_path, "a")
     proc = subprocess.Popen([sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port), "--db", db,
-                             "--log-level", "warning", *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                             "--log-level", "warning", "--max-copies", "500", *extra], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=err, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCE_ADMIN_KEY": ADMIN_KEY})
     line = proc.stdout.readline()
     if "running" not in line:
         proc.kill()

@@ -1,6 +1,6 @@
 """The aiohttp application: HTTP routes for what is not live, and the one WebSocket.
 
-Routes: `POST /api/sessions`, `POST /api/join`, `GET /api/scenarios`,
+Routes: `POST /api/sessions` (admin key), `POST /api/join`, `GET /api/scenarios`,
 `GET /api/sessions/{id}` and `POST /api/sessions/{id}/control` (facilitator bearer token),
 `GET /healthz`, `GET /metrics`, `GET /api/openapi.json`, and `GET /ws` (docs/protocol.md).
 """
@@ -29,6 +29,8 @@ log = logging.getLogger("server.app")
 HUB = web.AppKey("hub", Hub)
 JOIN_FAILURES = web.AppKey("join_failures", KeyedBudget)
 JOINS = web.AppKey("joins", tuple)  # successful joins: (per address, per session) budgets
+CREATES = web.AppKey("creates", KeyedBudget)              # sessions created per client address
+TOTAL_CREATES = web.AppKey("total_creates", KeyedBudget)  # ... and by everyone together (one key)
 
 # on every response that does not set its own (the pages in server/web.py do)
 SECURITY_HEADERS = {
@@ -67,6 +69,8 @@ def make_app(config: ServerConfig) -> web.Application:
     app[JOIN_FAILURES] = KeyedBudget(config.join_fail_per_minute / 60.0, config.join_fail_burst)
     app[JOINS] = (KeyedBudget(config.join_per_minute_per_address / 60.0, config.join_burst_per_address),
                   KeyedBudget(config.join_per_minute_per_session / 60.0, config.join_burst_per_session))
+    app[CREATES] = KeyedBudget(config.create_per_minute / 60.0, config.create_burst)
+    app[TOTAL_CREATES] = KeyedBudget(config.create_total_per_minute / 60.0, config.create_total_burst, max_keys=1)
     app.on_response_prepare.append(_security_headers)
 
     async def on_startup(app):
@@ -96,7 +100,8 @@ def make_app(config: ServerConfig) -> web.Application:
 # ---- HTTP helpers -------------------------------------------------------------------------
 
 def _error(e: ProtocolError) -> web.Response:
-    return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status)
+    headers = {"Retry-After": str(e.retry_after)} if isinstance(e, RateLimited) else None
+    return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status, headers=headers)
 
 
 async def _body(request: web.Request, model):
@@ -114,18 +119,51 @@ async def _body(request: web.Request, model):
     return P.parse_model(model, data)
 
 
-def _facilitator(request: web.Request):
-    """The live session whose facilitator token is in the Authorization header."""
+def _facilitator(request: web.Request, archived_ok: bool = False):
+    """The principal of the facilitator token in the Authorization header (of a live
+    session; with `archived_ok`, of an archived one too)."""
     hub = request.app[HUB]
     token = bearer_token(request.headers.get("Authorization"))
     if token is None:
         raise ProtocolError("not_authenticated", "send Authorization: Bearer <facilitator token>", 401)
-    p = hub.principal(token)
+    p = hub.principal(token, archived_ok)
     if not p.is_facilitator:
         raise ProtocolError("forbidden", "this needs the facilitator token", 403)
     if p.session_id != request.match_info["session_id"]:
         raise ProtocolError("forbidden", "the token is not this session's", 403)
-    return hub.sessions[p.session_id]
+    return p
+
+
+def _admin(request: web.Request) -> None:
+    """Creating sessions needs the admin key; then the address's and everyone's creation
+    budgets. A wrong key is refused before any budget is charged: the key (at least 24
+    characters, 43 random ones by default) cannot be guessed, and charging failures to an
+    address would let anyone behind the facilitator's NAT lock the facilitator out."""
+    hub = request.app[HUB]
+    given = bearer_token(request.headers.get("Authorization"))
+    if given is None:
+        raise ProtocolError("admin_key_required", "creating a session needs the admin key: send "
+                                                  "Authorization: Bearer <admin key> (the server printed "
+                                                  "where it keeps the key when it started)", 401)
+    if not hub.admin_key.matches(given):
+        raise ProtocolError("admin_key_required", "the admin key is wrong (the server printed where it keeps "
+                                                  "the key when it started)", 401)
+    ip = client_ip(request, hub.config.trust_proxy)
+    for budget, key, who in ((request.app[CREATES], ip, "from your address"),
+                             (request.app[TOTAL_CREATES], "*", "on this server")):
+        if not budget.allowed(key):
+            wait = max(1, round(budget.retry_after(key)))
+            raise RateLimited(f"too many sessions created {who}; try again in {wait} s", wait)
+    request.app[CREATES].charge(ip)
+    request.app[TOTAL_CREATES].charge("*")
+
+
+class RateLimited(ProtocolError):
+    """429 with a Retry-After header."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__("rate_limited", message, 429)
+        self.retry_after = retry_after
 
 
 def _handles_errors(fn):
@@ -192,6 +230,7 @@ async def create_session(request):
     hub = request.app[HUB]
     if hub.shutting_down:
         raise ProtocolError("shutting_down", "the server is shutting down", 503)
+    _admin(request)
     req = await _body(request, P.CreateSession)
     return web.json_response(await hub.create_session(req), status=201)
 
@@ -233,13 +272,17 @@ def _too_many(request, retry_after: float, what: str) -> web.Response:
 
 @_handles_errors
 async def session_summary(request):
-    actor = _facilitator(request)
+    hub = request.app[HUB]
+    p = _facilitator(request, archived_ok=True)
+    if p.session_id in hub.archive.sessions:  # a read-only copy: nothing runs in it
+        return web.json_response((await hub.readable_session(p.session_id)).summary())
+    actor = hub.sessions[p.session_id]
     return web.json_response(await actor.call(actor.summary))
 
 
 @_handles_errors
 async def session_control(request):
-    actor = _facilitator(request)
+    actor = request.app[HUB].sessions[_facilitator(request).session_id]
     body = await _body(request, P.HttpControl)
     reply, status = await actor.call(actor.http_control, body)
     if reply["type"] == "error":

@@ -57,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-proxy", action="store_true",
                    help="behind a reverse proxy on this machine or a private network: take the client "
                         "address from X-Forwarded-For")
+    p.add_argument("--max-copies", type=int, default=d.max_copies,
+                   help=f"copies of the case one session may have (default {d.max_copies}; at most 500)")
+    p.add_argument("--max-rounds", type=int, default=d.max_rounds,
+                   help=f"rounds one session may have (default {d.max_rounds}; at most 50)")
+    p.add_argument("--create-rate", type=float, default=d.create_per_minute,
+                   help=f"sessions created per minute per client address, in bursts of as many "
+                        f"(default {d.create_per_minute:g}); beyond, 429")
+    p.add_argument("--create-total-rate", type=float, default=d.create_total_per_minute,
+                   help=f"sessions created per minute by everyone together, in bursts of as many "
+                        f"(default {d.create_total_per_minute:g}); beyond, 429")
+    p.add_argument("--archive-after-days", type=float, default=d.archive_idle_seconds / 86400,
+                   help="archive (read-only) a live session with nothing logged for this many days "
+                        f"(default {d.archive_idle_seconds / 86400:g}; 0: never)")
     p.add_argument("--skip-db-check", action="store_true",
                    help="do not run SQLite's quick_check on the event log at start (faster start on huge files)")
     demo = p.add_argument_group("demo", "python run.py --demo: a session with a bot in every seat but one")
@@ -76,7 +89,12 @@ def config_from_args(a: argparse.Namespace) -> ServerConfig:
                         outbox_bytes=a.send_queue_bytes, join_fail_per_minute=a.join_failures,
                         trust_proxy=a.trust_proxy, check_db_at_start=not a.skip_db_check,
                         max_sockets_per_token=a.max_sockets, join_per_minute_per_address=a.joins_per_address,
-                        join_per_minute_per_session=a.joins_per_session, pending_per_session=a.pending_consents)
+                        join_per_minute_per_session=a.joins_per_session, pending_per_session=a.pending_consents,
+                        max_copies=a.max_copies, max_rounds=a.max_rounds, create_per_minute=a.create_rate,
+                        create_burst=max(1, round(a.create_rate)),  # a burst of one minute's worth
+                        create_total_per_minute=a.create_total_rate,
+                        create_total_burst=max(1, round(a.create_total_rate)),
+                        archive_idle_seconds=a.archive_after_days * 86400)
 
 
 async def serve(config: ServerConfig, ready=None) -> None:
@@ -96,9 +114,10 @@ async def serve(config: ServerConfig, ready=None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     print(f"Alliance game server running: open {config.base_url()}/  (event log {config.db_path})", flush=True)
+    print(hub.admin_key.describe(), flush=True)
     background = None
     if ready:
-        r = ready(config)
+        r = ready(config, hub.admin_key.key)
         if asyncio.iscoroutine(r):  # runs beside the server (the demo); stopped first at shutdown
             background = asyncio.create_task(r, name=getattr(r, "__qualname__", "background task"))
             background.add_done_callback(lambda t: t.cancelled() or t.exception() is None or stop.set())
@@ -115,9 +134,24 @@ async def serve(config: ServerConfig, ready=None) -> None:
         raise RuntimeError(f"{background.get_name()} failed: {background.exception()}") from background.exception()
 
 
+def check_limits(a: argparse.Namespace) -> str | None:
+    """The problem with the session limits given, if any (the parser reports it)."""
+    if not 1 <= a.max_copies <= 500:
+        return "--max-copies must be between 1 and 500"
+    if not 1 <= a.max_rounds <= 50:
+        return "--max-rounds must be between 1 and 50"
+    if not (a.create_rate > 0 and a.create_total_rate > 0):
+        return "--create-rate and --create-total-rate must be above 0"
+    if not a.archive_after_days >= 0:
+        return "--archive-after-days must be 0 (never) or more"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if problem := check_limits(args):
+        parser.error(problem)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ready = None
@@ -151,12 +185,13 @@ def demo_starter(args: argparse.Namespace):
     if args.demo_copies < 1:
         raise ValueError("--demo-copies must be at least 1")
 
-    def ready(config: ServerConfig):
+    def ready(config: ServerConfig, admin_key: str):  # the demo creates its session with the key itself
         host = "127.0.0.1" if config.host in ("", "0.0.0.0") else "[::1]" if config.host == "::" else config.host
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         demo = Demo(f"http://{host}:{config.port}", config.base_url(), scenario=args.demo_scenario,
-                    copies=args.demo_copies, think=think, out=lambda line: print(line, flush=True))
+                    copies=args.demo_copies, think=think, out=lambda line: print(line, flush=True),
+                    admin_key=admin_key)
         return demo.run()
     return ready
 

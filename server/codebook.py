@@ -34,8 +34,8 @@ TABLES: dict[str, dict[str, str]] = {
                    "treatments, treatment_of, treatment_of_firm, labels, consent_text, questionnaire",
         "facilitator_token_hash": "SHA-256 (hex) of the facilitator token (removed in exports)",
         "created_at": f"creation time ({EPOCH})",
-        "status": "`live` or `ended`",
-        "ended_at": f"end time ({EPOCH}); NULL while live",
+        "status": "`live`, `ended`, or `archived` (no activity for `--archive-after-days`: read-only)",
+        "ended_at": f"end (or archiving) time ({EPOCH}); NULL while live",
         "researcher_token_hash": "SHA-256 (hex) of the researcher token, which can only export (removed in exports)",
     },
     "players": {

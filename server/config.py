@@ -43,6 +43,19 @@ class ServerConfig:
     pending_per_session: int = 500      # joined, still reading the consent form (then 429, nobody evicted)
     pending_seconds: float = 3600.0     # an unanswered consent lapses after this
     trust_proxy: bool = False           # take the client address from X-Forwarded-For (local proxy)
+    # creating sessions (docs/operations.md, "The admin key"): the key itself comes from
+    # here, else ALLIANCE_ADMIN_KEY, else the file admin.key next to the database
+    admin_key: str | None = None
+    create_per_minute: float = 30.0     # sessions created per client address (token bucket) ...
+    create_burst: int = 30              # ... after a burst of this many; beyond, 429
+    create_total_per_minute: float = 120.0  # sessions created by everyone together ...
+    create_total_burst: int = 120
+    max_copies: int = 200               # copies of the case in one session (the protocol allows 500)
+    max_rounds: int = 50                # rounds of one session (the protocol allows 50)
+    # a live session with nothing logged for this long is archived (read-only: summary,
+    # debrief, exports) at the next check or start; 0 never archives
+    archive_idle_seconds: float = 7 * 86400.0
+    archive_check_every: float = 3600.0  # seconds between two checks while the server runs
     check_db_at_start: bool = True      # PRAGMA quick_check before serving (refuse a damaged file)
     # game defaults (a session's options override them)
     round_seconds: float = 300.0

@@ -250,7 +250,7 @@ SESSIONS_COLUMNS = SESSION_COLUMNS + [
     C("round_seconds", "real", "s", "round clock"),
     C("negotiation_seconds", "real", "s", "negotiation clock"),
     C("overrides", "json", "", "every scenario override the session ran with (scoring weights and treatment)"),
-    C("status", "text", "", "`live` or `ended` at export time"),
+    C("status", "text", "", "`live`, `ended` or `archived` (idle too long: read-only) at export time"),
     C("created_at", "real", "s since 1970-01-01 UTC", "creation time"),
     C("ended_at", "real", "s since 1970-01-01 UTC", "end time (empty while live)"),
     C("log_rows", "integer", "rows", "rows of the session in the log (= its rows in events.csv)"),

@@ -1,5 +1,5 @@
 """The process-wide registry: live sessions by id and join code, tokens, the store,
-metrics; creating, restoring and shutting down sessions."""
+metrics; creating, restoring, archiving (server/archive.py) and shutting down sessions."""
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +15,8 @@ from game_rules.scenario import ScenarioError, load_scenario
 from game_rules.rules import firm_id
 
 from . import auth, participants, treatments
+from .admin_key import AdminKey, load_admin_key
+from .archive import Archive
 from .auth import Principal, TokenRegistry
 from .config import ServerConfig
 from .protocol import CreateSession, ProtocolError
@@ -49,13 +51,17 @@ class Hub:
         self.metrics = Metrics()
         self.shutting_down = False
         self.started_at = time.time()
+        self.admin_key: AdminKey | None = None   # creates sessions (server/admin_key.py); read at start
+        self.archive = Archive(self)             # sessions archived after a long idle time
+        self._archiver: asyncio.Task | None = None
 
     # ---- start / stop ------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.admin_key = load_admin_key(self.config)  # before the store: a bad key file changes nothing
         self.store.open()
         t0 = time.monotonic()
-        live = self.store.load_live_sessions(self.config.chat_keep)
+        live, idle = self.archive.split_idle(self.store.load_live_sessions(self.config.chat_keep), time.time())
         scenarios: dict[tuple[str, str], object] = {}  # parse each (scenario, overrides) once
         for ls in live:
             try:
@@ -71,13 +77,20 @@ class Hub:
         for hashed, sid, pid in self.store.load_ended_tokens():
             self.tokens.add(hashed, Principal(sid, pid))
             self.ended.add(sid)
+        await self.archive.mark(idle, time.time())
+        self.archive.load()
         if live:
             log.info("restored %d live session(s) in %.0f ms", len(self.sessions), (time.monotonic() - t0) * 1000)
+        if self.config.archive_idle_seconds > 0:
+            self._archiver = asyncio.create_task(self.archive.run(), name="archive idle sessions")
 
     async def shutdown(self) -> None:
         """In-flight commands finish, every session writes a snapshot, sockets are told why
         they close, and the log is flushed."""
         self.shutting_down = True
+        if self._archiver is not None:
+            self._archiver.cancel()
+            await asyncio.gather(self._archiver, return_exceptions=True)
         await asyncio.gather(*(a.stop() for a in list(self.sessions.values())), return_exceptions=True)
         conns = [c for a in self.sessions.values() for c in a.all_connections()]
         await asyncio.gather(*(c.close(1001, "server shutting down") for c in conns), return_exceptions=True)
@@ -104,6 +117,9 @@ class Hub:
     async def create_session(self, req: CreateSession) -> dict:
         if self.store.failed is not None:
             raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
+        if req.copies > self.config.max_copies:
+            raise ProtocolError("out_of_range", f"copies: at most {self.config.max_copies} on this server "
+                                                f"(its --max-copies)")
         overrides = {}
         if req.scoring is not None:
             overrides.update({f"scoring.{k}": v for k, v in req.scoring.model_dump(exclude_none=True).items()})
@@ -115,6 +131,9 @@ class Hub:
         except ScenarioError as e:
             code = "unknown_scenario" if "unknown scenario" in str(e) else "invalid_options"
             raise ProtocolError(code, "; ".join(e.problems), 404 if code == "unknown_scenario" else 400) from None
+        if (req.rounds or scenario.rounds) > self.config.max_rounds:
+            raise ProtocolError("out_of_range", f"rounds: at most {self.config.max_rounds} on this server "
+                                                f"(its --max-rounds)")
         options = {
             "copies": req.copies, "rounds": req.rounds or scenario.rounds,
             "round_seconds": req.round_seconds or self.config.round_seconds,
@@ -132,7 +151,7 @@ class Hub:
         token = auth.new_token()
         researcher_token = auth.new_token()
         code = auth.new_code()
-        while code in self.codes:
+        while code in self.codes or code in self.archive.codes:
             code = auth.new_code()
         row = {"session_id": auth.new_session_id(), "code": code, "scenario": scenario.id,
                "title": req.title or scenario.title, "options": json.dumps(options),
@@ -152,6 +171,8 @@ class Hub:
         sid = self.codes.get(auth.normalize_code(code))
         actor = self.sessions.get(sid) if sid else None
         if actor is None:
+            if sid is None and auth.normalize_code(code) in self.archive.codes:
+                raise self.archive.refused("it no longer takes players")
             raise ProtocolError("unknown_code", "no live session has this code", 404)
         if self.shutting_down:
             raise ProtocolError("shutting_down", "the server is shutting down", 503)
@@ -162,8 +183,13 @@ class Hub:
 
     def session_closed(self, actor: SessionActor) -> None:
         """After `end_session` is durable: tokens expire, sockets close."""
-        self.codes.pop(actor.code, None)
         self.ended.add(actor.id)
+        self.retire(actor, "session ended")
+
+    def retire(self, actor: SessionActor, reason: str) -> None:
+        """The session stops being live (ended or archived): its code and tokens no longer
+        reach it, its sockets close with `reason`."""
+        self.codes.pop(actor.code, None)
         self.sessions.pop(actor.id, None)
         conns = actor.all_connections()
         # the actor has stopped: its `disconnect` will not run for these, so the gauge and
@@ -171,7 +197,7 @@ class Hub:
         self.metrics.connections -= len(conns)
         actor.conns.clear()
         for conn in conns:
-            asyncio.ensure_future(conn.close(1000, "session ended"))
+            asyncio.ensure_future(conn.close(1000, reason))
 
     def revoke(self, hashed: str, why: str) -> None:
         """A token stops working now: every later use is refused with `token_revoked` (and
@@ -192,8 +218,9 @@ class Hub:
         if self.sockets[hashed] <= 0:
             del self.sockets[hashed]
 
-    def principal(self, token: str) -> Principal:
-        """The principal of a live session's token, or the stable error."""
+    def principal(self, token: str, archived_ok: bool = False) -> Principal:
+        """The principal of a live session's token (or, with `archived_ok`, of an archived
+        one: read-only routes), or the stable error."""
         p = self.tokens.lookup(token)
         if p is None and self.revoked:
             why = self.revoked.get(auth.token_hash(token))
@@ -203,9 +230,20 @@ class Hub:
             raise ProtocolError("consent_required", "give (or decline) consent first: POST /api/consent", 403)
         if p is None:
             raise ProtocolError("bad_token", "this token is not valid", 401)
+        if p.session_id in self.archive.sessions:
+            if archived_ok:
+                return p
+            raise self.archive.refused("it is read-only (its facilitator can still read the summary and "
+                                       "the debrief, and export its data)")
         if p.session_id in self.ended or p.session_id not in self.sessions:
             raise ProtocolError("token_expired", "this token's session has ended", 401)
         return p
+
+    async def readable_session(self, session_id: str) -> SessionActor:
+        """The live session, or a read-only copy of an archived one (never run: read it only)."""
+        if session_id in self.archive.sessions:
+            return await self.archive.reader(session_id)
+        return self.sessions[session_id]
 
     # ---- URLs ------------------------------------------------------------------------------
 

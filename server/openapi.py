@@ -59,14 +59,23 @@ def openapi_document() -> dict:
                  "description": "HTTP API for what is not live. The live protocol is one WebSocket at "
                                 "/ws, documented in docs/protocol.md."},
         "components": {"schemas": schemas, "securitySchemes": {
-            "facilitator": {"type": "http", "scheme": "bearer", "description": "the facilitator token"}}},
+            "facilitator": {"type": "http", "scheme": "bearer", "description": "the facilitator token"},
+            "admin": {"type": "http", "scheme": "bearer", "description": "the server's admin key "
+                      "(ALLIANCE_ADMIN_KEY, or the file admin.key next to the database; docs/operations.md)"}}},
         "paths": {
             "/api/sessions": {"post": {
-                "summary": "Create a session", "operationId": "createSession",
+                "summary": "Create a session (needs the admin key)", "operationId": "createSession",
+                "security": [{"admin": []}],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/CreateSession"}}}},
-                "responses": {"201": _json("SessionCreated", "created"), "400": _error("invalid options"),
+                "responses": {"201": _json("SessionCreated", "created"),
+                              "400": _error("invalid options, or more copies or rounds than this server allows "
+                                            "(`out_of_range` naming the field)"),
+                              "401": _error("`admin_key_required`: the admin key is missing or wrong"),
                               "404": _error("unknown scenario"), "413": _error("body too large"),
+                              "429": {**_error("too many sessions created from this address or on this server "
+                                               "(Retry-After says when to try again)"),
+                                      "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
                               "503": _error("shutting down, or the event log cannot be written")}}},
             "/api/join": {"post": {
                 "summary": "Join a session with its code", "operationId": "join",
@@ -75,6 +84,7 @@ def openapi_document() -> dict:
                 "responses": {"200": _json("Joined", "joined; the token authenticates the WebSocket"),
                               "400": _error("invalid body, or a name that is empty or imitates a role"),
                               "404": _error("unknown code"),
+                              "410": _error("`session_archived`: the session was archived after a long idle time"),
                               "413": _error("body too large"),
                               "429": {**_error("too many failed joins from this address (Retry-After says "
                                                "when to try again)"),
@@ -85,7 +95,8 @@ def openapi_document() -> dict:
                 "responses": {"200": {"description": "scenarios", "content": {"application/json": {
                     "schema": {"type": "object", "properties": {"scenarios": {"type": "array", "items": _ANY_OBJECT}}}}}}}}},
             "/api/sessions/{session_id}": {"get": {
-                "summary": "Session summary (the facilitator view)", "operationId": "sessionSummary",
+                "summary": "Session summary (the facilitator view; of an archived session too)",
+                "operationId": "sessionSummary",
                 "security": bearer, "parameters": session_param,
                 "responses": {"200": {"description": "the facilitator view",
                                       "content": {"application/json": {"schema": _ANY_OBJECT}}},
@@ -97,7 +108,8 @@ def openapi_document() -> dict:
                     "schema": {"$ref": "#/components/schemas/HttpControl"}}}},
                 "responses": {"200": _json("Ack", "applied and logged"), "400": _error("refused"),
                               "401": _error("missing, bad or expired token"), "403": _error("not the facilitator"),
-                              "409": _error("not possible in this phase")}}},
+                              "409": _error("not possible in this phase"),
+                              "410": _error("`session_archived`: the session is read-only")}}},
             "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
                                  "responses": {"200": {"description": "serving"},
                                                "503": {"description": "shutting down or log failing"}}}},

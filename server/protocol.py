@@ -57,10 +57,14 @@ ERROR_CODES: dict[str, str] = {
     "forbidden": "this command needs the facilitator token",
     "unknown_code": "no live session has this join code",
     "not_found": "no such session or resource",
+    "admin_key_required": "creating a session needs the server's admin key (`Authorization: Bearer <admin key>`): "
+                          "it was missing or wrong",
     # flow control
     "rate_limited": "too many commands per second; slow down (repeated floods close the socket)",
     "shutting_down": "the server is shutting down; reconnect shortly",
     "session_ended": "the session has ended",
+    "session_archived": "the session was archived after a long time without activity: it is read-only (its "
+                        "summary, debrief and exports stay available to its facilitator and researcher)",
     # game flow
     "wrong_phase": "the command is not allowed in the session's current phase",
     "stale_round": "the command names a round that is not the current one",
@@ -433,7 +437,8 @@ class QuestionnaireQuestion(_Msg):
 
 
 class CreateSession(_Msg):
-    """POST /api/sessions. Every option is optional."""
+    """POST /api/sessions with `Authorization: Bearer <admin key>` (docs/operations.md). Every
+    option is optional; a server may allow fewer copies and rounds (`--max-copies`, `--max-rounds`)."""
     scenario: str = Field("classic", max_length=64)
     copies: int = Field(1, ge=1, le=500, description="alliance copies (a class of 60 in firms of 5: 6 copies of a 2-firm case)")
     max_per_firm: int | None = Field(None, ge=1, le=1000, description="players a firm may seat through the join "

@@ -86,7 +86,10 @@ class EventStore(Protocol):
     def open(self) -> None: ...
     def write(self, ops: list[tuple]) -> asyncio.Future: ...
     def load_live_sessions(self, chat_keep: int = 200) -> list[LiveSession]: ...
-    def load_ended_tokens(self) -> list[tuple[str, str, str | None]]: ...
+    def load_ended_tokens(self, status: str = "ended") -> list[tuple[str, str, str | None]]: ...
+    def load_session(self, session_id: str, chat_keep: int = 200) -> LiveSession | None: ...
+    def last_activity(self, session_ids: list[str]) -> dict[str, tuple[int, float]]: ...
+    def load_codes(self, status: str) -> list[tuple[str, str]]: ...
     def find_session(self, session_id: str) -> dict | None: ...
     def find_reply(self, session_id: str, actor: str, command_id: str) -> str | None: ...
     def close(self) -> None: ...
@@ -96,7 +99,7 @@ class EventStore(Protocol):
 # Operations a batch may hold (plain tuples: cheap to build on the hot path):
 #   ("log", LogRow)
 #   ("session", dict)                    insert a sessions row
-#   ("session_status", sid, status, t)   live -> ended
+#   ("session_status", sid, status, t)   live -> ended or archived (t: when)
 #   ("player", dict)                     insert or replace a players row
 #   ("snapshot", dict)                   insert a snapshots row
 
@@ -372,41 +375,53 @@ class SqliteStore:
     def load_live_sessions(self, chat_keep: int = 200) -> list[LiveSession]:
         db = self._read()
         try:
-            out = []
-            for s in db.query("SELECT * FROM sessions WHERE status = 'live' ORDER BY created_at"):
-                sid = s["session_id"]
-                players = list(db.query("SELECT * FROM players WHERE session_id = ? ORDER BY joined_at", [sid]))
-                snap = next(db.query("SELECT * FROM snapshots WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
-                                     [sid]), None)
-                after = snap["seq"] if snap else 0
-                records = list(db.query(
-                    f"SELECT * FROM log WHERE session_id = ? AND seq > ? AND kind IN "
-                    f"({', '.join('?' * len(_REPLAY_KINDS))}) ORDER BY seq", [sid, after, *_REPLAY_KINDS]))
-                chat = list(db.query(
-                    "SELECT data FROM (SELECT data, seq, row_number() OVER (PARTITION BY json_extract(data, "
-                    "'$.channel') ORDER BY seq DESC) AS n FROM log WHERE session_id = ? AND kind = 'chat') "
-                    "WHERE n <= ? ORDER BY seq", [sid, chat_keep]))
-                replies = list(db.query(
-                    "SELECT actor, command_id, reply FROM log WHERE session_id = ? AND reply IS NOT NULL",
-                    [sid]))
-                last = next(db.query("SELECT seq, wall_time FROM log WHERE session_id = ? ORDER BY seq DESC "
-                                     "LIMIT 1", [sid]), None)
-                out.append(LiveSession(dict(s), players, dict(snap) if snap else None, records, chat, replies,
-                                       last["seq"] if last else 0, last["wall_time"] if last else None))
+            return [_load_session(db, dict(s), chat_keep)
+                    for s in db.query("SELECT * FROM sessions WHERE status = 'live' ORDER BY created_at")]
+        finally:
+            db.conn.close()
+
+    def load_session(self, session_id: str, chat_keep: int = 200) -> LiveSession | None:
+        """One session whatever its status (an archived session is restored read-only)."""
+        db = self._read()
+        try:
+            s = next(db.query("SELECT * FROM sessions WHERE session_id = ?", [session_id]), None)
+            return _load_session(db, dict(s), chat_keep) if s else None
+        finally:
+            db.conn.close()
+
+    def last_activity(self, session_ids: list[str]) -> dict[str, tuple[int, float]]:
+        """session id -> (seq, wall time) of its last logged record (one index seek each)."""
+        db = self._read()
+        try:
+            out = {}
+            for sid in session_ids:
+                row = db.execute("SELECT seq, wall_time FROM log WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+                                 [sid]).fetchone()
+                if row:
+                    out[sid] = (row[0], row[1])
             return out
         finally:
             db.conn.close()
 
-    def load_ended_tokens(self) -> list[tuple[str, str, str | None]]:
-        """(token hash, session id, player id or None) of ended sessions: their tokens
-        answer `token_expired` rather than `bad_token` after a restart."""
+    def load_ended_tokens(self, status: str = "ended") -> list[tuple[str, str, str | None]]:
+        """(token hash, session id, player id or None) of ended (or archived) sessions: their
+        tokens answer `token_expired` (`session_archived`) rather than `bad_token` after a restart."""
         db = self._read()
         try:
             rows = [(r["facilitator_token_hash"], r["session_id"], None)
-                    for r in db.query("SELECT * FROM sessions WHERE status = 'ended'")]
+                    for r in db.query("SELECT * FROM sessions WHERE status = ?", [status])]
             rows += [(r["token_hash"], r["session_id"], r["player_id"]) for r in db.query(
-                "SELECT p.* FROM players p JOIN sessions s USING (session_id) WHERE s.status = 'ended'")]
+                "SELECT p.* FROM players p JOIN sessions s USING (session_id) WHERE s.status = ?", [status])]
             return rows
+        finally:
+            db.conn.close()
+
+    def load_codes(self, status: str) -> list[tuple[str, str]]:
+        """(join code, session id) of the sessions with this status."""
+        db = self._read()
+        try:
+            return [(r[0], r[1]) for r in db.execute("SELECT code, session_id FROM sessions WHERE status = ?",
+                                                     [status]).fetchall()]
         finally:
             db.conn.close()
 
@@ -427,6 +442,29 @@ class SqliteStore:
             return next(db.query("SELECT * FROM sessions WHERE session_id = ?", [session_id]), None)
         finally:
             db.conn.close()
+
+
+def _load_session(db: sqlite_utils.Database, s: dict, chat_keep: int) -> LiveSession:
+    """What restoring one session needs: players, latest snapshot, facts after it, chat, replies."""
+    sid = s["session_id"]
+    players = list(db.query("SELECT * FROM players WHERE session_id = ? ORDER BY joined_at", [sid]))
+    snap = next(db.query("SELECT * FROM snapshots WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+                         [sid]), None)
+    after = snap["seq"] if snap else 0
+    records = list(db.query(
+        f"SELECT * FROM log WHERE session_id = ? AND seq > ? AND kind IN "
+        f"({', '.join('?' * len(_REPLAY_KINDS))}) ORDER BY seq", [sid, after, *_REPLAY_KINDS]))
+    chat = list(db.query(
+        "SELECT data FROM (SELECT data, seq, row_number() OVER (PARTITION BY json_extract(data, "
+        "'$.channel') ORDER BY seq DESC) AS n FROM log WHERE session_id = ? AND kind = 'chat') "
+        "WHERE n <= ? ORDER BY seq", [sid, chat_keep]))
+    replies = list(db.query(
+        "SELECT actor, command_id, reply FROM log WHERE session_id = ? AND reply IS NOT NULL",
+        [sid]))
+    last = next(db.query("SELECT seq, wall_time FROM log WHERE session_id = ? ORDER BY seq DESC "
+                         "LIMIT 1", [sid]), None)
+    return LiveSession(s, players, dict(snap) if snap else None, records, chat, replies,
+                       last["seq"] if last else 0, last["wall_time"] if last else None)
 
 
 def _insert(conn: sqlite3.Connection, table: str, row: dict, replace: bool = False) -> None:

@@ -179,21 +179,22 @@ def _json_error(e: ProtocolError) -> web.Response:
                              headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
 
 
-def _principal(request: web.Request):
+def _principal(request: web.Request, archived_ok: bool = False):
     hub = _hub(request)
     token = bearer_token(request.headers.get("Authorization"))
     if token is None:
         raise ProtocolError("not_authenticated", "send Authorization: Bearer <token>", 401)
-    return hub, hub.principal(token)
+    return hub, hub.principal(token, archived_ok)
 
 
-def _facilitator_actor(request: web.Request):
-    hub, p = _principal(request)
+async def _facilitator_actor(request: web.Request):
+    """The facilitator's session: live, or a read-only copy of an archived one (the debrief)."""
+    hub, p = _principal(request, archived_ok=True)
     if not p.is_facilitator:
         raise ProtocolError("forbidden", "this needs the facilitator token", 403)
     if p.session_id != request.match_info["session_id"]:
         raise ProtocolError("forbidden", "the token is not this session's", 403)
-    return hub, hub.sessions[p.session_id]
+    return hub, await hub.readable_session(p.session_id)
 
 
 def _errors_as_json(fn):
@@ -247,7 +248,7 @@ async def web_history(request: web.Request) -> web.Response:
     """The debrief's data: the session's public frame (firms, start positions, alliances,
     scores, from the live state) and, per resolved round, the decisions used and the
     engine events, read from the event log (the log is the truth)."""
-    hub, actor = _facilitator_actor(request)
+    hub, actor = await _facilitator_actor(request)
     rules, state = actor.rules, actor.state
     frame = {
         "session": {"id": actor.id, "title": actor.title, "scenario": state.scenario_id,

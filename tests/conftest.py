@@ -23,6 +23,12 @@ from server.config import ServerConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 10.0
+# Creating sessions needs the admin key (server/admin_key.py). Every server the tests start
+# knows this one: the in-process fixtures put it in ServerConfig, and `run.py` subprocesses
+# and the client library (clients/python/admin_key.py) read ALLIANCE_ADMIN_KEY, set here
+# for the whole run. Tests of the key's own sources unset it (monkeypatch).
+TEST_ADMIN_KEY = "test-admin-key-0123456789abcdefghij"
+os.environ["ALLIANCE_ADMIN_KEY"] = TEST_ADMIN_KEY
 
 
 class Client:
@@ -138,9 +144,13 @@ class Api:
             return r.status, (await r.json() if "json" in ctype else await r.text())
 
     async def create(self, **options) -> dict:
-        status, body = await self.request("POST", "/api/sessions", options)
+        status, body = await self.try_create(**options)
         assert status == 201, body
         return body
+
+    async def try_create(self, **options):
+        """POST /api/sessions with the admin key: (status, body), whatever the answer."""
+        return await self.request("POST", "/api/sessions", options, token=TEST_ADMIN_KEY)
 
     async def join(self, code: str, name: str, **kw) -> dict:
         status, body = await self.request("POST", "/api/join", {"code": code, "name": name, **kw})
@@ -198,8 +208,8 @@ async def start_server(db_path):
     started: list[InProcessServer] = []
 
     async def start(**overrides) -> InProcessServer:
-        cfg = ServerConfig(host="127.0.0.1", port=0, db_path=str(db_path), synchronous="normal",
-                           heartbeat=5.0, **overrides)
+        cfg = ServerConfig(**{"host": "127.0.0.1", "port": 0, "db_path": str(db_path), "synchronous": "normal",
+                              "heartbeat": 5.0, "admin_key": TEST_ADMIN_KEY, **overrides})
         s = await InProcessServer(cfg).start()
         started.append(s)
         return s

@@ -25,7 +25,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from conftest import Api, InProcessServer
+from conftest import TEST_ADMIN_KEY, Api, InProcessServer
 
 playwright_api = pytest.importorskip("playwright.async_api")
 async_playwright, expect = playwright_api.async_playwright, playwright_api.expect
@@ -147,6 +147,7 @@ async def test_full_session_in_browsers(web_server, browser, problems):
     await fac.get_by_test_id("create-scenario").select_option("classic")
     await fac.get_by_test_id("create-rounds").fill("3")
     await fac.get_by_test_id("create-copies").fill("2")
+    await fac.get_by_test_id("create-admin-key").fill(TEST_ADMIN_KEY)  # the server's key (conftest.py)
     await fac.get_by_test_id("create-submit").click()
     await expect(fac.get_by_test_id("join-code")).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
     code = await fac.get_by_test_id("join-code").text_content()

@@ -12,7 +12,7 @@ import pytest
 
 from server.web import WEB_ROOT
 
-from conftest import InProcessServer
+from conftest import TEST_ADMIN_KEY, InProcessServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +80,8 @@ async def test_qr_code_is_an_svg_of_the_join_link(site):
 
 async def test_json_routes_check_tokens(site):
     s, http = site
-    async with http.post(s.url + "/api/sessions", json={"scenario": "classic", "rounds": 2}) as r:
+    async with http.post(s.url + "/api/sessions", json={"scenario": "classic", "rounds": 2},
+                         headers={"Authorization": f"Bearer {TEST_ADMIN_KEY}"}) as r:
         sess = await r.json()
     async with http.post(s.url + "/api/join", json={"code": sess["code"], "name": "Ann"}) as r:
         player = await r.json()

@@ -31,7 +31,8 @@ class Demo:
         self.proc = subprocess.Popen(
             [sys.executable, "run.py", "--demo", "--port", "0", "--db", str(db), "--log-level", "warning"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            # a newcomer has no admin key set: the server makes one and the demo uses it
+            env={**{k: v for k, v in os.environ.items() if k != "ALLIANCE_ADMIN_KEY"}, "PYTHONUNBUFFERED": "1"})
         self.lines: list[str] = []
         self._q: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -58,6 +59,7 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     d = Demo(tmp_path_factory.mktemp("demo") / "demo.db")
+    d.key_file = d.wait_line(r"admin key: it is in (\S+) \(readable by you only\)").group(1)
     d.join_link = d.wait_line(r"Join as the remaining player:\s+(\S+)").group(1)
     d.console_link = d.wait_line(r"Facilitator console:\s+(\S+)").group(1)
     d.bot_firms = re.findall(r"(west\d|east\d) ", d.wait_line(r"bots play (.*)\.$", 1).group(1) + " ")
@@ -132,6 +134,14 @@ async def test_the_console_link_opens_the_console_in_a_browser(demo):
             assert "#" not in page.url and "token" not in page.url  # taken out of the address bar
         finally:
             await browser.close()
+
+
+def test_the_demo_made_an_admin_key_and_says_where_not_what(demo):
+    key_file = Path(demo.key_file)
+    assert key_file == demo.db.parent.resolve() / "admin.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    assert len(key) >= 40 and not any(key in line for line in demo.lines)
 
 
 def test_the_demo_stops_by_pid_and_ends_its_session(demo):

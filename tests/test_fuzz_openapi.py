@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from server.config import ServerConfig
 
+from conftest import TEST_ADMIN_KEY
 from reliability_tools import ThreadedServer, http_json
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -26,10 +27,11 @@ EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     db = tmp_path_factory.mktemp("openapi") / "st.db"
-    # a generous join-failure budget: schemathesis sends many bad codes from one address
+    # generous join-failure and creation budgets: schemathesis sends many requests from one address
     srv = ThreadedServer(ServerConfig(host="127.0.0.1", port=0, db_path=str(db), synchronous="normal",
-                                      join_fail_burst=10**6)).start()
-    s = http_json("POST", f"{srv.url}/api/sessions", {"copies": 1, "negotiation": False})[1]
+                                      join_fail_burst=10**6, admin_key=TEST_ADMIN_KEY, create_burst=10**6,
+                                      create_total_burst=10**6)).start()
+    s = http_json("POST", f"{srv.url}/api/sessions", {"copies": 1, "negotiation": False}, token=TEST_ADMIN_KEY)[1]
     srv.session = s
     yield srv
     srv.stop()
@@ -48,9 +50,11 @@ def _operations(url: str):
 def test_openapi_document_fuzzed_with_schemathesis(served):
     ops = _operations(served.url)
     assert {op.path for op in ops} >= {"/api/sessions", "/api/join", "/api/sessions/{session_id}/control"}
-    headers = {"Authorization": f"Bearer {served.session['facilitator_token']}"}
     failures = []
     for op in ops:
+        # creating sessions takes the admin key; every other route the facilitator's token
+        token = TEST_ADMIN_KEY if op.path == "/api/sessions" else served.session["facilitator_token"]
+        headers = {"Authorization": f"Bearer {token}"}
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(case=op.as_strategy())

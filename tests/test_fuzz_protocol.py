@@ -32,6 +32,7 @@ from websockets.sync.client import connect as ws_connect
 from server import protocol as P
 from server.config import ServerConfig
 
+from conftest import TEST_ADMIN_KEY
 from reliability_tools import ThreadedServer, http_json, rss_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,8 +138,10 @@ def live(tmp_path_factory):
     db = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
     srv = ThreadedServer(ServerConfig(host="127.0.0.1", port=0, db_path=str(db), synchronous="normal",
                                       rate_per_second=1e6, rate_burst=10**6, garbage_strikes=10**9,
-                                      flood_strikes=10**9, max_per_firm=1000)).start()  # a player per example
-    s = http_json("POST", f"{srv.url}/api/sessions", {"copies": 1, "rounds": 3, "negotiation": False})[1]
+                                      flood_strikes=10**9, max_per_firm=1000, admin_key=TEST_ADMIN_KEY,
+                                      create_burst=10**6, create_total_burst=10**6)).start()  # a player per example
+    s = http_json("POST", f"{srv.url}/api/sessions", {"copies": 1, "rounds": 3, "negotiation": False},
+                  token=TEST_ADMIN_KEY)[1]
     players = [http_json("POST", f"{srv.url}/api/join", {"code": s["code"], "name": f"f{i}"})[1] for i in range(2)]
     http_json("POST", f"{srv.url}/api/sessions/{s['session_id']}/control", {"action": "start"},
               token=s["facilitator_token"])
@@ -285,7 +288,7 @@ BODIES = st.one_of(st.binary(max_size=200), message().map(lambda m: _json_text(m
 @given(st.sampled_from(["/api/sessions", "/api/join", "control"]), BODIES,
        st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]))
 def test_http_bodies_never_5xx(live, path, body, ctype):
-    token = None
+    token = TEST_ADMIN_KEY if path == "/api/sessions" else None
     if path == "control":
         path, token = f"/api/sessions/{live.session['session_id']}/control", live.session["facilitator_token"]
     status, data, _ = http_json("POST", live.url + path, raw=body, token=token,

@@ -67,7 +67,7 @@ async def test_label_list_joins_once_and_rejoins_the_same_seat(server, api, clie
     fixed = await api.create(scenario="classic", copies=2, negotiation=False, labels={"A": "east2", "B": "west1", "C": None})
     assert (await api.join(fixed["code"], "x", label="A"))["firm"] == "east2"
     assert (await api.join(fixed["code"], "y", label="B"))["firm"] == "west1"
-    status, err = await api.request("POST", "/api/sessions", {"labels": {"A": "north9"}})
+    status, err = await api.try_create(labels={"A": "north9"})
     assert status == 400 and err["error"]["code"] == "invalid_options"
 
 

@@ -90,7 +90,7 @@ async def test_random_and_fixed_assignment_and_refusals(api, db_path):
             ({"treatments": {"bad": {"value_scale": -1}}}, "invalid_options"),
             ({"treatments": {"a b": {}}}, "invalid_options"),
             ({"scenario": "nope", "treatments": {"a": {}}}, "unknown_scenario")):
-        status, err = await api.request("POST", "/api/sessions", {"scenario": "classic", **body})
+        status, err = await api.try_create(**{"scenario": "classic", **body})
         assert status in (400, 404) and err["error"]["code"] == code, (body, err)
 
 
@@ -181,7 +181,7 @@ async def test_treatments_per_firm_and_the_refusals(server, api, db_path):
             ({"assignment_unit": "firm"}, "need `treatments`"),
             ({"treatments": both, "assignment_unit": "alliance", "scenario": "across_ocean", "selection": True},
              None)):
-        status, err = await api.request("POST", "/api/sessions", {"scenario": "classic", **body})
+        status, err = await api.try_create(**{"scenario": "classic", **body})
         if words is None:  # across_ocean pairs within a copy: allowed
             assert status == 201, err
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import aiohttp
 import msgpack
@@ -17,7 +18,7 @@ from websockets.sync.client import connect as ws_connect
 
 from server.config import ServerConfig
 
-from conftest import Api, Client
+from conftest import TEST_ADMIN_KEY, Api, Client
 from reliability_tools import ThreadedServer, http_json
 
 POISON = {"contribute": {"design": 1e308}, "develop": {"design": 1e308}}
@@ -30,7 +31,7 @@ def live(tmp_path_factory):
     db = tmp_path_factory.mktemp("rounds") / "rounds.db"
     srv = ThreadedServer(ServerConfig(host="127.0.0.1", port=0, db_path=str(db), synchronous="normal",
                                       rate_per_second=1e6, rate_burst=10**6, garbage_strikes=10**9,
-                                      flood_strikes=10**9)).start()
+                                      flood_strikes=10**9, create_burst=10**6, create_total_burst=10**6)).start()
     srv.db = db
     yield srv
     srv.stop()
@@ -39,7 +40,8 @@ def live(tmp_path_factory):
 def _session(srv):
     """A started two-firm session (west1, east1: an alliance on default terms) and a socket
     of west1's player."""
-    s = http_json("POST", f"{srv.url}/api/sessions", {"copies": 1, "rounds": 3, "negotiation": False})[1]
+    s = http_json("POST", f"{srv.url}/api/sessions", {"copies": 1, "rounds": 3, "negotiation": False},
+                  token=TEST_ADMIN_KEY)[1]
     joins = [http_json("POST", f"{srv.url}/api/join", {"code": s["code"], "name": f"p{i}"})[1] for i in range(2)]
     status, body, _ = http_json("POST", f"{srv.url}/api/sessions/{s['session_id']}/control", {"action": "start"},
                                 token=s["facilitator_token"])
@@ -189,7 +191,7 @@ def _append(db_path, session_id: str, type_: str, actor: str, firm: str, data: d
     seq = db.execute("SELECT max(seq) FROM log WHERE session_id=?", (session_id,)).fetchone()[0] + 1
     cols = [r[1] for r in db.execute("PRAGMA table_info(log)")]
     row = {"session_id": session_id, "seq": seq, "kind": "system", "type": type_, "actor": actor, "firm": firm,
-           "round": 1, "data": json.dumps(data), "wall_time": 0.0, "mono_time": 0.0}
+           "round": 1, "data": json.dumps(data), "wall_time": time.time(), "mono_time": 0.0}
     row = {k: v for k, v in row.items() if k in cols}
     db.execute(f"INSERT INTO log ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
     db.commit()

@@ -8,7 +8,7 @@ import aiohttp
 import msgpack
 import pytest
 
-from conftest import Api, Client
+from conftest import TEST_ADMIN_KEY, Api, Client
 
 
 LIMITS = {"max_frame_bytes": 4096, "garbage_strikes": 12}
@@ -162,14 +162,14 @@ async def test_repeated_garbage_closes_the_socket(game):
 
 
 async def test_http_bad_input(api, server):
-    assert (await api.request("POST", "/api/sessions", raw="{nope"))[1]["error"]["code"] == "bad_request"
-    status, body = await api.request("POST", "/api/sessions", {"copies": "two"})
+    assert (await api.request("POST", "/api/sessions", raw="{nope", token=TEST_ADMIN_KEY))[1]["error"]["code"] == "bad_request"
+    status, body = await api.try_create(copies="two")
     assert status == 400 and body["error"]["code"] == "wrong_type"
-    status, body = await api.request("POST", "/api/sessions", {"copies": 0})
+    status, body = await api.try_create(copies=0)
     assert status == 400 and body["error"]["code"] == "out_of_range"
-    status, body = await api.request("POST", "/api/sessions", {"scenario": "nope"})
+    status, body = await api.try_create(scenario="nope")
     assert status == 404 and body["error"]["code"] == "unknown_scenario"
-    status, body = await api.request("POST", "/api/sessions", {"round_seconds": 1e400})
+    status, body = await api.try_create(round_seconds=1e400)
     assert status == 400 and body["error"]["code"] == "not_finite"
     status, body = await api.request("POST", "/api/join", {"code": "ZZZZ-ZZZZ", "name": "x"})
     assert status == 404 and body["error"]["code"] == "unknown_code"

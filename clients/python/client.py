@@ -47,13 +47,14 @@ import msgpack
 import websockets
 
 from game_rules.decisions import merge_draft
+from .admin_key import find_admin_key
 
 log = logging.getLogger("alliance.client")
 
 #: close codes after which reconnecting is pointless
 FATAL_CLOSE_CODES = frozenset({1000, 1008})
 #: auth refusals after which reconnecting is pointless
-FATAL_AUTH_CODES = frozenset({"bad_token", "token_expired", "token_revoked", "session_ended", "bad_frame",
+FATAL_AUTH_CODES = frozenset({"bad_token", "token_expired", "token_revoked", "session_ended", "session_archived", "bad_frame",
                               "wrong_type", "missing_field", "out_of_range"})
 
 
@@ -61,8 +62,10 @@ class CommandError(Exception):
     """The server refused a command (or the token): `code` is stable (docs/protocol.md),
     `message` is for people, `id` the command's id."""
 
-    def __init__(self, code: str, message: str, id: str | None = None, status: int | None = None):
+    def __init__(self, code: str, message: str, id: str | None = None, status: int | None = None,
+                 retry_after: float | None = None):
         self.code, self.message, self.id, self.status = code, message, id, status
+        self.retry_after = retry_after  # seconds, from an HTTP 429's Retry-After
         super().__init__(f"{code}: {message}")
 
 
@@ -593,7 +596,8 @@ def ws_url(base_url: str) -> str:
 async def http_request(method: str, url: str, body: dict | None = None, token: str | None = None,
                        *, raw: bool = False, timeout: float = 30.0) -> Any:
     """One JSON request; a 4xx/5xx answer raises `CommandError` with the server's code.
-    With `raw=True` the body is returned as bytes (file downloads)."""
+    With `raw=True` the body is returned as bytes (file downloads). `token` goes into
+    `Authorization: Bearer` (a session's token, or the admin key to create sessions)."""
     import aiohttp
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
@@ -606,15 +610,30 @@ async def http_request(method: str, url: str, body: dict | None = None, token: s
                 data = {"error": {"code": "http_error", "message": (await r.text())[:200]}}
             if r.status >= 400:
                 err = data.get("error", {}) if isinstance(data, dict) else {}
+                wait = r.headers.get("Retry-After", "")
                 raise CommandError(err.get("code", "http_error"), err.get("message", f"HTTP {r.status}"),
-                                   status=r.status)
+                                   status=r.status, retry_after=float(wait) if wait.isdigit() else None)
             return data
 
 
-async def create_session(base_url: str, **options: Any) -> dict:
-    """POST /api/sessions; returns session_id, code, facilitator_token, join_url, firms..."""
-    return await http_request("POST", f"{base_url.rstrip('/')}/api/sessions",
-                              {k: v for k, v in options.items() if v is not None})
+async def create_session(base_url: str, *, admin_key: str | None = None, max_wait: float = 120.0,
+                         **options: Any) -> dict:
+    """POST /api/sessions with the admin key (`admin_key`, else `find_admin_key()`: the
+    ALLIANCE_ADMIN_KEY variable or the server's key file); returns session_id, code,
+    facilitator_token, join_url, firms... Past the server's creation rate limit (429) it
+    waits as told (`Retry-After`), `max_wait` seconds in all at most."""
+    key = admin_key or find_admin_key()
+    body = {k: v for k, v in options.items() if v is not None}
+    deadline = time.monotonic() + max_wait
+    while True:
+        try:
+            return await http_request("POST", f"{base_url.rstrip('/')}/api/sessions", body, key)
+        except CommandError as e:
+            wait = e.retry_after
+            if e.code != "rate_limited" or wait is None or time.monotonic() + wait > deadline:
+                raise
+            log.info("creating sessions too fast for the server: waiting %.0f s", wait)
+            await asyncio.sleep(wait)
 
 
 async def join_session(base_url: str, code: str, name: str, label: str | None = None) -> dict:

@@ -36,13 +36,14 @@ class Demo:
     def __init__(self, api_url: str, public_url: str | None = None, *, scenario: str = "classic",
                  copies: int = 2, think: ThinkTime | None = None, round_seconds: float = 180.0,
                  negotiation_seconds: float = 300.0, seed: int | None = None,
-                 out: Callable[[str], None] = print):
+                 out: Callable[[str], None] = print, admin_key: str | None = None):
         self.api_url = api_url.rstrip("/")                 # where the bots connect (loopback)
         self.public_url = (public_url or api_url).rstrip("/")  # what the printed links use
         self.scenario, self.copies, self.seed = scenario, copies, seed
         self.think = think if think is not None else ThinkTime(1.0, 3.0)
         self.round_seconds, self.negotiation_seconds = round_seconds, negotiation_seconds
         self.out = out
+        self.admin_key = admin_key  # run.py --demo hands over the server's own key: nothing to type
         self.session: dict | None = None
         self.bots: list[LiveBot] = []
         self.facilitator: GameClient | None = None
@@ -59,7 +60,7 @@ class Demo:
 
     async def setup(self) -> None:
         """Create the session, seat the bots, print the links."""
-        s = await create_session(self.api_url, scenario=self.scenario, copies=self.copies,
+        s = await create_session(self.api_url, admin_key=self.admin_key, scenario=self.scenario, copies=self.copies,
                                  title=f"Demo: {self.scenario}", round_seconds=self.round_seconds,
                                  negotiation_seconds=self.negotiation_seconds, seed=self.seed)
         self.session = s

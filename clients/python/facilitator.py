@@ -18,6 +18,11 @@ join code, so the commands after it need no options. A token file may also hold 
 token on one line. The server URL comes from `--url`, `ALLIANCE_URL`, the token file, or
 `http://127.0.0.1:8080`; the session from the token file or, with only a token, from the
 server itself (the live socket's `welcome`).
+
+`create` needs the server's admin key, which is never taken on the command line either:
+`--admin-key-file`, else `ALLIANCE_ADMIN_KEY`, else `ALLIANCE_ADMIN_KEY_FILE`, else
+`data/admin.key` (the file the server makes next to its default database; the server
+prints where its key is when it starts). See clients/python/admin_key.py.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .admin_key import AdminKeyMissing, find_admin_key
 from .client import CommandError, ConnectionLost, GameClient, control, create_session, http_request, summary
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -118,11 +124,18 @@ async def cmd_create(args) -> dict:
         raise UsageError(f"{path} exists (a session's token): use --force to replace it, "
                          f"or --token-file for another file")
     url = (args.url or os.environ.get("ALLIANCE_URL") or DEFAULT_URL).rstrip("/")
+    try:
+        admin_key = find_admin_key(args.admin_key_file)
+    except AdminKeyMissing as e:
+        raise UsageError(str(e)) from None
+    if admin_key is None:
+        raise UsageError("creating a session needs the server's admin key: set ALLIANCE_ADMIN_KEY or give "
+                         "--admin-key-file (the server prints where its key file is when it starts)")
     options = {"scenario": args.scenario, "copies": args.copies, "rounds": args.rounds,
                "round_seconds": args.round_seconds, "negotiation_seconds": args.negotiation_seconds,
                "negotiation": args.negotiation, "members_submit": args.members_submit,
                "seed": args.seed, "title": args.title}
-    s = await create_session(url, **options)
+    s = await create_session(url, admin_key=admin_key, **options)
     write_token_file(path, {"url": url, "session_id": s["session_id"], "code": s["code"],
                             "join_url": s["join_url"], "facilitator_token": s["facilitator_token"]})
     return {"session_id": s["session_id"], "code": s["code"], "join_url": s["join_url"],
@@ -251,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add = sub.add_parser
     sub.add_parser = lambda *a, **kw: _add(*a, parents=[shared], **kw)  # type: ignore[method-assign]
-    cr = sub.add_parser("create", help="create a session; its token goes into the token file")
+    # no abbreviated options: `--admin-key SECRET` must not pass for `--admin-key-file`
+    cr = sub.add_parser("create", help="create a session; its token goes into the token file", allow_abbrev=False)
     cr.add_argument("--scenario", default="classic")
     cr.add_argument("--copies", type=int, default=1, help="copies of the case (firms = copies x roles)")
     cr.add_argument("--rounds", type=int)
@@ -266,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("--seed", type=int)
     cr.add_argument("--title")
     cr.add_argument("--force", action="store_true", help="replace an existing token file")
+    cr.add_argument("--admin-key-file", help="the server's admin key file (default: ALLIANCE_ADMIN_KEY, "
+                                             "ALLIANCE_ADMIN_KEY_FILE or data/admin.key)")
     sub.add_parser("status", help="phase, round, clock, who holds up the round")
     sub.add_parser("players", help="who is in which firm, connected or not; bot seats")
     for name, action in SIMPLE.items():

@@ -16,11 +16,45 @@ function brand() {
   return h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { text: t("console.title") }));
 }
 
+// ---- the admin key ---------------------------------------------------------------------------
+// Creating a session needs the server's admin key (docs/operations.md). The console asks for it
+// once and, when the server has accepted it, keeps it in this browser; a refused key (401) is
+// forgotten and asked for again.
+
+const ADMIN_KEY = "admin_key";
+
+function adminKeyBox(err) {
+  const input = h("input", { type: "password", id: "c-admin-key", name: "admin_key", autocomplete: "off",
+                             spellcheck: "false", "data-testid": "create-admin-key" });
+  const field = h("div", { class: "field" }, h("label", { for: "c-admin-key", text: t("create.admin_key") }), input,
+    h("p", { class: "hint", text: t("create.admin_key_hint") }));
+  const saved = h("p", { class: "muted", "data-testid": "admin-key-saved" }, t("create.admin_key_saved"), " ",
+    h("button", { type: "button", class: "link", text: t("create.admin_key_change"), on: { click: () => ask() } }));
+  const ask = (message) => {
+    store.remove(ADMIN_KEY);
+    input.value = "";
+    field.hidden = false;
+    saved.hidden = true;
+    if (message) { err.textContent = message; input.focus(); }
+  };
+  field.hidden = !!store.get(ADMIN_KEY);
+  saved.hidden = !field.hidden;
+  return {
+    el: h("div", {}, field, saved),
+    key: () => store.get(ADMIN_KEY) || input.value.trim(),
+    accepted: (key) => { store.set(ADMIN_KEY, key); },
+    ask,
+    focus: () => input.focus(),
+  };
+}
+
 // ---- create a session ------------------------------------------------------------------------
 
-async function showCreate(message) {
+// `archived`: the stored session was archived (idle too long); its credentials are kept so
+// that /debrief still shows it, read-only
+async function showCreate(message, archived = false) {
   replace(topbar, brand());
-  const err = h("p", { class: "form-error", role: "alert", text: message || "" });
+  const err = h("p", { class: "form-error", role: "alert", text: archived ? "" : message || "" });
   const box = h("div", { class: "narrow" }, h("p", { class: "muted", text: t("common.loading") }));
   replace(main, box);
   let scenarios = [];
@@ -60,9 +94,16 @@ async function showCreate(message) {
   };
   f.scenario.addEventListener("change", onScenario);
   const btn = h("button", { type: "submit", class: "primary big", text: t("create.submit"), "data-testid": "create-submit" });
+  const admin = adminKeyBox(err);
   const form = h("form", { class: "card", "aria-labelledby": "create-title", on: { submit: async (e) => {
     e.preventDefault();
     err.textContent = "";
+    const key = admin.key();
+    if (!key) {
+      err.textContent = t("create.admin_key_missing");
+      admin.focus();
+      return;
+    }
     const s = scenarios.find((x) => x.id === f.scenario.value);
     const body = { scenario: f.scenario.value, copies: Number(f.copies.value) || 1, rounds: Number(f.rounds.value) || undefined,
                    round_seconds: Math.round(Number(f.round_minutes.value) * 60) || undefined,
@@ -76,12 +117,14 @@ async function showCreate(message) {
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     btn.disabled = true;
     try {
-      const r = await api("POST", "/api/sessions", body);
+      const r = await api("POST", "/api/sessions", body, key);
+      admin.accepted(key);
       const creds = { token: r.facilitator_token, session_id: r.session_id, code: r.code, join_url: r.join_url };
       store.set("facilitator", creds);
       start(creds);
     } catch (e2) {
-      err.textContent = errorText(e2);
+      if (e2.status === 401 && e2.code === "admin_key_required") admin.ask(t("create.admin_key_refused"));
+      else err.textContent = errorText(e2);
       btn.disabled = false;
     }
   } } },
@@ -99,9 +142,11 @@ async function showCreate(message) {
     h("details", {}, h("summary", { text: t("create.advanced") }),
       h("fieldset", {}, h("legend", { text: t("create.weights") }), weightRows),
       num_("seed", t("create.seed"), { min: 0, step: 1 }, t("create.seed_hint"))),
-    err, h("div", { class: "actions" }, btn));
+    admin.el, err, h("div", { class: "actions" }, btn));
   const prev = store.get("facilitator");
-  replace(box, form, prev ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
+  const note = archived ? h("div", { class: "card", role: "status", "data-testid": "archived-note" }, h("p", { text: message }),
+    h("a", { href: "/debrief", "data-testid": "archived-debrief", text: t("console.archived_debrief") })) : null;
+  replace(box, note, form, prev && !archived ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
     on: { click: () => start(prev) } })) : null);
   onScenario();
   f.scenario.focus();
@@ -119,7 +164,15 @@ class Console {
     replace(topbar, brand(), this.clock.el, connectionIndicator(this.socket));
     this.build();
     this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
-    this.socket.addEventListener("denied", () => { store.remove("facilitator"); this.destroy(); showCreate(t("console.expired")); });
+    this.socket.addEventListener("denied", (e) => {
+      this.destroy();
+      if (e.detail.code === "session_archived" && this.creds.session_id) {
+        showCreate(errorText(e.detail), true);
+        return;
+      }
+      store.remove("facilitator");
+      showCreate(t("console.expired"));
+    });
     this.socket.addEventListener("state", (e) => { document.body.dataset.conn = e.detail; });
     this.socket.connect();
     // drafts are not pushed to the facilitator: refresh the full view now and then while a round runs

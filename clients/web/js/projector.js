@@ -31,8 +31,18 @@ class Room {
     replace(main, this.roomEl, this.debriefBox);
     this.setMode(this.mode, false);
     this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
-    this.socket.addEventListener("denied", () => replace(main, h("p", { class: "card narrow", text: t("room.no_session") })));
+    this.socket.addEventListener("denied", (e) => {
+      if (e.detail.code === "session_archived" && creds.session_id) this.showArchived();
+      else replace(main, h("p", { class: "card narrow", text: t("room.no_session") }));
+    });
     this.socket.connect();
+  }
+
+  // an archived session (idle too long) has no live socket: its debrief comes from the log, read-only
+  showArchived() {
+    this.view = { session: { id: this.creds.session_id } };
+    this.modeBtn.hidden = true;
+    this.setMode("debrief");
   }
 
   setMode(mode, load = true) {

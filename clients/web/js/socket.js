@@ -96,7 +96,7 @@ export class LiveSocket extends EventTarget {
       else p.reject({ code: msg.code, message: msg.message });
       return;
     } else if (msg.type === "error" && !this.authed) {
-      if (msg.code === "bad_token" || msg.code === "token_expired" || msg.code === "token_revoked") {
+      if (msg.code === "bad_token" || msg.code === "token_expired" || msg.code === "token_revoked" || msg.code === "session_archived") {
         this.stopped = true;
         this.setState("denied");
         this.dispatchEvent(new CustomEvent("denied", { detail: msg }));
