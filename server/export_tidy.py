@@ -68,12 +68,12 @@ ALLIANCE_ROUNDS_COLUMNS = SESSION_COLUMNS + [
     C("firm", "text", "", "the firm"),
     C("alliance", "text", "", "an alliance the firm was in when the round started (rounds.csv `alliances`)"),
     C("partner", "text", "", "the other firm of the alliance"),
-    C("trust", "real", "0-1", "the firm's trust in this partner after the round (empty: the alliance ended)"),
+    C("trust", "real", "0-1", "the firm's trust in this partner after the round (`firm_result`)"),
     C("trust_before", "real", "0-1", "the trust before, when it changed this round (`trust_changed`; empty: "
                                      "no change logged)"),
-    C("dependency", "real", "share", "the firm's dependency on this partner after the round (empty: the "
-                                     "alliance ended)"),
-    C("value", "real", "cash units", "joint value the alliance created this round (both shares; empty: none)"),
+    C("dependency", "real", "share", "the firm's dependency D on this partner after the round (`firm_result`)"),
+    C("value", "real", "cash units", "joint value the alliance created this round (both shares; empty: none, "
+                                     "e.g. it was left before it made any)"),
     C("share", "real", "cash units", "the firm's share of that value"),
     C("effective_contribution", "real", "", "the firm's effective contribution E_i to the value"),
     C("mean_reveal", "real", "0-1", "mean reveal over both firms and the scope"),
