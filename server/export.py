@@ -57,7 +57,7 @@ from game_rules.scenario import ScenarioError, scenario_text
 from . import export_tidy
 from .export_columns import SESSION_COLUMNS, Column
 
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2  # 2: events.csv narrow, the payloads in event_values.csv, the tidy tables (export_tidy.py)
 MISSING = ""  # how a missing value is written in every CSV file
 
 _SECRET_KEYS = frozenset({"token_hash", "facilitator_token_hash", "researcher_token_hash", "rejoin_hash"})
@@ -674,7 +674,8 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
         add_csv(name, cols, rows)
     if wide:
         add_csv("events_wide.csv", *_events_table(raw))
-    add_csv("rounds.csv", _ordered_union(wide_cols) or [c.name for c in ROUNDS_COLUMNS if "<" not in c.name], round_rows)
+    add_csv("rounds.csv", _ordered_union(wide_cols) or [c.name for c in ROUNDS_COLUMNS if "<" not in c.name],
+            round_rows)
     add_csv("chat.csv", *_chat_table(raw, names))
     add_csv("offers.csv", *_offers_table(raw))
     add_csv("questionnaire.csv", *_questionnaire_table(raw, questions))

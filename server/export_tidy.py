@@ -225,7 +225,7 @@ def resolved_rounds(rows: list[dict]) -> Iterator[tuple[dict, list[dict], dict[s
 def decisions_used(closed: dict, events: list[dict]) -> dict[str, tuple[dict, str]]:
     """firm -> (the decision played, its source): the logged one, or the engine default."""
     sources = closed.get("sources") or {}
-    used = {f: (d, sources.get(f, "submitted")) for f, d in (closed.get("decisions") or {}).items()}
+    used = {f: (d, sources.get(f, "default")) for f, d in (closed.get("decisions") or {}).items()}  # as rounds.csv
     for e in events:
         if e.get("type") == "default_applied":
             used[e["firm"]] = (e["decision"], "default")
@@ -301,8 +301,9 @@ def _selection_rows(session: list[dict]) -> Iterable[dict]:
                 proposals[pid] = {"sender": a, "receiver": b, "template": d.get("template"),
                                   "introduced_by": d["by"] if action == "introduce" else None,
                                   "status": "accepted" if action == "introduce" and effect == "skip" else "pending"}
-            else:
-                pid = d["proposal"]
+            else:  # the server logs only legal answers; an unknown id (a hand-edited log) keeps the row
+                pid = d.get("proposal")
+                proposals.setdefault(pid, dict.fromkeys(("sender", "receiver", "template", "introduced_by")))
                 proposals[pid]["status"] = "accepted" if action == "accept" else "declined"
             p = proposals[pid]
             made.append({"session_id": r["session_id"], "seq": r["seq"], "round": r["_round"],

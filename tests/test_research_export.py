@@ -338,6 +338,9 @@ async def test_export_of_several_sessions(server, api, clients, db_path, tmp_pat
     assert all(x["status"] == "live" and x["replay_differences"] == "0" for x in sessions)
     _, rounds = read_csv(files, "rounds.csv")
     assert len(rounds) == 2 * 2 and {r["session_id"] for r in rounds} == {s["session_id"] for s in made}
+    _, per_alliance = read_csv(files, "alliance_rounds.csv")  # the tidy tables keep the sessions apart
+    assert {(r["session_id"], r["round"], r["firm"]) for r in per_alliance} == {
+        (r["session_id"], r["round"], r["firm"]) for r in rounds if json.loads(r["alliances"])} != set()
     j = await api.join(made[0]["code"], "Late Person")
     async with api.http.post(api.url + "/api/export", json={"tokens": [j["player_token"]]}) as r:
         assert r.status == 403 and (await r.json())["error"]["code"] == "forbidden"
