@@ -271,12 +271,14 @@ def render_codebook() -> str:
          "## Conventions", "",
          "- Text is UTF-8. CSV files: comma-separated, fields double-quoted where needed, one header row, "
          "`\\n` line ends, a stable column order (below; a `<placeholder>` column repeats for every domain, "
-         "question or key in the scenario's order, or sorted in `events.csv`).",
+         "question or key in the scenario's order, or sorted in `events_wide.csv`).",
          "- **A missing value is an empty field** in CSV (nothing else means missing: no `NA`, no `None`) and "
          "`null` in JSON. A value that is known to be zero is written `0`.",
          "- Booleans are `true` / `false`. Integers are digits; real numbers are written in the shortest form "
          "that reads back to the same double (exact: the replay compares numbers bit for bit).",
-         "- Maps and lists inside a CSV cell are JSON text.",
+         "- Maps and lists inside a CSV cell are JSON text (`json` columns: rounds.csv, offers.csv, sessions.csv, "
+         "events_wide.csv); each of rounds.csv's has a tidy table (one row per element), and the tidy tables and "
+         "`events.csv` have none.",
          "- **Formula-like text gets a leading `'` in CSV files.** A text cell that starts with `=`, `+`, `-`, "
          "`@`, a tab or a carriage return is written with an apostrophe in front (`=41+1` becomes `'=41+1`), so "
          "a spreadsheet shows it instead of running it as a formula (the OWASP remedy for CSV injection; "

@@ -515,6 +515,7 @@ class ExportRequest(_Msg):
     tokens: list[str] = Field(min_length=1, max_length=200, description="researcher or facilitator tokens")
     names: bool = Field(False, description="include the names players typed (personal data)")
     labels: bool = Field(False, description="include participant labels (personal data)")
+    wide: bool = Field(False, description="also events_wide.csv: every payload field as a column (mostly empty)")
 
 
 class HttpControl(_Msg):

@@ -2,8 +2,8 @@
 
 | route | token | what |
 |---|---|---|
-| `GET /api/sessions/{id}/export[?names=1&labels=1]` | researcher or facilitator of the session | the export archive (ZIP) of one session |
-| `POST /api/export` `{"tokens": [...], "names": false, "labels": false}` | one researcher or facilitator token per session | one archive for several sessions |
+| `GET /api/sessions/{id}/export[?names=1&labels=1&wide=1]` | researcher or facilitator of the session | the export archive (ZIP) of one session |
+| `POST /api/export` `{"tokens": [...], "names": false, "labels": false, "wide": false}` | one researcher or facilitator token per session | one archive for several sessions |
 | `POST /api/consent` `{"consent": true}` | the token `join` returned with `consent_required` | seat the participant (or record a refusal) |
 | `GET /api/questionnaire` | player | the closing questionnaire's questions |
 | `POST /api/questionnaire` `{"answers": {...}}` | player, debrief phase | answer it (logged) |
@@ -99,7 +99,7 @@ def export_session_of(db_path: str, pending: dict, token: str) -> str:
 
 
 async def _archive(request: web.Request, tokens: list[str], names: bool, labels: bool,
-                   only: str | None = None) -> web.Response:
+                   only: str | None = None, wide: bool = False) -> web.Response:
     hub = _hub(request)
     db = str(hub.store.path)
     loop = asyncio.get_running_loop()
@@ -112,7 +112,7 @@ async def _archive(request: web.Request, tokens: list[str], names: bool, labels:
             sids.append(sid)
     try:
         data, manifest = await loop.run_in_executor(
-            None, lambda: build_archive(db, sids, names=names, labels=labels))
+            None, lambda: build_archive(db, sids, names=names, labels=labels, wide=wide))
     except ExportError as e:
         raise ProtocolError("not_found", str(e), 404) from None
     return web.Response(body=data, headers={
@@ -124,13 +124,13 @@ async def _archive(request: web.Request, tokens: list[str], names: bool, labels:
 async def export_session(request: web.Request) -> web.Response:
     token = _token(request, "researcher or facilitator token")
     return await _archive(request, [token], _flag(request, "names"), _flag(request, "labels"),
-                          only=request.match_info["session_id"])
+                          only=request.match_info["session_id"], wide=_flag(request, "wide"))
 
 
 @_errors
 async def export_sessions(request: web.Request) -> web.Response:
     req = await _body(request, P.ExportRequest)
-    return await _archive(request, req.tokens, req.names, req.labels)
+    return await _archive(request, req.tokens, req.names, req.labels, wide=req.wide)
 
 
 # ---- participants ---------------------------------------------------------------------------------
@@ -173,7 +173,8 @@ def research_paths() -> dict:
     bearer = [{"facilitator": []}]
     flags = [{"name": n, "in": "query", "required": False, "schema": {"type": "string", "enum": ["1", "0"]},
               "description": d} for n, d in (("names", "include the names players typed (personal data)"),
-                                             ("labels", "include participant labels (personal data)"))]
+                                             ("labels", "include participant labels (personal data)"),
+                                             ("wide", "also events_wide.csv: every payload field as a column"))]
     return {
         "/api/sessions/{session_id}/export": {"get": {
             "summary": "Export one session (researcher or facilitator token; a player token gets 403)",

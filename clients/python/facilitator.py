@@ -219,7 +219,7 @@ async def cmd_export(args) -> dict:
     out = Path(args.out)
     fmt = args.format or ("json" if out.suffix.lower() == ".json" else "zip")
     if fmt == "zip":
-        query = "&".join(f"{k}=1" for k in ("names", "labels") if getattr(args, k))
+        query = "&".join(f"{k}=1" for k in ("names", "labels", "wide") if getattr(args, k))
         data = await http_request("GET", f"{c.url}/api/sessions/{c.session_id}/export" + (f"?{query}" if query else ""),
                                   token=c.token, raw=True, timeout=300)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -303,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["zip", "json"], help="default: from the file's extension (zip)")
     exp.add_argument("--names", action="store_true", help="include the names players typed (personal data)")
     exp.add_argument("--labels", action="store_true", help="include participant labels (personal data)")
+    exp.add_argument("--wide", action="store_true", help="also events_wide.csv (every payload field as a column)")
     sub.add_parser("console-link", help="print the facilitator console link (it contains the token: do not project it)")
     return ap
 
