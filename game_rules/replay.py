@@ -575,7 +575,8 @@ def spreadsheet_text(text: str) -> str:
 def csv_cell(v) -> str:
     """How every export writes a value: missing is an empty field (nothing else means
     missing); booleans `TRUE`/`FALSE` (the one spelling that both base R's `read.csv` and
-    pandas' `read_csv` read as logical; R reads `true` as text); integers as digits; floats in the shortest form that reads back
+    pandas' `read_csv` read as logical; R reads `true` as text); integers as digits;
+    floats in the shortest form that reads back
     to the same number; maps and lists as JSON text; text through `spreadsheet_text`."""
     if v is None:
         return ""

@@ -282,7 +282,8 @@ def render_codebook() -> str:
          "- **A missing value is an empty field** in CSV (nothing else means missing: no `NA`, no `None`) and "
          "`null` in JSON. A value that is known to be zero is written `0`.",
          "- Booleans are `TRUE` / `FALSE` in CSV files (base R's `read.csv` and pandas' `read_csv` both read "
-         "them as logical; R reads `true` as text); JSON keeps `true` / `false`. Integers are digits; real numbers are written in the shortest form "
+         "them as logical; R reads `true` as text); JSON keeps `true` / `false`. Integers are digits; real "
+         "numbers are written in the shortest form "
          "that reads back to the same double (exact: the replay compares numbers bit for bit).",
          "- Maps and lists inside a CSV cell are JSON text.",
          "- **Formula-like text gets a leading `'` in CSV files.** A text cell that starts with `=`, `+`, `-`, "
