@@ -190,6 +190,8 @@ class RoundRecord:
     logged_events: list[dict]         # the engine events in the log
     state: SessionState               # after the round (replayed)
     adjusted: dict[str, list[str]] = field(default_factory=dict)  # counterfactual changes to decisions
+    is_bot: dict[str, bool] = field(default_factory=dict)   # firm -> its decision was a bot's (`played_by_bot`)
+    terms: dict[str, dict] = field(default_factory=dict)    # alliance -> the term sheet in force (round start)
 
 
 @dataclass
@@ -249,6 +251,28 @@ def adapt_decision(rules: Rules, state: SessionState, d: Decision) -> tuple[Deci
     return nd, notes
 
 
+# Settings that change only what firms see (the noise of their benchmarks), never a logged
+# decision or a result: with every decision held fixed, a counterfactual on them changes nothing.
+VIEW_ONLY = ("estimate_noise",)
+
+
+def unreplayable(log: SessionLog, overrides: dict[str, Any]) -> list[str]:
+    """The `--set` overrides a counterfactual of `log` cannot honour, each with why (empty
+    when it can honour them all): a view-only setting, and more rounds than the log resolved
+    (there are no decisions to play them with; fewer rounds cut the session short)."""
+    problems = [f"--set {n}: changes only what firms see; with their logged decisions held fixed "
+                f"it would change nothing (use `simulate` to study it)" for n in overrides if n in VIEW_ONLY]
+    if "rounds" in overrides:
+        resolved = sum(1 for r in log.rows if r["kind"] == "system" and r["type"] == "round_closed")
+        wanted = _coerce(overrides["rounds"])
+        if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted < 1:
+            problems.append(f"--set rounds={overrides['rounds']}: a whole number of rounds from 1")
+        elif wanted > resolved:
+            problems.append(f"--set rounds={wanted}: session {log.session_id} resolved {resolved} round(s); a replay "
+                            f"has no decisions for later rounds (fewer rounds end it early)")
+    return problems
+
+
 def _apply_terms_overrides(terms: TermSheet, overrides: dict[str, Any]) -> TermSheet:
     d = terms.to_dict()
     for name, v in overrides.items():
@@ -280,6 +304,10 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
     with it (the `--set` overrides, already in `rules`) decisions are adapted where needed
     and nothing is compared."""
     cf = counterfactual is not None
+    if cf:
+        problems = unreplayable(log, counterfactual)
+        if problems:
+            raise ReplayError("; ".join(problems))
     o = log.options
     rounds = rules.scenario.rounds if cf and "rounds" in counterfactual else o.get("rounds")
     state = new_session(rules, o.get("copies", 1), o.get("seed", 0), rounds)
@@ -290,6 +318,7 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
     players: dict[str, str] = {}
     bots: dict[str, str] = {}
     decided_by: dict[str, str] = {}
+    declared_bots: set[str] = set()   # players whose client declared itself a bot at the join
     rows = log.rows
     i = 0
     while i < len(rows):
@@ -306,6 +335,8 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
         if t in ("player_joined", "player_moved"):
             players[d["player_id"]] = d["firm"]
             bots.pop(d["firm"], None)
+            if t == "player_joined" and d.get("is_bot"):
+                declared_bots.add(d["player_id"])
         elif t == "bots_seated":
             bots.update(d["firms"])
         elif t == "phase_changed":
@@ -361,9 +392,13 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
                 count[firm] = count.get(firm, 0) + 1
             als = {f: sorted(a.id for a in before.alliances_of(f)) for f in state.firms}
             partners = {f: sorted(a.partner(f) for a in before.alliances_of(f)) for f in state.firms}
+            by_bot = {f: played_by_bot(sources.get(f, "default"), decided_by.get(f), bots.get(f),
+                                       [p for p, pf in players.items() if pf == f], declared_bots)
+                      for f in state.firms}
+            in_force = {a.id: a.terms.to_dict() for a in before.alliances.values() if a.status == "active"}
             records.append(RoundRecord(rnd, d.get("reason"), used, sources,
                                        {f: b for f, b in decided_by.items()}, count, dict(bots), als,
-                                       partners, evs, consequences, state, adjusted))
+                                       partners, evs, consequences, state, adjusted, by_bot, in_force))
             decided_by = {}
     if not cf:
         logged_rounds = [r["data"]["round"] for r in rows if r["kind"] == "system" and r["type"] == "round_closed"]
@@ -372,8 +407,26 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
     return ReplayResult(sid, rules, records, diffs, notes, state, counterfactual)
 
 
+def played_by_bot(source: str, decided_by: str | None, seat_bot: str | None, seated: list[str],
+                  declared_bots: set[str]) -> bool:
+    """Whether a firm's decision in a round was a bot's: the server's seat bot (`bot`), a
+    submission by a client that declared itself a bot at the join, or, for a draft or the
+    engine default (nobody submitted), a firm held only by bots (a seat bot, or seated
+    players who all declared themselves bots). A firm nobody held is not a bot's."""
+    if source == "bot":
+        return True
+    if source == "submitted":
+        return decided_by is not None and (decided_by.startswith("bot:") or decided_by in declared_bots)
+    if seat_bot is not None and not seated:
+        return True
+    return bool(seated) and all(p in declared_bots for p in seated)
+
+
 # ---- the wide format: one row per firm and round -----------------------------------------
 
+# The terms in force that a treatment may set (`terms.<key>` overrides) or partners negotiate.
+TERMS_IN_FORCE = ("release", "form", "share", "milestone", "exit_penalty")
+TERMS_COLUMNS = tuple(f"terms.{k}" for k in TERMS_IN_FORCE) + ("terms_in_force", "terms_match_treatment")
 RESULT_FIELDS = ("cash", "cash_from_value", "cash_from_market", "cash_unspent", "cash_penalties", "position")
 PER_DOMAIN_RESULTS = ("competence", "learned", "taught", "developed", "exposure")
 SCORE_FIELDS = ("internal_gain", "external_gain", "cash_score", "freedom", "total", "rank")
@@ -384,8 +437,8 @@ def wide_columns(rules: Rules) -> list[str]:
     in the scenario's order); docs/codebook.md explains each."""
     doms = rules.domains
     cols = ["session_id", "study", "treatment", "scenario", "round", "copy", "firm", "role",
-            "alliances", "partners", "players", "bot", "submitted", "decision_source", "decided_by",
-            "close_reason"]
+            "alliances", "partners", *TERMS_COLUMNS, "players", "bot", "is_bot", "submitted",
+            "decision_source", "decided_by", "close_reason"]
     for name in ("contribute", "absorb", "develop"):
         cols += [f"{name}.{k}" for k in doms]
     cols += ["protect"] + [f"reveal.{k}" for k in doms] + ["withhold", "exit", "spent"]
@@ -396,7 +449,7 @@ def wide_columns(rules: Rules) -> list[str]:
     cols += ["trust", "dependency", "alliance_value", "tranches_released", "tranches_withheld",
              "alliance_ended", "rival_position"]
     cols += [f"score.{k}" for k in SCORE_FIELDS]
-    cols += ["adjusted"]
+    cols += ["adjusted", "counterfactual"]
     return cols
 
 
@@ -421,8 +474,11 @@ def wide_rows(log: SessionLog, result: ReplayResult, logged: bool = False) -> li
                 "session_id": log.session_id, "study": log.study, "treatment": log.treatment_of(fid),
                 "scenario": log.scenario, "round": rec.round, "copy": firm.copy, "firm": fid,
                 "role": firm.role, "alliances": rec.alliances.get(fid, []),
-                "partners": rec.partners.get(fid, []), "players": rec.players.get(fid, 0),
-                "bot": rec.bots.get(fid), "submitted": source in ("submitted", "bot"),
+                "partners": rec.partners.get(fid, []),
+                **terms_in_force(fid, rec, treatment_terms(log, fid)),
+                "players": rec.players.get(fid, 0),
+                "bot": rec.bots.get(fid), "is_bot": rec.is_bot.get(fid, source == "bot"),
+                "submitted": source in ("submitted", "bot"),
                 "decision_source": source,
                 "decided_by": rec.decided_by.get(fid) if source in ("submitted", "bot") else None,
                 "close_reason": rec.reason,
@@ -467,8 +523,38 @@ def wide_rows(log: SessionLog, result: ReplayResult, logged: bool = False) -> li
             for k in SCORE_FIELDS:
                 row[f"score.{k}"] = sc.get(k)
             row["adjusted"] = "; ".join(rec.adjusted.get(fid, [])) or None
+            row["counterfactual"] = result.counterfactual or None  # the `--set` overrides, as given
             out.append(row)
     return out
+
+
+def treatment_terms(log: SessionLog, firm: str) -> dict[str, Any]:
+    """The term-sheet settings (`terms.<key>` overrides, coerced as `--set` does) of the firm's
+    treatment; empty when it has no treatment or its treatment sets no terms."""
+    overrides = (log.options.get("treatments") or {}).get(log.treatment_of(firm) or "") or {}
+    return {name[len("terms."):]: _coerce(v) for name, v in overrides.items()
+            if name.startswith("terms.") and not (name == "terms.duration" and v in (None, ""))}
+
+
+def terms_in_force(firm: str, rec: RoundRecord, treated: dict[str, Any]) -> dict[str, Any]:
+    """The `TERMS_COLUMNS` of a firm's row: each setting of the term sheets in force for its
+    alliances when the round started (its own value share for `share`), a single value when
+    they all agree (one alliance: always), empty when it has none or they differ
+    (`terms_in_force` then has each); `terms_match_treatment` whether every one of them
+    holds the treatment's terms (empty: no terms set, or no alliance)."""
+    sheets = {a: rec.terms[a] for a in rec.alliances.get(firm, []) if a in rec.terms}
+    per = {a: {k: (t["split"].get(firm) if k == "share" else t.get(k)) for k in TERMS_IN_FORCE}
+           for a, t in sheets.items()}
+    row: dict[str, Any] = {}
+    for k in TERMS_IN_FORCE:
+        values = {json.dumps(p[k]) for p in per.values()}
+        row[f"terms.{k}"] = next(iter(per.values()))[k] if len(values) == 1 else None
+    row["terms_in_force"] = per or None
+    match = None
+    if treated and sheets:
+        match = all(t.get(k) == v for t in sheets.values() for k, v in treated.items())
+    row["terms_match_treatment"] = match
+    return row
 
 
 # ---- one cell of a CSV file -------------------------------------------------------------
@@ -488,12 +574,14 @@ def spreadsheet_text(text: str) -> str:
 
 def csv_cell(v) -> str:
     """How every export writes a value: missing is an empty field (nothing else means
-    missing); true/false; integers as digits; floats in the shortest form that reads back
+    missing); booleans `TRUE`/`FALSE` (the one spelling that both base R's `read.csv` and
+    pandas' `read_csv` read as logical; R reads `true` as text); integers as digits;
+    floats in the shortest form that reads back
     to the same number; maps and lists as JSON text; text through `spreadsheet_text`."""
     if v is None:
         return ""
     if isinstance(v, bool):
-        return "true" if v else "false"
+        return "TRUE" if v else "FALSE"
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):

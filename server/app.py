@@ -253,7 +253,8 @@ async def join(request):
             if not budget.allowed(key):
                 return _too_many(request, budget.retry_after(key), f"too many joins {what} just now")
         name, label = clean_name(req.name), clean_label(req.label)  # server/names.py: shown to others
-        joined = await request.app[HUB].join(req.code, name, label, req.rejoin_code)
+        joined = await request.app[HUB].join(req.code, name, label, req.rejoin_code,
+                                             is_bot=req.bot, language=req.language)
         by_ip.charge(ip)
         by_session.charge(session)
         return web.json_response(joined)

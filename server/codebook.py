@@ -60,7 +60,8 @@ TABLES: dict[str, dict[str, str]] = {
         "command_id": "the client's command id (commands and controls)",
         "wall_time": f"server wall time ({EPOCH})",
         "mono_time": "server monotonic clock (s; comparable within one server run only)",
-        "client_time": f"the client's `client_time`, as given ({EPOCH}; NULL if none)",
+        "client_time": f"the client's `client_time`, as given ({EPOCH}; NULL if none): on a command's row and on "
+                       "the chat line it made (logs before 2026-12: on the command's row only)",
         "data": "JSON payload (below)",
         "reply": "JSON: the `ack` sent for a command or control",
     },
@@ -100,12 +101,18 @@ FACTS: dict[str, dict[str, str]] = {
     "consent_declined": {
         "player_id": "the participant (never seated)", "consent_sha256": "SHA-256 of the consent text shown",
         "time": f"when ({EPOCH})",
+        "is_bot": "true: the client declared itself a bot at the join (absent in logs before 2026-12)",
+        "language": "the language the client sent at the join (BCP-47), if any",
     },
     "player_joined": {
         "player_id": "the new player", "name": "the name typed (personal data)",
         "label": "participant label (personal data)", "firm": "the firm the player was seated in",
         "token_hash": "SHA-256 of the player's token (never exported)", "joined_at": f"when ({EPOCH})",
         "rejoin_hash": "SHA-256 of the seat's rejoin code (never exported)",
+        "is_bot": "true: the client declared itself a bot at the join (`bot` in POST /api/join); false or absent "
+                  "(logs before 2026-12): a person",
+        "language": "the participant's language as the client sent it at the join (BCP-47, e.g. `fr-CA`; the "
+                    "browser's `navigator.language`); absent or null when not sent",
     },
     "player_rejoined": {
         "player_id": "the player who came back with the same label (same seat)",
@@ -274,7 +281,9 @@ def render_codebook() -> str:
          "question or key in the scenario's order, or sorted in `events_wide.csv`).",
          "- **A missing value is an empty field** in CSV (nothing else means missing: no `NA`, no `None`) and "
          "`null` in JSON. A value that is known to be zero is written `0`.",
-         "- Booleans are `true` / `false`. Integers are digits; real numbers are written in the shortest form "
+         "- Booleans are `TRUE` / `FALSE` in CSV files (base R's `read.csv` and pandas' `read_csv` both read "
+         "them as logical; R reads `true` as text); JSON keeps `true` / `false`. Integers are digits; real "
+         "numbers are written in the shortest form "
          "that reads back to the same double (exact: the replay compares numbers bit for bit).",
          "- Maps and lists inside a CSV cell are JSON text (`json` columns: rounds.csv, offers.csv, sessions.csv, "
          "events_wide.csv); each of rounds.csv's has a tidy table (one row per element), and the tidy tables and "
@@ -289,8 +298,12 @@ def render_codebook() -> str:
          "- People appear only as pseudonymous player ids (`p_` + 12 random hex characters). Names and "
          "participant labels are exported only when asked for (`names`, `labels`); token hashes never.",
          "- Firms are `<role><copy>` (`west1`, `east2`); alliances `<template><copy>` (`a1`).",
-         "- A firm that did not submit a decision is still a row in `rounds.csv`: `submitted` = false and "
+         "- A firm that did not submit a decision is still a row in `rounds.csv`: `submitted` = FALSE and "
          "`decision_source` says what was played (its last draft, or the engine default).",
+         "- **Person or bot.** A *person* is a participant whose client did not declare itself a bot; a *bot* is "
+         "the server's seat bot (`decision_source` = `bot`) or a client that declared itself one when it joined "
+         "(`bot: true` in POST /api/join; the project's live bots always do). `is_bot` in `players.csv` and "
+         "`rounds.csv` says which; `decision_source` = `submitted` with `is_bot` = FALSE is a person's submission.",
          "", "## Files of an export archive", "", "| file | what |", "|---|---|"]
     L += [f"| `{name}` | {_cell(doc)} |" for name, doc in export.FILE_DOCS.items()]
     L.append("")

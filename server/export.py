@@ -56,6 +56,7 @@ from game_rules.scenario import ScenarioError, scenario_text
 
 from . import export_tidy
 from .export_columns import SESSION_COLUMNS, Column
+from .provenance import provenance
 
 EXPORT_FORMAT = 2  # 2: events.csv narrow, the payloads in event_values.csv, the tidy tables (export_tidy.py)
 MISSING = ""  # how a missing value is written in every CSV file
@@ -108,12 +109,32 @@ ROUNDS_COLUMNS = SESSION_COLUMNS + [
     C("role", "text", "", "the firm's role in the scenario"),
     C("alliances", "json", "", "the firm's active alliances when the round started (list of ids)"),
     C("partners", "json", "", "the partner firms of those alliances (list)"),
+    C("terms.release", "text", "", "the term sheet in force for the firm's alliances when the round started, as "
+                                   "signed (negotiated, or the scenario's default): `staged` or `upfront`; empty "
+                                   "when the firm has no alliance or its alliances differ (see `terms_in_force`)"),
+    C("terms.form", "text", "", "terms in force: `serial` or `parallel` (empty as for `terms.release`)"),
+    C("terms.share", "real", "share 0-1", "terms in force: the firm's own share of the joint value (empty as for "
+                                          "`terms.release`)"),
+    C("terms.milestone", "real", "contribution points", "terms in force: partner contribution per staged tranche"),
+    C("terms.exit_penalty", "real", "cash units", "terms in force: paid by a firm that leaves without a trigger"),
+    C("terms_in_force", "json", "", "alliance id -> {release, form, share, milestone, exit_penalty} of every "
+                                    "alliance of the firm when the round started (empty: none)"),
+    C("terms_match_treatment", "boolean", "", "compliance: TRUE when every term sheet in force for the firm holds "
+                                              "each `terms.*` setting of its treatment, FALSE when partners "
+                                              "negotiated one away; empty when the treatment sets no terms or the "
+                                              "firm has no alliance this round"),
     C("players", "integer", "people", "people seated in the firm when the round closed (0: a bot or nobody)"),
-    C("bot", "text", "", "the bot strategy playing the firm's seat, if a bot held it"),
-    C("submitted", "boolean", "", "true when the firm (a person or its bot) submitted a decision; false: it did not, "
+    C("bot", "text", "", "the bot strategy playing the firm's seat, if a server bot held it"),
+    C("is_bot", "boolean", "", "TRUE when the decision used was a bot's: the server's seat bot (`decision_source` "
+                               "`bot`), or a client that declared itself a bot when it joined (`submitted` by it; "
+                               "for `draft` and `default`: a firm held only by such clients); FALSE: a person's (or "
+                               "nobody's)"),
+    C("submitted", "boolean", "", "TRUE when the firm (a person or a bot) submitted a decision; FALSE: it did not, "
                                   "and `decision_source` says what was played instead"),
-    C("decision_source", "text", "", "`submitted` (a person), `bot`, `draft` (the firm's last draft, used because it "
-                                     "did not submit) or `default` (no legal draft: the engine default, see "
+    C("decision_source", "text", "", "`submitted` (through the protocol by a seated participant: a **person** when "
+                                     "`is_bot` is FALSE, a **bot** client that declared itself one when TRUE), "
+                                     "`bot` (the server's seat bot), `draft` (the firm's last draft, used because "
+                                     "it did not submit) or `default` (no legal draft: the engine default, see "
                                      "`default_applied`)"),
     C("decided_by", "text", "", "who submitted: a player id or `bot:<firm>` (empty when not submitted)"),
     C("close_reason", "text", "", "why the round closed: `all_submitted`, `clock` or `facilitator`"),
@@ -154,6 +175,8 @@ ROUNDS_COLUMNS = SESSION_COLUMNS + [
     C("score.rank", "integer", "rank", "rank in the session after this round (1 = best)"),
     C("adjusted", "text", "", "counterfactual replays only: how the logged decision was adapted to the changed "
                               "rules (empty in an export)"),
+    C("counterfactual", "json", "", "counterfactual replays only: the `--set` overrides the row was computed "
+                                    "with, name -> value as given (empty in an export)"),
 ]
 CHAT_COLUMNS = SESSION_COLUMNS + [
     C("seq", "integer", "", "the row's position in the session's log"),
@@ -165,7 +188,8 @@ CHAT_COLUMNS = SESSION_COLUMNS + [
     C("player_id", "text", "", "the sender (pseudonymous id)"),
     C("sender_name", "text", "", "the name the sender typed (only with the `names` option)"),
     C("wall_time", "real", "s since 1970-01-01 UTC", "server time"),
-    C("client_time", "real", "s since 1970-01-01 UTC", "client time, as sent"),
+    C("client_time", "real", "s since 1970-01-01 UTC", "the time the sender's client said it sent the line (its "
+                                                       "own clock), as given; empty when it sent none"),
     C("text", "text", "", "the message (UTF-8; may itself contain personal data)"),
 ]
 OFFERS_COLUMNS = SESSION_COLUMNS + [
@@ -221,6 +245,12 @@ PLAYERS_COLUMNS = SESSION_COLUMNS + [
     C("consent", "text", "", "`given`, `declined` (never seated) or `not_asked` (the session asked for none)"),
     C("rejoins", "integer", "", "times the player came back with the same label (lab mode)"),
     C("moves", "integer", "", "times the facilitator moved the player"),
+    C("is_bot", "boolean", "", "TRUE: the client declared itself a bot when it joined (a program, e.g. the "
+                               "project's live bots); FALSE: a person"),
+    C("language", "text", "", "the participant's language as the client sent it at the join (BCP-47, e.g. "
+                              "`fr-CA`: the browser's `navigator.language`); empty when not sent"),
+    C("consent_at", "real", "s since 1970-01-01 UTC", "when the participant gave (or declined) consent; empty "
+                                                      "when not asked"),
     C("name", "text", "", "the name the player typed (only with the `names` option)"),
     C("label", "text", "", "the participant label (only with the `labels` option)"),
 ]
@@ -282,7 +312,9 @@ FILE_DOCS = {
                                 "`config/<session>.json`",
     "config/<session>.json": "the session's configuration (options, study, treatment, consent text, questionnaire), "
                              "the engine version and the replay check",
-    "manifest.json": "what was exported, when, with which options; every file's row count and SHA-256",
+    "manifest.json": "what was exported, when, with which options; every file's row count and SHA-256; the "
+                     "code that made it: `engine_version`, `package_version`, `git_commit` (null when the server "
+                     "does not run from a git checkout) and `dependencies` (name -> installed version)",
 }
 
 
@@ -433,6 +465,10 @@ def _events_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
 
 
 def _chat_table(rows: list[dict], names: bool) -> tuple[list[str], list[dict]]:
+    # Logs before 2026-12 wrote the client's time on the `chat` command row only, right before
+    # the chat line (same session, seq - 1): take it from there when the line has none.
+    sent = {(r["session_id"], r["seq"], r["actor"]): r["client_time"] for r in rows
+            if r["kind"] == "command" and r["type"] == "chat"}
     out = []
     for r in rows:
         if r["kind"] != "chat":
@@ -442,7 +478,9 @@ def _chat_table(rows: list[dict], names: bool) -> tuple[list[str], list[dict]]:
         row = {"session_id": r["session_id"], "seq": r["seq"], "round": r["_round"], "phase": r["_phase"],
                "channel": ch, "alliance": ch.split(":", 1)[1] if ch.startswith("alliance:") else None,
                "firm": d.get("firm"), "player_id": d.get("sender"), "wall_time": r["wall_time"],
-               "client_time": r["client_time"], "text": d.get("text")}
+               "client_time": r["client_time"] if r["client_time"] is not None
+               else sent.get((r["session_id"], r["seq"] - 1, r["actor"])),
+               "text": d.get("text")}
         if names:
             row["sender_name"] = d.get("sender_name")
         out.append(row)
@@ -511,6 +549,7 @@ def _questionnaire_table(rows: list[dict], questions: dict[str, dict[str, dict]]
 def _players_table(rows: list[dict], names: bool, labels: bool) -> tuple[list[str], list[dict]]:
     players: dict[tuple[str, str], dict] = {}
     consent: dict[tuple[str, str], str] = {}
+    consent_at: dict[tuple[str, str], float | None] = {}
     asked: set[str] = set()
     for r in rows:
         if r["kind"] != "system":
@@ -518,14 +557,17 @@ def _players_table(rows: list[dict], names: bool, labels: bool) -> tuple[list[st
         d, sid = r["data"], r["session_id"]
         if r["type"] in ("consent_given", "consent_declined"):
             consent[sid, d["player_id"]] = "given" if r["type"] == "consent_given" else "declined"
+            consent_at[sid, d["player_id"]] = d.get("time")
             asked.add(sid)
             if r["type"] == "consent_declined":
                 players.setdefault((sid, d["player_id"]), {
                     "session_id": sid, "player_id": d["player_id"], "first_firm": None, "firm": None,
-                    "joined_at": None, "rejoins": 0, "moves": 0})
+                    "joined_at": None, "rejoins": 0, "moves": 0, "is_bot": bool(d.get("is_bot", False)),
+                    "language": d.get("language")})
         elif r["type"] == "player_joined":
             p = {"session_id": sid, "player_id": d["player_id"], "first_firm": d["firm"], "firm": d["firm"],
-                 "joined_at": d.get("joined_at"), "rejoins": 0, "moves": 0}
+                 "joined_at": d.get("joined_at"), "rejoins": 0, "moves": 0,
+                 "is_bot": bool(d.get("is_bot", False)), "language": d.get("language")}
             if names:
                 p["name"] = d.get("name")
             if labels:
@@ -539,6 +581,7 @@ def _players_table(rows: list[dict], names: bool, labels: bool) -> tuple[list[st
             players[sid, d["player_id"]]["rejoins"] += 1
     for key, p in players.items():
         p["consent"] = consent.get(key) or ("not_asked" if key[0] not in asked else None)
+        p["consent_at"] = consent_at.get(key)
     cols = [c.name for c in PLAYERS_COLUMNS if (c.name != "name" or names) and (c.name != "label" or labels)]
     return cols, list(players.values())
 
@@ -729,7 +772,7 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
     manifest = {
         "format": EXPORT_FORMAT, "created_at": time.time(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "engine_version": ENGINE_VERSION, "sessions": sids, "study": study,
+        "engine_version": ENGINE_VERSION, **provenance(), "sessions": sids, "study": study,
         "options": {"names": names, "labels": labels, "wide": wide},
         "missing_values": "an empty field in CSV files, null in JSON",
         "encoding": "UTF-8; CSV: comma-separated, double-quoted where needed, one header row, \\n line ends",

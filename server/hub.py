@@ -167,7 +167,8 @@ class Hub:
                 "options": {k: v for k, v in options.items() if k != "overrides"},
                 "firms": sorted(actor.state.firms)}
 
-    async def join(self, code: str, name: str, label: str | None, rejoin_code: str | None = None) -> dict:
+    async def join(self, code: str, name: str, label: str | None, rejoin_code: str | None = None, *,
+                   is_bot: bool = False, language: str | None = None) -> dict:
         sid = self.codes.get(auth.normalize_code(code))
         actor = self.sessions.get(sid) if sid else None
         if actor is None:
@@ -179,7 +180,7 @@ class Hub:
         if self.store.failed is not None:
             raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
         # label lists, same-label rejoin and consent: server/participants.py
-        return await participants.join(self, actor, name, label, rejoin_code)
+        return await participants.join(self, actor, name, label, rejoin_code, is_bot=is_bot, language=language)
 
     def session_closed(self, actor: SessionActor) -> None:
         """After `end_session` is durable: tokens expire, sockets close."""

@@ -117,7 +117,7 @@ def _seat_info(actor: "SessionActor", player_id: str) -> dict:
 # ---- join -------------------------------------------------------------------------------
 
 async def join(hub: "Hub", actor: "SessionActor", name: str, label: str | None,
-               rejoin_code: str | None = None) -> dict:
+               rejoin_code: str | None = None, *, is_bot: bool = False, language: str | None = None) -> dict:
     """POST /api/join for every session (research options or not)."""
     labels = actor.options.get("labels")
     if label is not None:
@@ -129,11 +129,12 @@ async def join(hub: "Hub", actor: "SessionActor", name: str, label: str | None,
     hashed = auth.token_hash(token)
     rejoin = auth.new_rejoin_code()
     text = consent_text(actor)
-    seat = Seat(auth.new_player_id(), name, label, hashed, auth.token_hash(rejoin), rejoin_code)
+    seat = Seat(auth.new_player_id(), name, label, hashed, auth.token_hash(rejoin), rejoin_code, is_bot, language)
     kind, result, old = await actor.call(_join, actor, seat, text)
     if kind == "pending":
         hub.pending.add(hashed, {"session_id": actor.id, "player_id": result["player_id"], "name": name,
-                                 "label": label, "consent_sha256": _sha(text), "rejoin_hash": seat.rejoin_hash})
+                                 "label": label, "consent_sha256": _sha(text), "rejoin_hash": seat.rejoin_hash,
+                                 "is_bot": is_bot, "language": language})
     else:
         _seated(hub, actor, hashed, result["player_id"], old)
     return {**result, "player_token": token, "rejoin_code": auth.format_rejoin_code(rejoin), "ws_url": hub.ws_url()}
@@ -148,13 +149,16 @@ def _seated(hub: "Hub", actor: "SessionActor", hashed: str, player_id: str, old:
 @dataclass(frozen=True, slots=True)
 class Seat:
     """Who asks for a seat: a new player id and token (hashed), and the seat's new rejoin code
-    (hashed); `rejoin_code` is the code the person typed to take their seat again, if any."""
+    (hashed); `rejoin_code` is the code the person typed to take their seat again, if any;
+    `is_bot` and `language` as the client declared them at the join."""
     player_id: str
     name: str
     label: str | None
     token_hash: str
     rejoin_hash: str
     rejoin_code: str | None
+    is_bot: bool = False
+    language: str | None = None
 
 
 def _existing_label(actor: "SessionActor", label: str | None):
@@ -186,7 +190,8 @@ def _code_matches(player, code: str | None) -> bool:
 def _seat(actor: "SessionActor", seat: Seat) -> tuple[str, dict, None]:
     labels = actor.options.get("labels")
     firm = labels.get(seat.label) if isinstance(labels, dict) and seat.label is not None else None
-    return "seated", actor.join(seat.player_id, seat.name, seat.label, seat.token_hash, firm, seat.rejoin_hash), None
+    return "seated", actor.join(seat.player_id, seat.name, seat.label, seat.token_hash, firm, seat.rejoin_hash,
+                                is_bot=seat.is_bot, language=seat.language), None
 
 
 def _join(actor: "SessionActor", seat: Seat, text: str | None):
@@ -233,14 +238,16 @@ def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
     pid = pend["player_id"]
     if not agree:
         actor._fact("consent_declined", {"player_id": pid, "consent_sha256": pend["consent_sha256"],
-                                         "time": time.time()}, actor=pid)
+                                         "time": time.time(), "is_bot": pend.get("is_bot", False),
+                                         "language": pend.get("language")}, actor=pid)
         return "declined", {"player_id": pid, "consented": False, "seated": False}, None
     if _existing_label(actor, pend["label"]) is not None:  # seated meanwhile, from another device
         raise ProtocolError("seat_taken", "this participant label was seated meanwhile on another device; "
                                           "ask the experimenter to allow your rejoin", 409)
     actor._fact("consent_given", {"player_id": pid, "consent_sha256": pend["consent_sha256"], "time": time.time()},
                 actor=pid)
-    return _seat(actor, Seat(pid, pend["name"], pend["label"], hashed, pend["rejoin_hash"], None))
+    return _seat(actor, Seat(pid, pend["name"], pend["label"], hashed, pend["rejoin_hash"], None,
+                             pend.get("is_bot", False), pend.get("language")))
 
 
 # ---- questionnaire ----------------------------------------------------------------------------

@@ -495,6 +495,11 @@ class JoinSession(_Msg):
     label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
     rejoin_code: str | None = Field(None, max_length=16, description="the seat's rejoin code (returned by the "
                                     "first join with a label): takes the seat again on a new device")
+    bot: bool = Field(False, description="true: this client is a program playing by itself (a bot), not a person; "
+                      "logged (`is_bot`), shown to the facilitator and exported")
+    language: str | None = Field(None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$",
+                                 description="the participant's language as a BCP-47 tag (e.g. `fr-CA`; a "
+                                 "browser sends `navigator.language`); logged and exported")
 
 
 class Consent(_Msg):

@@ -61,6 +61,8 @@ class Player:
     token_hash: str
     joined_at: float
     rejoin_hash: str | None = None  # SHA-256 of the seat's rejoin code (None in logs before 2026-11-29)
+    is_bot: bool = False            # the client declared itself a bot at the join
+    language: str | None = None     # the language the client sent at the join (BCP-47)
 
 
 def negotiation_from_dict(d: dict) -> neg_rules.Negotiation:
@@ -396,7 +398,8 @@ class SessionActor(SelectionPhase):
     # ================================================================== players
 
     def join(self, player_id: str, name: str, label: str | None, token_hash: str,
-             firm: str | None = None, rejoin_hash: str | None = None) -> dict:
+             firm: str | None = None, rejoin_hash: str | None = None, *, is_bot: bool = False,
+             language: str | None = None) -> dict:
         """Seat a new player: in `firm` (a lab's fixed seat), else the emptiest firm."""
         if self.status != "live":
             raise ProtocolError("session_ended", "the session has ended", 410)
@@ -408,7 +411,8 @@ class SessionActor(SelectionPhase):
                                                     f"ask the facilitator", 409)
         bot = self.bots.get(firm)
         self._fact("player_joined", {"player_id": player_id, "name": name, "label": label, "firm": firm,
-                                     "token_hash": token_hash, "joined_at": time.time(), "rejoin_hash": rejoin_hash},
+                                     "token_hash": token_hash, "joined_at": time.time(), "rejoin_hash": rejoin_hash,
+                                     "is_bot": is_bot, "language": language},
                    actor=player_id, firm=firm)
         self._bot_replaced(firm, bot, player_id, "joined", player_id)
         self._push_team(firm)
@@ -513,7 +517,7 @@ class SessionActor(SelectionPhase):
             channel, firms = f"alliance:{pair[0]}", list(pair[1])
         line = {"channel": channel, "sender": player.id, "sender_name": player.name, "firm": firm,
                 "text": text, "time": time.time()}
-        self._fact("chat", line, kind="chat", actor=player.id, firm=firm)
+        self._fact("chat", line, kind="chat", actor=player.id, firm=firm, client_time=msg.client_time)
         for f in firms:
             self._push_firm(f, {"type": "chat", **line})
         self._push_facilitator({"type": "chat", **line})
@@ -986,9 +990,9 @@ class SessionActor(SelectionPhase):
         return row
 
     def _fact(self, type: str, data: dict, kind: str = "system", actor: str = SERVER,
-              firm: str | None = None) -> None:
+              firm: str | None = None, client_time: float | None = None) -> None:
         self._facts += 1
-        self._log(kind, type, data, actor, firm)
+        self._log(kind, type, data, actor, firm, client_time=client_time)
         self._apply(type, data)
 
     def _apply(self, type: str, d: dict) -> None:
@@ -1000,7 +1004,7 @@ class SessionActor(SelectionPhase):
 
     def _apply_player_joined(self, d) -> None:
         p = Player(d["player_id"], d["name"], d["label"], d["firm"], d["token_hash"], d["joined_at"],
-                   d.get("rejoin_hash"))
+                   d.get("rejoin_hash"), bool(d.get("is_bot", False)), d.get("language"))
         self.players[p.id] = p
         self.bots.pop(p.firm, None)  # a person takes over a bot-held seat
         if not self._replaying:

@@ -83,7 +83,7 @@ def status(s: "SessionActor") -> dict:
     execution = s.state.phase == "execution"
     return {"phase": s.state.phase, "round": s.state.round,
             "current_round": s.state.round + 1 if execution else None,
-            "players": [{"player_id": p.id, "name": p.name, "label": p.label, "firm": p.firm,
+            "players": [{"player_id": p.id, "name": p.name, "label": p.label, "firm": p.firm, "is_bot": p.is_bot,
                          "connected": bool(s.conns.get(p.id))} for p in s.players.values()],
             "connected": sum(1 for k, v in s.conns.items() if k != FACILITATOR and v),
             "bots": dict(s.bots),

@@ -269,6 +269,6 @@ def test_one_csv_line_neutralises_text_and_keeps_numbers():
     from game_rules.replay import csv_line
     values = ["=41+1", "-3", -3.5, -3, "\tx", "\r=1+1", "a\rb", 'say "hi"', "x,y", None, True, "plain", ["-1"]]
     line = csv_line(values)
-    assert line == "'=41+1,'-3,-3.5,-3,'\tx,\"'\r=1+1\",\"a\rb\",\"say \"\"hi\"\"\",\"x,y\",,true,plain,\"[\"\"-1\"\"]\"\n"
+    assert line == "'=41+1,'-3,-3.5,-3,'\tx,\"'\r=1+1\",\"a\rb\",\"say \"\"hi\"\"\",\"x,y\",,TRUE,plain,\"[\"\"-1\"\"]\"\n"
     assert next(csv.reader(io.StringIO(line, newline=""))) == \
-        ["'=41+1", "'-3", "-3.5", "-3", "'\tx", "'\r=1+1", "a\rb", 'say "hi"', "x,y", "", "true", "plain", '["-1"]']
+        ["'=41+1", "'-3", "-3.5", "-3", "'\tx", "'\r=1+1", "a\rb", 'say "hi"', "x,y", "", "TRUE", "plain", '["-1"]']

@@ -204,12 +204,12 @@ async def test_export_every_format_replay_and_counterfactual(server, api, client
         for firm in ("west1", "east1", "west2", "east2"):
             row = next(r for r in rounds if r["round"] == str(rc["round"]) and r["firm"] == firm)
             assert row["decision_source"] == rc["sources"][firm]
-            assert row["submitted"] == ("true" if rc["sources"][firm] in ("submitted", "bot") else "false")
+            assert row["submitted"] == ("TRUE" if rc["sources"][firm] in ("submitted", "bot") else "FALSE")
     bob2 = next(r for r in rounds if r["round"] == "2" and r["firm"] == "east1")
-    assert (bob2["submitted"], bob2["decision_source"], bob2["decided_by"]) == ("false", "draft", "")
+    assert (bob2["submitted"], bob2["decision_source"], bob2["decided_by"]) == ("FALSE", "draft", "")
     assert float(bob2["contribute.manufacturing"]) == 15.0 and float(bob2["protect"]) == 5.0
     bob3 = next(r for r in rounds if r["round"] == "3" and r["firm"] == "east1")
-    assert (bob3["submitted"], bob3["decision_source"]) == ("false", "default")
+    assert (bob3["submitted"], bob3["decision_source"]) == ("FALSE", "default")
     assert float(bob3["contribute.manufacturing"]) == 15.0  # the minimum effort of the terms: the default
     alice1 = next(r for r in rounds if r["round"] == "1" and r["firm"] == "west1")
     assert (alice1["survey.trust"], alice1["survey.surprise"], alice1["decided_by"]) == \
@@ -356,7 +356,7 @@ async def test_export_of_several_sessions(server, api, clients, db_path, tmp_pat
 def test_csv_cell_is_one_documented_form(value):
     from game_rules.replay import csv_cell
     out = csv_cell(value)
-    expected = {None: "", 3: "3", 2.5: "2.5", "x": "x", True: "true"}
+    expected = {None: "", 3: "3", 2.5: "2.5", "x": "x", True: "TRUE"}
     key = value if not isinstance(value, (list, dict)) else None
     if isinstance(value, (list, dict)):
         assert json.loads(out) == value

@@ -183,7 +183,7 @@ async def test_tidy_tables_match_the_log_and_read_with_the_documented_dtypes(ser
     for r in rows:
         data = export_mod.redact_data(r["kind"], r["type"], r["data"], names=False, labels=False)  # as exported
         want = flat(data, "data") + (flat(r["reply"], "reply") if r["reply"] is not None else [])
-        want = [(k, "true" if x is True else "false" if x is False else float(x) if isinstance(x, (int, float))
+        want = [(k, "TRUE" if x is True else "FALSE" if x is False else float(x) if isinstance(x, (int, float))
                  else x) for k, x in want]
         assert got.get(r["seq"], []) == want, r["seq"]
 

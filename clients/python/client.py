@@ -636,11 +636,17 @@ async def create_session(base_url: str, *, admin_key: str | None = None, max_wai
             await asyncio.sleep(wait)
 
 
-async def join_session(base_url: str, code: str, name: str, label: str | None = None) -> dict:
-    """POST /api/join; returns player_token, player_id, firm, role, session_id, ws_url."""
-    body = {"code": code, "name": name}
+async def join_session(base_url: str, code: str, name: str, label: str | None = None, *,
+                       bot: bool = False, language: str | None = None) -> dict:
+    """POST /api/join; returns player_token, player_id, firm, role, session_id, ws_url.
+    A program playing by itself says so (`bot=True`): researchers must tell bots from people."""
+    body: dict[str, Any] = {"code": code, "name": name}
     if label:
         body["label"] = label
+    if bot:
+        body["bot"] = True
+    if language:
+        body["language"] = language
     return await http_request("POST", f"{base_url.rstrip('/')}/api/join", body)
 
 

@@ -114,10 +114,11 @@ class LiveBot:
     @classmethod
     async def join(cls, base_url: str, code: str, name: str, strategy: str, *, binary: bool = True,
                    **kw) -> "LiveBot":
-        """Join the session with its code as a new player (the name gets ` (bot)`)."""
+        """Join the session with its code as a new player that declares itself a bot (the
+        facilitator sees it, the export flags its rows `is_bot`); the name gets ` (bot)`."""
         if not name.endswith(BOT_SUFFIX):
             name += BOT_SUFFIX
-        joined = await join_session(base_url, code, name)
+        joined = await join_session(base_url, code, name, bot=True)
         client = GameClient(base_url, joined["player_token"], binary=binary, name=name)
         bot = cls(client, strategy, **kw)
         bot.joined = joined

@@ -570,6 +570,8 @@ export default {
   "console.copy_n": "copy {n}",
   "console.bot_seat": "⚙ bot: {strategy}",
   "console.bot_short": "⚙ bot",
+  "console.bot_player": "bot",
+  "console.bot_player_title": "This client declared itself a bot when it joined (a program, not a person)",
   "console.empty_firm": "No player yet.",
   "console.move": "Move",
   "console.move_label": "Move {name} to",

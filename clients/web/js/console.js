@@ -508,6 +508,9 @@ class Console {
     return h("li", { class: p.connected ? "online" : "offline", "data-testid": "player-row" },
       h("span", { class: "dot", "aria-hidden": "true", text: p.connected ? "●" : "○" }), " ",
       h("span", { class: "member-name", text: p.name }), p.label ? h("span", { class: "muted", text: ` (${p.label})` }) : null,
+      // a client that declared itself a bot at the join (the export flags its rows `is_bot`)
+      p.is_bot ? h("span", { class: "tag", "data-testid": `bot-tag-${p.player_id}`, text: t("console.bot_player"),
+                             title: t("console.bot_player_title") }) : null,
       h("span", { class: "sr-status", text: ` ${p.connected ? t("player.online") : t("player.offline")}` }),
       h("span", { class: "move" }, sel, go, rejoin, remove));
   }

@@ -11,6 +11,12 @@ import { ResultsPanel } from "./results.js";
 import { SelectionPanel } from "./selection.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
+// The browser's language (BCP-47, e.g. "fr-CA"), sent at the join for the research export;
+// anything that does not look like a language tag is left out rather than refused.
+const browserLanguage = () => {
+  const lang = (navigator.language || "").trim();
+  return /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$/.test(lang) && lang.length <= 35 ? lang : null;
+};
 const TABS = ["firm", "deal", "round", "results", "chat"];
 const WIDE = window.matchMedia("(min-width: 960px)");
 
@@ -46,6 +52,8 @@ function showJoin(message) {
       const body = { code: code.value.trim(), name: name.value.trim() };
       if (label.value.trim()) body.label = label.value.trim();
       if (rejoin.value.trim()) body.rejoin_code = rejoin.value.trim();
+      const lang = browserLanguage();
+      if (lang) body.language = lang;
       const r = await api("POST", "/api/join", body);
       const creds = { token: r.player_token, code: normCode(code.value), session_id: r.session_id, player_id: r.player_id,
                       name: body.name, firm: r.firm, rejoin_code: r.rejoin_code };
