@@ -480,13 +480,17 @@ class CreateSession(_Msg):
                                      "text (default: the scenario's); players consent before being seated")
     questionnaire: list[QuestionnaireQuestion] | None = Field(
         None, max_length=100, description="closing questionnaire (default: the scenario's), answered in the debrief")
+    study_file: str | None = Field(None, min_length=1, max_length=200_000, description="the text of a study "
+                                   "file (study.toml, docs/research.md): it holds the options, so give it alone "
+                                   "(with an optional title); its SHA-256 is recorded")
 
 
 class JoinSession(_Msg):
     """POST /api/join."""
     code: str = Field(min_length=4, max_length=16)
-    name: str = Field(min_length=1, max_length=80, description="shown to others: invisible characters are removed; "
-                      "an empty or role-like name (facilitator, admin...) is refused with bad_name")
+    name: str | None = Field(None, min_length=1, max_length=80, description="shown to others: invisible characters "
+                             "are removed; an empty or role-like name (facilitator, admin...) is refused with "
+                             "bad_name. Required, except with a study link (panel): then a pseudonym is shown")
     label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
     rejoin_code: str | None = Field(None, max_length=16, description="the seat's rejoin code (returned by the "
                                     "first join with a label): takes the seat again on a new device")
@@ -510,6 +514,8 @@ class ExportRequest(_Msg):
     tokens: list[str] = Field(min_length=1, max_length=200, description="researcher or facilitator tokens")
     names: bool = Field(False, description="include the names players typed (personal data)")
     labels: bool = Field(False, description="include participant labels (personal data)")
+    payments: bool = Field(False, description="add payments.csv: pay per participant label by the study "
+                                              "file's rule (personal data)")
 
 
 class HttpControl(_Msg):
