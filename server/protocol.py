@@ -78,6 +78,7 @@ ERROR_CODES: dict[str, str] = {
                   "a rejoin",
     "bad_name": "the player name is empty once invisible characters are removed, or imitates a role (facilitator, admin...)",
     "session_full": "every firm of the session has its maximum of players (`max_per_firm`)",
+    "group_closed": "a panel study's group has started or is full; the study link seats the participant in the next one",
     "consent_required": "give (or decline) consent first: POST /api/consent with the token join returned",
     "unknown_scenario": "no scenario with that id",
     # decisions (codes from game_rules.decisions)
@@ -399,6 +400,16 @@ class StatusPush(_Out):
     status: dict[str, Any]
 
 
+class CompletionPush(_Out):
+    """A panel or study participant's ending: their completion code and where to go
+    (also at `GET /api/completion`; docs/research.md)."""
+    type: Literal["completion"]
+    player_id: str
+    status: Literal["completed", "dropout", "no_group"]
+    code: str | None = None
+    redirect_url: str | None = None
+
+
 class SessionEndedPush(_Out):
     """The session has ended; the socket closes after this."""
     type: Literal["session_ended"]
@@ -408,7 +419,8 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, SelectionPush, RoundResultPush, AnnouncementPush, StatusPush, SessionEndedPush)
+              NegotiationPush, SelectionPush, RoundResultPush, AnnouncementPush, StatusPush, CompletionPush,
+              SessionEndedPush)
 }
 
 
