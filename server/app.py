@@ -23,6 +23,7 @@ from .openapi import openapi_document
 from .protocol import ProtocolError
 from .ratelimit import KeyedBudget, client_ip
 from .research import add_research_routes
+from .study import add_study_routes
 from .web import add_web_routes
 
 log = logging.getLogger("server.app")
@@ -93,6 +94,7 @@ def make_app(config: ServerConfig) -> web.Application:
     app.router.add_post("/api/sessions/{session_id}/control", session_control)
     app.router.add_get("/ws", websocket)
     add_research_routes(app)  # exports, consent, questionnaire (server/research.py)
+    add_study_routes(app)  # completion codes (server/study.py)
     add_web_routes(app)  # the web clients (server/web.py); API routes above take precedence
     return app
 
@@ -252,7 +254,8 @@ async def join(request):
         for budget, key, what in ((by_ip, ip, "from your address"), (by_session, session, "into this session")):
             if not budget.allowed(key):
                 return _too_many(request, budget.retry_after(key), f"too many joins {what} just now")
-        name, label = clean_name(req.name), clean_label(req.label)  # server/names.py: shown to others
+        name = clean_name(req.name) if req.name is not None else None  # server/names.py: shown to others
+        label = clean_label(req.label)
         joined = await request.app[HUB].join(req.code, name, label, req.rejoin_code,
                                              is_bot=req.bot, language=req.language)
         by_ip.charge(ip)

@@ -56,6 +56,7 @@ from game_rules.scenario import ScenarioError, scenario_text
 
 from . import export_tidy
 from .export_columns import SESSION_COLUMNS, Column
+from .payments import payments_table
 from .provenance import provenance
 
 EXPORT_FORMAT = 2  # 2: events.csv narrow, the payloads in event_values.csv, the tidy tables (export_tidy.py)
@@ -256,6 +257,8 @@ PLAYERS_COLUMNS = SESSION_COLUMNS + [
 ]
 SESSIONS_COLUMNS = SESSION_COLUMNS + [
     C("study", "text", "", "the study (groups sessions)"),
+    C("study_sha256", "text", "", "SHA-256 of the study file the session was created from (`studies/<sha256>.toml`); "
+                                  "empty when it was created without one"),
     C("treatment", "text", "", "the treatment assigned to the session (empty when treatments differ inside it)"),
     C("assignment_unit", "text", "", "what treatments were assigned to: `session`, `alliance` (each copy of "
                                      "the case) or `firm`"),
@@ -285,10 +288,28 @@ SESSIONS_COLUMNS = SESSION_COLUMNS + [
                                             "engine (0: every logged number reproduced)"),
 ]
 
+PAYMENTS_COLUMNS = SESSION_COLUMNS + [
+    C("study", "text", "", "the study"),
+    C("study_sha256", "text", "", "SHA-256 of the study file whose `[payments]` rule was applied"),
+    C("label", "text", "", "the participant label (the panel's participant id): personal data"),
+    C("player_id", "text", "", "pseudonymous player id"),
+    C("firm", "text", "", "the participant's firm"),
+    C("status", "text", "", "`completed`, `dropout`, `no_group` or `unfinished` (no completion code yet)"),
+    C("completion_code", "text", "", "the code the participant was shown"),
+    C("points", "real", "points", "the firm's final value of the rule's `points` column of rounds.csv "
+                                  "(empty when no round was played)"),
+    C("currency", "text", "", "the currency of the three amounts"),
+    C("participation_fee", "real", "currency", "paid to the statuses in the rule's `fee_for`"),
+    C("bonus", "real", "currency", "completed only: points × per_point, within [0, max_bonus], whole cents "
+                                   "rounded half up"),
+    C("total", "real", "currency", "participation_fee + bonus"),
+]
+
 CSV_FILES: dict[str, list[Column]] = {
     "events.csv": EVENTS_COLUMNS, "rounds.csv": ROUNDS_COLUMNS, "chat.csv": CHAT_COLUMNS,
     "offers.csv": OFFERS_COLUMNS, "questionnaire.csv": QUESTIONNAIRE_COLUMNS, "players.csv": PLAYERS_COLUMNS,
     "sessions.csv": SESSIONS_COLUMNS, **export_tidy.CSV_FILES, "events_wide.csv": EVENTS_WIDE_COLUMNS,
+    "payments.csv": PAYMENTS_COLUMNS,
 }
 FILE_DOCS = {
     "events.csv": "tidy: one row per row of the event log (every kind), in session then `seq` order; the "
@@ -303,6 +324,11 @@ FILE_DOCS = {
     **export_tidy.FILE_DOCS,
     "events_wide.csv": "only with the `wide` option: `events.csv` with every payload field as a column "
                        "(`data.<field>`, mostly empty), the command columns and the `reply`",
+    "payments.csv": "only with the `payments` option: one row per seated participant of a session whose study "
+                    "file has `[payments]`: label, completion status and code, points, fee, bonus, total "
+                    "(personal data: a separate file from the data)",
+    "studies/<sha256>.toml": "the study file a session was created from (left out when it lists participant "
+                             "labels and `labels` was not asked)",
     "log.jsonl": "the raw event log: one JSON object per row with the `log` table's columns (`data` and `reply` "
                  "as objects), names and token hashes removed as in the CSV files",
     "alliance.sqlite": "the SQLite database itself with only the chosen sessions' rows; token hashes removed "
@@ -339,6 +365,8 @@ def _strip_secrets(v):
 
 def redact_options(options: dict, labels: bool) -> dict:
     o = dict(options)
+    if not labels and "labels = [" in ((o.get("study_file") or {}).get("toml") or ""):
+        o["study_file"] = {k: v for k, v in o["study_file"].items() if k != "toml"}  # lists labels
     if not labels and o.get("labels") is not None:
         n = len(o["labels"])
         o["labels"] = None
@@ -653,9 +681,11 @@ class _Session:
 
 
 def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, study: str | None = None,
-                  names: bool = False, labels: bool = False, wide: bool = False) -> tuple[bytes, dict]:
+                  names: bool = False, labels: bool = False, wide: bool = False,
+                  payments: bool = False) -> tuple[bytes, dict]:
     """The export archive (ZIP bytes) of `session_ids` (None: every session; `study`: only
-    that study's) and its manifest; `wide` adds `events_wide.csv`."""
+    that study's) and its manifest; `wide` adds `events_wide.csv`, `payments` adds
+    payments.csv (server/payments.py)."""
     con = _connect(db_path)
     try:
         srows = select_sessions(con, session_ids, study)
@@ -671,6 +701,9 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
         for r in raw:
             rows_by_sid[r["session_id"]].append(r)
         sqlite_file = _sqlite_bytes(con, sids, rows_by_sid, names, labels)
+        seated = [dict(r) for r in con.execute(
+            f"SELECT session_id, player_id, label, firm FROM players WHERE session_id IN "
+            f"({', '.join('?' * len(sids))})", sids)] if payments else []
     finally:
         con.close()
 
@@ -723,6 +756,10 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
     add_csv("offers.csv", *_offers_table(raw))
     add_csv("questionnaire.csv", *_questionnaire_table(raw, questions))
     add_csv("players.csv", *_players_table(raw, names, labels))
+    if payments:
+        add_csv("payments.csv", [c.name for c in PAYMENTS_COLUMNS],
+                payments_table({sid: json.loads(s.row["options"] or "{}") for sid, s in sessions.items()},
+                               seated, raw, round_rows))
 
     srecs = []
     for sid, s in sessions.items():
@@ -730,6 +767,7 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
         a = o.get("assignment") or {}
         srecs.append({
             "session_id": sid, "study": o.get("study"), "treatment": o.get("treatment"),
+            "study_sha256": (o.get("study_file") or {}).get("sha256"),
             "assignment_unit": a.get("unit", "session") if a else None, "treatment_of": o.get("treatment_of"),
             "treatments": o.get("treatments"),
             "assignment": a.get("method"), "assignment_seed": a.get("seed"),
@@ -762,6 +800,8 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
         if s.toml is not None:
             files[f"scenarios/{sid}.toml"] = s.toml.encode("utf-8")
         o = redact_options(json.loads(s.row["options"] or "{}"), labels)
+        if (o.get("study_file") or {}).get("toml") is not None:
+            files[f"studies/{o['study_file']['sha256']}.toml"] = o["study_file"]["toml"].encode("utf-8")
         files[f"config/{sid}.json"] = json.dumps({
             "session_id": sid, "scenario": s.row["scenario"], "title": s.row["title"],
             "engine_version": s.log.engine_version if s.log else None, "options": o,
@@ -773,7 +813,9 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
         "format": EXPORT_FORMAT, "created_at": time.time(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "engine_version": ENGINE_VERSION, **provenance(), "sessions": sids, "study": study,
-        "options": {"names": names, "labels": labels, "wide": wide},
+        "options": {"names": names, "labels": labels, "wide": wide, **({"payments": True} if payments else {})},
+        "studies": {sid: (json.loads(s.row["options"] or "{}").get("study_file") or {}).get("sha256")
+                    for sid, s in sessions.items()},
         "missing_values": "an empty field in CSV files, null in JSON",
         "encoding": "UTF-8; CSV: comma-separated, double-quoted where needed, one header row, \\n line ends",
         "files": {name: {"bytes": len(b), "sha256": hashlib.sha256(b).hexdigest(),
@@ -811,11 +853,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", action="store_true", help="include participant labels (personal data)")
     ap.add_argument("--wide", action="store_true", help="also write events_wide.csv: every payload field "
                                                        "as a column (mostly empty)")
+    ap.add_argument("--payments", action="store_true", help="add payments.csv (labels and pay: personal data)")
     args = ap.parse_args(argv)
     try:
         data, manifest = build_archive(args.db, None if (args.all or args.study) else args.session,
                                        study=args.study, names=args.names, labels=args.labels,
-                                       wide=args.wide)
+                                       wide=args.wide, payments=args.payments)
     except (ExportError, sqlite3.Error) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from game_rules.scenario import ScenarioError, load_scenario
 
 from game_rules.rules import firm_id
 
-from . import auth, participants, treatments
+from . import auth, participants, study, treatments
 from .admin_key import AdminKey, load_admin_key
 from .archive import Archive
 from .auth import Principal, TokenRegistry
@@ -44,6 +44,8 @@ class Hub:
         self.tokens = TokenRegistry()
         self.sessions: dict[str, SessionActor] = {}
         self.codes: dict[str, str] = {}          # join code -> session id (live sessions)
+        self.links: dict[str, SessionActor] = {}  # study link code -> its latest group (server/study.py)
+        self.link_locks: dict[str, asyncio.Lock] = {}
         self.ended: set[str] = set()             # sessions whose tokens have expired
         self.pending = participants.PendingConsents(config.pending_per_session, ttl=config.pending_seconds)
         self.revoked: OrderedDict[str, str] = OrderedDict()  # token hash -> why (recent revocations)
@@ -107,16 +109,26 @@ class Hub:
             scenario = load_scenario(session["scenario"], overrides)
             if cache is not None:
                 cache[key] = scenario
-        return SessionActor(self, session, scenario)
+        actor = SessionActor(self, session, scenario)
+        actor.researcher_hash = session.get("researcher_token_hash")  # a study's next group shares it
+        return actor
 
     def _register(self, actor: SessionActor) -> None:
         self.sessions[actor.id] = actor
         self.codes[actor.code] = actor.id
+        if actor.panel_cfg is not None:
+            self.links[actor.panel_cfg["link"]] = actor
         self.tokens.add(actor.facilitator_hash, Principal(actor.id, None))
 
-    async def create_session(self, req: CreateSession) -> dict:
+    async def create_session(self, req: CreateSession, link: str | None = None,
+                             researcher_hash: str | None = None) -> dict:
+        """A new session; from a study file (`study_file`) its options come from the file.
+        `link` and `researcher_hash`: a panel study's next group (server/study.py)."""
         if self.store.failed is not None:
             raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
+        study_text, st = req.study_file, None
+        if study_text is not None:
+            req, st = study.from_file(req)
         if req.copies > self.config.max_copies:
             raise ProtocolError("out_of_range", f"copies: at most {self.config.max_copies} on this server "
                                                 f"(its --max-copies)")
@@ -151,26 +163,35 @@ class Hub:
         token = auth.new_token()
         researcher_token = auth.new_token()
         code = auth.new_code()
-        while code in self.codes or code in self.archive.codes:
+        while code in self.codes or code in self.archive.codes or code in self.links:
             code = auth.new_code()
+        if st is not None:
+            options.update(study.session_options(st, study_text, len(scenario.roles) * req.copies, link or code))
         row = {"session_id": auth.new_session_id(), "code": code, "scenario": scenario.id,
                "title": req.title or scenario.title, "options": json.dumps(options),
                "facilitator_token_hash": auth.token_hash(token), "created_at": time.time(),
-               "status": "live", "ended_at": None, "researcher_token_hash": auth.token_hash(researcher_token)}
+               "status": "live", "ended_at": None,
+               "researcher_token_hash": researcher_hash or auth.token_hash(researcher_token)}
         actor = SessionActor(self, row, scenario)
+        actor.researcher_hash = row["researcher_token_hash"]
         self._register(actor)
         actor.start()
         await actor.call(actor.created, row, (("treatment_assigned", assignment.fact()),) if assignment else ())
         return {"session_id": actor.id, "code": auth.format_code(code), "facilitator_token": token,
                 "researcher_token": researcher_token,
                 "join_url": self.join_url(code), "ws_url": self.ws_url(), "scenario": scenario.id,
-                "options": {k: v for k, v in options.items() if k != "overrides"},
-                "firms": sorted(actor.state.firms)}
+                "options": {k: v for k, v in options.items() if k not in ("overrides", "study_file")},
+                "firms": sorted(actor.state.firms),
+                **({"study_sha256": st.sha256} if st is not None else {}),
+                **({"study_link": self.study_link(code, st.panel.id_parameter)} if st and st.panel else {})}
 
-    async def join(self, code: str, name: str, label: str | None, rejoin_code: str | None = None, *,
+    async def join(self, code: str, name: str | None, label: str | None, rejoin_code: str | None = None, *,
                    is_bot: bool = False, language: str | None = None) -> dict:
-        sid = self.codes.get(auth.normalize_code(code))
+        norm = auth.normalize_code(code)
+        sid = self.codes.get(norm)
         actor = self.sessions.get(sid) if sid else None
+        if actor is None and norm in self.links and not self.shutting_down:
+            actor = self.links[norm]  # a panel study's link outlives its first group
         if actor is None:
             if sid is None and auth.normalize_code(code) in self.archive.codes:
                 raise self.archive.refused("it no longer takes players")
@@ -179,6 +200,8 @@ class Hub:
             raise ProtocolError("shutting_down", "the server is shutting down", 503)
         if self.store.failed is not None:
             raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
+        if actor.panel_cfg is not None:  # a study link: the study's open group (its waiting room)
+            return await study.panel_join(self, actor.panel_cfg["link"], name, label, rejoin_code)
         # label lists, same-label rejoin and consent: server/participants.py
         return await participants.join(self, actor, name, label, rejoin_code, is_bot=is_bot, language=language)
 
@@ -250,6 +273,11 @@ class Hub:
 
     def join_url(self, code: str) -> str:
         return f"{self.config.base_url()}/join?code={auth.format_code(code)}"
+
+    def study_link(self, code: str, id_parameter: str) -> str:
+        """The link to give the panel (Prolific fills in its `{{%...%}}` placeholders)."""
+        return (f"{self.join_url(code)}&{id_parameter}={{{{%{id_parameter}%}}}}"
+                f"&STUDY_ID={{{{%STUDY_ID%}}}}&SESSION_ID={{{{%SESSION_ID%}}}}")
 
     def ws_url(self) -> str:
         return self.config.base_url().replace("http", "ws", 1) + "/ws"

@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from game_rules.study import Completion, completion_code, redirect
+
 from . import auth
 from .auth import Principal
 from .protocol import ProtocolError
@@ -116,12 +118,20 @@ def _seat_info(actor: "SessionActor", player_id: str) -> dict:
 
 # ---- join -------------------------------------------------------------------------------
 
-async def join(hub: "Hub", actor: "SessionActor", name: str, label: str | None,
+async def join(hub: "Hub", actor: "SessionActor", name: str | None, label: str | None,
                rejoin_code: str | None = None, *, is_bot: bool = False, language: str | None = None) -> dict:
-    """POST /api/join for every session (research options or not)."""
+    """POST /api/join for every session (research options or not). In a panel session
+    (a study link) the label is the panel's participant id and no name is asked: the
+    player is shown to others as a pseudonym ("Player 3")."""
     labels = actor.options.get("labels")
     if label is not None:
         label = label.strip() or None
+    if actor.options.get("panel") is not None:
+        if label is None:
+            raise ProtocolError("missing_field", "label: a study link carries the participant id "
+                                                 f"(?{actor.options['panel']['id_parameter']}=...)")
+    elif name is None:
+        raise ProtocolError("bad_name", "name: type the name others will see")
     if labels is not None and (label is None or label not in labels):
         raise ProtocolError("unknown_label", "this participant label is not on the session's list "
                                              "(ask the experimenter for yours)", 403)
@@ -152,7 +162,7 @@ class Seat:
     (hashed); `rejoin_code` is the code the person typed to take their seat again, if any;
     `is_bot` and `language` as the client declared them at the join."""
     player_id: str
-    name: str
+    name: str | None
     label: str | None
     token_hash: str
     rejoin_hash: str
@@ -162,7 +172,7 @@ class Seat:
 
 
 def _existing_label(actor: "SessionActor", label: str | None):
-    if label is None or actor.options.get("labels") is None:
+    if label is None or (actor.options.get("labels") is None and actor.options.get("panel") is None):
         return None
     return next((p for p in actor.players.values() if p.label == label), None)
 
@@ -171,7 +181,9 @@ def _rejoin(actor: "SessionActor", player, seat: Seat) -> tuple[str, dict, str]:
     """A labelled seat taken again on a new device: the seat's rejoin code, or the
     facilitator's `allow_rejoin`, is needed (a label alone is not a key: labels are often
     student numbers that classmates know). The seat gets a new token and a new rejoin code."""
-    if not (player.id in actor.rejoin_allowed or _code_matches(player, seat.rejoin_code)):
+    # a panel's participant id (random, private to the person and the panel) is their key
+    if not (player.id in actor.rejoin_allowed or _code_matches(player, seat.rejoin_code)
+            or actor.options.get("panel") is not None):
         raise ProtocolError("seat_taken", "this participant label is already seated: type the rejoin code shown on "
                                           "your first device, or ask the experimenter to allow your rejoin", 409)
     old = player.token_hash
@@ -190,7 +202,8 @@ def _code_matches(player, code: str | None) -> bool:
 def _seat(actor: "SessionActor", seat: Seat) -> tuple[str, dict, None]:
     labels = actor.options.get("labels")
     firm = labels.get(seat.label) if isinstance(labels, dict) and seat.label is not None else None
-    return "seated", actor.join(seat.player_id, seat.name, seat.label, seat.token_hash, firm, seat.rejoin_hash,
+    name = seat.name if seat.name is not None else f"Player {len(actor.players) + 1}"  # a panel's pseudonym
+    return "seated", actor.join(seat.player_id, name, seat.label, seat.token_hash, firm, seat.rejoin_hash,
                                 is_bot=seat.is_bot, language=seat.language), None
 
 
@@ -201,10 +214,16 @@ def _join(actor: "SessionActor", seat: Seat, text: str | None):
     existing = _existing_label(actor, seat.label)
     if existing is not None:
         return _rejoin(actor, existing, seat)
+    actor.panel_admit()  # a panel group that has started takes nobody new (not even to read the consent)
     if text is not None:
         return "pending", {"player_id": seat.player_id, "session_id": actor.id, "consent_required": True,
-                           "consent_text": text}, None
+                           "consent_text": text, **_instructions(actor)}, None
     return _seat(actor, seat)
+
+
+def _instructions(actor: "SessionActor") -> dict:
+    text = actor.options.get("instructions")
+    return {"instructions": text} if text else {}
 
 
 # ---- consent ------------------------------------------------------------------------------
@@ -223,7 +242,13 @@ async def consent(hub: "Hub", token: str, agree: bool) -> dict:
         hub.pending.pop(hashed, None)
         raise ProtocolError("token_expired", "this token's session has ended", 401)
     try:
-        kind, result, old = await actor.call(_consent, actor, pend, hashed, agree)
+        try:
+            kind, result, old = await actor.call(_consent, actor, pend, hashed, agree)
+        except ProtocolError as e:
+            if e.code != "group_closed":
+                raise
+            from .study import consent_elsewhere  # late: server.study imports this module
+            actor, (kind, result, old) = await consent_elsewhere(hub, actor, pend, hashed)
     finally:
         hub.pending.pop(hashed)
     if kind == "declined":
@@ -240,7 +265,12 @@ def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
         actor._fact("consent_declined", {"player_id": pid, "consent_sha256": pend["consent_sha256"],
                                          "time": time.time(), "is_bot": pend.get("is_bot", False),
                                          "language": pend.get("language")}, actor=pid)
-        return "declined", {"player_id": pid, "consented": False, "seated": False}, None
+        out = {"player_id": pid, "consented": False, "seated": False}
+        if actor.options.get("completion"):  # a panel participant who declines still gets their code
+            c = Completion.model_validate(actor.options["completion"])
+            code = completion_code(c, "declined")
+            out["completion"] = {"status": "declined", "code": code, "redirect_url": redirect(c, code)}
+        return "declined", out, None
     if _existing_label(actor, pend["label"]) is not None:  # seated meanwhile, from another device
         raise ProtocolError("seat_taken", "this participant label was seated meanwhile on another device; "
                                           "ask the experimenter to allow your rejoin", 409)

@@ -82,6 +82,7 @@ ERROR_CODES: dict[str, str] = {
                   "a rejoin",
     "bad_name": "the player name is empty once invisible characters are removed, or imitates a role (facilitator, admin...)",
     "session_full": "every firm of the session has its maximum of players (`max_per_firm`)",
+    "group_closed": "a panel study's group has started or is full; the study link seats the participant in the next one",
     "consent_required": "give (or decline) consent first: POST /api/consent with the token join returned",
     "unknown_scenario": "no scenario with that id",
     # decisions (codes from game_rules.decisions)
@@ -403,6 +404,16 @@ class StatusPush(_Out):
     status: dict[str, Any]
 
 
+class CompletionPush(_Out):
+    """A panel or study participant's ending: their completion code and where to go
+    (also at `GET /api/completion`; docs/research.md)."""
+    type: Literal["completion"]
+    player_id: str
+    status: Literal["completed", "dropout", "no_group"]
+    code: str | None = None
+    redirect_url: str | None = None
+
+
 class SessionEndedPush(_Out):
     """The session has ended; the socket closes after this."""
     type: Literal["session_ended"]
@@ -412,7 +423,8 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, SelectionPush, RoundResultPush, AnnouncementPush, StatusPush, SessionEndedPush)
+              NegotiationPush, SelectionPush, RoundResultPush, AnnouncementPush, StatusPush, CompletionPush,
+              SessionEndedPush)
 }
 
 
@@ -485,13 +497,17 @@ class CreateSession(_Msg):
                                      "text (default: the scenario's); players consent before being seated")
     questionnaire: list[QuestionnaireQuestion] | None = Field(
         None, max_length=100, description="closing questionnaire (default: the scenario's), answered in the debrief")
+    study_file: str | None = Field(None, min_length=1, max_length=200_000, description="the text of a study "
+                                   "file (study.toml, docs/research.md): it holds the options, so give it alone "
+                                   "(with an optional title); its SHA-256 is recorded")
 
 
 class JoinSession(_Msg):
     """POST /api/join."""
     code: str = Field(min_length=4, max_length=16)
-    name: str = Field(min_length=1, max_length=80, description="shown to others: invisible characters are removed; "
-                      "an empty or role-like name (facilitator, admin...) is refused with bad_name")
+    name: str | None = Field(None, min_length=1, max_length=80, description="shown to others: invisible characters "
+                             "are removed; an empty or role-like name (facilitator, admin...) is refused with "
+                             "bad_name. Required, except with a study link (panel): then a pseudonym is shown")
     label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
     rejoin_code: str | None = Field(None, max_length=16, description="the seat's rejoin code (returned by the "
                                     "first join with a label): takes the seat again on a new device")
@@ -521,6 +537,8 @@ class ExportRequest(_Msg):
     names: bool = Field(False, description="include the names players typed (personal data)")
     labels: bool = Field(False, description="include participant labels (personal data)")
     wide: bool = Field(False, description="also events_wide.csv: every payload field as a column (mostly empty)")
+    payments: bool = Field(False, description="add payments.csv: pay per participant label by the study "
+                                              "file's rule (personal data)")
 
 
 class HttpControl(_Msg):

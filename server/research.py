@@ -79,19 +79,20 @@ def _flag(request: web.Request, name: str) -> bool:
 
 # ---- exports ------------------------------------------------------------------------------------
 
-def export_session_of(db_path: str, pending: dict, token: str) -> str:
-    """The session a researcher or facilitator token belongs to (live or ended); a player's
+def export_session_of(db_path: str, pending: dict, token: str) -> list[str]:
+    """The sessions a researcher or facilitator token belongs to (live or ended): one, or
+    every group of a panel study (they share the study's researcher token). A player's
     token is refused with `forbidden`, anything else with `bad_token`."""
     h = token_hash(token)
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
     try:
-        row = con.execute("SELECT session_id FROM sessions WHERE researcher_token_hash = ? "
-                          "OR facilitator_token_hash = ?", (h, h)).fetchone()
-        player = row is None and con.execute("SELECT 1 FROM players WHERE token_hash = ?", (h,)).fetchone()
+        rows = con.execute("SELECT session_id FROM sessions WHERE researcher_token_hash = ? "
+                           "OR facilitator_token_hash = ? ORDER BY created_at, session_id", (h, h)).fetchall()
+        player = not rows and con.execute("SELECT 1 FROM players WHERE token_hash = ?", (h,)).fetchone()
     finally:
         con.close()
-    if row is not None:
-        return row[0]
+    if rows:
+        return [r[0] for r in rows]
     if player or h in pending:
         raise ProtocolError("forbidden", "a player token cannot export: exports need the session's researcher "
                                          "token (or its facilitator token)", 403)
@@ -99,20 +100,21 @@ def export_session_of(db_path: str, pending: dict, token: str) -> str:
 
 
 async def _archive(request: web.Request, tokens: list[str], names: bool, labels: bool,
-                   only: str | None = None, wide: bool = False) -> web.Response:
+                   only: str | None = None, wide: bool = False, payments: bool = False) -> web.Response:
     hub = _hub(request)
     db = str(hub.store.path)
     loop = asyncio.get_running_loop()
     sids = []
     for t in tokens:
-        sid = await loop.run_in_executor(None, export_session_of, db, hub.pending, t)
-        if only is not None and sid != only:
+        mine = await loop.run_in_executor(None, export_session_of, db, hub.pending, t)
+        if only is not None and only not in mine:
             raise ProtocolError("forbidden", "the token is not this session's", 403)
-        if sid not in sids:
-            sids.append(sid)
+        for sid in [only] if only is not None else mine:
+            if sid not in sids:
+                sids.append(sid)
     try:
         data, manifest = await loop.run_in_executor(
-            None, lambda: build_archive(db, sids, names=names, labels=labels, wide=wide))
+            None, lambda: build_archive(db, sids, names=names, labels=labels, wide=wide, payments=payments))
     except ExportError as e:
         raise ProtocolError("not_found", str(e), 404) from None
     return web.Response(body=data, headers={
@@ -124,13 +126,14 @@ async def _archive(request: web.Request, tokens: list[str], names: bool, labels:
 async def export_session(request: web.Request) -> web.Response:
     token = _token(request, "researcher or facilitator token")
     return await _archive(request, [token], _flag(request, "names"), _flag(request, "labels"),
-                          only=request.match_info["session_id"], wide=_flag(request, "wide"))
+                          only=request.match_info["session_id"], wide=_flag(request, "wide"),
+                          payments=_flag(request, "payments"))
 
 
 @_errors
 async def export_sessions(request: web.Request) -> web.Response:
     req = await _body(request, P.ExportRequest)
-    return await _archive(request, req.tokens, req.names, req.labels, wide=req.wide)
+    return await _archive(request, req.tokens, req.names, req.labels, wide=req.wide, payments=req.payments)
 
 
 # ---- participants ---------------------------------------------------------------------------------
@@ -174,7 +177,8 @@ def research_paths() -> dict:
     flags = [{"name": n, "in": "query", "required": False, "schema": {"type": "string", "enum": ["1", "0"]},
               "description": d} for n, d in (("names", "include the names players typed (personal data)"),
                                              ("labels", "include participant labels (personal data)"),
-                                             ("wide", "also events_wide.csv: every payload field as a column"))]
+                                             ("wide", "also events_wide.csv: every payload field as a column"),
+                                             ("payments", "add payments.csv (labels and pay: personal data)"))]
     return {
         "/api/sessions/{session_id}/export": {"get": {
             "summary": "Export one session (researcher or facilitator token; a player token gets 403)",

@@ -39,6 +39,7 @@ from .clock import PhaseClock
 from .protocol import ProtocolError
 from . import session_views as views
 from .session_selection import SelectionPhase, board_from_dict
+from .waiting_room import PanelRoom
 from .replies import ReplyCache
 from .store import LogRow, dumps
 
@@ -74,7 +75,7 @@ def negotiation_from_dict(d: dict) -> neg_rules.Negotiation:
                                  d["outcome_reason"], d["walked_away_by"])
 
 
-class SessionActor(SelectionPhase):
+class SessionActor(SelectionPhase, PanelRoom):
     def __init__(self, hub: "Hub", session: dict, scenario: Scenario):
         self.hub = hub
         self.cfg = hub.config
@@ -130,6 +131,7 @@ class SessionActor(SelectionPhase):
         self._status_timer: asyncio.TimerHandle | None = None
         self._facts = 0                                 # facts applied (a refusal must come before any)
         self._resolved = None                           # the round `_close_round` resolved, for its fact
+        self._panel_init()                              # online panels: server/waiting_room.py
 
     # ================================================================== lifecycle
 
@@ -168,6 +170,7 @@ class SessionActor(SelectionPhase):
 
     async def _run(self) -> None:
         self._arm_timer()
+        self._panel_arm_all()
         while True:
             item = await self.queue.get()
             if item[0] is _STOP:
@@ -188,6 +191,7 @@ class SessionActor(SelectionPhase):
         for t in (self._timer, self._status_timer):
             if t:
                 t.cancel()
+        self._panel_stop()
         self._snapshot()
         self._flush()
         try:
@@ -369,6 +373,8 @@ class SessionActor(SelectionPhase):
                               "rate_per_second": self.cfg.rate_per_second, "rate_burst": self.cfg.rate_burst}}
         self._out.append((conn, welcome))
         self._out.append((conn, {"type": "view", "view": views.view_for(self, p)}))
+        if p.player_id:
+            self._panel_connected(p.player_id)  # a panel dropout takes their seat back
         if p.player_id and len(self.conns[p.name]) == 1:
             # teammates see who is online (and, in submitter mode, who submits)
             self._push_team(self.players[p.player_id].firm, skip=p.player_id)
@@ -389,6 +395,7 @@ class SessionActor(SelectionPhase):
             self._log("connection", "disconnected", data, p.name, self._firm_of(p))
             if p.player_id and not s and p.player_id in self.players:
                 self._push_team(self.players[p.player_id].firm)
+                self._panel_disconnected(p.player_id)
             else:
                 self._push_status()
 
@@ -403,6 +410,7 @@ class SessionActor(SelectionPhase):
         """Seat a new player: in `firm` (a lab's fixed seat), else the emptiest firm."""
         if self.status != "live":
             raise ProtocolError("session_ended", "the session has ended", 410)
+        self.panel_admit()  # a panel group takes nobody once it has started
         if firm is None:
             firm = self._balanced_firm()
             cap = self.options.get("max_per_firm") or self.cfg.max_per_firm
@@ -416,6 +424,7 @@ class SessionActor(SelectionPhase):
                    actor=player_id, firm=firm)
         self._bot_replaced(firm, bot, player_id, "joined", player_id)
         self._push_team(firm)
+        self._panel_seated()
         return {"player_id": player_id, "firm": firm, "firm_name": self.state.firms[firm].name,
                 "role": self.state.firms[firm].role, "session_id": self.id}
 
@@ -670,6 +679,7 @@ class SessionActor(SelectionPhase):
             self._fact("phase_changed", {"phase": "debrief"}, actor=FACILITATOR)
             self._set_clock("stop", None, FACILITATOR)
             self._push_views()
+            self._panel_game_over()
         else:
             raise ProtocolError("wrong_phase", "the game is over; use end_session to close the session", 409)
         return {"phase": self.state.phase}
@@ -784,14 +794,17 @@ class SessionActor(SelectionPhase):
         return {}
 
     def _ctl_end_session(self, c) -> dict:
-        self._fact("session_ended", {"reason": "ended by the facilitator"}, actor=FACILITATOR)
+        self._end_session("ended by the facilitator", FACILITATOR)
+        return {"status": "ended"}
+
+    def _end_session(self, reason: str, actor: str) -> None:
+        self._fact("session_ended", {"reason": reason}, actor=actor)
         self._ops.append(("session_status", self.id, "ended", time.time()))
         if self.clock.running or self.clock.remaining_s is not None:
-            self._set_clock("stop", None, FACILITATOR)
+            self._set_clock("stop", None, actor)
         for conn in self.all_connections():
-            self._out.append((conn, {"type": "session_ended", "reason": "ended by the facilitator"}))
+            self._out.append((conn, {"type": "session_ended", "reason": reason}))
         self._after.append(lambda exc: self.hub.session_closed(self))
-        return {"status": "ended"}
 
     # ================================================================== phases and rounds
 
@@ -849,7 +862,7 @@ class SessionActor(SelectionPhase):
 
     def _bots_submit(self) -> None:
         for firm, strategy in self.bots.items():
-            if firm in self.submitted or self.members(firm):
+            if firm in self.submitted or self.people_at(firm):
                 continue
             view = views.firm_engine_view(self, firm)
             try:
@@ -893,6 +906,7 @@ class SessionActor(SelectionPhase):
         if self.state.phase == "debrief":
             self._set_clock("stop", None, SERVER)
             self._push_views_next()
+            self._panel_game_over()
         else:
             self._start_round()
 
@@ -1138,7 +1152,8 @@ class SessionActor(SelectionPhase):
                 "negotiations": {k: n.to_dict() for k, n in self.negotiations.items()},
                 "clock": self.clock.to_dict(), "announcements": self.announcements,
                 "selection": self.selection.to_dict() if self.selection is not None else None,
-                "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed)}
+                "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed),
+                "panel": self._panel_state()}
 
     def _load_server_state(self, d: dict) -> None:
         self.status = d["status"]
@@ -1151,6 +1166,7 @@ class SessionActor(SelectionPhase):
         self.selection = board_from_dict(d["selection"]) if d.get("selection") else None
         self.selection_pairs = d.get("selection_pairs") or {}
         self.rejoin_allowed = set(d.get("rejoin_allowed") or ())
+        self._load_panel_state(d.get("panel"))
 
     def _snapshot(self) -> None:
         self._round_dirty = False

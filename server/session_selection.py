@@ -209,7 +209,7 @@ class SelectionPhase:
     # bots ------------------------------------------------------------------------------------
 
     def _selection_bot(self: "SessionActor", firm: str) -> bool:
-        return firm in self.bots and not self.members(firm)
+        return firm in self.bots and not self.people_at(firm)
 
     def _bot_select_move(self: "SessionActor", firm: str, data: dict) -> bool:
         try:

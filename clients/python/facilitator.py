@@ -1,6 +1,7 @@
 """A terminal for facilitators: run a session over the HTTP API.
 
     python -m clients.python.facilitator create --scenario classic --copies 6
+    python -m clients.python.facilitator create --study docs/studies/online_panel.toml
     python -m clients.python.facilitator players
     python -m clients.python.facilitator fill-bots --strategy balanced
     python -m clients.python.facilitator start | pause | resume | advance | end-round
@@ -124,6 +125,8 @@ async def cmd_create(args) -> dict:
         raise UsageError(f"{path} exists (a session's token): use --force to replace it, "
                          f"or --token-file for another file")
     url = (args.url or os.environ.get("ALLIANCE_URL") or DEFAULT_URL).rstrip("/")
+    if args.study:
+        return await _create_from_study(args, path, url)
     try:
         admin_key = find_admin_key(args.admin_key_file)
     except AdminKeyMissing as e:
@@ -142,11 +145,35 @@ async def cmd_create(args) -> dict:
             "firms": s["firms"], "options": s["options"], "token_file": str(path)}
 
 
+async def _create_from_study(args, path: Path, url: str) -> dict:
+    """`create --study FILE`: the study file holds every option (the server validates it)."""
+    given = [f"--{k.replace('_', '-')}" for k in ("copies", "rounds", "round_seconds", "negotiation_seconds",
+                                                    "negotiation", "members_submit", "seed")
+             if getattr(args, k) not in (None, 1 if k == "copies" else None)]
+    if given or args.scenario != "classic":
+        raise UsageError(f"--study: the study file holds the options; drop {', '.join(given) or '--scenario'}")
+    try:
+        text = Path(args.study).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"--study: cannot read {args.study}: {e}") from None
+    s = await create_session(url, study_file=text, title=args.title)
+    write_token_file(path, {"url": url, "session_id": s["session_id"], "code": s["code"],
+                            "join_url": s["join_url"], "facilitator_token": s["facilitator_token"],
+                            "researcher_token": s["researcher_token"]})
+    return {"session_id": s["session_id"], "code": s["code"], "join_url": s["join_url"],
+            "firms": s["firms"], "options": s["options"], "token_file": str(path),
+            "study_sha256": s.get("study_sha256"), "study_link": s.get("study_link")}
+
+
 def print_create(r: dict) -> None:
     print(f"Session {r['session_id']} created: {len(r['firms'])} firms, "
           f"{r['options']['rounds']} rounds.")
     print(f"  join code: {r['code']}")
     print(f"  join link: {r['join_url']}")
+    if r.get("study_sha256"):
+        print(f"  study file SHA-256: {r['study_sha256']}")
+    if r.get("study_link"):
+        print(f"  study link (give it to the panel): {r['study_link']}")
     print(f"The facilitator token is in {r['token_file']} (readable by you only); "
           f"the other commands read it from there.")
 
@@ -219,7 +246,7 @@ async def cmd_export(args) -> dict:
     out = Path(args.out)
     fmt = args.format or ("json" if out.suffix.lower() == ".json" else "zip")
     if fmt == "zip":
-        query = "&".join(f"{k}=1" for k in ("names", "labels", "wide") if getattr(args, k))
+        query = "&".join(f"{k}=1" for k in ("names", "labels", "wide", "payments") if getattr(args, k))
         data = await http_request("GET", f"{c.url}/api/sessions/{c.session_id}/export" + (f"?{query}" if query else ""),
                                   token=c.token, raw=True, timeout=300)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -282,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("--force", action="store_true", help="replace an existing token file")
     cr.add_argument("--admin-key-file", help="the server's admin key file (default: ALLIANCE_ADMIN_KEY, "
                                              "ALLIANCE_ADMIN_KEY_FILE or data/admin.key)")
+    cr.add_argument("--study", metavar="FILE", help="create the session from a study file (study.toml: "
+                    "docs/research.md); it holds every other option")
     sub.add_parser("status", help="phase, round, clock, who holds up the round")
     sub.add_parser("players", help="who is in which firm, connected or not; bot seats")
     for name, action in SIMPLE.items():
@@ -304,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--names", action="store_true", help="include the names players typed (personal data)")
     exp.add_argument("--labels", action="store_true", help="include participant labels (personal data)")
     exp.add_argument("--wide", action="store_true", help="also events_wide.csv (every payload field as a column)")
+    exp.add_argument("--payments", action="store_true", help="add payments.csv (pay per participant label, "
+                     "by the study file's rule: personal data)")
     sub.add_parser("console-link", help="print the facilitator console link (it contains the token: do not project it)")
     return ap
 

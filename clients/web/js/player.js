@@ -28,10 +28,81 @@ const banners = $("#banners");
 
 // ---- join ------------------------------------------------------------------------------------
 
-function showJoin(message) {
+// a study link (online panel) carries the participant's panel id: it becomes the label, no name is asked
+const PANEL_IDS = ["PROLIFIC_PID", "workerId", "participant", "label"];
+const panelId = (params) => { for (const k of PANEL_IDS) { const v = (params.get(k) || "").trim(); if (v) return v; } return null; };
+
+function brand() {
   clear(topbar);
   topbar.append(h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { text: t("app.name") })));
+}
+
+// ---- study links: consent and instructions first, the completion code at the end ----------------
+
+function showStudyJoin(params, message) {
+  brand();
+  const err = h("p", { class: "form-error", role: "alert", "data-testid": "join-error", text: message || "" });
+  const btn = h("button", { type: "submit", class: "primary big", text: t("join.study_start"), "data-testid": "join-submit" });
+  const form = h("form", { class: "card join", "aria-labelledby": "join-title", on: { submit: async (e) => {
+    e.preventDefault();
+    btn.disabled = true;
+    err.textContent = "";
+    try {
+      const code = params.get("code") || "";
+      const r = await api("POST", "/api/join", { code, label: panelId(params) });
+      const creds = { token: r.player_token, code: normCode(code), session_id: r.session_id, player_id: r.player_id,
+                      name: null, firm: r.firm, panel: true };
+      if (r.consent_required) showConsent(r, creds);
+      else seated(creds, r);
+    } catch (e2) { err.textContent = errorText(e2); btn.disabled = false; }
+  } } },
+    h("h1", { id: "join-title", text: t("join.study_title") }),
+    h("p", { class: "lead", text: t("join.study_lead") }), err, h("div", { class: "actions" }, btn));
+  replace(main, h("div", { class: "narrow" }, form));
+  btn.focus();
+}
+
+function showConsent(r, creds) {
+  const err = h("p", { class: "form-error", role: "alert", text: "" });
+  const answer = async (agree) => {
+    err.textContent = "";
+    try {
+      const c = await api("POST", "/api/consent", { consent: agree }, creds.token);
+      if (!agree) { showCompletion(c.completion || { status: "declined" }); return; }
+      seated({ ...creds, session_id: c.session_id, player_id: c.player_id, firm: c.firm }, c);
+    } catch (e) { err.textContent = errorText(e); }
+  };
+  replace(main, h("div", { class: "narrow" }, h("section", { class: "card consent", "aria-labelledby": "consent-title", "data-testid": "consent" },
+    h("h1", { id: "consent-title", text: t("consent.title") }),
+    r.instructions ? h("div", {}, h("h2", { text: t("consent.instructions") }), h("p", { class: "pre", "data-testid": "instructions", text: r.instructions })) : null,
+    h("p", { class: "pre", "data-testid": "consent-text", text: r.consent_text }), err,
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "primary big", text: t("consent.agree"), "data-testid": "consent-agree", on: { click: () => answer(true) } }),
+      h("button", { type: "button", class: "link", text: t("consent.decline"), "data-testid": "consent-decline", on: { click: () => answer(false) } })))));
+}
+
+function seated(creds, r) {
+  store.set("player", creds);
+  history.replaceState(null, "", `/join?code=${encodeURIComponent(creds.code)}`);  // the panel id leaves the address bar
+  start(creds);
+  toast(t("consent.waiting"));
+}
+
+function showCompletion(c) {
+  const card = h("section", { class: "card completion", role: "status", "data-testid": "completion" },
+    h("h2", { text: t("completion.title") }),
+    h("p", { text: t(`completion.${c.status}`) }),
+    c.code ? h("p", {}, t("completion.lead"), " ", h("strong", { class: "code", "data-testid": "completion-code", text: c.code })) : null,
+    c.redirect_url ? h("p", {}, h("a", { class: "button primary", href: c.redirect_url, rel: "noreferrer", "data-testid": "completion-link", text: t("completion.go") })) : null);
+  const old = document.querySelector(".completion");
+  // beside the game, not in the banners (every view redraws those)
+  if (old) old.replaceWith(card); else if (app) main.before(card); else replace(main, h("div", { class: "narrow" }, card));
+}
+
+function showJoin(message) {
+  brand();
   const params = new URLSearchParams(location.search);
+  if (panelId(params)) { showStudyJoin(params, message); return; }
   const code = h("input", { id: "join-code", name: "code", required: true, autocomplete: "off", autocapitalize: "characters",
                             spellcheck: "false", maxlength: 16, minlength: 4, value: params.get("code") || "", "data-testid": "join-code",
                             "aria-describedby": "join-code-hint" });
@@ -57,6 +128,7 @@ function showJoin(message) {
       const r = await api("POST", "/api/join", body);
       const creds = { token: r.player_token, code: normCode(code.value), session_id: r.session_id, player_id: r.player_id,
                       name: body.name, firm: r.firm, rejoin_code: r.rejoin_code };
+      if (r.consent_required) { showConsent(r, creds); return; }  // consent (and instructions) come first
       store.set("player", creds);
       history.replaceState(null, "", `/join?code=${encodeURIComponent(code.value.trim().toUpperCase())}`);
       start(creds);
@@ -236,6 +308,7 @@ class PlayerApp {
         break;
       case "announcement": this.announce(m, true); break;
       case "session_ended": this.showEnded(); break;
+      case "completion": showCompletion(m); break;
       default: break;
     }
   }
@@ -508,6 +581,7 @@ class PlayerApp {
   showEnded() {
     if (this.endedShown) return;
     this.endedShown = true;
+    if (this.creds.panel) api("GET", "/api/completion", undefined, this.creds.token).then((c) => { if (c.code) showCompletion(c); }).catch(() => {});
     banners.prepend(h("div", { class: "announcement ended", role: "status" }, h("span", { "aria-hidden": "true", text: "■ " }), t("player.session_ended")));
   }
 }
@@ -526,6 +600,6 @@ function start(creds) {
   const params = new URLSearchParams(location.search);
   const urlCode = normCode(params.get("code"));
   const creds = store.get("player");
-  if (creds && creds.token && (!urlCode || urlCode === normCode(creds.code))) start(creds);
+  if (creds && creds.token && (!urlCode || urlCode === normCode(creds.code)) && (!panelId(params) || creds.panel)) start(creds);
   else showJoin();
 })();
