@@ -116,6 +116,8 @@ async def test_a_client_that_stops_reading_is_disconnected_and_slows_nobody(db_p
                 # the frozen one was cut off: no socket of it is left in the session
                 frozen_pid = frozen_j["player_id"]
                 await _until(lambda: frozen_pid not in actor.conns, timeout=10)
+                # the `disconnected` row is in the next group commit: wait for it, not for a guess
+                await _until(lambda: log_rows(db_path, "type = 'disconnected' AND actor = ?", (frozen_pid,)), timeout=10)
                 rows = log_rows(db_path, "type = 'disconnected' AND actor = ?", (frozen_pid,))
                 assert rows and '"reason":"slow_consumer"' in rows[-1]["data"]
                 assert await asyncio.to_thread(frozen.is_closed_by_peer, 5.0)
@@ -148,7 +150,9 @@ async def test_heartbeat_finds_half_open_sockets(db_path):
                              and frozen_j["player_id"] not in actor.conns, timeout=5)
                 found = time.monotonic() - t0
                 assert found < 3.0
-                for j in (mute_j, frozen_j):
+                for j in (mute_j, frozen_j):  # the `disconnected` rows are in the next group commit
+                    await _until(lambda j=j: log_rows(db_path, "type = 'disconnected' AND actor = ?",
+                                                      (j["player_id"],)), timeout=10)
                     rows = log_rows(db_path, "type = 'disconnected' AND actor = ?", (j["player_id"],))
                     assert rows and '"reason":"heartbeat_timeout"' in rows[-1]["data"], rows
                 # several heartbeats later the healthy client is still there and served
