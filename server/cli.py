@@ -11,6 +11,7 @@ import sys
 
 from aiohttp import web
 
+from . import lan
 from .access_log import PathOnlyAccessLogger
 from .app import HUB, make_app
 from .config import ServerConfig
@@ -24,7 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=d.port, help=f"port (default {d.port}; 0 picks a free one)")
     p.add_argument("--db", default=d.db_path, help=f"SQLite event log (default {d.db_path}; folder created)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    p.add_argument("--public-url", default=None, help="base URL for join links (behind a proxy)")
+    p.add_argument("--public-url", default=None, help="base URL for join links (behind a proxy); wins over "
+                                                      "--advertise")
+    p.add_argument("--lan", action="store_true",
+                   help="a class on this machine's network: listen on every interface (--host 0.0.0.0) and put "
+                        "this machine's LAN address in the join links and QR codes")
+    p.add_argument("--advertise", default=None, metavar="ADDRESS",
+                   help="the address the join links name (default: the likeliest LAN address when listening "
+                        "on 0.0.0.0; --lan lists them)")
     p.add_argument("--sync", default=d.synchronous, choices=["full", "normal"],
                    help="SQLite synchronous mode: full survives power loss, normal survives kill -9")
     p.add_argument("--max-frame-bytes", type=int, default=d.max_frame_bytes)
@@ -82,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(a: argparse.Namespace) -> ServerConfig:
-    return ServerConfig(host=a.host, port=a.port, db_path=a.db, public_url=a.public_url,
+    host = "0.0.0.0" if a.lan and a.host == ServerConfig().host else a.host
+    return ServerConfig(host=host, port=a.port, db_path=a.db, public_url=a.public_url,
+                        advertise_host=lan.advertised_host(host, a.advertise),
                         synchronous=a.sync, max_frame_bytes=a.max_frame_bytes, rate_per_second=a.rate,
                         rate_burst=a.burst, heartbeat=a.heartbeat, ws_compress=a.ws_compress, max_per_firm=a.max_per_firm,
                         outbox_limit=a.send_queue,
@@ -95,6 +105,21 @@ def config_from_args(a: argparse.Namespace) -> ServerConfig:
                         create_total_per_minute=a.create_total_rate,
                         create_total_burst=max(1, round(a.create_total_rate)),
                         archive_idle_seconds=a.archive_after_days * 86400)
+
+
+def reach_lines(config: ServerConfig) -> list[str]:
+    """What the facilitator must know about who can open the links."""
+    if config.public_url:
+        return []
+    if lan.is_loopback_host(config.advertise_host or config.host):
+        return ["Only this computer can open these links. For phones on the room's Wi-Fi, start with "
+                "`python run.py --lan` (docs/facilitator.md, \"Running a class from your laptop\")."]
+    others = [f"{a.ip} ({a.interface})" for a in lan.lan_addresses() if a.ip != config.advertise_host]
+    lines = [f"Phones on the same network join at {config.base_url()}/join "
+             f"(test it with your own phone first; allow incoming connections if your firewall asks)."]
+    if others:
+        lines.append(f"Other addresses of this machine: {', '.join(others)} (choose one with --advertise ADDRESS).")
+    return lines
 
 
 async def serve(config: ServerConfig, ready=None) -> None:
@@ -115,6 +140,8 @@ async def serve(config: ServerConfig, ready=None) -> None:
         loop.add_signal_handler(sig, stop.set)
     print(f"Alliance game server running: open {config.base_url()}/  (event log {config.db_path})", flush=True)
     print(hub.admin_key.describe(), flush=True)
+    for line in reach_lines(config):
+        print(line, flush=True)
     background = None
     if ready:
         r = ready(config, hub.admin_key.key)

@@ -9,7 +9,10 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     db_path: str = "./data/alliance.db"
-    public_url: str | None = None       # base of join links; defaults to http://host:port
+    public_url: str | None = None       # base of join links; defaults to http://<advertised host>:port
+    # the host the links name when public_url is not set: the LAN address phones reach
+    # (server/lan.py picks it when host is 0.0.0.0; --advertise chooses another)
+    advertise_host: str | None = None
     # durability: "full" fsyncs the WAL at every commit (survives power loss); "normal"
     # survives a process crash (kill -9) but not an OS crash. See docs/data.md.
     synchronous: str = "full"
@@ -66,4 +69,9 @@ class ServerConfig:
     replies_keep: int = 64              # acks per player kept in memory for re-sent ids (older: from the log)
 
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.advertise_host or self.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 literal in a URL
+        return f"http://{host}:{self.port}"

@@ -637,6 +637,7 @@ export default {
   "console.total": "Score",
   "console.alliance_line": "{firms}: {status}; trust {trust}",
   "console.round_done": "Round {n} resolved.",
+  "console.join_local_only": "Only this computer can open this link: phones cannot. Restart the server with “python run.py --lan” so the link names this computer's address on the room's Wi-Fi (facilitator guide: “Running a class from your laptop”).",
   "console.remove": "Remove",
   "console.remove_label": "Remove {name} from the session",
   "console.remove_title": "Remove {name}?",

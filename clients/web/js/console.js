@@ -154,6 +154,14 @@ async function showCreate(message, archived = false) {
 
 // ---- the live console ----------------------------------------------------------------------
 
+/** True when a join link names this computer only: no phone in the room can open it. */
+function localOnly(url) {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    return ["localhost", "127.0.0.1", "::1", "0.0.0.0", "::"].includes(host) || host.startsWith("127.");
+  } catch { return false; }
+}
+
 class Console {
   constructor(creds) {
     this.creds = creds;
@@ -337,7 +345,9 @@ class Console {
         h("div", {}, h("p", { class: "label", text: t("console.code") }),
           h("p", { class: "join-code", "data-testid": "join-code", text: shown }),
           h("p", { class: "label", text: t("console.join_at") }),
-          h("p", { class: "join-url", "data-testid": "join-url", text: url })),
+          h("p", { class: "join-url", "data-testid": "join-url", text: url }),
+          localOnly(url) ? h("p", { class: "warning", role: "note", "data-testid": "join-url-local",
+            text: t("console.join_local_only") }) : null),
         h("img", { class: "qr", src: `/qr/${encodeURIComponent(shown)}.svg`, alt: t("console.qr_alt", { url }), "data-testid": "qr", width: 240, height: 240 })),
       h("div", { class: "actions" }, copyBtn, big,
         h("a", { class: "button secondary", href: "/projector", target: "_blank", rel: "noopener", text: t("console.open_projector") }),
