@@ -143,13 +143,44 @@ async function showCreate(message, archived = false) {
       h("fieldset", {}, h("legend", { text: t("create.weights") }), weightRows),
       num_("seed", t("create.seed"), { min: 0, step: 1 }, t("create.seed_hint"))),
     admin.el, err, h("div", { class: "actions" }, btn));
+  const study = studyForm(admin, (creds) => { store.set("facilitator", creds); start(creds); });
   const prev = store.get("facilitator");
   const note = archived ? h("div", { class: "card", role: "status", "data-testid": "archived-note" }, h("p", { text: message }),
     h("a", { href: "/debrief", "data-testid": "archived-debrief", text: t("console.archived_debrief") })) : null;
-  replace(box, note, form, prev && !archived ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
+  replace(box, note, form, study, prev && !archived ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
     on: { click: () => start(prev) } })) : null);
   onScenario();
   f.scenario.focus();
+}
+
+/** A session from a study file (study.toml, docs/research.md): every option is in the file. */
+function studyForm(admin, started) {
+  const file = h("input", { type: "file", id: "c-study", accept: ".toml,text/plain", "data-testid": "study-file",
+                            "aria-describedby": "c-study-hint" });
+  const err = h("p", { class: "form-error", role: "alert", "data-testid": "study-error" });
+  const btn = h("button", { type: "submit", class: "secondary", text: t("create.study_submit"), "data-testid": "study-submit" });
+  return h("form", { class: "card", "aria-labelledby": "study-title", on: { submit: async (e) => {
+    e.preventDefault();
+    err.textContent = "";
+    const key = admin.key();
+    if (!key) { err.textContent = t("create.admin_key_missing"); admin.focus(); return; }
+    if (!file.files.length) { err.textContent = t("create.study_missing"); file.focus(); return; }
+    btn.disabled = true;
+    try {
+      const r = await api("POST", "/api/sessions", { study_file: await file.files[0].text() }, key);
+      admin.accepted(key);
+      started({ token: r.facilitator_token, session_id: r.session_id, code: r.code, join_url: r.join_url,
+                study_link: r.study_link || null });
+    } catch (e2) {
+      if (e2.status === 401 && e2.code === "admin_key_required") admin.ask(t("create.admin_key_refused"));
+      else err.textContent = e2.message || errorText(e2);  // the file's field paths are in the message
+      btn.disabled = false;
+    }
+  } } },
+    h("h2", { id: "study-title", text: t("create.study_title") }),
+    h("div", { class: "field" }, h("label", { for: "c-study", text: t("create.study_file") }), file,
+      h("p", { class: "hint", id: "c-study-hint", text: t("create.study_hint") })),
+    err, h("div", { class: "actions" }, btn));
 }
 
 // ---- the live console ----------------------------------------------------------------------
@@ -347,7 +378,9 @@ class Console {
           h("p", { class: "label", text: t("console.join_at") }),
           h("p", { class: "join-url", "data-testid": "join-url", text: url }),
           localOnly(url) ? h("p", { class: "warning", role: "note", "data-testid": "join-url-local",
-            text: t("console.join_local_only") }) : null),
+            text: t("console.join_local_only") }) : null,
+          this.creds.study_link ? h("p", { class: "label", text: t("console.study_link") }) : null,
+          this.creds.study_link ? h("p", { class: "join-url", "data-testid": "study-link", text: this.creds.study_link }) : null),
         h("img", { class: "qr", src: `/qr/${encodeURIComponent(shown)}.svg`, alt: t("console.qr_alt", { url }), "data-testid": "qr", width: 240, height: 240 })),
       h("div", { class: "actions" }, copyBtn, big,
         h("a", { class: "button secondary", href: "/projector", target: "_blank", rel: "noopener", text: t("console.open_projector") }),
