@@ -1,6 +1,6 @@
 // The player page: join with the code, wait in the lobby, read the brief, negotiate the
 // term sheet, decide each round with the team, read the results, chat.
-import { h, $, clear, replace, toast } from "./dom.js";
+import { h, $, append, clear, replace, toast } from "./dom.js";
 import { t, applyI18n, errorText, num, pct } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets } from "./common.js";
@@ -318,7 +318,9 @@ class PlayerApp {
       h("td", { text: num(v.rival.competence[d.id], 1) }),
       h("td", { text: pct(d.weight) }),
       h("td", { text: pct(d.tacitness) })));
-    p.append(
+    // dom.js's append, not Element.append: the lobby note is null once the game runs (a
+    // native append would print it as the text "null")
+    append(p, [
       h("h1", { class: "section-title", "data-testid": "firm-heading" }, v.firm.name),
       h("p", { class: "role-line", "data-testid": "role-line" }, t("player.role_line", { name: v.me.name, role: this.roleName() })),
       role,
@@ -336,7 +338,7 @@ class PlayerApp {
           h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("res.domain") }), h("th", { scope: "col", text: t("res.us") }),
             h("th", { scope: "col", text: t("res.rival") }), h("th", { scope: "col", text: t("player.weight") }), h("th", { scope: "col", text: t("player.tacitness") }))),
           h("tbody", {}, compRows))),
-        h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, v.firm.booked ? 0 : 1), pace: num(v.firm.pace, 2) }))));
+        h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, v.firm.booked ? 0 : 1), pace: num(v.firm.pace, 2) })))]);
   }
 
   roleNameOf(role) {

@@ -1,0 +1,66 @@
+"""The class on the day (issue 15), in real headless Chromium against the real server: what a
+student sees on a phone and what the room sees on the projector.
+
+- no text on the player's page reads `null` or `undefined` (the Firm tab once showed `null`
+  under "You are ..." once the game had started);
+- scenario prose (briefs, the case, the debrief questions) is shown as paragraphs: the TOML
+  texts' hard line breaks inside sentences are gone, blank lines and "- " items are kept;
+- the competences table fits a 360 and a 390 px phone: it scrolls inside a focusable region
+  that says so, and the page itself never scrolls sideways;
+- a toast never covers the Submit button or the control that has the focus;
+- the pulse survey is not asked in round 1 (nothing has happened yet), and is from round 2;
+- the projector shows the join code and its QR code in every phase (large in the lobby,
+  small in a corner afterwards), at 1920 x 1080 and 1280 x 720;
+- the console's export button says what it gives (a ZIP).
+
+Fixtures and helpers from tests/test_browser_game.py; waits on page state, never on time.
+"""
+from __future__ import annotations
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.async_api")
+expect = playwright_api.expect
+
+from test_browser_game import (  # noqa: E402,F401 (fixtures are used by name)
+    CHROMIUM, browser, http, join, new_page, no_horizontal_overflow, open_console, problems, shot, web_server)
+
+pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (scripts/install_browser.sh)")
+
+PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 740}
+
+# every text node of the page that is exactly a stray JavaScript value
+STRAY_VALUES = """() => { const out = []; const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = w.nextNode(); n; n = w.nextNode())
+    if (/^\\s*(null|undefined|NaN|\\[object Object\\])\\s*$/.test(n.textContent)) out.push(`${n.parentElement.id || n.parentElement.className}: ${n.textContent}`);
+  return out; }"""
+
+
+async def _started(http, browser, problems, viewport=PHONE, **options):
+    """A session with one student (Pat, firm west1) on a phone, bots in the other seats, round 1 open."""
+    session = await http.create(scenario="classic", rounds=3, negotiation=False, copies=1, **options)
+    page = await new_page(browser, problems, viewport)
+    await join(page, http.url, session["code"], "Pat")
+    return session, page
+
+
+# ---- the Firm tab: no stray `null` ----------------------------------------------------------------
+
+async def test_no_stray_null_on_the_player_page(web_server, http, browser, problems):
+    session, page = await _started(http, browser, problems)
+    assert await page.evaluate(STRAY_VALUES) == []  # the lobby
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await expect(page.get_by_test_id("round-title")).to_have_text("Round 1 of 3")
+    await page.get_by_test_id("tab-firm").click()
+    role = page.get_by_test_id("role-line")
+    await expect(role).to_have_text("You are Pat, playing Westward Devices.")
+    # what follows the role line is the team card, not a text node "null"
+    after = await role.evaluate("e => e.nextSibling && (e.nextSibling.textContent || '').trim().slice(0, 9)")
+    assert after == "Your team", after
+    for tab in ("firm", "deal", "round", "results", "chat"):
+        await page.get_by_test_id(f"tab-{tab}").click()
+        assert await page.evaluate(STRAY_VALUES) == [], tab
+    problems.check()
