@@ -64,3 +64,51 @@ async def test_no_stray_null_on_the_player_page(web_server, http, browser, probl
         await page.get_by_test_id(f"tab-{tab}").click()
         assert await page.evaluate(STRAY_VALUES) == [], tab
     problems.check()
+
+
+# ---- scenario prose as paragraphs ------------------------------------------------------------------
+
+PARAGRAPHS = """el => [...el.querySelectorAll(':scope > p, :scope > ul > li')].map(
+  e => `${e.tagName.toLowerCase()}: ${e.textContent}`)"""
+
+
+async def test_scenario_prose_is_shown_as_paragraphs(web_server, http, browser, problems):
+    session, page = await _started(http, browser, problems)
+    # as rendered (innerText keeps the line breaks a reader sees): no break inside the sentence
+    shown = await page.get_by_test_id("brief").inner_text()
+    assert "your board wants them down within two years" in shown, shown
+    brief = await page.get_by_test_id("brief").locator(".prose").evaluate(PARAGRAPHS)
+    # the brief is one paragraph: the line breaks of the TOML text are spaces
+    assert len(brief) == 1 and "\n" not in brief[0], brief
+    assert "the industry and your board wants them down within two years" in brief[0]
+    case = await page.locator("details.case .prose").evaluate(PARAGRAPHS)
+    assert len(case) == 3 and not [p for p in case if "\n" in p], case  # three paragraphs (blank lines)
+    assert case[0].startswith("p: Two companies in the same consumer-electronics industry have agreed to talk. "
+                              "Westward Devices designs")
+    await no_horizontal_overflow(page)
+    await shot(page, "player_phone_brief.png")
+
+    # the console's scenario chooser shows the same case the same way
+    fac = await new_page(browser, problems)
+    await fac.goto(f"{http.url}/console")
+    await fac.get_by_test_id("create-scenario").select_option("classic")
+    assert await fac.get_by_test_id("create-case").evaluate(PARAGRAPHS) == case
+
+    # the debrief questions: paragraphs and a list whose items continue on indented lines
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await http.control(session, "end_round")
+    room = await open_console(browser, problems, http.url, session)
+    await room.goto(f"{http.url}/debrief")
+    questions = room.get_by_test_id("debrief-questions")
+    await expect(questions).to_be_visible()
+    blocks = await questions.evaluate(PARAGRAPHS)
+    assert blocks[0] == "p: Questions to ask:", blocks
+    assert blocks[1] == ("li: Which firm ended stronger relative to its partner (internal gain), and why? "
+                         "Look at who absorbed and who only contributed."), blocks
+    assert [b[:3] for b in blocks] == ["p: "] + ["li:"] * 4 + ["p: "], blocks
+    assert blocks[-1].startswith("p: What the numbers usually show: an absorbing firm paired with a firm that "
+                                 "only contributes ends ahead"), blocks
+    await questions.scroll_into_view_if_needed()
+    await shot(room, "debrief_questions.png", full_page=False, top=False)
+    problems.check()

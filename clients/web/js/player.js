@@ -9,6 +9,7 @@ import { NegotiationPanel, termSummary } from "./termsheet.js";
 import { DecisionForm, mergeDraft } from "./decision.js";
 import { ResultsPanel } from "./results.js";
 import { SelectionPanel } from "./selection.js";
+import { prose } from "./prose.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 const TABS = ["firm", "deal", "round", "results", "chat"];
@@ -329,9 +330,9 @@ class PlayerApp {
           h("strong", { class: "code", text: this.creds.rejoin_code })) : null),
       h("section", { class: "card brief", "aria-labelledby": "brief-title", "data-testid": "brief" },
         h("h2", { id: "brief-title" }, h("span", { class: "tag confidential", text: t("player.confidential") }), " ", t("player.brief")),
-        h("p", { class: "prose", text: (v.firm.brief || "").trim() })),
+        prose(v.firm.brief)),
       h("details", { class: "card case", open: v.phase === "lobby" },
-        h("summary", { text: t("player.case") }), h("p", { class: "prose", text: (v.case || "").trim() })),
+        h("summary", { text: t("player.case") }), prose(v.case)),
       h("section", { class: "card" }, h("h2", { text: t("player.competences") }),
         h("p", { class: "hint", text: t("player.competences_hint") }),
         h("div", { class: "table-wrap" }, h("table", { class: "table" },
