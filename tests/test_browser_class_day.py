@@ -112,3 +112,47 @@ async def test_scenario_prose_is_shown_as_paragraphs(web_server, http, browser, 
     await questions.scroll_into_view_if_needed()
     await shot(room, "debrief_questions.png", full_page=False, top=False)
     problems.check()
+
+
+# ---- wide tables on narrow phones ---------------------------------------------------------------------
+
+# every visible table box wider than its content area: [testid of the table, focusable region?, cue shown?]
+OVERFLOWING_TABLES = """() => [...document.querySelectorAll('.table-wrap')].filter(w => w.offsetParent !== null
+  && w.scrollWidth > w.clientWidth + 1).map(w => [w.closest('section')?.dataset.testid || w.closest('section')?.querySelector('h2, h3')?.textContent,
+  w.tabIndex === 0 && w.getAttribute('role') === 'region' && !!w.getAttribute('aria-label'),
+  !!w.parentElement.querySelector('.scroll-cue:not([hidden])')])"""
+
+
+@pytest.mark.parametrize("width", [360, 390])
+async def test_the_competences_table_fits_a_phone(web_server, http, browser, problems, width):
+    session, page = await _started(http, browser, problems, {"width": width, "height": 800})
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await expect(page.get_by_test_id("round-title")).to_have_text("Round 1 of 3")
+    await page.get_by_test_id("submit-decision").click()  # the bots had submitted: round 1 closes
+    await expect(page.get_by_test_id("round-title")).to_have_text("Round 2 of 3")
+    await page.get_by_test_id("tab-firm").click()
+    table = page.locator("#panel-firm table")  # the competences
+    await expect(table).to_be_visible()
+    await no_horizontal_overflow(page)
+    for tab in ("firm", "results"):
+        await page.get_by_test_id(f"tab-{tab}").click()
+        await no_horizontal_overflow(page)
+        bad = [t for t in await page.evaluate(OVERFLOWING_TABLES) if not (t[1] and t[2])]
+        assert bad == [], f"{tab}: tables cut off without a focusable scroll region and a cue: {bad}"
+    await page.get_by_test_id("tab-firm").click()
+    # the last column (tacitness) is reachable: from the keyboard when the box scrolls, on screen when it fits
+    region = page.locator("#panel-firm .scroll-region")
+    if await region.evaluate("w => w.scrollWidth > w.clientWidth + 1"):
+        await expect(page.locator("#panel-firm").get_by_text("More columns: scroll sideways")).to_be_visible()
+        await region.focus()
+        await expect(region).to_be_focused()
+        for _ in range(12):  # the arrow keys scroll a focused box, about 40 px a press
+            await page.keyboard.press("ArrowRight")
+        await page.wait_for_function("w => w.scrollLeft + w.clientWidth >= w.scrollWidth - 1", arg=await region.element_handle())
+    last = await table.locator("thead th").last.bounding_box()
+    box = await region.bounding_box()
+    assert last["x"] + last["width"] <= box["x"] + box["width"] + 1, (last, box)
+    await region.scroll_into_view_if_needed()
+    await shot(page, f"player_phone_competences_{width}.png", full_page=False, top=False)
+    problems.check()

@@ -10,6 +10,7 @@ export default {
   "common.bot": "a bot",
   "common.facilitator": "the facilitator",
   "common.someone": "a teammate",
+  "common.scroll_more": "More columns: scroll sideways →",
   "player.page_title": "Alliance game",
   "console.page_title": "Alliance game: facilitator console",
   "room.page_title": "Alliance game: room",

@@ -10,6 +10,7 @@ import { DecisionForm, mergeDraft } from "./decision.js";
 import { ResultsPanel } from "./results.js";
 import { SelectionPanel } from "./selection.js";
 import { prose } from "./prose.js";
+import { scrollRegion } from "./scrollregion.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 const TABS = ["firm", "deal", "round", "results", "chat"];
@@ -335,10 +336,10 @@ class PlayerApp {
         h("summary", { text: t("player.case") }), prose(v.case)),
       h("section", { class: "card" }, h("h2", { text: t("player.competences") }),
         h("p", { class: "hint", text: t("player.competences_hint") }),
-        h("div", { class: "table-wrap" }, h("table", { class: "table" },
+        scrollRegion(h("table", { class: "table", "data-testid": "competences" },
           h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("res.domain") }), h("th", { scope: "col", text: t("res.us") }),
             h("th", { scope: "col", text: t("res.rival") }), h("th", { scope: "col", text: t("player.weight") }), h("th", { scope: "col", text: t("player.tacitness") }))),
-          h("tbody", {}, compRows))),
+          h("tbody", {}, compRows)), t("player.competences")),
         h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, v.firm.booked ? 0 : 1), pace: num(v.firm.pace, 2) })))]);
   }
 
