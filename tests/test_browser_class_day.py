@@ -23,7 +23,7 @@ playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
 
 from test_browser_game import (  # noqa: E402,F401 (fixtures are used by name)
-    CHROMIUM, browser, http, join, new_page, no_horizontal_overflow, open_console, problems, shot, web_server)
+    CHROMIUM, SHOTS, browser, http, join, new_page, no_horizontal_overflow, open_console, problems, shot, web_server)
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (scripts/install_browser.sh)")
@@ -155,4 +155,50 @@ async def test_the_competences_table_fits_a_phone(web_server, http, browser, pro
     assert last["x"] + last["width"] <= box["x"] + box["width"] + 1, (last, box)
     await region.scroll_into_view_if_needed()
     await shot(page, f"player_phone_competences_{width}.png", full_page=False, top=False)
+    problems.check()
+
+
+# ---- toasts never cover the form ----------------------------------------------------------------------
+
+# the toasts on screen that overlap the Submit button or the focused control
+TOASTS_IN_THE_WAY = """() => {
+  const over = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const guarded = [document.querySelector('[data-testid=submit-decision]'), document.activeElement]
+    .filter(e => e && e !== document.body && e.getClientRects().length);
+  const out = [];
+  for (const t of document.querySelectorAll('.toast')) for (const g of guarded)
+    if (over(t.getBoundingClientRect(), g.getBoundingClientRect())) out.push(`${t.textContent} over ${g.dataset.testid || g.tagName}`);
+  return out; }"""
+
+
+async def test_toasts_do_not_cover_the_form(web_server, http, browser, problems):
+    session, pat = await _started(http, browser, problems)
+    bea = await new_page(browser, problems, PHONE)
+    await join(bea, http.url, session["code"], "Bea")  # the partner: the round stays open after Pat submits
+    await http.control(session, "start")
+    await expect(pat.get_by_test_id("round-title")).to_have_text("Round 1 of 3")
+    # the end of the form, where a thumb reaches Submit
+    await pat.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    await pat.get_by_test_id("submit-decision").click()
+    toast = pat.locator(".toast").filter(has_text="Decision submitted")
+    await expect(toast).to_be_visible()
+    assert await pat.evaluate(TOASTS_IN_THE_WAY) == []
+    await pat.screenshot(path=str(SHOTS / "player_phone_submitted_toast.png"))
+
+    # Bea is typing in the last field of the form when a toast arrives (an announcement)
+    last = bea.locator("#panel-round input").last
+    await last.scroll_into_view_if_needed()
+    await bea.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    await last.focus()
+    await http.control(session, "inject", text="Five minutes left in this round.")
+    await expect(bea.locator(".toast").first).to_be_visible()
+    assert await bea.evaluate(TOASTS_IN_THE_WAY) == []
+    # a keyboard user on the tabs at the top of the screen: two toasts there would cover the
+    # focused tab, so they move to the bottom edge
+    await bea.evaluate("() => window.scrollTo(0, 600)")  # the tabs stick under the top bar
+    await bea.get_by_test_id("tab-round").focus()
+    await http.control(session, "inject", text="Two minutes left.")
+    await expect(bea.locator(".toast").filter(has_text="announcement")).to_have_count(2)
+    assert await bea.evaluate(TOASTS_IN_THE_WAY) == []
+    await bea.screenshot(path=str(SHOTS / "player_phone_toasts_moved.png"))  # with the toasts
     problems.check()
