@@ -202,3 +202,26 @@ async def test_toasts_do_not_cover_the_form(web_server, http, browser, problems)
     assert await bea.evaluate(TOASTS_IN_THE_WAY) == []
     await bea.screenshot(path=str(SHOTS / "player_phone_toasts_moved.png"))  # with the toasts
     problems.check()
+
+
+# ---- the pulse survey waits for the first results ----------------------------------------------------
+
+async def test_the_pulse_survey_is_asked_from_round_2(web_server, http, browser, problems):
+    session, page = await _started(http, browser, problems)
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await expect(page.get_by_test_id("round-title")).to_have_text("Round 1 of 3")
+    await expect(page.get_by_test_id("submit-decision")).to_be_visible()
+    # round 1: nothing has happened yet, so nothing to ask about the partner
+    assert await page.locator("#panel-round fieldset.survey").count() == 0
+    assert await page.get_by_text("How much do we trust our partner").count() == 0
+    await page.get_by_test_id("submit-decision").click()
+    # round 2, after the first results: the questions are there and the answer is the team's draft
+    await expect(page.get_by_test_id("round-title")).to_have_text("Round 2 of 3")
+    await expect(page.get_by_text("How much do we trust our partner to keep its promises?")).to_be_visible()
+    await page.get_by_test_id("survey-trust-4").check()
+    await page.wait_for_function("() => window.__player.socket.pending.size === 0 && window.__player.decision.dirty.size === 0")
+    assert (await http.summary(session))["drafts"]["west1"]["survey"] == {"trust": 4}
+    await page.get_by_test_id("submit-decision").click()
+    await expect(page.get_by_test_id("round-title")).to_have_text("Round 3 of 3")
+    problems.check()
