@@ -17,6 +17,8 @@ Fixtures and helpers from tests/test_browser_game.py; waits on page state, never
 """
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -224,4 +226,21 @@ async def test_the_pulse_survey_is_asked_from_round_2(web_server, http, browser,
     assert (await http.summary(session))["drafts"]["west1"]["survey"] == {"trust": 4}
     await page.get_by_test_id("submit-decision").click()
     await expect(page.get_by_test_id("round-title")).to_have_text("Round 3 of 3")
+    problems.check()
+
+
+# ---- the export button says what it gives --------------------------------------------------------------
+
+async def test_the_export_button_names_the_zip_it_gives(web_server, http, browser, problems):
+    session = await http.create(scenario="classic", rounds=2, copies=1)
+    console = await open_console(browser, problems, http.url, session)
+    button = console.get_by_test_id("export")
+    await expect(button).to_contain_text("ZIP")
+    await expect(button).not_to_contain_text("SQLite")
+    async with console.expect_download() as dl:
+        await button.click()
+    download = await dl.value
+    assert download.suggested_filename.endswith(".zip")
+    with zipfile.ZipFile(await download.path()) as archive:
+        assert any(n.endswith("codebook.md") for n in archive.namelist())
     problems.check()

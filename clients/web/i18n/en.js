@@ -523,7 +523,7 @@ export default {
   "console.show_small": "Show small",
   "console.open_projector": "Open the projector page",
   "console.open_debrief": "Open the debrief",
-  "console.export": "Download the data (SQLite)",
+  "console.export": "Download the research data (ZIP)",
   "console.exported": "Data downloaded.",
   "console.new_session": "New session",
   "console.new_confirm_title": "Start a new session?",
