@@ -244,3 +244,64 @@ async def test_the_export_button_names_the_zip_it_gives(web_server, http, browse
     with zipfile.ZipFile(await download.path()) as archive:
         assert any(n.endswith("codebook.md") for n in archive.namelist())
     problems.check()
+
+
+# ---- the projector: the join code for late joiners in every phase ------------------------------------
+
+# the corner's box, whether it is inside the viewport, and what of the room it covers
+CORNER = """() => { const c = document.querySelector('[data-testid=room-corner]').getBoundingClientRect();
+  const over = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const covered = [...document.querySelectorAll('.room > *, .debrief > *, #topbar *')]
+    .filter(e => e.offsetParent !== null && over(c, e.getBoundingClientRect())).map(e => e.className || e.tagName);
+  return { left: c.left, right: c.right, top: c.top, bottom: c.bottom, vw: window.innerWidth, vh: window.innerHeight, covered }; }"""
+
+
+async def _corner_in_view(room, code: str, name: str):
+    corner = room.get_by_test_id("room-corner")
+    await expect(corner).to_be_visible()
+    await expect(corner.get_by_test_id("corner-code")).to_have_text(code)
+    await expect(corner.locator("img.qr")).to_be_visible()
+    assert await corner.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    box = await room.evaluate(CORNER)
+    assert box["right"] <= box["vw"] and box["bottom"] <= box["vh"] and box["top"] >= 0, box
+    assert box["right"] - box["left"] <= 0.16 * box["vw"], f"not small: {box}"
+    assert box["covered"] == [], box
+    await no_horizontal_overflow(room)
+    await room.screenshot(path=str(SHOTS / name))
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
+async def test_the_projector_shows_the_join_code_in_every_phase(web_server, http, browser, problems, size):
+    width, height = size
+    session = await http.create(scenario="classic", rounds=1, copies=1)
+    code = session["code"]  # ABCD-EFGH
+    console = await open_console(browser, problems, http.url, session)
+    room = await console.context.new_page()
+    problems.watch(room)
+    await room.set_viewport_size({"width": width, "height": height})
+    await room.goto(f"{http.url}/projector")
+    # the lobby: large, and no corner
+    await expect(room.get_by_test_id("room-code")).to_have_text(code)
+    await expect(room.get_by_test_id("room-corner")).to_be_hidden()
+    qr = await room.locator(".room-join img.qr").bounding_box()
+    assert qr["width"] >= 0.3 * height, qr
+    await room.screenshot(path=str(SHOTS / f"projector_lobby_{width}.png"))
+    pat = await new_page(browser, problems, PHONE)
+    await join(pat, http.url, session["code"], "Pat")
+    await http.control(session, "fill_bots")
+    # the negotiation, the round and the debrief: small, in the corner
+    await http.control(session, "start")
+    await expect(room.locator("body[data-phase=negotiation]")).to_have_count(1)
+    await expect(room.get_by_test_id("room-code")).to_have_count(0)
+    await _corner_in_view(room, code, f"projector_negotiation_{width}.png")
+    await http.control(session, "advance")
+    await expect(room.get_by_test_id("room-submitted")).to_be_visible()
+    await _corner_in_view(room, code, f"projector_round_{width}.png")
+    await http.control(session, "end_round")
+    await expect(room.get_by_test_id("debrief")).to_be_visible()
+    await expect(room.get_by_test_id("ranking")).to_be_visible()
+    await _corner_in_view(room, code, f"projector_debrief_{width}.png")
+    # an ended session takes no one: the corner goes
+    await http.control(session, "end_session")
+    await expect(room.get_by_test_id("room-corner")).to_be_hidden()
+    problems.check()

@@ -648,6 +648,7 @@ export default {
   "room.open_console": "Open the facilitator console",
   "room.join_at": "Join at",
   "room.code": "with the code",
+  "room.join_late": "Joining late?",
   "room.joined": "{n} player(s) joined",
   "room.submitted_count": "{n} of {total} firms have submitted",
   "room.submitted": "submitted",
