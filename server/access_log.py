@@ -1,5 +1,5 @@
-"""The HTTP access log (logger `aiohttp.access`, on at `--log-level info`), without
-query strings.
+"""The HTTP access log (logger `aiohttp.access`, on at `--log-level info`; left out of
+`--demo` unless a `--log-level` is given: server/cli.py), without query strings.
 
 aiohttp's default line holds the request line with its query string and the Referer
 header. A query string can carry a join code (`/join?code=...`, the link of the QR code)

@@ -24,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=d.host, help=f"address to listen on (default {d.host})")
     p.add_argument("--port", type=int, default=d.port, help=f"port (default {d.port}; 0 picks a free one)")
     p.add_argument("--db", default=d.db_path, help=f"SQLite event log (default {d.db_path}; folder created)")
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"],
+                   help="default info (with the HTTP access log); with --demo, info without the access log "
+                        "unless --log-level is given")
     p.add_argument("--public-url", default=None, help="base URL for join links (behind a proxy); wins over "
                                                       "--advertise")
     p.add_argument("--lan", action="store_true",
@@ -179,8 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if problem := check_limits(args):
         parser.error(problem)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+    logging.basicConfig(level=(args.log_level or "info").upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.demo and args.log_level is None:
+        # the demo's terminal is for its links: a line per request (a browser loads ~20
+        # files, every bot a socket) would bury them; --log-level info brings the lines back
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     ready = None
     if args.demo:
         try:

@@ -223,8 +223,7 @@ async def test_full_session_in_browsers(web_server, browser, problems):
     await expect(budget).to_have_text("55 of 100 points left")
     await expect(cyd.get_by_test_id("pt-develop.design")).to_have_value("10")
     await ann.get_by_test_id("rv-design").fill("30")
-    await ann.get_by_test_id("survey-surprise-2").check()
-    await ann.get_by_test_id("survey-trust-4").check()
+    await expect(ann.get_by_test_id("survey-trust-4")).to_have_count(0)  # the pulse survey starts in round 2
 
     # the projector shows who has submitted (the bots already have)
     room = await fac.context.new_page()
@@ -289,6 +288,8 @@ async def test_full_session_in_browsers(web_server, browser, problems):
     await expect(fac.get_by_test_id("all-chat")).to_contain_text("We release design on time")
     await shot(fac, "console.png")
     await ann.get_by_test_id("tab-round").click()
+    await ann.get_by_test_id("survey-surprise-2").check()  # after the first results: the pulse survey
+    await ann.get_by_test_id("survey-trust-4").check()
 
     await ann.get_by_test_id("submit-decision").click()
     await expect(ann.get_by_test_id("submitted-banner")).to_be_visible()

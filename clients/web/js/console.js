@@ -6,6 +6,7 @@ import { t, applyI18n, errorText, num, pct, duration, clockTime } from "./i18n.j
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, phaseLabel } from "./common.js";
 import { chatLine } from "./chat.js";
+import { proseNodes } from "./prose.js";
 
 applyI18n();
 const main = $("#main");
@@ -75,7 +76,7 @@ async function showCreate(message, archived = false) {
   f.negotiation = h("input", { type: "checkbox", id: "c-negotiation" });
   f.members = h("select", { id: "c-members" }, h("option", { value: "any", text: t("create.members_any") }),
     h("option", { value: "submitter", text: t("create.members_submitter") }));
-  const caseText = h("p", { class: "prose" });
+  const caseText = h("div", { class: "prose", "data-testid": "create-case" });
   const roles = h("p", { class: "muted" });
   const weights = {};
   const weightRows = ["internal", "external", "cash", "freedom"].map((k) => {
@@ -89,7 +90,7 @@ async function showCreate(message, archived = false) {
     f.negotiation.checked = s.phases.negotiation;
     f.members.value = s.phases.members_submit || "any";
     for (const k of Object.keys(weights)) weights[k].value = s.scoring[k];
-    caseText.textContent = (s.case || "").trim();
+    replace(caseText, ...proseNodes(s.case));
     roles.textContent = t("create.roles", { roles: s.roles.map((r) => r.name).join(" · ") });
   };
   f.scenario.addEventListener("change", onScenario);

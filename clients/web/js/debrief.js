@@ -4,6 +4,7 @@
 // the ranking with the parts of each score.
 import { h, clear } from "./dom.js";
 import { t, num, pct, signedPct } from "./i18n.js";
+import { prose } from "./prose.js";
 import { chartFigure, lineChart, barChart, scatterChart, destroyAll, COLORS } from "./charts.js";
 
 // one colour AND one shape per strategy (the icon is the same shape, for tables and text)
@@ -71,7 +72,7 @@ export class Debrief {
     this.el.append(this.classBlock(firms));
     for (const a of Object.values(hist.alliances).sort((x, y) => x.id.localeCompare(y.id))) this.el.append(this.allianceBlock(a, rounds, fr));
     if ((hist.debrief_text || "").trim()) {
-      this.el.append(h("section", { class: "card wide" }, h("h2", { text: t("debrief.questions") }), h("p", { class: "prose", text: hist.debrief_text.trim() })));
+      this.el.append(h("section", { class: "card wide" }, h("h2", { text: t("debrief.questions") }), prose(hist.debrief_text, { "data-testid": "debrief-questions" })));
     }
   }
 

@@ -139,8 +139,11 @@ export class DecisionForm {
       for (const a of this.active) set.append(this.exitRow(a));
       f.append(set);
     }
-    // survey
-    const surveys = this.view.surveys || [];
+    // survey: not asked before anything has happened (no results yet, i.e. round 1): the
+    // questions are about the partner's conduct and our trust, which the first round
+    // forms. The server still accepts answers from API clients (docs/research.md).
+    const results = (this.view.history || []).some((e) => e.type === "firm_result");
+    const surveys = results ? this.view.surveys || [] : [];
     if (surveys.length) {
       const set = h("fieldset", { class: "survey" }, h("legend", { text: t("dec.survey") }), h("p", { class: "hint", text: t("dec.survey_hint") }));
       for (const q of surveys) set.append(this.surveyRow(q));

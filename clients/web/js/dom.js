@@ -61,17 +61,42 @@ export function field(labelText, input, hint) {
   return { row, input };
 }
 
-/** Announce a short message to screen readers and show it as a toast. */
+/**
+ * Announce a short message to screen readers and show it as a toast. Toasts sit at the
+ * bottom of wide screens and at the top of phones (where the thumb and the form's Submit
+ * button are at the bottom); wherever they sit, they move to the other edge rather than
+ * cover the focused control or a Submit button.
+ */
 export function toast(text, kind = "info", ms = 4000) {
   let box = document.getElementById("toasts");
   if (!box) {
     box = h("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
     document.body.append(box);
+    const again = () => keepClear(box);
+    document.addEventListener("focusin", again);
+    window.addEventListener("scroll", again, { passive: true });
+    window.addEventListener("resize", again);
   }
   const item = h("div", { class: ["toast", kind] }, text);
   box.append(item);
+  keepClear(box);
   setTimeout(() => item.remove(), ms);
   return item;
+}
+
+function keepClear(box) {
+  if (!box.isConnected || !box.childElementCount) return;
+  const guarded = [document.activeElement, ...document.querySelectorAll("button[type=submit]")]
+    .filter((e) => e && e !== document.body && e.getClientRects().length).map((e) => e.getBoundingClientRect());
+  const inTheWay = () => {
+    const r = box.getBoundingClientRect();
+    return guarded.some((g) => r.left < g.right && g.left < r.right && r.top < g.bottom && g.top < r.bottom);
+  };
+  box.classList.remove("flip");
+  if (inTheWay()) {
+    box.classList.add("flip");
+    if (inTheWay()) box.classList.remove("flip");  // in the way at both edges: stay where toasts are expected
+  }
 }
 
 /** A modal confirm using <dialog>; resolves true/false. Texts come from i18n. */

@@ -1,6 +1,6 @@
 // The player page: join with the code, wait in the lobby, read the brief, negotiate the
 // term sheet, decide each round with the team, read the results, chat.
-import { h, $, clear, replace, toast } from "./dom.js";
+import { h, $, append, clear, replace, toast } from "./dom.js";
 import { t, applyI18n, errorText, num, pct } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets } from "./common.js";
@@ -9,6 +9,8 @@ import { NegotiationPanel, termSummary } from "./termsheet.js";
 import { DecisionForm, mergeDraft } from "./decision.js";
 import { ResultsPanel } from "./results.js";
 import { SelectionPanel } from "./selection.js";
+import { prose } from "./prose.js";
+import { scrollRegion } from "./scrollregion.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 // The browser's language (BCP-47, e.g. "fr-CA"), sent at the join for the research export;
@@ -399,7 +401,9 @@ class PlayerApp {
       h("td", { text: num(v.rival.competence[d.id], 1) }),
       h("td", { text: pct(d.weight) }),
       h("td", { text: pct(d.tacitness) })));
-    p.append(
+    // dom.js's append, not Element.append: the lobby note is null once the game runs (a
+    // native append would print it as the text "null")
+    append(p, [
       h("h1", { class: "section-title", "data-testid": "firm-heading" }, v.firm.name),
       h("p", { class: "role-line", "data-testid": "role-line" }, t("player.role_line", { name: v.me.name, role: this.roleName() })),
       role,
@@ -408,16 +412,16 @@ class PlayerApp {
           h("strong", { class: "code", text: this.creds.rejoin_code })) : null),
       h("section", { class: "card brief", "aria-labelledby": "brief-title", "data-testid": "brief" },
         h("h2", { id: "brief-title" }, h("span", { class: "tag confidential", text: t("player.confidential") }), " ", t("player.brief")),
-        h("p", { class: "prose", text: (v.firm.brief || "").trim() })),
+        prose(v.firm.brief)),
       h("details", { class: "card case", open: v.phase === "lobby" },
-        h("summary", { text: t("player.case") }), h("p", { class: "prose", text: (v.case || "").trim() })),
+        h("summary", { text: t("player.case") }), prose(v.case)),
       h("section", { class: "card" }, h("h2", { text: t("player.competences") }),
         h("p", { class: "hint", text: t("player.competences_hint") }),
-        h("div", { class: "table-wrap" }, h("table", { class: "table" },
+        scrollRegion(h("table", { class: "table", "data-testid": "competences" },
           h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("res.domain") }), h("th", { scope: "col", text: t("res.us") }),
             h("th", { scope: "col", text: t("res.rival") }), h("th", { scope: "col", text: t("player.weight") }), h("th", { scope: "col", text: t("player.tacitness") }))),
-          h("tbody", {}, compRows))),
-        h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, v.firm.booked ? 0 : 1), pace: num(v.firm.pace, 2) }))));
+          h("tbody", {}, compRows)), t("player.competences")),
+        h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, v.firm.booked ? 0 : 1), pace: num(v.firm.pace, 2) })))]);
   }
 
   roleNameOf(role) {

@@ -28,7 +28,9 @@ class Room {
     this.roomEl = h("div", { class: "room", "data-testid": "room" });
     this.debrief = new Debrief();
     this.debriefBox = h("div", { class: "debrief-box" }, this.debrief.el);
-    replace(main, this.roomEl, this.debriefBox);
+    // for late joiners: the join code and QR code in a corner whenever the lobby's big ones are not shown
+    this.corner = h("aside", { class: "room-corner", "data-testid": "room-corner", "aria-label": t("room.join_late"), hidden: true });
+    replace(main, this.roomEl, this.debriefBox, this.corner);
     this.setMode(this.mode, false);
     this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
     this.socket.addEventListener("denied", (e) => {
@@ -51,6 +53,7 @@ class Room {
     this.roomEl.hidden = mode !== "room";
     this.debriefBox.hidden = mode !== "debrief";
     document.body.dataset.mode = mode;
+    this.renderCorner();
     if (mode === "debrief" && load) this.loadDebrief();
   }
 
@@ -92,12 +95,37 @@ class Room {
       case "announcement":
         replace(banners, announcementBanner(m));
         break;
+      case "session_ended":  // no one joins an ended session: the corner goes
+        if (this.view) { this.view.session.status = "ended"; this.renderCorner(); }
+        break;
       default: break;
     }
   }
 
   name(fid) {
     return (this.view.firms[fid] || {}).name || fid;
+  }
+
+  /** The join code as people type it: ABCD-EFGH. */
+  joinCode() {
+    const c = this.view.session.code;
+    return c.length === 8 ? `${c.slice(0, 4)}-${c.slice(4)}` : c;
+  }
+
+  qr(cls) {
+    return h("img", { class: cls, src: `/qr/${encodeURIComponent(this.joinCode())}.svg`, alt: t("console.qr_alt", { url: this.view.session.join_url }) });
+  }
+
+  renderCorner() {
+    const v = this.view;
+    const show = !!v && v.session.status !== "ended" && !(v.phase === "lobby" && this.mode === "room");
+    this.corner.hidden = !show;
+    main.classList.toggle("with-corner", show);
+    if (!show || this.corner.dataset.code === v.session.code) return;
+    this.corner.dataset.code = v.session.code;
+    replace(this.corner, h("p", { class: "label", text: t("room.join_late") }), this.qr("qr"),
+      h("p", { class: "join-code", "data-testid": "corner-code", text: this.joinCode() }),
+      h("p", { class: "join-url", text: v.session.join_url.split("?")[0] }));
   }
 
   updateClock() {
@@ -112,12 +140,12 @@ class Room {
     const st = v.status;
     const blocks = [h("div", { class: "room-clock" }, this.clock.el)];
     if (v.phase === "lobby") {
-      const code = v.session.code.length === 8 ? `${v.session.code.slice(0, 4)}-${v.session.code.slice(4)}` : v.session.code;
+      const code = this.joinCode();
       blocks.push(h("div", { class: "room-join" },
         h("div", {}, h("p", { class: "label", text: t("room.join_at") }), h("p", { class: "join-url big", text: v.session.join_url }),
           h("p", { class: "label", text: t("room.code") }), h("p", { class: "join-code huge", "data-testid": "room-code", text: code }),
           h("p", { class: "room-count", role: "status", text: t("room.joined", { n: st.players.length }) })),
-        h("img", { class: "qr big", src: `/qr/${encodeURIComponent(code)}.svg`, alt: t("console.qr_alt", { url: v.session.join_url }) })));
+        this.qr("qr big")));
     }
     if (v.phase === "negotiation") {
       blocks.push(h("ul", { class: "room-grid" }, Object.values(v.negotiations).map((n) => {
@@ -141,6 +169,7 @@ class Room {
     }
     if (v.round > 0 && v.phase !== "lobby") blocks.push(this.lastResults());
     replace(this.roomEl, ...blocks);
+    this.renderCorner();
   }
 
   lastResults() {

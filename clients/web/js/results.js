@@ -3,6 +3,7 @@ import { h, clear } from "./dom.js";
 import { t, num, pct, signed } from "./i18n.js";
 import { chartFigure, lineChart, barChart, destroyAll } from "./charts.js";
 import { reasonText } from "./common.js";
+import { scrollRegion } from "./scrollregion.js";
 
 function byRound(history) {
   const out = new Map();
@@ -153,10 +154,10 @@ export class ResultsPanel {
       box.append(h("section", { class: "card wide", "data-testid": "estimates-card" },
         h("h3", { text: t("res.estimates_title", { partner: a.partner.name }) }),
         h("p", { class: "hint", text: t("res.estimates_hint") }),
-        h("div", { class: "table-wrap" }, h("table", { class: "table" },
+        scrollRegion(h("table", { class: "table" },
           h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("res.domain") }), h("th", { scope: "col", text: t("res.us") }),
             h("th", { scope: "col", text: t("res.partner_est", { partner: a.partner.name }) }), h("th", { scope: "col", text: t("res.rival") }))),
-          h("tbody", {}, rows))),
+          h("tbody", {}, rows)), t("res.estimates_title", { partner: a.partner.name })),
         h("p", {}, h("strong", { text: t("res.dependency") }), " ", pct(a.dependency, 0), " ",
           h("span", { class: "hint", text: t("res.dependency_hint") })),
         h("p", {}, h("strong", { text: t("res.status") }), " ", t(`alliance.status_${a.status}`))));
