@@ -13,6 +13,7 @@ import asyncio
 import io
 import random
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,6 +23,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from tests.conftest import Client
+from r_schema import r_reads_every_csv
+from test_research_snippets import missing_tool
 
 STUDY = """
 name = "panel-test"
@@ -186,6 +189,11 @@ async def test_a_panel_study_from_links_to_payments(api, server, clients, tmp_pa
     snippet = re.search(r"^```python panel\n(.*?)^```", doc, re.S | re.M).group(1)
     ran = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0 and "completed" in ran.stdout, ran.stderr
+    # base R reads every file too, each column as the codebook says (R is installed by the test set-up)
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        missing_tool("R is not installed: run `bash scripts/install_test_tools.sh` (part of `make install-test`)")
+    assert "payments.csv" in r_reads_every_csv(rscript, tmp_path / "export.zip", tmp_path)
     read = lambda n: pd.read_csv(z.open(n), keep_default_na=False, na_values=[""], low_memory=False)
     for name in z.namelist():
         if name.endswith(".csv"):
@@ -198,6 +206,9 @@ async def test_a_panel_study_from_links_to_payments(api, server, clients, tmp_pa
     assert d_rounds["decision_source"].tolist() == ["bot", "bot"]  # the bot played the dropout's firm
     g3 = rounds[rounds["session_id"] == third[0]["session_id"]]
     assert (g3["decision_source"] == "bot").sum() == 2  # one bot firm, two rounds
+    # is_bot says who decided: the seat bots (dropout, unfilled seat), never a person
+    assert (rounds["is_bot"] == (rounds["decision_source"] == "bot")).all()
+    assert rounds["terms_match_treatment"].dropna().astype(bool).all()  # nobody negotiated the treatment away
     values = read("event_values.csv")  # the log's payloads, long: one family widened at a time
 
     def family(type_):

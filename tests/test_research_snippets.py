@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Client
+from r_schema import r_reads_every_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "research.md"
@@ -90,3 +91,5 @@ async def test_every_pandas_and_r_snippet_of_the_research_page_runs(server, api,
         outs.append(run([rscript, "--vanilla", str(script)], tmp_path))
         assert "west1" in outs[-1], outs[-1]  # it printed rows of the export
     assert any("TRUE" in out for out in outs), outs  # and R read a boolean column as logical
+    # base R reads every file of the archive, each column as the codebook's type
+    r_reads_every_csv(rscript, tmp_path / "export.zip", tmp_path)
