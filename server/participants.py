@@ -144,7 +144,10 @@ async def join(hub: "Hub", actor: "SessionActor", name: str | None, label: str |
     if kind == "pending":
         hub.pending.add(hashed, {"session_id": actor.id, "player_id": result["player_id"], "name": name,
                                  "label": label, "consent_sha256": _sha(text), "rejoin_hash": seat.rejoin_hash,
-                                 "is_bot": is_bot, "language": language})
+                                 "is_bot": is_bot, "language": language,
+                                 # a panel study: consent given after this group started or ended seats
+                                 # the person in the study's next group (server/study.py)
+                                 "panel_link": (actor.panel_cfg or {}).get("link")})
     else:
         _seated(hub, actor, hashed, result["player_id"], old)
     return {**result, "player_token": token, "rejoin_code": auth.format_rejoin_code(rejoin), "ws_url": hub.ws_url()}
@@ -238,17 +241,20 @@ async def consent(hub: "Hub", token: str, agree: bool) -> dict:
         actor = hub.sessions[p.session_id]
         return {**_seat_info(actor, p.player_id), "consented": True, "already": True}
     actor = hub.sessions.get(pend["session_id"])
-    if actor is None:
-        hub.pending.pop(hashed, None)
+    link = pend.get("panel_link")
+    if actor is None and link is None:
+        hub.pending.pop(hashed)
         raise ProtocolError("token_expired", "this token's session has ended", 401)
     try:
         try:
+            if actor is None:  # the group failed or ended while this person read the consent
+                raise ProtocolError("session_ended", "the session has ended", 410)
             kind, result, old = await actor.call(_consent, actor, pend, hashed, agree)
         except ProtocolError as e:
-            if e.code != "group_closed":
+            if link is None or not agree or e.code not in ("group_closed", "session_ended"):
                 raise
             from .study import consent_elsewhere  # late: server.study imports this module
-            actor, (kind, result, old) = await consent_elsewhere(hub, actor, pend, hashed)
+            actor, (kind, result, old) = await consent_elsewhere(hub, link, pend, hashed)
     finally:
         hub.pending.pop(hashed)
     if kind == "declined":

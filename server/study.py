@@ -121,9 +121,9 @@ async def panel_join(hub: "Hub", link: str, name: str | None, label: str | None,
     raise ProtocolError("group_closed", "no group of this study could take you just now; try the link again", 503)
 
 
-async def consent_elsewhere(hub: "Hub", actor: "SessionActor", pend: dict, hashed: str):
-    """Consent given after the participant's group started: they are seated in the next one."""
-    link = actor.panel_cfg["link"]
+async def consent_elsewhere(hub: "Hub", link: str, pend: dict, hashed: str):
+    """Consent given after the participant's group started, failed or ended: they are seated
+    in the study's next group (where they wait for a quorum, or get their completion code)."""
     async with _lock(hub, link):
         for _ in range(3):
             a = await open_group(hub, link)

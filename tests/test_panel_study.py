@@ -326,3 +326,25 @@ async def _facts(server, sid: str) -> list[tuple[str, dict]]:
             "SELECT type, data FROM log WHERE session_id = ? AND kind = 'system' ORDER BY seq", (sid,))]
     finally:
         con.close()
+
+
+async def test_who_was_reading_the_consent_when_the_group_failed_waits_in_the_next_group(api, server, clients):
+    """Nobody is left without a code: the group fails (one person, min_people 2) while a
+    second one reads the consent; that consent seats them in the study's next group, which
+    fails in turn and gives them the no-group code too."""
+    s = await api.create(study_file=STUDY)
+    first = await arrive(api, s["code"], "PID_ALONE", 0)
+    a = await Client.login(server.url, first["token"], name="alone")
+    clients.append(a)
+    status, late = await api.request("POST", "/api/join", {"code": s["code"], "label": "PID_LATE"})
+    assert status == 200 and late["consent_required"], late
+    done = await a.wait_for(lambda m: m["type"] == "completion", timeout=15)
+    assert done["status"] == "no_group" and done["code"] == CODES["no_group"]
+    await a.wait_for(lambda m: m["type"] == "session_ended", timeout=15)
+    status, seat = await api.request("POST", "/api/consent", {"consent": True}, token=late["player_token"])
+    assert status == 200 and seat["consented"] and seat["session_id"] != first["session_id"], seat
+    b = await Client.login(server.url, late["player_token"], name="late")
+    clients.append(b)
+    done = await b.wait_for(lambda m: m["type"] == "completion", timeout=15)
+    assert done["status"] == "no_group" and done["code"] == CODES["no_group"]
+    assert (await completion(api, late["player_token"]))["code"] == CODES["no_group"]
