@@ -137,23 +137,30 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
     spent = d.spent()
     if spent > p.budget + 1e-9:
         raise DecisionError("over_budget", f"budget: {spent:g} points allocated but only {p.budget:g} available")
-    active = {a.id for a in alliances}
-    for a, doms in d.withhold.items():
-        if a not in active:
-            raise DecisionError("unknown_alliance", f"withhold.{a}: not an active alliance of your firm")
-        own = state.alliances[a].terms.contributions.get(d.firm, ())
-        for k in doms:
-            if k not in own:
-                raise DecisionError("not_contributed", f"withhold.{a}.{k}: you release no tranches in {k}")
-    for a in d.exit:
-        if a not in active:
-            raise DecisionError("unknown_alliance", f"exit.{a}: not an active alliance of your firm")
+    _check_alliance_lists(d, {a.id for a in alliances}, "an active alliance",
+                          lambda a: state.alliances[a].terms.contributions.get(d.firm, ()),
+                          "not_contributed", "you release no tranches in {k}")
 
 
 def _check_protect(v: float, budget: float) -> None:
     _check_amount("protect", v)
     if v > budget:
         raise DecisionError("over_budget", f"protect: {v:g} points but only {budget:g} available")
+
+
+def _check_alliance_lists(d: Decision, known: set[str], what: str, allowed, code: str, problem: str) -> None:
+    """`withhold` and `exit` name only alliances in `known`; each withheld domain is in
+    `allowed(alliance)` (else `code`, with `problem` naming it)."""
+    for a, doms in d.withhold.items():
+        if a not in known:
+            raise DecisionError("unknown_alliance", f"withhold.{a}: not {what} of your firm")
+        ok = allowed(a)
+        for k in doms:
+            if k not in ok:
+                raise DecisionError(code, f"withhold.{a}.{k}: " + problem.format(k=k))
+    for a in d.exit:
+        if a not in known:
+            raise DecisionError("unknown_alliance", f"exit.{a}: not {what} of your firm")
 
 
 def _check_survey(rules: Rules, survey: dict[str, int]) -> None:
@@ -187,16 +194,8 @@ def check_draft(rules: Rules, state: SessionState, firm: str, draft: dict) -> De
     _check_map(rules, "reveal", d.reveal, domains, "unknown_domain", "{name}.{k}: no such domain", upper=1.0)
     _check_protect(d.protect, budget)
     _check_survey(rules, d.survey)
-    own = {a.id for a in state.alliances.values() if firm in a.firms}
-    for a, doms in d.withhold.items():
-        if a not in own:
-            raise DecisionError("unknown_alliance", f"withhold.{a}: not an alliance of your firm")
-        for k in doms:
-            if k not in domains:
-                raise DecisionError("unknown_domain", f"withhold.{a}.{k}: no such domain")
-    for a in d.exit:
-        if a not in own:
-            raise DecisionError("unknown_alliance", f"exit.{a}: not an alliance of your firm")
+    _check_alliance_lists(d, {a.id for a in state.alliances.values() if firm in a.firms}, "an alliance",
+                          lambda a: domains, "unknown_domain", "no such domain")
     return d
 
 

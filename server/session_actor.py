@@ -771,17 +771,23 @@ class SessionActor(SelectionPhase, PanelRoom):
         empty = [f for f in self.state.firms if not self.members(f) and f not in self.bots]
         if empty:
             self._fact("bots_seated", {"firms": {f: strategy for f in empty}}, actor=FACILITATOR)
-            self._push_status()
-            if self.state.phase == "execution":
-                self._bots_submit()
-                self._maybe_close_round()
-            elif self.state.phase == "negotiation":
-                for n in list(self.negotiations.values()):
-                    self._after_negotiation_move(n.id)
-            elif self.state.phase == "selection":
-                self._bots_select()
-                self._maybe_close_selection()
+            self._bots_seated(set(empty))
         return {"firms": empty, "strategy": strategy}
+
+    def _bots_seated(self, firms: set[str]) -> None:
+        """Bots just took `firms`: they play what the phase waits for at once (a round, a
+        negotiation, the selection board) so nobody waits on an empty seat."""
+        self._push_status()
+        if self.state.phase == "execution":
+            self._bots_submit()
+            self._maybe_close_round()
+        elif self.state.phase == "negotiation":
+            for n in list(self.negotiations.values()):
+                if firms & set(n.firms):
+                    self._after_negotiation_move(n.id)
+        elif self.state.phase == "selection":
+            self._bots_select()
+            self._maybe_close_selection()
 
     def _ctl_inject(self, c) -> dict:
         if not c.get("text") and not c.get("event"):

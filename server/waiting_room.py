@@ -145,17 +145,7 @@ class PanelRoom:
             return
         self._fact("bots_seated", {"firms": {firm: strategy}, "reason": "dropout", "player_id": player_id},
                    firm=firm)
-        self._push_status()
-        if self.state.phase == "execution":
-            self._bots_submit()
-            self._maybe_close_round()
-        elif self.state.phase == "negotiation":
-            for n in list(self.negotiations.values()):
-                if firm in n.firms:
-                    self._after_negotiation_move(n.id)
-        else:
-            self._bots_select()
-            self._maybe_close_selection()
+        self._bots_seated({firm})
 
     def _panel_connected(self: "SessionActor", player_id: str) -> None:
         t = self._panel_timers.pop(("dropout", player_id), None)

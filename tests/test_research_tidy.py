@@ -18,19 +18,9 @@ from pytest import approx
 from server import export as export_mod
 
 from conftest import Client
+from test_server_selection import _seat
 
 ROUNDS = 3
-
-
-async def _seat(url, api, session, n, clients) -> dict[str, Client]:
-    out = {}
-    for i in range(n):
-        j = await api.join(session["code"], f"player{i}")
-        c = await Client.login(url, j["player_token"], binary=i % 2 == 0, name=j["firm"])
-        c.joined = j
-        clients.append(c)
-        out[j["firm"]] = c
-    return out
 
 
 async def _phase(c: Client, phase: str) -> dict:
