@@ -206,6 +206,7 @@ async def test_a_panel_study_from_links_to_payments(api, server, clients, tmp_pa
     assert d_rounds["decision_source"].tolist() == ["bot", "bot"]  # the bot played the dropout's firm
     g3 = rounds[rounds["session_id"] == third[0]["session_id"]]
     assert (g3["decision_source"] == "bot").sum() == 2  # one bot firm, two rounds
+    assert "events_wide.csv" not in z.namelist()  # no sparse wide table unless asked for
     # is_bot says who decided: the seat bots (dropout, unfilled seat), never a person
     assert (rounds["is_bot"] == (rounds["decision_source"] == "bot")).all()
     assert rounds["terms_match_treatment"].dropna().astype(bool).all()  # nobody negotiated the treatment away
