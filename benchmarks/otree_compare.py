@@ -14,9 +14,9 @@ ack), pushes it to the firm (sender included) and acknowledges it; we report the
 the broadcast-receipt latency. Both servers run alone in their own processes; the clients
 run in the benchmark's processes on the same 2 cores.
 
-oTree is NOT part of this repository. Following /work/shared/peers/otree_live/README.md,
-this script makes a scratch folder outside the repository (`--otree-dir`, default
-/tmp/otree_bench): a venv with `pip install otree==6.0.15 websockets` (skipped when it is
+oTree is NOT part of this repository. Following ../shared/peers/otree_live/README.md (the
+shared folder beside the repository), this script makes a scratch folder outside the
+repository (`--otree-dir`, default: a new temporary folder): a venv with `pip install otree==6.0.15 websockets` (skipped when it is
 there) and a copy of the peer's minimal project, run with `otree prodserver` under
 `setsid` and stopped by process group. Our side is `benchmarks/load.py exchange`.
 """
@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,7 +41,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402  (benchmarks/load.py)
 
-PEER = Path("/work/shared/peers/otree_live")
+# the shared folder sits beside the repository: ../shared from its root
+PEER = Path(__file__).resolve().parent.parent.parent / "shared" / "peers" / "otree_live"
 now = time.perf_counter
 
 
@@ -193,7 +195,7 @@ def ratio(ours: dict, theirs: dict) -> dict:
 
 
 async def main(a) -> dict:
-    w = Path(a.otree_dir)
+    w = Path(a.otree_dir or tempfile.mkdtemp(prefix="otree_bench_"))
     w.mkdir(parents=True, exist_ok=True)
     otree_venv(w)
     out = {"machine": load.machine(), "messages_each": a.messages, "sync_ours": a.sync, "rows": []}
@@ -263,7 +265,8 @@ def replot(json_path: str, png_path: str) -> None:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--otree-dir", default="/tmp/otree_bench", help="scratch folder outside the repository")
+    ap.add_argument("--otree-dir", default=None, help="scratch folder outside the repository (default: a new "
+                                                      "temporary folder; give one to reuse its venv)")
     ap.add_argument("--port", type=int, default=8123)
     ap.add_argument("--clients", type=int, nargs="+", default=[50, 100])
     ap.add_argument("--messages", type=int, default=40, help="messages per client (comparison)")
