@@ -926,11 +926,9 @@ class SessionActor(SelectionPhase, PanelRoom):
             sources[fid] = "default"
             draft = self.drafts.get(fid)
             if draft:
-                try:
-                    d = parse_decision(fid, draft)
-                    validate_decision(self.rules, self.state, d)
-                except Exception as e:  # a draft of an older server may hold anything
-                    unusable[fid] = _why("draft", e)
+                d, problem = _checked(self.rules, self.state, fid, draft)  # an older server's draft may hold anything
+                if problem is not None:
+                    unusable[fid] = _why("draft", problem)
                     continue
                 decisions[fid], sources[fid] = d.to_dict(), "draft"
         return decisions, sources, unusable
@@ -943,9 +941,10 @@ class SessionActor(SelectionPhase, PanelRoom):
                 return resolve_round(self.rules, self.state, {f: Decision.from_dict(x) for f, x in decisions.items()})
             except Exception as e:
                 log.exception("session %s: round %d could not be resolved as decided", self.id, self.state.round + 1)
-                bad = [f for f, x in decisions.items() if _unusable(self.rules, self.state, f, x)] or list(decisions)
+                problems = {f: _checked(self.rules, self.state, f, x)[1] for f, x in decisions.items()}
+                bad = [f for f, p in problems.items() if p is not None] or list(decisions)  # none: drop them all
                 for f in bad:
-                    unusable[f] = _why(sources[f], _unusable(self.rules, self.state, f, decisions[f]) or e)
+                    unusable[f] = _why(sources[f], problems[f] or e)
                     del decisions[f]
                     sources[f] = "default"
         return None  # every firm plays its default: resolved again when the fact is applied
@@ -1282,13 +1281,15 @@ class SessionActor(SelectionPhase, PanelRoom):
             for conn in conns:
                 self._out.append((conn, v))
 
-def _unusable(rules, state, firm: str, decision: dict) -> Exception | None:
-    """Why `decision` is not a legal decision of `firm` now (None: it is)."""
+def _checked(rules, state, firm: str, raw: dict) -> tuple[Decision | None, Exception | None]:
+    """`raw` as a legal decision of `firm` now, or why it is not one (any exception: the
+    round's close must survive whatever an older log holds)."""
     try:
-        validate_decision(rules, state, parse_decision(firm, decision))
+        d = parse_decision(firm, raw)
+        validate_decision(rules, state, d)
     except Exception as e:
-        return e
-    return None
+        return None, e
+    return d, None
 
 
 def _why(source: str, e: BaseException) -> str:
