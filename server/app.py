@@ -151,11 +151,8 @@ def _admin(request: web.Request) -> None:
         raise ProtocolError("admin_key_required", "the admin key is wrong (the server printed where it keeps "
                                                   "the key when it started)", 401)
     ip = client_ip(request, hub.config.trust_proxy)
-    for budget, key, who in ((request.app[CREATES], ip, "from your address"),
-                             (request.app[TOTAL_CREATES], "*", "on this server")):
-        if not budget.allowed(key):
-            wait = max(1, round(budget.retry_after(key)))
-            raise RateLimited(f"too many sessions created {who}; try again in {wait} s", wait)
+    _within(request.app[CREATES], ip, "too many sessions created from your address")
+    _within(request.app[TOTAL_CREATES], "*", "too many sessions created on this server")
     request.app[CREATES].charge(ip)
     request.app[TOTAL_CREATES].charge("*")
 
@@ -166,6 +163,13 @@ class RateLimited(ProtocolError):
     def __init__(self, message: str, retry_after: int):
         super().__init__("rate_limited", message, 429)
         self.retry_after = retry_after
+
+
+def _within(budget: KeyedBudget, key: str, what: str) -> None:
+    """Refuse (429, Retry-After) when `key` has nothing left in `budget`; the caller charges."""
+    if not budget.allowed(key):
+        wait = max(1, round(budget.retry_after(key)))
+        raise RateLimited(f"{what}; try again in {wait} s", wait)
 
 
 def _handles_errors(fn):
@@ -243,17 +247,15 @@ async def join(request):
     budget every join from that address is refused with 429 before the code is looked at."""
     failures = request.app[JOIN_FAILURES]
     ip = client_ip(request, request.app[HUB].config.trust_proxy)
-    if not failures.allowed(ip):
-        return _too_many(request, failures.retry_after(ip), "too many failed joins from your address")
+    _within(failures, ip, "too many failed joins from your address")
     try:
         req = await _body(request, P.JoinSession)
         # successful joins are budgeted too, per address and per session, so a leaked code
         # cannot fill every seat of a class at machine speed
         by_ip, by_session = request.app[JOINS]
         session = request.app[HUB].codes.get(auth.normalize_code(req.code), "?")
-        for budget, key, what in ((by_ip, ip, "from your address"), (by_session, session, "into this session")):
-            if not budget.allowed(key):
-                return _too_many(request, budget.retry_after(key), f"too many joins {what} just now")
+        _within(by_ip, ip, "too many joins from your address just now")
+        _within(by_session, session, "too many joins into this session just now")
         name = clean_name(req.name) if req.name is not None else None  # server/names.py: shown to others
         label = clean_label(req.label)
         joined = await request.app[HUB].join(req.code, name, label, req.rejoin_code,
@@ -265,13 +267,6 @@ async def join(request):
         if 400 <= e.status < 500 and e.status != 429:
             failures.charge(ip)
         raise
-
-
-def _too_many(request, retry_after: float, what: str) -> web.Response:
-    wait = max(1, round(retry_after))
-    request.app[HUB].metrics.error("rate_limited")
-    return web.json_response({"error": {"code": "rate_limited", "message": f"{what}; try again in {wait} s"}},
-                             status=429, headers={"Retry-After": str(wait)})
 
 
 @_handles_errors
