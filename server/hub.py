@@ -193,7 +193,7 @@ class Hub:
         if actor is None and norm in self.links and not self.shutting_down:
             actor = self.links[norm]  # a panel study's link outlives its first group
         if actor is None:
-            if sid is None and auth.normalize_code(code) in self.archive.codes:
+            if sid is None and norm in self.archive.codes:
                 raise self.archive.refused("it no longer takes players")
             raise ProtocolError("unknown_code", "no live session has this code", 404)
         if self.shutting_down:
@@ -201,7 +201,8 @@ class Hub:
         if self.store.failed is not None:
             raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
         if actor.panel_cfg is not None:  # a study link: the study's open group (its waiting room)
-            return await study.panel_join(self, actor.panel_cfg["link"], name, label, rejoin_code)
+            return await study.panel_join(self, actor.panel_cfg["link"], name, label, rejoin_code,
+                                          is_bot=is_bot, language=language)
         # label lists, same-label rejoin and consent: server/participants.py
         return await participants.join(self, actor, name, label, rejoin_code, is_bot=is_bot, language=language)
 

@@ -104,17 +104,18 @@ async def open_group(hub: "Hub", link: str) -> "SessionActor":
 
 
 async def panel_join(hub: "Hub", link: str, name: str | None, label: str | None,
-                     rejoin_code: str | None) -> dict:
-    """POST /api/join with a study link's code."""
+                     rejoin_code: str | None, **client) -> dict:
+    """POST /api/join with a study link's code; `client`: what the client declared (`is_bot`,
+    `language`), as for any join."""
     if label is not None:  # someone seated in a live group of this study comes back to their seat
         for a in list(hub.sessions.values()):
             if (a.panel_cfg or {}).get("link") == link and any(p.label == label for p in a.players.values()):
-                return await participants.join(hub, a, name, label, rejoin_code)
+                return await participants.join(hub, a, name, label, rejoin_code, **client)
     async with _lock(hub, link):
         for _ in range(3):
             actor = await open_group(hub, link)
             try:
-                return await participants.join(hub, actor, name, label, rejoin_code)
+                return await participants.join(hub, actor, name, label, rejoin_code, **client)
             except ProtocolError as e:
                 if e.code not in _CLOSED:
                     raise

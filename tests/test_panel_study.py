@@ -80,7 +80,7 @@ async def arrive(api, code: str, pid: str, delay: float) -> dict:
     """One participant opens the study link (`?code=...&PROLIFIC_PID=...`): no name, the
     panel id as label; consent (with the instructions) comes first, then the seat."""
     await asyncio.sleep(delay)  # the arrival schedule
-    status, j = await api.request("POST", "/api/join", {"code": code, "label": pid})
+    status, j = await api.request("POST", "/api/join", {"code": code, "label": pid, "language": "de-DE"})
     assert status == 200, j
     assert j["consent_required"] and j["instructions"] == "Decide each round with your firm."
     status, seat = await api.request("POST", "/api/consent", {"consent": True}, token=j["player_token"])
@@ -224,6 +224,7 @@ async def test_a_panel_study_from_links_to_payments(api, server, clients, tmp_pa
     closed = closed[closed["session_id"] == dropout["session_id"]].sort_values("seq")
     assert closed["data.reason"].tolist() == ["all_submitted", "all_submitted"]  # never the clock
 
+    assert set(read("players.csv")["language"]) == {"de-DE"}  # the language each browser sent at the join
     pay = read("payments.csv")
     assert len(pay) == 12 and set(pay["label"]) == set(pids)
     final = rounds[rounds["round"] == rounds.groupby("session_id")["round"].transform("max")]
