@@ -217,8 +217,8 @@ def _join(actor: "SessionActor", seat: Seat, text: str | None):
     existing = _existing_label(actor, seat.label)
     if existing is not None:
         return _rejoin(actor, existing, seat)
-    actor.panel_admit()  # a panel group that has started takes nobody new (not even to read the consent)
     if text is not None:
+        actor.panel_admit()  # not even to read the consent (seating checks it again in `actor.join`)
         return "pending", {"player_id": seat.player_id, "session_id": actor.id, "consent_required": True,
                            "consent_text": text, **_instructions(actor)}, None
     return _seat(actor, seat)
