@@ -194,8 +194,9 @@ def check_draft(rules: Rules, state: SessionState, firm: str, draft: dict) -> De
     _check_map(rules, "reveal", d.reveal, domains, "unknown_domain", "{name}.{k}: no such domain", upper=1.0)
     _check_protect(d.protect, budget)
     _check_survey(rules, d.survey)
-    _check_alliance_lists(d, {a.id for a in state.alliances.values() if firm in a.firms}, "an alliance",
-                          lambda a: domains, "unknown_domain", "no such domain")
+    if d.withhold or d.exit:  # the scan of every alliance only when the draft names some (drafts are hot)
+        _check_alliance_lists(d, {a.id for a in state.alliances.values() if firm in a.firms}, "an alliance",
+                              lambda a: domains, "unknown_domain", "no such domain")
     return d
 
 
