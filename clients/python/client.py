@@ -175,7 +175,8 @@ class GameClient:
                                       ping_interval=20, ping_timeout=20, close_timeout=2)
         try:
             await ws.send(self._encode({"type": "auth", "token": self.token, "client_time": time.time()}))
-            first = self._decode(await asyncio.wait_for(ws.recv(), 10))
+            async with asyncio.timeout(10):  # not wait_for: on 3.11 it can swallow a cancel
+                first = self._decode(await ws.recv())
         except BaseException:
             await ws.close()
             raise
@@ -329,7 +330,8 @@ class GameClient:
                 if self._connected.is_set():
                     await self._write(p)
             # else: written by `_install` once the connection is back
-            return await asyncio.wait_for(asyncio.shield(p.future), timeout or self.command_timeout)
+            async with asyncio.timeout(timeout or self.command_timeout):
+                return await asyncio.shield(p.future)
         finally:
             if self._pending.get(cid) is p:
                 del self._pending[cid]
@@ -389,7 +391,8 @@ class GameClient:
         def ready() -> bool:
             return predicate(self) or self.gone
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            async with asyncio.timeout(timeout):
+                await self._changed.wait_for(ready)
         if not predicate(self):
             raise ConnectionLost(str(self._failure or self.ended or "the client was closed"))
 
@@ -401,7 +404,8 @@ class GameClient:
     async def wait_change(self, since: int, timeout: float | None = None) -> int:
         """Wait until a message arrived after `version` was `since`; returns the new version."""
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: self.version > since or self.gone), timeout)
+            async with asyncio.timeout(timeout):
+                await self._changed.wait_for(lambda: self.version > since or self.gone)
         return self.version
 
     @property

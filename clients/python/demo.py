@@ -125,14 +125,19 @@ class Demo:
 
     async def stop(self) -> None:
         """End the demo session (so a restart does not restore it) and close every client."""
+        # close the clients before waiting on their tasks: a closed client wakes every
+        # waiter, so a bot ends even if its cancel was lost (a cancel landing as an await
+        # completes can be swallowed by library code)
+        clients = [b.client for b in self.bots] + ([self.facilitator] if self.facilitator else [])
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.session is not None:
             try:
-                await asyncio.wait_for(control(self.api_url, self.session["session_id"],
-                                               self.session["facilitator_token"], "end_session"), 5)
+                async with asyncio.timeout(5):
+                    await control(self.api_url, self.session["session_id"],
+                                  self.session["facilitator_token"], "end_session")
             except (CommandError, ConnectionLost, OSError, asyncio.TimeoutError) as e:
                 log.info("demo: could not end the session: %s", e)
-        for c in [b.client for b in self.bots] + ([self.facilitator] if self.facilitator else []):
-            await c.close()
+

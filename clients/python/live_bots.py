@@ -129,7 +129,8 @@ class LiveBot:
         try:
             if not self.client.connected and self.client.welcome is None:
                 await self.client.connect()
-            await asyncio.wait_for(self._loop(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._loop()
         except ConnectionLost:
             self.report.outcome = self.report.outcome or ("ended" if self.client.ended else "lost")
         finally:
