@@ -49,12 +49,18 @@ def new_session(rules: Rules, copies: int = 1, seed: int = 0, rounds: int | None
     firms = {}
     for c in range(1, copies + 1):
         for r in s.roles:
-            fid = firm_id(r.id, c)
-            own = rules.of(fid).scenario.role(r.id)  # a treatment may change pace or competence
-            firms[fid] = Firm(fid, f"{r.name} {c}" if copies > 1 else r.name, r.id,
-                              dict(own.competence), own.pace, own.cash, dict(own.competence), c)
+            firms[firm_id(r.id, c)] = fresh_firm(rules, r.id, c, copies > 1)
     rival = dict(s.rival.competence)
     return SessionState(s.id, seed, 0, rounds or s.rounds, "lobby", firms, {}, rival, dict(rival))
+
+
+def fresh_firm(rules: Rules, role: str, copy: int, numbered: bool = True) -> Firm:
+    """Copy `copy`'s firm of `role` as it starts the game (before any round or alliance)."""
+    fid = firm_id(role, copy)
+    r = rules.scenario.role(role)
+    own = rules.of(fid).scenario.role(role)  # a treatment may change pace or competence
+    return Firm(fid, f"{r.name} {copy}" if numbered else r.name, role,
+                dict(own.competence), own.pace, own.cash, dict(own.competence), copy)
 
 
 def instantiate_terms(template: AllianceTemplate, copy: int, duration: int) -> TermSheet:

@@ -52,7 +52,7 @@ def firm_part(s: "SessionActor", firm: str) -> dict:
     if s.state.phase == "selection" and s.selection is not None:
         v["selection"] = selection_for(s, firm)
     if s.state.phase == "debrief":
-        v["score"] = score_session(s.rules, s.state)[firm].to_dict()
+        v["score"] = {**score_session(s.rules, s.state)[firm].to_dict(), "firms": len(s.state.firms)}  # "3rd of 12"
     return v
 
 

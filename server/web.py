@@ -18,6 +18,7 @@ Routes added here:
 | `GET /static/{path}` | anyone | JS modules, CSS, the vendored Chart.js |
 | `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
 | `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the scenario's default term sheet |
+| `GET /api/web/guide` | player bearer token | the "How to play" tab's worked example: one round of a plain plan computed by the engine for the player's firm (game_rules/guide.py) |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
 
 A route whose path the application already has is skipped, so the server can take any of
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from game_rules.guide import worked_example
 from game_rules.rules import instantiate_terms
 from game_rules.scoring import score_session
 
@@ -110,6 +112,7 @@ def add_web_routes(app: web.Application, root: Path | None = None) -> None:
     add("/static/{path:.+}", _static_handler(root))
     add(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)
     add("/api/web/context", web_context)
+    add("/api/web/guide", web_guide)
     add("/api/web/history/{session_id}", web_history)
 
 
@@ -231,6 +234,17 @@ async def web_context(request: web.Request) -> web.Response:
         out[neg.id] = {"partner": {"id": partner.id, "name": partner.name, "role": partner.role},
                        "default_terms": _default_terms(actor, neg.id)}
     return _no_store({"firm": firm, "negotiations": out})
+
+
+@_errors_as_json
+async def web_guide(request: web.Request) -> web.Response:
+    """The worked example for the player's firm (an imagined partner; see game_rules/guide.py)."""
+    hub, p = _principal(request)
+    if p.is_facilitator:
+        raise ProtocolError("forbidden", "this is a player route", 403)
+    actor = hub.sessions[p.session_id]
+    firm = actor.players[p.player_id].firm
+    return _no_store({"firm": firm, "example": worked_example(actor.rules, actor.state, firm)})
 
 
 def _default_terms(actor, alliance_id: str) -> dict | None:

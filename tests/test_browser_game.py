@@ -304,8 +304,8 @@ async def test_full_session_in_browsers(web_server, browser, problems):
     await fac.get_by_test_id("ctl-end_round").click()
 
     # debrief: the players see their final score and what happened
-    await expect(ann.get_by_test_id("final-score")).to_contain_text("Rank")
-    await expect(bea.get_by_test_id("final-score")).to_contain_text("Rank")
+    await expect(ann.get_by_test_id("final-score")).to_contain_text(re.compile(r"(1st|2nd|3rd|4th) of 4"))
+    await expect(bea.get_by_test_id("final-score")).to_contain_text(re.compile(r"(1st|2nd|3rd|4th) of 4"))
     await expect(ann.get_by_test_id("round-detail")).to_contain_text("withheld")
     await expect(ann.get_by_test_id("round-idle")).to_be_hidden()
     await shot(ann, "player_phone_results.png")
@@ -356,7 +356,7 @@ async def test_player_page_at_phone_size(web_server, http, browser, problems):
     await expect(page.get_by_test_id("round-title")).to_have_text("Round 1 of 3")
     # every tab fits the screen, and the tabs work from the keyboard
     await page.get_by_test_id("tab-round").focus()
-    for tab in ("results", "chat", "firm", "deal"):
+    for tab in ("results", "chat", "help", "firm", "deal"):
         await page.keyboard.press("ArrowRight")
         await expect(page.get_by_test_id(f"tab-{tab}")).to_have_attribute("aria-selected", "true")
         await expect(page.get_by_test_id(f"tab-{tab}")).to_be_focused()

@@ -92,6 +92,12 @@ export class DecisionForm {
     this.budgetMsg = h("p", { class: "budget-msg", role: "alert" });
     this.budgetBox.append(h("h3", { text: t("dec.budget_title", { budget: num(this.budget, 0) }) }), this.budgetText, this.budgetBar, this.budgetLegend, this.budgetMsg);
     f.append(this.budgetBox);
+    // the team's draft carries over from round to round: say so, and offer a clean start
+    this.carryNote = h("div", { class: "carry-note", role: "status", "data-testid": "carried-over", hidden: true },
+      h("p", { text: t("dec.carried_over", { n: (this.view.current_round || 1) - 1 }) }),
+      h("button", { type: "button", class: "secondary small", "data-testid": "draft-reset", on: { click: () => this.resetDraft() },
+                    text: t("dec.carried_reset") }));
+    f.append(this.carryNote);
 
     const contributed = this.contributed();
     const scope = this.scope();
@@ -429,10 +435,35 @@ export class DecisionForm {
     }
     this.values = v;
     this.renderValues();
+    if (this.carryNote) this.renderCarry();
+  }
+
+  /** Carried over: a draft with points in it at the start of a round after the first, that
+   *  nobody has touched from this page since (a teammate's change hides it too). */
+  renderCarry() {
+    const d = this.serverDraft || {};
+    const hasValues = ["contribute", "absorb", "develop", "reveal"].some((g) => Object.keys(d[g] || {}).length) || d.protect > 0;
+    this.carryNote.hidden = !(hasValues && (this.view.current_round || 1) > 1 && !this.touched && !this.locked);
+  }
+
+  /** Back to the promised minimum: every carried-over value removed from the team's draft. */
+  async resetDraft() {
+    if (this.locked) return;
+    this.touched = true;
+    const fields = { contribute: null, absorb: null, develop: null, protect: null, reveal: null };
+    try {
+      const r = await this.socket.send("draft", { fields, round: this.round });
+      this.applyDraft((r && r.draft) || {}, null);
+      this.error.textContent = "";
+      this.carryNote.hidden = true;
+    } catch (e) {
+      this.error.textContent = errorText(e);
+    }
   }
 
   /** A teammate changed the draft: show the values and who changed what. */
   onDraftPush(msg, draft) {
+    this.touched = true;
     this.applyDraft(draft, msg.by);
     const changes = [];
     for (const [g, val] of Object.entries(msg.changed || {})) {
@@ -469,6 +500,8 @@ export class DecisionForm {
   /** Send a changed field to the team's draft (debounced per field). */
   queue(key) {
     if (this.locked) return;
+    this.touched = true;
+    this.carryNote.hidden = true;
     clearTimeout(this.dirty.get(key));
     this.dirty.set(key, setTimeout(() => this.flush(key), DEBOUNCE_MS));
   }
@@ -530,6 +563,7 @@ export class DecisionForm {
 
   setSubmitted(sub) {
     this.locked = !!sub;
+    if (this.carryNote) this.renderCarry();
     for (const el of this.el.querySelectorAll("input, button, select, textarea")) el.disabled = this.locked;
     const who = this.view.submitter;
     if (who && who !== this.view.me.player_id) this.submitBtn.disabled = true;

@@ -38,6 +38,10 @@ export const pct = (x, digits = 0) => (x === null || x === undefined ? "–" : `
 export const signed = (x, digits = 1) => (x === null || x === undefined ? "–" : `${x > 0 ? "+" : x < 0 ? "−" : "±"}${fmt(digits).format(Math.abs(x))}`);
 export const signedPct = (x, digits = 1) => (x === null || x === undefined ? "–" : `${x > 0 ? "+" : x < 0 ? "−" : "±"}${fmt(digits).format(Math.abs(x) * 100)}%`);
 
+const ordinals = new Intl.PluralRules(locale, { type: "ordinal" });
+/** 1 -> "1st", 3 -> "3rd" (the catalog's ord.<category> forms). */
+export const ordinal = (n) => t(`ord.${ordinals.select(n)}`, { n });
+
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return "–";
   const s = Math.max(0, Math.ceil(seconds));

@@ -1,13 +1,14 @@
 // The player page: join with the code, wait in the lobby, read the brief, negotiate the
 // term sheet, decide each round with the team, read the results, chat.
 import { h, $, append, clear, replace, toast } from "./dom.js";
-import { t, applyI18n, errorText, num, pct } from "./i18n.js";
+import { t, applyI18n, errorText, num, pct, ordinal } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets } from "./common.js";
 import { ChatPanel } from "./chat.js";
 import { NegotiationPanel, termSummary } from "./termsheet.js";
 import { DecisionForm, mergeDraft } from "./decision.js";
 import { ResultsPanel } from "./results.js";
+import { GuidePanel } from "./guide.js";
 import { SelectionPanel } from "./selection.js";
 import { prose } from "./prose.js";
 import { scrollRegion } from "./scrollregion.js";
@@ -19,7 +20,7 @@ const browserLanguage = () => {
   const lang = (navigator.language || "").trim();
   return /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$/.test(lang) && lang.length <= 35 ? lang : null;
 };
-const TABS = ["firm", "deal", "round", "results", "chat"];
+const TABS = ["firm", "deal", "round", "results", "chat", "help"];
 const WIDE = window.matchMedia("(min-width: 960px)");
 
 applyI18n();
@@ -170,6 +171,7 @@ class PlayerApp {
     this.clock = new PhaseClock(this.socket);
     this.chat = new ChatPanel({ socket: this.socket, firmName: (f) => this.firmName(f), onUnread: (n) => this.setUnread(n) });
     this.results = new ResultsPanel();
+    this.guide = new GuidePanel(creds.token);
     this.buildShell();
     this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
     this.socket.addEventListener("denied", (e) => {
@@ -208,9 +210,10 @@ class PlayerApp {
     }
     this.panels.chat.append(this.chat.el);
     this.panels.results.append(this.results.el);
+    this.panels.help.append(this.guide.el);
     this.loading = h("p", { class: "muted loading", text: t("common.loading") });
     replace(main, this.nav, h("div", { class: "layout" }, h("div", { class: "main-col" }, this.loading,
-      this.panels.firm, this.panels.deal, this.panels.round, this.panels.results), h("aside", { class: "side-col" }, this.panels.chat)));
+      this.panels.firm, this.panels.deal, this.panels.round, this.panels.results, this.panels.help), h("aside", { class: "side-col" }, this.panels.chat)));
     WIDE.addEventListener("change", () => this.showTab(this.tab || "firm"));
     sticky.observe(this.nav);
   }
@@ -236,6 +239,7 @@ class PlayerApp {
       this.panels[x].hidden = !(on || (x === "chat" && WIDE.matches));
     }
     this.chat.setVisible(WIDE.matches || id === "chat");
+    if (id === "help" && this.view) this.guide.update(this.view);
     document.body.dataset.tab = id;
   }
 
@@ -537,8 +541,9 @@ class PlayerApp {
   finalScore(s) {
     return h("section", { class: "card final-score", "data-testid": "final-score" },
       h("h2", { text: t("score.title") }),
-      h("p", { class: "big-number", text: t("score.rank", { rank: s.rank }) }),
+      h("p", { class: "big-number", text: s.firms ? t("score.rank", { rank: ordinal(s.rank), of: s.firms }) : ordinal(s.rank) }),
       h("p", { text: t("score.total", { n: num(s.total, 3) }) }),
+      h("p", { class: "hint", text: t("score.how") }),
       h("ul", { class: "breakdown" },
         h("li", { text: t("score.internal", { n: pct(s.internal_gain, 1), part: num(s.parts.internal, 3) }) }),
         h("li", { text: t("score.external", { n: pct(s.external_gain, 1), part: num(s.parts.external, 3) }) }),

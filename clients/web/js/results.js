@@ -100,11 +100,14 @@ export class ResultsPanel {
     const startPos = positionOf(view, view.firm.start_competence);
     const before = prev ? prev.position : startPos;
     const rr = events.find((e) => e.type === "round_resolved");
-    cards.append(h("section", { class: "card" },
+    const rrPrev = prev ? (byRound(view.history).get(prev.round) || []).find((e) => e.type === "round_resolved") : null;
+    cards.append(h("section", { class: "card", "data-testid": "position-card" },
       h("h3", { text: t("res.position") }),
       h("p", { class: "big-number", text: num(r.position, 1) }),
       h("p", { text: t("res.position_change", { n: signed(r.position - before, 2) }) }),
-      rr ? h("p", { class: "muted", text: t("res.rival_position", { n: num(rr.rival_position, 1) }) }) : null));
+      this.positionParts(r, r.position - before),
+      rr ? h("p", { class: "muted", text: rrPrev ? t("res.rival_growth", { n: num(rr.rival_position, 1), d: signed(rr.rival_position - rrPrev.rival_position, 2) })
+        : t("res.rival_position", { n: num(rr.rival_position, 1) }) }) : null));
     // learned / taught / developed
     const list = (m, empty, fmt = (v) => signed(v, 2)) => {
       const items = Object.entries(m || {}).filter(([, v]) => v > 0.005);
@@ -139,6 +142,20 @@ export class ResultsPanel {
     if (happenings.length) rel.append(h("h4", { text: t("res.events") }), h("ul", { class: "breakdown", "data-testid": "events-list" }, happenings.map((x) => h("li", { text: x }))));
     cards.append(rel);
     return cards;
+  }
+
+  /** The change of position taken apart: each competence change weighted by its market
+   *  weight, as the position is (own development, learning, learning by teaching); what
+   *  is left is the fading every skill suffers each round. */
+  positionParts(r, change) {
+    const w = Object.fromEntries(this.view.domains.map((d) => [d.id, d.weight]));
+    const weighted = (m) => Object.entries(m || {}).reduce((s, [k, v]) => s + (w[k] || 0) * v, 0);
+    const dev = weighted(r.developed), learned = weighted(r.learned), taught = weighted(r.taught);
+    const fade = change - dev - learned - taught;
+    const part = (key, v) => h("li", { text: t(key, { n: signed(v, 2) }) });
+    return h("ul", { class: "breakdown", "data-testid": "position-parts" },
+      part("res.part_developed", dev), part("res.part_learned", learned),
+      taught > 0.005 ? part("res.part_taught", taught) : null, part("res.part_fade", fade));
   }
 
   estimates() {
