@@ -302,6 +302,8 @@ async def test_full_session_in_browsers(web_server, browser, problems):
     await bea.get_by_test_id("withhold-manufacturing").check()
     await expect(dan.get_by_test_id("withhold-manufacturing")).to_be_checked()
     await fac.get_by_test_id("ctl-end_round").click()
+    await expect(fac.locator("dialog.confirm")).to_contain_text("have not submitted")  # says what will happen first
+    await fac.get_by_test_id("confirm-ok").click()
 
     # debrief: the players see their final score and what happened
     await expect(ann.get_by_test_id("final-score")).to_contain_text(re.compile(r"(1st|2nd|3rd|4th) of 4"))

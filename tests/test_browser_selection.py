@@ -53,6 +53,8 @@ async def test_partner_selection_on_phones(web_server, http, browser, problems):
     await expect(fac.get_by_test_id("selection-pairings").locator("li")).to_have_count(2)
     await shot(fac, "console_selection.png")
     await fac.get_by_test_id("ctl-advance").click()
+    await expect(fac.locator("dialog.confirm")).to_contain_text("firms without a partner play alone")
+    await fac.get_by_test_id("confirm-ok").click()
     # the pairings become the negotiations
     await expect(harbor.get_by_test_id("selection")).to_have_count(0)
     await expect(panel(harbor, "deal")).to_contain_text("Kinsei")

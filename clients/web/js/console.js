@@ -1,7 +1,7 @@
 // The facilitator console: create a session, show the join code and QR code, watch the
 // lobby fill, move players, fill seats with bots, pair firms, run the clock, watch every
 // firm, inject events, read all chat, export the data.
-import { h, $, clear, replace, toast, confirmDialog, newId } from "./dom.js";
+import { h, $, clear, replace, toast, confirmDialog, choiceDialog, newId } from "./dom.js";
 import { t, applyI18n, errorText, num, pct, duration, clockTime } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, phaseLabel } from "./common.js";
@@ -259,10 +259,16 @@ class Console {
       sec("sec-inject", t("console.inject"), inject, h("h3", { text: t("console.announcements") }), this.announcements)));
   }
 
+  /** Send a control. `confirm` (a spec, or a function giving one at click time, or null when
+   *  nothing needs asking) says exactly what will happen first; its `choices` may offer
+   *  another action instead (e.g. sign the default terms rather than end without alliances). */
   async control(action, extra = {}, { confirm } = {}) {
-    if (confirm) {
-      const ok = await confirmDialog({ title: confirm.title, body: confirm.body, ok: confirm.ok, cancel: t("common.cancel"), danger: true });
-      if (!ok) return null;
+    const ask = typeof confirm === "function" ? confirm() : confirm;
+    if (ask) {
+      const choices = ask.choices || [{ value: action, text: ask.ok, cls: "danger", testid: "confirm-ok" }];
+      const chosen = await choiceDialog({ title: ask.title, body: ask.body, cancel: t("common.cancel"), choices });
+      if (!chosen) return null;
+      action = chosen;
     }
     try {
       const r = await this.socket.send("control", { action, ...extra });
@@ -419,19 +425,20 @@ class Console {
     const btn = (label, action, opts = {}) => h("button", { type: "button", class: opts.cls || "secondary", text: label, "data-testid": `ctl-${opts.id || action}`,
       disabled: opts.disabled, on: { click: () => this.control(action, opts.extra || {}, opts) } });
     const phaseBtns = [];
+    const o = v.session.options;
+    const ask = this.asks();
     if (phase === "lobby") {
-      const o = v.session.options;
       phaseBtns.push(btn(o.selection ? t("ctl.start_selection") : o.negotiation ? t("ctl.start_negotiation") : t("ctl.start_rounds"),
                          "start", { cls: "primary" }));
-      phaseBtns.push(btn(t("ctl.pair"), "pair", { id: "pair" }));
+      phaseBtns.push(btn(t("ctl.pair"), "pair", { id: "pair", confirm: ask.pairInLobby }));
     } else if (phase === "selection") {
-      phaseBtns.push(btn(t("ctl.end_selection"), "advance", { cls: "primary", id: "advance" }));
+      phaseBtns.push(btn(t("ctl.end_selection"), "advance", { cls: "primary", id: "advance", confirm: ask.endSelection }));
     } else if (phase === "negotiation") {
-      phaseBtns.push(btn(t("ctl.pair_now"), "pair", { id: "pair" }));
-      phaseBtns.push(btn(t("ctl.end_negotiation"), "advance", { cls: "primary", id: "advance" }));
+      phaseBtns.push(btn(t("ctl.pair_now"), "pair", { id: "pair", confirm: ask.pairOpen }));
+      phaseBtns.push(btn(t("ctl.end_negotiation"), "advance", { cls: "primary", id: "advance", confirm: ask.endNegotiation }));
     } else if (phase === "execution") {
-      phaseBtns.push(btn(t("ctl.end_round"), "end_round", { cls: "primary" }));
-      phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: { title: t("ctl.to_debrief_title"), body: t("ctl.to_debrief_body"), ok: t("ctl.to_debrief") } }));
+      phaseBtns.push(btn(t("ctl.end_round"), "end_round", { cls: "primary", confirm: ask.endRound }));
+      phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: ask.toDebrief }));
     }
     const hasClock = c.running || c.remaining !== null && c.remaining !== undefined;
     const extendSel = h("select", { id: "extend-by", "aria-label": t("ctl.extend_by"), on: { change: () => { this.extendBy = extendSel.value; } } },
@@ -460,6 +467,43 @@ class Console {
       const el = this.controls.querySelector(`[data-testid="${focused}"]`) || document.getElementById(focused);
       if (el && !el.disabled) el.focus();
     }
+  }
+
+  /** What each control that ends something asks first, computed when it is clicked (the
+   *  view moves on between a render and a click): exactly what will happen, or null. */
+  asks() {
+    const v = () => this.view;
+    const open = () => Object.values(v().negotiations || {}).filter((n) => n.status === "open");
+    const list = (items) => items.slice(0, 6).join(", ") + (items.length > 6 ? t("ctl.and_more", { n: items.length - 6 }) : "");
+    const names = (ids) => list(ids.map((f) => this.firmName(f)));
+    const pairs = (negs) => list(negs.map((n) => n.firms.map((f) => this.firmName(f)).join(" ⇄ ")));
+    return {
+      pairInLobby: () => ({ title: t("ctl.pair_title"), body: t("ctl.pair_body"), ok: t("ctl.pair") }),
+      endSelection: () => ({ title: t("ctl.end_selection_title"),
+                             body: v().session.options.negotiation ? t("ctl.end_selection_body_negotiate") : t("ctl.end_selection_body_defaults"),
+                             ok: t("ctl.end_selection") }),
+      pairOpen: () => {
+        const n = open();
+        return n.length ? { title: t("ctl.pair_now_title", { k: n.length }), body: t("ctl.pair_now_body", { firms: pairs(n) }), ok: t("ctl.pair_now") } : null;
+      },
+      endNegotiation: () => {
+        const n = open();
+        if (!n.length) return null;
+        return { title: t("ctl.end_negotiation_title", { k: n.length }),
+                 body: [t("ctl.end_negotiation_body", { firms: pairs(n) }), t("ctl.end_negotiation_choice")],
+                 choices: [{ value: "pair", text: t("ctl.pair_now"), cls: "primary", testid: "choice-pair" },
+                           { value: "advance", text: t("ctl.end_negotiation_without"), cls: "danger", testid: "confirm-ok" }] };
+      },
+      endRound: () => {
+        const waiting = v().status.waiting_for || [];
+        if (!waiting.length) return null;
+        return { title: t("ctl.end_round_title", { n: v().status.current_round }),
+                 body: [t("ctl.end_round_body", { k: waiting.length, n: Object.keys(v().firms).length, firms: names(waiting) }), t("ctl.end_round_played")],
+                 ok: t("ctl.end_round") };
+      },
+      toDebrief: () => ({ title: t("ctl.to_debrief_title"),
+                          body: t("ctl.to_debrief_body", { from: v().status.current_round || v().round + 1, to: v().rounds }), ok: t("ctl.to_debrief") }),
+    };
   }
 
   // ---- teams and monitor ---------------------------------------------------------------------

@@ -101,16 +101,26 @@ function keepClear(box) {
 
 /** A modal confirm using <dialog>; resolves true/false. Texts come from i18n. */
 export function confirmDialog({ title, body, ok, cancel, danger = false }) {
+  return choiceDialog({ title, body, cancel, choices: [{ value: "ok", text: ok, cls: danger ? "danger" : "primary", testid: "confirm-ok" }] })
+    .then((v) => v === "ok");
+}
+
+/** A modal that says what will happen and offers one or more ways on (`choices`: value,
+ *  text, cls, testid); resolves to the chosen value, or null when cancelled. */
+export function choiceDialog({ title, body, cancel, choices }) {
   return new Promise((resolve) => {
     const dlg = h("dialog", { class: "confirm", "aria-labelledby": "dlg-title" },
       h("h2", { id: "dlg-title", text: title }),
-      body ? h("p", { text: body }) : null,
+      ...(Array.isArray(body) ? body : [body]).filter(Boolean).map((p) => h("p", { text: p })),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "secondary", value: "cancel", text: cancel,
+        h("button", { type: "button", class: "secondary", value: "cancel", text: cancel, "data-testid": "confirm-cancel",
                       on: { click: () => dlg.close("cancel") } }),
-        h("button", { type: "button", class: danger ? "danger" : "primary", value: "ok", text: ok,
-                      "data-testid": "confirm-ok", on: { click: () => dlg.close("ok") } })));
-    dlg.addEventListener("close", () => { dlg.remove(); resolve(dlg.returnValue === "ok"); });
+        choices.map((c) => h("button", { type: "button", class: c.cls || "primary", value: c.value, text: c.text,
+                                          "data-testid": c.testid || `choice-${c.value}`, on: { click: () => dlg.close(c.value) } }))));
+    dlg.addEventListener("close", () => {
+      dlg.remove();
+      resolve(dlg.returnValue && dlg.returnValue !== "cancel" ? dlg.returnValue : null);
+    });
     document.body.append(dlg);
     dlg.showModal();
   });

@@ -1,0 +1,80 @@
+"""Console controls that end something ask first and say exactly what will happen, in real
+headless Chromium at 1280x800: ending a negotiation names the open ones and offers the
+default terms or no alliance; ending a round names the firms that have not submitted and
+what they will play; Cancel changes nothing. Fixtures from tests/test_browser_game.py."""
+from __future__ import annotations
+
+from test_browser_game import (  # noqa: F401 (fixtures are used by name)
+    browser, expect, http, open_console, problems, shot, web_server)
+
+CONSOLE = {"width": 1280, "height": 800}
+
+
+async def _console(browser, problems, web_server, session):
+    fac = await open_console(browser, problems, web_server.url, session)
+    await fac.set_viewport_size(CONSOLE)
+    await expect(fac.get_by_test_id("phase-line")).to_be_visible()
+    return fac
+
+
+async def test_ending_a_negotiation_asks_and_offers_the_default_terms(web_server, http, browser, problems):
+    session = await http.create(scenario="classic", copies=2, rounds=3)
+    await http.control(session, "start")
+    fac = await _console(browser, problems, web_server, session)
+    dialog = fac.locator("dialog.confirm")
+    # asked first: both negotiations are named; cancel leaves everything as it was
+    await fac.get_by_test_id("ctl-advance").click()
+    await expect(dialog).to_contain_text("2 negotiation(s) still open")
+    await expect(dialog).to_contain_text("Westward Devices 1")
+    await expect(dialog).to_contain_text("Give them the default terms, or end their negotiations without an alliance")
+    await shot(fac, "console_end_negotiation_asks.png", full_page=False)
+    await fac.get_by_test_id("confirm-cancel").click()
+    await expect(dialog).to_have_count(0)
+    summary = await http.summary(session)
+    assert summary["phase"] == "negotiation" and not summary["alliances"], summary
+    # the default terms instead of no alliance
+    await fac.get_by_test_id("ctl-advance").click()
+    await fac.get_by_test_id("choice-pair").click()
+    await expect(fac.get_by_test_id("phase-line")).to_contain_text("Round 1")
+    summary = await http.summary(session)
+    assert summary["phase"] == "execution"
+    assert sorted(summary["alliances"]) == ["a1", "a2"], summary["alliances"]
+    problems.check()
+
+
+async def test_ending_a_negotiation_without_an_alliance_is_a_choice_too(web_server, http, browser, problems):
+    session = await http.create(scenario="classic", copies=1, rounds=3)
+    await http.control(session, "start")
+    fac = await _console(browser, problems, web_server, session)
+    await fac.get_by_test_id("ctl-advance").click()
+    await expect(fac.locator("dialog.confirm")).to_contain_text("1 negotiation(s) still open")
+    await fac.get_by_test_id("confirm-ok").click()
+    await expect(fac.get_by_test_id("phase-line")).to_contain_text("Round 1")
+    summary = await http.summary(session)
+    assert summary["phase"] == "execution" and not summary["alliances"], summary
+    assert "open" not in [n["status"] for n in summary["negotiations"].values()], summary["negotiations"]
+    problems.check()
+
+
+async def test_ending_a_round_names_who_has_not_submitted(web_server, http, browser, problems):
+    session = await http.create(scenario="classic", copies=2, rounds=3, negotiation=False)
+    await http.control(session, "start")
+    fac = await _console(browser, problems, web_server, session)
+    dialog = fac.locator("dialog.confirm")
+    await fac.get_by_test_id("ctl-end_round").click()
+    await expect(dialog).to_contain_text("End round 1 now?")
+    await expect(dialog).to_contain_text("4 of 4 firms have not submitted")
+    await expect(dialog).to_contain_text("team's latest draft is played")
+    await shot(fac, "console_end_round_asks.png", full_page=False)
+    await fac.get_by_test_id("confirm-cancel").click()
+    assert (await http.summary(session))["round"] == 0
+    await fac.get_by_test_id("ctl-end_round").click()
+    await fac.get_by_test_id("confirm-ok").click()
+    await expect(fac.get_by_test_id("phase-line")).to_contain_text("Round 2")
+    assert (await http.summary(session))["round"] == 1
+    # skipping to the debrief says which rounds are lost
+    await fac.get_by_test_id("ctl-advance").click()
+    await expect(dialog).to_contain_text("Rounds 2 to 3 are not played")
+    await fac.get_by_test_id("confirm-cancel").click()
+    assert (await http.summary(session))["phase"] == "execution"
+    problems.check()

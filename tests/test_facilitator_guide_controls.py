@@ -1,0 +1,37 @@
+"""The facilitator guide names every console control by the label on its button, and the
+protocol action behind it is a real one: a newcomer who reads "End this round now" finds
+that button. Reads docs/facilitator.md, the console's text catalogue and the protocol."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from server.protocol import CONTROL_ACTIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = (ROOT / "docs" / "facilitator.md").read_text("utf-8")
+CATALOGUE = (ROOT / "clients" / "web" / "i18n" / "en.js").read_text("utf-8")
+# the console's button texts: ctl.*, console.* and common.* (Cancel) entries of the catalogue
+LABELS = [re.compile("^" + re.escape(v).replace(re.escape("{n}"), r"\d+") + "$") for k, v in
+          re.findall(r'^\s*"((?:ctl|console|common)\.[a-z_]+)":\s*"([^"]*)"', CATALOGUE, re.M)]
+ACTION_WORDS = {a.replace("_", " ") for a in CONTROL_ACTIONS} | set(CONTROL_ACTIONS)
+
+
+def _is_label(text: str) -> bool:
+    return any(p.match(text) for p in LABELS)
+
+
+def test_the_controls_list_names_buttons_and_real_actions():
+    block = GUIDE[GUIDE.index("Console controls you will use"):GUIDE.index("**Download the research data (ZIP)**")]
+    named = re.findall(r"\*\*([^*]+)\*\*(?:\s*\[`([a-z_]+)`\])?", block)
+    assert len(named) >= 15, named
+    for label, action in named:
+        label = " ".join(label.split())
+        assert _is_label(label), f"{label!r} is not a console button"
+        assert not action or action in CONTROL_ACTIONS, f"{action!r} is not a control action"
+
+
+def test_the_guide_never_names_a_control_by_its_protocol_action():
+    bold = [" ".join(b.split()) for b in re.findall(r"\*\*([^*]+)\*\*", GUIDE)]
+    wrong = [b for b in bold if b.lower() in ACTION_WORDS and not _is_label(b)]
+    assert not wrong, f"say the button's label, not the action: {wrong}"
