@@ -273,7 +273,7 @@ async def join(request):
 async def session_summary(request):
     hub = request.app[HUB]
     p = _facilitator(request, archived_ok=True)
-    if p.session_id in hub.archive.sessions:  # a read-only copy: nothing runs in it
+    if p.session_id not in hub.sessions:  # ended or archived: a read-only copy, nothing runs in it
         return web.json_response((await hub.readable_session(p.session_id)).summary())
     actor = hub.sessions[p.session_id]
     return web.json_response(await actor.call(actor.summary))

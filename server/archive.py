@@ -127,8 +127,8 @@ class Archive:
     # ---- reading an archived session ----------------------------------------------------
 
     async def reader(self, session_id: str) -> "SessionActor":
-        """A read-only copy of an archived session, restored from the log (never started:
-        no clock, no sockets, nothing written)."""
+        """A read-only copy of an archived (or ended) session, restored from the log (never
+        started: no clock, no sockets, nothing written)."""
         actor = self._readers.get(session_id)
         if actor is None:
             hub = self.hub
@@ -138,7 +138,8 @@ class Archive:
                 raise ProtocolError("not_found", "no such session", 404)
             actor = hub._actor(ls.session)
             actor.restore(ls.snapshot, ls.records, ls.chat, ls.replies, ls.last_seq)
-            actor.status = ARCHIVED
+            if session_id in self.sessions:  # an ended one keeps its own status ("ended")
+                actor.status = ARCHIVED
             self._readers[session_id] = actor
             while len(self._readers) > READERS_KEPT:
                 self._readers.popitem(last=False)

@@ -260,13 +260,15 @@ class Hub:
                 return p
             raise self.archive.refused("it is read-only (its facilitator can still read the summary and "
                                        "the debrief, and export its data)")
+        if p.session_id in self.ended and archived_ok and p.is_facilitator:
+            return p  # an ended session stays readable by its facilitator: summary, debrief, export
         if p.session_id in self.ended or p.session_id not in self.sessions:
             raise ProtocolError("token_expired", "this token's session has ended", 401)
         return p
 
     async def readable_session(self, session_id: str) -> SessionActor:
-        """The live session, or a read-only copy of an archived one (never run: read it only)."""
-        if session_id in self.archive.sessions:
+        """The live session, or a read-only copy of an ended or archived one (never run: read it only)."""
+        if session_id in self.archive.sessions or session_id not in self.sessions:
             return await self.archive.reader(session_id)
         return self.sessions[session_id]
 

@@ -18,6 +18,7 @@ Routes added here:
 | `GET /static/{path}` | anyone | JS modules, CSS, the vendored Chart.js |
 | `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
 | `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the scenario's default term sheet |
+| `GET /api/web/console_link` | facilitator bearer token | the console's link for another device (`/console#token=...`, the token in the fragment, never sent to a server) and its QR code as SVG text |
 | `GET /api/web/guide` | player bearer token | the "How to play" tab's worked example: one round of a plain plan computed by the engine for the player's firm (game_rules/guide.py) |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
 
@@ -113,6 +114,7 @@ def add_web_routes(app: web.Application, root: Path | None = None) -> None:
     add(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)
     add("/api/web/context", web_context)
     add("/api/web/guide", web_guide)
+    add("/api/web/console_link", web_console_link)
     add("/api/web/history/{session_id}", web_history)
 
 
@@ -159,17 +161,20 @@ def join_url(request: web.Request, code: str) -> str:
     return _hub(request).join_url(normalize_code(code))
 
 
-async def qr_svg(request: web.Request) -> web.Response:
+def _qr(text: str, title: str) -> bytes:
     import segno
 
+    buf = io.BytesIO()
+    segno.make(text, error="m").save(buf, kind="svg", scale=1, border=4, dark="#000000", light="#ffffff",
+                                     xmldecl=False, omitsize=True, title=title)
+    return buf.getvalue()
+
+
+async def qr_svg(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     if not _CODE_OK.match(code) or len(normalize_code(code)) < 4:
         raise web.HTTPNotFound()
-    qr = segno.make(join_url(request, code), error="m")
-    buf = io.BytesIO()
-    qr.save(buf, kind="svg", scale=1, border=4, dark="#000000", light="#ffffff",
-            xmldecl=False, omitsize=True, title="QR code: join link")
-    return web.Response(body=buf.getvalue(), headers={
+    return web.Response(body=_qr(join_url(request, code), "QR code: join link"), headers={
         **COMMON_HEADERS, "Content-Type": "image/svg+xml",
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         "Cache-Control": "public, max-age=3600"})
@@ -245,6 +250,21 @@ async def web_guide(request: web.Request) -> web.Response:
     actor = hub.sessions[p.session_id]
     firm = actor.players[p.player_id].firm
     return _no_store({"firm": firm, "example": worked_example(actor.rules, actor.state, firm)})
+
+
+# ---- GET /api/web/console_link (facilitator) ---------------------------------------------------
+
+@_errors_as_json
+async def web_console_link(request: web.Request) -> web.Response:
+    """Open the console on another device (a tablet at the front, a colleague's laptop): the
+    link carries the token in its fragment, so it never reaches a server's log; the QR code
+    is made here from the server's public address (the LAN address with --lan)."""
+    hub, p = _principal(request)
+    token = bearer_token(request.headers.get("Authorization"))
+    if not p.is_facilitator:
+        raise ProtocolError("forbidden", "this needs the facilitator token", 403)
+    url = f"{hub.config.base_url()}/console#token={token}"
+    return _no_store({"url": url, "qr_svg": _qr(url, "QR code: console link").decode()})
 
 
 def _default_terms(actor, alliance_id: str) -> dict | None:

@@ -11,9 +11,9 @@ from server.protocol import CONTROL_ACTIONS
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "docs" / "facilitator.md").read_text("utf-8")
 CATALOGUE = (ROOT / "clients" / "web" / "i18n" / "en.js").read_text("utf-8")
-# the console's button texts: ctl.*, console.* and common.* (Cancel) entries of the catalogue
+# the console's button texts: ctl.*, console.*, sessions.* and common.* (Cancel) entries of the catalogue
 LABELS = [re.compile("^" + re.escape(v).replace(re.escape("{n}"), r"\d+") + "$") for k, v in
-          re.findall(r'^\s*"((?:ctl|console|common)\.[a-z_]+)":\s*"([^"]*)"', CATALOGUE, re.M)]
+          re.findall(r'^\s*"((?:ctl|console|common|sessions)\.[a-z_]+)":\s*"([^"]*)"', CATALOGUE, re.M)]
 ACTION_WORDS = {a.replace("_", " ") for a in CONTROL_ACTIONS} | set(CONTROL_ACTIONS)
 
 

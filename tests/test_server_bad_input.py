@@ -135,7 +135,11 @@ async def test_tokens(game):
         await _error(late, {"type": "auth", "token": session["facilitator_token"]}, "token_expired")
     finally:
         await late.close()
+    # the ended session stays readable by its facilitator (summary, debrief, export), never writable
     status, body = await api.request("GET", f"/api/sessions/{session['session_id']}", token=session["facilitator_token"])
+    assert status == 200 and body["session"]["status"] == "ended", body
+    status, body = await api.request("POST", f"/api/sessions/{session['session_id']}/control",
+                                     {"action": "start"}, token=session["facilitator_token"])
     assert status == 401 and body["error"]["code"] == "token_expired"
 
 

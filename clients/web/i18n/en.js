@@ -52,6 +52,25 @@ export default {
   "guide.ex_trust": "Both kept their promises: after the round each one's trust in the other stands at {trust}/100.",
   "guide.example_moral": "Try your own numbers in the Round tab: the team's draft is only played when someone submits or the clock runs out.",
 
+  // ---- the facilitator's sessions (js/sessions.js) ----
+  "sessions.title": "Your sessions in this browser",
+  "sessions.hint": "Every session created or opened here. Ended and archived ones keep their debrief and data.",
+  "sessions.untitled": "A session",
+  "sessions.live": "live: {phase}",
+  "sessions.ended": "ended",
+  "sessions.archived": "archived",
+  "sessions.unknown": "not opened yet",
+  "sessions.open": "Open the console",
+  "sessions.forget": "Forget",
+  "sessions.device": "Open on another device",
+  "sessions.device_title": "Open this console on another device",
+  "sessions.device_body": "Scan the code with a tablet or phone, or send the link to a colleague's laptop: it opens this console, signed in.",
+  "sessions.device_qr_alt": "QR code of the console link",
+  "sessions.device_warning": "Whoever has this link controls the session: never show it on the projector or send it to students.",
+  "sessions.copy": "Copy the link",
+  "sessions.copy_failed": "Copy failed: select the link and copy it by hand.",
+  "sessions.close": "Close",
+
   // ---- connection ----
   "conn.idle": "Not connected",
   "conn.connecting": "Connecting…",
@@ -604,6 +623,7 @@ export default {
   "console.open_debrief": "Open the debrief",
   "console.export": "Download the research data (ZIP)",
   "console.exported": "Data downloaded.",
+  "console.ended_note": "This session has ended. Its debrief and its data stay available: open them below.",
   "console.new_session": "New session",
   "console.new_confirm_title": "Start a new session?",
   "console.new_confirm_body": "This console will leave the current session (it keeps running until you end it).",

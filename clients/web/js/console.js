@@ -7,6 +7,7 @@ import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, phaseLabel } from "./common.js";
 import { chatLine } from "./chat.js";
 import { proseNodes } from "./prose.js";
+import { remember, sessionsCard, anotherDevice } from "./sessions.js";
 
 applyI18n();
 const main = $("#main");
@@ -121,7 +122,7 @@ async function showCreate(message, archived = false) {
       const r = await api("POST", "/api/sessions", body, key);
       admin.accepted(key);
       const creds = { token: r.facilitator_token, session_id: r.session_id, code: r.code, join_url: r.join_url };
-      store.set("facilitator", creds);
+      remember(creds);
       start(creds);
     } catch (e2) {
       if (e2.status === 401 && e2.code === "admin_key_required") admin.ask(t("create.admin_key_refused"));
@@ -144,12 +145,12 @@ async function showCreate(message, archived = false) {
       h("fieldset", {}, h("legend", { text: t("create.weights") }), weightRows),
       num_("seed", t("create.seed"), { min: 0, step: 1 }, t("create.seed_hint"))),
     admin.el, err, h("div", { class: "actions" }, btn));
-  const study = studyForm(admin, (creds) => { store.set("facilitator", creds); start(creds); });
+  const study = studyForm(admin, (creds) => { remember(creds); start(creds); });
   const prev = store.get("facilitator");
   const note = archived ? h("div", { class: "card", role: "status", "data-testid": "archived-note" }, h("p", { text: message }),
     h("a", { href: "/debrief", "data-testid": "archived-debrief", text: t("console.archived_debrief") })) : null;
-  replace(box, note, form, study, prev && !archived ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
-    on: { click: () => start(prev) } })) : null);
+  replace(box, note, prev && !archived ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
+    on: { click: () => start(prev) } })) : null, sessionsCard((creds) => { remember(creds); start(creds); }), form, study);
   onScenario();
   f.scenario.focus();
 }
@@ -210,10 +211,20 @@ class Console {
         showCreate(errorText(e.detail), true);
         return;
       }
+      if (e.detail.code === "token_expired" && this.creds.session_id) {  // ended: its debrief stays open
+        showCreate(t("console.ended_note"), true);
+        return;
+      }
       store.remove("facilitator");
       showCreate(t("console.expired"));
     });
-    this.socket.addEventListener("state", (e) => { document.body.dataset.conn = e.detail; });
+    this.socket.addEventListener("state", (e) => {
+      document.body.dataset.conn = e.detail;
+      if (e.detail === "ended" && this.creds.session_id) {  // ended here or elsewhere: its debrief stays open
+        this.destroy();
+        showCreate(t("console.ended_note"), true);
+      }
+    });
     this.socket.connect();
     // drafts are not pushed to the facilitator: refresh the full view now and then while a round runs
     this.poll = setInterval(() => {
@@ -325,6 +336,7 @@ class Console {
     this.view = v;
     document.body.dataset.phase = v.phase;
     this.creds.code = v.session.code;
+    if (first) remember({ ...this.creds, session_id: v.session.id, code: v.session.code, title: v.session.title });
     if (first || this.joinCode !== v.session.code) this.renderJoin();
     this.updateClock();
     this.renderControls();
@@ -393,6 +405,7 @@ class Console {
         h("a", { class: "button secondary", href: "/projector", target: "_blank", rel: "noopener", text: t("console.open_projector") }),
         h("a", { class: "button secondary", href: "/debrief", target: "_blank", rel: "noopener", text: t("console.open_debrief") }),
         h("button", { type: "button", class: "secondary", text: t("console.export"), "data-testid": "export", on: { click: () => this.exportData() } }),
+        h("button", { type: "button", class: "secondary", text: t("sessions.device"), "data-testid": "another-device", on: { click: () => anotherDevice(this.creds.token) } }),
         h("button", { type: "button", class: "link", text: t("console.new_session"), on: { click: async () => {
           const ok = await confirmDialog({ title: t("console.new_confirm_title"), body: t("console.new_confirm_body"), ok: t("console.new_session"), cancel: t("common.cancel") });
           if (ok) { this.destroy(); store.remove("facilitator"); showCreate(); }

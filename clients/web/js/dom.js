@@ -111,7 +111,7 @@ export function choiceDialog({ title, body, cancel, choices }) {
   return new Promise((resolve) => {
     const dlg = h("dialog", { class: "confirm", "aria-labelledby": "dlg-title" },
       h("h2", { id: "dlg-title", text: title }),
-      ...(Array.isArray(body) ? body : [body]).filter(Boolean).map((p) => h("p", { text: p })),
+      ...(Array.isArray(body) ? body : [body]).filter(Boolean).map((p) => (typeof p === "string" ? h("p", { text: p }) : p)),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "secondary", value: "cancel", text: cancel, "data-testid": "confirm-cancel",
                       on: { click: () => dlg.close("cancel") } }),

@@ -34,7 +34,8 @@ class Room {
     this.setMode(this.mode, false);
     this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
     this.socket.addEventListener("denied", (e) => {
-      if (e.detail.code === "session_archived" && creds.session_id) this.showArchived();
+      // ended or archived: no live socket any more, but the debrief is read from the log
+      if (["session_archived", "token_expired"].includes(e.detail.code) && creds.session_id) this.showArchived();
       else replace(main, h("p", { class: "card narrow", text: t("room.no_session") }));
     });
     this.socket.connect();
