@@ -33,3 +33,13 @@ def test_the_fan_out_figures_are_the_medians_of_their_runs():
     assert f"p99 **{after_send:.0f} ms**" in DOC
     assert f"{before_ack:.0f} ms" in DOC
     assert after_ack <= 100  # the target the summary calls met
+
+
+def test_the_newcomer_figures_are_those_of_their_run():
+    """The guide and the benchmark page quote benchmarks/newcomer.py's result file."""
+    r = json.loads((RESULTS / "newcomer_2026-11-29.json").read_text())
+    guide = (ROOT / "docs" / "facilitator.md").read_text("utf-8")
+    for key in ("install_s", "start_s", "console_s", "phone_s", "machine_total_s"):
+        assert f"| {r[key]} |" in DOC, key
+    assert f"{r['start_s']} s to start the server" in guide and f"{r['phone_s']} s for a phone" in guide
+    assert "192.168." in r["join_link"] or "10." in r["join_link"] or not r["join_link"].startswith("http://127.")
