@@ -71,7 +71,7 @@ class PanelRoom:
         takes nobody (the hub then seats them in the study's next group)."""
         if self.panel_cfg is not None and not self.panel_open():
             raise ProtocolError("group_closed", "this group has started or is full; join again with the "
-                                                "study link for the next group", 409)
+                                                "study link for the next group")
 
     def people_at(self: "SessionActor", firm: str) -> list:
         """The firm's members who play it themselves (not replaced after a dropout)."""

@@ -1,4 +1,4 @@
 """`python -m server.protocol > docs/protocol.md`: print the generated protocol reference."""
-from .messages import render_protocol_doc
+from .docs import render_protocol_doc
 
 print(render_protocol_doc(), end="")
