@@ -25,7 +25,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from game_rules import ENGINE_VERSION, negotiation as neg_rules
-from game_rules.bots import STRATEGIES, bot_decision
+from game_rules.bots import bot_decision
 from game_rules.decisions import DecisionError, check_draft, merge_draft, parse_decision, validate_decision
 from game_rules.engine import resolve_round
 from game_rules.rules import Rules, instantiate_terms, new_session, sign_alliance
@@ -335,7 +335,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         if t == "control":
             if not who.is_facilitator:
                 raise ProtocolError("forbidden", "controls need the facilitator token")
-            return self.control(msg.model_dump(exclude={"type", "id", "client_time"}))
+            return self.control(msg)
         if who.is_facilitator:
             if t == "chat":
                 raise ProtocolError("forbidden", "the facilitator speaks through `control` inject")
@@ -631,12 +631,13 @@ class SessionActor(SelectionPhase, PanelRoom):
 
     # ================================================================== facilitator controls
 
-    def control(self, c: dict) -> dict:
-        """A facilitator control (from a socket or HTTP); returns the ack result."""
+    def control(self, msg: "P.Control | P.HttpControl") -> dict:
+        """A facilitator control (from a socket or HTTP); returns the ack result. Its fields
+        are checked by its action's own schema (server/protocol/controls.py) first."""
         if self.status != "live":
             raise ProtocolError("session_ended", "the session has ended")
-        action = c["action"]
-        handler = getattr(self, f"_ctl_{action}")
+        c = P.control_variant(msg)
+        handler = getattr(self, f"_ctl_{c.action}")
         return handler(c) or {}
 
     def _need_phase(self, *phases: str) -> None:
@@ -702,18 +703,14 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._set_clock("resume", None, FACILITATOR)
         return {"clock": self.clock.public(time.time())}
 
-    def _ctl_extend(self, c) -> dict:
-        if c.get("seconds") is None:
-            raise ProtocolError("missing_field", "seconds: missing")
+    def _ctl_extend(self, c: P.Extend) -> dict:
         if not self.clock.running and self.clock.remaining_s is None:
             raise ProtocolError("wrong_phase", "there is no clock to extend")
-        self._set_clock("extend", c["seconds"], FACILITATOR)
+        self._set_clock("extend", c.seconds, FACILITATOR)
         return {"clock": self.clock.public(time.time())}
 
-    def _ctl_move_player(self, c) -> dict:
-        pid, firm = c.get("player"), c.get("firm")
-        if pid is None or firm is None:
-            raise ProtocolError("missing_field", f"{'player' if pid is None else 'firm'}: missing")
+    def _ctl_move_player(self, c: P.MovePlayer) -> dict:
+        pid, firm = c.player, c.firm
         if pid not in self.players:
             raise ProtocolError("unknown_player", f"no player {pid!r} in this session")
         if firm not in self.state.firms:
@@ -728,15 +725,12 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._push_team(firm)
         return {"player": pid, "firm": firm}
 
-    def _known_player(self, c) -> Player:
-        pid = c.get("player_id") or c.get("player")
-        if pid is None:
-            raise ProtocolError("missing_field", "player_id: missing")
-        if pid not in self.players:
-            raise ProtocolError("unknown_player", f"no player {pid!r} in this session")
-        return self.players[pid]
+    def _known_player(self, c: "P.RemovePlayer | P.AllowRejoin") -> Player:
+        if c.player_id not in self.players:
+            raise ProtocolError("unknown_player", f"no player {c.player_id!r} in this session")
+        return self.players[c.player_id]
 
-    def _ctl_remove_player(self, c) -> dict:
+    def _ctl_remove_player(self, c: P.RemovePlayer) -> dict:
         """The player's token stops working and its sockets close once this is durable; the
         seat is freed (the firm plays on with its other members, or its draft and default)."""
         p = self._known_player(c)
@@ -756,7 +750,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         for conn in conns:
             asyncio.ensure_future(conn.close(4403, why))
 
-    def _ctl_allow_rejoin(self, c) -> dict:
+    def _ctl_allow_rejoin(self, c: P.AllowRejoin) -> dict:
         p = self._known_player(c)
         if p.label is None:
             raise ProtocolError("out_of_range", "allow_rejoin: this player joined without a participant label; "
@@ -764,10 +758,8 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._fact("rejoin_allowed", {"player_id": p.id}, actor=FACILITATOR, firm=p.firm)
         return {"player_id": p.id, "label": p.label}
 
-    def _ctl_fill_bots(self, c) -> dict:
-        strategy = c.get("strategy") or "balanced"
-        if strategy not in STRATEGIES:
-            raise ProtocolError("unknown_strategy", f"no strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
+    def _ctl_fill_bots(self, c: P.FillBots) -> dict:
+        strategy = c.strategy
         empty = [f for f in self.state.firms if not self.members(f) and f not in self.bots]
         if empty:
             self._fact("bots_seated", {"firms": {f: strategy for f in empty}}, actor=FACILITATOR)
@@ -789,10 +781,8 @@ class SessionActor(SelectionPhase, PanelRoom):
             self._bots_select()
             self._maybe_close_selection()
 
-    def _ctl_inject(self, c) -> dict:
-        if not c.get("text") and not c.get("event"):
-            raise ProtocolError("missing_field", "text: missing (give a text and/or an event)")
-        a = {"text": c.get("text") or "", "event": c.get("event"), "time": time.time()}
+    def _ctl_inject(self, c: P.Inject) -> dict:
+        a = {"text": c.text, "event": c.event, "time": time.time()}
         self._fact("announcement", a, actor=FACILITATOR)
         msg = {"type": "announcement", **a}
         for conn in self.all_connections():

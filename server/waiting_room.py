@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from game_rules.study import Completion, completion_code, redirect
 
-from .protocol import ProtocolError
+from .protocol import ProtocolError, Start
 
 if TYPE_CHECKING:
     from .session_actor import SessionActor
@@ -97,7 +97,7 @@ class PanelRoom:
                                     "at": time.time()})
         if empty:
             self._fact("bots_seated", {"firms": empty, "reason": "waiting_room"})
-        self._ctl_start({})
+        self._ctl_start(Start())
         self._push_status()
         for p in self.players.values():  # someone who left while waiting is a dropout from now on
             if not self.conns.get(p.id):

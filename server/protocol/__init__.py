@@ -4,6 +4,7 @@ the stable error codes. `docs/protocol.md` is generated from this package
 
 - `messages`: what clients send and what the server sends, as typed schemas, and the
   parsing of a decoded frame into its message;
+- `controls`: one typed variant per facilitator control action (`control_variant`);
 - `bodies`: the HTTP request bodies;
 - `errors`: every error code with its one HTTP status, and `ProtocolError`;
 - `codecs`: msgpack/JSON frames in and out, and the encode-once shared pushes;
@@ -13,6 +14,9 @@ the stable error codes. `docs/protocol.md` is generated from this package
 """
 from .bodies import (Consent, CreateSession, ExportRequest, HttpControl, JoinSession, QuestionnaireAnswers,
                      QuestionnaireQuestion, ScoringWeights)
+from .controls import (CONTROL_VARIANTS, Advance, AllowRejoin, CloseSelection, ControlAction, EndRound,
+                       EndSession, Extend, FillBots, Inject, MovePlayer, OpenNegotiation, OpenSelection, Pair,
+                       Pause, RemovePlayer, Resume, Start, control_variant)
 from .codecs import MAX_DEPTH, MAX_INT, RESERVED_KEYS, Shared, SharedPart, SharedView, decode_frame, encode
 from .docs import render_protocol_doc
 from .errors import ERROR_CODES, ERRORS, HTTP_STATUS, SELECTION_CODES, ProtocolError, http_status
@@ -23,13 +27,15 @@ from .messages import (CLIENT_MESSAGES, CONTROL_ACTIONS, PROTOCOL_VERSION, SERVE
                        error, message_id, parse_client_message, parse_model, validation_error)
 
 __all__ = [
-    "Ack", "AnnouncementPush", "Auth", "CLIENT_MESSAGES", "CONTROL_ACTIONS", "Chat", "ChatPush", "ClockPush",
-    "CompletionPush", "Consent", "Control", "CreateSession", "Draft", "DraftPush", "ERRORS", "ERROR_CODES",
-    "Error", "ExportRequest", "HTTP_STATUS", "HttpControl", "JoinSession", "MAX_DEPTH", "MAX_INT",
-    "Negotiate", "NegotiationPush", "PROTOCOL_VERSION", "Ping", "ProtocolError", "QuestionnaireAnswers",
-    "QuestionnaireQuestion", "RESERVED_KEYS", "Resync", "RoundResultPush", "SELECTION_CODES",
-    "SERVER_MESSAGES", "ScoringWeights", "Select", "SelectionPush", "SessionEndedPush", "Shared",
-    "SharedPart", "SharedView", "StatusPush", "Submit", "SubmittedPush", "View", "Welcome", "ack",
-    "decode_frame", "encode", "error", "http_status", "message_id", "parse_client_message", "parse_model",
-    "render_protocol_doc", "validation_error",
+    "Ack", "Advance", "AllowRejoin", "AnnouncementPush", "Auth", "CLIENT_MESSAGES", "CONTROL_ACTIONS",
+    "CONTROL_VARIANTS", "Chat", "ChatPush", "ClockPush", "CloseSelection", "CompletionPush", "Consent",
+    "Control", "ControlAction", "CreateSession", "Draft", "DraftPush", "ERRORS", "ERROR_CODES", "EndRound",
+    "EndSession", "Error", "ExportRequest", "Extend", "FillBots", "HTTP_STATUS", "HttpControl", "Inject",
+    "JoinSession", "MAX_DEPTH", "MAX_INT", "MovePlayer", "Negotiate", "NegotiationPush", "OpenNegotiation",
+    "OpenSelection", "PROTOCOL_VERSION", "Pair", "Pause", "Ping", "ProtocolError", "QuestionnaireAnswers",
+    "QuestionnaireQuestion", "RESERVED_KEYS", "RemovePlayer", "Resume", "Resync", "RoundResultPush",
+    "SELECTION_CODES", "SERVER_MESSAGES", "ScoringWeights", "Select", "SelectionPush", "SessionEndedPush",
+    "Shared", "SharedPart", "SharedView", "Start", "StatusPush", "Submit", "SubmittedPush", "View", "Welcome",
+    "ack", "control_variant", "decode_frame", "encode", "error", "http_status", "message_id",
+    "parse_client_message", "parse_model", "render_protocol_doc", "validation_error",
 ]
