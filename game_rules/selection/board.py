@@ -51,10 +51,10 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from .engine import effective_contribution
-from .rules import Rules, sign_alliance, terms_for_firms
-from .scenario import AllianceTemplate, Scenario, ScenarioError, _format_errors, _Strict
-from .state import SessionState, TermSheet
+from ..engine import effective_contribution
+from ..rules import Rules, sign_alliance, terms_for_firms
+from ..scenario import AllianceTemplate, Scenario, ScenarioError, _format_errors, _Strict
+from ..state import SessionState, TermSheet
 
 SIDECAR_PACKAGE = "game_rules.scenarios"
 SIDECAR_DIR = "selection"
@@ -716,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    from .scenario import load_scenario
+    from ..scenario import load_scenario
 
     ap = argparse.ArgumentParser(prog="python -m game_rules.selection", description=main.__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -740,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
             gb = f", go-between {', '.join(cfg.go_between.roles)}" if cfg.go_between else ""
             print(f"ok: selection for {cfg.scenario}{gb}")
             return 0
-        from .rules import new_session
+        from ..rules import new_session
         rules = Rules.from_scenario(load_scenario(args.scenario))
         cfg = load_selection(rules.scenario)
         state = new_session(rules, seed=args.seed)

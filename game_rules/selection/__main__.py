@@ -1,0 +1,6 @@
+"""`python -m game_rules.selection validate PATH | profiles SCENARIO`."""
+import sys
+
+from .board import main
+
+sys.exit(main())
