@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from game_rules import selection as sel
 
 from .auth import FACILITATOR
-from .protocol import ProtocolError
+from .protocol import ERROR_CODES, SELECTION_CODES, ProtocolError
 
 if TYPE_CHECKING:
     from .session_actor import SessionActor
@@ -35,7 +35,6 @@ SERVER = "server"
 
 
 def protocol_error(e: sel.SelectionError) -> ProtocolError:
-    from .protocol import ERROR_CODES, SELECTION_CODES
     code = SELECTION_CODES.get(e.code, e.code)
     if code not in ERROR_CODES:
         code = "out_of_range"
