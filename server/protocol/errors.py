@@ -5,6 +5,8 @@ A code's HTTP status is chosen here and nowhere else: `ProtocolError(code, messa
 takes it from `ERRORS`, and the HTTP handlers answer `e.status` (or `http_status(code)`).
 Over a WebSocket only the code and message travel. `docs/protocol.md` lists the codes
 (a test checks that every code the server raises is in this table and in the document).
+The one exception: aiohttp's own refusals under /api/ (405 method not allowed, 404 no such
+route, 413 body too large) keep aiohttp's status and get a code from it (server/app.py).
 """
 from __future__ import annotations
 
