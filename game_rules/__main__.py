@@ -144,7 +144,9 @@ def _read_export(path: str) -> tuple[list[dict], dict[str, str]]:
 
 
 def _replay(args) -> int:
-    from .replay import csv_line, read_sessions, replay, rules_for, wide_columns, wide_rows
+    from .csv_cells import csv_line
+    from .replay import read_sessions, replay, rules_for
+    from .wide_format import wide_columns, wide_rows
     rows, tomls = _read_export(args.export)
     logs = read_sessions(rows)
     if args.session:

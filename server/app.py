@@ -127,12 +127,12 @@ def _facilitator(request: web.Request, archived_ok: bool = False):
     hub = request.app[HUB]
     token = bearer_token(request.headers.get("Authorization"))
     if token is None:
-        raise ProtocolError("not_authenticated", "send Authorization: Bearer <facilitator token>", 401)
+        raise ProtocolError("not_authenticated", "send Authorization: Bearer <facilitator token>")
     p = hub.principal(token, archived_ok)
     if not p.is_facilitator:
-        raise ProtocolError("forbidden", "this needs the facilitator token", 403)
+        raise ProtocolError("forbidden", "this needs the facilitator token")
     if p.session_id != request.match_info["session_id"]:
-        raise ProtocolError("forbidden", "the token is not this session's", 403)
+        raise ProtocolError("forbidden", "the token is not this session's")
     return p
 
 
@@ -146,10 +146,10 @@ def _admin(request: web.Request) -> None:
     if given is None:
         raise ProtocolError("admin_key_required", "creating a session needs the admin key: send "
                                                   "Authorization: Bearer <admin key> (the server printed "
-                                                  "where it keeps the key when it started)", 401)
+                                                  "where it keeps the key when it started)")
     if not hub.admin_key.matches(given):
         raise ProtocolError("admin_key_required", "the admin key is wrong (the server printed where it keeps "
-                                                  "the key when it started)", 401)
+                                                  "the key when it started)")
     ip = client_ip(request, hub.config.trust_proxy)
     _within(request.app[CREATES], ip, "too many sessions created from your address")
     _within(request.app[TOTAL_CREATES], "*", "too many sessions created on this server")
@@ -161,7 +161,7 @@ class RateLimited(ProtocolError):
     """429 with a Retry-After header."""
 
     def __init__(self, message: str, retry_after: int):
-        super().__init__("rate_limited", message, 429)
+        super().__init__("rate_limited", message)
         self.retry_after = retry_after
 
 
@@ -235,7 +235,7 @@ async def scenarios(request):
 async def create_session(request):
     hub = request.app[HUB]
     if hub.shutting_down:
-        raise ProtocolError("shutting_down", "the server is shutting down", 503)
+        raise ProtocolError("shutting_down", "the server is shutting down")
     _admin(request)
     req = await _body(request, P.CreateSession)
     return web.json_response(await hub.create_session(req), status=201)

@@ -50,7 +50,7 @@ class Archive:
 
     def refused(self, what: str) -> ProtocolError:
         return ProtocolError("session_archived", f"this session was archived after {self.idle_for()} without "
-                                                 f"activity: {what}", 410)
+                                                 f"activity: {what}")
 
     # ---- at start ----------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class Archive:
             loop = asyncio.get_running_loop()
             ls = await loop.run_in_executor(None, hub.store.load_session, session_id, hub.config.chat_keep)
             if ls is None:
-                raise ProtocolError("not_found", "no such session", 404)
+                raise ProtocolError("not_found", "no such session")
             actor = hub._actor(ls.session)
             actor.restore(ls.snapshot, ls.records, ls.chat, ls.replies, ls.last_seq)
             if session_id in self.sessions:  # an ended one keeps its own status ("ended")

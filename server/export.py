@@ -30,9 +30,9 @@ The archive holds:
 
 Names (what players typed) and participant labels are personal data: left out unless
 asked for (`names`, `labels`). Token hashes are never exported. Missing values are empty
-fields in CSV files and `null` in JSON; see `game_rules.replay.csv_line`. A text cell that
+fields in CSV files and `null` in JSON; see `game_rules.csv_cells.csv_line`. A text cell that
 a spreadsheet would run as a formula gets a leading `'` in the CSV files only
-(`game_rules.replay.spreadsheet_text`); JSON Lines and SQLite keep the raw text.
+(`game_rules.csv_cells.spreadsheet_text`); JSON Lines and SQLite keep the raw text.
 """
 from __future__ import annotations
 
@@ -50,8 +50,9 @@ from pathlib import Path
 from typing import Any
 
 from game_rules import ENGINE_VERSION
-from game_rules.replay import (ReplayError, SessionLog, csv_line, read_sessions, replay, rules_for,
-                               wide_columns, wide_rows)
+from game_rules.csv_cells import csv_line
+from game_rules.replay import ReplayError, SessionLog, read_sessions, replay, rules_for
+from game_rules.wide_format import wide_columns, wide_rows
 from game_rules.scenario import ScenarioError, scenario_text
 
 from . import export_tidy

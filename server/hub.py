@@ -125,7 +125,7 @@ class Hub:
         """A new session; from a study file (`study_file`) its options come from the file.
         `link` and `researcher_hash`: a panel study's next group (server/study.py)."""
         if self.store.failed is not None:
-            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
+            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
         study_text, st = req.study_file, None
         if study_text is not None:
             req, st = study.from_file(req)
@@ -142,7 +142,7 @@ class Hub:
             scenario = load_scenario(req.scenario, overrides or None)
         except ScenarioError as e:
             code = "unknown_scenario" if "unknown scenario" in str(e) else "invalid_options"
-            raise ProtocolError(code, "; ".join(e.problems), 404 if code == "unknown_scenario" else 400) from None
+            raise ProtocolError(code, "; ".join(e.problems)) from None
         if (req.rounds or scenario.rounds) > self.config.max_rounds:
             raise ProtocolError("out_of_range", f"rounds: at most {self.config.max_rounds} on this server "
                                                 f"(its --max-rounds)")
@@ -195,11 +195,11 @@ class Hub:
         if actor is None:
             if sid is None and norm in self.archive.codes:
                 raise self.archive.refused("it no longer takes players")
-            raise ProtocolError("unknown_code", "no live session has this code", 404)
+            raise ProtocolError("unknown_code", "no live session has this code")
         if self.shutting_down:
-            raise ProtocolError("shutting_down", "the server is shutting down", 503)
+            raise ProtocolError("shutting_down", "the server is shutting down")
         if self.store.failed is not None:
-            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
+            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
         if actor.panel_cfg is not None:  # a study link: the study's open group (its waiting room)
             return await study.panel_join(self, actor.panel_cfg["link"], name, label, rejoin_code,
                                           is_bot=is_bot, language=language)
@@ -250,11 +250,11 @@ class Hub:
         if p is None and self.revoked:
             why = self.revoked.get(auth.token_hash(token))
             if why is not None:
-                raise ProtocolError("token_revoked", why, 401)
+                raise ProtocolError("token_revoked", why)
         if p is None and self.pending and auth.token_hash(token) in self.pending:
-            raise ProtocolError("consent_required", "give (or decline) consent first: POST /api/consent", 403)
+            raise ProtocolError("consent_required", "give (or decline) consent first: POST /api/consent")
         if p is None:
-            raise ProtocolError("bad_token", "this token is not valid", 401)
+            raise ProtocolError("bad_token", "this token is not valid")
         if p.session_id in self.archive.sessions:
             if archived_ok:
                 return p
@@ -263,7 +263,7 @@ class Hub:
         if p.session_id in self.ended and archived_ok and p.is_facilitator:
             return p  # an ended session stays readable by its facilitator: summary, debrief, export
         if p.session_id in self.ended or p.session_id not in self.sessions:
-            raise ProtocolError("token_expired", "this token's session has ended", 401)
+            raise ProtocolError("token_expired", "this token's session has ended")
         return p
 
     async def readable_session(self, session_id: str) -> SessionActor:

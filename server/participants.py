@@ -80,7 +80,7 @@ class PendingConsents:
         self._lapse()
         if self._count.get(sid, 0) >= self.per_session or len(self._entries) >= self.total:
             raise ProtocolError("rate_limited", "too many participants are reading the consent form right now; "
-                                                "try again in a minute", 429)
+                                                "try again in a minute")
         self._entries[hashed] = {**entry, "at": self._clock()}
         self._count[sid] = self._count.get(sid, 0) + 1
         if label is not None:
@@ -134,7 +134,7 @@ async def join(hub: "Hub", actor: "SessionActor", name: str | None, label: str |
         raise ProtocolError("bad_name", "name: type the name others will see")
     if labels is not None and (label is None or label not in labels):
         raise ProtocolError("unknown_label", "this participant label is not on the session's list "
-                                             "(ask the experimenter for yours)", 403)
+                                             "(ask the experimenter for yours)")
     token = auth.new_token()
     hashed = auth.token_hash(token)
     rejoin = auth.new_rejoin_code()
@@ -188,7 +188,7 @@ def _rejoin(actor: "SessionActor", player, seat: Seat) -> tuple[str, dict, str]:
     if not (player.id in actor.rejoin_allowed or _code_matches(player, seat.rejoin_code)
             or actor.options.get("panel") is not None):
         raise ProtocolError("seat_taken", "this participant label is already seated: type the rejoin code shown on "
-                                          "your first device, or ask the experimenter to allow your rejoin", 409)
+                                          "your first device, or ask the experimenter to allow your rejoin")
     old = player.token_hash
     actor._fact("player_rejoined", {"player_id": player.id, "token_hash": seat.token_hash,
                                     "rejoin_hash": seat.rejoin_hash, "rejoined_at": time.time()},
@@ -213,7 +213,7 @@ def _seat(actor: "SessionActor", seat: Seat) -> tuple[str, dict, None]:
 def _join(actor: "SessionActor", seat: Seat, text: str | None):
     """In the actor (one at a time, so one label never gets two seats)."""
     if actor.status != "live":
-        raise ProtocolError("session_ended", "the session has ended", 410)
+        raise ProtocolError("session_ended", "the session has ended")
     existing = _existing_label(actor, seat.label)
     if existing is not None:
         return _rejoin(actor, existing, seat)
@@ -237,18 +237,18 @@ async def consent(hub: "Hub", token: str, agree: bool) -> dict:
     if pend is None:
         p = hub.principal(token)  # bad_token / token_expired; a seated player already consented
         if p.is_facilitator:
-            raise ProtocolError("forbidden", "consent is given by a participant's token", 403)
+            raise ProtocolError("forbidden", "consent is given by a participant's token")
         actor = hub.sessions[p.session_id]
         return {**_seat_info(actor, p.player_id), "consented": True, "already": True}
     actor = hub.sessions.get(pend["session_id"])
     link = pend.get("panel_link")
     if actor is None and link is None:
         hub.pending.pop(hashed)
-        raise ProtocolError("token_expired", "this token's session has ended", 401)
+        raise ProtocolError("token_expired", "this token's session has ended")
     try:
         try:
             if actor is None:  # the group failed or ended while this person read the consent
-                raise ProtocolError("session_ended", "the session has ended", 410)
+                raise ProtocolError("session_ended", "the session has ended")
             kind, result, old = await actor.call(_consent, actor, pend, hashed, agree)
         except ProtocolError as e:
             if link is None or not agree or e.code not in ("group_closed", "session_ended"):
@@ -265,7 +265,7 @@ async def consent(hub: "Hub", token: str, agree: bool) -> dict:
 
 def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
     if actor.status != "live":
-        raise ProtocolError("session_ended", "the session has ended", 410)
+        raise ProtocolError("session_ended", "the session has ended")
     pid = pend["player_id"]
     if not agree:
         actor._fact("consent_declined", {"player_id": pid, "consent_sha256": pend["consent_sha256"],
@@ -279,7 +279,7 @@ def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
         return "declined", out, None
     if _existing_label(actor, pend["label"]) is not None:  # seated meanwhile, from another device
         raise ProtocolError("seat_taken", "this participant label was seated meanwhile on another device; "
-                                          "ask the experimenter to allow your rejoin", 409)
+                                          "ask the experimenter to allow your rejoin")
     actor._fact("consent_given", {"player_id": pid, "consent_sha256": pend["consent_sha256"], "time": time.time()},
                 actor=pid)
     return _seat(actor, Seat(pid, pend["name"], pend["label"], hashed, pend["rejoin_hash"], None,
@@ -290,10 +290,10 @@ def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
 
 def _player(hub: "Hub", token: str):
     if auth.token_hash(token) in hub.pending:
-        raise ProtocolError("consent_required", "give (or decline) consent first: POST /api/consent", 403)
+        raise ProtocolError("consent_required", "give (or decline) consent first: POST /api/consent")
     p = hub.principal(token)
     if p.is_facilitator:
-        raise ProtocolError("forbidden", "the questionnaire is answered with a player token", 403)
+        raise ProtocolError("forbidden", "the questionnaire is answered with a player token")
     return p, hub.sessions[p.session_id]
 
 
@@ -330,17 +330,17 @@ async def answer(hub: "Hub", token: str, answers: dict) -> dict:
     p, actor = _player(hub, token)
     qs = questions(actor)
     if not qs:
-        raise ProtocolError("not_found", "this session has no questionnaire", 404)
+        raise ProtocolError("not_found", "this session has no questionnaire")
     clean = check_answers(qs, answers)
     return await actor.call(_answer, actor, p.player_id, clean)
 
 
 def _answer(actor: "SessionActor", player_id: str, answers: dict) -> dict:
     if actor.status != "live":
-        raise ProtocolError("session_ended", "the session has ended", 410)
+        raise ProtocolError("session_ended", "the session has ended")
     if actor.state.phase != "debrief":
         raise ProtocolError("wrong_phase", "the questionnaire opens when the game is over "
-                                           f"(now: {actor.state.phase})", 409)
+                                           f"(now: {actor.state.phase})")
     firm = actor.players[player_id].firm
     actor._fact("questionnaire_answered", {"player_id": player_id, "firm": firm, "answers": answers},
                 actor=player_id, firm=firm)

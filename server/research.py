@@ -69,7 +69,7 @@ async def _body(request: web.Request, model):
 def _token(request: web.Request, what: str) -> str:
     token = bearer_token(request.headers.get("Authorization"))
     if token is None:
-        raise ProtocolError("not_authenticated", f"send Authorization: Bearer <{what}>", 401)
+        raise ProtocolError("not_authenticated", f"send Authorization: Bearer <{what}>")
     return token
 
 
@@ -95,8 +95,8 @@ def export_session_of(db_path: str, pending: dict, token: str) -> list[str]:
         return [r[0] for r in rows]
     if player or h in pending:
         raise ProtocolError("forbidden", "a player token cannot export: exports need the session's researcher "
-                                         "token (or its facilitator token)", 403)
-    raise ProtocolError("bad_token", "this token is not valid", 401)
+                                         "token (or its facilitator token)")
+    raise ProtocolError("bad_token", "this token is not valid")
 
 
 async def _archive(request: web.Request, tokens: list[str], names: bool, labels: bool,
@@ -108,7 +108,7 @@ async def _archive(request: web.Request, tokens: list[str], names: bool, labels:
     for t in tokens:
         mine = await loop.run_in_executor(None, export_session_of, db, hub.pending, t)
         if only is not None and only not in mine:
-            raise ProtocolError("forbidden", "the token is not this session's", 403)
+            raise ProtocolError("forbidden", "the token is not this session's")
         for sid in [only] if only is not None else mine:
             if sid not in sids:
                 sids.append(sid)
@@ -116,7 +116,7 @@ async def _archive(request: web.Request, tokens: list[str], names: bool, labels:
         data, manifest = await loop.run_in_executor(
             None, lambda: build_archive(db, sids, names=names, labels=labels, wide=wide, payments=payments))
     except ExportError as e:
-        raise ProtocolError("not_found", str(e), 404) from None
+        raise ProtocolError("not_found", str(e)) from None
     return web.Response(body=data, headers={
         **_HEADERS, "Content-Type": "application/zip",
         "Content-Disposition": f'attachment; filename="{archive_name(sids)}"'})

@@ -25,7 +25,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from game_rules import ENGINE_VERSION, negotiation as neg_rules
-from game_rules.bots import STRATEGIES, bot_decision
+from game_rules.bots import bot_decision
 from game_rules.decisions import DecisionError, check_draft, merge_draft, parse_decision, validate_decision
 from game_rules.engine import resolve_round
 from game_rules.rules import Rules, instantiate_terms, new_session, sign_alliance
@@ -241,7 +241,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         """Run `fn(*args)` in the actor; the future gets its result once it is durable."""
         fut = asyncio.get_running_loop().create_future()
         if self.task is None or self.task.done():  # stopped (shutdown or ended): never hang
-            fut.set_exception(ProtocolError("shutting_down", "the session is not running", 503))
+            fut.set_exception(ProtocolError("shutting_down", "the session is not running"))
             return fut
         self.queue.put_nowait((self._call, fut, fn, args))
         return fut
@@ -254,7 +254,7 @@ class SessionActor(SelectionPhase, PanelRoom):
             return
         except Exception as e:
             log.exception("session %s: unexpected error", self.id)
-            fut.set_exception(ProtocolError("internal_error", "unexpected server error", 500))
+            fut.set_exception(ProtocolError("internal_error", "unexpected server error"))
             raise
 
         def done(exc):
@@ -262,7 +262,7 @@ class SessionActor(SelectionPhase, PanelRoom):
                 if exc is None:
                     fut.set_result(result)
                 else:
-                    fut.set_exception(ProtocolError("storage_failed", "the event log could not be written", 503))
+                    fut.set_exception(ProtocolError("storage_failed", "the event log could not be written"))
         self._after.append(done)
 
     def command(self, conn: "Connection", msg: P._Msg) -> None:
@@ -290,15 +290,15 @@ class SessionActor(SelectionPhase, PanelRoom):
             except Exception:  # the log could not be read: never risk applying an id twice
                 log.exception("session %s: looking up command id %r failed", self.id, id)
                 self.hub.metrics.error("storage_failed")
-                return P.error(id, "storage_failed", "the event log could not be read"), 503
+                return P.error(id, "storage_failed", "the event log could not be read"), P.http_status("storage_failed")
             if done is not None:
                 return dict(json.loads(done), duplicate=True), 200
         marks = len(self._ops), len(self._out), self.seq, self._facts
         try:
             if self.status != "live":
-                raise ProtocolError("session_ended", "the session has ended", 410)
+                raise ProtocolError("session_ended", "the session has ended")
             if self.hub.store.failed is not None:  # nothing more may change in memory only
-                raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted", 503)
+                raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
             row = self._log("control" if type == "control" else "command", type,
                             msg.model_dump(exclude={"type", "id", "client_time"}, exclude_none=True),
                             who.name, self._firm_of(who), id, client_time)
@@ -308,7 +308,7 @@ class SessionActor(SelectionPhase, PanelRoom):
                 e = ProtocolError(e.code if e.code in P.ERROR_CODES else "out_of_range", e.message)
             elif not isinstance(e, ProtocolError):
                 log.exception("session %s: unexpected error in %s", self.id, type)
-                e = ProtocolError("internal_error", "unexpected server error", 500)
+                e = ProtocolError("internal_error", "unexpected server error")
             if self._facts == marks[3]:
                 del self._ops[marks[0]:]
                 del self._out[marks[1]:]
@@ -334,15 +334,15 @@ class SessionActor(SelectionPhase, PanelRoom):
             return None
         if t == "control":
             if not who.is_facilitator:
-                raise ProtocolError("forbidden", "controls need the facilitator token", 403)
-            return self.control(msg.model_dump(exclude={"type", "id", "client_time"}))
+                raise ProtocolError("forbidden", "controls need the facilitator token")
+            return self.control(msg)
         if who.is_facilitator:
             if t == "chat":
-                raise ProtocolError("forbidden", "the facilitator speaks through `control` inject", 403)
-            raise ProtocolError("forbidden", f"`{t}` is a player command", 403)
+                raise ProtocolError("forbidden", "the facilitator speaks through `control` inject")
+            raise ProtocolError("forbidden", f"`{t}` is a player command")
         player = self.players.get(who.player_id)
         if player is None:  # removed by the facilitator; a command was already on its way
-            raise ProtocolError("token_revoked", "you were removed from this session by the facilitator", 401)
+            raise ProtocolError("token_revoked", "you were removed from this session by the facilitator")
         return {"draft": self._cmd_draft, "submit": self._cmd_submit, "chat": self._cmd_chat,
                 "negotiate": self._cmd_negotiate, "select": self._cmd_select}[t](player, msg)
 
@@ -409,14 +409,14 @@ class SessionActor(SelectionPhase, PanelRoom):
              language: str | None = None) -> dict:
         """Seat a new player: in `firm` (a lab's fixed seat), else the emptiest firm."""
         if self.status != "live":
-            raise ProtocolError("session_ended", "the session has ended", 410)
+            raise ProtocolError("session_ended", "the session has ended")
         self.panel_admit()  # a panel group takes nobody once it has started
         if firm is None:
             firm = self._balanced_firm()
             cap = self.options.get("max_per_firm") or self.cfg.max_per_firm
             if len(self.members(firm)) >= cap:  # the emptiest firm is full: all are
                 raise ProtocolError("session_full", f"every firm of this session has {cap} player(s); "
-                                                    f"ask the facilitator", 409)
+                                                    f"ask the facilitator")
         bot = self.bots.get(firm)
         self._fact("player_joined", {"player_id": player_id, "name": name, "label": label, "firm": firm,
                                      "token_hash": token_hash, "joined_at": time.time(), "rejoin_hash": rejoin_hash,
@@ -631,18 +631,19 @@ class SessionActor(SelectionPhase, PanelRoom):
 
     # ================================================================== facilitator controls
 
-    def control(self, c: dict) -> dict:
-        """A facilitator control (from a socket or HTTP); returns the ack result."""
+    def control(self, msg: "P.Control | P.HttpControl") -> dict:
+        """A facilitator control (from a socket or HTTP); returns the ack result. Its fields
+        are checked by its action's own schema (server/protocol/controls.py) first."""
         if self.status != "live":
-            raise ProtocolError("session_ended", "the session has ended", 410)
-        action = c["action"]
-        handler = getattr(self, f"_ctl_{action}")
+            raise ProtocolError("session_ended", "the session has ended")
+        c = P.control_variant(msg)
+        handler = getattr(self, f"_ctl_{c.action}")
         return handler(c) or {}
 
     def _need_phase(self, *phases: str) -> None:
         if self.state.phase not in phases:
             raise ProtocolError("wrong_phase", f"not possible in the {self.state.phase} phase "
-                                               f"(only in: {', '.join(phases)})", 409)
+                                               f"(only in: {', '.join(phases)})")
 
     def _ctl_start(self, c) -> dict:
         self._need_phase("lobby")
@@ -681,7 +682,7 @@ class SessionActor(SelectionPhase, PanelRoom):
             self._push_views()
             self._panel_game_over()
         else:
-            raise ProtocolError("wrong_phase", "the game is over; use end_session to close the session", 409)
+            raise ProtocolError("wrong_phase", "the game is over; use end_session to close the session")
         return {"phase": self.state.phase}
 
     def _ctl_end_round(self, c) -> dict:
@@ -692,32 +693,28 @@ class SessionActor(SelectionPhase, PanelRoom):
 
     def _ctl_pause(self, c) -> dict:
         if not self.clock.running:
-            raise ProtocolError("wrong_phase", "the clock is not running", 409)
+            raise ProtocolError("wrong_phase", "the clock is not running")
         self._set_clock("pause", None, FACILITATOR)
         return {"clock": self.clock.public(time.time())}
 
     def _ctl_resume(self, c) -> dict:
         if self.clock.running or self.clock.remaining_s is None:
-            raise ProtocolError("wrong_phase", "the clock is not paused", 409)
+            raise ProtocolError("wrong_phase", "the clock is not paused")
         self._set_clock("resume", None, FACILITATOR)
         return {"clock": self.clock.public(time.time())}
 
-    def _ctl_extend(self, c) -> dict:
-        if c.get("seconds") is None:
-            raise ProtocolError("missing_field", "seconds: missing")
+    def _ctl_extend(self, c: P.Extend) -> dict:
         if not self.clock.running and self.clock.remaining_s is None:
-            raise ProtocolError("wrong_phase", "there is no clock to extend", 409)
-        self._set_clock("extend", c["seconds"], FACILITATOR)
+            raise ProtocolError("wrong_phase", "there is no clock to extend")
+        self._set_clock("extend", c.seconds, FACILITATOR)
         return {"clock": self.clock.public(time.time())}
 
-    def _ctl_move_player(self, c) -> dict:
-        pid, firm = c.get("player"), c.get("firm")
-        if pid is None or firm is None:
-            raise ProtocolError("missing_field", f"{'player' if pid is None else 'firm'}: missing")
+    def _ctl_move_player(self, c: P.MovePlayer) -> dict:
+        pid, firm = c.player, c.firm
         if pid not in self.players:
-            raise ProtocolError("unknown_player", f"no player {pid!r} in this session", 404)
+            raise ProtocolError("unknown_player", f"no player {pid!r} in this session")
         if firm not in self.state.firms:
-            raise ProtocolError("unknown_firm", f"no firm {firm!r} in this session", 404)
+            raise ProtocolError("unknown_firm", f"no firm {firm!r} in this session")
         old = self.players[pid].firm
         bot = self.bots.get(firm)
         self._fact("player_moved", {"player_id": pid, "from": old, "firm": firm}, actor=FACILITATOR, firm=firm)
@@ -728,15 +725,12 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._push_team(firm)
         return {"player": pid, "firm": firm}
 
-    def _known_player(self, c) -> Player:
-        pid = c.get("player_id") or c.get("player")
-        if pid is None:
-            raise ProtocolError("missing_field", "player_id: missing")
-        if pid not in self.players:
-            raise ProtocolError("unknown_player", f"no player {pid!r} in this session", 404)
-        return self.players[pid]
+    def _known_player(self, c: "P.RemovePlayer | P.AllowRejoin") -> Player:
+        if c.player_id not in self.players:
+            raise ProtocolError("unknown_player", f"no player {c.player_id!r} in this session")
+        return self.players[c.player_id]
 
-    def _ctl_remove_player(self, c) -> dict:
+    def _ctl_remove_player(self, c: P.RemovePlayer) -> dict:
         """The player's token stops working and its sockets close once this is durable; the
         seat is freed (the firm plays on with its other members, or its draft and default)."""
         p = self._known_player(c)
@@ -756,7 +750,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         for conn in conns:
             asyncio.ensure_future(conn.close(4403, why))
 
-    def _ctl_allow_rejoin(self, c) -> dict:
+    def _ctl_allow_rejoin(self, c: P.AllowRejoin) -> dict:
         p = self._known_player(c)
         if p.label is None:
             raise ProtocolError("out_of_range", "allow_rejoin: this player joined without a participant label; "
@@ -764,10 +758,8 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._fact("rejoin_allowed", {"player_id": p.id}, actor=FACILITATOR, firm=p.firm)
         return {"player_id": p.id, "label": p.label}
 
-    def _ctl_fill_bots(self, c) -> dict:
-        strategy = c.get("strategy") or "balanced"
-        if strategy not in STRATEGIES:
-            raise ProtocolError("unknown_strategy", f"no strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
+    def _ctl_fill_bots(self, c: P.FillBots) -> dict:
+        strategy = c.strategy
         empty = [f for f in self.state.firms if not self.members(f) and f not in self.bots]
         if empty:
             self._fact("bots_seated", {"firms": {f: strategy for f in empty}}, actor=FACILITATOR)
@@ -789,10 +781,8 @@ class SessionActor(SelectionPhase, PanelRoom):
             self._bots_select()
             self._maybe_close_selection()
 
-    def _ctl_inject(self, c) -> dict:
-        if not c.get("text") and not c.get("event"):
-            raise ProtocolError("missing_field", "text: missing (give a text and/or an event)")
-        a = {"text": c.get("text") or "", "event": c.get("event"), "time": time.time()}
+    def _ctl_inject(self, c: P.Inject) -> dict:
+        a = {"text": c.text, "event": c.event, "time": time.time()}
         self._fact("announcement", a, actor=FACILITATOR)
         msg = {"type": "announcement", **a}
         for conn in self.all_connections():

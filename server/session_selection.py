@@ -26,25 +26,19 @@ from typing import TYPE_CHECKING
 from game_rules import selection as sel
 
 from .auth import FACILITATOR
-from .protocol import ProtocolError
+from .protocol import ERROR_CODES, SELECTION_CODES, ProtocolError
 
 if TYPE_CHECKING:
     from .session_actor import SessionActor
 
 SERVER = "server"
 
-# selection.py codes whose protocol name differs (the protocol's `closed` and `duplicate`
-# would be ambiguous next to the negotiation's)
-_CODES = {"closed": "selection_closed", "duplicate": "duplicate_proposal"}
-_CONFLICT = {"wrong_phase", "selection_closed", "selection_off"}
-
 
 def protocol_error(e: sel.SelectionError) -> ProtocolError:
-    from .protocol import ERROR_CODES
-    code = _CODES.get(e.code, e.code)
+    code = SELECTION_CODES.get(e.code, e.code)
     if code not in ERROR_CODES:
         code = "out_of_range"
-    return ProtocolError(code, e.message, 409 if code in _CONFLICT else 400)
+    return ProtocolError(code, e.message)
 
 
 def board_from_dict(d: dict) -> sel.Board:
@@ -260,7 +254,7 @@ class SelectionPhase:
         self._need_phase("lobby")
         if not self.options.get("selection"):
             raise ProtocolError("selection_off", "this session has no partner-selection phase "
-                                                 "(create it with `selection: true`)", 409)
+                                                 "(create it with `selection: true`)")
         self._open_selection()
         return {"phase": self.state.phase}
 

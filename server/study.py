@@ -37,7 +37,7 @@ _CLOSED = ("group_closed", "session_full", "session_ended")
 
 
 def _invalid(msg: str) -> ProtocolError:
-    return ProtocolError("invalid_options", msg, 400)
+    return ProtocolError("invalid_options", msg)
 
 
 def from_file(req: CreateSession) -> tuple[CreateSession, Study]:
@@ -119,7 +119,7 @@ async def panel_join(hub: "Hub", link: str, name: str | None, label: str | None,
             except ProtocolError as e:
                 if e.code not in _CLOSED:
                     raise
-    raise ProtocolError("group_closed", "no group of this study could take you just now; try the link again", 503)
+    raise ProtocolError("group_closed", "no group of this study could take you just now; try the link again")
 
 
 async def consent_elsewhere(hub: "Hub", link: str, pend: dict, hashed: str):
@@ -133,7 +133,7 @@ async def consent_elsewhere(hub: "Hub", link: str, pend: dict, hashed: str):
             except ProtocolError as e:
                 if e.code not in _CLOSED:
                     raise
-    raise ProtocolError("group_closed", "no group of this study could take you just now; join again", 503)
+    raise ProtocolError("group_closed", "no group of this study could take you just now; join again")
 
 
 # ---- completion ---------------------------------------------------------------------------------
@@ -155,14 +155,14 @@ async def completion(request: web.Request) -> web.Response:
     try:
         token = bearer_token(request.headers.get("Authorization"))
         if token is None:
-            raise ProtocolError("not_authenticated", "send Authorization: Bearer <player token>", 401)
+            raise ProtocolError("not_authenticated", "send Authorization: Bearer <player token>")
         if auth.token_hash(token) in hub.pending:
             return web.json_response({"status": "consent_required", "code": None, "redirect_url": None})
         p = hub.tokens.lookup(token)
         if p is None:
             hub.principal(token)  # raises the stable error (revoked, bad token)
         if p.is_facilitator:
-            raise ProtocolError("forbidden", "completion codes are a participant's (player token)", 403)
+            raise ProtocolError("forbidden", "completion codes are a participant's (player token)")
         actor = hub.sessions.get(p.session_id)
         if actor is not None:
             return web.json_response(await actor.call(actor.completion_of, p.player_id))

@@ -65,7 +65,7 @@ class Assignment:
 
 
 def _invalid(msg: str) -> ProtocolError:
-    return ProtocolError("invalid_options", msg, 400)
+    return ProtocolError("invalid_options", msg)
 
 
 def assign(hub: "Hub", req: CreateSession) -> Assignment | None:
@@ -118,7 +118,7 @@ def _check_scenarios(req: CreateSession) -> None:
             load_scenario(req.scenario, {k: v for k, v in overrides.items()} or None)
         except ScenarioError as e:
             if "unknown scenario" in str(e):
-                raise ProtocolError("unknown_scenario", "; ".join(e.problems), 404) from None
+                raise ProtocolError("unknown_scenario", "; ".join(e.problems)) from None
             raise _invalid(f"treatments.{name}: " + "; ".join(e.problems)) from None
 
 

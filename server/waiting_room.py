@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from game_rules.study import Completion, completion_code, redirect
 
-from .protocol import ProtocolError
+from .protocol import ProtocolError, Start
 
 if TYPE_CHECKING:
     from .session_actor import SessionActor
@@ -71,7 +71,7 @@ class PanelRoom:
         takes nobody (the hub then seats them in the study's next group)."""
         if self.panel_cfg is not None and not self.panel_open():
             raise ProtocolError("group_closed", "this group has started or is full; join again with the "
-                                                "study link for the next group", 409)
+                                                "study link for the next group")
 
     def people_at(self: "SessionActor", firm: str) -> list:
         """The firm's members who play it themselves (not replaced after a dropout)."""
@@ -97,7 +97,7 @@ class PanelRoom:
                                     "at": time.time()})
         if empty:
             self._fact("bots_seated", {"firms": empty, "reason": "waiting_room"})
-        self._ctl_start({})
+        self._ctl_start(Start())
         self._push_status()
         for p in self.players.values():  # someone who left while waiting is a dropout from now on
             if not self.conns.get(p.id):

@@ -191,7 +191,7 @@ def _principal(request: web.Request, archived_ok: bool = False):
     hub = _hub(request)
     token = bearer_token(request.headers.get("Authorization"))
     if token is None:
-        raise ProtocolError("not_authenticated", "send Authorization: Bearer <token>", 401)
+        raise ProtocolError("not_authenticated", "send Authorization: Bearer <token>")
     return hub, hub.principal(token, archived_ok)
 
 
@@ -199,9 +199,9 @@ async def _facilitator_actor(request: web.Request):
     """The facilitator's session: live, or a read-only copy of an archived one (the debrief)."""
     hub, p = _principal(request, archived_ok=True)
     if not p.is_facilitator:
-        raise ProtocolError("forbidden", "this needs the facilitator token", 403)
+        raise ProtocolError("forbidden", "this needs the facilitator token")
     if p.session_id != request.match_info["session_id"]:
-        raise ProtocolError("forbidden", "the token is not this session's", 403)
+        raise ProtocolError("forbidden", "the token is not this session's")
     return hub, await hub.readable_session(p.session_id)
 
 
@@ -229,7 +229,7 @@ async def web_context(request: web.Request) -> web.Response:
     hub, p = _principal(request)
     actor = hub.sessions[p.session_id]
     if p.is_facilitator:
-        raise ProtocolError("forbidden", "this is a player route", 403)
+        raise ProtocolError("forbidden", "this is a player route")
     firm = actor.players[p.player_id].firm
     out = {}
     for neg in actor.negotiations.values():

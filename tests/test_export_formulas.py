@@ -266,7 +266,7 @@ async def test_no_csv_cell_of_the_export_runs_as_a_formula(server, api, clients,
 def test_one_csv_line_neutralises_text_and_keeps_numbers():
     """The one writer every CSV file uses: formula-like text gets `'`, numbers of any sign
     do not, and a carriage return is quoted so that it cannot split the row."""
-    from game_rules.replay import csv_line
+    from game_rules.csv_cells import csv_line
     values = ["=41+1", "-3", -3.5, -3, "\tx", "\r=1+1", "a\rb", 'say "hi"', "x,y", None, True, "plain", ["-1"]]
     line = csv_line(values)
     assert line == "'=41+1,'-3,-3.5,-3,'\tx,\"'\r=1+1\",\"a\rb\",\"say \"\"hi\"\"\",\"x,y\",,TRUE,plain,\"[\"\"-1\"\"]\"\n"

@@ -354,7 +354,7 @@ async def test_export_of_several_sessions(server, api, clients, db_path, tmp_pat
 
 @pytest.mark.parametrize("value", [None, 3, 2.5, "x", True, [1], {"a": 1}])
 def test_csv_cell_is_one_documented_form(value):
-    from game_rules.replay import csv_cell
+    from game_rules.csv_cells import csv_cell
     out = csv_cell(value)
     expected = {None: "", 3: "3", 2.5: "2.5", "x": "x", True: "TRUE"}
     key = value if not isinstance(value, (list, dict)) else None

@@ -1,4 +1,4 @@
-"""Partner selection (game_rules/selection.py): partial public profiles hide what they should
+"""Partner selection (game_rules/selection/): partial public profiles hide what they should
 and are deterministic for a seed, the go-between sees more, illegal moves are refused with
 clear errors, pairings respect every limit, and sidecar files are validated."""
 from __future__ import annotations

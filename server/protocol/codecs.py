@@ -1,0 +1,184 @@
+"""The wire codecs: a frame (msgpack bytes or JSON text) to a checked plain map, a map to a
+frame, and the encode-once frames of a push sent to many sockets (`Shared`, `SharedPart`,
+`SharedView`). Binary frames are msgpack, text frames are JSON."""
+from __future__ import annotations
+
+import json
+import math
+
+import msgpack
+
+from .errors import ProtocolError
+
+
+def _refuse_constant(name: str):
+    raise ProtocolError("not_finite", f"{name} is not allowed: numbers must be finite")
+
+
+MAX_DEPTH = 16                 # maps and lists inside a frame, nested (a decision needs 3)
+MAX_INT = 2**53                # integers beyond JSON's exact range are refused
+RESERVED_KEYS = frozenset({"__proto__", "constructor", "prototype"})  # JS prototype pollution
+
+
+def _check_values(msg: dict) -> None:
+    """Walk a decoded frame (iteratively: no recursion on hostile nesting) and refuse what
+    JSON could not carry or what later stages must never see: NaN/inf (msgpack can carry
+    them), nesting deeper than MAX_DEPTH, map keys that are not strings or are JavaScript
+    prototype names, integers beyond +-2**53, binary and extension values (msgpack), and
+    strings that are not valid Unicode (lone surrogates)."""
+    stack = [(msg, "", 1)]
+    while stack:
+        v, path, depth = stack.pop()
+        if isinstance(v, dict) or isinstance(v, list):
+            if depth > MAX_DEPTH:
+                raise ProtocolError("bad_frame", f"{path or 'frame'}: nested more than {MAX_DEPTH} levels deep")
+            if isinstance(v, dict):
+                for k, x in v.items():
+                    if not isinstance(k, str):
+                        raise ProtocolError("wrong_type", f"{path or 'frame'}: map keys must be strings")
+                    if k in RESERVED_KEYS:
+                        raise ProtocolError("unknown_field", f"{path + '.' if path else ''}{k}: reserved name")
+                    _check_text(k, path)
+                    stack.append((x, f"{path}.{k}" if path else k, depth + 1))
+            else:
+                for i, x in enumerate(v):
+                    stack.append((x, f"{path}.{i}" if path else str(i), depth + 1))
+        elif isinstance(v, str):
+            _check_text(v, path)
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise ProtocolError("not_finite", f"{path or 'value'}: must be a finite number")
+        elif isinstance(v, int):  # bool included
+            if not -MAX_INT <= v <= MAX_INT:
+                raise ProtocolError("out_of_range", f"{path or 'value'}: integer beyond +-2**53")
+        elif v is not None:  # bytes, msgpack ExtType, timestamps
+            raise ProtocolError("wrong_type", f"{path or 'value'}: {type(v).__name__} values are not allowed")
+
+
+def _check_text(s: str, path: str) -> None:
+    if not s.isascii():
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProtocolError("wrong_type", f"{path or 'value'}: text is not valid Unicode") from None
+
+
+def decode_frame(data: bytes | str, max_bytes: int) -> dict:
+    """A frame to a plain map; `bad_frame`, `frame_too_large` or `not_finite` otherwise."""
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ProtocolError("frame_too_large", f"frame of {size} bytes; the limit is {max_bytes}")
+    try:
+        if isinstance(data, bytes):
+            msg = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        else:
+            msg = json.loads(data, parse_constant=_refuse_constant)
+    except ProtocolError:
+        raise
+    except Exception as e:  # any decoder complaint is the client's garbage
+        kind = "msgpack" if isinstance(data, bytes) else "JSON"
+        raise ProtocolError("bad_frame", f"not valid {kind}: {type(e).__name__}") from None
+    if not isinstance(msg, dict):
+        raise ProtocolError("bad_frame", "a frame must be a map with a `type`")
+    _check_values(msg)
+    return msg
+
+
+def encode(msg: dict, binary: bool) -> bytes | str:
+    if binary:
+        return msgpack.packb(msg, use_bin_type=True)
+    return json.dumps(msg, separators=(",", ":"), allow_nan=False)
+
+
+def _map_header(n: int) -> bytes:
+    """The msgpack header of a map of `n` pairs (what `packb` writes)."""
+    if n < 16:
+        return bytes((0x80 | n,))
+    return b"\xde" + n.to_bytes(2, "big") if n < 0x10000 else b"\xdf" + n.to_bytes(4, "big")
+
+
+_SEQ_KEY = msgpack.packb("seq")
+
+
+class Shared:
+    """A push sent unchanged to many sockets (a round result, a clock, a firm's view):
+    encoded at most once per format, without `seq`; `frame(seq, binary)` appends the
+    socket's `seq` as the last key, the same bytes as `encode(dict(msg, seq=seq), binary)`.
+    `msg` is the message itself (read only, never sent as is)."""
+
+    __slots__ = ("msg", "_bin", "_text")
+
+    def __init__(self, msg: dict):
+        self.msg = msg
+        self._bin: bytes | None = None
+        self._text: str | None = None
+
+    def get(self, key, default=None):
+        return self.msg.get(key, default)
+
+    def _encode_bin(self) -> bytes:
+        return msgpack.packb(self.msg, use_bin_type=True)
+
+    def _encode_text(self) -> str:
+        return json.dumps(self.msg, separators=(",", ":"), allow_nan=False)
+
+    def frame(self, seq: int, binary: bool) -> bytes | str:
+        n = len(self.msg)  # "seq" is never one of its keys
+        if binary:
+            b = self._bin
+            if b is None:
+                b = self._bin = self._encode_bin()
+            return b"".join((_map_header(n + 1), b[len(_map_header(n)):], _SEQ_KEY, msgpack.packb(seq)))
+        t = self._text
+        if t is None:
+            t = self._text = self._encode_text()
+        return f'{t[:-1]},"seq":{seq}}}'
+
+
+class SharedPart:
+    """The map shared by every player of a firm (`session_views.firm_part`), encoded at
+    most once per format; `SharedView` adds each player's `me` to it."""
+
+    __slots__ = ("part", "_bin", "_text")
+
+    def __init__(self, part: dict):
+        self.part = part
+        self._bin: bytes | None = None
+        self._text: str | None = None
+
+    def body_bin(self) -> bytes:
+        if self._bin is None:
+            self._bin = msgpack.packb(self.part, use_bin_type=True)[len(_map_header(len(self.part))):]
+        return self._bin
+
+    def body_text(self) -> str:
+        if self._text is None:
+            self._text = json.dumps(self.part, separators=(",", ":"), allow_nan=False)[1:-1]
+        return self._text
+
+
+_VIEW_PREFIX_BIN = msgpack.packb({"type": "view", "view": None})[:-1]
+_VIEW_PREFIX_TEXT = json.dumps({"type": "view", "view": None}, separators=(",", ":"))[:-len("null}")]
+_ME_KEY = msgpack.packb("me")
+
+
+class SharedView(Shared):
+    """`{"type": "view", "view": {**part, "me": me}}` for one player, built from the
+    firm's encoded part (same bytes as encoding the whole message)."""
+
+    __slots__ = ("shared", "me")
+
+    def __init__(self, shared: SharedPart, me: dict):
+        super().__init__({"type": "view", "view": {**shared.part, "me": me}})
+        self.shared, self.me = shared, me
+
+    def _encode_bin(self) -> bytes:
+        part = self.shared.part
+        assert "me" not in part
+        return b"".join((_VIEW_PREFIX_BIN, _map_header(len(part) + 1), self.shared.body_bin(),
+                         _ME_KEY, msgpack.packb(self.me, use_bin_type=True)))
+
+    def _encode_text(self) -> str:
+        body = self.shared.body_text()
+        me = json.dumps(self.me, separators=(",", ":"), allow_nan=False)
+        return f'{_VIEW_PREFIX_TEXT}{{{body},"me":{me}}}}}' if body else f'{_VIEW_PREFIX_TEXT}{{"me":{me}}}}}'
