@@ -246,7 +246,7 @@ async def web_guide(request: web.Request) -> web.Response:
     """The worked example for the player's firm (an imagined partner; see game_rules/guide.py)."""
     hub, p = _principal(request)
     if p.is_facilitator:
-        raise ProtocolError("forbidden", "this is a player route", 403)
+        raise ProtocolError("forbidden", "this is a player route")
     actor = hub.sessions[p.session_id]
     firm = actor.players[p.player_id].firm
     return _no_store({"firm": firm, "example": worked_example(actor.rules, actor.state, firm)})
@@ -262,7 +262,7 @@ async def web_console_link(request: web.Request) -> web.Response:
     hub, p = _principal(request)
     token = bearer_token(request.headers.get("Authorization"))
     if not p.is_facilitator:
-        raise ProtocolError("forbidden", "this needs the facilitator token", 403)
+        raise ProtocolError("forbidden", "this needs the facilitator token")
     url = f"{hub.config.base_url()}/console#token={token}"
     return _no_store({"url": url, "qr_svg": _qr(url, "QR code: console link").decode()})
 
