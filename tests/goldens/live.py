@@ -83,6 +83,13 @@ class LiveDriver:
         await c.send({"type": "auth", "token": token})
         self.parties[party], self.tokens[party], self.read[party] = c, token, 0
 
+    async def reconnect(self, server: InProcessServer, http: aiohttp.ClientSession) -> None:
+        """After a restart: every party logs in again, with its token, on `server`."""
+        await self.close()
+        self.server, self.api = server, Api(server.url, http)
+        for party, token in list(self.tokens.items()):
+            await self._login(party, token)
+
     async def send(self, party: str, message: dict) -> dict:
         c = self.parties[party]
         await c.send(message)
