@@ -22,7 +22,7 @@ from server.config import ServerConfig
 FACILITATOR = "facilitator"
 
 
-# as the protocol defines them (docs/protocol.md), not imported, so the harness does not
+# as docs/data.md and the join codes define them, not imported, so the harness does not
 # follow server modules around: the log keeps a token's SHA-256, codes are typed any way
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
