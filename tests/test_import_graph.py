@@ -21,7 +21,6 @@ KNOWN_CYCLE_EDGES = {
     ("server.app", "server.web"),
     ("server.archive", "server.hub"),
     ("server.archive", "server.session_actor"),
-    ("server.codebook", "server.export"),
     ("server.codebook", "server.session_actor"),
     ("server.export", "server.codebook"),
     ("server.hub", "server.archive"),
@@ -58,7 +57,6 @@ KNOWN_LONG_MODULES = {
     "clients.python.client",
     "game_rules.replay",
     "game_rules.selection",
-    "server.export",
     "server.protocol",
     "server.session_actor",
 }
