@@ -62,7 +62,7 @@ KNOWN_LONG_MODULES = {
 }
 
 # server/ modules that import clients/. issue 14: to remove.
-KNOWN_SERVER_TO_CLIENTS = {"server.cli"}
+KNOWN_SERVER_TO_CLIENTS: set[str] = set()
 
 GAME_RULES_FORBIDDEN = {"asyncio", "aiohttp", "sqlite3", "sqlite_utils", "time", "server", "clients"}
 
