@@ -15,7 +15,7 @@ from aiohttp import web
 
 from . import lan
 from .access_log import PathOnlyAccessLogger
-from .app import HUB, make_app
+from .http.app import HUB, make_app
 from .config import ServerConfig
 from .gctune import GcTuner
 

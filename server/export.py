@@ -5,7 +5,7 @@ log (the log is the truth). docs/research.md shows how to read it; docs/codebook
     python -m server.export --db data/alliance.db --session s_0123456789abcdef --out exports/
     python -m server.export --db data/alliance.db --all --out exports/ [--names] [--labels] [--wide]
 
-HTTP: `GET /api/sessions/{id}/export` and `POST /api/export` (server/research.py), with a
+HTTP: `GET /api/sessions/{id}/export` and `POST /api/export` (server/http/research.py), with a
 researcher or facilitator token, never a player's.
 
 The archive holds:

@@ -1,8 +1,7 @@
 """The web clients (clients/web/): pages, static files, the join QR code, and three small
 read-only JSON routes the pages need until the live views carry the same data.
 
-    from server.web import add_web_routes
-    add_web_routes(app)        # in server.app.make_app, after the API routes
+    *page_routes(root)         # in server.http.app.route_table, with web_context and web_history
 
 Pages (no account, no install): `/join` (players; the join link and QR code land here
 with `?code=`), `/console` (facilitator), `/projector` and `/debrief` (the room). Pages are
@@ -20,8 +19,8 @@ Routes added here:
 | `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the scenario's default term sheet |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
 
-A route whose path the application already has is skipped, so the server can take any of
-them over without a clash (e.g. `/` stays the server's own).
+The route table is server/http/app.py's; errors are answered by its error boundary
+(server/http/errors.py).
 """
 from __future__ import annotations
 
@@ -37,10 +36,12 @@ from aiohttp import web
 from game_rules.rules import instantiate_terms
 from game_rules.scoring import score_session
 
-from .auth import bearer_token, normalize_code
-from .protocol import ProtocolError
+from ..auth import normalize_code
+from ..protocol import ProtocolError
+from .context import hub_of
+from .inputs import bearer
 
-WEB_ROOT = Path(__file__).resolve().parent.parent / "clients" / "web"
+WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "clients" / "web"
 
 PAGES = {
     "/join": "join.html",
@@ -95,22 +96,12 @@ def page_headers(request: web.Request) -> dict[str, str]:
     }
 
 
-def add_web_routes(app: web.Application, root: Path | None = None) -> None:
-    """Serve the web clients from `root` (default clients/web/) on `app`."""
+def page_routes(root: Path | None = None) -> list[web.RouteDef]:
+    """The pages, static files and QR codes, served from `root` (default clients/web/)."""
     root = (root or WEB_ROOT).resolve()
-    have = {getattr(r, "canonical", None) for r in app.router.resources()}
-
-    def add(path: str, handler) -> None:
-        if path not in have:
-            app.router.add_get(path, handler)
-            have.add(path)
-
-    for path, filename in PAGES.items():
-        add(path, _page_handler(root / filename))
-    add("/static/{path:.+}", _static_handler(root))
-    add(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)
-    add("/api/web/context", web_context)
-    add("/api/web/history/{session_id}", web_history)
+    return [*(web.get(path, _page_handler(root / filename)) for path, filename in PAGES.items()),
+            web.get("/static/{path:.+}", _static_handler(root)),
+            web.get(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)]
 
 
 # ---- pages and static files ----------------------------------------------------------------
@@ -147,13 +138,8 @@ def _static_handler(root: Path):
 
 # ---- the join QR code (segno, server-side SVG) ------------------------------------------------
 
-def _hub(request: web.Request):
-    from .app import HUB  # late: server.app imports this module
-    return request.app[HUB]
-
-
 def join_url(request: web.Request, code: str) -> str:
-    return _hub(request).join_url(normalize_code(code))
+    return hub_of(request).join_url(normalize_code(code))
 
 
 async def qr_svg(request: web.Request) -> web.Response:
@@ -174,17 +160,9 @@ async def qr_svg(request: web.Request) -> web.Response:
 
 # ---- JSON helpers -----------------------------------------------------------------------------
 
-def _json_error(e: ProtocolError) -> web.Response:
-    return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status,
-                             headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
-
-
 def _principal(request: web.Request, archived_ok: bool = False):
-    hub = _hub(request)
-    token = bearer_token(request.headers.get("Authorization"))
-    if token is None:
-        raise ProtocolError("not_authenticated", "send Authorization: Bearer <token>", 401)
-    return hub, hub.principal(token, archived_ok)
+    hub = hub_of(request)
+    return hub, hub.principal(bearer(request, "token"), archived_ok)
 
 
 async def _facilitator_actor(request: web.Request):
@@ -197,23 +175,12 @@ async def _facilitator_actor(request: web.Request):
     return hub, await hub.readable_session(p.session_id)
 
 
-def _errors_as_json(fn):
-    async def wrapper(request):
-        try:
-            return await fn(request)
-        except ProtocolError as e:
-            return _json_error(e)
-    wrapper.__name__ = fn.__name__
-    return wrapper
-
-
 def _no_store(data: dict) -> web.Response:
     return web.json_response(data, headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
 
 
 # ---- GET /api/web/context (player) -------------------------------------------------------------
 
-@_errors_as_json
 async def web_context(request: web.Request) -> web.Response:
     """What the term-sheet form needs and the player view does not carry yet: per
     negotiation of the player's firm, the partner's public name and role and the
@@ -243,7 +210,6 @@ def _default_terms(actor, alliance_id: str) -> dict | None:
 
 # ---- GET /api/web/history/{session_id} (facilitator) ------------------------------------------
 
-@_errors_as_json
 async def web_history(request: web.Request) -> web.Response:
     """The debrief's data: the session's public frame (firms, start positions, alliances,
     scores, from the live state) and, per resolved round, the decisions used and the
