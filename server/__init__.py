@@ -1,5 +1,6 @@
 """The live game server: an aiohttp application around the pure `game_rules` engine.
 
-See `app.py` (routes), `session_actor.py` (one sequential actor per live session),
-`store.py` (the durable event log) and `protocol.py` (every message on the wire).
+See `http/` (the application, its route table and error boundary), `session_actor.py`
+(one sequential actor per live session), `store/` (the durable event log, every SQL
+statement) and `protocol.py` (every message on the wire).
 """

@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import logging
 import signal
-import sqlite3
 import sys
 from typing import Any, Callable, Protocol
 
@@ -18,6 +17,7 @@ from .access_log import PathOnlyAccessLogger
 from .http.app import HUB, make_app
 from .config import ServerConfig
 from .gctune import GcTuner
+from .store import DatabaseError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None, companion: Companion | None = None) -> i
     except RuntimeError as e:
         print(f"alliance-server: {e}", file=sys.stderr)
         return 1
-    except sqlite3.Error as e:  # the event log could not be read while restoring sessions
+    except DatabaseError as e:  # the event log could not be read while restoring sessions
         print(f"alliance-server: cannot start: the event log {args.db} could not be read: {e}. "
               f"Nothing more was written; restore a backup (docs/operations.md)", file=sys.stderr)
         return 2

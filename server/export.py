@@ -40,7 +40,6 @@ import argparse
 import hashlib
 import io
 import json
-import sqlite3
 import sys
 import time
 import zipfile
@@ -56,12 +55,12 @@ from . import export_tidy
 from .codebook import render_codebook
 from .export_catalog import (CSV_FILES, EVENTS_COLUMNS, FILE_DOCS, PAYMENTS_COLUMNS,  # noqa: F401 (CSV_FILES,
                              ROUNDS_COLUMNS, SESSIONS_COLUMNS)                         # FILE_DOCS, EVENTS_COLUMNS:
-from .export_redact import redact_data, redact_options                                # read from here by tests)
-from .export_sqlite import sqlite_bytes
+from .export_redact import redact_data, redact_options, redact_row                    # read from here by tests)
 from .export_tables import (annotate, chat_table, csv_bytes, events_wide_table, offers_table, ordered_union,
                             players_table, questionnaire_table)
 from .payments import payments_table
 from .provenance import provenance
+from .store import DatabaseError, ExportReader
 
 EXPORT_FORMAT = 2  # 2: events.csv narrow, the payloads in event_values.csv, the tidy tables (export_tidy.py)
 MISSING = ""  # how a missing value is written in every CSV file
@@ -73,21 +72,19 @@ class ExportError(ValueError):
 
 # ---- reading -----------------------------------------------------------------------------------
 
-def _connect(db_path: str | Path) -> sqlite3.Connection:
+def _open(db_path: str | Path) -> ExportReader:
     path = Path(db_path)
     if not path.is_file():
         raise ExportError(f"no database at {path}")
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    con.row_factory = sqlite3.Row
-    return con
+    return ExportReader(path)
 
 
 def _json_or_none(s):
     return json.loads(s) if s is not None else None
 
 
-def select_sessions(con: sqlite3.Connection, session_ids: list[str] | None, study: str | None = None) -> list[dict]:
-    rows = [dict(r) for r in con.execute("SELECT * FROM sessions ORDER BY created_at, session_id")]
+def select_sessions(reader: ExportReader, session_ids: list[str] | None, study: str | None = None) -> list[dict]:
+    rows = reader.sessions()
     if session_ids is not None:
         known = {r["session_id"] for r in rows}
         missing = [s for s in session_ids if s not in known]
@@ -113,12 +110,11 @@ class _Read:
 
 
 def _read(db_path, session_ids, study, names: bool, labels: bool, payments: bool) -> _Read:
-    con = _connect(db_path)
+    reader = _open(db_path)
     try:
-        srows = select_sessions(con, session_ids, study)
+        srows = select_sessions(reader, session_ids, study)
         sids = [r["session_id"] for r in srows]
-        raw = [dict(r) for r in con.execute(
-            f"SELECT * FROM log WHERE session_id IN ({', '.join('?' * len(sids))}) ORDER BY session_id, seq", sids)]
+        raw = reader.log_rows(sids)
         order = {sid: i for i, sid in enumerate(sids)}
         raw.sort(key=lambda r: (order[r["session_id"]], r["seq"]))
         for r in raw:
@@ -127,12 +123,10 @@ def _read(db_path, session_ids, study, names: bool, labels: bool, payments: bool
         rows_by_sid: dict[str, list[dict]] = {sid: [] for sid in sids}
         for r in raw:
             rows_by_sid[r["session_id"]].append(r)
-        sqlite_file = sqlite_bytes(con, sids, rows_by_sid, names, labels)
-        seated = [dict(r) for r in con.execute(
-            f"SELECT session_id, player_id, label, firm FROM players WHERE session_id IN "
-            f"({', '.join('?' * len(sids))})", sids)] if payments else []
+        sqlite_file = reader.copy_of(sids, lambda table, rec: redact_row(table, rec, names, labels))
+        seated = reader.seated(sids) if payments else []
     finally:
-        con.close()
+        reader.close()
     return _Read(srows, raw, rows_by_sid, sqlite_file, seated)
 
 
@@ -343,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         data, manifest = build_archive(args.db, None if (args.all or args.study) else args.session,
                                        study=args.study, names=args.names, labels=args.labels,
                                        wide=args.wide, payments=args.payments)
-    except (ExportError, sqlite3.Error) as e:
+    except (ExportError, DatabaseError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)

@@ -1,6 +1,6 @@
 """What an export leaves out: token hashes always; the names players typed and participant
 labels unless asked for (`names`, `labels`). Applied to the log rows, the session options,
-the snapshots and the copy of the database alike."""
+the snapshots and the copy of the database (`alliance.sqlite`) alike."""
 from __future__ import annotations
 
 import json
@@ -55,3 +55,20 @@ def redact_snapshot_server(text: str | None, names: bool, labels: bool) -> str |
             if not labels:
                 p["label"] = None
     return json.dumps(s, separators=(",", ":"))
+
+
+def redact_row(table: str, rec: dict, names: bool, labels: bool) -> None:
+    """A row of the database copy (`alliance.sqlite`) as exported, in place: the token
+    columns are emptied by the copy itself (server/store/export_reader.py)."""
+    if table == "sessions" and rec.get("options"):
+        rec["options"] = json.dumps(redact_options(json.loads(rec["options"]), labels))
+    elif table == "players":
+        if not names:
+            rec["name"] = None
+        if not labels:
+            rec["label"] = None
+    elif table == "log":
+        rec["data"] = json.dumps(redact_data(rec["kind"], rec["type"], json.loads(rec["data"]), names, labels),
+                                 separators=(",", ":"), ensure_ascii=False)
+    elif table == "snapshots" and "server" in rec:
+        rec["server"] = redact_snapshot_server(rec["server"], names, labels)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -135,13 +134,3 @@ async def consent_elsewhere(hub: "Hub", link: str, pend: dict, hashed: str):
 
 
 # ---- completion ---------------------------------------------------------------------------------
-
-def logged_completion(db_path: str, session_id: str, player_id: str) -> dict | None:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        row = con.execute("SELECT data FROM log WHERE session_id = ? AND type = 'completion_given' "
-                          "AND json_extract(data, '$.player_id') = ? ORDER BY seq DESC LIMIT 1",
-                          (session_id, player_id)).fetchone()
-    finally:
-        con.close()
-    return json.loads(row[0]) if row else None

@@ -51,6 +51,12 @@ KNOWN_LONG_MODULES = {
 # server/ modules that import clients/. issue 14: to remove.
 KNOWN_SERVER_TO_CLIENTS: set[str] = set()
 
+# The SQLite file is opened only by the store package (server/store/, every SQL statement
+# behind the store's interface, so a second store can implement it), its file guard
+# (server/store_guard.py: lock and write checks, used by the store) and the backup tool
+# (server/backup.py: SQLite's online backup API copies this store's file as it is).
+SQLITE_ALLOWED = {"server.store_guard", "server.backup"}
+
 GAME_RULES_FORBIDDEN = {"asyncio", "aiohttp", "sqlite3", "sqlite_utils", "time", "server", "clients"}
 
 
@@ -70,6 +76,13 @@ def test_server_imports_nothing_from_clients():
     offenders = {m for m, p in project_modules().items()
                  if m.startswith("server") and "clients" in external_imports(m, p)}
     _ratchet(offenders, KNOWN_SERVER_TO_CLIENTS, "server modules importing clients/")
+
+
+def test_only_the_store_opens_sqlite():
+    offenders = {m for m, p in project_modules().items()
+                 if not m.startswith("server.store.") and m != "server.store" and m not in SQLITE_ALLOWED
+                 and external_imports(m, p) & {"sqlite3", "sqlite_utils"}}
+    assert offenders == set()
 
 
 def test_game_rules_is_pure():

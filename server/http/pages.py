@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import re
-import sqlite3
 from pathlib import Path
 
 from aiohttp import web
@@ -240,28 +238,21 @@ async def web_history(request: web.Request) -> web.Response:
         "bots": dict(actor.bots),
         "scores": {f: s.to_dict() for f, s in score_session(rules, state).items()},
     }
-    db = str(hub.store.path)
     loop = asyncio.get_running_loop()
-    frame["rounds"], frame["signed"] = await loop.run_in_executor(None, _read_rounds, db, actor.id)
+    history = await loop.run_in_executor(None, hub.store.round_history, actor.id)
+    frame["rounds"], frame["signed"] = _rounds(history)
     return _no_store(frame)
 
 
-def _read_rounds(db_path: str, session_id: str) -> tuple[list[dict], list[dict]]:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        rows = con.execute(
-            "SELECT kind, type, data FROM log WHERE session_id = ? AND "
-            "(kind = 'event' OR type = 'round_closed') ORDER BY seq", (session_id,)).fetchall()
-    finally:
-        con.close()
+def _rounds(rows: list[tuple[str, str, dict]]) -> tuple[list[dict], list[dict]]:
+    """Per resolved round, the decisions used and the engine events; the alliances signed."""
     rounds: dict[int, dict] = {}
     signed: list[dict] = []
 
     def rnd(n: int) -> dict:
         return rounds.setdefault(n, {"round": n, "decisions": {}, "sources": {}, "reason": None, "events": []})
 
-    for kind, type_, data in rows:
-        d = json.loads(data)
+    for kind, type_, d in rows:
         if type_ == "round_closed":
             r = rnd(d["round"])
             r["decisions"].update(d.get("decisions") or {})

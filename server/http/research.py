@@ -14,7 +14,6 @@ after a restart. A player token never exports (403 `forbidden`).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from aiohttp import web
 
@@ -23,7 +22,6 @@ from .. import protocol as P
 from ..auth import token_hash
 from ..export import ExportError, archive_name, build_archive
 from ..protocol import ProtocolError
-from ..study import logged_completion
 from .context import hub_of
 from .inputs import bearer, read_body
 
@@ -36,20 +34,14 @@ def _flag(request: web.Request, name: str) -> bool:
 
 # ---- exports ------------------------------------------------------------------------------------
 
-def export_session_of(db_path: str, pending: dict, token: str) -> list[str]:
+def export_session_of(store, pending: dict, token: str) -> list[str]:
     """The sessions a researcher or facilitator token belongs to (live or ended): one, or
     every group of a panel study (they share the study's researcher token). A player's
     token is refused with `forbidden`, anything else with `bad_token`."""
     h = token_hash(token)
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        rows = con.execute("SELECT session_id FROM sessions WHERE researcher_token_hash = ? "
-                           "OR facilitator_token_hash = ? ORDER BY created_at, session_id", (h, h)).fetchall()
-        player = not rows and con.execute("SELECT 1 FROM players WHERE token_hash = ?", (h,)).fetchone()
-    finally:
-        con.close()
-    if rows:
-        return [r[0] for r in rows]
+    sessions, player = store.sessions_of_token(h)
+    if sessions:
+        return sessions
     if player or h in pending:
         raise ProtocolError("forbidden", "a player token cannot export: exports need the session's researcher "
                                          "token (or its facilitator token)", 403)
@@ -63,7 +55,7 @@ async def _archive(request: web.Request, tokens: list[str], names: bool, labels:
     loop = asyncio.get_running_loop()
     sids = []
     for t in tokens:
-        mine = await loop.run_in_executor(None, export_session_of, db, hub.pending, t)
+        mine = await loop.run_in_executor(None, export_session_of, hub.store, hub.pending, t)
         if only is not None and only not in mine:
             raise ProtocolError("forbidden", "the token is not this session's", 403)
         for sid in [only] if only is not None else mine:
@@ -130,7 +122,7 @@ async def completion(request: web.Request) -> web.Response:
     if actor is not None:
         return web.json_response(await actor.call(actor.completion_of, p.player_id))
     loop = asyncio.get_running_loop()
-    got = await loop.run_in_executor(None, logged_completion, str(hub.store.path), p.session_id, p.player_id)
+    got = await loop.run_in_executor(None, hub.store.logged_completion, p.session_id, p.player_id)
     return web.json_response(got or {"player_id": p.player_id, "status": "ended", "code": None,
                                      "redirect_url": None})
 
