@@ -1,4 +1,5 @@
-"""`alliance-server` / `python run.py`: start the server, print the URL, stop cleanly on
+"""The server's command line (`alliance-server` / `python run.py`, through
+clients/python/launcher.py which adds the demo): start the server, print the URL, stop cleanly on
 SIGTERM or Ctrl-C (sockets told why, in-flight commands finished, the log flushed)."""
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ import argparse
 import asyncio
 import logging
 import signal
-import sqlite3
 import sys
+from typing import Any, Callable, Protocol
 
 from aiohttp import web
 
 from . import lan
 from .access_log import PathOnlyAccessLogger
-from .app import HUB, make_app
+from .http.app import HUB, make_app
 from .config import ServerConfig
 from .gctune import GcTuner
+from .store import DatabaseError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,12 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default {d.archive_idle_seconds / 86400:g}; 0: never)")
     p.add_argument("--skip-db-check", action="store_true",
                    help="do not run SQLite's quick_check on the event log at start (faster start on huge files)")
-    demo = p.add_argument_group("demo", "python run.py --demo: a session with a bot in every seat but one")
-    demo.add_argument("--demo", action="store_true",
-                      help="also create a demo session (bots in every seat but one) and print its links")
-    demo.add_argument("--demo-scenario", default="classic", help="the demo's scenario (default classic)")
-    demo.add_argument("--demo-copies", type=int, default=2, help="copies of the case in the demo (default 2)")
-    demo.add_argument("--demo-think", default="1-3", help="bots' think time in seconds, LOW-HIGH (0: none)")
     return p
 
 
@@ -176,23 +172,38 @@ def check_limits(a: argparse.Namespace) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+class Companion(Protocol):
+    """Something run beside the server in the same process, e.g. the demo
+    (clients/python/launcher.py): it adds its own flags and, when they ask for it, returns
+    `ready(config, admin_key)`, called once the server listens. Injected by the launcher so
+    the server never imports a client."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def starter(self, args: argparse.Namespace) -> Callable[[ServerConfig, str], Any] | None:
+        """None when not asked for; ValueError for flags it cannot use (the parser reports it)."""
+
+
+def main(argv: list[str] | None = None, companion: Companion | None = None) -> int:
     parser = build_parser()
+    if companion is not None:
+        companion.add_arguments(parser)
     args = parser.parse_args(argv)
     if problem := check_limits(args):
         parser.error(problem)
     logging.basicConfig(level=(args.log_level or "info").upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.demo and args.log_level is None:
-        # the demo's terminal is for its links: a line per request (a browser loads ~20
-        # files, every bot a socket) would bury them; --log-level info brings the lines back
-        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     ready = None
-    if args.demo:
+    if companion is not None:
         try:
-            ready = demo_starter(args)
+            ready = companion.starter(args)
         except ValueError as e:
             parser.error(str(e))
+    if ready is not None and args.log_level is None:
+        # the companion's terminal is for its lines (the demo's links): a line per request (a
+        # browser loads ~20 files, every bot a socket) would bury them; --log-level info brings
+        # the lines back
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
         asyncio.run(serve(config_from_args(args), ready))
     except OSError as e:
@@ -201,32 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as e:
         print(f"alliance-server: {e}", file=sys.stderr)
         return 1
-    except sqlite3.Error as e:  # the event log could not be read while restoring sessions
+    except DatabaseError as e:  # the event log could not be read while restoring sessions
         print(f"alliance-server: cannot start: the event log {args.db} could not be read: {e}. "
               f"Nothing more was written; restore a backup (docs/operations.md)", file=sys.stderr)
         return 2
     return 0
-
-
-def demo_starter(args: argparse.Namespace):
-    """`--demo`: once the server listens, clients/python/demo.py creates a session over the
-    public API, seats a live bot in every firm but one and prints the join and console links."""
-    from clients.python.demo import Demo
-    from clients.python.live_bots import ThinkTime
-
-    think = ThinkTime.parse(args.demo_think)
-    if args.demo_copies < 1:
-        raise ValueError("--demo-copies must be at least 1")
-
-    def ready(config: ServerConfig, admin_key: str):  # the demo creates its session with the key itself
-        host = "127.0.0.1" if config.host in ("", "0.0.0.0") else "[::1]" if config.host == "::" else config.host
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        demo = Demo(f"http://{host}:{config.port}", config.base_url(), scenario=args.demo_scenario,
-                    copies=args.demo_copies, think=think, out=lambda line: print(line, flush=True),
-                    admin_key=admin_key)
-        return demo.run()
-    return ready
 
 
 if __name__ == "__main__":

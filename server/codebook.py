@@ -1,8 +1,8 @@
 """The codebook (`docs/codebook.md`, also inside every export archive), generated from the
-schemas so it cannot drift: the database tables from `store.create_schema`, the fact types
+schemas so it cannot drift: the database tables from `store.schema_columns`, the fact types
 from the session actor's `_apply_<type>` methods, the engine events from
 `game_rules.events`, the commands from `server.protocol`, the export files from
-`server.export`. A name without a meaning here makes the generator fail.
+`server.export_catalog`. A name without a meaning here makes the generator fail.
 
     python -m server.codebook > docs/codebook.md
 
@@ -11,15 +11,12 @@ from the session actor's `_apply_<type>` methods, the engine events from
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
-
-import sqlite_utils
 
 from game_rules import events as engine_events
 
-from . import export
+from . import export_catalog
 from .protocol import CLIENT_MESSAGES
-from .store import create_schema
+from .store import schema_columns
 
 EPOCH = "s since 1970-01-01 UTC"
 
@@ -273,9 +270,7 @@ def engine_event_classes() -> list[type]:
 
 
 def _schema() -> dict[str, list[tuple[str, str]]]:
-    db = sqlite_utils.Database(sqlite3.connect(":memory:"))
-    create_schema(db)
-    return {t: [(c.name, c.type) for c in db[t].columns] for t in db.table_names()}
+    return schema_columns()
 
 
 class CodebookError(KeyError):
@@ -328,10 +323,10 @@ def render_codebook() -> str:
          "(`bot: true` in POST /api/join; the project's live bots always do). `is_bot` in `players.csv` and "
          "`rounds.csv` says which; `decision_source` = `submitted` with `is_bot` = FALSE is a person's submission.",
          "", "## Files of an export archive", "", "| file | what |", "|---|---|"]
-    L += [f"| `{name}` | {_cell(doc)} |" for name, doc in export.FILE_DOCS.items()]
+    L += [f"| `{name}` | {_cell(doc)} |" for name, doc in export_catalog.FILE_DOCS.items()]
     L.append("")
-    for name, cols in export.CSV_FILES.items():
-        L += [f"### `{name}`", "", _cell(export.FILE_DOCS[name]), "",
+    for name, cols in export_catalog.CSV_FILES.items():
+        L += [f"### `{name}`", "", _cell(export_catalog.FILE_DOCS[name]), "",
               "| column | type | unit | meaning |", "|---|---|---|---|"]
         L += [f"| `{c.name}` | {c.type} | {_cell(c.unit)} | {_cell(c.meaning)} |" for c in cols]
         L.append("")

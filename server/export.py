@@ -5,7 +5,7 @@ log (the log is the truth). docs/research.md shows how to read it; docs/codebook
     python -m server.export --db data/alliance.db --session s_0123456789abcdef --out exports/
     python -m server.export --db data/alliance.db --all --out exports/ [--names] [--labels] [--wide]
 
-HTTP: `GET /api/sessions/{id}/export` and `POST /api/export` (server/research.py), with a
+HTTP: `GET /api/sessions/{id}/export` and `POST /api/export` (server/http/research.py), with a
 researcher or facilitator token, never a player's.
 
 The archive holds:
@@ -37,17 +37,14 @@ a spreadsheet would run as a formula gets a leading `'` in the CSV files only
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import io
 import json
-import sqlite3
 import sys
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from game_rules import ENGINE_VERSION
 from game_rules.csv_cells import csv_line
@@ -56,348 +53,39 @@ from game_rules.wide_format import wide_columns, wide_rows
 from game_rules.scenario import ScenarioError, scenario_text
 
 from . import export_tidy
-from .export_columns import SESSION_COLUMNS, Column
+from .codebook import render_codebook
+from .export_catalog import (CSV_FILES, EVENTS_COLUMNS, FILE_DOCS, PAYMENTS_COLUMNS,  # noqa: F401 (CSV_FILES,
+                             ROUNDS_COLUMNS, SESSIONS_COLUMNS)                         # FILE_DOCS, EVENTS_COLUMNS:
+from .export_redact import redact_data, redact_options, redact_row                    # read from here by tests)
+from .export_tables import (annotate, chat_table, csv_bytes, events_wide_table, offers_table, ordered_union,
+                            players_table, questionnaire_table)
 from .payments import payments_table
 from .provenance import provenance
+from .store import DatabaseError, ExportReader
 
 EXPORT_FORMAT = 2  # 2: events.csv narrow, the payloads in event_values.csv, the tidy tables (export_tidy.py)
 MISSING = ""  # how a missing value is written in every CSV file
-
-_SECRET_KEYS = frozenset({"token_hash", "facilitator_token_hash", "researcher_token_hash", "rejoin_hash"})
 
 
 class ExportError(ValueError):
     """Nothing to export (no such session, empty selection)."""
 
 
-# ---- the columns of every file (the codebook is generated from these) ----------------------
+# ---- reading -----------------------------------------------------------------------------------
 
-C = Column
-EVENTS_WIDE_COLUMNS = SESSION_COLUMNS + [
-    C("seq", "integer", "", "position of the row in the session's log: 1, 2, 3, ... without gaps"),
-    C("log_id", "integer", "", "the row's id in the database (`log.id`: insertion order over all sessions)"),
-    C("kind", "text", "", "`command` (a player's accepted command), `control` (a facilitator control), `system` "
-                          "(a fact: what changed), `event` (an engine event: a consequence), `chat`, `connection`"),
-    C("type", "text", "", "the command, fact or event type (codebook section *Log row types*)"),
-    C("round", "integer", "round", "the round the row belongs to: for `round_closed` and engine events the round "
-                                   "they resolve; otherwise the round being played when the row was logged "
-                                   "(0 before the first round; the last round in the debrief)"),
-    C("phase", "text", "", "the session's phase when the row was logged: `lobby`, `selection`, `negotiation`, "
-                           "`execution`, `debrief` (a `phase_changed` row shows the phase it starts; engine events the phase "
-                           "of the fact that caused them)"),
-    C("firm", "text", "", "the firm concerned, if any (`west1`, `east2`, ...: role id + copy number)"),
-    C("actor", "text", "", "who acted: a player id, `facilitator`, `bot:<firm>` or `server` (timers, automatic steps)"),
-    C("player_id", "text", "", "the pseudonymous player id when the actor is a person (`p_` + 12 hex characters)"),
-    C("command_id", "text", "", "the client's command id (commands and controls)"),
-    C("wall_time", "real", "s since 1970-01-01 UTC", "server wall-clock time when the row was logged"),
-    C("mono_time", "real", "s", "server monotonic clock (differences are exact within one server run only)"),
-    C("client_time", "real", "s since 1970-01-01 UTC", "the time the client said it sent the command (its own clock), as given"),
-    C("latency", "real", "s", "`wall_time - client_time`: network delay plus the client's clock offset "
-                              "(empty without `client_time`)"),
-    C("reply", "json", "", "the `ack` sent for a command or control"),
-    C("data.<field>", "any", "", "a payload field (codebook section *Log row types*); maps and lists as JSON text"),
-    C("data.<field>.<key>", "any", "", "one entry of a payload field that is a flat map in every row that has it "
-                                       "(e.g. `data.competence.design`, `data.sources.west1`)"),
-]
-EVENTS_COLUMNS = [c for c in EVENTS_WIDE_COLUMNS if c.name in export_tidy.EVENTS_CORE]  # events.csv
-ROUNDS_COLUMNS = SESSION_COLUMNS + [
-    C("study", "text", "", "the study the session belongs to"),
-    C("treatment", "text", "", "the firm's treatment: the session's, or the firm's own when treatments differ "
-                               "inside the session (`sessions.csv` has the overrides and the assignment)"),
-    C("scenario", "text", "", "scenario id"),
-    C("round", "integer", "round", "the resolved round (1, 2, ...)"),
-    C("copy", "integer", "", "which copy of the case the firm belongs to"),
-    C("firm", "text", "", "the firm (role id + copy)"),
-    C("role", "text", "", "the firm's role in the scenario"),
-    C("alliances", "json", "", "the firm's active alliances when the round started (list of ids)"),
-    C("partners", "json", "", "the partner firms of those alliances (list)"),
-    C("terms.release", "text", "", "the term sheet in force for the firm's alliances when the round started, as "
-                                   "signed (negotiated, or the scenario's default): `staged` or `upfront`; empty "
-                                   "when the firm has no alliance or its alliances differ (see `terms_in_force`)"),
-    C("terms.form", "text", "", "terms in force: `serial` or `parallel` (empty as for `terms.release`)"),
-    C("terms.share", "real", "share 0-1", "terms in force: the firm's own share of the joint value (empty as for "
-                                          "`terms.release`)"),
-    C("terms.milestone", "real", "contribution points", "terms in force: partner contribution per staged tranche"),
-    C("terms.exit_penalty", "real", "cash units", "terms in force: paid by a firm that leaves without a trigger"),
-    C("terms_in_force", "json", "", "alliance id -> {release, form, share, milestone, exit_penalty} of every "
-                                    "alliance of the firm when the round started (empty: none)"),
-    C("terms_match_treatment", "boolean", "", "compliance: TRUE when every term sheet in force for the firm holds "
-                                              "each `terms.*` setting of its treatment, FALSE when partners "
-                                              "negotiated one away; empty when the treatment sets no terms or the "
-                                              "firm has no alliance this round"),
-    C("players", "integer", "people", "people seated in the firm when the round closed (0: a bot or nobody)"),
-    C("bot", "text", "", "the bot strategy playing the firm's seat, if a server bot held it"),
-    C("is_bot", "boolean", "", "TRUE when the decision used was a bot's: the server's seat bot (`decision_source` "
-                               "`bot`), or a client that declared itself a bot when it joined (`submitted` by it; "
-                               "for `draft` and `default`: a firm held only by such clients); FALSE: a person's (or "
-                               "nobody's)"),
-    C("submitted", "boolean", "", "TRUE when the firm (a person or a bot) submitted a decision; FALSE: it did not, "
-                                  "and `decision_source` says what was played instead"),
-    C("decision_source", "text", "", "`submitted` (through the protocol by a seated participant: a **person** when "
-                                     "`is_bot` is FALSE, a **bot** client that declared itself one when TRUE), "
-                                     "`bot` (the server's seat bot), `draft` (the firm's last draft, used because "
-                                     "it did not submit) or `default` (no legal draft: the engine default, see "
-                                     "`default_applied`)"),
-    C("decided_by", "text", "", "who submitted: a player id or `bot:<firm>` (empty when not submitted)"),
-    C("close_reason", "text", "", "why the round closed: `all_submitted`, `clock` or `facilitator`"),
-    C("contribute.<domain>", "real", "budget points", "points contributed to the alliance in the domain (0 when none)"),
-    C("absorb.<domain>", "real", "budget points", "learning effort in the domain"),
-    C("develop.<domain>", "real", "budget points", "own R&D in the domain"),
-    C("protect", "real", "budget points", "protection (gatekeepers)"),
-    C("reveal.<domain>", "real", "share 0-1", "openness beyond what the contract releases"),
-    C("withhold", "json", "", "alliance id -> domains whose due tranche the firm withheld (`{}`: none)"),
-    C("exit", "json", "", "alliances the firm left this round (`[]`: none)"),
-    C("spent", "real", "budget points", "points allocated (the rest became cash)"),
-    C("survey.<question>", "integer", "answer 1-5", "the pulse-survey answer in the decision used (empty: not answered)"),
-    C("survey_other", "json", "", "answers to questions the scenario does not list (rare)"),
-    C("cash", "real", "cash units", "the firm's cash after the round (cumulative)"),
-    C("cash_from_value", "real", "cash units", "this round: its share of the alliances' joint value"),
-    C("cash_from_market", "real", "cash units", "this round: market income from its position"),
-    C("cash_unspent", "real", "cash units", "this round: budget points not allocated"),
-    C("cash_penalties", "real", "cash units", "this round: exit penalties received (+) or paid (-)"),
-    C("position", "real", "competence points", "P = sum of weight x competence after the round"),
-    C("competence.<domain>", "real", "competence points", "competence after the round (0-100 scale at the start)"),
-    C("learned.<domain>", "real", "competence points", "this round: learned from partners"),
-    C("taught.<domain>", "real", "competence points", "this round: learning by teaching"),
-    C("developed.<domain>", "real", "competence points", "this round: own development"),
-    C("exposure.<domain>", "real", "share 0-1", "this round: how much of the partners' domain crossed to the firm"),
-    C("trust", "real", "0-1", "the firm's trust in its partner after the round (mean over its alliances)"),
-    C("dependency", "real", "share", "dependency on a partner after the round (the highest over its alliances)"),
-    C("alliance_value", "real", "cash units", "joint value created this round by the firm's alliances (both shares)"),
-    C("tranches_released", "integer", "tranches", "tranche releases by the firm this round"),
-    C("tranches_withheld", "integer", "tranches", "due tranches the firm withheld this round (breaches)"),
-    C("alliance_ended", "text", "", "`<alliance>:<reason>` for an alliance of the firm that ended this round "
-                                    "(dissolved, exited, completed)"),
-    C("rival_position", "real", "competence points", "the outside industry's position after the round"),
-    C("score.internal_gain", "real", "ratio change", "score so far: change of P_i/P_partner since the start"),
-    C("score.external_gain", "real", "ratio change", "score so far: change of P_i/P_rival since the start"),
-    C("score.cash_score", "real", "budgets per round", "score so far: cash / (rounds played x budget)"),
-    C("score.freedom", "real", "share", "score so far: 1 - the highest dependency"),
-    C("score.total", "real", "score points", "score so far: the scenario's weighted total"),
-    C("score.rank", "integer", "rank", "rank in the session after this round (1 = best)"),
-    C("adjusted", "text", "", "counterfactual replays only: how the logged decision was adapted to the changed "
-                              "rules (empty in an export)"),
-    C("counterfactual", "json", "", "counterfactual replays only: the `--set` overrides the row was computed "
-                                    "with, name -> value as given (empty in an export)"),
-]
-CHAT_COLUMNS = SESSION_COLUMNS + [
-    C("seq", "integer", "", "the row's position in the session's log"),
-    C("round", "integer", "round", "the round being played (0 before the first)"),
-    C("phase", "text", "", "the phase"),
-    C("channel", "text", "", "`firm:<firm>` (inside a firm) or `alliance:<id>` (both firms of an alliance)"),
-    C("alliance", "text", "", "the alliance or negotiation id of an alliance channel"),
-    C("firm", "text", "", "the sender's firm"),
-    C("player_id", "text", "", "the sender (pseudonymous id)"),
-    C("sender_name", "text", "", "the name the sender typed (only with the `names` option)"),
-    C("wall_time", "real", "s since 1970-01-01 UTC", "server time"),
-    C("client_time", "real", "s since 1970-01-01 UTC", "the time the sender's client said it sent the line (its "
-                                                       "own clock), as given; empty when it sent none"),
-    C("text", "text", "", "the message (UTF-8; may itself contain personal data)"),
-]
-OFFERS_COLUMNS = SESSION_COLUMNS + [
-    C("seq", "integer", "", "the row's position in the session's log"),
-    C("round", "integer", "round", "the round being played (0 before the first)"),
-    C("phase", "text", "", "the phase"),
-    C("negotiation", "text", "", "the negotiation id (= the id of the alliance it may create)"),
-    C("firm_a", "text", "", "the first firm of the negotiation"),
-    C("firm_b", "text", "", "the second firm"),
-    C("action", "text", "", "`offer`, `counter`, `accept`, `reject`, `walk_away`, `deadline` (the clock ran out) "
-                            "or `signed` (an alliance was signed: after an accept, or paired with the scenario's "
-                            "default terms by the facilitator)"),
-    C("by", "text", "", "the firm that moved (empty for `deadline` and `signed`)"),
-    C("actor", "text", "", "who: a player id, `bot:<firm>`, `facilitator` or `server`"),
-    C("wall_time", "real", "s since 1970-01-01 UTC", "server time"),
-    C("terms_source", "text", "", "where the terms come from: `proposed` (offer, counter), `accepted` (the "
-                                  "standing offer an accept took), `signed`; empty when the move has none"),
-    C("scope", "json", "", "domains inside the alliance (list)"),
-    C("release", "text", "", "`staged` or `upfront`"),
-    C("form", "text", "", "`serial` or `parallel`"),
-    C("milestone", "real", "contribution points", "partner contribution per staged tranche"),
-    C("duration", "integer", "rounds", "rounds the alliance runs"),
-    C("exit_penalty", "real", "cash units", "paid by a firm that leaves without a trigger"),
-    C("exit_on_breach", "boolean", "", "a partner's breach allows leaving without penalty"),
-    C("exit_trust_below", "real", "0-1", "trust below this allows leaving without penalty"),
-    C("upfront_payment", "real", "cash units", "paid at signing by `payer`"),
-    C("payer", "text", "", "the firm paying the upfront payment"),
-    C("contributions.a", "json", "", "domains firm_a contributes (list)"),
-    C("contributions.b", "json", "", "domains firm_b contributes (list)"),
-    C("min_effort.a", "real", "budget points per round", "firm_a's minimum contribution"),
-    C("min_effort.b", "real", "budget points per round", "firm_b's minimum contribution"),
-    C("tranches.a", "integer", "tranches", "tranches per contributed domain of firm_a"),
-    C("tranches.b", "integer", "tranches", "tranches per contributed domain of firm_b"),
-    C("split.a", "real", "share 0-1", "firm_a's share of the joint value"),
-    C("split.b", "real", "share 0-1", "firm_b's share"),
-    C("terms", "json", "", "the whole term sheet as logged"),
-]
-QUESTIONNAIRE_COLUMNS = SESSION_COLUMNS + [
-    C("seq", "integer", "", "the row's position in the session's log (a later answer to the same question replaces "
-                            "an earlier one)"),
-    C("player_id", "text", "", "who answered (pseudonymous id)"),
-    C("firm", "text", "", "the player's firm"),
-    C("question", "text", "", "question id (the session's or scenario's questionnaire; `config/<session>.json`)"),
-    C("kind", "text", "", "`scale`, `text` or `choice`"),
-    C("answer", "text", "", "the answer (a scale answer is an integer 1..points)"),
-    C("wall_time", "real", "s since 1970-01-01 UTC", "server time"),
-]
-PLAYERS_COLUMNS = SESSION_COLUMNS + [
-    C("player_id", "text", "", "pseudonymous player id (random; the same in every file)"),
-    C("first_firm", "text", "", "the firm the player was seated in"),
-    C("firm", "text", "", "the firm at the end (after facilitator moves)"),
-    C("joined_at", "real", "s since 1970-01-01 UTC", "when the player was seated"),
-    C("consent", "text", "", "`given`, `declined` (never seated) or `not_asked` (the session asked for none)"),
-    C("rejoins", "integer", "", "times the player came back with the same label (lab mode)"),
-    C("moves", "integer", "", "times the facilitator moved the player"),
-    C("is_bot", "boolean", "", "TRUE: the client declared itself a bot when it joined (a program, e.g. the "
-                               "project's live bots); FALSE: a person"),
-    C("language", "text", "", "the participant's language as the client sent it at the join (BCP-47, e.g. "
-                              "`fr-CA`: the browser's `navigator.language`); empty when not sent"),
-    C("consent_at", "real", "s since 1970-01-01 UTC", "when the participant gave (or declined) consent; empty "
-                                                      "when not asked"),
-    C("name", "text", "", "the name the player typed (only with the `names` option)"),
-    C("label", "text", "", "the participant label (only with the `labels` option)"),
-]
-SESSIONS_COLUMNS = SESSION_COLUMNS + [
-    C("study", "text", "", "the study (groups sessions)"),
-    C("study_sha256", "text", "", "SHA-256 of the study file the session was created from (`studies/<sha256>.toml`); "
-                                  "empty when it was created without one"),
-    C("treatment", "text", "", "the treatment assigned to the session (empty when treatments differ inside it)"),
-    C("assignment_unit", "text", "", "what treatments were assigned to: `session`, `alliance` (each copy of "
-                                     "the case) or `firm`"),
-    C("treatment_of", "json", "", "unit `alliance` or `firm`: copy number or firm id -> treatment"),
-    C("treatments", "json", "", "every treatment of the configuration (name -> overrides, in the order given)"),
-    C("assignment", "text", "", "how: `random`, `balanced` or `fixed`"),
-    C("assignment_seed", "integer", "", "the seed of the draw (`random.Random(seed)`; docs/research.md)"),
-    C("treatment_overrides", "json", "", "the treatment's scenario overrides (`--set` names)"),
-    C("scenario", "text", "", "scenario id (`scenarios/<session>.toml` is the text)"),
-    C("title", "text", "", "session title"),
-    C("engine_version", "text", "", "`game_rules.ENGINE_VERSION` when the session was created"),
-    C("copies", "integer", "", "copies of the case played side by side"),
-    C("rounds", "integer", "rounds", "rounds in the session"),
-    C("seed", "integer", "", "the session's seed (benchmark noise in views, bots)"),
-    C("negotiation", "boolean", "", "negotiation phase on"),
-    C("members_submit", "text", "", "`any` member or only the `submitter`"),
-    C("round_seconds", "real", "s", "round clock"),
-    C("negotiation_seconds", "real", "s", "negotiation clock"),
-    C("overrides", "json", "", "every scenario override the session ran with (scoring weights and treatment)"),
-    C("status", "text", "", "`live`, `ended` or `archived` (idle too long: read-only) at export time"),
-    C("created_at", "real", "s since 1970-01-01 UTC", "creation time"),
-    C("ended_at", "real", "s since 1970-01-01 UTC", "end time (empty while live)"),
-    C("log_rows", "integer", "rows", "rows of the session in the log (= its rows in events.csv)"),
-    C("rounds_played", "integer", "rounds", "rounds resolved"),
-    C("players", "integer", "people", "participants seated"),
-    C("replay_differences", "integer", "", "differences found when the export replayed the session through the "
-                                            "engine (0: every logged number reproduced)"),
-]
-
-PAYMENTS_COLUMNS = SESSION_COLUMNS + [
-    C("study", "text", "", "the study"),
-    C("study_sha256", "text", "", "SHA-256 of the study file whose `[payments]` rule was applied"),
-    C("label", "text", "", "the participant label (the panel's participant id): personal data"),
-    C("player_id", "text", "", "pseudonymous player id"),
-    C("firm", "text", "", "the participant's firm"),
-    C("status", "text", "", "`completed`, `dropout`, `no_group` or `unfinished` (no completion code yet)"),
-    C("completion_code", "text", "", "the code the participant was shown"),
-    C("points", "real", "points", "the firm's final value of the rule's `points` column of rounds.csv "
-                                  "(empty when no round was played)"),
-    C("currency", "text", "", "the currency of the three amounts"),
-    C("participation_fee", "real", "currency", "paid to the statuses in the rule's `fee_for`"),
-    C("bonus", "real", "currency", "completed only: points × per_point, within [0, max_bonus], whole cents "
-                                   "rounded half up"),
-    C("total", "real", "currency", "participation_fee + bonus"),
-]
-
-CSV_FILES: dict[str, list[Column]] = {
-    "events.csv": EVENTS_COLUMNS, "rounds.csv": ROUNDS_COLUMNS, "chat.csv": CHAT_COLUMNS,
-    "offers.csv": OFFERS_COLUMNS, "questionnaire.csv": QUESTIONNAIRE_COLUMNS, "players.csv": PLAYERS_COLUMNS,
-    "sessions.csv": SESSIONS_COLUMNS, **export_tidy.CSV_FILES, "events_wide.csv": EVENTS_WIDE_COLUMNS,
-    "payments.csv": PAYMENTS_COLUMNS,
-}
-FILE_DOCS = {
-    "events.csv": "tidy: one row per row of the event log (every kind), in session then `seq` order; the "
-                  "payloads are in `event_values.csv`, command ids and client times in `commands.csv`",
-    "rounds.csv": "wide: one row per firm and resolved round; a firm that did not submit still has its row "
-                  "(`submitted` = false) with the decision that was played in its place",
-    "chat.csv": "one row per chat line",
-    "offers.csv": "one row per negotiation move and per signed alliance, with the full term sheet",
-    "questionnaire.csv": "one row per answer to the closing questionnaire",
-    "players.csv": "one row per participant (seated, or who declined consent)",
-    "sessions.csv": "one row per session: configuration, study, treatment",
-    **export_tidy.FILE_DOCS,
-    "events_wide.csv": "only with the `wide` option: `events.csv` with every payload field as a column "
-                       "(`data.<field>`, mostly empty), the command columns and the `reply`",
-    "payments.csv": "only with the `payments` option: one row per seated participant of a session whose study "
-                    "file has `[payments]`: label, completion status and code, points, fee, bonus, total "
-                    "(personal data: a separate file from the data)",
-    "studies/<sha256>.toml": "the study file a session was created from (left out when it lists participant "
-                             "labels and `labels` was not asked)",
-    "log.jsonl": "the raw event log: one JSON object per row with the `log` table's columns (`data` and `reply` "
-                 "as objects), names and token hashes removed as in the CSV files",
-    "alliance.sqlite": "the SQLite database itself with only the chosen sessions' rows; token hashes removed "
-                       "(and names and labels unless asked for, also inside `options` and snapshots)",
-    "codebook.md": "this codebook",
-    "scenarios/<session>.toml": "the scenario text the session ran (logged at creation); its overrides are in "
-                                "`config/<session>.json`",
-    "config/<session>.json": "the session's configuration (options, study, treatment, consent text, questionnaire), "
-                             "the engine version and the replay check",
-    "manifest.json": "what was exported, when, with which options; every file's row count and SHA-256; the "
-                     "code that made it: `engine_version`, `package_version`, `git_commit` (null when the server "
-                     "does not run from a git checkout) and `dependencies` (name -> installed version)",
-}
-
-
-# ---- reading and redacting -------------------------------------------------------------------
-
-def _connect(db_path: str | Path) -> sqlite3.Connection:
+def _open(db_path: str | Path) -> ExportReader:
     path = Path(db_path)
     if not path.is_file():
         raise ExportError(f"no database at {path}")
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    con.row_factory = sqlite3.Row
-    return con
-
-
-def _strip_secrets(v):
-    if isinstance(v, dict):
-        return {k: _strip_secrets(x) for k, x in v.items() if k not in _SECRET_KEYS}
-    if isinstance(v, list):
-        return [_strip_secrets(x) for x in v]
-    return v
-
-
-def redact_options(options: dict, labels: bool) -> dict:
-    o = dict(options)
-    if not labels and "labels = [" in ((o.get("study_file") or {}).get("toml") or ""):
-        o["study_file"] = {k: v for k, v in o["study_file"].items() if k != "toml"}  # lists labels
-    if not labels and o.get("labels") is not None:
-        n = len(o["labels"])
-        o["labels"] = None
-        o["labels_removed"] = n
-    return o
-
-
-def redact_data(kind: str, type_: str, data, names: bool, labels: bool):
-    """A log row's payload as exported: token hashes never; names and labels unless asked."""
-    d = _strip_secrets(data)
-    if not isinstance(d, dict):
-        return d
-    if type_ in ("player_joined",) and kind == "system":
-        if not names:
-            d.pop("name", None)
-        if not labels:
-            d.pop("label", None)
-    if kind == "chat" and not names:
-        d.pop("sender_name", None)
-    if type_ == "session_created" and isinstance(d.get("options"), dict):
-        d["options"] = redact_options(d["options"], labels)
-    return d
+    return ExportReader(path)
 
 
 def _json_or_none(s):
     return json.loads(s) if s is not None else None
 
 
-def select_sessions(con: sqlite3.Connection, session_ids: list[str] | None, study: str | None = None) -> list[dict]:
-    rows = [dict(r) for r in con.execute("SELECT * FROM sessions ORDER BY created_at, session_id")]
+def select_sessions(reader: ExportReader, session_ids: list[str] | None, study: str | None = None) -> list[dict]:
+    rows = reader.sessions()
     if session_ids is not None:
         known = {r["session_id"] for r in rows}
         missing = [s for s in session_ids if s not in known]
@@ -412,264 +100,38 @@ def select_sessions(con: sqlite3.Connection, session_ids: list[str] | None, stud
     return rows
 
 
-# ---- the archive -------------------------------------------------------------------------------
-
-def _csv_bytes(columns: list[str], rows: list[dict]) -> bytes:
-    lines = [csv_line(columns)] + [csv_line(r.get(c) for c in columns) for r in rows]
-    return "".join(lines).encode("utf-8")
-
-
-def _ordered_union(lists: list[list[str]]) -> list[str]:
-    out, seen = [], set()
-    for cols in lists:
-        for c in cols:
-            if c not in seen:
-                seen.add(c)
-                out.append(c)
-    return out
+@dataclass
+class _Read:
+    """What the archive is built from, read in one go from the database."""
+    srows: list[dict]                    # the chosen sessions' rows
+    raw: list[dict]                      # their log rows, redacted, in session then seq order
+    rows_by_sid: dict[str, list[dict]]
+    sqlite_file: bytes                   # alliance.sqlite
+    seated: list[dict]                   # players (session, id, label, firm): payments.csv only
 
 
-def _annotate(rows: list[dict], rounds_total: int | None) -> None:
-    """Add `phase` and the row's own `round` (module docs, EVENTS_COLUMNS) to every row."""
-    phase, debrief_next, cause_phase = "lobby", False, "lobby"
-    for r in rows:
-        d = r["data"] if isinstance(r["data"], dict) else {}
-        if r["kind"] != "event":
-            if debrief_next:
-                phase, debrief_next = "debrief", False
-            if r["kind"] == "system" and r["type"] == "phase_changed":
-                phase = d.get("phase", phase)
-            if r["kind"] == "system" and r["type"] == "round_closed" and d.get("round") == rounds_total:
-                debrief_next = True
-            cause_phase = phase
-            r["_phase"] = phase
-        else:
-            r["_phase"] = cause_phase
-        if (r["kind"] == "event" or (r["kind"] == "system" and r["type"] == "round_closed")) \
-                and isinstance(d.get("round"), int):
-            r["_round"] = d["round"]
-        else:
-            r["_round"] = r["round"]
-
-
-def _scalar(v) -> bool:
-    return v is None or isinstance(v, (str, int, float, bool))
-
-
-def _events_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
-    spread: dict[str, bool] = {}
-    for r in rows:
-        d = r["data"]
-        if not isinstance(d, dict):
-            continue
-        for k, v in d.items():
-            flat = v is None or (isinstance(v, dict) and all(_scalar(x) for x in v.values()))
-            spread[k] = spread.get(k, True) and flat
-    for k, ok in spread.items():  # a field that is never a map stays one column
-        if ok and not any(isinstance(r["data"], dict) and isinstance(r["data"].get(k), dict) for r in rows):
-            spread[k] = False
-    data_cols: set[str] = set()
-    out = []
-    for r in rows:
-        pid = r["actor"] if isinstance(r["actor"], str) and r["actor"].startswith("p_") else None
-        latency = (r["wall_time"] - r["client_time"]) if r["client_time"] is not None else None
-        row = {"session_id": r["session_id"], "seq": r["seq"], "log_id": r["id"], "kind": r["kind"],
-               "type": r["type"], "round": r["_round"], "phase": r["_phase"], "firm": r["firm"],
-               "actor": r["actor"], "player_id": pid, "command_id": r["command_id"],
-               "wall_time": r["wall_time"], "mono_time": r["mono_time"], "client_time": r["client_time"],
-               "latency": latency, "reply": r["reply"]}
-        d = r["data"]
-        if isinstance(d, dict):
-            for k, v in d.items():
-                if spread.get(k) and isinstance(v, dict):
-                    for kk, vv in v.items():
-                        row[f"data.{k}.{kk}"] = vv
-                        data_cols.add(f"data.{k}.{kk}")
-                elif not spread.get(k) or v is not None:
-                    row[f"data.{k}"] = v
-                    data_cols.add(f"data.{k}")
-        out.append(row)
-    core = [c.name for c in EVENTS_WIDE_COLUMNS if not c.name.startswith("data.")]
-    return core + sorted(data_cols), out
-
-
-def _chat_table(rows: list[dict], names: bool) -> tuple[list[str], list[dict]]:
-    # Logs before 2026-12 wrote the client's time on the `chat` command row only, right before
-    # the chat line (same session, seq - 1): take it from there when the line has none.
-    sent = {(r["session_id"], r["seq"], r["actor"]): r["client_time"] for r in rows
-            if r["kind"] == "command" and r["type"] == "chat"}
-    out = []
-    for r in rows:
-        if r["kind"] != "chat":
-            continue
-        d = r["data"]
-        ch = d.get("channel", "")
-        row = {"session_id": r["session_id"], "seq": r["seq"], "round": r["_round"], "phase": r["_phase"],
-               "channel": ch, "alliance": ch.split(":", 1)[1] if ch.startswith("alliance:") else None,
-               "firm": d.get("firm"), "player_id": d.get("sender"), "wall_time": r["wall_time"],
-               "client_time": r["client_time"] if r["client_time"] is not None
-               else sent.get((r["session_id"], r["seq"] - 1, r["actor"])),
-               "text": d.get("text")}
-        if names:
-            row["sender_name"] = d.get("sender_name")
-        out.append(row)
-    cols = [c.name for c in CHAT_COLUMNS if names or c.name != "sender_name"]
-    return cols, out
-
-
-_TERM_SCALARS = ("release", "form", "milestone", "duration", "exit_penalty", "exit_on_breach",
-                 "exit_trust_below", "upfront_payment", "payer")
-
-
-def _offers_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
-    out = []
-    firms_of: dict[str, list[str]] = {}
-    standing: dict[str, dict] = {}
-    for r in rows:
-        if r["kind"] != "system" or r["type"] not in ("negotiation_opened", "negotiation_move", "alliance_signed"):
-            continue
-        d = r["data"]
-        if r["type"] == "negotiation_opened":
-            firms_of[d["id"]] = list(d["firms"])
-            continue
-        if r["type"] == "negotiation_move":
-            nid, action, by = d["id"], d["action"], d.get("by")
-            terms = d.get("terms")
-            source = "proposed" if terms else None
-            if action in ("offer", "counter") and terms:
-                standing[nid] = terms
-            elif action == "accept":
-                terms, source = standing.get(nid), "accepted" if standing.get(nid) else None
-            elif action == "reject":
-                standing.pop(nid, None)
-        else:
-            nid, action, by, terms, source = d["alliance_id"], "signed", None, d.get("terms"), "signed"
-        firms = firms_of.get(nid) or (list((terms or {}).get("split", {})) if terms else [])
-        a, b = (firms + [None, None])[:2]
-        row = {"session_id": r["session_id"], "seq": r["seq"], "round": r["_round"], "phase": r["_phase"],
-               "negotiation": nid, "firm_a": a, "firm_b": b, "action": action, "by": by, "actor": r["actor"],
-               "wall_time": r["wall_time"], "terms_source": source}
-        if terms:
-            row["scope"] = terms.get("scope")
-            for k in _TERM_SCALARS:
-                row[k] = terms.get(k)
-            for part in ("contributions", "min_effort", "tranches", "split"):
-                m = terms.get(part) or {}
-                row[f"{part}.a"] = m.get(a) if part != "contributions" else m.get(a, [])
-                row[f"{part}.b"] = m.get(b) if part != "contributions" else m.get(b, [])
-            row["terms"] = terms
-        out.append(row)
-    return [c.name for c in OFFERS_COLUMNS], out
-
-
-def _questionnaire_table(rows: list[dict], questions: dict[str, dict[str, dict]]) -> tuple[list[str], list[dict]]:
-    out = []
-    for r in rows:
-        if r["kind"] == "system" and r["type"] == "questionnaire_answered":
-            d = r["data"]
-            qs = questions.get(r["session_id"], {})
-            for q, a in d["answers"].items():
-                out.append({"session_id": r["session_id"], "seq": r["seq"], "player_id": d["player_id"],
-                            "firm": d.get("firm"), "question": q, "kind": (qs.get(q) or {}).get("kind"),
-                            "answer": a, "wall_time": r["wall_time"]})
-    return [c.name for c in QUESTIONNAIRE_COLUMNS], out
-
-
-def _players_table(rows: list[dict], names: bool, labels: bool) -> tuple[list[str], list[dict]]:
-    players: dict[tuple[str, str], dict] = {}
-    consent: dict[tuple[str, str], str] = {}
-    consent_at: dict[tuple[str, str], float | None] = {}
-    asked: set[str] = set()
-    for r in rows:
-        if r["kind"] != "system":
-            continue
-        d, sid = r["data"], r["session_id"]
-        if r["type"] in ("consent_given", "consent_declined"):
-            consent[sid, d["player_id"]] = "given" if r["type"] == "consent_given" else "declined"
-            consent_at[sid, d["player_id"]] = d.get("time")
-            asked.add(sid)
-            if r["type"] == "consent_declined":
-                players.setdefault((sid, d["player_id"]), {
-                    "session_id": sid, "player_id": d["player_id"], "first_firm": None, "firm": None,
-                    "joined_at": None, "rejoins": 0, "moves": 0, "is_bot": bool(d.get("is_bot", False)),
-                    "language": d.get("language")})
-        elif r["type"] == "player_joined":
-            p = {"session_id": sid, "player_id": d["player_id"], "first_firm": d["firm"], "firm": d["firm"],
-                 "joined_at": d.get("joined_at"), "rejoins": 0, "moves": 0,
-                 "is_bot": bool(d.get("is_bot", False)), "language": d.get("language")}
-            if names:
-                p["name"] = d.get("name")
-            if labels:
-                p["label"] = d.get("label")
-            players[sid, d["player_id"]] = p
-        elif r["type"] == "player_moved" and (sid, d["player_id"]) in players:
-            p = players[sid, d["player_id"]]
-            p["firm"] = d["firm"]
-            p["moves"] += 1
-        elif r["type"] == "player_rejoined" and (sid, d["player_id"]) in players:
-            players[sid, d["player_id"]]["rejoins"] += 1
-    for key, p in players.items():
-        p["consent"] = consent.get(key) or ("not_asked" if key[0] not in asked else None)
-        p["consent_at"] = consent_at.get(key)
-    cols = [c.name for c in PLAYERS_COLUMNS if (c.name != "name" or names) and (c.name != "label" or labels)]
-    return cols, list(players.values())
-
-
-def _redact_snapshot_server(text: str | None, names: bool, labels: bool) -> str | None:
-    if text is None:
-        return None
-    s = _strip_secrets(json.loads(text))
-    for p in (s.get("players") or {}).values():
-        if isinstance(p, dict):
-            if not names:
-                p["name"] = None
-            if not labels:
-                p["label"] = None
-    return json.dumps(s, separators=(",", ":"))
-
-
-def _sqlite_bytes(src: sqlite3.Connection, sids: list[str], rows_by_sid: dict[str, list[dict]],
-                  names: bool, labels: bool) -> bytes:
-    dst = sqlite3.connect(":memory:")
+def _read(db_path, session_ids, study, names: bool, labels: bool, payments: bool) -> _Read:
+    reader = _open(db_path)
     try:
-        tables = src.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL "
-                             "AND name NOT LIKE 'sqlite_%'").fetchall()
-        marks_for = lambda n: ", ".join("?" * n)  # noqa: E731
-        for name, sql in tables:
-            dst.execute(sql)
-            cols = [r[1] for r in src.execute(f'PRAGMA table_info("{name}")')]
-            if "session_id" not in cols:
-                continue
-            q = f'SELECT * FROM "{name}" WHERE session_id IN ({marks_for(len(sids))})'
-            out = []
-            for row in src.execute(q, sids):
-                rec = dict(zip(cols, tuple(row)))
-                for c in cols:
-                    if "token" in c:
-                        rec[c] = None
-                if name == "sessions" and rec.get("options"):
-                    rec["options"] = json.dumps(redact_options(json.loads(rec["options"]), labels))
-                elif name == "players":
-                    if not names:
-                        rec["name"] = None
-                    if not labels:
-                        rec["label"] = None
-                elif name == "log":
-                    rec["data"] = json.dumps(redact_data(rec["kind"], rec["type"], json.loads(rec["data"]),
-                                                         names, labels), separators=(",", ":"),
-                                             ensure_ascii=False)
-                elif name == "snapshots" and "server" in rec:
-                    rec["server"] = _redact_snapshot_server(rec["server"], names, labels)
-                out.append(tuple(rec[c] for c in cols))
-            dst.executemany(f'INSERT INTO "{name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
-                            f'VALUES ({marks_for(len(cols))})', out)
-        for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"):
-            dst.execute(sql)
-        dst.commit()
-        return dst.serialize()
+        srows = select_sessions(reader, session_ids, study)
+        sids = [r["session_id"] for r in srows]
+        raw = reader.log_rows(sids)
+        order = {sid: i for i, sid in enumerate(sids)}
+        raw.sort(key=lambda r: (order[r["session_id"]], r["seq"]))
+        for r in raw:
+            r["data"] = redact_data(r["kind"], r["type"], json.loads(r["data"]), names, labels)
+            r["reply"] = _json_or_none(r["reply"])
+        rows_by_sid: dict[str, list[dict]] = {sid: [] for sid in sids}
+        for r in raw:
+            rows_by_sid[r["session_id"]].append(r)
+        sqlite_file = reader.copy_of(sids, lambda table, rec: redact_row(table, rec, names, labels))
+        seated = reader.seated(sids) if payments else []
     finally:
-        dst.close()
+        reader.close()
+    return _Read(srows, raw, rows_by_sid, sqlite_file, seated)
 
+
+# ---- replaying each session ----------------------------------------------------------------------
 
 @dataclass
 class _Session:
@@ -681,41 +143,21 @@ class _Session:
     rounds_played: int
 
 
-def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, study: str | None = None,
-                  names: bool = False, labels: bool = False, wide: bool = False,
-                  payments: bool = False) -> tuple[bytes, dict]:
-    """The export archive (ZIP bytes) of `session_ids` (None: every session; `study`: only
-    that study's) and its manifest; `wide` adds `events_wide.csv`, `payments` adds
-    payments.csv (server/payments.py)."""
-    con = _connect(db_path)
-    try:
-        srows = select_sessions(con, session_ids, study)
-        sids = [r["session_id"] for r in srows]
-        raw = [dict(r) for r in con.execute(
-            f"SELECT * FROM log WHERE session_id IN ({', '.join('?' * len(sids))}) ORDER BY session_id, seq", sids)]
-        order = {sid: i for i, sid in enumerate(sids)}
-        raw.sort(key=lambda r: (order[r["session_id"]], r["seq"]))
-        for r in raw:
-            r["data"] = redact_data(r["kind"], r["type"], json.loads(r["data"]), names, labels)
-            r["reply"] = _json_or_none(r["reply"])
-        rows_by_sid: dict[str, list[dict]] = {sid: [] for sid in sids}
-        for r in raw:
-            rows_by_sid[r["session_id"]].append(r)
-        sqlite_file = _sqlite_bytes(con, sids, rows_by_sid, names, labels)
-        seated = [dict(r) for r in con.execute(
-            f"SELECT session_id, player_id, label, firm FROM players WHERE session_id IN "
-            f"({', '.join('?' * len(sids))})", sids)] if payments else []
-    finally:
-        con.close()
+@dataclass
+class _Replayed:
+    sessions: dict[str, _Session]
+    wide_cols: list[list[str]]               # rounds.csv columns, per session
+    round_rows: list[dict]                   # rounds.csv rows
+    questions: dict[str, dict[str, dict]]    # session -> question id -> question
 
-    files: dict[str, bytes] = {}
-    counts: dict[str, int] = {}
-    sessions: dict[str, _Session] = {}
-    wide_cols, round_rows = [], []
-    questions: dict[str, dict[str, dict]] = {}
-    for srow in srows:
+
+def _replay_all(read: _Read) -> _Replayed:
+    """Replay every session (the rounds.csv rows come from the replay; a session that cannot be
+    replayed is exported with its problem noted) and annotate its rows with phase and round."""
+    out = _Replayed({}, [], [], {})
+    for srow in read.srows:
         sid = srow["session_id"]
-        rows = rows_by_sid[sid]
+        rows = read.rows_by_sid[sid]
         logs = read_sessions(rows) if rows else {}
         log = logs.get(sid)
         toml, problem, diffs, played = None, None, None, 0
@@ -731,72 +173,57 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
                 rules = rules_for(log, toml)
                 result = replay(log, rules)
                 diffs, played = len(result.diffs), len(result.rounds)
-                wide_cols.append(wide_columns(rules))
-                round_rows += wide_rows(log, result, logged=True)
+                out.wide_cols.append(wide_columns(rules))
+                out.round_rows += wide_rows(log, result, logged=True)
                 qs = log.options.get("questionnaire")
                 if qs is None:
                     qs = [q.model_dump() for q in rules.scenario.questionnaire]
-                questions[sid] = {q["id"]: q for q in qs}
+                out.questions[sid] = {q["id"]: q for q in qs}
             except (ReplayError, ScenarioError, KeyError, ValueError) as e:
                 problem = f"not replayed: {e}"
-        sessions[sid] = _Session(srow, log, toml, diffs, problem, played)
-        _annotate(rows, log.options.get("rounds") if log else None)
+        out.sessions[sid] = _Session(srow, log, toml, diffs, problem, played)
+        annotate(rows, log.options.get("rounds") if log else None)
+    return out
 
-    def add_csv(name: str, cols: list[str], rows: list[dict]) -> None:
-        files[name] = _csv_bytes(cols, rows)
-        counts[name] = len(rows)
 
-    add_csv("events.csv", *export_tidy.events_table(raw))
-    for name, cols, rows in export_tidy.tidy_tables(raw):
-        add_csv(name, cols, rows)
-    if wide:
-        add_csv("events_wide.csv", *_events_table(raw))
-    add_csv("rounds.csv", _ordered_union(wide_cols) or [c.name for c in ROUNDS_COLUMNS if "<" not in c.name],
-            round_rows)
-    add_csv("chat.csv", *_chat_table(raw, names))
-    add_csv("offers.csv", *_offers_table(raw))
-    add_csv("questionnaire.csv", *_questionnaire_table(raw, questions))
-    add_csv("players.csv", *_players_table(raw, names, labels))
-    if payments:
-        add_csv("payments.csv", [c.name for c in PAYMENTS_COLUMNS],
-                payments_table({sid: json.loads(s.row["options"] or "{}") for sid, s in sessions.items()},
-                               seated, raw, round_rows))
+# ---- the archive ---------------------------------------------------------------------------------
 
-    srecs = []
-    for sid, s in sessions.items():
-        o = json.loads(s.row["options"] or "{}")
-        a = o.get("assignment") or {}
-        srecs.append({
-            "session_id": sid, "study": o.get("study"), "treatment": o.get("treatment"),
-            "study_sha256": (o.get("study_file") or {}).get("sha256"),
-            "assignment_unit": a.get("unit", "session") if a else None, "treatment_of": o.get("treatment_of"),
-            "treatments": o.get("treatments"),
-            "assignment": a.get("method"), "assignment_seed": a.get("seed"),
-            "treatment_overrides": (o.get("treatments") or {}).get(o.get("treatment")) if o.get("treatment") else None,
-            "scenario": s.row["scenario"], "title": s.row["title"],
-            "engine_version": s.log.engine_version if s.log else None,
-            "copies": o.get("copies"), "rounds": o.get("rounds"), "seed": o.get("seed"),
-            "negotiation": o.get("negotiation"), "members_submit": o.get("members_submit"),
-            "round_seconds": o.get("round_seconds"), "negotiation_seconds": o.get("negotiation_seconds"),
-            "overrides": o.get("overrides") or {}, "status": s.row["status"], "created_at": s.row["created_at"],
-            "ended_at": s.row["ended_at"], "log_rows": len(rows_by_sid[sid]), "rounds_played": s.rounds_played,
-            "players": sum(1 for r in rows_by_sid[sid] if r["kind"] == "system" and r["type"] == "player_joined"),
-            "replay_differences": s.diffs,
-        })
-    add_csv("sessions.csv", [c.name for c in SESSIONS_COLUMNS], srecs)
+def _session_record(sid: str, s: _Session, rows: list[dict]) -> dict:
+    """sessions.csv: one row per session."""
+    o = json.loads(s.row["options"] or "{}")
+    a = o.get("assignment") or {}
+    return {
+        "session_id": sid, "study": o.get("study"), "treatment": o.get("treatment"),
+        "study_sha256": (o.get("study_file") or {}).get("sha256"),
+        "assignment_unit": a.get("unit", "session") if a else None, "treatment_of": o.get("treatment_of"),
+        "treatments": o.get("treatments"),
+        "assignment": a.get("method"), "assignment_seed": a.get("seed"),
+        "treatment_overrides": (o.get("treatments") or {}).get(o.get("treatment")) if o.get("treatment") else None,
+        "scenario": s.row["scenario"], "title": s.row["title"],
+        "engine_version": s.log.engine_version if s.log else None,
+        "copies": o.get("copies"), "rounds": o.get("rounds"), "seed": o.get("seed"),
+        "negotiation": o.get("negotiation"), "members_submit": o.get("members_submit"),
+        "round_seconds": o.get("round_seconds"), "negotiation_seconds": o.get("negotiation_seconds"),
+        "overrides": o.get("overrides") or {}, "status": s.row["status"], "created_at": s.row["created_at"],
+        "ended_at": s.row["ended_at"], "log_rows": len(rows), "rounds_played": s.rounds_played,
+        "players": sum(1 for r in rows if r["kind"] == "system" and r["type"] == "player_joined"),
+        "replay_differences": s.diffs,
+    }
 
+
+def _log_jsonl(raw: list[dict]) -> bytes:
     jl = io.StringIO()
     for r in raw:
         jl.write(json.dumps({k: r[k] for k in ("id", "session_id", "seq", "kind", "type", "actor", "firm", "round",
                                                "command_id", "wall_time", "mono_time", "client_time", "data",
                                                "reply")},
                             separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n")
-    files["log.jsonl"] = jl.getvalue().encode("utf-8")
-    counts["log.jsonl"] = len(raw)
-    files["alliance.sqlite"] = sqlite_file
+    return jl.getvalue().encode("utf-8")
 
-    from .codebook import render_codebook  # late: codebook imports this module
-    files["codebook.md"] = render_codebook().encode("utf-8")
+
+def _session_files(sessions: dict[str, _Session], labels: bool) -> dict[str, bytes]:
+    """scenarios/, studies/ and config/: each session's scenario, study file and configuration."""
+    files: dict[str, bytes] = {}
     for sid, s in sessions.items():
         if s.toml is not None:
             files[f"scenarios/{sid}.toml"] = s.toml.encode("utf-8")
@@ -810,11 +237,16 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
             "replay": {"rounds": s.rounds_played, "differences": s.diffs, "problem": s.problem,
                        "engine_version_now": ENGINE_VERSION},
         }, indent=1, ensure_ascii=False).encode("utf-8")
-    manifest = {
+    return files
+
+
+def _manifest(sids: list[str], sessions: dict[str, _Session], study: str | None, options: dict,
+              files: dict[str, bytes], counts: dict[str, int]) -> dict:
+    return {
         "format": EXPORT_FORMAT, "created_at": time.time(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "engine_version": ENGINE_VERSION, **provenance(), "sessions": sids, "study": study,
-        "options": {"names": names, "labels": labels, "wide": wide, **({"payments": True} if payments else {})},
+        "options": options,
         "studies": {sid: (json.loads(s.row["options"] or "{}").get("study_file") or {}).get("sha256")
                     for sid, s in sessions.items()},
         "missing_values": "an empty field in CSV files, null in JSON",
@@ -823,12 +255,58 @@ def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, 
                          **({"rows": counts[name]} if name in counts else {})}
                   for name, b in sorted(files.items())},
     }
-    files["manifest.json"] = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name in ["manifest.json", "codebook.md"] + sorted(n for n in files if n not in ("manifest.json", "codebook.md")):
             z.writestr(name, files[name])
-    return buf.getvalue(), manifest
+    return buf.getvalue()
+
+
+def build_archive(db_path: str | Path, session_ids: list[str] | None = None, *, study: str | None = None,
+                  names: bool = False, labels: bool = False, wide: bool = False,
+                  payments: bool = False) -> tuple[bytes, dict]:
+    """The export archive (ZIP bytes) of `session_ids` (None: every session; `study`: only
+    that study's) and its manifest; `wide` adds `events_wide.csv`, `payments` adds
+    payments.csv (server/payments.py)."""
+    read = _read(db_path, session_ids, study, names, labels, payments)
+    raw = read.raw
+    done = _replay_all(read)
+    files: dict[str, bytes] = {}
+    counts: dict[str, int] = {}
+
+    def add_csv(name: str, cols: list[str], rows: list[dict]) -> None:
+        files[name] = csv_bytes(cols, rows)
+        counts[name] = len(rows)
+
+    add_csv("events.csv", *export_tidy.events_table(raw))
+    for name, cols, rows in export_tidy.tidy_tables(raw):
+        add_csv(name, cols, rows)
+    if wide:
+        add_csv("events_wide.csv", *events_wide_table(raw))
+    add_csv("rounds.csv", ordered_union(done.wide_cols) or [c.name for c in ROUNDS_COLUMNS if "<" not in c.name],
+            done.round_rows)
+    add_csv("chat.csv", *chat_table(raw, names))
+    add_csv("offers.csv", *offers_table(raw))
+    add_csv("questionnaire.csv", *questionnaire_table(raw, done.questions))
+    add_csv("players.csv", *players_table(raw, names, labels))
+    if payments:
+        add_csv("payments.csv", [c.name for c in PAYMENTS_COLUMNS],
+                payments_table({sid: json.loads(s.row["options"] or "{}") for sid, s in done.sessions.items()},
+                               read.seated, raw, done.round_rows))
+    add_csv("sessions.csv", [c.name for c in SESSIONS_COLUMNS],
+            [_session_record(sid, s, read.rows_by_sid[sid]) for sid, s in done.sessions.items()])
+    files["log.jsonl"] = _log_jsonl(raw)
+    counts["log.jsonl"] = len(raw)
+    files["alliance.sqlite"] = read.sqlite_file
+    files["codebook.md"] = render_codebook().encode("utf-8")
+    files.update(_session_files(done.sessions, labels))
+    options = {"names": names, "labels": labels, "wide": wide, **({"payments": True} if payments else {})}
+    manifest = _manifest([r["session_id"] for r in read.srows], done.sessions, study, options, files, counts)
+    files["manifest.json"] = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+    return _zip(files), manifest
 
 
 def archive_name(session_ids: list[str], study: str | None = None) -> str:
@@ -860,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         data, manifest = build_archive(args.db, None if (args.all or args.study) else args.session,
                                        study=args.study, names=args.names, labels=args.labels,
                                        wide=args.wide, payments=args.payments)
-    except (ExportError, sqlite3.Error) as e:
+    except (ExportError, DatabaseError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)

@@ -20,7 +20,7 @@ table, with numbers and text in separate columns so each column has one type. Th
 researchers analyse (alliances by round, decisions' lists, surveys, selection, offers, chat,
 questionnaire) have their own typed tables.
 
-Everything is read from the log rows (the log is the truth), after `export._annotate` has
+Everything is read from the log rows (the log is the truth), after `export_tables.annotate` has
 set each row's `_round` and `_phase`; nothing here replays the engine, so the tables exist
 even for a session that cannot be replayed.
 """
@@ -34,7 +34,7 @@ C = Column
 EPOCH = "s since 1970-01-01 UTC"
 
 EVENTS_CORE = ("session_id", "seq", "log_id", "kind", "type", "round", "phase", "firm", "actor",
-               "wall_time", "mono_time")  # the columns of events.csv (documented in export.EVENTS_WIDE_COLUMNS)
+               "wall_time", "mono_time")  # the columns of events.csv (documented in export_catalog.EVENTS_WIDE_COLUMNS)
 
 COMMANDS_COLUMNS = SESSION_COLUMNS + [
     C("seq", "integer", "", "the row's position in the session's log (`events.csv`)"),

@@ -1,5 +1,5 @@
 """Participants for research sessions: label lists (lab mode), informed consent, and the
-closing questionnaire. The HTTP routes are in `server/research.py`.
+closing questionnaire. The HTTP routes are in `server/http/research.py`.
 
 Lab mode (`labels` in the session options): only a listed label may join; the first join
 with a label seats a new player (in the firm the list names, or the emptiest one). Every join

@@ -1,4 +1,4 @@
-"""Start-up guards of the event log (server/store.py calls them before it serves anyone):
+"""Start-up guards of the event log (server/store/sqlite.py calls them before it serves anyone):
 the lock is taken on the database's real path, and the file is proven writable.
 
 A symlink (or a relative path, or `..`) to a database another server already has open

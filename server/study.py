@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from typing import TYPE_CHECKING
 
-from aiohttp import web
 from pydantic import ValidationError
 
 from game_rules.study import Study, StudyError, parse_study
 
-from . import auth, participants
-from .auth import bearer_token
+from . import participants
 from .protocol import CreateSession, ProtocolError
 
 if TYPE_CHECKING:
@@ -137,44 +134,3 @@ async def consent_elsewhere(hub: "Hub", link: str, pend: dict, hashed: str):
 
 
 # ---- completion ---------------------------------------------------------------------------------
-
-def _logged_completion(db_path: str, session_id: str, player_id: str) -> dict | None:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        row = con.execute("SELECT data FROM log WHERE session_id = ? AND type = 'completion_given' "
-                          "AND json_extract(data, '$.player_id') = ? ORDER BY seq DESC LIMIT 1",
-                          (session_id, player_id)).fetchone()
-    finally:
-        con.close()
-    return json.loads(row[0]) if row else None
-
-
-async def completion(request: web.Request) -> web.Response:
-    from .app import HUB  # late: server.app imports this module
-    hub = request.app[HUB]
-    try:
-        token = bearer_token(request.headers.get("Authorization"))
-        if token is None:
-            raise ProtocolError("not_authenticated", "send Authorization: Bearer <player token>")
-        if auth.token_hash(token) in hub.pending:
-            return web.json_response({"status": "consent_required", "code": None, "redirect_url": None})
-        p = hub.tokens.lookup(token)
-        if p is None:
-            hub.principal(token)  # raises the stable error (revoked, bad token)
-        if p.is_facilitator:
-            raise ProtocolError("forbidden", "completion codes are a participant's (player token)")
-        actor = hub.sessions.get(p.session_id)
-        if actor is not None:
-            return web.json_response(await actor.call(actor.completion_of, p.player_id))
-        loop = asyncio.get_running_loop()
-        got = await loop.run_in_executor(None, _logged_completion, str(hub.store.path), p.session_id, p.player_id)
-        return web.json_response(got or {"player_id": p.player_id, "status": "ended", "code": None,
-                                         "redirect_url": None})
-    except ProtocolError as e:
-        hub.metrics.error(e.code)
-        return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status)
-
-
-def add_study_routes(app: web.Application) -> None:
-    app.router.add_get("/api/completion", completion)
-

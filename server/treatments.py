@@ -30,7 +30,6 @@ import json
 import random
 import re
 import secrets
-import sqlite3
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +39,7 @@ from game_rules.scenario import Scenario, ScenarioError, load_scenario
 from game_rules.selection import load_selection
 
 from .protocol import CreateSession, ProtocolError
+from .store import DatabaseError
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -169,15 +169,10 @@ def prior_treatments(hub: "Hub", study: str | None) -> list[str]:
     they are registered before their row is committed; the rest from the database)."""
     out: dict[str, str | None] = {}
     try:
-        con = sqlite3.connect(f"file:{hub.store.path}?mode=ro", uri=True, timeout=5)
-        try:
-            rows = con.execute("SELECT session_id, options FROM sessions").fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
+        rows = hub.store.session_options()
+    except DatabaseError:
         rows = []
-    for sid, options in rows:
-        o = json.loads(options or "{}")
+    for sid, o in rows:
         if o.get("study") == study:
             out[sid] = o.get("treatment")
     for sid, actor in hub.sessions.items():

@@ -18,7 +18,7 @@ import pytest
 import websockets
 from aiohttp import web
 
-from server.app import HUB, make_app
+from server.http.app import HUB, make_app
 from server.config import ServerConfig
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from server.web import WEB_ROOT
+from server.http.pages import WEB_ROOT
 
 from conftest import TEST_ADMIN_KEY, InProcessServer
 

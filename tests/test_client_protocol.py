@@ -13,7 +13,7 @@ from aiohttp import web
 
 from clients.python.client import CommandError, ConnectionLost, GameClient, create_session, join_session
 from clients.python.live_bots import default_terms
-from server.app import HUB, make_app
+from server.http.app import HUB, make_app
 from server.config import ServerConfig
 
 from conftest import InProcessServer

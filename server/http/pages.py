@@ -1,8 +1,7 @@
 """The web clients (clients/web/): pages, static files, the join QR code, and three small
 read-only JSON routes the pages need until the live views carry the same data.
 
-    from server.web import add_web_routes
-    add_web_routes(app)        # in server.app.make_app, after the API routes
+    *page_routes(root)         # in server.http.app.route_table, with web_context and web_history
 
 Pages (no account, no install): `/join` (players; the join link and QR code land here
 with `?code=`), `/console` (facilitator), `/projector` and `/debrief` (the room). Pages are
@@ -22,16 +21,14 @@ Routes added here:
 | `GET /api/web/guide` | player bearer token | the "How to play" tab's worked example: one round of a plain plan computed by the engine for the player's firm (game_rules/guide.py) |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
 
-A route whose path the application already has is skipped, so the server can take any of
-them over without a clash (e.g. `/` stays the server's own).
+The route table is server/http/app.py's; errors are answered by its error boundary
+(server/http/errors.py).
 """
 from __future__ import annotations
 
 import asyncio
 import io
-import json
 import re
-import sqlite3
 from pathlib import Path
 
 from aiohttp import web
@@ -40,10 +37,12 @@ from game_rules.guide import worked_example
 from game_rules.rules import instantiate_terms
 from game_rules.scoring import score_session
 
-from .auth import bearer_token, normalize_code
-from .protocol import ProtocolError
+from ..auth import normalize_code
+from ..protocol import ProtocolError
+from .context import hub_of
+from .inputs import bearer
 
-WEB_ROOT = Path(__file__).resolve().parent.parent / "clients" / "web"
+WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "clients" / "web"
 
 PAGES = {
     "/join": "join.html",
@@ -98,24 +97,12 @@ def page_headers(request: web.Request) -> dict[str, str]:
     }
 
 
-def add_web_routes(app: web.Application, root: Path | None = None) -> None:
-    """Serve the web clients from `root` (default clients/web/) on `app`."""
+def page_routes(root: Path | None = None) -> list[web.RouteDef]:
+    """The pages, static files and QR codes, served from `root` (default clients/web/)."""
     root = (root or WEB_ROOT).resolve()
-    have = {getattr(r, "canonical", None) for r in app.router.resources()}
-
-    def add(path: str, handler) -> None:
-        if path not in have:
-            app.router.add_get(path, handler)
-            have.add(path)
-
-    for path, filename in PAGES.items():
-        add(path, _page_handler(root / filename))
-    add("/static/{path:.+}", _static_handler(root))
-    add(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)
-    add("/api/web/context", web_context)
-    add("/api/web/guide", web_guide)
-    add("/api/web/console_link", web_console_link)
-    add("/api/web/history/{session_id}", web_history)
+    return [*(web.get(path, _page_handler(root / filename)) for path, filename in PAGES.items()),
+            web.get("/static/{path:.+}", _static_handler(root)),
+            web.get(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)]
 
 
 # ---- pages and static files ----------------------------------------------------------------
@@ -152,13 +139,8 @@ def _static_handler(root: Path):
 
 # ---- the join QR code (segno, server-side SVG) ------------------------------------------------
 
-def _hub(request: web.Request):
-    from .app import HUB  # late: server.app imports this module
-    return request.app[HUB]
-
-
 def join_url(request: web.Request, code: str) -> str:
-    return _hub(request).join_url(normalize_code(code))
+    return hub_of(request).join_url(normalize_code(code))
 
 
 def _qr(text: str, title: str) -> bytes:
@@ -182,17 +164,9 @@ async def qr_svg(request: web.Request) -> web.Response:
 
 # ---- JSON helpers -----------------------------------------------------------------------------
 
-def _json_error(e: ProtocolError) -> web.Response:
-    return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status,
-                             headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
-
-
 def _principal(request: web.Request, archived_ok: bool = False):
-    hub = _hub(request)
-    token = bearer_token(request.headers.get("Authorization"))
-    if token is None:
-        raise ProtocolError("not_authenticated", "send Authorization: Bearer <token>")
-    return hub, hub.principal(token, archived_ok)
+    hub = hub_of(request)
+    return hub, hub.principal(bearer(request, "token"), archived_ok)
 
 
 async def _facilitator_actor(request: web.Request):
@@ -205,23 +179,12 @@ async def _facilitator_actor(request: web.Request):
     return hub, await hub.readable_session(p.session_id)
 
 
-def _errors_as_json(fn):
-    async def wrapper(request):
-        try:
-            return await fn(request)
-        except ProtocolError as e:
-            return _json_error(e)
-    wrapper.__name__ = fn.__name__
-    return wrapper
-
-
 def _no_store(data: dict) -> web.Response:
     return web.json_response(data, headers={**COMMON_HEADERS, "Cache-Control": "no-store"})
 
 
 # ---- GET /api/web/context (player) -------------------------------------------------------------
 
-@_errors_as_json
 async def web_context(request: web.Request) -> web.Response:
     """What the term-sheet form needs and the player view does not carry yet: per
     negotiation of the player's firm, the partner's public name and role and the
@@ -241,7 +204,6 @@ async def web_context(request: web.Request) -> web.Response:
     return _no_store({"firm": firm, "negotiations": out})
 
 
-@_errors_as_json
 async def web_guide(request: web.Request) -> web.Response:
     """The worked example for the player's firm (an imagined partner; see game_rules/guide.py)."""
     hub, p = _principal(request)
@@ -254,13 +216,12 @@ async def web_guide(request: web.Request) -> web.Response:
 
 # ---- GET /api/web/console_link (facilitator) ---------------------------------------------------
 
-@_errors_as_json
 async def web_console_link(request: web.Request) -> web.Response:
     """Open the console on another device (a tablet at the front, a colleague's laptop): the
     link carries the token in its fragment, so it never reaches a server's log; the QR code
     is made here from the server's public address (the LAN address with --lan)."""
     hub, p = _principal(request)
-    token = bearer_token(request.headers.get("Authorization"))
+    token = bearer(request, "token")
     if not p.is_facilitator:
         raise ProtocolError("forbidden", "this needs the facilitator token")
     url = f"{hub.config.base_url()}/console#token={token}"
@@ -277,7 +238,6 @@ def _default_terms(actor, alliance_id: str) -> dict | None:
 
 # ---- GET /api/web/history/{session_id} (facilitator) ------------------------------------------
 
-@_errors_as_json
 async def web_history(request: web.Request) -> web.Response:
     """The debrief's data: the session's public frame (firms, start positions, alliances,
     scores, from the live state) and, per resolved round, the decisions used and the
@@ -308,28 +268,21 @@ async def web_history(request: web.Request) -> web.Response:
         "bots": dict(actor.bots),
         "scores": {f: s.to_dict() for f, s in score_session(rules, state).items()},
     }
-    db = str(hub.store.path)
     loop = asyncio.get_running_loop()
-    frame["rounds"], frame["signed"] = await loop.run_in_executor(None, _read_rounds, db, actor.id)
+    history = await loop.run_in_executor(None, hub.store.round_history, actor.id)
+    frame["rounds"], frame["signed"] = _rounds(history)
     return _no_store(frame)
 
 
-def _read_rounds(db_path: str, session_id: str) -> tuple[list[dict], list[dict]]:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        rows = con.execute(
-            "SELECT kind, type, data FROM log WHERE session_id = ? AND "
-            "(kind = 'event' OR type = 'round_closed') ORDER BY seq", (session_id,)).fetchall()
-    finally:
-        con.close()
+def _rounds(rows: list[tuple[str, str, dict]]) -> tuple[list[dict], list[dict]]:
+    """Per resolved round, the decisions used and the engine events; the alliances signed."""
     rounds: dict[int, dict] = {}
     signed: list[dict] = []
 
     def rnd(n: int) -> dict:
         return rounds.setdefault(n, {"round": n, "decisions": {}, "sources": {}, "reason": None, "events": []})
 
-    for kind, type_, data in rows:
-        d = json.loads(data)
+    for kind, type_, d in rows:
         if type_ == "round_closed":
             r = rnd(d["round"])
             r["decisions"].update(d.get("decisions") or {})

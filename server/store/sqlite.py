@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import store_guard
+from .. import store_guard
+from .reads import SqliteReads
 
 # sqlite_utils imports pandas when it is installed (0.4 s, a fifth of the restart budget in
 # docs/benchmarks.md) only to map pandas types; the server never hands it pandas objects
@@ -92,6 +93,11 @@ class EventStore(Protocol):
     def load_codes(self, status: str) -> list[tuple[str, str]]: ...
     def find_session(self, session_id: str) -> dict | None: ...
     def find_reply(self, session_id: str, actor: str, command_id: str) -> str | None: ...
+    # reads for the rest of the server (server/store/reads.py)
+    def session_options(self) -> list[tuple[str, dict]]: ...
+    def sessions_of_token(self, token_hash: str) -> tuple[list[str], bool]: ...
+    def logged_completion(self, session_id: str, player_id: str) -> dict | None: ...
+    def round_history(self, session_id: str) -> list[tuple[str, str, dict]]: ...
     def close(self) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -141,11 +147,21 @@ def create_schema(db: sqlite_utils.Database) -> None:
         }, pk=("session_id", "seq"))
 
 
+def schema_columns() -> dict[str, list[tuple[str, str]]]:
+    """table -> (column, type) of the schema `create_schema` makes (the codebook documents them)."""
+    db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+    try:
+        create_schema(db)
+        return {t: [(c.name, c.type) for c in db[t].columns] for t in db.table_names()}
+    finally:
+        db.conn.close()
+
+
 class StoreError(RuntimeError):
     """The event log cannot be used; the message says why, for people (the server exits)."""
 
 
-class SqliteStore:
+class SqliteStore(SqliteReads):
     """SQLite event store: WAL, one writer thread, group commit."""
 
     LOCK_WAIT = 2.0  # seconds to wait for another process's lock on the file at start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from . import protocol as P
+from .. import protocol as P
 from .research import research_paths
 
 
@@ -120,6 +120,6 @@ def openapi_document() -> dict:
                                           "responses": {"200": {"description": "OpenAPI 3 document"}}}},
             "/ws": {"get": {"summary": "The live WebSocket (first frame: auth); see docs/protocol.md",
                             "operationId": "websocket", "responses": {"101": {"description": "switching protocols"}}}},
-            **research_paths(),  # exports, consent, questionnaire (server/research.py)
+            **research_paths(),  # exports, consent, questionnaire (server/http/research.py)
         },
     }

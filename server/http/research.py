@@ -14,63 +14,18 @@ after a restart. A player token never exports (403 `forbidden`).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from aiohttp import web
 
-from . import participants
-from . import protocol as P
-from .auth import bearer_token, token_hash
-from .export import ExportError, archive_name, build_archive
-from .protocol import ProtocolError
+from .. import auth, participants
+from .. import protocol as P
+from ..auth import token_hash
+from ..export import ExportError, archive_name, build_archive
+from ..protocol import ProtocolError
+from .context import hub_of
+from .inputs import bearer, read_body
 
 _HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
-
-
-def add_research_routes(app: web.Application) -> None:
-    app.router.add_get("/api/sessions/{session_id}/export", export_session)
-    app.router.add_post("/api/export", export_sessions)
-    app.router.add_post("/api/consent", consent)
-    app.router.add_get("/api/questionnaire", get_questionnaire)
-    app.router.add_post("/api/questionnaire", post_questionnaire)
-
-
-def _hub(request: web.Request):
-    from .app import HUB  # late: server.app imports this module
-    return request.app[HUB]
-
-
-def _errors(fn):
-    async def wrapper(request):
-        try:
-            return await fn(request)
-        except ProtocolError as e:
-            _hub(request).metrics.error(e.code)
-            return web.json_response({"error": {"code": e.code, "message": e.message}}, status=e.status,
-                                     headers=_HEADERS)
-    wrapper.__name__ = fn.__name__
-    return wrapper
-
-
-async def _body(request: web.Request, model):
-    try:
-        try:
-            text = (await request.read()).decode("utf-8")
-        except UnicodeDecodeError:  # request.text() would raise it: a 500
-            raise ProtocolError("bad_request", "the body must be UTF-8 JSON") from None
-        data = P.decode_frame(text, max(_hub(request).config.max_frame_bytes, 64 * 1024))
-    except ProtocolError as e:
-        if e.code == "bad_frame":
-            raise ProtocolError("bad_request", "the body must be a JSON object") from None
-        raise
-    return P.parse_model(model, data)
-
-
-def _token(request: web.Request, what: str) -> str:
-    token = bearer_token(request.headers.get("Authorization"))
-    if token is None:
-        raise ProtocolError("not_authenticated", f"send Authorization: Bearer <{what}>")
-    return token
 
 
 def _flag(request: web.Request, name: str) -> bool:
@@ -79,20 +34,14 @@ def _flag(request: web.Request, name: str) -> bool:
 
 # ---- exports ------------------------------------------------------------------------------------
 
-def export_session_of(db_path: str, pending: dict, token: str) -> list[str]:
+def export_session_of(store, pending: dict, token: str) -> list[str]:
     """The sessions a researcher or facilitator token belongs to (live or ended): one, or
     every group of a panel study (they share the study's researcher token). A player's
     token is refused with `forbidden`, anything else with `bad_token`."""
     h = token_hash(token)
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        rows = con.execute("SELECT session_id FROM sessions WHERE researcher_token_hash = ? "
-                           "OR facilitator_token_hash = ? ORDER BY created_at, session_id", (h, h)).fetchall()
-        player = not rows and con.execute("SELECT 1 FROM players WHERE token_hash = ?", (h,)).fetchone()
-    finally:
-        con.close()
-    if rows:
-        return [r[0] for r in rows]
+    sessions, player = store.sessions_of_token(h)
+    if sessions:
+        return sessions
     if player or h in pending:
         raise ProtocolError("forbidden", "a player token cannot export: exports need the session's researcher "
                                          "token (or its facilitator token)")
@@ -101,12 +50,12 @@ def export_session_of(db_path: str, pending: dict, token: str) -> list[str]:
 
 async def _archive(request: web.Request, tokens: list[str], names: bool, labels: bool,
                    only: str | None = None, wide: bool = False, payments: bool = False) -> web.Response:
-    hub = _hub(request)
+    hub = hub_of(request)
     db = str(hub.store.path)
     loop = asyncio.get_running_loop()
     sids = []
     for t in tokens:
-        mine = await loop.run_in_executor(None, export_session_of, db, hub.pending, t)
+        mine = await loop.run_in_executor(None, export_session_of, hub.store, hub.pending, t)
         if only is not None and only not in mine:
             raise ProtocolError("forbidden", "the token is not this session's")
         for sid in [only] if only is not None else mine:
@@ -122,48 +71,64 @@ async def _archive(request: web.Request, tokens: list[str], names: bool, labels:
         "Content-Disposition": f'attachment; filename="{archive_name(sids)}"'})
 
 
-@_errors
 async def export_session(request: web.Request) -> web.Response:
-    token = _token(request, "researcher or facilitator token")
+    token = bearer(request, "researcher or facilitator token")
     return await _archive(request, [token], _flag(request, "names"), _flag(request, "labels"),
                           only=request.match_info["session_id"], wide=_flag(request, "wide"),
                           payments=_flag(request, "payments"))
 
 
-@_errors
 async def export_sessions(request: web.Request) -> web.Response:
-    req = await _body(request, P.ExportRequest)
+    req = await read_body(request, P.ExportRequest, floor=64 * 1024)
     return await _archive(request, req.tokens, req.names, req.labels, wide=req.wide, payments=req.payments)
 
 
 # ---- participants ---------------------------------------------------------------------------------
 
-@_errors
 async def consent(request: web.Request) -> web.Response:
-    token = _token(request, "the token POST /api/join returned")
-    req = await _body(request, P.Consent)
-    hub = _hub(request)
+    token = bearer(request, "the token POST /api/join returned")
+    req = await read_body(request, P.Consent, floor=64 * 1024)
+    hub = hub_of(request)
     result = await participants.consent(hub, token, req.consent)
     if result.get("consented"):
         result = {**result, "ws_url": hub.ws_url()}
     return web.json_response(result, headers=_HEADERS)
 
 
-@_errors
 async def get_questionnaire(request: web.Request) -> web.Response:
-    token = _token(request, "player token")
-    return web.json_response(participants.questionnaire(_hub(request), token), headers=_HEADERS)
+    token = bearer(request, "player token")
+    return web.json_response(participants.questionnaire(hub_of(request), token), headers=_HEADERS)
 
 
-@_errors
 async def post_questionnaire(request: web.Request) -> web.Response:
-    token = _token(request, "player token")
-    req = await _body(request, P.QuestionnaireAnswers)
-    return web.json_response(await participants.answer(_hub(request), token, req.answers), headers=_HEADERS)
+    token = bearer(request, "player token")
+    req = await read_body(request, P.QuestionnaireAnswers, floor=64 * 1024)
+    return web.json_response(await participants.answer(hub_of(request), token, req.answers), headers=_HEADERS)
+
+
+async def completion(request: web.Request) -> web.Response:
+    """A participant's completion code (panel studies, server/study.py): from the live
+    session, or from the log once it has ended."""
+    hub = hub_of(request)
+    token = bearer(request, "player token")
+    if auth.token_hash(token) in hub.pending:
+        return web.json_response({"status": "consent_required", "code": None, "redirect_url": None})
+    p = hub.tokens.lookup(token)
+    if p is None:
+        hub.principal(token)  # raises the stable error (revoked, bad token)
+    if p.is_facilitator:
+        raise ProtocolError("forbidden", "completion codes are a participant's (player token)")
+    actor = hub.sessions.get(p.session_id)
+    if actor is not None:
+        return web.json_response(await actor.call(actor.completion_of, p.player_id))
+    loop = asyncio.get_running_loop()
+    got = await loop.run_in_executor(None, hub.store.logged_completion, p.session_id, p.player_id)
+    return web.json_response(got or {"player_id": p.player_id, "status": "ended", "code": None,
+                                     "redirect_url": None})
 
 
 def research_paths() -> dict:
-    """The OpenAPI entries of these routes (server/openapi.py includes them)."""
+    """The OpenAPI entries of these routes (server/http/openapi.py includes them)."""
     def body(name):
         return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
 

@@ -1,0 +1,107 @@
+"""The one WebSocket (`GET /ws`, docs/protocol.md): authenticate with the first frame, then
+every frame is a command posted to the session's actor; invalid frames and floods are
+answered in frames and, repeated, close the socket."""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import WSMsgType, web
+
+from .. import auth, protocol as P
+from ..connection import Connection, RateBudget
+from ..hub import Hub
+from ..protocol import ProtocolError
+from .context import hub_of
+
+
+async def websocket(request):
+    hub: Hub = hub_of(request)
+    cfg = hub.config
+    # aiohttp closes (1009) above the hard cap; between the limit and the cap we answer
+    # `frame_too_large` and keep the socket
+    ws = web.WebSocketResponse(heartbeat=cfg.heartbeat, max_msg_size=cfg.max_frame_bytes * 4,
+                               compress=cfg.ws_compress)
+    await ws.prepare(request)
+    conn = Connection(ws, None, False, cfg.outbox_limit, cfg.rate_per_second, cfg.rate_burst,
+                      outbox_bytes=cfg.outbox_bytes, transport=request.transport)
+    hub.metrics.connections_total += 1
+    actor = None
+    garbage = flood = 0
+    try:
+        while True:
+            timeout = None if actor else cfg.auth_timeout
+            try:
+                frame = await ws.receive(timeout=timeout)
+            except asyncio.TimeoutError:
+                await conn.close(4408, "authenticate within the time limit")
+                break
+            if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                break  # close, closing, error (including a frame above the hard cap)
+            conn.binary = frame.type == WSMsgType.BINARY
+            raw = {}
+            try:
+                raw = P.decode_frame(frame.data, cfg.max_frame_bytes)
+                msg = P.parse_client_message(raw)
+                if actor is None:
+                    actor = _authenticate(hub, conn, msg)
+                    garbage = 0
+                    continue
+                if msg.type == "auth":
+                    raise ProtocolError("already_authenticated", "this socket is already authenticated")
+            except ProtocolError as e:
+                hub.metrics.error(e.code)
+                conn.send(P.error(P.message_id(raw), e.code, e.message))
+                garbage += 1
+                if garbage >= cfg.garbage_strikes:
+                    await conn.close(1008, "too many invalid frames")
+                    break
+                continue
+            garbage = 0
+            if not conn.budget.take():
+                hub.metrics.error("rate_limited")
+                conn.send(P.error(msg.id, "rate_limited", f"more than {cfg.rate_per_second:g} commands per second"))
+                flood += 1
+                if flood >= cfg.flood_strikes:
+                    await conn.close(1008, "flooding: too many commands")
+                    break
+                continue
+            flood = 0
+            if hub.shutting_down or actor.task is None or actor.task.done():
+                conn.send(P.error(msg.id, "shutting_down" if hub.shutting_down else "session_ended",
+                                  "the server is shutting down" if hub.shutting_down else "the session has ended"))
+                continue
+            actor.post(actor.command, conn, msg)
+    finally:
+        if conn.close_reason is None and isinstance(ws.exception(), asyncio.TimeoutError):
+            conn.close_reason = "heartbeat_timeout"  # no pong: a dead or half-open socket
+        if conn.token_hash is not None:
+            hub.socket_closed(conn.token_hash)
+        if actor is not None and actor.task is not None and not actor.task.done():
+            actor.post(actor.disconnect, conn)
+        if not conn.closed:
+            conn.stop()
+    return ws
+
+
+def _authenticate(hub: Hub, conn: Connection, msg):
+    if msg.type != "auth":
+        raise ProtocolError("not_authenticated", "the first frame must be `auth` with your token")
+    if hub.shutting_down:
+        raise ProtocolError("shutting_down", "the server is shutting down")
+    if hub.store.failed is not None:
+        raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
+    p = hub.principal(msg.token)
+    actor = hub.sessions[p.session_id]
+    hashed = auth.token_hash(msg.token)
+    cap = hub.config.max_sockets_per_token
+    if hub.sockets[hashed] >= cap:
+        raise ProtocolError("too_many_sockets", f"this token already has {cap} open connections; close another "
+                                                f"tab or device first")
+    hub.sockets[hashed] += 1
+    conn.token_hash = hashed
+    conn.principal = p
+    # one command budget per player (or facilitator), shared by all of its sockets
+    conn.budget = actor.budgets.get(p.name) or actor.budgets.setdefault(
+        p.name, RateBudget(hub.config.rate_per_second, hub.config.rate_burst))
+    actor.post(actor.connect, conn)
+    return actor
