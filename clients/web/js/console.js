@@ -545,7 +545,7 @@ class Console {
         players.length ? h("ul", { class: "players" }, players.map((p) => this.playerRow(p, firms))) : h("p", { class: "muted", text: bot ? "" : t("console.empty_firm") }));
       grid.append(card);
     }
-    this.teams.append(grid);
+    this.teams.append(this.moveMany(firms, st.players), grid);
     if (focused) { const el = this.teams.querySelector(`[data-testid="${focused}"]`); if (el) el.focus(); }
     // monitor: per firm connected, draft, submitted, who holds up the round
     const waiting = new Set(st.waiting_for || []);
@@ -583,8 +583,41 @@ class Console {
     return p ? p.name : pid;
   }
 
+  /** Several students at once: tick them, pick a firm, move them all (one move_player each). */
+  moveMany(firms, players) {
+    this.chosen = new Set([...(this.chosen || [])].filter((pid) => players.some((p) => p.player_id === pid)));
+    const n = this.chosen.size;
+    const target = h("select", { id: "move-many-firm", "data-testid": "move-many-firm", "aria-label": t("console.move_many_to") },
+      firms.map((f) => h("option", { value: f.id, selected: f.id === this.moveManyTo, text: f.name })));
+    target.addEventListener("change", () => { this.moveManyTo = target.value; });
+    const go = h("button", { type: "button", class: "secondary", "data-testid": "move-many-go", disabled: !n,
+      text: t("console.move_many", { n }), on: { click: async () => {
+        const to = target.value;
+        let moved = 0;
+        for (const pid of [...this.chosen]) {
+          const p = players.find((x) => x.player_id === pid);
+          if (!p || p.firm === to) continue;
+          if (await this.control("move_player", { player: pid, firm: to })) moved += 1;
+        }
+        this.chosen.clear();
+        toast(t("console.moved_many", { n: moved, firm: this.firmName(to) }), "ok");
+        this.renderStatus();
+      } } });
+    return h("div", { class: "actions move-many", "data-testid": "move-many" },
+      h("label", { for: "move-many-firm", text: t("console.move_many_label", { n }) }), target, go);
+  }
+
   playerRow(p, firms) {
     const id = newId("mv");
+    const pick = h("input", { type: "checkbox", class: "pick", "data-testid": `pick-${p.player_id}`, checked: (this.chosen || new Set()).has(p.player_id),
+      "aria-label": t("console.pick_label", { name: p.name }), on: { change: () => {
+        if (pick.checked) this.chosen.add(p.player_id); else this.chosen.delete(p.player_id);
+        const n = this.chosen.size;
+        const go = this.teams.querySelector("[data-testid=move-many-go]");
+        go.disabled = !n;
+        go.textContent = t("console.move_many", { n });
+        this.teams.querySelector("label[for=move-many-firm]").textContent = t("console.move_many_label", { n });
+      } } });
     const want = (this.picked && this.picked.get(p.player_id)) || p.firm;
     const sel = h("select", { id, "aria-label": t("console.move_label", { name: p.name }), "data-testid": `move-${p.player_id}`, "data-player": p.player_id },
       firms.map((f) => h("option", { value: f.id, selected: f.id === want, text: f.name })));
@@ -607,7 +640,7 @@ class Console {
         if (await this.control("allow_rejoin", { player_id: p.player_id })) toast(t("console.rejoin_allowed", { name: p.name }), "ok");
       } } }) : null;
     return h("li", { class: p.connected ? "online" : "offline", "data-testid": "player-row" },
-      h("span", { class: "dot", "aria-hidden": "true", text: p.connected ? "●" : "○" }), " ",
+      pick, " ", h("span", { class: "dot", "aria-hidden": "true", text: p.connected ? "●" : "○" }), " ",
       h("span", { class: "member-name", text: p.name }), p.label ? h("span", { class: "muted", text: ` (${p.label})` }) : null,
       // a client that declared itself a bot at the join (the export flags its rows `is_bot`)
       p.is_bot ? h("span", { class: "tag", "data-testid": `bot-tag-${p.player_id}`, text: t("console.bot_player"),
