@@ -8,11 +8,14 @@
     cf = replay(log, rules_for(log, toml, {"value_scale": "5"}), counterfactual={"value_scale": "5"})
     rows = wide_rows(log, cf)                     # one dict per firm and round (wide_columns order)
 
-The log's facts are folded in order: `alliance_signed` signs (the logged term sheet),
+The log's engine facts are folded in order by the live server's own
+`game_rules.session.evolve`: `alliance_signed` signs (the logged term sheet),
 `phase_changed` moves the phase, `round_closed` carries the decision used by every firm
 that had one (a firm absent from it played the engine default, as it did live), and the
 engine events logged right after a fact are its consequences, compared field by field
-with what the engine computes now.
+with what the engine computes now. The other facts are not folded (an export has no
+names or token hashes to seat players with): replay only tallies who held which seat and
+who submitted, for the wide rows.
 
 A counterfactual holds every logged decision fixed (bots' included) and changes the
 parameters. A decision the changed rules no longer allow (over a smaller budget, naming
@@ -24,13 +27,16 @@ Pure: no I/O, no clock (the command line reads the files; see `__main__.py`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import fsum
 from typing import Any, Iterable
 
 from .decisions import DecisionError, default_decision, validate_decision
 from .engine import resolve_round
-from .rules import Rules, new_session, sign_alliance
+from .rules import Rules, new_session
+from .session import facts as F
+from .session.evolve import evolve
+from .session.state import Session
 from .treatments import session_rules
 from .scenario import load_scenario, parse_scenario
 from .scoring import score_session
@@ -310,7 +316,8 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
             raise ReplayError("; ".join(problems))
     o = log.options
     rounds = rules.scenario.rounds if cf and "rounds" in counterfactual else o.get("rounds")
-    state = new_session(rules, o.get("copies", 1), o.get("seed", 0), rounds)
+    # the engine's facts fold into a session (no firm's books: replay never builds a view)
+    session = Session(rules, new_session(rules, o.get("copies", 1), o.get("seed", 0), rounds), books=False)
     sid = log.session_id
     diffs: list[Difference] = []
     notes: list[str] = []
@@ -340,21 +347,25 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
         elif t == "bots_seated":
             bots.update(d["firms"])
         elif t == "phase_changed":
-            if state.phase != "debrief" or not cf:
-                state.phase = d["phase"]
+            # a counterfactual that ended the game early stays over
+            if session.state.phase != "debrief" or not cf:
+                evolve(session, F.PhaseChanged.from_data(d))
         elif t == "decision_submitted":
             decided_by[d["firm"]] = d["by"]
         elif t == "alliance_signed":
-            terms = TermSheet.from_dict(d["terms"])
+            fact = F.AllianceSigned.from_data(d)
             if cf:
-                terms = _apply_terms_overrides(terms, counterfactual)
+                terms = _apply_terms_overrides(TermSheet.from_dict(fact.terms), counterfactual)
+                fact = replace(fact, terms=terms.to_dict())
             try:
-                ev = normalize(sign_alliance(rules, state, d["alliance_id"], terms).to_dict())
+                evs = normalize(evolve(session, fact))
             except ValueError as e:
                 raise ReplayError(f"session {sid}: alliance {d['alliance_id']} cannot be signed: {e}") from None
             if not cf:
-                diffs += compare_events(sid, None, consequences, [ev])
+                diffs += compare_events(sid, None, consequences, evs)
         elif t == "round_closed":
+            fact = F.RoundClosed.from_data(d)
+            state = session.state
             rnd = d["round"]
             if state.phase != "execution":
                 if cf:
@@ -375,11 +386,14 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
                         adjusted[f] = changed
             before = state
             try:
-                state, events = resolve_round(rules, state, decisions)
+                resolved = resolve_round(rules, state, decisions)
             except DecisionError as e:
                 diffs.append(Difference(sid, rnd, "the engine refused a logged decision", "", None, str(e)))
                 break
-            evs = normalize([e.to_dict() for e in events])
+            if cf:  # the fact as the counterfactual played it
+                fact = replace(fact, decisions={f: x.to_dict() for f, x in decisions.items()})
+            evs = normalize(evolve(session, replace(fact, resolved=resolved)))
+            state = session.state
             used = {f: normalize(x.to_dict()) for f, x in decisions.items()}
             for e in evs:
                 if e["type"] == "default_applied":
@@ -404,7 +418,7 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
         logged_rounds = [r["data"]["round"] for r in rows if r["kind"] == "system" and r["type"] == "round_closed"]
         if len(logged_rounds) != len(records) and not diffs:
             diffs.append(Difference(sid, None, "rounds replayed", "", len(logged_rounds), len(records)))
-    return ReplayResult(sid, rules, records, diffs, notes, state, counterfactual)
+    return ReplayResult(sid, rules, records, diffs, notes, session.state, counterfactual)
 
 
 def played_by_bot(source: str, decided_by: str | None, seat_bot: str | None, seated: list[str],
