@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from game_rules import ENGINE_VERSION, negotiation as neg_rules
 from game_rules.bots import STRATEGIES, bot_decision
-from game_rules.decisions import DecisionError, check_draft, merge_draft, parse_decision, validate_decision
+from game_rules.decisions import DecisionError, parse_decision, validate_decision
 from game_rules.engine import resolve_round
 from game_rules.rules import instantiate_terms, new_session
 from game_rules.scenario import Scenario, scenario_text
-from game_rules.session import facts as F
+from game_rules.session import decide, facts as F
+from game_rules.session.decide import Refused
 from game_rules.session.clock import PhaseClock
 from game_rules.session.evolve import evolve, negotiation_step
 from game_rules.session.state import Player, Session
@@ -306,8 +307,8 @@ class SessionActor(SelectionPhase, PanelRoom):
                             msg.model_dump(exclude={"type", "id", "client_time"}, exclude_none=True),
                             who.name, self._firm_of(who), id, client_time)
             result = self._dispatch(who, type, msg)
-        except (ProtocolError, DecisionError, neg_rules.NegotiationError, Exception) as e:
-            if isinstance(e, (DecisionError, neg_rules.NegotiationError)):
+        except (ProtocolError, Refused, DecisionError, neg_rules.NegotiationError, Exception) as e:
+            if isinstance(e, (Refused, DecisionError, neg_rules.NegotiationError)):
                 e = ProtocolError(e.code if e.code in P.ERROR_CODES else "out_of_range", e.message)
             elif not isinstance(e, ProtocolError):
                 log.exception("session %s: unexpected error in %s", self.id, type)
@@ -460,111 +461,63 @@ class SessionActor(SelectionPhase, PanelRoom):
 
     # ================================================================== player commands
 
-    def _check_round(self, msg) -> None:
-        if msg.round is not None and msg.round != self.state.round + 1:
-            raise ProtocolError("stale_round", f"round {msg.round} is not the current round "
-                                               f"({self.state.round + 1})")
-
     def _cmd_draft(self, player: Player, msg: P.Draft) -> dict:
-        if self.state.phase not in ("negotiation", "execution"):
-            raise ProtocolError("wrong_phase", f"drafts are open in negotiation and execution (now: {self.state.phase})")
-        self._check_round(msg)
-        draft = merge_draft(self.drafts.get(player.firm, {}), msg.fields)
-        # keys, domains, bounds and size, like a submission: junk is refused, never stored
-        check_draft(self.rules, self.state, player.firm, draft)
-        # the log and the teammates get the change only (the draft is its fold)
-        self._fact(F.DraftChanged(player.firm, player.id, msg.fields), actor=player.id, firm=player.firm)
+        fact, result = decide.draft(self.session, player, msg.fields, msg.round)
+        self._fact(fact, actor=player.id, firm=player.firm)
         push = {"type": "draft", "firm": player.firm, "by": player.id, "by_name": player.name,
                 "changed": msg.fields}
         self._push_firm(player.firm, push, skip=self._current_conn)
-        return {"draft": draft}
+        return result
 
     def _cmd_submit(self, player: Player, msg: P.Submit) -> dict:
-        if self.state.phase != "execution":
-            raise ProtocolError("wrong_phase", f"decisions are submitted in the execution phase (now: {self.state.phase})")
-        self._check_round(msg)
-        firm = player.firm
-        if firm in self.submitted:
-            raise ProtocolError("already_submitted", f"your firm already submitted round {self.state.round + 1}")
-        if self.options["members_submit"] == "submitter" and self.submitter(firm) != player.id:
-            raise ProtocolError("not_submitter", "your firm's designated submitter submits the decision")
-        raw = msg.decision if msg.decision is not None else self.drafts.get(firm, {})
-        d = parse_decision(firm, raw)
-        validate_decision(self.rules, self.state, d)
-        rnd = self.state.round + 1
-        self._submit(firm, player.id, d.to_dict(), "submitted")
+        submitter = self.submitter(player.firm) if self.options["members_submit"] == "submitter" else None
+        fact, result = decide.submit(self.session, player, msg.decision, msg.round, submitter)
+        self._submitted(fact)
         self._maybe_close_round()
-        return {"round": rnd, "decision": d.to_dict()}
+        return result
 
     def _submit(self, firm: str, by: str, decision: dict, source: str) -> None:
-        rnd = self.state.round + 1
-        self._fact(F.DecisionSubmitted(firm, rnd, by, decision, source), actor=by, firm=firm)
-        self._push_firm(firm, {"type": "submitted", "firm": firm, "round": rnd, "by": by, "decision": decision})
+        self._submitted(F.DecisionSubmitted(firm, self.state.round + 1, by, decision, source))
+
+    def _submitted(self, fact: F.DecisionSubmitted) -> None:
+        self._fact(fact, actor=fact.by, firm=fact.firm)
+        self._push_firm(fact.firm, {"type": "submitted", "firm": fact.firm, "round": fact.round, "by": fact.by,
+                                    "decision": fact.decision})
         self._push_status()
 
     def _cmd_chat(self, player: Player, msg: P.Chat) -> dict:
-        text = msg.text.strip()
-        if not text:
-            raise ProtocolError("out_of_range", "text: must not be blank")
-        firm = player.firm
-        if msg.to == "firm":
-            channel, firms = f"firm:{firm}", [firm]
-        else:
-            pair = self.pair_of(firm)
-            if pair is None:
-                raise ProtocolError("no_partner", "your firm has no partner yet")
-            channel, firms = f"alliance:{pair[0]}", list(pair[1])
-        fact = F.Chat(channel, player.id, player.name, firm, text, time.time())
+        fact, firms = decide.chat(self.session, player, msg.to, msg.text, time.time())
         line = fact.to_data()
-        self._fact(fact, kind="chat", actor=player.id, firm=firm, client_time=msg.client_time)
+        self._fact(fact, kind="chat", actor=player.id, firm=player.firm, client_time=msg.client_time)
         for f in firms:
             self._push_firm(f, {"type": "chat", **line})
         self._push_facilitator({"type": "chat", **line})
-        return {"channel": channel}
+        return {"channel": fact.channel}
 
     def pair_of(self, firm: str) -> tuple[str, tuple[str, str]] | None:
-        """The id and firms of this firm's negotiation or alliance (the partner channel)."""
-        for n in self.negotiations.values():
-            if firm in n.firms:
-                return n.id, n.firms
-        for a in self.state.alliances.values():
-            if firm in a.firms:
-                return a.id, a.firms
-        return None
+        return decide.pair_of(self.session, firm)
 
     def _cmd_negotiate(self, player: Player, msg: P.Negotiate) -> dict:
-        if self.state.phase != "negotiation":
-            raise ProtocolError("wrong_phase", f"negotiation moves are made in the negotiation phase (now: {self.state.phase})")
-        firm = player.firm
-        if msg.negotiation is not None:
-            neg = self.negotiations.get(msg.negotiation)
-            if neg is None:
-                raise ProtocolError("unknown_negotiation", f"no negotiation {msg.negotiation!r}")
-        else:
-            neg = next((n for n in self.negotiations.values() if firm in n.firms), None)
-            if neg is None:
-                raise ProtocolError("no_partner", "your firm has no negotiation")
-        terms = None
-        if msg.action in ("offer", "counter"):
-            if msg.terms is None:
-                raise ProtocolError("missing_field", "terms: missing (an offer needs a term sheet)")
-            terms = neg_rules.terms_from_dict(msg.terms, neg.firms, self.rules.domains,
-                                              self.rules.params.budget, self.state.rounds)
-        self._negotiation_move(neg, msg.action, firm, terms, actor=player.id)  # raises before any fact
-        result = {"negotiation": self.negotiations[neg.id].to_dict()}
-        self._after_negotiation_move(neg.id)
+        fact, events = decide.negotiate(self.session, player, msg.negotiation, msg.action, msg.terms)
+        self._negotiation_moved(fact, events, player.id)
+        result = {"negotiation": self.negotiations[fact.id].to_dict()}
+        self._after_negotiation_move(fact.id)
         return result
 
     def _negotiation_move(self, neg, action: str, firm: str | None, terms: TermSheet | None, actor: str) -> None:
         _, events = negotiation_step(self.session, neg, action, firm, terms)  # legality first: raises, changes nothing
-        self._fact(F.NegotiationMove(neg.id, action, firm, terms.to_dict() if terms else None), actor=actor, firm=firm)
-        new = self.negotiations[neg.id]
+        self._negotiation_moved(F.NegotiationMove(neg.id, action, firm, terms.to_dict() if terms else None),
+                                events, actor)
+
+    def _negotiation_moved(self, fact: F.NegotiationMove, events: list, actor: str) -> None:
+        self._fact(fact, actor=actor, firm=fact.by)
+        new = self.negotiations[fact.id]
         push = {"type": "negotiation", "negotiation": new.to_dict(), "events": events}
         for f in new.firms:
             self._push_firm(f, push)
         self._push_facilitator(push)
         if new.status == "agreed":
-            self._sign(neg.id, new.agreed_terms, actor)
+            self._sign(fact.id, new.agreed_terms, actor)
 
     def _after_negotiation_move(self, neg_id: str) -> None:
         """Bots answer; when every negotiation is closed, execution starts."""
