@@ -8,14 +8,12 @@
     cf = replay(log, rules_for(log, toml, {"value_scale": "5"}), counterfactual={"value_scale": "5"})
     rows = wide_rows(log, cf)                     # one dict per firm and round (wide_columns order)
 
-The log's engine facts are folded in order by the live server's own
-`game_rules.session.evolve`: `alliance_signed` signs (the logged term sheet),
-`phase_changed` moves the phase, `round_closed` carries the decision used by every firm
-that had one (a firm absent from it played the engine default, as it did live), and the
-engine events logged right after a fact are its consequences, compared field by field
-with what the engine computes now. The other facts are not folded (an export has no
-names or token hashes to seat players with): replay only tallies who held which seat and
-who submitted, for the wide rows.
+The log's engine facts are folded in order by the server's own `session.evolve`:
+`alliance_signed` signs (the logged term sheet), `phase_changed` moves the phase,
+`round_closed` carries the decision used by every firm that had one (a firm absent from
+it played the engine default, as it did live), and the engine events logged right after
+a fact are its consequences, compared field by field with what the engine computes now.
+Seats and submitters are only tallied, for the wide rows (an export has no names to seat).
 
 A counterfactual holds every logged decision fixed (bots' included) and changes the
 parameters. A decision the changed rules no longer allow (over a smaller budget, naming
