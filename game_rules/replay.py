@@ -8,11 +8,12 @@
     cf = replay(log, rules_for(log, toml, {"value_scale": "5"}), counterfactual={"value_scale": "5"})
     rows = wide_rows(log, cf)                     # game_rules.wide_format: one dict per firm and round
 
-The log's facts are folded in order: `alliance_signed` signs (the logged term sheet),
-`phase_changed` moves the phase, `round_closed` carries the decision used by every firm
-that had one (a firm absent from it played the engine default, as it did live), and the
-engine events logged right after a fact are its consequences, compared field by field
-with what the engine computes now.
+The log's engine facts are folded in order by the server's own `session.evolve`:
+`alliance_signed` signs (the logged term sheet), `phase_changed` moves the phase,
+`round_closed` carries the decision used by every firm that had one (a firm absent from
+it played the engine default, as it did live), and the engine events logged right after
+a fact are its consequences, compared field by field with what the engine computes now.
+Seats and submitters are only tallied, for the wide rows (an export has no names to seat).
 
 A counterfactual holds every logged decision fixed (bots' included) and changes the
 parameters. A decision the changed rules no longer allow (over a smaller budget, naming
@@ -24,12 +25,15 @@ Pure: no I/O, no clock (the command line reads the files; see `__main__.py`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from .decisions import DecisionError, default_decision, validate_decision
 from .engine import resolve_round
-from .rules import Rules, new_session, sign_alliance
+from .rules import Rules, new_session
+from .session import facts as F
+from .session.evolve import evolve
+from .session.state import Session
 from .treatments import session_rules
 from .scenario import load_scenario, parse_scenario
 from .state import Decision, SessionState, TermSheet
@@ -308,7 +312,8 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
             raise ReplayError("; ".join(problems))
     o = log.options
     rounds = rules.scenario.rounds if cf and "rounds" in counterfactual else o.get("rounds")
-    state = new_session(rules, o.get("copies", 1), o.get("seed", 0), rounds)
+    # the engine's facts fold into a session (no firm's books: replay never builds a view)
+    session = Session(rules, new_session(rules, o.get("copies", 1), o.get("seed", 0), rounds), books=False)
     sid = log.session_id
     diffs: list[Difference] = []
     notes: list[str] = []
@@ -338,21 +343,25 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
         elif t == "bots_seated":
             bots.update(d["firms"])
         elif t == "phase_changed":
-            if state.phase != "debrief" or not cf:
-                state.phase = d["phase"]
+            # a counterfactual that ended the game early stays over
+            if session.state.phase != "debrief" or not cf:
+                evolve(session, F.PhaseChanged.from_data(d))
         elif t == "decision_submitted":
             decided_by[d["firm"]] = d["by"]
         elif t == "alliance_signed":
-            terms = TermSheet.from_dict(d["terms"])
+            fact = F.AllianceSigned.from_data(d)
             if cf:
-                terms = _apply_terms_overrides(terms, counterfactual)
+                terms = _apply_terms_overrides(TermSheet.from_dict(fact.terms), counterfactual)
+                fact = replace(fact, terms=terms.to_dict())
             try:
-                ev = normalize(sign_alliance(rules, state, d["alliance_id"], terms).to_dict())
+                evs = normalize(evolve(session, fact))
             except ValueError as e:
                 raise ReplayError(f"session {sid}: alliance {d['alliance_id']} cannot be signed: {e}") from None
             if not cf:
-                diffs += compare_events(sid, None, consequences, [ev])
+                diffs += compare_events(sid, None, consequences, evs)
         elif t == "round_closed":
+            fact = F.RoundClosed.from_data(d)
+            state = session.state
             rnd = d["round"]
             if state.phase != "execution":
                 if cf:
@@ -373,11 +382,14 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
                         adjusted[f] = changed
             before = state
             try:
-                state, events = resolve_round(rules, state, decisions)
+                resolved = resolve_round(rules, state, decisions)
             except DecisionError as e:
                 diffs.append(Difference(sid, rnd, "the engine refused a logged decision", "", None, str(e)))
                 break
-            evs = normalize([e.to_dict() for e in events])
+            if cf:  # the fact as the counterfactual played it
+                fact = replace(fact, decisions={f: x.to_dict() for f, x in decisions.items()})
+            evs = normalize(evolve(session, replace(fact, resolved=resolved)))
+            state = session.state
             used = {f: normalize(x.to_dict()) for f, x in decisions.items()}
             for e in evs:
                 if e["type"] == "default_applied":
@@ -402,7 +414,7 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
         logged_rounds = [r["data"]["round"] for r in rows if r["kind"] == "system" and r["type"] == "round_closed"]
         if len(logged_rounds) != len(records) and not diffs:
             diffs.append(Difference(sid, None, "rounds replayed", "", len(logged_rounds), len(records)))
-    return ReplayResult(sid, rules, records, diffs, notes, state, counterfactual)
+    return ReplayResult(sid, rules, records, diffs, notes, session.state, counterfactual)
 
 
 def played_by_bot(source: str, decided_by: str | None, seat_bot: str | None, seated: list[str],

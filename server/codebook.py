@@ -1,6 +1,6 @@
 """The codebook (`docs/codebook.md`, also inside every export archive), generated from the
 schemas so it cannot drift: the database tables from `store.schema_columns`, the fact types
-from the session actor's `_apply_<type>` methods, the engine events from
+from the registry of typed facts (`game_rules.session.facts.FACTS`), the engine events from
 `game_rules.events`, the commands from `server.protocol`, the export files from
 `server.export_catalog`. A name without a meaning here makes the generator fail.
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from game_rules import events as engine_events
+from game_rules.session import facts as session_facts
 
 from . import export_catalog
 from .protocol import CLIENT_MESSAGES
@@ -257,8 +258,7 @@ KINDS = {
 
 
 def fact_types() -> list[str]:
-    from .session_actor import SessionActor
-    return sorted(n[len("_apply_"):] for n in dir(SessionActor) if n.startswith("_apply_") and n != "_apply")
+    return sorted(session_facts.FACTS)
 
 
 def engine_event_classes() -> list[type]:

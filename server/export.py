@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from game_rules import ENGINE_VERSION
-from game_rules.csv_cells import csv_line
 from game_rules.replay import ReplayError, SessionLog, read_sessions, replay, rules_for
 from game_rules.wide_format import wide_columns, wide_rows
 from game_rules.scenario import ScenarioError, scenario_text

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from game_rules.session import facts as F
 from game_rules.study import Completion, completion_code, redirect
 
 from . import auth
@@ -190,8 +191,7 @@ def _rejoin(actor: "SessionActor", player, seat: Seat) -> tuple[str, dict, str]:
         raise ProtocolError("seat_taken", "this participant label is already seated: type the rejoin code shown on "
                                           "your first device, or ask the experimenter to allow your rejoin")
     old = player.token_hash
-    actor._fact("player_rejoined", {"player_id": player.id, "token_hash": seat.token_hash,
-                                    "rejoin_hash": seat.rejoin_hash, "rejoined_at": time.time()},
+    actor._fact(F.PlayerRejoined(player.id, seat.token_hash, seat.rejoin_hash, time.time()),
                 actor=player.id, firm=player.firm)
     return "seated", {**_seat_info(actor, player.id), "rejoined": True}, old
 
@@ -268,9 +268,8 @@ def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
         raise ProtocolError("session_ended", "the session has ended")
     pid = pend["player_id"]
     if not agree:
-        actor._fact("consent_declined", {"player_id": pid, "consent_sha256": pend["consent_sha256"],
-                                         "time": time.time(), "is_bot": pend.get("is_bot", False),
-                                         "language": pend.get("language")}, actor=pid)
+        actor._fact(F.ConsentDeclined(pid, pend["consent_sha256"], time.time(), pend.get("is_bot", False),
+                                      pend.get("language")), actor=pid)
         out = {"player_id": pid, "consented": False, "seated": False}
         if actor.options.get("completion"):  # a panel participant who declines still gets their code
             c = Completion.model_validate(actor.options["completion"])
@@ -280,8 +279,7 @@ def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
     if _existing_label(actor, pend["label"]) is not None:  # seated meanwhile, from another device
         raise ProtocolError("seat_taken", "this participant label was seated meanwhile on another device; "
                                           "ask the experimenter to allow your rejoin")
-    actor._fact("consent_given", {"player_id": pid, "consent_sha256": pend["consent_sha256"], "time": time.time()},
-                actor=pid)
+    actor._fact(F.ConsentGiven(pid, pend["consent_sha256"], time.time()), actor=pid)
     return _seat(actor, Seat(pid, pend["name"], pend["label"], hashed, pend["rejoin_hash"], None,
                              pend.get("is_bot", False), pend.get("language")))
 
@@ -342,6 +340,5 @@ def _answer(actor: "SessionActor", player_id: str, answers: dict) -> dict:
         raise ProtocolError("wrong_phase", "the questionnaire opens when the game is over "
                                            f"(now: {actor.state.phase})")
     firm = actor.players[player_id].firm
-    actor._fact("questionnaire_answered", {"player_id": player_id, "firm": firm, "answers": answers},
-                actor=player_id, firm=firm)
+    actor._fact(F.QuestionnaireAnswered(player_id, firm, answers), actor=player_id, firm=firm)
     return {"answered": sorted(answers)}

@@ -8,9 +8,14 @@ turned into *facts* (small records saying what changed: `draft_changed`,
 and appended to the event log, and the `ack` and every push are delivered only when the
 log's group commit has made them durable.
 
-Restart = the latest snapshot + the facts logged after it, applied in order by the same
-`_apply` (the engine is deterministic, so `round_closed`, which carries the decisions
-used, re-resolves to the same numbers). Engine events are logged for research but never
+The facts are typed (game_rules/session/facts.py) and the session's state is pure data
+(`self.session`, game_rules/session/state.py): `_fact` logs a fact, then
+`game_rules.session.evolve` applies it; the actor then does what only it can (a `players`
+row, the engine events the fact caused as `event` rows, a snapshot soon).
+
+Restart = the latest snapshot + the facts logged after it, folded by the same `evolve`
+(the engine is deterministic, so `round_closed`, which carries the decisions used,
+re-resolves to the same numbers). Engine events are logged for research but never
 replayed: they are consequences, not causes.
 """
 from __future__ import annotations
@@ -19,26 +24,28 @@ import asyncio
 import json
 import logging
 import time
-from collections import deque
-from dataclasses import asdict, dataclass
 from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable
 
 from game_rules import ENGINE_VERSION, negotiation as neg_rules
 from game_rules.bots import bot_decision
-from game_rules.decisions import DecisionError, check_draft, merge_draft, parse_decision, validate_decision
+from game_rules.decisions import DecisionError, parse_decision, validate_decision
 from game_rules.engine import resolve_round
-from game_rules.rules import Rules, instantiate_terms, new_session, sign_alliance
+from game_rules.rules import instantiate_terms, new_session
 from game_rules.scenario import Scenario, scenario_text
+from game_rules.session import decide, facts as F
+from game_rules.session.decide import Refused
+from game_rules.session.clock import PhaseClock
+from game_rules.session.evolve import evolve, negotiation_step
+from game_rules.session.state import Player, Session
 from game_rules.state import Decision, TermSheet, state_from_dict, state_to_dict
-from game_rules.views import events_by_firm
 
 from . import protocol as P, treatments
 from .auth import FACILITATOR, Principal
-from .clock import PhaseClock
 from .protocol import ProtocolError
 from . import session_views as views
-from .session_selection import SelectionPhase, board_from_dict
+from .session_selection import SelectionPhase
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
 from .store import LogRow, dumps
@@ -53,29 +60,41 @@ SERVER = "server"
 _STOP = object()
 
 
-@dataclass(slots=True)
-class Player:
-    id: str
-    name: str
-    label: str | None
-    firm: str
-    token_hash: str
-    joined_at: float
-    rejoin_hash: str | None = None  # SHA-256 of the seat's rejoin code (None in logs before 2026-11-29)
-    is_bot: bool = False            # the client declared itself a bot at the join
-    language: str | None = None     # the language the client sent at the join (BCP-47)
+# the facts after which a snapshot is due soon (a new round or phase), and those that
+# change a seat (the `players` table row follows)
+_NEW_ROUND = frozenset({F.PhaseChanged, F.RoundClosed})
+_SEAT_ROW = frozenset({F.PlayerJoined, F.PlayerMoved, F.PlayerRejoined})
 
 
-def negotiation_from_dict(d: dict) -> neg_rules.Negotiation:
-    """`Negotiation.to_dict` reversed (game_rules.negotiation has no loader yet)."""
-    offers = [neg_rules.Offer(o["n"], o["by"], TermSheet.from_dict(o["terms"]), o["kind"], o["status"])
-              for o in d["offers"]]
-    standing = next((o for o in offers if o.n == d["standing"]), None) if d["standing"] else None
-    return neg_rules.Negotiation(d["id"], tuple(d["firms"]), d["status"], offers, standing,
-                                 d["outcome_reason"], d["walked_away_by"])
+def _state(name: str) -> property:
+    """An attribute of the actor that is the pure session's (`self.session.<name>`)."""
+    def put(self, value):
+        setattr(self.session, name, value)
+    return property(attrgetter(f"session.{name}"), put)
 
 
 class SessionActor(SelectionPhase, PanelRoom):
+    # the session's state lives in `self.session` (pure: game_rules/session/state.py); these
+    # names read and write it there
+    state = _state("state")
+    status = _state("status")
+    players = _state("players")
+    bots = _state("bots")
+    drafts = _state("drafts")
+    submitted = _state("submitted")
+    history = _state("history")
+    last_decision = _state("last_decision")
+    negotiations = _state("negotiations")
+    selection = _state("selection")
+    selection_pairs = _state("selection_pairs")
+    clock = _state("clock")
+    chat = _state("chat")
+    announcements = _state("announcements")
+    rejoin_allowed = _state("rejoin_allowed")
+    panel = _state("panel")
+    dropped = _state("dropped")
+    completions = _state("completions")
+
     def __init__(self, hub: "Hub", session: dict, scenario: Scenario):
         self.hub = hub
         self.cfg = hub.config
@@ -88,20 +107,8 @@ class SessionActor(SelectionPhase, PanelRoom):
         self.facilitator_hash: str = session["facilitator_token_hash"]
         self.rules = treatments.session_rules(scenario, self.options)  # per firm with treatments inside
         o = self.options
-        self.state = new_session(self.rules, o["copies"], o["seed"], o.get("rounds"))
-        self.status = "live"
-        self.players: dict[str, Player] = {}
-        self.bots: dict[str, str] = {}                  # firm -> strategy
-        self.drafts: dict[str, dict] = {}               # firm -> raw decision fields
-        self.submitted: dict[str, dict] = {}            # firm -> {by, decision, source}
-        self.history: dict[str, list[dict]] = {f: [] for f in self.state.firms}
-        self.last_decision: dict[str, dict] = {}
-        self.negotiations: dict[str, neg_rules.Negotiation] = {}
-        self.selection = None                           # the partner-selection Board, once opened
-        self.selection_pairs: dict[str, dict] = {}      # alliance id -> pairing made by selection
-        self.clock = PhaseClock()
-        self.chat: dict[str, deque] = {}
-        self.announcements: list[dict] = []
+        self.session = Session(self.rules, new_session(self.rules, o["copies"], o["seed"], o.get("rounds")),
+                               self.cfg.chat_keep)
         # (principal, command id) -> the ack as logged (JSON text: one small untracked
         # object per command instead of a tree of dicts the garbage collector walks);
         # bounded: the last `replies_keep` per principal, older ones from the log
@@ -112,14 +119,12 @@ class SessionActor(SelectionPhase, PanelRoom):
         # live-only
         self.conns: dict[str, set["Connection"]] = {}
         self.budgets: dict = {}                         # principal name -> its command RateBudget (all sockets)
-        self.rejoin_allowed: set[str] = set()           # players whose labelled seat the facilitator let go
         self.queue: asyncio.Queue = asyncio.Queue()
         self.task: asyncio.Task | None = None
         self._ops: list[tuple] = []
         self._out: list[tuple["Connection", dict]] = []
         self._after: list[Callable[[BaseException | None], None]] = []
         self._tail: asyncio.Future | None = None
-        self._replaying = False
         self._timer: asyncio.TimerHandle | None = None
         self._armed_generation = -1
         self._stopping = False
@@ -130,7 +135,6 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._status_at = float("-inf")                 # when the facilitator last got a status
         self._status_timer: asyncio.TimerHandle | None = None
         self._facts = 0                                 # facts applied (a refusal must come before any)
-        self._resolved = None                           # the round `_close_round` resolved, for its fact
         self._panel_init()                              # online panels: server/waiting_room.py
 
     # ================================================================== lifecycle
@@ -145,17 +149,17 @@ class SessionActor(SelectionPhase, PanelRoom):
                 last_seq: int) -> None:
         """Rebuild the state from the latest snapshot and the facts logged after it; chat
         comes straight from the log (it is not in snapshots, which it would bloat)."""
+        s = self.session
         if snapshot:
-            self.state = state_from_dict(json.loads(snapshot["state"]))
-            self._load_server_state(json.loads(snapshot["server"]))
-        self._replaying = True
-        try:
-            for r in records:
-                self._apply(r["type"], json.loads(r["data"]))
-        finally:
-            self._replaying = False
+            s.state = state_from_dict(json.loads(snapshot["state"]))
+            s.load(json.loads(snapshot["server"]))
+        for r in records:
+            fact = F.read_fact(r["type"], json.loads(r["data"]))
+            evolve(s, fact)
+            if fact.__class__ in _NEW_ROUND:
+                self._round_dirty = True
         for r in chat:
-            self._apply_chat(json.loads(r["data"]))
+            evolve(s, F.Chat.from_data(json.loads(r["data"])))
         for r in replies:
             self.replies.put(r["actor"], r["command_id"], r["reply"])
         self.seq = last_seq
@@ -303,8 +307,8 @@ class SessionActor(SelectionPhase, PanelRoom):
                             msg.model_dump(exclude={"type", "id", "client_time"}, exclude_none=True),
                             who.name, self._firm_of(who), id, client_time)
             result = self._dispatch(who, type, msg)
-        except (ProtocolError, DecisionError, neg_rules.NegotiationError, Exception) as e:
-            if isinstance(e, (DecisionError, neg_rules.NegotiationError)):
+        except (ProtocolError, Refused, DecisionError, neg_rules.NegotiationError, Exception) as e:
+            if isinstance(e, (Refused, DecisionError, neg_rules.NegotiationError)):
                 e = ProtocolError(e.code if e.code in P.ERROR_CODES else "out_of_range", e.message)
             elif not isinstance(e, ProtocolError):
                 log.exception("session %s: unexpected error in %s", self.id, type)
@@ -355,7 +359,7 @@ class SessionActor(SelectionPhase, PanelRoom):
                                                 "scenario_toml": scenario_text(row["scenario"])},
                   FACILITATOR)
         for type_, data in facts:
-            self._fact(type_, data, actor=FACILITATOR)
+            self._fact(F.read_fact(type_, data), actor=FACILITATOR)
 
     # ================================================================== connections
 
@@ -418,9 +422,7 @@ class SessionActor(SelectionPhase, PanelRoom):
                 raise ProtocolError("session_full", f"every firm of this session has {cap} player(s); "
                                                     f"ask the facilitator")
         bot = self.bots.get(firm)
-        self._fact("player_joined", {"player_id": player_id, "name": name, "label": label, "firm": firm,
-                                     "token_hash": token_hash, "joined_at": time.time(), "rejoin_hash": rejoin_hash,
-                                     "is_bot": is_bot, "language": language},
+        self._fact(F.PlayerJoined(player_id, name, label, firm, token_hash, time.time(), rejoin_hash, is_bot, language),
                    actor=player_id, firm=firm)
         self._bot_replaced(firm, bot, player_id, "joined", player_id)
         self._push_team(firm)
@@ -435,8 +437,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         if strategy is None:
             return
         decided = self.state.phase == "execution" and firm in self.submitted
-        self._fact("bot_replaced", {"firm": firm, "strategy": strategy, "player_id": player_id,
-                                    "reason": reason, "from_round": self.state.round + (2 if decided else 1)},
+        self._fact(F.BotReplaced(firm, strategy, player_id, reason, self.state.round + (2 if decided else 1)),
                    actor=actor, firm=firm)
 
     def _balanced_firm(self) -> str:
@@ -448,15 +449,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         return min(self.state.firms, key=lambda f: (count[f], self.state.firms[f].copy))
 
     def members(self, firm: str) -> list[Player]:
-        # an index firm -> players, rebuilt when the roster changes (joins, moves, a
-        # restore): a scan of every player per firm made round results O(players^2)
-        key = (id(self.players), len(self.players), self._moves)
-        if self._members_key != key:
-            index: dict[str, list[Player]] = {}
-            for p in self.players.values():
-                index.setdefault(p.firm, []).append(p)
-            self._members, self._members_key = index, key
-        return list(self._members.get(firm, ()))
+        return self.session.members(firm)
 
     def submitter(self, firm: str) -> str | None:
         """The firm's designated submitter (`members_submit: submitter`): its earliest-joined
@@ -468,125 +461,63 @@ class SessionActor(SelectionPhase, PanelRoom):
 
     # ================================================================== player commands
 
-    def _check_round(self, msg) -> None:
-        if msg.round is not None and msg.round != self.state.round + 1:
-            raise ProtocolError("stale_round", f"round {msg.round} is not the current round "
-                                               f"({self.state.round + 1})")
-
     def _cmd_draft(self, player: Player, msg: P.Draft) -> dict:
-        if self.state.phase not in ("negotiation", "execution"):
-            raise ProtocolError("wrong_phase", f"drafts are open in negotiation and execution (now: {self.state.phase})")
-        self._check_round(msg)
-        draft = merge_draft(self.drafts.get(player.firm, {}), msg.fields)
-        # keys, domains, bounds and size, like a submission: junk is refused, never stored
-        check_draft(self.rules, self.state, player.firm, draft)
-        # the log and the teammates get the change only (the draft is its fold)
-        self._fact("draft_changed", {"firm": player.firm, "by": player.id, "changed": msg.fields},
-                   actor=player.id, firm=player.firm)
+        fact, result = decide.draft(self.session, player, msg.fields, msg.round)
+        self._fact(fact, actor=player.id, firm=player.firm)
         push = {"type": "draft", "firm": player.firm, "by": player.id, "by_name": player.name,
                 "changed": msg.fields}
         self._push_firm(player.firm, push, skip=self._current_conn)
-        return {"draft": draft}
+        return result
 
     def _cmd_submit(self, player: Player, msg: P.Submit) -> dict:
-        if self.state.phase != "execution":
-            raise ProtocolError("wrong_phase", f"decisions are submitted in the execution phase (now: {self.state.phase})")
-        self._check_round(msg)
-        firm = player.firm
-        if firm in self.submitted:
-            raise ProtocolError("already_submitted", f"your firm already submitted round {self.state.round + 1}")
-        if self.options["members_submit"] == "submitter" and self.submitter(firm) != player.id:
-            raise ProtocolError("not_submitter", "your firm's designated submitter submits the decision")
-        raw = msg.decision if msg.decision is not None else self.drafts.get(firm, {})
-        d = parse_decision(firm, raw)
-        validate_decision(self.rules, self.state, d)
-        rnd = self.state.round + 1
-        self._submit(firm, player.id, d.to_dict(), "submitted")
+        submitter = self.submitter(player.firm) if self.options["members_submit"] == "submitter" else None
+        fact, result = decide.submit(self.session, player, msg.decision, msg.round, submitter)
+        self._submitted(fact)
         self._maybe_close_round()
-        return {"round": rnd, "decision": d.to_dict()}
+        return result
 
     def _submit(self, firm: str, by: str, decision: dict, source: str) -> None:
-        rnd = self.state.round + 1
-        self._fact("decision_submitted", {"firm": firm, "round": rnd, "by": by, "decision": decision,
-                                          "source": source}, actor=by, firm=firm)
-        self._push_firm(firm, {"type": "submitted", "firm": firm, "round": rnd, "by": by, "decision": decision})
+        self._submitted(F.DecisionSubmitted(firm, self.state.round + 1, by, decision, source))
+
+    def _submitted(self, fact: F.DecisionSubmitted) -> None:
+        self._fact(fact, actor=fact.by, firm=fact.firm)
+        self._push_firm(fact.firm, {"type": "submitted", "firm": fact.firm, "round": fact.round, "by": fact.by,
+                                    "decision": fact.decision})
         self._push_status()
 
     def _cmd_chat(self, player: Player, msg: P.Chat) -> dict:
-        text = msg.text.strip()
-        if not text:
-            raise ProtocolError("out_of_range", "text: must not be blank")
-        firm = player.firm
-        if msg.to == "firm":
-            channel, firms = f"firm:{firm}", [firm]
-        else:
-            pair = self.pair_of(firm)
-            if pair is None:
-                raise ProtocolError("no_partner", "your firm has no partner yet")
-            channel, firms = f"alliance:{pair[0]}", list(pair[1])
-        line = {"channel": channel, "sender": player.id, "sender_name": player.name, "firm": firm,
-                "text": text, "time": time.time()}
-        self._fact("chat", line, kind="chat", actor=player.id, firm=firm, client_time=msg.client_time)
+        fact, firms = decide.chat(self.session, player, msg.to, msg.text, time.time())
+        line = fact.to_data()
+        self._fact(fact, kind="chat", actor=player.id, firm=player.firm, client_time=msg.client_time)
         for f in firms:
             self._push_firm(f, {"type": "chat", **line})
         self._push_facilitator({"type": "chat", **line})
-        return {"channel": channel}
+        return {"channel": fact.channel}
 
     def pair_of(self, firm: str) -> tuple[str, tuple[str, str]] | None:
-        """The id and firms of this firm's negotiation or alliance (the partner channel)."""
-        for n in self.negotiations.values():
-            if firm in n.firms:
-                return n.id, n.firms
-        for a in self.state.alliances.values():
-            if firm in a.firms:
-                return a.id, a.firms
-        return None
+        return decide.pair_of(self.session, firm)
 
     def _cmd_negotiate(self, player: Player, msg: P.Negotiate) -> dict:
-        if self.state.phase != "negotiation":
-            raise ProtocolError("wrong_phase", f"negotiation moves are made in the negotiation phase (now: {self.state.phase})")
-        firm = player.firm
-        if msg.negotiation is not None:
-            neg = self.negotiations.get(msg.negotiation)
-            if neg is None:
-                raise ProtocolError("unknown_negotiation", f"no negotiation {msg.negotiation!r}")
-        else:
-            neg = next((n for n in self.negotiations.values() if firm in n.firms), None)
-            if neg is None:
-                raise ProtocolError("no_partner", "your firm has no negotiation")
-        terms = None
-        if msg.action in ("offer", "counter"):
-            if msg.terms is None:
-                raise ProtocolError("missing_field", "terms: missing (an offer needs a term sheet)")
-            terms = neg_rules.terms_from_dict(msg.terms, neg.firms, self.rules.domains,
-                                              self.rules.params.budget, self.state.rounds)
-        self._negotiation_move(neg, msg.action, firm, terms, actor=player.id)  # raises before any fact
-        result = {"negotiation": self.negotiations[neg.id].to_dict()}
-        self._after_negotiation_move(neg.id)
+        fact, events = decide.negotiate(self.session, player, msg.negotiation, msg.action, msg.terms)
+        self._negotiation_moved(fact, events, player.id)
+        result = {"negotiation": self.negotiations[fact.id].to_dict()}
+        self._after_negotiation_move(fact.id)
         return result
 
-    def _transition(self, neg, action: str, firm: str | None, terms: TermSheet | None):
-        budget, domains = self.rules.params.budget, self.rules.domains
-        if action == "offer":
-            return neg_rules.make_offer(neg, firm, terms, domains, budget=budget, max_duration=self.state.rounds)
-        if action == "counter":
-            return neg_rules.counter(neg, firm, terms, domains, budget=budget, max_duration=self.state.rounds)
-        if action == "deadline":
-            return neg_rules.deadline(neg)
-        return {"accept": neg_rules.accept, "reject": neg_rules.reject,
-                "walk_away": neg_rules.walk_away}[action](neg, firm)
-
     def _negotiation_move(self, neg, action: str, firm: str | None, terms: TermSheet | None, actor: str) -> None:
-        _, events = self._transition(neg, action, firm, terms)  # legality first: raises, changes nothing
-        self._fact("negotiation_move", {"id": neg.id, "action": action, "by": firm,
-                                        "terms": terms.to_dict() if terms else None}, actor=actor, firm=firm)
-        new = self.negotiations[neg.id]
+        _, events = negotiation_step(self.session, neg, action, firm, terms)  # legality first: raises, changes nothing
+        self._negotiation_moved(F.NegotiationMove(neg.id, action, firm, terms.to_dict() if terms else None),
+                                events, actor)
+
+    def _negotiation_moved(self, fact: F.NegotiationMove, events: list, actor: str) -> None:
+        self._fact(fact, actor=actor, firm=fact.by)
+        new = self.negotiations[fact.id]
         push = {"type": "negotiation", "negotiation": new.to_dict(), "events": events}
         for f in new.firms:
             self._push_firm(f, push)
         self._push_facilitator(push)
         if new.status == "agreed":
-            self._sign(neg.id, new.agreed_terms, actor)
+            self._sign(fact.id, new.agreed_terms, actor)
 
     def _after_negotiation_move(self, neg_id: str) -> None:
         """Bots answer; when every negotiation is closed, execution starts."""
@@ -627,7 +558,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         raise KeyError(alliance_id)
 
     def _sign(self, alliance_id: str, terms: TermSheet, actor: str) -> None:
-        self._fact("alliance_signed", {"alliance_id": alliance_id, "terms": terms.to_dict()}, actor=actor)
+        self._fact(F.AllianceSigned(alliance_id, terms.to_dict()), actor=actor)
 
     # ================================================================== facilitator controls
 
@@ -677,7 +608,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         elif phase == "negotiation":
             self._end_negotiations(FACILITATOR)
         elif phase == "execution":
-            self._fact("phase_changed", {"phase": "debrief"}, actor=FACILITATOR)
+            self._fact(F.PhaseChanged("debrief"), actor=FACILITATOR)
             self._set_clock("stop", None, FACILITATOR)
             self._push_views()
             self._panel_game_over()
@@ -717,7 +648,7 @@ class SessionActor(SelectionPhase, PanelRoom):
             raise ProtocolError("unknown_firm", f"no firm {firm!r} in this session")
         old = self.players[pid].firm
         bot = self.bots.get(firm)
-        self._fact("player_moved", {"player_id": pid, "from": old, "firm": firm}, actor=FACILITATOR, firm=firm)
+        self._fact(F.PlayerMoved(pid, old, firm), actor=FACILITATOR, firm=firm)
         self._bot_replaced(firm, bot, pid, "moved", FACILITATOR)
         for conn in self.conns.get(pid, ()):
             self._out.append((conn, {"type": "view", "view": views.player_view(self, pid)}))
@@ -734,8 +665,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         """The player's token stops working and its sockets close once this is durable; the
         seat is freed (the firm plays on with its other members, or its draft and default)."""
         p = self._known_player(c)
-        self._fact("player_removed", {"player_id": p.id, "firm": p.firm, "removed_at": time.time()},
-                   actor=FACILITATOR, firm=p.firm)
+        self._fact(F.PlayerRemoved(p.id, p.firm, time.time()), actor=FACILITATOR, firm=p.firm)
         # its sockets get nothing more from now on, and close once the removal is durable
         gone = self.conns.pop(p.id, set())
         self.hub.metrics.connections -= len(gone)
@@ -755,14 +685,14 @@ class SessionActor(SelectionPhase, PanelRoom):
         if p.label is None:
             raise ProtocolError("out_of_range", "allow_rejoin: this player joined without a participant label; "
                                                 "only a labelled seat is taken again by its label")
-        self._fact("rejoin_allowed", {"player_id": p.id}, actor=FACILITATOR, firm=p.firm)
+        self._fact(F.RejoinAllowed(p.id), actor=FACILITATOR, firm=p.firm)
         return {"player_id": p.id, "label": p.label}
 
     def _ctl_fill_bots(self, c: P.FillBots) -> dict:
         strategy = c.strategy
         empty = [f for f in self.state.firms if not self.members(f) and f not in self.bots]
         if empty:
-            self._fact("bots_seated", {"firms": {f: strategy for f in empty}}, actor=FACILITATOR)
+            self._fact(F.BotsSeated({f: strategy for f in empty}), actor=FACILITATOR)
             self._bots_seated(set(empty))
         return {"firms": empty, "strategy": strategy}
 
@@ -782,8 +712,9 @@ class SessionActor(SelectionPhase, PanelRoom):
             self._maybe_close_selection()
 
     def _ctl_inject(self, c: P.Inject) -> dict:
-        a = {"text": c.text, "event": c.event, "time": time.time()}
-        self._fact("announcement", a, actor=FACILITATOR)
+        fact = F.Announcement(c.text or "", c.event, time.time())
+        a = fact.to_data()
+        self._fact(fact, actor=FACILITATOR)
         msg = {"type": "announcement", **a}
         for conn in self.all_connections():
             self._out.append((conn, dict(msg)))
@@ -794,7 +725,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         return {"status": "ended"}
 
     def _end_session(self, reason: str, actor: str) -> None:
-        self._fact("session_ended", {"reason": reason}, actor=actor)
+        self._fact(F.SessionEnded(reason), actor=actor)
         self._ops.append(("session_status", self.id, "ended", time.time()))
         if self.clock.running or self.clock.remaining_s is not None:
             self._set_clock("stop", None, actor)
@@ -813,8 +744,8 @@ class SessionActor(SelectionPhase, PanelRoom):
                      for c in range(1, self.options["copies"] + 1) for tpl in self.rules.scenario.alliances]
         for aid, firms in pairs:
             if aid not in signed and aid not in self.negotiations:
-                self._fact("negotiation_opened", {"id": aid, "firms": list(firms)})
-        self._fact("phase_changed", {"phase": "negotiation"})
+                self._fact(F.NegotiationOpened(aid, list(firms)))
+        self._fact(F.PhaseChanged("negotiation"))
         self._set_clock("start", self.options["negotiation_seconds"], SERVER)
         self._push_views()
         for n in list(self.negotiations.values()):
@@ -847,7 +778,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._start_execution()
 
     def _start_execution(self) -> None:
-        self._fact("phase_changed", {"phase": "execution"})
+        self._fact(F.PhaseChanged("execution"))
         self._start_round()
 
     def _start_round(self) -> None:
@@ -884,16 +815,10 @@ class SessionActor(SelectionPhase, PanelRoom):
         decisions, sources, unusable = self._round_decisions()
         rnd = self.state.round + 1
         resolved = self._resolve(decisions, sources, unusable)
-        data = {"round": rnd, "reason": reason, "decisions": decisions, "sources": sources}
-        if unusable:
-            data["unusable"] = unusable
-        self._resolved = resolved
-        try:
-            self._fact("round_closed", data, actor=actor)
-        finally:
-            self._resolved = None
+        self._fact(F.RoundClosed(rnd, reason, decisions, sources, unusable or F.ABSENT, resolved=resolved),
+                   actor=actor)
         # round_result pushes: what each firm may see of the engine's events
-        events, by_firm = self._last_events, self._last_by_firm
+        events, by_firm = self.session.last_events, self.session.last_by_firm
         for fid in self.state.firms:
             mine = by_firm.get(fid, [])
             self._push_firm(fid, {"type": "round_result", "round": rnd, "events": mine})
@@ -952,7 +877,7 @@ class SessionActor(SelectionPhase, PanelRoom):
             c.extend(seconds, now)
         elif action == "stop":
             c.stop()
-        self._fact("clock", {"action": action, "seconds": seconds, "clock": c.to_dict()}, actor=actor)
+        self._fact(F.Clock(action, seconds, c.to_dict()), actor=actor)
         msg = {"type": "clock", "phase": self.state.phase, "round": self.state.round + 1,
                **self.clock.public(now)}
         shared = P.Shared(msg)  # encoded once for every socket
@@ -998,170 +923,30 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._ops.append(("log", row))
         return row
 
-    def _fact(self, type: str, data: dict, kind: str = "system", actor: str = SERVER,
+    def _fact(self, fact: F.Fact, kind: str = "system", actor: str = SERVER,
               firm: str | None = None, client_time: float | None = None) -> None:
+        """Log one fact, apply it (`evolve`), then log what it caused and note what is due."""
         self._facts += 1
-        self._log(kind, type, data, actor, firm, client_time=client_time)
-        self._apply(type, data)
-
-    def _apply(self, type: str, d: dict) -> None:
-        """Change the state by one fact. Used live and on replay: no pushes, no I/O."""
-        getattr(self, f"_apply_{type}")(d)
-
-    def _apply_session_created(self, d) -> None:
-        pass  # the actor was built from the sessions row
-
-    def _apply_player_joined(self, d) -> None:
-        p = Player(d["player_id"], d["name"], d["label"], d["firm"], d["token_hash"], d["joined_at"],
-                   d.get("rejoin_hash"), bool(d.get("is_bot", False)), d.get("language"))
-        self.players[p.id] = p
-        self.bots.pop(p.firm, None)  # a person takes over a bot-held seat
-        if not self._replaying:
-            self._ops.append(("player", self._player_row(p)))
-
-    def _apply_player_moved(self, d) -> None:
-        p = self.players[d["player_id"]]
-        p.firm = d["firm"]
-        self._moves += 1
-        self.bots.pop(p.firm, None)
-        if not self._replaying:
-            self._ops.append(("player", self._player_row(p)))
+        self._log(kind, fact.type, fact.to_data(), actor, firm, client_time=client_time)
+        caused = evolve(self.session, fact)
+        cls = fact.__class__
+        if caused:  # engine events: consequences, logged for research (a round's: per firm)
+            by_firm = cls is F.RoundClosed
+            for e in caused:
+                self._log("event", e["type"], e, SERVER, e.get("firm") if by_firm else None)
+        if cls in _NEW_ROUND:
+            self._round_dirty = True
+        elif cls in _SEAT_ROW:
+            self._ops.append(("player", self._player_row(self.players[fact.player_id])))
 
     def _player_row(self, p: Player) -> dict:
         return {"player_id": p.id, "session_id": self.id, "token_hash": p.token_hash, "name": p.name,
                 "label": p.label, "firm": p.firm, "joined_at": p.joined_at}
 
-    def _apply_bots_seated(self, d) -> None:
-        self.bots.update(d["firms"])
-
-    def _apply_bot_replaced(self, d) -> None:
-        self.bots.pop(d["firm"], None)  # (player_joined / player_moved already did, for old logs)
-
-    def _apply_phase_changed(self, d) -> None:
-        self.state.phase = d["phase"]
-        self._round_dirty = True
-
-    def _apply_clock(self, d) -> None:
-        gen = self.clock.generation
-        self.clock = PhaseClock.from_dict(d["clock"])
-        self.clock.generation = gen + 1
-
-    def _apply_negotiation_opened(self, d) -> None:
-        self.negotiations[d["id"]] = neg_rules.open_negotiation(d["id"], tuple(d["firms"]))
-
-    def _apply_negotiation_move(self, d) -> None:
-        terms = TermSheet.from_dict(d["terms"]) if d["terms"] else None
-        neg, _ = self._transition(self.negotiations[d["id"]], d["action"], d["by"], terms)
-        self.negotiations[d["id"]] = neg
-
-    def _apply_alliance_signed(self, d) -> None:
-        e = sign_alliance(self.rules, self.state, d["alliance_id"], TermSheet.from_dict(d["terms"])).to_dict()
-        for f in e["firms"]:
-            self.history[f].append(e)
-        if not self._replaying:
-            self._log("event", e["type"], e, SERVER, None)
-
-    def _apply_draft_changed(self, d) -> None:
-        if "draft" in d:  # logs written before drafts were logged as changes
-            self.drafts[d["firm"]] = d["draft"]
-        else:
-            self.drafts[d["firm"]] = merge_draft(self.drafts.get(d["firm"], {}), d["changed"])
-
-    def _apply_decision_submitted(self, d) -> None:
-        self.submitted[d["firm"]] = {"by": d["by"], "decision": d["decision"], "source": d["source"]}
-
-    def _apply_round_closed(self, d) -> None:
-        decisions = {f: Decision.from_dict(x) for f, x in d["decisions"].items()}
-        before = self.state
-        if self._resolved is not None:  # live: `_close_round` resolved it already
-            self.state, events = self._resolved
-        else:
-            self.state, events = resolve_round(self.rules, self.state, decisions)
-        dicts = [e.to_dict() for e in events]
-        # one pass, not one per firm; each firm's books continue from its history
-        by_firm = events_by_firm(self.rules, before, self.state, dicts, decisions, self.history)
-        for fid in self.state.firms:
-            self.history[fid].extend(by_firm[fid])
-        self.last_decision = {f: x for f, x in d["decisions"].items()}
-        for e in dicts:
-            if e["type"] == "default_applied":
-                self.last_decision[e["firm"]] = e["decision"]
-        self.submitted = {}
-        # answers that belong to one round (survey, breach, exit) never carry over in a
-        # draft: a clock-closed round must not replay last round's withholding or exit
-        for draft in self.drafts.values():
-            for key in ("survey", "withhold", "exit"):
-                draft.pop(key, None)
-        self._last_events, self._last_by_firm = dicts, by_firm
-        self._round_dirty = True
-        if not self._replaying:
-            for e in dicts:
-                self._log("event", e["type"], e, SERVER, e.get("firm"))
-
-    def _apply_chat(self, d) -> None:
-        self.chat.setdefault(d["channel"], deque(maxlen=self.cfg.chat_keep)).append(d)
-
-    def _apply_announcement(self, d) -> None:
-        self.announcements.append(d)
-
-    def _apply_session_ended(self, d) -> None:
-        self.status = "ended"
-
-    # research facts (server/participants.py, server/treatments.py): logged for the record
-    def _apply_treatment_assigned(self, d) -> None:
-        pass  # the treatment's overrides are in the session's options (the rules were built with them)
-
-    def _apply_consent_given(self, d) -> None:
-        pass  # the `player_joined` that follows seats the player
-
-    def _apply_consent_declined(self, d) -> None:
-        pass
-
-    def _apply_questionnaire_answered(self, d) -> None:
-        pass
-
-    def _apply_player_removed(self, d) -> None:
-        self.players.pop(d["player_id"], None)
-        self.rejoin_allowed.discard(d["player_id"])
-        self._moves += 1  # the members index is stale
-
-    def _apply_rejoin_allowed(self, d) -> None:
-        self.rejoin_allowed.add(d["player_id"])
-
-    def _apply_player_rejoined(self, d) -> None:
-        """A lab participant came back with the same label: same seat, a new token (and a new
-        rejoin code)."""
-        p = self.players[d["player_id"]]
-        p.token_hash = d["token_hash"]
-        p.rejoin_hash = d.get("rejoin_hash", p.rejoin_hash)
-        self.rejoin_allowed.discard(p.id)
-        if not self._replaying:
-            self._ops.append(("player", self._player_row(p)))
-
     # ================================================================== snapshots
 
     def _server_state(self) -> dict:
-        return {"status": self.status, "players": {k: asdict(p) for k, p in self.players.items()},
-                "bots": self.bots, "drafts": self.drafts, "submitted": self.submitted,
-                "history": self.history, "last_decision": self.last_decision,
-                "negotiations": {k: n.to_dict() for k, n in self.negotiations.items()},
-                "clock": self.clock.to_dict(), "announcements": self.announcements,
-                "selection": self.selection.to_dict() if self.selection is not None else None,
-                "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed),
-                "panel": self._panel_state()}
-
-    def _load_server_state(self, d: dict) -> None:
-        self.status = d["status"]
-        self.players = {k: Player(**p) for k, p in d["players"].items()}
-        self.bots, self.drafts, self.submitted = d["bots"], d["drafts"], d["submitted"]
-        self.history, self.last_decision = d["history"], d["last_decision"]
-        self.negotiations = {k: negotiation_from_dict(n) for k, n in d["negotiations"].items()}
-        self.clock = PhaseClock.from_dict(d["clock"])
-        self.announcements = d["announcements"]
-        self.selection = board_from_dict(d["selection"]) if d.get("selection") else None
-        self.selection_pairs = d.get("selection_pairs") or {}
-        self.rejoin_allowed = set(d.get("rejoin_allowed") or ())
-        self._load_panel_state(d.get("panel"))
+        return self.session.to_dict()
 
     def _snapshot(self) -> None:
         self._round_dirty = False
@@ -1169,7 +954,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._ops.append(("snapshot", {
             "session_id": self.id, "seq": self.seq, "round": self.state.round, "phase": self.state.phase,
             "wall_time": time.time(), "state": dumps(state_to_dict(self.state)),
-            "server": dumps(self._server_state())}))
+            "server": dumps(self.session.to_dict())}))
 
     def summary(self) -> dict:
         return views.facilitator_full_view(self)
@@ -1177,11 +962,6 @@ class SessionActor(SelectionPhase, PanelRoom):
     # ================================================================== delivery
 
     _current_conn: "Connection | None" = None
-    _last_events: list[dict] = []
-    _last_by_firm: dict[str, list[dict]] = {}
-    _members_key: tuple | None = None
-    _members: dict[str, list[Player]] = {}
-    _moves = 0                                          # player_moved facts applied (members index)
 
     def _flush(self) -> None:
         """Hand this item's log rows to the store, and deliver its messages after the commit."""

@@ -7,7 +7,7 @@ pushes, and builds what each firm may see of the board.
         negotiation of the accepted pairs (or, negotiation off, the pairs signed on the
         templates' default terms) --> execution; a firm left unpaired plays alone.
 
-Facts (applied by `_apply_<type>`, so a restart replays them):
+Facts (game_rules/session/facts.py; applied by game_rules/session/evolve.py, live and on restart):
   `selection_opened` {settings}                      a new, empty board
   `selection_move`   {action, by, to?, proposal?, firms?, template?}
                      one accepted move, re-applied through `game_rules.selection`
@@ -24,6 +24,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from game_rules import selection as sel
+from game_rules.session import facts as F
+from game_rules.session.evolve import selection_step
 
 from .auth import FACILITATOR
 from .protocol import ERROR_CODES, SELECTION_CODES, ProtocolError
@@ -39,16 +41,6 @@ def protocol_error(e: sel.SelectionError) -> ProtocolError:
     if code not in ERROR_CODES:
         code = "out_of_range"
     return ProtocolError(code, e.message)
-
-
-def board_from_dict(d: dict) -> sel.Board:
-    """`Board.to_dict` reversed (for snapshots)."""
-    return sel.Board(
-        tuple(sel.Proposal(p["id"], p["template"], p["sender"], p["receiver"], p["status"], p["introduced_by"])
-              for p in d["proposals"]),
-        tuple(sel.Introduction(i["id"], i["by"], tuple(i["firms"]), i["template"], i["proposal"])
-              for i in d["introductions"]),
-        d["closed"])
 
 
 # ---- what each principal sees ------------------------------------------------------------
@@ -110,9 +102,9 @@ class SelectionPhase:
     selection: sel.Board | None
     selection_pairs: dict[str, dict]
 
-    @cached_property
+    @property
     def selection_cfg(self) -> sel.SelectionConfig:
-        return sel.load_selection(self.rules.scenario)
+        return self.session.selection_cfg
 
     @cached_property
     def selection_public_profiles(self) -> dict[str, dict]:
@@ -162,28 +154,16 @@ class SelectionPhase:
         raise ProtocolError("ambiguous_template", f"templates {', '.join(fits)} all join {a} and {b}: "
                                                   "name one in `template`")
 
-    def _selection_transition(self: "SessionActor", board: sel.Board, d: dict):
-        r, cfg, st, by = self.rules, self.selection_cfg, self.state, d["by"]
-        action = d["action"]
-        if action == "propose":
-            return sel.propose(r, cfg, st, board, by, d["to"], d["template"])
-        if action == "accept":
-            return sel.accept(r, cfg, st, board, d["proposal"], by)
-        if action == "decline":
-            return sel.decline(r, cfg, st, board, d["proposal"], by)
-        a, b = d["firms"]
-        return sel.introduce(r, cfg, st, board, by, a, b, d["template"])
-
     def _selection_move(self: "SessionActor", firm: str, data: dict, actor: str) -> None:
         """Check one move (raises, changing nothing), log it as a fact, push it."""
-        d = {**data, "by": firm}
+        move = F.SelectionMove.from_data({**data, "by": firm})
         try:
-            _, events = self._selection_transition(self.selection, d)
+            _, events = selection_step(self.session, self.selection, move)
         except sel.SelectionError as e:
             raise protocol_error(e) from None
-        self._fact("selection_move", d, actor=actor, firm=firm)
+        self._fact(move, actor=actor, firm=firm)
         self._push_selection(events)
-        if d["action"] == "introduce":
+        if move.action == "introduce":
             # a bot introduced to a partner keeps the pairing or declines it at once
             p = self.selection.proposals[-1]
             for f in p.parties():
@@ -264,8 +244,8 @@ class SelectionPhase:
         return {"phase": self.state.phase, "pairings": list(self.selection_pairs.values())}
 
     def _open_selection(self: "SessionActor") -> None:
-        self._fact("selection_opened", {"settings": self.selection_cfg.model_dump()})
-        self._fact("phase_changed", {"phase": "selection"})
+        self._fact(F.SelectionOpened(self.selection_cfg.model_dump()))
+        self._fact(F.PhaseChanged("selection"))
         seconds = self.options.get("selection_seconds") or self.options["negotiation_seconds"]
         self._set_clock("start", seconds, SERVER)
         self._push_views()
@@ -281,7 +261,7 @@ class SelectionPhase:
         """Close the board: the accepted pairings negotiate (or are signed on default terms
         when negotiation is off); firms left unpaired play alone."""
         chosen = [_pairing_dict(p) for p in sel.pairings(self.rules, self.selection_cfg, self.state, self.selection)]
-        self._fact("selection_closed", {"pairings": chosen}, actor=actor)
+        self._fact(F.SelectionClosed(chosen), actor=actor)
         if self.conns.get(FACILITATOR):
             self._push_facilitator({"type": "selection", "events": [{"type": "selection_closed", "pairings": chosen}],
                                     "selection": selection_board(self)})
@@ -299,15 +279,3 @@ class SelectionPhase:
             return None
         tpl = next(t for t in self.rules.scenario.alliances if t.id == p["template"])
         return sel.terms_for(tpl, tuple(p["firms"]), self.state.rounds)
-
-    # facts ---------------------------------------------------------------------------------------
-
-    def _apply_selection_opened(self: "SessionActor", d) -> None:
-        self.selection = sel.Board()
-
-    def _apply_selection_move(self: "SessionActor", d) -> None:
-        self.selection, _ = self._selection_transition(self.selection, d)
-
-    def _apply_selection_closed(self: "SessionActor", d) -> None:
-        self.selection = sel.close(self.selection)
-        self.selection_pairs = {p["alliance_id"]: p for p in d["pairings"]}

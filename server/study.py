@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 
 from game_rules.study import Completion, completion_code, redirect
 
+from game_rules.session import facts as F
+
 from .protocol import ProtocolError, Start
 
 if TYPE_CHECKING:
@@ -48,9 +50,6 @@ class PanelRoom:
 
     def _panel_init(self: "SessionActor") -> None:
         self.panel_cfg: dict | None = self.options.get("panel")
-        self.panel: dict = {"deadline": None, "formed": None, "failed": False, "end_at": None}
-        self.dropped: dict[str, dict] = {}       # player id -> its participant_dropped fact
-        self.completions: dict[str, dict] = {}   # player id -> its completion_given fact
         self._panel_timers: dict[tuple, asyncio.TimerHandle] = {}
 
     # ---- seats ----------------------------------------------------------------------------
@@ -84,8 +83,8 @@ class PanelRoom:
             return
         if self.panel["deadline"] is None:
             now = time.time()
-            self._fact("waiting_started", {"at": now, "deadline": now + self.panel_cfg["waiting_seconds"],
-                                           "quorum": self.panel_quorum(), "seats": self.panel_seats()})
+            self._fact(F.WaitingStarted(now, now + self.panel_cfg["waiting_seconds"], self.panel_quorum(),
+                                        self.panel_seats()))
             self._panel_arm_wait()
         if len(self.players) >= self.panel_quorum():
             self._panel_form("quorum")
@@ -93,10 +92,9 @@ class PanelRoom:
     def _panel_form(self: "SessionActor", reason: str) -> None:
         strategy = self.panel_cfg["bot_strategy"]
         empty = {f: strategy for f in self.state.firms if not self.members(f) and f not in self.bots}
-        self._fact("group_formed", {"reason": reason, "people": len(self.players), "bots": empty,
-                                    "at": time.time()})
+        self._fact(F.GroupFormed(reason, len(self.players), empty, time.time()))
         if empty:
-            self._fact("bots_seated", {"firms": empty, "reason": "waiting_room"})
+            self._fact(F.BotsSeated(empty, "waiting_room"))
         self._ctl_start(Start())
         self._push_status()
         for p in self.players.values():  # someone who left while waiting is a dropout from now on
@@ -115,8 +113,8 @@ class PanelRoom:
         if self.panel_cfg["unfilled"] == "bots" and len(self.players) >= self.panel_cfg["min_people"]:
             self._panel_form("timeout")
             return
-        self._fact("group_failed", {"people": len(self.players), "min_people": self.panel_cfg["min_people"],
-                                    "unfilled": self.panel_cfg["unfilled"], "at": time.time()})
+        self._fact(F.GroupFailed(len(self.players), self.panel_cfg["min_people"], self.panel_cfg["unfilled"],
+                                 time.time()))
         for pid in list(self.players):
             self._give_completion(pid, "no_group")
         self._end_session("no_group: the group could not be filled in time", SERVER)
@@ -137,14 +135,11 @@ class PanelRoom:
         firm = self.players[player_id].firm
         alone = not [p for p in self.people_at(firm) if p.id != player_id]
         strategy = self.panel_cfg["bot_strategy"] if alone and firm not in self.bots else None
-        self._fact("participant_dropped", {"player_id": player_id, "firm": firm, "disconnected_at": since,
-                                           "at": time.time(), "round": self.state.round + 1,
-                                           "phase": self.state.phase, "bot": strategy},
-                   firm=firm)
+        self._fact(F.ParticipantDropped(player_id, firm, since, time.time(), self.state.round + 1,
+                                        self.state.phase, strategy), firm=firm)
         if strategy is None:
             return
-        self._fact("bots_seated", {"firms": {firm: strategy}, "reason": "dropout", "player_id": player_id},
-                   firm=firm)
+        self._fact(F.BotsSeated({firm: strategy}, "dropout", player_id), firm=firm)
         self._bots_seated({firm})
 
     def _panel_connected(self: "SessionActor", player_id: str) -> None:
@@ -155,8 +150,7 @@ class PanelRoom:
             return
         firm = self.players[player_id].firm
         now = time.time()
-        self._fact("participant_returned", {"player_id": player_id, "firm": firm, "at": now,
-                                            "away_seconds": now - self.dropped[player_id]["disconnected_at"]},
+        self._fact(F.ParticipantReturned(player_id, firm, now, now - self.dropped[player_id]["disconnected_at"]),
                    actor=player_id, firm=firm)
         self._bot_replaced(firm, self.bots.get(firm), player_id, "returned", player_id)
 
@@ -169,7 +163,7 @@ class PanelRoom:
         for pid in list(self.players):
             self._give_completion(pid, "dropout" if pid in self.dropped else "completed")
         if self.panel_cfg is not None:
-            self._fact("panel_closing", {"end_at": time.time() + self.panel_cfg["debrief_seconds"]})
+            self._fact(F.PanelClosing(time.time() + self.panel_cfg["debrief_seconds"]))
             self._panel_arm_end()
 
     def _panel_closed(self: "SessionActor") -> None:
@@ -182,11 +176,11 @@ class PanelRoom:
     def _give_completion(self: "SessionActor", player_id: str, status: str) -> None:
         c = Completion.model_validate(self.options["completion"])
         code = completion_code(c, status)
-        fact = {"player_id": player_id, "status": status, "code": code, "redirect_url": redirect(c, code)}
+        fact = F.CompletionGiven(player_id, status, code, redirect(c, code))
         firm = self.players[player_id].firm if player_id in self.players else None
-        self._fact("completion_given", fact, firm=firm)
+        self._fact(fact, firm=firm)
         for conn in self.conns.get(player_id, ()):
-            self._out.append((conn, {"type": "completion", **fact}))
+            self._out.append((conn, {"type": "completion", **fact.to_data()}))
 
     def completion_of(self: "SessionActor", player_id: str) -> dict:
         """`GET /api/completion` for a live session."""
@@ -232,33 +226,3 @@ class PanelRoom:
         for t in self._panel_timers.values():
             t.cancel()
         self._panel_timers.clear()
-
-    # ---- facts (applied live and on restore) -------------------------------------------------
-
-    def _apply_waiting_started(self: "SessionActor", d) -> None:
-        self.panel["deadline"] = d["deadline"]
-
-    def _apply_group_formed(self: "SessionActor", d) -> None:
-        self.panel["formed"] = d["reason"]
-
-    def _apply_group_failed(self: "SessionActor", d) -> None:
-        self.panel["failed"] = True
-
-    def _apply_participant_dropped(self: "SessionActor", d) -> None:
-        self.dropped[d["player_id"]] = d
-
-    def _apply_participant_returned(self: "SessionActor", d) -> None:
-        self.dropped.pop(d["player_id"], None)
-
-    def _apply_completion_given(self: "SessionActor", d) -> None:
-        self.completions[d["player_id"]] = d
-
-    def _apply_panel_closing(self: "SessionActor", d) -> None:
-        self.panel["end_at"] = d["end_at"]
-
-    def _panel_state(self: "SessionActor") -> dict:
-        return {"room": self.panel, "dropped": self.dropped, "completions": self.completions}
-
-    def _load_panel_state(self: "SessionActor", d: dict | None) -> None:
-        if d:
-            self.panel, self.dropped, self.completions = d["room"], d["dropped"], d["completions"]

@@ -1,0 +1,114 @@
+"""What a player's command decides: the facts it makes, or why it is refused.
+
+    fact, result = decide.draft(session, player, fields, round_)
+
+Pure (no I/O, no clock: `now` is passed in). The server's actor checks the transport
+(authentication, the command id's idempotency), calls one of these, logs and applies the
+facts (`evolve`), then delivers the ack and the pushes. A refusal raises `Refused` (or the
+rules' own `DecisionError` / `NegotiationError`) before any fact exists, so a refused
+command changes nothing.
+
+Not here yet (still in server/session_actor.py): facilitator controls, phase transitions,
+round closing, clock expiry, seat bots and partner selection.
+"""
+from __future__ import annotations
+
+from .. import negotiation as neg_rules
+from ..decisions import check_draft, merge_draft, parse_decision, validate_decision
+from . import facts as F
+from .evolve import negotiation_step
+from .state import Player, Session
+
+
+class Refused(ValueError):
+    """A command the session's state does not allow now: `code` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+def check_round(s: Session, round_: int | None) -> None:
+    """A command that names a round must name the one being played."""
+    if round_ is not None and round_ != s.state.round + 1:
+        raise Refused("stale_round", f"round {round_} is not the current round ({s.state.round + 1})")
+
+
+def draft(s: Session, player: Player, fields: dict, round_: int | None) -> tuple[F.DraftChanged, dict]:
+    """A change to the firm's draft: the fact logs the change only (the draft is its fold)."""
+    if s.state.phase not in ("negotiation", "execution"):
+        raise Refused("wrong_phase", f"drafts are open in negotiation and execution (now: {s.state.phase})")
+    check_round(s, round_)
+    merged = merge_draft(s.drafts.get(player.firm, {}), fields)
+    # keys, domains, bounds and size, like a submission: junk is refused, never stored
+    check_draft(s.rules, s.state, player.firm, merged)
+    return F.DraftChanged(player.firm, player.id, fields), {"draft": merged}
+
+
+def submit(s: Session, player: Player, raw: dict | None, round_: int | None,
+           submitter: str | None) -> tuple[F.DecisionSubmitted, dict]:
+    """The firm's decision for the round (`raw`, else its draft). `submitter`: the only
+    player who may submit for the firm (`members_submit: submitter`), else None."""
+    if s.state.phase != "execution":
+        raise Refused("wrong_phase", f"decisions are submitted in the execution phase (now: {s.state.phase})")
+    check_round(s, round_)
+    firm = player.firm
+    if firm in s.submitted:
+        raise Refused("already_submitted", f"your firm already submitted round {s.state.round + 1}")
+    if submitter is not None and submitter != player.id:
+        raise Refused("not_submitter", "your firm's designated submitter submits the decision")
+    d = parse_decision(firm, raw if raw is not None else s.drafts.get(firm, {}))
+    validate_decision(s.rules, s.state, d)
+    rnd = s.state.round + 1
+    return F.DecisionSubmitted(firm, rnd, player.id, d.to_dict(), "submitted"), {"round": rnd, "decision": d.to_dict()}
+
+
+def pair_of(s: Session, firm: str) -> tuple[str, tuple[str, str]] | None:
+    """The id and firms of this firm's negotiation or alliance (the partner channel)."""
+    for n in s.negotiations.values():
+        if firm in n.firms:
+            return n.id, n.firms
+    for a in s.state.alliances.values():
+        if firm in a.firms:
+            return a.id, a.firms
+    return None
+
+
+def chat(s: Session, player: Player, to: str, text: str, now: float) -> tuple[F.Chat, list[str]]:
+    """A chat line to the firm or to its partner; returns it and the firms that read it."""
+    text = text.strip()
+    if not text:
+        raise Refused("out_of_range", "text: must not be blank")
+    firm = player.firm
+    if to == "firm":
+        channel, firms = f"firm:{firm}", [firm]
+    else:
+        pair = pair_of(s, firm)
+        if pair is None:
+            raise Refused("no_partner", "your firm has no partner yet")
+        channel, firms = f"alliance:{pair[0]}", list(pair[1])
+    return F.Chat(channel, player.id, player.name, firm, text, now), firms
+
+
+def negotiate(s: Session, player: Player, negotiation: str | None, action: str,
+              terms: dict | None) -> tuple[F.NegotiationMove, list[dict]]:
+    """A move in the firm's negotiation (or the one named); returns it and its events."""
+    if s.state.phase != "negotiation":
+        raise Refused("wrong_phase", f"negotiation moves are made in the negotiation phase (now: {s.state.phase})")
+    firm = player.firm
+    if negotiation is not None:
+        neg = s.negotiations.get(negotiation)
+        if neg is None:
+            raise Refused("unknown_negotiation", f"no negotiation {negotiation!r}")
+    else:
+        neg = next((n for n in s.negotiations.values() if firm in n.firms), None)
+        if neg is None:
+            raise Refused("no_partner", "your firm has no negotiation")
+    sheet = None
+    if action in ("offer", "counter"):
+        if terms is None:
+            raise Refused("missing_field", "terms: missing (an offer needs a term sheet)")
+        sheet = neg_rules.terms_from_dict(terms, neg.firms, s.rules.domains, s.rules.params.budget, s.state.rounds)
+    _, events = negotiation_step(s, neg, action, firm, sheet)  # legality: raises, changes nothing
+    return F.NegotiationMove(neg.id, action, firm, sheet.to_dict() if sheet else None), events

@@ -1,0 +1,126 @@
+"""The state of one live session, as pure data: the engine's `SessionState` plus what the
+server keeps around it (seats, bots, drafts, submissions, negotiations, the selection board,
+the phase clock, chat, the online-panel room). Only `evolve` (game_rules/session/evolve.py)
+changes it, one fact at a time; the server's actor holds one and does the I/O.
+
+`to_dict` / `load` are the `server` part of a snapshot (store.py's `snapshots.server`); the
+engine state is snapshotted beside it (`state_to_dict`).
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass
+from functools import cached_property
+
+from .. import negotiation as neg_rules, selection as sel
+from ..rules import Rules
+from ..state import SessionState, TermSheet
+from .clock import PhaseClock
+
+
+@dataclass(slots=True)
+class Player:
+    id: str
+    name: str
+    label: str | None
+    firm: str
+    token_hash: str
+    joined_at: float
+    rejoin_hash: str | None = None  # SHA-256 of the seat's rejoin code (None in logs before 2026-11-29)
+    is_bot: bool = False            # the client declared itself a bot at the join
+    language: str | None = None     # the language the client sent at the join (BCP-47)
+
+
+class Session:
+    """Everything a session's facts build (no sockets, no timers, no time)."""
+
+    def __init__(self, rules: Rules, state: SessionState, chat_keep: int = 200, books: bool = True):
+        self.rules = rules
+        self.state = state                              # the engine's state
+        self.books = books                              # keep each firm's books (`history`) for its views
+        self.chat_keep = chat_keep                      # chat lines per channel kept for views
+        self.status = "live"
+        self.players: dict[str, Player] = {}
+        self.bots: dict[str, str] = {}                  # firm -> strategy
+        self.drafts: dict[str, dict] = {}               # firm -> raw decision fields
+        self.submitted: dict[str, dict] = {}            # firm -> {by, decision, source}
+        self.history: dict[str, list[dict]] = {f: [] for f in state.firms}
+        self.last_decision: dict[str, dict] = {}
+        self.negotiations: dict[str, neg_rules.Negotiation] = {}
+        self.selection: sel.Board | None = None         # the partner-selection board, once opened
+        self.selection_pairs: dict[str, dict] = {}      # alliance id -> pairing made by selection
+        self.clock = PhaseClock()
+        self.chat: dict[str, deque] = {}
+        self.announcements: list[dict] = []
+        self.rejoin_allowed: set[str] = set()           # players whose labelled seat the facilitator let go
+        # online panels (server/waiting_room.py)
+        self.panel: dict = {"deadline": None, "formed": None, "failed": False, "end_at": None}
+        self.dropped: dict[str, dict] = {}              # player id -> its participant_dropped fact
+        self.completions: dict[str, dict] = {}          # player id -> its completion_given fact
+        # the last round closed: its engine events, and each firm's share of them (for pushes)
+        self.last_events: list[dict] = []
+        self.last_by_firm: dict[str, list[dict]] = {}
+        self.moves = 0                                  # seat moves and removals (the members index)
+        self._members_key: tuple | None = None
+        self._members: dict[str, list[Player]] = {}
+
+    @cached_property
+    def selection_cfg(self) -> sel.SelectionConfig:
+        return sel.load_selection(self.rules.scenario)
+
+    def members(self, firm: str) -> list[Player]:
+        # an index firm -> players, rebuilt when the roster changes (joins, moves, a
+        # restore): a scan of every player per firm made round results O(players^2)
+        key = (id(self.players), len(self.players), self.moves)
+        if self._members_key != key:
+            index: dict[str, list[Player]] = {}
+            for p in self.players.values():
+                index.setdefault(p.firm, []).append(p)
+            self._members, self._members_key = index, key
+        return list(self._members.get(firm, ()))
+
+    # ---- snapshots -----------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "players": {k: asdict(p) for k, p in self.players.items()},
+                "bots": self.bots, "drafts": self.drafts, "submitted": self.submitted,
+                "history": self.history, "last_decision": self.last_decision,
+                "negotiations": {k: n.to_dict() for k, n in self.negotiations.items()},
+                "clock": self.clock.to_dict(), "announcements": self.announcements,
+                "selection": self.selection.to_dict() if self.selection is not None else None,
+                "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed),
+                "panel": {"room": self.panel, "dropped": self.dropped, "completions": self.completions}}
+
+    def load(self, d: dict) -> None:
+        self.status = d["status"]
+        self.players = {k: Player(**p) for k, p in d["players"].items()}
+        self.bots, self.drafts, self.submitted = d["bots"], d["drafts"], d["submitted"]
+        self.history, self.last_decision = d["history"], d["last_decision"]
+        self.negotiations = {k: negotiation_from_dict(n) for k, n in d["negotiations"].items()}
+        self.clock = PhaseClock.from_dict(d["clock"])
+        self.announcements = d["announcements"]
+        self.selection = board_from_dict(d["selection"]) if d.get("selection") else None
+        self.selection_pairs = d.get("selection_pairs") or {}
+        self.rejoin_allowed = set(d.get("rejoin_allowed") or ())
+        panel = d.get("panel")
+        if panel:
+            self.panel, self.dropped, self.completions = panel["room"], panel["dropped"], panel["completions"]
+
+
+def negotiation_from_dict(d: dict) -> neg_rules.Negotiation:
+    """`Negotiation.to_dict` reversed (game_rules.negotiation has no loader yet)."""
+    offers = [neg_rules.Offer(o["n"], o["by"], TermSheet.from_dict(o["terms"]), o["kind"], o["status"])
+              for o in d["offers"]]
+    standing = next((o for o in offers if o.n == d["standing"]), None) if d["standing"] else None
+    return neg_rules.Negotiation(d["id"], tuple(d["firms"]), d["status"], offers, standing,
+                                 d["outcome_reason"], d["walked_away_by"])
+
+
+def board_from_dict(d: dict) -> sel.Board:
+    """`Board.to_dict` reversed (for snapshots)."""
+    return sel.Board(
+        tuple(sel.Proposal(p["id"], p["template"], p["sender"], p["receiver"], p["status"], p["introduced_by"])
+              for p in d["proposals"]),
+        tuple(sel.Introduction(i["id"], i["by"], tuple(i["firms"]), i["template"], i["proposal"])
+              for i in d["introductions"]),
+        d["closed"])
