@@ -156,5 +156,8 @@ async def test_facilitator_cli_runs_a_session(server, cli, tmp_path, monkeypatch
         "end-session", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
+    # the ended session stays readable (its status, its data), never changeable
     rc, out, err = await cli("--token-file", str(tmp_path / "elsewhere.json"), "status")
+    assert rc == 0 and "session ended (read-only): rounds played: 1 of 2" in out and "waiting for" not in out, out
+    rc, out, err = await cli("--token-file", str(tmp_path / "elsewhere.json"), "pause")
     assert rc == 1 and "token_expired" in err

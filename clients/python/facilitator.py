@@ -183,7 +183,8 @@ async def cmd_status(args) -> dict:
     v = await summary(c.url, c.session_id, c.token)
     code = v["session"]["code"]
     return {"session_id": c.session_id, "code": f"{code[:4]}-{code[4:]}" if len(code) == 8 else code, "title": v["session"]["title"],
-            "phase": v["phase"], "round": v["round"], "rounds": v["rounds"], "status": v["status"]}
+            "phase": v["phase"], "round": v["round"], "rounds": v["rounds"], "status": v["status"],
+            "session_status": v["session"].get("status", "live")}
 
 
 def print_status(r: dict) -> None:
@@ -191,6 +192,9 @@ def print_status(r: dict) -> None:
     clock = st.get("clock") or {}
     left = clock.get("remaining")
     print(f"{r['title']} ({r['session_id']}, code {r['code']})")
+    if r.get("session_status", "live") != "live":  # ended or archived: read-only, nobody is waited for
+        print(f"  session {r['session_status']} (read-only): rounds played: {r['round']} of {r['rounds']}")
+        return
     print(f"  phase: {r['phase']}, rounds played: {r['round']} of {r['rounds']}"
           + (f", playing round {st['current_round']}" if st.get("current_round") else ""))
     if left is not None:
