@@ -25,18 +25,13 @@ KNOWN_CYCLE_EDGES = {
     ("server.participants", "server.session_actor"),
     ("server.participants", "server.study"),
     ("server.session_actor", "server.hub"),
-    ("server.session_actor", "server.session_selection"),
     ("server.session_actor", "server.session_views"),
     ("server.session_actor", "server.treatments"),
-    ("server.session_actor", "server.waiting_room"),
-    ("server.session_selection", "server.session_actor"),
     ("server.session_views", "server.session_actor"),
-    ("server.session_views", "server.session_selection"),
     ("server.study", "server.hub"),
     ("server.study", "server.participants"),
     ("server.study", "server.session_actor"),
     ("server.treatments", "server.hub"),
-    ("server.waiting_room", "server.session_actor"),
 }
 
 # Modules over MAX_LINES lines. issue 14: to remove.
