@@ -2,16 +2,14 @@
 writer of the session's state. No locks: nothing else touches the state.
 
 The path of one command (ARCHITECTURE.md): the socket handler has already decoded and
-validated the frame; here the command is checked against the state (phase, round, firm),
-turned into *facts* (small records saying what changed: `draft_changed`,
-`decision_submitted`, `round_closed`, ...), each fact is applied to the in-memory state
-and appended to the event log, and the `ack` and every push are delivered only when the
+validated the frame; here a repeated command id gets its first reply back (`replies`), the
+command is logged, then decided on the pure session (game_rules/session/: `commands`,
+`controls`; timers: `phases.clock_ran_out`, panels). A decision is a `Step`: each *fact*
+it makes (`draft_changed`, `round_closed`, ...) is applied at once (`evolve`) and reaches
+`_logged` here (the log row, the engine events it caused, a `players` row, a snapshot
+soon); each *note* (whom to tell what, a timer to arm) reaches the fan-out
+(server/fanout.py) or the panel's timers. Acks and pushes are delivered only when the
 log's group commit has made them durable.
-
-The facts are typed (game_rules/session/facts.py) and the session's state is pure data
-(`self.session`, game_rules/session/state.py): `_fact` logs a fact, then
-`game_rules.session.evolve` applies it; the actor then does what only it can (a `players`
-row, the engine events the fact caused as `event` rows, a snapshot soon).
 
 Restart = the latest snapshot + the facts logged after it, folded by the same `evolve`
 (the engine is deterministic, so `round_closed`, which carries the decisions used,
@@ -43,14 +41,15 @@ from . import protocol as P, treatments
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
 from . import session_views as views
-from .session_selection import protocol_error, selection_board, selection_for
-from .waiting_room import PanelTimers
+from .fanout import Fanout, close_removed, deliver, log_write_failed
+from .session_selection import protocol_error, selection_for
+from .waiting_room import PanelRoom
 from .replies import ReplyCache
 from .store import LogRow, dumps
 
 if TYPE_CHECKING:
     from .connection import Connection
-    from .hub import Hub
+    from .interfaces import Hub
 
 log = logging.getLogger("server.session")
 
@@ -71,26 +70,8 @@ def _state(name: str) -> property:
 
 
 class SessionActor:
-    # the session's state lives in `self.session` (pure: game_rules/session/state.py); these
-    # names read and write it there
-    state = _state("state")
-    status = _state("status")
-    players = _state("players")
-    bots = _state("bots")
-    drafts = _state("drafts")
-    submitted = _state("submitted")
-    history = _state("history")
-    last_decision = _state("last_decision")
-    negotiations = _state("negotiations")
-    selection = _state("selection")
-    selection_pairs = _state("selection_pairs")
-    clock = _state("clock")
-    chat = _state("chat")
-    announcements = _state("announcements")
-    rejoin_allowed = _state("rejoin_allowed")
-    panel = _state("panel")
-    dropped = _state("dropped")
-    completions = _state("completions")
+    # the session's state lives in `self.session` (pure: game_rules/session/state.py); the
+    # names in _SESSION_FIELDS read and write it there (set below the class)
 
     def __init__(self, hub: "Hub", session: dict, scenario: Scenario):
         self.hub = hub
@@ -114,12 +95,12 @@ class SessionActor:
         self.seq = 0
         self._since_snapshot = 0
         # live-only
-        self.conns: dict[str, set["Connection"]] = {}
+        self.fanout = Fanout(self, self.cfg.status_every)  # sockets, and this item's messages
+        self.conns = self.fanout.conns                  # principal name -> its open sockets
         self.budgets: dict = {}                         # principal name -> its command RateBudget (all sockets)
         self.queue: asyncio.Queue = asyncio.Queue()
         self.task: asyncio.Task | None = None
         self._ops: list[tuple] = []
-        self._out: list[tuple["Connection", dict]] = []
         self._after: list[Callable[[BaseException | None], None]] = []
         self._tail: asyncio.Future | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -127,13 +108,10 @@ class SessionActor:
         self._stopping = False
         self._round_dirty = False
         self._snapshot_posted = False
-        self._views_posted = False
         self._later: list[Callable] = []                # items to queue after this one's delivery
-        self._status_at = float("-inf")                 # when the facilitator last got a status
-        self._status_timer: asyncio.TimerHandle | None = None
         self._facts = 0                                 # facts applied (a refusal must come before any)
-        self.panel_cfg: dict | None = self.options.get("panel")  # an online panel's settings
-        self._panel_timers = PanelTimers(self.post)
+        self.panel_room = PanelRoom(self)               # online panels: timers, who is online
+        self.panel_cfg: dict | None = self.panel_room.cfg
 
     # ================================================================== lifecycle
 
@@ -172,7 +150,7 @@ class SessionActor:
 
     async def _run(self) -> None:
         self._arm_timer()
-        self._panel_arm_all()
+        self.panel_room.arm_all()
         while True:
             item = await self.queue.get()
             if item[0] is _STOP:
@@ -190,10 +168,10 @@ class SessionActor:
                 # thousand views, a snapshot); also keeps one busy session from holding the loop
                 await asyncio.sleep(0)
         self._stopping = True
-        for t in (self._timer, self._status_timer):
-            if t:
-                t.cancel()
-        self._panel_timers.stop()
+        if self._timer:
+            self._timer.cancel()
+        self.fanout.stop()
+        self.panel_room.stop()
         self._snapshot()
         self._flush()
         try:
@@ -275,8 +253,8 @@ class SessionActor:
         finally:
             self._current_conn = None
         if msg.type == "resync" and reply["type"] == "ack":
-            self._out.append((conn, {"type": "view", "id": msg.id, "view": views.view_for(self, conn.principal)}))
-        self._out.append((conn, dict(reply)))
+            self.fanout.out.append((conn, {"type": "view", "id": msg.id, "view": views.view_for(self, conn.principal)}))
+        self.fanout.out.append((conn, dict(reply)))
 
     def http_control(self, body: P.HttpControl) -> tuple[dict, int]:
         """A control over HTTP (facilitator bearer token): the same path as over a socket."""
@@ -295,7 +273,7 @@ class SessionActor:
                 return P.error(id, "storage_failed", "the event log could not be read"), P.http_status("storage_failed")
             if done is not None:
                 return dict(json.loads(done), duplicate=True), 200
-        marks = len(self._ops), len(self._out), self.seq, self._facts
+        marks = len(self._ops), len(self.fanout.out), self.seq, self._facts
         try:
             if self.status != "live":
                 raise ProtocolError("session_ended", "the session has ended")
@@ -315,7 +293,7 @@ class SessionActor:
                 e = ProtocolError("internal_error", "unexpected server error")
             if self._facts == marks[3]:
                 del self._ops[marks[0]:]
-                del self._out[marks[1]:]
+                del self.fanout.out[marks[1]:]
                 self.seq = marks[2]
             else:  # refused after changing state: keep log and state in step (a bug if it happens)
                 log.error("session %s: %s refused after applying facts", self.id, type)
@@ -347,18 +325,10 @@ class SessionActor:
         player = self.players.get(who.player_id)
         if player is None:  # removed by the facilitator; a command was already on its way
             raise ProtocolError("token_revoked", "you were removed from this session by the facilitator")
-        step = self._step()
-        if t == "draft":
-            return commands.draft(step, player, msg.fields, msg.round)
-        if t == "submit":
-            submitter = self.submitter(player.firm) if self.options["members_submit"] == "submitter" else None
-            return commands.submit(step, player, msg.decision, msg.round, submitter)
-        if t == "chat":
-            return commands.chat(step, player, msg.to, msg.text, msg.client_time)
-        if t == "negotiate":
-            return commands.negotiate(step, player, msg.negotiation, msg.action, msg.terms)
-        commands.select(step, player, msg.action, msg.to, msg.proposal, msg.firms, msg.template)
-        return {"selection": selection_for(self, player.firm)}
+        submitter = self.submitter(player.firm) if t == "submit" and self.options["members_submit"] == "submitter" \
+            else None
+        result = commands.play(self._step(), player, msg, submitter)
+        return {"selection": selection_for(self, player.firm)} if t == "select" else result
 
     def control(self, msg: "P.Control | P.HttpControl") -> dict:
         """A facilitator control (from a socket or HTTP); returns the ack result. Its fields
@@ -386,22 +356,14 @@ class SessionActor:
         self.conns.setdefault(p.name, set()).add(conn)
         self.hub.metrics.connections += 1
         self._log("connection", "connected", {"sockets": len(self.conns[p.name])}, p.name, self._firm_of(p))
-        welcome = {"type": "welcome", "role": "facilitator" if p.is_facilitator else "player",
-                   "session_id": self.id, "player_id": p.player_id,
-                   "name": self.players[p.player_id].name if p.player_id else None,
-                   "firm": self._firm_of(p), "server_time": time.time(),
-                   "protocol": P.PROTOCOL_VERSION,
-                   "limits": {"max_frame_bytes": self.cfg.max_frame_bytes,
-                              "rate_per_second": self.cfg.rate_per_second, "rate_burst": self.cfg.rate_burst}}
-        self._out.append((conn, welcome))
-        self._out.append((conn, {"type": "view", "view": views.view_for(self, p)}))
+        self.fanout.greet(conn, self.cfg)
         if p.player_id:
-            self._panel_connected(p.player_id)  # a panel dropout takes their seat back
+            self.panel_room.connected(p.player_id)  # a panel dropout takes their seat back
         if p.player_id and len(self.conns[p.name]) == 1:
             # teammates see who is online (and, in submitter mode, who submits)
-            self._push_team(self.players[p.player_id].firm, skip=p.player_id)
+            self.fanout.team(self.players[p.player_id].firm, skip=p.player_id)
         else:
-            self._push_status()
+            self.fanout.status()
 
     def disconnect(self, conn: "Connection") -> None:
         p = conn.principal
@@ -416,13 +378,13 @@ class SessionActor:
                 data["reason"] = conn.close_reason
             self._log("connection", "disconnected", data, p.name, self._firm_of(p))
             if p.player_id and not s and p.player_id in self.players:
-                self._push_team(self.players[p.player_id].firm)
-                self._panel_disconnected(p.player_id)
+                self.fanout.team(self.players[p.player_id].firm)
+                self.panel_room.disconnected(p.player_id)
             else:
-                self._push_status()
+                self.fanout.status()
 
     def all_connections(self) -> list["Connection"]:
-        return [c for s in self.conns.values() for c in s]
+        return self.fanout.all()
 
     # ================================================================== players
 
@@ -444,7 +406,7 @@ class SessionActor:
         step.fact(F.PlayerJoined(player_id, name, label, firm, token_hash, step.now, rejoin_hash, is_bot, language),
                   actor=player_id, firm=firm)
         bots.replaced(step, firm, bot, player_id, "joined", player_id)
-        self._push_team(firm)
+        self.fanout.team(firm)
         panel.seated(step)
         return {"player_id": player_id, "firm": firm, "firm_name": self.state.firms[firm].name,
                 "role": self.state.firms[firm].role, "session_id": self.id}
@@ -488,61 +450,15 @@ class SessionActor:
         r, cfg, st = self.rules, self.selection_cfg, self.state
         return {f: sel.public_profile(r, cfg, st, f).to_dict() for f in st.firms}
 
-    # ================================================================== online panels (timers)
-
+    # online panels (server/waiting_room.py): what the hub, the study and the seats ask
     def panel_open(self) -> bool:
-        """May a new person be seated in this panel group (its waiting room is open)?"""
-        return panel.is_open(self._step())
+        return self.panel_room.is_open()
 
     def panel_admit(self) -> None:
-        """Before a new person is seated: a panel group that started, failed or is full
-        takes nobody (the hub then seats them in the study's next group)."""
-        if self.panel_cfg is not None and not self.panel_open():
-            raise ProtocolError("group_closed", "this group has started or is full; join again with the "
-                                                "study link for the next group")
+        self.panel_room.admit()
 
     def completion_of(self, player_id: str) -> dict:
-        """`GET /api/completion` for a live session."""
-        if player_id in self.completions:
-            return self.completions[player_id]
-        waiting = self.panel_cfg is not None and self.state.phase == "lobby"
-        return {"player_id": player_id, "status": "waiting" if waiting else "playing", "code": None,
-                "redirect_url": None}
-
-    def _panel_disconnected(self, player_id: str) -> None:
-        """The player's last socket closed: a dropout if they stay away `dropout_seconds`."""
-        if panel.may_drop(self._step(), player_id):
-            self._panel_timers.arm(("dropout", player_id), self.panel_cfg["dropout_seconds"],
-                                   self._panel_dropout, player_id, time.time())
-
-    def _panel_dropout(self, player_id: str, since: float) -> None:
-        if not self.conns.get(player_id):
-            panel.dropout(self._step(), player_id, since)
-
-    def _panel_connected(self, player_id: str) -> None:
-        self._panel_timers.cancel(("dropout", player_id))
-        panel.returned(self._step(), player_id)
-
-    def _panel_arm(self, what: str) -> None:
-        now = time.time()
-        if what == "panel_wait":
-            self._panel_timers.arm(("wait",), self.panel["deadline"] - now, lambda: panel.waited(self._step()))
-        elif what == "panel_end":
-            self._panel_timers.arm(("end",), self.panel["end_at"] - now, lambda: panel.closing(self._step()))
-        else:  # dropouts: everyone seated and offline now
-            for pid in list(self.players):
-                if not self.conns.get(pid):
-                    self._panel_disconnected(pid)
-
-    def _panel_arm_all(self) -> None:
-        """When the actor starts (also after a restart): every deadline in the state gets its timer."""
-        if self.panel_cfg is None or self.status != "live":
-            return
-        if self.state.phase == "lobby" and self.panel["deadline"] is not None and self.panel["formed"] is None:
-            self._panel_arm("panel_wait")
-        if self.panel["end_at"] is not None:
-            self._panel_arm("panel_end")
-        self._panel_arm("dropouts")
+        return self.panel_room.completion_of(player_id)
 
     # ================================================================== decisions: facts and notes
 
@@ -561,46 +477,11 @@ class SessionActor:
         """Log one fact and apply it (for facts decided outside game_rules/session)."""
         self._step().fact(fact, actor, firm, kind, client_time)
 
-    def _tell(self, t: Tell) -> None:
-        to, msg = t.to, t.msg
-        if to == "everyone":
-            shared = P.Shared(msg)  # encoded once for every socket
-            for conn in self.all_connections():
-                self._out.append((conn, shared))
-        elif to == "facilitator":
-            self._push_facilitator(msg)
-        elif to.startswith("firm:"):
-            self._push_firm(to[5:], msg, skip=None if t.to_sender else self._current_conn)
-        else:  # player:<id>
-            for conn in self.conns.get(to[7:], ()):
-                self._out.append((conn, dict(msg)))
-
-    def _player_view(self, n: PlayerView) -> None:
-        for conn in self.conns.get(n.player_id, ()):
-            self._out.append((conn, {"type": "view", "view": views.player_view(self, n.player_id)}))
-
-    def _push_selection(self, n: SelectionBoard) -> None:
-        events = n.events
-        if n.firms:
-            for f in sorted({f for e in events for f in e["parties"]}):
-                if any(self.conns.get(p.id) for p in self.members(f)):
-                    self._push_firm(f, {"type": "selection", "events": sel.events_for_firm(events, f),
-                                        "selection": selection_for(self, f)})
-        if self.conns.get(FACILITATOR):
-            self._push_facilitator({"type": "selection", "events": events, "selection": selection_board(self)})
-
     def _removed(self, n: Removed) -> None:
         # its sockets get nothing more from now on, and close once the removal is durable
         gone = self.conns.pop(n.player_id, set())
         self.hub.metrics.connections -= len(gone)
-        why = "you were removed from this session by the facilitator"
-
-        def close(exc: BaseException | None) -> None:
-            if exc is None:
-                self.hub.revoke(n.token_hash, why)
-            for conn in gone:
-                asyncio.ensure_future(conn.close(4403, why))
-        self._after.append(close)
+        self._after.append(partial(close_removed, self.hub.revoke, n.token_hash, gone))
 
     def _closed(self, n: Closed) -> None:
         self._ops.append(("session_status", self.id, "ended", time.time()))
@@ -660,9 +541,6 @@ class SessionActor:
 
     # ================================================================== snapshots
 
-    def _server_state(self) -> dict:
-        return self.session.to_dict()
-
     def _snapshot(self) -> None:
         self._round_dirty = False
         self._since_snapshot = 0
@@ -680,125 +558,30 @@ class SessionActor:
 
     def _flush(self) -> None:
         """Hand this item's log rows to the store, and deliver its messages after the commit."""
-        ops, out, after = self._ops, self._out, self._after
-        self._ops, self._out, self._after = [], [], []
+        ops, out, after = self._ops, self.fanout.take(), self._after
+        self._ops, self._after = [], []
         if ops:
             self._tail = self.hub.store.write(ops)
-            self._tail.add_done_callback(_retrieve)
+            self._tail.add_done_callback(log_write_failed)
         if out or after:
-            self._tail.add_done_callback(partial(_deliver, out, after))
+            self._tail.add_done_callback(partial(deliver, out, after))
 
-    # pushes -------------------------------------------------------------------------------
-
-    def _conns_of_firm(self, firm: str):
-        for p in self.members(firm):
-            yield from self.conns.get(p.id, ())
-
-    def _push_firm(self, firm: str, msg: dict, skip=None) -> None:
-        shared = None  # encoded once for the whole firm; `msg` must not change afterwards
-        for conn in self._conns_of_firm(firm):
-            if conn is not skip:
-                shared = shared or P.Shared(msg)
-                self._out.append((conn, shared))
-
-    def _push_facilitator(self, msg: dict) -> None:
-        for conn in self.conns.get(FACILITATOR, ()):
-            self._out.append((conn, dict(msg)))
-
-    def _push_status(self) -> None:
-        """The facilitator's status (every player, who submitted), at most every
-        `status_every` seconds: at once if the last one is older, else once at the end of
-        the wait. In a class of 1,000 every submission and every reconnection used to send
-        the whole roster, and the console redrew it each time."""
-        if not self.conns.get(FACILITATOR) or self._status_timer is not None:
-            return
-        wait = self._status_at + self.cfg.status_every - time.monotonic()
-        if wait <= 0:
-            self._send_status()
-        else:
-            self._status_timer = asyncio.get_running_loop().call_later(wait, self._status_due)
-
-    def _status_due(self) -> None:
-        self._status_timer = None
-        if not self._stopping:
-            self.post(self._send_status)
-
-    def _send_status(self) -> None:
-        if self.conns.get(FACILITATOR):
-            self._status_at = time.monotonic()
-            self._push_facilitator({"type": "status", "status": views.status(self)})
-
-    def _push_team(self, firm: str, skip: str | None = None) -> None:
-        """A firm's roster (or who of it is online) changed: its players get a fresh view,
-        the facilitator a status."""
-        part = None
-        for p in self.members(firm):
-            conns = self.conns.get(p.id, ()) if p.id != skip else ()
-            if conns:
-                part = part or P.SharedPart(views.firm_part(self, firm))
-                v = P.SharedView(part, views.me_of(self, p.id))
-                for conn in conns:
-                    self._out.append((conn, v))
-        self._push_status()
-
-    def _push_views_next(self) -> None:
-        """Full views for everyone, built by the next item: a round's results and clock
-        (small, the same bytes for a whole firm) go out first, without waiting for a
-        thousand views to be built and encoded."""
-        if not self._views_posted:
-            self._views_posted = True
-            self._later.append(self._push_views)
-
-    def _push_views(self) -> None:
-        """Everyone gets a full view (phase changes, round results)."""
-        self._views_posted = False
-        cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
-        for name, conns in self.conns.items():
-            if not conns:
-                continue
-            if name == FACILITATOR:
-                v = P.Shared({"type": "view", "view": views.facilitator_full_view(self)})
-            else:
-                firm = self.players[name].firm
-                if firm not in cache:
-                    cache[firm] = P.SharedPart(views.firm_part(self, firm))
-                v = P.SharedView(cache[firm], views.me_of(self, name))
-            for conn in conns:
-                self._out.append((conn, v))
+_SESSION_FIELDS = ("state", "status", "players", "bots", "drafts", "submitted", "history", "last_decision",
+                   "negotiations", "selection", "selection_pairs", "clock", "chat", "announcements",
+                   "rejoin_allowed", "panel", "dropped", "completions")
+for _name in _SESSION_FIELDS:
+    setattr(SessionActor, _name, _state(_name))
 
 # what the actor does about each note of a step (game_rules/session/step.py)
 _NOTES: dict[type, Callable] = {
-    Tell: SessionActor._tell,
-    Views: lambda a, n: a._push_views(),
-    ViewsNext: lambda a, n: a._push_views_next(),
-    Team: lambda a, n: a._push_team(n.firm),
-    Status: lambda a, n: a._push_status(),
-    PlayerView: SessionActor._player_view,
-    SelectionBoard: SessionActor._push_selection,
+    Tell: lambda a, n: a.fanout.tell(n, a._current_conn),
+    Views: lambda a, n: a.fanout.views(),
+    ViewsNext: lambda a, n: a.fanout.views_next(a._later),
+    Team: lambda a, n: a.fanout.team(n.firm),
+    Status: lambda a, n: a.fanout.status(),
+    PlayerView: lambda a, n: a.fanout.player_view(n),
+    SelectionBoard: lambda a, n: a.fanout.selection(n),
     Removed: SessionActor._removed,
-    Arm: lambda a, n: a._panel_arm(n.what),
+    Arm: lambda a, n: a.panel_room.arm(n.what),
     Closed: SessionActor._closed,
 }
-
-
-def _retrieve(fut: asyncio.Future) -> None:
-    if not fut.cancelled() and fut.exception() is not None:
-        log.error("event log write failed: %r", fut.exception())
-
-
-def _deliver(out: list, after: list, fut: asyncio.Future) -> None:
-    exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
-    touched = {}
-    for conn, msg in out:
-        touched[conn] = None
-        if exc is None:
-            conn.send(msg)
-        elif msg.get("type") == "ack":
-            # the command is not durable: tell the client it failed (it may retry the id)
-            conn.send(P.error(msg["id"], "storage_failed", "the event log could not be written"))
-        elif msg.get("type") == "error":
-            conn.send(msg)  # a refusal changed nothing: it never waits on the log
-    for conn in touched:  # one write per socket, now, in the order the sockets came
-        conn.flush()
-    for fn in after:
-        fn(exc)

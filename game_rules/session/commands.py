@@ -52,3 +52,21 @@ def select(step: Step, player: Player, action: str, to: str | None = None, propo
     """A move on the selection board (the ack's result is the firm's view of the board:
     the server builds it)."""
     selecting.select(step, player, action, to, proposal, firms, template)
+
+
+def play(step: Step, player: Player, msg, submitter: str | None = None) -> dict | None:
+    """One player command (`msg`: its validated message, `msg.type` names it); `submitter`:
+    the only player who may submit for the firm, if the session has one. Returns the ack's
+    result (a `select`: None, the server adds the firm's view of the board)."""
+    t = msg.type
+    if t == "draft":
+        return draft(step, player, msg.fields, msg.round)
+    if t == "submit":
+        return submit(step, player, msg.decision, msg.round, submitter)
+    if t == "chat":
+        return chat(step, player, msg.to, msg.text, msg.client_time)
+    if t == "negotiate":
+        return negotiate(step, player, msg.negotiation, msg.action, msg.terms)
+    if t == "select":
+        return select(step, player, msg.action, msg.to, msg.proposal, msg.firms, msg.template)
+    raise ValueError(f"not a player command: {t!r}")
