@@ -23,8 +23,7 @@ from .auth import Principal
 from .protocol import ProtocolError
 
 if TYPE_CHECKING:
-    from .hub import Hub
-    from .session_actor import SessionActor
+    from .interfaces import Hub, SessionActor
     from .store import LiveSession
 
 log = logging.getLogger("server.archive")

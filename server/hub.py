@@ -206,6 +206,11 @@ class Hub:
         # label lists, same-label rejoin and consent: server/participants.py
         return await participants.join(self, actor, name, label, rejoin_code, is_bot=is_bot, language=language)
 
+    async def consent_elsewhere(self, link: str, pend: dict, hashed: str):
+        """Consent given after the participant's panel group closed: the study's next group
+        (server/study.py; participants.py asks through the hub, which imports both)."""
+        return await study.consent_elsewhere(self, link, pend, hashed)
+
     def session_closed(self, actor: SessionActor) -> None:
         """After `end_session` is durable: tokens expire, sockets close."""
         self.ended.add(actor.id)

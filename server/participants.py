@@ -35,8 +35,7 @@ from .auth import Principal
 from .protocol import ProtocolError
 
 if TYPE_CHECKING:
-    from .hub import Hub
-    from .session_actor import SessionActor
+    from .interfaces import Hub, SessionActor
 
 
 class PendingConsents:
@@ -253,8 +252,7 @@ async def consent(hub: "Hub", token: str, agree: bool) -> dict:
         except ProtocolError as e:
             if link is None or not agree or e.code not in ("group_closed", "session_ended"):
                 raise
-            from .study import consent_elsewhere  # late: server.study imports this module
-            actor, (kind, result, old) = await consent_elsewhere(hub, link, pend, hashed)
+            actor, (kind, result, old) = await hub.consent_elsewhere(link, pend, hashed)  # server/study.py
     finally:
         hub.pending.pop(hashed)
     if kind == "declined":

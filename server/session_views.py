@@ -15,7 +15,7 @@ from .auth import FACILITATOR, Principal
 from .session_selection import selection_board, selection_for
 
 if TYPE_CHECKING:
-    from .session_actor import SessionActor
+    from .interfaces import SessionActor
 
 
 def view_for(s: "SessionActor", p: Principal) -> dict:

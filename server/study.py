@@ -25,8 +25,7 @@ from . import participants
 from .protocol import CreateSession, ProtocolError
 
 if TYPE_CHECKING:
-    from .hub import Hub
-    from .session_actor import SessionActor
+    from .interfaces import Hub, SessionActor
 
 # errors that mean "this group takes nobody now": the arrival goes to the next group
 _CLOSED = ("group_closed", "session_full", "session_ended")

@@ -42,7 +42,7 @@ from .protocol import CreateSession, ProtocolError
 from .store import DatabaseError
 
 if TYPE_CHECKING:
-    from .hub import Hub
+    from .interfaces import Hub
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 

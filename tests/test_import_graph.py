@@ -13,36 +13,11 @@ MAX_LINES = 600
 
 # Every import edge that lies on a cycle (both ends in one strongly connected component).
 # issue 14: to remove.
-KNOWN_CYCLE_EDGES = {
-    ("server.archive", "server.hub"),
-    ("server.archive", "server.session_actor"),
-    ("server.hub", "server.archive"),
-    ("server.hub", "server.participants"),
-    ("server.hub", "server.session_actor"),
-    ("server.hub", "server.study"),
-    ("server.hub", "server.treatments"),
-    ("server.participants", "server.hub"),
-    ("server.participants", "server.session_actor"),
-    ("server.participants", "server.study"),
-    ("server.session_actor", "server.hub"),
-    ("server.session_actor", "server.session_selection"),
-    ("server.session_actor", "server.session_views"),
-    ("server.session_actor", "server.treatments"),
-    ("server.session_actor", "server.waiting_room"),
-    ("server.session_selection", "server.session_actor"),
-    ("server.session_views", "server.session_actor"),
-    ("server.session_views", "server.session_selection"),
-    ("server.study", "server.hub"),
-    ("server.study", "server.participants"),
-    ("server.study", "server.session_actor"),
-    ("server.treatments", "server.hub"),
-    ("server.waiting_room", "server.session_actor"),
-}
+KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 # Modules over MAX_LINES lines. issue 14: to remove.
 KNOWN_LONG_MODULES = {
     "clients.python.client",
-    "server.session_actor",
 }
 
 # server/ modules that import clients/. issue 14: to remove.

@@ -1,5 +1,6 @@
 """Facilitator controls as one typed variant per action (server/protocol/controls.py): each
-action's fields are checked by its own schema, the handlers (`_ctl_<action>`) get the typed
+action's fields are checked by its own schema, the handlers (one function per action in
+game_rules/session/controls.py, the `CONTROLS` table) get the typed
 variant and no longer check fields by hand, and the answers to bad controls are the ones the
 hand checks gave (the HTTP test below passes on the code before the variants too)."""
 import ast
@@ -9,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Client
+from game_rules.session import controls
 from server import protocol as P
-from server.session_actor import SessionActor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,9 +22,8 @@ def test_one_variant_and_one_handler_per_control_action():
     assert set(P.CONTROL_VARIANTS) == wire
     for action, variant in P.CONTROL_VARIANTS.items():
         assert variant.model_fields["action"].default == action
-        assert callable(getattr(SessionActor, f"_ctl_{action}"))
-    handlers = {n[len("_ctl_"):] for n in dir(SessionActor) if n.startswith("_ctl_")}
-    assert handlers == wire
+        assert callable(controls.CONTROLS[action])
+    assert set(controls.CONTROLS) == wire
 
 
 @pytest.mark.parametrize("body, variant, fields", [
@@ -67,10 +67,11 @@ def test_a_bad_control_is_refused_by_its_schema(body, status, code, message):
 
 
 def _ctl_handlers():
-    for path in sorted((ROOT / "server").rglob("*.py")):
-        for f in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(f, ast.FunctionDef) and (f.name.startswith("_ctl_") or f.name == "_known_player"):
-                yield path.name, f
+    names = {fn.__name__ for fn in controls.CONTROLS.values()} | {"_known_player"}
+    path = ROOT / "game_rules" / "session" / "controls.py"
+    for f in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(f, ast.FunctionDef) and f.name in names:
+            yield path.name, f
 
 
 def test_the_control_handlers_check_no_field_by_hand():
@@ -86,7 +87,7 @@ def test_the_control_handlers_check_no_field_by_hand():
                 hand.append(f"{where} {f.name}: {arg}.get")
             elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == arg:
                 hand.append(f"{where} {f.name}: {arg}[...]")
-            elif (isinstance(n, ast.Call) and getattr(n.func, "id", None) == "ProtocolError" and n.args
+            elif (isinstance(n, ast.Call) and getattr(n.func, "id", None) in ("ProtocolError", "Refused") and n.args
                   and isinstance(n.args[0], ast.Constant) and n.args[0].value in ("missing_field", "unknown_strategy")):
                 hand.append(f"{where} {f.name}: raises {n.args[0].value}")
     assert seen >= len(P.CONTROL_VARIANTS)

@@ -8,8 +8,8 @@ facts (`evolve`), then delivers the ack and the pushes. A refusal raises `Refuse
 rules' own `DecisionError` / `NegotiationError`) before any fact exists, so a refused
 command changes nothing.
 
-Not here yet (still in server/session_actor.py): facilitator controls, phase transitions,
-round closing, clock expiry, seat bots and partner selection.
+What follows a command (pushes, a round that closes, bots that answer) is commands.py's;
+the facilitator's controls are controls.py's, the phases phases.py's, rounds rounds.py's.
 """
 from __future__ import annotations
 
@@ -18,15 +18,9 @@ from ..decisions import check_draft, merge_draft, parse_decision, validate_decis
 from . import facts as F
 from .evolve import negotiation_step
 from .state import Player, Session
+from .step import Refused
 
-
-class Refused(ValueError):
-    """A command the session's state does not allow now: `code` is the protocol's error code."""
-
-    def __init__(self, code: str, message: str):
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
+__all__ = ["Refused", "chat", "check_round", "draft", "negotiate", "pair_of", "submit"]
 
 
 def check_round(s: Session, round_: int | None) -> None:

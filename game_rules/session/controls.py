@@ -1,0 +1,178 @@
+"""The facilitator's controls: one function per action, decided on the pure session.
+
+    result = controls.decide(step, control)    # `control`: the action's typed variant
+
+The server checked the token and the control's fields (server/protocol/controls.py: each
+action's own schema), so a function here only decides what depends on the session: the
+phase, the clock, who is seated. It raises `Refused` before any fact, or makes the facts
+and notes (on `step`) and returns the ack's result.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import bots, facts as F, phases, rounds
+from .step import FACILITATOR, PlayerView, Refused, Removed, Step, Team, end_session, need_phase, set_clock
+from .state import Player
+
+
+def start(step: Step, c) -> dict:
+    need_phase(step, "lobby")
+    phases.start(step)
+    return {"phase": step.state.phase}
+
+
+def open_negotiation(step: Step, c) -> dict:
+    need_phase(step, "lobby")
+    phases.open_negotiations(step)
+    return {"phase": step.state.phase}
+
+
+def pair(step: Step, c) -> dict:
+    need_phase(step, "lobby", "negotiation")
+    phases.pair_defaults(step)
+    if step.state.phase == "negotiation":
+        phases.start_execution(step)
+    return {"phase": step.state.phase, "alliances": sorted(step.state.alliances)}
+
+
+def advance(step: Step, c) -> dict:
+    phase = step.state.phase
+    if phase == "lobby":
+        return start(step, c)
+    if phase == "selection":
+        phases.close_selection(step, FACILITATOR)
+    elif phase == "negotiation":
+        phases.end_negotiations(step, FACILITATOR)
+    elif phase == "execution":
+        phases.to_debrief(step, FACILITATOR)
+    else:
+        raise Refused("wrong_phase", "the game is over; use end_session to close the session")
+    return {"phase": step.state.phase}
+
+
+def end_round(step: Step, c) -> dict:
+    need_phase(step, "execution")
+    rnd = step.state.round + 1
+    rounds.close(step, "facilitator", FACILITATOR)
+    return {"round": rnd, "phase": step.state.phase}
+
+
+def open_selection(step: Step, c) -> dict:
+    need_phase(step, "lobby")
+    if not step.options.get("selection"):
+        raise Refused("selection_off", "this session has no partner-selection phase (create it with `selection: true`)")
+    phases.open_selection(step)
+    return {"phase": step.state.phase}
+
+
+def close_selection(step: Step, c) -> dict:
+    need_phase(step, "selection")
+    phases.close_selection(step, FACILITATOR)
+    return {"phase": step.state.phase, "pairings": list(step.session.selection_pairs.values())}
+
+
+# ---- the clock ---------------------------------------------------------------------------------
+
+def _clock_now(step: Step) -> dict:
+    return {"clock": step.session.clock.public(step.now)}
+
+
+def pause(step: Step, c) -> dict:
+    if not step.session.clock.running:
+        raise Refused("wrong_phase", "the clock is not running")
+    set_clock(step, "pause", None, FACILITATOR)
+    return _clock_now(step)
+
+
+def resume(step: Step, c) -> dict:
+    clock = step.session.clock
+    if clock.running or clock.remaining_s is None:
+        raise Refused("wrong_phase", "the clock is not paused")
+    set_clock(step, "resume", None, FACILITATOR)
+    return _clock_now(step)
+
+
+def extend(step: Step, c) -> dict:
+    clock = step.session.clock
+    if not clock.running and clock.remaining_s is None:
+        raise Refused("wrong_phase", "there is no clock to extend")
+    set_clock(step, "extend", c.seconds, FACILITATOR)
+    return _clock_now(step)
+
+
+# ---- seats ---------------------------------------------------------------------------------------
+
+def _known_player(step: Step, player_id: str) -> Player:
+    p = step.session.players.get(player_id)
+    if p is None:
+        raise Refused("unknown_player", f"no player {player_id!r} in this session")
+    return p
+
+
+def move_player(step: Step, c) -> dict:
+    s = step.session
+    p = _known_player(step, c.player)
+    firm = c.firm
+    if firm not in s.state.firms:
+        raise Refused("unknown_firm", f"no firm {firm!r} in this session")
+    old, bot = p.firm, s.bots.get(firm)
+    step.fact(F.PlayerMoved(p.id, old, firm), actor=FACILITATOR, firm=firm)
+    bots.replaced(step, firm, bot, p.id, "moved", FACILITATOR)
+    step.note(PlayerView(p.id))
+    step.note(Team(old))
+    step.note(Team(firm))
+    return {"player": p.id, "firm": firm}
+
+
+def remove_player(step: Step, c) -> dict:
+    """The player's token stops working and its sockets close once this is durable; the
+    seat is freed (the firm plays on with its other members, or its draft and default)."""
+    p = _known_player(step, c.player_id)
+    step.fact(F.PlayerRemoved(p.id, p.firm, step.now), actor=FACILITATOR, firm=p.firm)
+    step.note(Removed(p.id, p.token_hash))
+    step.note(Team(p.firm))
+    return {"player_id": p.id, "firm": p.firm}
+
+
+def allow_rejoin(step: Step, c) -> dict:
+    p = _known_player(step, c.player_id)
+    if p.label is None:
+        raise Refused("out_of_range", "allow_rejoin: this player joined without a participant label; "
+                                      "only a labelled seat is taken again by its label")
+    step.fact(F.RejoinAllowed(p.id), actor=FACILITATOR, firm=p.firm)
+    return {"player_id": p.id, "label": p.label}
+
+
+def fill_bots(step: Step, c) -> dict:
+    return {"firms": bots.fill(step, c.strategy, FACILITATOR), "strategy": c.strategy}
+
+
+# ---- the class -----------------------------------------------------------------------------------
+
+def inject(step: Step, c) -> dict:
+    fact = F.Announcement(c.text or "", c.event, step.now)
+    step.fact(fact, actor=FACILITATOR)
+    step.tell("everyone", {"type": "announcement", **fact.to_data()})
+    return {}
+
+
+def end_session_(step: Step, c) -> dict:
+    end_session(step, "ended by the facilitator", FACILITATOR)
+    return {"status": "ended"}
+
+
+CONTROLS: dict[str, Callable[[Step, Any], dict]] = {
+    "start": start, "open_negotiation": open_negotiation, "pair": pair, "advance": advance,
+    "end_round": end_round, "pause": pause, "resume": resume, "extend": extend,
+    "move_player": move_player, "remove_player": remove_player, "allow_rejoin": allow_rejoin,
+    "fill_bots": fill_bots, "inject": inject, "end_session": end_session_,
+    "open_selection": open_selection, "close_selection": close_selection,
+}
+
+
+def decide(step: Step, c) -> dict:
+    """One control (its typed variant: `c.action` and that action's fields)."""
+    if step.session.status != "live":
+        raise Refused("session_ended", "the session has ended")
+    return CONTROLS[c.action](step, c)

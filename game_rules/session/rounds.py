@@ -1,0 +1,140 @@
+"""The execution phase: rounds opened, decisions submitted (by players and seat bots),
+rounds closed and resolved.
+
+A round closes when every firm has submitted, when its clock runs out, or when the
+facilitator ends it. Closing it resolves the engine's round with, for each firm, its
+submitted decision, else its last draft if that is a legal decision, else the engine's
+default; the `round_closed` fact says which (`sources`). Nothing one firm sent can keep the
+round from closing: a decision the engine cannot take is replaced by that firm's default,
+and the fact says why (`unusable`).
+"""
+from __future__ import annotations
+
+import logging
+
+from ..bots import bot_decision
+from ..decisions import DecisionError, parse_decision, validate_decision
+from ..engine import resolve_round
+from ..state import Decision
+from ..views import firm_view
+from . import completion, facts as F
+from .step import SERVER, Status, Step, ViewsNext, people_at, set_clock
+
+log = logging.getLogger("game_rules.session")
+
+
+def start(step: Step) -> None:
+    """A new round: its clock, everyone's view, the bots' decisions."""
+    set_clock(step, "start", step.options["round_seconds"], SERVER)
+    step.note(ViewsNext())
+    bots_submit(step)
+    maybe_close(step)
+
+
+def submitted(step: Step, fact: F.DecisionSubmitted) -> None:
+    step.fact(fact, actor=fact.by, firm=fact.firm)
+    step.tell(f"firm:{fact.firm}", {"type": "submitted", "firm": fact.firm, "round": fact.round, "by": fact.by,
+                                    "decision": fact.decision})
+    step.note(Status())
+
+
+def bots_submit(step: Step) -> None:
+    """Every bot-held firm nobody plays submits its bot's decision (an illegal one: the
+    firm plays its default)."""
+    s = step.session
+    for firm, strategy in s.bots.items():
+        if firm in s.submitted or people_at(s, firm):
+            continue
+        last = s.last_decision.get(firm)
+        view = firm_view(s.rules, s.state, firm, list(s.history[firm]), Decision.from_dict(last) if last else None)
+        try:
+            d = parse_decision(firm, bot_decision(view, strategy, f"{s.state.seed}:{firm}"))
+            validate_decision(s.rules, s.state, d)
+        except DecisionError:
+            log.warning("bot %s made an illegal decision; it plays the default", firm)
+            continue
+        submitted(step, F.DecisionSubmitted(firm, s.state.round + 1, f"bot:{firm}", d.to_dict(), "bot"))
+
+
+def maybe_close(step: Step) -> None:
+    # `submitted` only holds firms of the session: counting is enough (a scan of every
+    # firm at every submission made a 500-firm round quadratic)
+    st = step.state
+    if st.phase == "execution" and len(step.session.submitted) == len(st.firms):
+        close(step, "all_submitted", SERVER)
+
+
+def close(step: Step, reason: str, actor: str) -> None:
+    """Resolve the round (see the module's docstring), tell each firm what it may see of
+    the engine's events, then the next round or the debrief."""
+    s = step.session
+    decisions, sources, unusable = decisions_for_round(step)
+    rnd = s.state.round + 1
+    resolved = resolve(step, decisions, sources, unusable)
+    step.fact(F.RoundClosed(rnd, reason, decisions, sources, unusable or F.ABSENT, resolved=resolved), actor=actor)
+    by_firm = s.last_by_firm
+    for fid in s.state.firms:
+        step.tell(f"firm:{fid}", {"type": "round_result", "round": rnd, "events": by_firm.get(fid, [])})
+    step.tell("facilitator", {"type": "round_result", "round": rnd, "events": s.last_events, "sources": sources,
+                              **({"unusable": unusable} if unusable else {})})
+    if s.state.phase == "debrief":
+        set_clock(step, "stop", None, SERVER)
+        step.note(ViewsNext())
+        completion.game_over(step)
+    else:
+        start(step)
+
+
+def decisions_for_round(step: Step) -> tuple[dict, dict, dict]:
+    """Each firm's decision for the round and where it came from; `unusable` says why a
+    firm's draft could not be used."""
+    s = step.session
+    decisions, sources, unusable = {}, {}, {}
+    for fid in s.state.firms:
+        sub = s.submitted.get(fid)
+        if sub is not None:  # checked when it was submitted
+            decisions[fid], sources[fid] = sub["decision"], sub["source"]
+            continue
+        sources[fid] = "default"
+        draft = s.drafts.get(fid)
+        if draft:
+            d, problem = checked(s, fid, draft)  # an older server's draft may hold anything
+            if problem is not None:
+                unusable[fid] = why("draft", problem)
+                continue
+            decisions[fid], sources[fid] = d.to_dict(), "draft"
+    return decisions, sources, unusable
+
+
+def resolve(step: Step, decisions: dict, sources: dict, unusable: dict):
+    """The engine's result for these decisions; a decision the engine cannot take is
+    dropped (that firm plays its default) and `decisions`, `sources`, `unusable` say so."""
+    s = step.session
+    for _ in range(2):
+        try:
+            return resolve_round(s.rules, s.state, {f: Decision.from_dict(x) for f, x in decisions.items()})
+        except Exception as e:
+            log.exception("round %d could not be resolved as decided", s.state.round + 1)
+            problems = {f: checked(s, f, x)[1] for f, x in decisions.items()}
+            bad = [f for f, p in problems.items() if p is not None] or list(decisions)  # none: drop them all
+            for f in bad:
+                unusable[f] = why(sources[f], problems[f] or e)
+                del decisions[f]
+                sources[f] = "default"
+    return None  # every firm plays its default: resolved again when the fact is applied
+
+
+def checked(s, firm: str, raw: dict) -> tuple[Decision | None, Exception | None]:
+    """`raw` as a legal decision of `firm` now, or why it is not one (any exception: the
+    round's close must survive whatever an older log holds)."""
+    try:
+        d = parse_decision(firm, raw)
+        validate_decision(s.rules, s.state, d)
+    except Exception as e:
+        return None, e
+    return d, None
+
+
+def why(source: str, e: BaseException) -> str:
+    code = e.code if isinstance(e, DecisionError) else type(e).__name__
+    return f"{source}: {code}: {getattr(e, 'message', None) or e}"[:300]

@@ -1,0 +1,206 @@
+"""A session's sockets and the messages of the actor's current item: who gets what.
+
+The actor (server/session_actor.py) runs one item at a time; every message that item
+causes is queued here (`out`: (socket, message) pairs) and handed to the sockets once the
+item's log rows are durable (the actor's `_flush`). Pushes the same for many sockets are
+encoded once (`Shared`, and a firm's view part `SharedPart`); the facilitator's status is
+coalesced (at most one every `status_every` seconds); full views after a round are built
+by the next item, so round results go out first.
+
+Views come from server/session_views.py, built from the live session (the actor).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from game_rules import selection as sel
+from game_rules.session.step import PlayerView, SelectionBoard, Tell
+
+from . import protocol as P, session_views as views
+from .auth import FACILITATOR
+from .session_selection import selection_board, selection_for
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+log = logging.getLogger("server.session")
+
+
+class Fanout:
+    def __init__(self, live: Any, status_every: float):
+        self.live = live                                 # the session actor: views are built from it
+        self.status_every = status_every
+        self.conns: dict[str, set["Connection"]] = {}   # principal name -> its open sockets
+        self.out: list[tuple["Connection", Any]] = []   # this item's messages
+        self._views_posted = False
+        self._status_at = float("-inf")                 # when the facilitator last got a status
+        self._status_timer: asyncio.TimerHandle | None = None
+
+    def take(self) -> list:
+        out, self.out = self.out, []
+        return out
+
+    def stop(self) -> None:
+        if self._status_timer:
+            self._status_timer.cancel()
+
+    def all(self) -> list["Connection"]:
+        return [c for s in self.conns.values() for c in s]
+
+    def greet(self, conn: "Connection", cfg: Any) -> None:
+        """A socket just connected: its `welcome`, then its full view."""
+        p, live = conn.principal, self.live
+        player = live.players[p.player_id] if p.player_id else None
+        self.out.append((conn, {
+            "type": "welcome", "role": "facilitator" if p.is_facilitator else "player", "session_id": live.id,
+            "player_id": p.player_id, "name": player.name if player else None,
+            "firm": live._firm_of(p), "server_time": time.time(), "protocol": P.PROTOCOL_VERSION,
+            "limits": {"max_frame_bytes": cfg.max_frame_bytes, "rate_per_second": cfg.rate_per_second,
+                       "rate_burst": cfg.rate_burst}}))
+        self.out.append((conn, {"type": "view", "view": views.view_for(live, p)}))
+
+    # ---- one message, to whom ------------------------------------------------------------------
+
+    def tell(self, t: Tell, sender: "Connection | None" = None) -> None:
+        """A step's `Tell` (`sender`: the socket the command came from)."""
+        to, msg = t.to, t.msg
+        if to == "everyone":
+            shared = P.Shared(msg)  # encoded once for every socket
+            for conn in self.all():
+                self.out.append((conn, shared))
+        elif to == "facilitator":
+            self.facilitator(msg)
+        elif to.startswith("firm:"):
+            self.firm(to[5:], msg, skip=None if t.to_sender else sender)
+        else:  # player:<id>
+            for conn in self.conns.get(to[7:], ()):
+                self.out.append((conn, dict(msg)))
+
+    def firm(self, firm: str, msg: dict, skip=None) -> None:
+        shared = None  # encoded once for the whole firm; `msg` must not change afterwards
+        for p in self.live.members(firm):
+            for conn in self.conns.get(p.id, ()):
+                if conn is not skip:
+                    shared = shared or P.Shared(msg)
+                    self.out.append((conn, shared))
+
+    def facilitator(self, msg: dict) -> None:
+        for conn in self.conns.get(FACILITATOR, ()):
+            self.out.append((conn, dict(msg)))
+
+    # ---- views ---------------------------------------------------------------------------------
+
+    def player_view(self, n: PlayerView) -> None:
+        for conn in self.conns.get(n.player_id, ()):
+            self.out.append((conn, {"type": "view", "view": views.player_view(self.live, n.player_id)}))
+
+    def selection(self, n: SelectionBoard) -> None:
+        """The selection board changed: each firm in the events that has someone online
+        gets its view of it, the facilitator the whole board."""
+        events = n.events
+        if n.firms:
+            for f in sorted({f for e in events for f in e["parties"]}):
+                if any(self.conns.get(p.id) for p in self.live.members(f)):
+                    self.firm(f, {"type": "selection", "events": sel.events_for_firm(events, f),
+                                  "selection": selection_for(self.live, f)})
+        if self.conns.get(FACILITATOR):
+            self.facilitator({"type": "selection", "events": events, "selection": selection_board(self.live)})
+
+    def status(self) -> None:
+        """The facilitator's status (every player, who submitted), at most every
+        `status_every` seconds: at once if the last one is older, else once at the end of
+        the wait. In a class of 1,000 every submission and every reconnection used to send
+        the whole roster, and the console redrew it each time."""
+        if not self.conns.get(FACILITATOR) or self._status_timer is not None:
+            return
+        wait = self._status_at + self.status_every - time.monotonic()
+        if wait <= 0:
+            self._send_status()
+        else:
+            self._status_timer = asyncio.get_running_loop().call_later(wait, self._status_due)
+
+    def _status_due(self) -> None:
+        self._status_timer = None
+        if not self.live._stopping:
+            self.live.post(self._send_status)
+
+    def _send_status(self) -> None:
+        if self.conns.get(FACILITATOR):
+            self._status_at = time.monotonic()
+            self.facilitator({"type": "status", "status": views.status(self.live)})
+
+    def team(self, firm: str, skip: str | None = None) -> None:
+        """A firm's roster (or who of it is online) changed: its players get a fresh view,
+        the facilitator a status."""
+        part = None
+        for p in self.live.members(firm):
+            conns = self.conns.get(p.id, ()) if p.id != skip else ()
+            if conns:
+                part = part or P.SharedPart(views.firm_part(self.live, firm))
+                v = P.SharedView(part, views.me_of(self.live, p.id))
+                for conn in conns:
+                    self.out.append((conn, v))
+        self.status()
+
+    def views_next(self, later: list) -> None:
+        """Full views for everyone, built by the next item (`later`): a round's results and
+        clock (small, the same bytes for a whole firm) go out first, without waiting for a
+        thousand views to be built and encoded."""
+        if not self._views_posted:
+            self._views_posted = True
+            later.append(self.views)
+
+    def views(self) -> None:
+        """Everyone gets a full view (phase changes, round results)."""
+        self._views_posted = False
+        cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
+        for name, conns in self.conns.items():
+            if not conns:
+                continue
+            if name == FACILITATOR:
+                v = P.Shared({"type": "view", "view": views.facilitator_full_view(self.live)})
+            else:
+                firm = self.live.players[name].firm
+                if firm not in cache:
+                    cache[firm] = P.SharedPart(views.firm_part(self.live, firm))
+                v = P.SharedView(cache[firm], views.me_of(self.live, name))
+            for conn in conns:
+                self.out.append((conn, v))
+
+
+# ---- after the commit ---------------------------------------------------------------------------
+
+def log_write_failed(fut: asyncio.Future) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("event log write failed: %r", fut.exception())
+
+
+def deliver(out: list, after: list, fut: asyncio.Future) -> None:
+    """An item's log rows are durable (or failed, `fut`): its messages go out, then `after`."""
+    exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
+    touched = {}
+    for conn, msg in out:
+        touched[conn] = None
+        if exc is None:
+            conn.send(msg)
+        elif msg.get("type") == "ack":
+            # the command is not durable: tell the client it failed (it may retry the id)
+            conn.send(P.error(msg["id"], "storage_failed", "the event log could not be written"))
+        elif msg.get("type") == "error":
+            conn.send(msg)  # a refusal changed nothing: it never waits on the log
+    for conn in touched:  # one write per socket, now, in the order the sockets came
+        conn.flush()
+    for fn in after:
+        fn(exc)
+
+
+def close_removed(revoke, token_hash: str, conns: set, exc: BaseException | None) -> None:
+    """A removed player's token stops working once the removal is durable; its sockets close."""
+    why = "you were removed from this session by the facilitator"
+    if exc is None:
+        revoke(token_hash, why)
+    for conn in conns:
+        asyncio.ensure_future(conn.close(4403, why))
