@@ -34,7 +34,7 @@ from game_rules.decisions import DecisionError, parse_decision, validate_decisio
 from game_rules.engine import resolve_round
 from game_rules.rules import instantiate_terms, new_session
 from game_rules.scenario import Scenario, scenario_text
-from game_rules.session import decide, facts as F
+from game_rules.session import decide, facts as F, views
 from game_rules.session.decide import Refused
 from game_rules.session.clock import PhaseClock
 from game_rules.session.evolve import evolve, negotiation_step
@@ -44,7 +44,6 @@ from game_rules.state import Decision, TermSheet, state_from_dict, state_to_dict
 from . import protocol as P, treatments
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
-from . import session_views as views
 from .session_selection import SelectionPhase
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
@@ -277,7 +276,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         finally:
             self._current_conn = None
         if msg.type == "resync" and reply["type"] == "ack":
-            self._out.append((conn, {"type": "view", "id": msg.id, "view": views.view_for(self, conn.principal)}))
+            self._out.append((conn, {"type": "view", "id": msg.id, "view": self.view_for(conn.principal)}))
         self._out.append((conn, dict(reply)))
 
     def http_control(self, body: P.HttpControl) -> tuple[dict, int]:
@@ -376,7 +375,7 @@ class SessionActor(SelectionPhase, PanelRoom):
                    "limits": {"max_frame_bytes": self.cfg.max_frame_bytes,
                               "rate_per_second": self.cfg.rate_per_second, "rate_burst": self.cfg.rate_burst}}
         self._out.append((conn, welcome))
-        self._out.append((conn, {"type": "view", "view": views.view_for(self, p)}))
+        self._out.append((conn, {"type": "view", "view": self.view_for(p)}))
         if p.player_id:
             self._panel_connected(p.player_id)  # a panel dropout takes their seat back
         if p.player_id and len(self.conns[p.name]) == 1:
@@ -455,9 +454,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         """The firm's designated submitter (`members_submit: submitter`): its earliest-joined
         member who is connected (else its earliest-joined member), so a team whose
         submitter's phone died can still submit."""
-        m = self.members(firm)
-        online = [p for p in m if self.conns.get(p.id)]
-        return min(online or m, key=lambda p: (p.joined_at, p.id)).id if m else None
+        return views.submitter(self.session, firm, self.conns.keys())
 
     # ================================================================== player commands
 
@@ -540,22 +537,13 @@ class SessionActor(SelectionPhase, PanelRoom):
                 bot = next((f for f in neg.firms if f in self.bots), None)
                 if bot is None:
                     return
-                self._negotiation_move(neg, "offer", bot, self._default_terms(neg.id), actor=f"bot:{bot}")
+                self._negotiation_move(neg, "offer", bot, self.session.default_terms(neg.id), actor=f"bot:{bot}")
             else:
                 answer = neg.partner(s.by)
                 if answer not in self.bots:
                     return
                 action = "accept" if s.terms.split.get(answer, 0) >= 0.45 else "reject"
                 self._negotiation_move(neg, action, answer, None, actor=f"bot:{answer}")
-
-    def _default_terms(self, alliance_id: str) -> TermSheet:
-        chosen = self._selection_terms(alliance_id)
-        if chosen is not None:
-            return chosen
-        for tpl in self.rules.scenario.alliances:
-            if alliance_id.startswith(tpl.id) and alliance_id[len(tpl.id):].isdigit():
-                return instantiate_terms(tpl, int(alliance_id[len(tpl.id):]), self.state.rounds)
-        raise KeyError(alliance_id)
 
     def _sign(self, alliance_id: str, terms: TermSheet, actor: str) -> None:
         self._fact(F.AllianceSigned(alliance_id, terms.to_dict()), actor=actor)
@@ -651,7 +639,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._fact(F.PlayerMoved(pid, old, firm), actor=FACILITATOR, firm=firm)
         self._bot_replaced(firm, bot, pid, "moved", FACILITATOR)
         for conn in self.conns.get(pid, ()):
-            self._out.append((conn, {"type": "view", "view": views.player_view(self, pid)}))
+            self._out.append((conn, {"type": "view", "view": views.player_view(self.session, self._live(), pid)}))
         self._push_team(old)
         self._push_team(firm)
         return {"player": pid, "firm": firm}
@@ -758,7 +746,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         negotiation still open for it is closed first. After partner selection: the pairs
         it made, and no others."""
         if self.selection is not None and self.selection.closed:
-            slots = [(aid, self._default_terms(aid)) for aid in self.selection_pairs]
+            slots = [(aid, self.session.default_terms(aid)) for aid in self.selection_pairs]
         else:
             slots = [(f"{tpl.id}{c}", instantiate_terms(tpl, c, self.state.rounds))
                      for c in range(1, self.options["copies"] + 1) for tpl in self.rules.scenario.alliances]
@@ -791,7 +779,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         for firm, strategy in self.bots.items():
             if firm in self.submitted or self.people_at(firm):
                 continue
-            view = views.firm_engine_view(self, firm)
+            view = views.firm_engine_view(self.session, firm)
             try:
                 d = parse_decision(firm, bot_decision(view, strategy, f"{self.state.seed}:{firm}"))
                 validate_decision(self.rules, self.state, d)
@@ -957,7 +945,23 @@ class SessionActor(SelectionPhase, PanelRoom):
             "server": dumps(self.session.to_dict())}))
 
     def summary(self) -> dict:
-        return views.facilitator_full_view(self)
+        return self.facilitator_view()
+
+    # ================================================================== views (built in game_rules/session/views.py)
+
+    def _live(self) -> views.Live:
+        """What the views need that only the server knows, as plain data. `conns` holds no
+        empty set (a principal's entry goes with its last socket), so its keys are who is
+        online."""
+        return views.Live(self.id, self.code, self.title, self.options, self.conns.keys(), time.time())
+
+    def view_for(self, p: Principal) -> dict:
+        if p.is_facilitator:
+            return self.facilitator_view()
+        return views.player_view(self.session, self._live(), p.player_id)
+
+    def facilitator_view(self, live: views.Live | None = None) -> dict:
+        return views.facilitator_view(self.session, live or self._live(), self.hub.join_url(self.code))
 
     # ================================================================== delivery
 
@@ -1011,7 +1015,7 @@ class SessionActor(SelectionPhase, PanelRoom):
     def _send_status(self) -> None:
         if self.conns.get(FACILITATOR):
             self._status_at = time.monotonic()
-            self._push_facilitator({"type": "status", "status": views.status(self)})
+            self._push_facilitator({"type": "status", "status": views.status(self.session, self._live())})
 
     def _push_team(self, firm: str, skip: str | None = None) -> None:
         """A firm's roster (or who of it is online) changed: its players get a fresh view,
@@ -1020,8 +1024,8 @@ class SessionActor(SelectionPhase, PanelRoom):
         for p in self.members(firm):
             conns = self.conns.get(p.id, ()) if p.id != skip else ()
             if conns:
-                part = part or P.SharedPart(views.firm_part(self, firm))
-                v = P.SharedView(part, views.me_of(self, p.id))
+                part = part or P.SharedPart(views.firm_part(self.session, self._live(), firm))
+                v = P.SharedView(part, views.me_of(self.session, p.id))
                 for conn in conns:
                     self._out.append((conn, v))
         self._push_status()
@@ -1038,16 +1042,17 @@ class SessionActor(SelectionPhase, PanelRoom):
         """Everyone gets a full view (phase changes, round results)."""
         self._views_posted = False
         cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
+        live = self._live()
         for name, conns in self.conns.items():
             if not conns:
                 continue
             if name == FACILITATOR:
-                v = P.Shared({"type": "view", "view": views.facilitator_full_view(self)})
+                v = P.Shared({"type": "view", "view": self.facilitator_view(live)})
             else:
                 firm = self.players[name].firm
                 if firm not in cache:
-                    cache[firm] = P.SharedPart(views.firm_part(self, firm))
-                v = P.SharedView(cache[firm], views.me_of(self, name))
+                    cache[firm] = P.SharedPart(views.firm_part(self.session, live, firm))
+                v = P.SharedView(cache[firm], views.me_of(self.session, name))
             for conn in conns:
                 self._out.append((conn, v))
 

@@ -20,11 +20,10 @@ declined it).
 """
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from game_rules import selection as sel
-from game_rules.session import facts as F
+from game_rules.session import facts as F, views
 from game_rules.session.evolve import selection_step
 
 from .auth import FACILITATOR
@@ -43,57 +42,6 @@ def protocol_error(e: sel.SelectionError) -> ProtocolError:
     return ProtocolError(code, e.message)
 
 
-# ---- what each principal sees ------------------------------------------------------------
-
-def selection_for(s: "SessionActor", firm: str) -> dict:
-    """A firm's view of the board: the profiles it may see (a go-between sees more), its
-    own proposals in and out, the introductions that concern it. Nothing of proposals
-    between other firms, and no firm's private numbers beyond what its profile shows."""
-    r, cfg, st, board = s.rules, s.selection_cfg, s.state, s.selection
-    gb = sel.is_go_between(cfg, st, firm)
-    role = st.firms[firm].role
-    mine = [p for p in board.proposals if firm in p.parties()]
-    left = None
-    if gb:
-        left = cfg.go_between.introductions - sum(i.by == firm for i in board.introductions)
-    return {
-        "closed": board.closed,
-        "go_between": gb,
-        "introductions_left": left,
-        "capacity": 0 if gb else sel.capacity(r, cfg, st, firm),
-        "templates": [{"id": t.id, "roles": list(t.roles)} for t in r.scenario.alliances
-                      if gb or role in t.roles],
-        "own_profile": sel.public_profile(r, cfg, st, firm).to_dict(),
-        "profiles": {f: p.to_dict() for f, p in sel.visible_profiles(r, cfg, st, firm, board).items()},
-        "proposals_in": [p.to_dict() for p in mine if p.receiver == firm],
-        "proposals_out": [p.to_dict() for p in mine if p.sender == firm],
-        "introduced": [p.to_dict() for p in board.proposals if p.introduced_by == firm],
-        "introductions": [{"id": i.id, "by": i.by, "firms": list(i.firms), "template": i.template,
-                           "proposal": i.proposal}
-                          for i in board.introductions if i.by == firm or firm in i.firms],
-    }
-
-
-def selection_board(s: "SessionActor") -> dict:
-    """The facilitator's view: the whole board, every public profile, the pairings the
-    board would give now (or gave, once closed) and the settings."""
-    r, cfg, st, board = s.rules, s.selection_cfg, s.state, s.selection
-    d = board.to_dict()
-    if board.closed:  # (the rest of the game: the outcome only)
-        d["pairings"] = list(s.selection_pairs.values())
-        return d
-    d["pairings"] = [_pairing_dict(p) for p in sel.pairings(r, cfg, st, board)]
-    d["profiles"] = s.selection_public_profiles
-    d["go_betweens"] = sorted(f for f in st.firms if sel.is_go_between(cfg, st, f))
-    d["settings"] = cfg.model_dump()
-    return d
-
-
-def _pairing_dict(p: sel.Pairing) -> dict:
-    return {"alliance_id": p.alliance_id, "template": p.template, "firms": list(p.firms),
-            "introduced_by": p.introduced_by}
-
-
 # ---- the actor's part ----------------------------------------------------------------------
 
 class SelectionPhase:
@@ -105,13 +53,6 @@ class SelectionPhase:
     @property
     def selection_cfg(self) -> sel.SelectionConfig:
         return self.session.selection_cfg
-
-    @cached_property
-    def selection_public_profiles(self) -> dict[str, dict]:
-        """Every firm's public profile (fixed for the session: the seed and the starting
-        competences; the board is open before any round is played)."""
-        r, cfg, st = self.rules, self.selection_cfg, self.state
-        return {f: sel.public_profile(r, cfg, st, f).to_dict() for f in st.firms}
 
     # commands -------------------------------------------------------------------------------
 
@@ -137,7 +78,7 @@ class SelectionPhase:
             data["template"] = msg.template or self._infer_template(*msg.firms)
         self._selection_move(firm, data, actor=player.id)
         self._bots_select()
-        return {"selection": selection_for(self, firm)}
+        return {"selection": views.selection_for(self.session, firm)}
 
     def _infer_template(self: "SessionActor", a: str, b: str) -> str:
         """The only template joining the roles of `a` and `b` (unknown firms: selection.py
@@ -176,9 +117,9 @@ class SelectionPhase:
         for f in sorted({f for e in events for f in e["parties"]}):
             if any(self.conns.get(p.id) for p in self.members(f)):
                 self._push_firm(f, {"type": "selection", "events": sel.events_for_firm(events, f),
-                                    "selection": selection_for(self, f)})
+                                    "selection": views.selection_for(self.session, f)})
         if self.conns.get(FACILITATOR):
-            self._push_facilitator({"type": "selection", "events": events, "selection": selection_board(self)})
+            self._push_facilitator({"type": "selection", "events": events, "selection": views.selection_board(self.session)})
 
     # bots ------------------------------------------------------------------------------------
 
@@ -260,22 +201,14 @@ class SelectionPhase:
     def _close_selection(self: "SessionActor", actor: str) -> None:
         """Close the board: the accepted pairings negotiate (or are signed on default terms
         when negotiation is off); firms left unpaired play alone."""
-        chosen = [_pairing_dict(p) for p in sel.pairings(self.rules, self.selection_cfg, self.state, self.selection)]
+        chosen = [p.to_dict() for p in sel.pairings(self.rules, self.selection_cfg, self.state, self.selection)]
         self._fact(F.SelectionClosed(chosen), actor=actor)
         if self.conns.get(FACILITATOR):
             self._push_facilitator({"type": "selection", "events": [{"type": "selection_closed", "pairings": chosen}],
-                                    "selection": selection_board(self)})
+                                    "selection": views.selection_board(self.session)})
         if self.options["negotiation"]:
             self._open_negotiations([(p["alliance_id"], p["firms"]) for p in chosen])
         else:
             for p in chosen:
-                self._sign(p["alliance_id"], self._default_terms(p["alliance_id"]), actor)
+                self._sign(p["alliance_id"], self.session.default_terms(p["alliance_id"]), actor)
             self._start_execution()
-
-    def _selection_terms(self: "SessionActor", alliance_id: str):
-        """The default term sheet of a pairing made in the selection phase, or None."""
-        p = self.selection_pairs.get(alliance_id)
-        if p is None:
-            return None
-        tpl = next(t for t in self.rules.scenario.alliances if t.id == p["template"])
-        return sel.terms_for(tpl, tuple(p["firms"]), self.state.rounds)

@@ -16,7 +16,7 @@ Routes added here:
 | `GET /join`, `/console`, `/projector`, `/debrief` | anyone | the pages |
 | `GET /static/{path}` | anyone | JS modules, CSS, the vendored Chart.js |
 | `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
-| `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the scenario's default term sheet |
+| `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the alliance's default term sheet |
 | `GET /api/web/console_link` | facilitator bearer token | the console's link for another device (`/console#token=...`, the token in the fragment, never sent to a server) and its QR code as SVG text |
 | `GET /api/web/guide` | player bearer token | the "How to play" tab's worked example: one round of a plain plan computed by the engine for the player's firm (game_rules/guide.py) |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
@@ -34,8 +34,8 @@ from pathlib import Path
 from aiohttp import web
 
 from game_rules.guide import worked_example
-from game_rules.rules import instantiate_terms
 from game_rules.scoring import score_session
+from game_rules.session import views
 
 from ..auth import normalize_code
 from ..protocol import ProtocolError
@@ -188,20 +188,12 @@ def _no_store(data: dict) -> web.Response:
 async def web_context(request: web.Request) -> web.Response:
     """What the term-sheet form needs and the player view does not carry yet: per
     negotiation of the player's firm, the partner's public name and role and the
-    scenario's default term sheet for this copy of the case (public scenario data)."""
+    alliance's default term sheet (game_rules/session/views.py: `web_context`)."""
     hub, p = _principal(request)
     actor = hub.sessions[p.session_id]
     if p.is_facilitator:
         raise ProtocolError("forbidden", "this is a player route")
-    firm = actor.players[p.player_id].firm
-    out = {}
-    for neg in actor.negotiations.values():
-        if firm not in neg.firms:
-            continue
-        partner = actor.state.firms[neg.partner(firm)]
-        out[neg.id] = {"partner": {"id": partner.id, "name": partner.name, "role": partner.role},
-                       "default_terms": _default_terms(actor, neg.id)}
-    return _no_store({"firm": firm, "negotiations": out})
+    return _no_store(views.web_context(actor.session, actor.players[p.player_id].firm))
 
 
 async def web_guide(request: web.Request) -> web.Response:
@@ -226,14 +218,6 @@ async def web_console_link(request: web.Request) -> web.Response:
         raise ProtocolError("forbidden", "this needs the facilitator token")
     url = f"{hub.config.base_url()}/console#token={token}"
     return _no_store({"url": url, "qr_svg": _qr(url, "QR code: console link").decode()})
-
-
-def _default_terms(actor, alliance_id: str) -> dict | None:
-    for tpl in actor.rules.scenario.alliances:
-        rest = alliance_id[len(tpl.id):]
-        if alliance_id.startswith(tpl.id) and rest.isdigit():
-            return instantiate_terms(tpl, int(rest), actor.state.rounds).to_dict()
-    return None
 
 
 # ---- GET /api/web/history/{session_id} (facilitator) ------------------------------------------
