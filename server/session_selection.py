@@ -1,7 +1,7 @@
 """The live partner-selection phase (GAME.md section 3, step 2): a mixin of `SessionActor`.
 
 The rules are `game_rules.selection` (pure): this module turns its moves into facts and
-pushes, and builds what each firm may see of the board.
+pushes; what each firm may see of the board is `game_rules.session.views.selection_for`.
 
     lobby --start / open_selection--> selection --advance / close_selection / clock-->
         negotiation of the accepted pairs (or, negotiation off, the pairs signed on the
