@@ -639,7 +639,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._fact(F.PlayerMoved(pid, old, firm), actor=FACILITATOR, firm=firm)
         self._bot_replaced(firm, bot, pid, "moved", FACILITATOR)
         for conn in self.conns.get(pid, ()):
-            self._out.append((conn, {"type": "view", "view": views.player_view(self.session, self._live(), pid)}))
+            self._out.append((conn, {"type": "view", "view": views.player_view(self.session, self.live(), pid)}))
         self._push_team(old)
         self._push_team(firm)
         return {"player": pid, "firm": firm}
@@ -949,7 +949,7 @@ class SessionActor(SelectionPhase, PanelRoom):
 
     # ================================================================== views (built in game_rules/session/views.py)
 
-    def _live(self) -> views.Live:
+    def live(self) -> views.Live:
         """What the views need that only the server knows, as plain data. `conns` holds no
         empty set (a principal's entry goes with its last socket), so its keys are who is
         online."""
@@ -958,10 +958,10 @@ class SessionActor(SelectionPhase, PanelRoom):
     def view_for(self, p: Principal) -> dict:
         if p.is_facilitator:
             return self.facilitator_view()
-        return views.player_view(self.session, self._live(), p.player_id)
+        return views.player_view(self.session, self.live(), p.player_id)
 
     def facilitator_view(self, live: views.Live | None = None) -> dict:
-        return views.facilitator_view(self.session, live or self._live(), self.hub.join_url(self.code))
+        return views.facilitator_view(self.session, live or self.live(), self.hub.join_url(self.code))
 
     # ================================================================== delivery
 
@@ -1015,7 +1015,7 @@ class SessionActor(SelectionPhase, PanelRoom):
     def _send_status(self) -> None:
         if self.conns.get(FACILITATOR):
             self._status_at = time.monotonic()
-            self._push_facilitator({"type": "status", "status": views.status(self.session, self._live())})
+            self._push_facilitator({"type": "status", "status": views.status(self.session, self.live())})
 
     def _push_team(self, firm: str, skip: str | None = None) -> None:
         """A firm's roster (or who of it is online) changed: its players get a fresh view,
@@ -1024,7 +1024,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         for p in self.members(firm):
             conns = self.conns.get(p.id, ()) if p.id != skip else ()
             if conns:
-                part = part or P.SharedPart(views.firm_part(self.session, self._live(), firm))
+                part = part or P.SharedPart(views.firm_part(self.session, self.live(), firm))
                 v = P.SharedView(part, views.me_of(self.session, p.id))
                 for conn in conns:
                     self._out.append((conn, v))
@@ -1042,7 +1042,7 @@ class SessionActor(SelectionPhase, PanelRoom):
         """Everyone gets a full view (phase changes, round results)."""
         self._views_posted = False
         cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
-        live = self._live()
+        live = self.live()
         for name, conns in self.conns.items():
             if not conns:
                 continue

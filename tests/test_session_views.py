@@ -221,6 +221,9 @@ def test_status_and_team_say_who_is_online_from_the_server_data():
     assert views.submitter(s, "west1", ()) == ana                  # else the earliest member
     full = views.facilitator_view(s, live(s), "http://x/join?code=CODE")
     assert full["session"]["join_url"] == "http://x/join?code=CODE" and set(full["drafts"]) == set()
+    treated = views.Live("s", "C", "t", {"members_submit": "any", "treatment_of_firm": {"west1": "tr_x"}})
+    frame = views.debrief_frame(s, treated)  # the facilitator's debrief: treatments named
+    assert frame["firms"]["west1"]["treatment"] == "tr_x" and frame["firms"]["east1"]["treatment"] is None
 
 
 # ---- other firms' secrets change, a firm's view does not ---------------------------------------

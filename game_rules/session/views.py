@@ -9,6 +9,7 @@ from the pure `Session` (game_rules/session/state.py). Pure: no sockets, no cloc
     selection_for(s, firm)         the partner-selection board as a firm sees it
     selection_board(s)             the whole board (the facilitator)
     web_context(s, firm)           the term-sheet form's context (GET /api/web/context)
+    debrief_frame(s, live)         the debrief's public frame (GET /api/web/history, facilitator)
 
 What a firm may know of the *game* (its numbers, its partner's through benchmarks only)
 comes from `game_rules.views` (the engine's filter); this module adds the session around
@@ -205,3 +206,33 @@ def facilitator_view(s: Session, live: Live, join_url: str) -> dict:
     v["announcements"] = list(s.announcements)
     v["scores"] = {f: sc.to_dict() for f, sc in score_session(s.rules, s.state).items()}
     return v
+
+
+def debrief_frame(s: Session, live: Live) -> dict:
+    """The debrief's frame (the facilitator's; the rounds come from the log): the firms with
+    their treatments, start and end positions, the alliances, the scores."""
+    rules, state, options = s.rules, s.state, live.options
+    treatment_of = options.get("treatment_of_firm") or {}
+    return {
+        "session": {"id": live.id, "title": live.title, "scenario": state.scenario_id,
+                    "phase": state.phase, "round": state.round, "rounds": state.rounds},
+        "debrief_text": rules.scenario.text.debrief,
+        "budget": rules.params.budget,
+        "convergent_share": rules.params.convergent_share,
+        "trust_start": rules.params.trust_start,
+        "domains": [{"id": d.id, "name": d.name, "weight": d.weight} for d in rules.scenario.domains],
+        "firms": {fid: {"id": fid, "name": f.name, "role": f.role, "copy": f.copy,
+                        "treatment": treatment_of.get(fid, options.get("treatment")),
+                        "start_position": rules.position(f.start_competence),
+                        "position": rules.position(f.competence), "cash": f.cash}
+                  for fid, f in state.firms.items()},
+        "rival": {"start_position": rules.position(state.start_rival),
+                  "position": rules.position(state.rival)},
+        "alliances": {aid: {"id": aid, "firms": list(a.firms), "status": a.status,
+                            "signed_round": a.signed_round, "ended_round": a.ended_round,
+                            "ended_reason": a.ended_reason, "terms": a.terms.to_dict(),
+                            "trust": dict(a.trust)}
+                      for aid, a in state.alliances.items()},
+        "bots": dict(s.bots),
+        "scores": {f: sc.to_dict() for f, sc in score_session(rules, state).items()},
+    }

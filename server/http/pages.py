@@ -34,7 +34,6 @@ from pathlib import Path
 from aiohttp import web
 
 from game_rules.guide import worked_example
-from game_rules.scoring import score_session
 from game_rules.session import views
 
 from ..auth import normalize_code
@@ -227,31 +226,7 @@ async def web_history(request: web.Request) -> web.Response:
     scores, from the live state) and, per resolved round, the decisions used and the
     engine events, read from the event log (the log is the truth)."""
     hub, actor = await _facilitator_actor(request)
-    rules, state = actor.rules, actor.state
-    frame = {
-        "session": {"id": actor.id, "title": actor.title, "scenario": state.scenario_id,
-                    "phase": state.phase, "round": state.round, "rounds": state.rounds},
-        "debrief_text": rules.scenario.text.debrief,
-        "budget": rules.params.budget,
-        "convergent_share": rules.params.convergent_share,
-        "trust_start": rules.params.trust_start,
-        "domains": [{"id": d.id, "name": d.name, "weight": d.weight} for d in rules.scenario.domains],
-        "firms": {fid: {"id": fid, "name": f.name, "role": f.role, "copy": f.copy,
-                        "treatment": (actor.options.get("treatment_of_firm") or {}).get(fid,
-                                                                                   actor.options.get("treatment")),
-                        "start_position": rules.position(f.start_competence),
-                        "position": rules.position(f.competence), "cash": f.cash}
-                  for fid, f in state.firms.items()},
-        "rival": {"start_position": rules.position(state.start_rival),
-                  "position": rules.position(state.rival)},
-        "alliances": {aid: {"id": aid, "firms": list(a.firms), "status": a.status,
-                            "signed_round": a.signed_round, "ended_round": a.ended_round,
-                            "ended_reason": a.ended_reason, "terms": a.terms.to_dict(),
-                            "trust": dict(a.trust)}
-                      for aid, a in state.alliances.items()},
-        "bots": dict(actor.bots),
-        "scores": {f: s.to_dict() for f, s in score_session(rules, state).items()},
-    }
+    frame = views.debrief_frame(actor.session, actor.live())
     loop = asyncio.get_running_loop()
     history = await loop.run_in_executor(None, hub.store.round_history, actor.id)
     frame["rounds"], frame["signed"] = _rounds(history)
