@@ -7,7 +7,8 @@ encoded once (`Shared`, and a firm's view part `SharedPart`); the facilitator's 
 coalesced (at most one every `status_every` seconds); full views after a round are built
 by the next item, so round results go out first.
 
-Views come from server/session_views.py, built from the live session (the actor).
+Views come from game_rules/session/views.py, built from the live session's pure state and
+the plain data only the server knows (`actor.live()`: who is online, the time).
 """
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from game_rules import selection as sel
 from game_rules.session.step import PlayerView, SelectionBoard, Tell
 
-from . import protocol as P, session_views as views
+from game_rules.session import views
+
+from . import protocol as P
 from .auth import FACILITATOR
-from .session_selection import selection_board, selection_for
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -60,7 +62,7 @@ class Fanout:
             "firm": live._firm_of(p), "server_time": time.time(), "protocol": P.PROTOCOL_VERSION,
             "limits": {"max_frame_bytes": cfg.max_frame_bytes, "rate_per_second": cfg.rate_per_second,
                        "rate_burst": cfg.rate_burst}}))
-        self.out.append((conn, {"type": "view", "view": views.view_for(live, p)}))
+        self.out.append((conn, {"type": "view", "view": live.view_for(p)}))
 
     # ---- one message, to whom ------------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class Fanout:
 
     def player_view(self, n: PlayerView) -> None:
         for conn in self.conns.get(n.player_id, ()):
-            self.out.append((conn, {"type": "view", "view": views.player_view(self.live, n.player_id)}))
+            self.out.append((conn, {"type": "view", "view": views.player_view(self.live.session, self.live.live(), n.player_id)}))
 
     def selection(self, n: SelectionBoard) -> None:
         """The selection board changed: each firm in the events that has someone online
@@ -105,9 +107,9 @@ class Fanout:
             for f in sorted({f for e in events for f in e["parties"]}):
                 if any(self.conns.get(p.id) for p in self.live.members(f)):
                     self.firm(f, {"type": "selection", "events": sel.events_for_firm(events, f),
-                                  "selection": selection_for(self.live, f)})
+                                  "selection": views.selection_for(self.live.session, f)})
         if self.conns.get(FACILITATOR):
-            self.facilitator({"type": "selection", "events": events, "selection": selection_board(self.live)})
+            self.facilitator({"type": "selection", "events": events, "selection": views.selection_board(self.live.session)})
 
     def status(self) -> None:
         """The facilitator's status (every player, who submitted), at most every
@@ -130,17 +132,18 @@ class Fanout:
     def _send_status(self) -> None:
         if self.conns.get(FACILITATOR):
             self._status_at = time.monotonic()
-            self.facilitator({"type": "status", "status": views.status(self.live)})
+            self.facilitator({"type": "status", "status": views.status(self.live.session, self.live.live())})
 
     def team(self, firm: str, skip: str | None = None) -> None:
         """A firm's roster (or who of it is online) changed: its players get a fresh view,
         the facilitator a status."""
-        part = None
+        part, live = None, None
         for p in self.live.members(firm):
             conns = self.conns.get(p.id, ()) if p.id != skip else ()
             if conns:
-                part = part or P.SharedPart(views.firm_part(self.live, firm))
-                v = P.SharedView(part, views.me_of(self.live, p.id))
+                live = live or self.live.live()
+                part = part or P.SharedPart(views.firm_part(self.live.session, live, firm))
+                v = P.SharedView(part, views.me_of(self.live.session, p.id))
                 for conn in conns:
                     self.out.append((conn, v))
         self.status()
@@ -157,16 +160,17 @@ class Fanout:
         """Everyone gets a full view (phase changes, round results)."""
         self._views_posted = False
         cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
+        session, live = self.live.session, self.live.live()
         for name, conns in self.conns.items():
             if not conns:
                 continue
             if name == FACILITATOR:
-                v = P.Shared({"type": "view", "view": views.facilitator_full_view(self.live)})
+                v = P.Shared({"type": "view", "view": self.live.facilitator_view(live)})
             else:
                 firm = self.live.players[name].firm
                 if firm not in cache:
-                    cache[firm] = P.SharedPart(views.firm_part(self.live, firm))
-                v = P.SharedView(cache[firm], views.me_of(self.live, name))
+                    cache[firm] = P.SharedPart(views.firm_part(session, live, firm))
+                v = P.SharedView(cache[firm], views.me_of(session, name))
             for conn in conns:
                 self.out.append((conn, v))
 

@@ -30,7 +30,7 @@ from game_rules import ENGINE_VERSION, negotiation as neg_rules, selection as se
 from game_rules.decisions import DecisionError
 from game_rules.rules import new_session
 from game_rules.scenario import Scenario, scenario_text
-from game_rules.session import bots, commands, controls, decide, facts as F, negotiating, panel, phases
+from game_rules.session import views, bots, commands, controls, decide, facts as F, panel, phases
 from game_rules.session.evolve import evolve
 from game_rules.session.state import Player, Session
 from game_rules.session.step import (SERVER, Closed, Logged, PlayerView, Refused, Removed, SelectionBoard,
@@ -40,9 +40,8 @@ from game_rules.state import TermSheet, state_from_dict, state_to_dict
 from . import protocol as P, treatments
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
-from . import session_views as views
 from .fanout import Fanout, close_removed, deliver, log_write_failed
-from .session_selection import protocol_error, selection_for
+from .session_selection import protocol_error
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
 from .store import LogRow, dumps
@@ -253,7 +252,7 @@ class SessionActor:
         finally:
             self._current_conn = None
         if msg.type == "resync" and reply["type"] == "ack":
-            self.fanout.out.append((conn, {"type": "view", "id": msg.id, "view": views.view_for(self, conn.principal)}))
+            self.fanout.out.append((conn, {"type": "view", "id": msg.id, "view": self.view_for(conn.principal)}))
         self.fanout.out.append((conn, dict(reply)))
 
     def http_control(self, body: P.HttpControl) -> tuple[dict, int]:
@@ -328,7 +327,7 @@ class SessionActor:
         submitter = self.submitter(player.firm) if t == "submit" and self.options["members_submit"] == "submitter" \
             else None
         result = commands.play(self._step(), player, msg, submitter)
-        return {"selection": selection_for(self, player.firm)} if t == "select" else result
+        return {"selection": views.selection_for(self.session, player.firm)} if t == "select" else result
 
     def control(self, msg: "P.Control | P.HttpControl") -> dict:
         """A facilitator control (from a socket or HTTP); returns the ack result. Its fields
@@ -426,18 +425,13 @@ class SessionActor:
         return people_at(self.session, firm)
 
     def submitter(self, firm: str) -> str | None:
-        """The firm's designated submitter (`members_submit: submitter`): its earliest-joined
-        member who is connected (else its earliest-joined member), so a team whose
-        submitter's phone died can still submit."""
-        m = self.members(firm)
-        online = [p for p in m if self.conns.get(p.id)]
-        return min(online or m, key=lambda p: (p.joined_at, p.id)).id if m else None
+        return views.submitter(self.session, firm, self.conns.keys())
 
     def pair_of(self, firm: str) -> tuple[str, tuple[str, str]] | None:
         return decide.pair_of(self.session, firm)
 
     def _default_terms(self, alliance_id: str) -> TermSheet:
-        return negotiating.default_terms(self._step(), alliance_id)
+        return self.session.default_terms(alliance_id)
 
     @property
     def selection_cfg(self):
@@ -550,7 +544,23 @@ class SessionActor:
             "server": dumps(self.session.to_dict())}))
 
     def summary(self) -> dict:
-        return views.facilitator_full_view(self)
+        return self.facilitator_view()
+
+    # ---- views (built in game_rules/session/views.py from the session and this plain data) ----
+
+    def live(self) -> views.Live:
+        """What the views need that only the server knows, as plain data. `conns` holds no
+        empty set (a principal's entry goes with its last socket), so its keys are who is
+        online."""
+        return views.Live(self.id, self.code, self.title, self.options, self.conns.keys(), time.time())
+
+    def view_for(self, p: Principal) -> dict:
+        if p.is_facilitator:
+            return self.facilitator_view()
+        return views.player_view(self.session, self.live(), p.player_id)
+
+    def facilitator_view(self, live: views.Live | None = None) -> dict:
+        return views.facilitator_view(self.session, live or self.live(), self.hub.join_url(self.code))
 
     # ================================================================== delivery
 

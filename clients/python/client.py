@@ -469,7 +469,7 @@ class GameClient:
                 pass
 
     def _apply_delta(self, t: str, msg: dict) -> None:
-        """Fold a push into the full view it follows (the shapes of server/session_views.py)."""
+        """Fold a push into the full view it follows (the shapes of game_rules/session/views.py)."""
         v = self.view
         facilitator = "status" in v and "me" not in v
         if t == "draft":

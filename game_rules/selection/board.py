@@ -361,6 +361,10 @@ class Pairing:
     firms: tuple[str, str]
     introduced_by: str | None = None
 
+    def to_dict(self) -> dict:
+        return {"alliance_id": self.alliance_id, "template": self.template, "firms": list(self.firms),
+                "introduced_by": self.introduced_by}
+
 
 def alliance_id(state: SessionState, template: str, firms: tuple[str, str]) -> str:
     """`<template><copy>` as the facilitator's default pairing names it; across copies

@@ -7,8 +7,6 @@ the alliance (`alliance_signed`) at once.
 """
 from __future__ import annotations
 
-from .. import selection as sel
-from ..rules import instantiate_terms
 from ..state import TermSheet
 from . import facts as F
 from .evolve import negotiation_step
@@ -41,17 +39,8 @@ def sign(step: Step, alliance_id: str, terms: TermSheet, actor: str) -> None:
 
 
 def default_terms(step: Step, alliance_id: str) -> TermSheet:
-    """The term sheet an alliance is signed on when nobody negotiates it: the template's
-    defaults for a pairing made in the selection phase, else the scenario's for its copy."""
-    s = step.session
-    p = s.selection_pairs.get(alliance_id)
-    if p is not None:
-        tpl = next(t for t in s.rules.scenario.alliances if t.id == p["template"])
-        return sel.terms_for(tpl, tuple(p["firms"]), s.state.rounds)
-    for tpl in s.rules.scenario.alliances:
-        if alliance_id.startswith(tpl.id) and alliance_id[len(tpl.id):].isdigit():
-            return instantiate_terms(tpl, int(alliance_id[len(tpl.id):]), s.state.rounds)
-    raise KeyError(alliance_id)
+    """The term sheet an alliance is signed on when nobody negotiates it (`Session.default_terms`)."""
+    return step.session.default_terms(alliance_id)
 
 
 def bot_negotiates(step: Step, neg) -> None:

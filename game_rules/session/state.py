@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 
 from .. import negotiation as neg_rules, selection as sel
-from ..rules import Rules
+from ..rules import Rules, instantiate_terms
 from ..state import SessionState, TermSheet
 from .clock import PhaseClock
 
@@ -67,6 +67,28 @@ class Session:
     @cached_property
     def selection_cfg(self) -> sel.SelectionConfig:
         return sel.load_selection(self.rules.scenario)
+
+    @cached_property
+    def selection_profiles(self) -> dict[str, dict]:
+        """Every firm's public profile on the selection board (fixed for the session: the
+        seed and the starting competences; the board is open before any round is played)."""
+        r, cfg, st = self.rules, self.selection_cfg, self.state
+        return {f: sel.public_profile(r, cfg, st, f).to_dict() for f in st.firms}
+
+    def default_terms(self, alliance_id: str) -> TermSheet:
+        """An alliance's default term sheet: where its negotiation starts, what a seat bot
+        offers and what the facilitator's `pair` signs. A pairing made by partner selection
+        gets its template's sheet for the two firms chosen; `<template><copy>` the
+        template's sheet for that copy. KeyError for any other id."""
+        p = self.selection_pairs.get(alliance_id)
+        if p is not None:
+            tpl = next(t for t in self.rules.scenario.alliances if t.id == p["template"])
+            return sel.terms_for(tpl, tuple(p["firms"]), self.state.rounds)
+        for tpl in self.rules.scenario.alliances:
+            copy = alliance_id[len(tpl.id):]
+            if alliance_id.startswith(tpl.id) and copy.isdigit():
+                return instantiate_terms(tpl, int(copy), self.state.rounds)
+        raise KeyError(alliance_id)
 
     def members(self, firm: str) -> list[Player]:
         # an index firm -> players, rebuilt when the roster changes (joins, moves, a

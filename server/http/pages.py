@@ -16,7 +16,7 @@ Routes added here:
 | `GET /join`, `/console`, `/projector`, `/debrief` | anyone | the pages |
 | `GET /static/{path}` | anyone | JS modules, CSS, the vendored Chart.js |
 | `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
-| `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the scenario's default term sheet |
+| `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the alliance's default term sheet |
 | `GET /api/web/console_link` | facilitator bearer token | the console's link for another device (`/console#token=...`, the token in the fragment, never sent to a server) and its QR code as SVG text |
 | `GET /api/web/guide` | player bearer token | the "How to play" tab's worked example: one round of a plain plan computed by the engine for the player's firm (game_rules/guide.py) |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
@@ -34,8 +34,7 @@ from pathlib import Path
 from aiohttp import web
 
 from game_rules.guide import worked_example
-from game_rules.rules import instantiate_terms
-from game_rules.scoring import score_session
+from game_rules.session import views
 
 from ..auth import normalize_code
 from ..protocol import ProtocolError
@@ -188,20 +187,12 @@ def _no_store(data: dict) -> web.Response:
 async def web_context(request: web.Request) -> web.Response:
     """What the term-sheet form needs and the player view does not carry yet: per
     negotiation of the player's firm, the partner's public name and role and the
-    scenario's default term sheet for this copy of the case (public scenario data)."""
+    alliance's default term sheet (game_rules/session/views.py: `web_context`)."""
     hub, p = _principal(request)
     actor = hub.sessions[p.session_id]
     if p.is_facilitator:
         raise ProtocolError("forbidden", "this is a player route")
-    firm = actor.players[p.player_id].firm
-    out = {}
-    for neg in actor.negotiations.values():
-        if firm not in neg.firms:
-            continue
-        partner = actor.state.firms[neg.partner(firm)]
-        out[neg.id] = {"partner": {"id": partner.id, "name": partner.name, "role": partner.role},
-                       "default_terms": _default_terms(actor, neg.id)}
-    return _no_store({"firm": firm, "negotiations": out})
+    return _no_store(views.web_context(actor.session, actor.players[p.player_id].firm))
 
 
 async def web_guide(request: web.Request) -> web.Response:
@@ -228,14 +219,6 @@ async def web_console_link(request: web.Request) -> web.Response:
     return _no_store({"url": url, "qr_svg": _qr(url, "QR code: console link").decode()})
 
 
-def _default_terms(actor, alliance_id: str) -> dict | None:
-    for tpl in actor.rules.scenario.alliances:
-        rest = alliance_id[len(tpl.id):]
-        if alliance_id.startswith(tpl.id) and rest.isdigit():
-            return instantiate_terms(tpl, int(rest), actor.state.rounds).to_dict()
-    return None
-
-
 # ---- GET /api/web/history/{session_id} (facilitator) ------------------------------------------
 
 async def web_history(request: web.Request) -> web.Response:
@@ -243,31 +226,7 @@ async def web_history(request: web.Request) -> web.Response:
     scores, from the live state) and, per resolved round, the decisions used and the
     engine events, read from the event log (the log is the truth)."""
     hub, actor = await _facilitator_actor(request)
-    rules, state = actor.rules, actor.state
-    frame = {
-        "session": {"id": actor.id, "title": actor.title, "scenario": state.scenario_id,
-                    "phase": state.phase, "round": state.round, "rounds": state.rounds},
-        "debrief_text": rules.scenario.text.debrief,
-        "budget": rules.params.budget,
-        "convergent_share": rules.params.convergent_share,
-        "trust_start": rules.params.trust_start,
-        "domains": [{"id": d.id, "name": d.name, "weight": d.weight} for d in rules.scenario.domains],
-        "firms": {fid: {"id": fid, "name": f.name, "role": f.role, "copy": f.copy,
-                        "treatment": (actor.options.get("treatment_of_firm") or {}).get(fid,
-                                                                                   actor.options.get("treatment")),
-                        "start_position": rules.position(f.start_competence),
-                        "position": rules.position(f.competence), "cash": f.cash}
-                  for fid, f in state.firms.items()},
-        "rival": {"start_position": rules.position(state.start_rival),
-                  "position": rules.position(state.rival)},
-        "alliances": {aid: {"id": aid, "firms": list(a.firms), "status": a.status,
-                            "signed_round": a.signed_round, "ended_round": a.ended_round,
-                            "ended_reason": a.ended_reason, "terms": a.terms.to_dict(),
-                            "trust": dict(a.trust)}
-                      for aid, a in state.alliances.items()},
-        "bots": dict(actor.bots),
-        "scores": {f: s.to_dict() for f, s in score_session(rules, state).items()},
-    }
+    frame = views.debrief_frame(actor.session, actor.live())
     loop = asyncio.get_running_loop()
     history = await loop.run_in_executor(None, hub.store.round_history, actor.id)
     frame["rounds"], frame["signed"] = _rounds(history)

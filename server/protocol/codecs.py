@@ -136,7 +136,7 @@ class Shared:
 
 
 class SharedPart:
-    """The map shared by every player of a firm (`session_views.firm_part`), encoded at
+    """The map shared by every player of a firm (`game_rules.session.views.firm_part`), encoded at
     most once per format; `SharedView` adds each player's `me` to it."""
 
     __slots__ = ("part", "_bin", "_text")
