@@ -367,14 +367,17 @@ class PlayerApp {
     if (!prev || prev.phase !== v.phase) {
       this.showTab({ lobby: "firm", selection: "deal", negotiation: "deal", execution: "round", debrief: "results" }[v.phase] || "firm");
     } else if (!this.tab) this.showTab("firm");
-    // the join form gone, or the focused control redrawn or hidden by this view: focus the
-    // shown section's heading rather than leave it on <body>
-    if (focusLost() && (!prev || (had && had !== document.body))) {
-      const panel = this.panels[this.tab];
-      moveFocus(panel.querySelector("h1, h2") || panel);
-    }
+    this.refocus(had, !prev);
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
     if (v.session && v.session.status === "ended") this.showEnded();
+  }
+
+  /** The join form gone (`first`), or the focused control redrawn or hidden by a redraw:
+   *  focus the shown section's heading rather than leave it on <body>. */
+  refocus(had, first = false) {
+    if (!focusLost() || !(first || (had && had !== document.body))) return;
+    const panel = this.panels[this.tab];
+    moveFocus(panel.querySelector("h1, h2") || panel);
   }
 
   async fetchContext() {
@@ -382,7 +385,9 @@ class PlayerApp {
     this.contextLoading = true;
     try {
       this.context = await api("GET", "/api/web/context", undefined, this.creds.token);
+      const had = document.activeElement;
       this.renderDeal();
+      this.refocus(had);
       this.renderChat();
     } catch { /* the editor falls back to an empty form */ } finally {
       this.contextLoading = false;
@@ -448,8 +453,10 @@ class PlayerApp {
       api("GET", "/api/scenarios").then((d) => {
         const s = (d.scenarios || []).find((x) => x.id === this.view.scenario);
         this.roles = Object.fromEntries(((s && s.roles) || []).map((x) => [x.id, x.name]));
+        const had = document.activeElement;
         this.renderFirm();
         this.renderDeal();
+        this.refocus(had);
       }).catch(() => {});
     }
     return r || this.view.firm.role;
