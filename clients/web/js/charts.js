@@ -2,7 +2,7 @@
 // Series differ by colour AND by point shape and line dash, so no chart relies on colour
 // alone; the palette is Okabe-Ito (distinguishable with the common colour-vision deficiencies).
 import { h } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, num } from "./i18n.js";
 import { scrollRegion } from "./scrollregion.js";
 
 export const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D00"];
@@ -54,7 +54,7 @@ export function chartFigure({ title, describe, height = 220, testid }) {
 function dataTable(canvas, head, rows, fmt) {
   const fig = canvas.closest("figure");
   if (!fig) return;
-  const cell = (v) => (v === null || v === undefined || v === "" ? "–" : typeof v === "number" && fmt ? fmt(v) : String(v));
+  const cell = (v) => (v === null || v === undefined || v === "" ? "–" : typeof v === "number" ? (fmt ? fmt(v) : num(v, 1)) : String(v));
   const caption = fig.querySelector("figcaption strong");
   const table = h("table", { class: "table chart-table" },
     h("thead", {}, h("tr", {}, head.map((x) => h("th", { scope: "col", text: x })))),
