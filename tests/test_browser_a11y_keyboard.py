@@ -17,9 +17,12 @@ FOCUS = """() => {
   if (!e || e === document.body) return { where: "body" };
   const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
   const ring = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none";
-  const x = Math.min(Math.max(r.left + r.width / 2, 1), innerWidth - 1), y = Math.min(Math.max(r.top + Math.min(r.height / 2, 12), 1), innerHeight - 1);
-  const hit = document.elementFromPoint(x, y);
-  let cover = hit && !e.contains(hit) && !hit.contains(e) && !(hit.htmlFor && hit.control === e) ? hit.className || hit.tagName : null;
+  const x = Math.min(Math.max(r.left + r.width / 2, 1), innerWidth - 1);
+  let cover = null;
+  for (const y of [r.top + 3, r.top + r.height / 2, r.bottom - 3]) {  // its top, middle and bottom edge
+    const hit = document.elementFromPoint(x, Math.min(Math.max(y, 1), innerHeight - 1));
+    if (hit && !e.contains(hit) && !hit.contains(e) && !(hit.htmlFor && hit.control === e)) cover = hit.className || hit.tagName;
+  }
   if (r.bottom < 0 || r.top > innerHeight) cover = "off screen";
   for (const t of document.querySelectorAll("#toasts .toast")) {
     const q = t.getBoundingClientRect();
