@@ -12,6 +12,7 @@ install-test:
 	$(PYTHON) -m pip install -q -e '.[test]'
 	bash scripts/install_browser.sh
 	bash scripts/install_test_tools.sh
+	bash scripts/install_axe.sh
 
 run: install
 	$(PYTHON) run.py

@@ -512,6 +512,8 @@ export default {
   "res.over_rounds": "Over the rounds",
 
   // ---- charts ----
+  "chart.data": "The numbers as a table",
+  "chart.point": "Point",
   "chart.position": "Position",
   "chart.position_desc": "Your competitive position and the rest of the industry's, per round.",
   "chart.position_axis": "position",

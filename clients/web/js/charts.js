@@ -2,6 +2,8 @@
 // Series differ by colour AND by point shape and line dash, so no chart relies on colour
 // alone; the palette is Okabe-Ito (distinguishable with the common colour-vision deficiencies).
 import { h } from "./dom.js";
+import { t, num } from "./i18n.js";
+import { scrollRegion } from "./scrollregion.js";
 
 export const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D00"];
 export const SHAPES = ["circle", "triangle", "rect", "rectRot", "star", "crossRot", "rectRounded", "cross"];
@@ -45,12 +47,37 @@ export function chartFigure({ title, describe, height = 220, testid }) {
   return { fig, canvas };
 }
 
+/**
+ * The chart's numbers as a table in a <details> under it: the text alternative a screen
+ * reader (or anyone who cannot tell the lines apart) reads. Put in the chart's figure.
+ */
+function dataTable(canvas, head, rows, fmt) {
+  const fig = canvas.closest("figure");
+  if (!fig) return;
+  const cell = (v) => (v === null || v === undefined || v === "" ? "–" : typeof v === "number" ? (fmt ? fmt(v) : num(v, 1)) : String(v));
+  const caption = fig.querySelector("figcaption strong");
+  const table = h("table", { class: "table chart-table" },
+    h("thead", {}, h("tr", {}, head.map((x) => h("th", { scope: "col", text: x })))),
+    h("tbody", {}, rows.map(([label, ...vals]) => h("tr", {}, h("th", { scope: "row", text: cell(label) }),
+      vals.map((v) => h("td", { text: cell(v) }))))));
+  fig.querySelector(".chart-data")?.remove();
+  fig.append(h("details", { class: "chart-data", "data-testid": "chart-data" }, h("summary", { text: t("chart.data") }),
+    scrollRegion(table, caption ? caption.textContent : t("chart.data"))));
+}
+
+/** One row per x label, one column per series. */
+function seriesTable(canvas, { labels, series, xTitle, tickFormat }) {
+  dataTable(canvas, [xTitle || "", ...series.map((s) => s.label)],
+    labels.map((l, i) => [l, ...series.map((s) => s.data[i])]), tickFormat);
+}
+
 function axisTitle(text) {
   return text ? { display: true, text } : { display: false };
 }
 
 /** series: [{label, data: [numbers or null], styleIndex?}] */
 export function lineChart(canvas, { labels, series, xTitle, yTitle, yMin, yMax, stepped = false, tickFormat }) {
+  seriesTable(canvas, { labels, series, xTitle, tickFormat });
   if (!Chart) return null;
   return new Chart(canvas, {
     type: "line",
@@ -90,6 +117,7 @@ export function pattern(color, kind) {
 }
 
 export function barChart(canvas, { labels, series, stacked = false, xTitle, yTitle, tickFormat }) {
+  seriesTable(canvas, { labels, series, xTitle, tickFormat });
   if (!Chart) return null;
   return new Chart(canvas, {
     type: "bar",
@@ -113,6 +141,8 @@ export function barChart(canvas, { labels, series, stacked = false, xTitle, yTit
 
 /** groups: [{label, styleIndex, points: [{x, y, name}]}]: one dataset per group (shape + colour). */
 export function scatterChart(canvas, { groups, xTitle, yTitle, tickFormat }) {
+  dataTable(canvas, [t("chart.point"), xTitle || "x", yTitle || "y", ""],
+    groups.flatMap((g) => g.points.map((p) => [p.name, p.x, p.y, g.label])), tickFormat);
   if (!Chart) return null;
   return new Chart(canvas, {
     type: "scatter",

@@ -16,8 +16,9 @@ export function chatLine(m, firmName, { showChannel = false, channelLabel } = {}
 }
 
 export class ChatPanel {
-  constructor({ socket, firmName, onUnread }) {
+  constructor({ socket, firmName, onUnread, me }) {
     this.socket = socket;
+    this.me = me;  // this player's id: their own lines are not read out again
     this.firmName = firmName;
     this.onUnread = onUnread || (() => {});
     this.channels = [];       // [{id, to, label}]
@@ -25,8 +26,12 @@ export class ChatPanel {
     this.unread = new Map();
     this.active = null;
     this.visible = false;
-    this.tabs = h("div", { class: "chat-tabs", role: "tablist", "aria-label": t("chat.channels") });
-    this.log = h("ol", { class: "chat-log", "aria-live": "polite", "aria-relevant": "additions", "data-testid": "chat-log" });
+    // channel buttons (aria-pressed), not tabs: the one log below shows the chosen channel
+    this.tabs = h("div", { class: "chat-tabs", role: "group", "aria-label": t("chat.channels") });
+    // the log is redrawn whole on every view: not a live region (it would read every line
+    // again); a new line from someone else is read once from `announcer`
+    this.log = h("ol", { class: "chat-log", "aria-label": t("chat.title"), "data-testid": "chat-log" });
+    this.announcer = h("p", { class: "sr-status", role: "status", "data-testid": "chat-announcer" });
     this.input = h("textarea", { rows: 2, maxlength: 2000, "aria-label": t("chat.message"), placeholder: t("chat.placeholder"),
                                  "data-testid": "chat-input" });
     this.sendBtn = h("button", { type: "submit", class: "primary", text: t("chat.send"), "data-testid": "chat-send" });
@@ -38,7 +43,7 @@ export class ChatPanel {
     });
     this.empty = h("p", { class: "muted chat-empty", text: t("chat.empty") });
     this.el = h("section", { class: "chat", "aria-label": t("chat.title") },
-      h("h2", { class: "section-title", text: t("chat.title") }), this.tabs, this.empty, this.log, this.err, this.form);
+      h("h2", { class: "section-title", text: t("chat.title") }), this.tabs, this.empty, this.log, this.announcer, this.err, this.form);
   }
 
   /** channels: [{id: "firm:west1", to: "firm", label}] */
@@ -51,14 +56,16 @@ export class ChatPanel {
   }
 
   renderTabs() {
+    const hadFocus = this.tabs.contains(document.activeElement);
     clear(this.tabs);
     for (const c of this.channels) {
       const n = this.unread.get(c.id) || 0;
-      const b = h("button", { type: "button", role: "tab", class: "chat-tab", "aria-selected": String(c.id === this.active),
+      const b = h("button", { type: "button", class: "chat-tab", "aria-pressed": String(c.id === this.active),
                               "data-channel": c.to, "data-testid": `chat-tab-${c.to}`,
                               on: { click: () => this.select(c.id) } },
         c.label, n ? h("span", { class: "badge", text: t("chat.unread", { n }) }) : null);
       this.tabs.append(b);
+      if (hadFocus && c.id === this.active) b.focus();  // the redraw must not drop focus to <body>
     }
   }
 
@@ -83,6 +90,7 @@ export class ChatPanel {
     list.push(m);
     if (m.channel === this.active) {
       this.log.append(chatLine(m, this.firmName));
+      if (m.sender !== this.me) this.announcer.textContent = `${m.sender_name || m.sender}: ${m.text}`;
       this.empty.hidden = true;
       this.scrollDown();
     }

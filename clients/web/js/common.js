@@ -129,6 +129,8 @@ export function trackStickyOffsets() {
     root.style.setProperty("--topbar-h", `${top ? top.offsetHeight : 0}px`);
     const tabs = document.querySelector(".tabs");
     root.style.setProperty("--tabs-h", `${tabs ? tabs.offsetHeight : 0}px`);
+    const budget = document.querySelector(".budget");  // the round's sticky budget (scroll-padding in app.css)
+    if (budget) root.style.setProperty("--budget-h", `${budget.offsetHeight}px`);
   };
   const ro = new ResizeObserver(update);
   if (top) ro.observe(top);

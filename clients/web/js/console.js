@@ -8,6 +8,7 @@ import { store, connectionIndicator, PhaseClock, phaseLabel } from "./common.js"
 import { chatLine } from "./chat.js";
 import { proseNodes } from "./prose.js";
 import { remember, sessionsCard, anotherDevice } from "./sessions.js";
+import { scrollRegion } from "./scrollregion.js";
 
 applyI18n();
 const main = $("#main");
@@ -570,10 +571,10 @@ class Console {
     replace(this.monitor,
       v.phase === "execution" ? h("p", { class: holding.length ? "waiting" : "ok", role: "status", "data-testid": "holding" },
         holding.length ? t("console.holding", { firms: holding.join(", ") }) : t("console.all_in")) : null,
-      h("div", { class: "table-wrap" }, h("table", { class: "table" },
+      scrollRegion(h("table", { class: "table" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("console.firm") }), h("th", { scope: "col", text: t("console.players") }),
           h("th", { scope: "col", text: t("console.draft") }), h("th", { scope: "col", text: t("console.submitted") }))),
-        h("tbody", {}, rows))));
+        h("tbody", {}, rows)), t("console.monitor")));
     this.renderControls();
   }
 
@@ -654,7 +655,7 @@ class Console {
     if (v.phase === "selection" && v.selection) { replace(this.negs, this.selectionBoard(v.selection)); return; }
     const list = Object.values(v.negotiations || {});
     if (!list.length) { replace(this.negs, h("p", { class: "muted", text: t("console.no_negotiations") })); return; }
-    replace(this.negs, h("div", { class: "table-wrap" }, h("table", { class: "table" },
+    replace(this.negs, scrollRegion(h("table", { class: "table" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("console.negotiation") }), h("th", { scope: "col", text: t("console.status") }),
         h("th", { scope: "col", text: t("console.offers") }), h("th", { scope: "col", text: t("console.on_table") }))),
       h("tbody", {}, list.map((n) => {
@@ -664,7 +665,7 @@ class Console {
           h("td", { text: t(`console.neg_${n.status}`) + (n.outcome_reason ? ` (${t(`console.neg_reason_${n.outcome_reason}`)})` : "") }),
           h("td", { text: String(n.offers.length) }),
           h("td", { text: standing ? t("console.offer_by", { n: standing.n, firm: this.firmName(standing.by), split: pct(standing.terms.split[standing.by]) }) : "–" }));
-      })))));
+      }))), t("console.negotiations")));
   }
 
   /** The partner-selection board: every proposal and what closing it now would pair. */
@@ -677,9 +678,9 @@ class Console {
     const pairs = (b.pairings || []).map((p) => h("li", { text: p.firms.map(name).join(" ⇄ ") }));
     return h("div", { "data-testid": "selection-board" },
       h("h3", { text: t("console.sel_title") }),
-      rows.length ? h("div", { class: "table-wrap" }, h("table", { class: "table" },
+      rows.length ? scrollRegion(h("table", { class: "table" },
         h("thead", {}, h("tr", {}, ["console.sel_proposal", "console.status", "console.sel_introduced_by"].map((k) => h("th", { scope: "col", text: t(k) })))),
-        h("tbody", {}, rows))) : h("p", { class: "muted", text: t("console.sel_none") }),
+        h("tbody", {}, rows)), t("console.sel_title")) : h("p", { class: "muted", text: t("console.sel_none") }),
       h("p", { text: t("console.sel_pairings") }),
       pairs.length ? h("ul", { class: "breakdown", "data-testid": "selection-pairings" }, pairs) : h("p", { class: "muted", text: t("console.sel_no_pairings") }));
   }
@@ -690,14 +691,14 @@ class Console {
     const firms = Object.values(v.firms).sort((a, b) => (v.scores[a.id].rank - v.scores[b.id].rank));
     replace(this.results,
       h("p", { text: t("console.after_round", { n: v.round, rounds: v.rounds }) }),
-      h("div", { class: "table-wrap" }, h("table", { class: "table" },
+      scrollRegion(h("table", { class: "table" },
         h("thead", {}, h("tr", {}, ["console.rank", "console.firm", "console.cash", "console.position", "console.internal", "console.external", "console.total"].map((k) => h("th", { scope: "col", text: t(k) })))),
         h("tbody", {}, firms.map((f) => {
           const s = v.scores[f.id];
           return h("tr", {}, h("td", { text: String(s.rank) }), h("th", { scope: "row", text: f.name }), h("td", { text: num(f.cash, 1) }),
             h("td", { text: num(v.positions[f.id], 1) }), h("td", { text: pct(s.internal_gain, 1) }), h("td", { text: pct(s.external_gain, 1) }),
             h("td", { text: num(s.total, 3) }));
-        })))),
+        }))), t("console.results")),
       Object.values(v.alliances).length ? h("ul", { class: "breakdown" }, Object.values(v.alliances).map((a) =>
         h("li", { text: t("console.alliance_line", { firms: a.firms.map((f) => this.firmName(f)).join(" ⇄ "), status: t(`alliance.status_${a.status}`),
           trust: a.firms.map((f) => `${this.firmName(f)} ${pct(a.trust[f])}`).join(", ") }) }))) : null);

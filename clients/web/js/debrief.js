@@ -5,6 +5,7 @@
 import { h, clear } from "./dom.js";
 import { t, num, pct, signedPct } from "./i18n.js";
 import { prose } from "./prose.js";
+import { scrollRegion } from "./scrollregion.js";
 import { chartFigure, lineChart, barChart, scatterChart, destroyAll, COLORS } from "./charts.js";
 
 // one colour AND one shape per strategy (the icon is the same shape, for tables and text)
@@ -94,7 +95,7 @@ export class Debrief {
     block.append(h("p", { class: "hint", text: t("debrief.classify_rule", { pct: pct(hist.convergent_share ?? 0.3) }) }));
     // ranking
     const ranked = firms.slice().sort((a, b) => sc[a.id].rank - sc[b.id].rank);
-    block.append(h("h3", { text: t("debrief.ranking") }), h("div", { class: "table-wrap" }, h("table", { class: "table", "data-testid": "ranking" },
+    block.append(h("h3", { text: t("debrief.ranking") }), scrollRegion(h("table", { class: "table", "data-testid": "ranking" },
       h("thead", {}, h("tr", {}, ["debrief.rank", "debrief.firm", "debrief.strategy", "debrief.internal", "debrief.external", "debrief.cash", "debrief.freedom", "debrief.total"]
         .map((k) => h("th", { scope: "col", text: t(k) })))),
       h("tbody", {}, ranked.map((f) => {
@@ -111,7 +112,7 @@ export class Debrief {
           part(num(s.cash, 1), s.parts.cash),
           part(pct(s.freedom), s.parts.freedom),
           h("td", {}, h("strong", { text: num(s.total, 3) })));
-      })))),
+      }))), t("debrief.ranking")),
       h("p", { class: "hint", text: t("debrief.parts_hint") }));
     return block;
   }

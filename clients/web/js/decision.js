@@ -3,6 +3,7 @@
 // change is sent as a `draft` command, teammates' changes arrive as `draft` pushes and
 // show who changed what.
 import { h, clear, newId, confirmDialog, toast } from "./dom.js";
+import { focusLost, moveFocus } from "./focus.js";
 import { t, num, pct, errorText, clockTime } from "./i18n.js";
 
 const POINT_GROUPS = ["contribute", "absorb", "develop"];
@@ -555,13 +556,17 @@ export class DecisionForm {
       const d = this.decision();
       await this.socket.send("submit", { decision: d, round: this.round });
       toast(t("dec.submitted_toast"), "ok");
+      if (!this.submitted.hidden) moveFocus(this.submitted);
+      else this.focusWhenSubmitted = true;  // the "submitted" push has not come yet
     } catch (e) {
       this.error.textContent = errorText(e);
       this.submitBtn.disabled = false;
+      this.submitBtn.focus();
     }
   }
 
   setSubmitted(sub) {
+    const wasLocked = this.locked;
     this.locked = !!sub;
     if (this.carryNote) this.renderCarry();
     for (const el of this.el.querySelectorAll("input, button, select, textarea")) el.disabled = this.locked;
@@ -571,6 +576,9 @@ export class DecisionForm {
       this.submitted.hidden = false;
       this.submitted.textContent = t("dec.submitted_by", { name: this.nameOf(sub.by) });
       this.el.dataset.submitted = "yes";
+      // the form just locked (disabled controls drop focus to <body>): focus says who submitted
+      if (!wasLocked && (this.focusWhenSubmitted || focusLost())) moveFocus(this.submitted);
+      this.focusWhenSubmitted = false;
     } else {
       this.submitted.hidden = true;
       this.el.dataset.submitted = "no";

@@ -12,6 +12,7 @@ import { GuidePanel } from "./guide.js";
 import { SelectionPanel } from "./selection.js";
 import { prose } from "./prose.js";
 import { scrollRegion } from "./scrollregion.js";
+import { focusLost, moveFocus } from "./focus.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 // The browser's language (BCP-47, e.g. "fr-CA"), sent at the join for the research export;
@@ -169,7 +170,8 @@ class PlayerApp {
     this.context = null;
     this.socket = new LiveSocket(creds.token);
     this.clock = new PhaseClock(this.socket);
-    this.chat = new ChatPanel({ socket: this.socket, firmName: (f) => this.firmName(f), onUnread: (n) => this.setUnread(n) });
+    this.chat = new ChatPanel({ socket: this.socket, firmName: (f) => this.firmName(f), onUnread: (n) => this.setUnread(n),
+                                 me: creds.player_id });
     this.results = new ResultsPanel();
     this.guide = new GuidePanel(creds.token);
     this.buildShell();
@@ -351,6 +353,7 @@ class PlayerApp {
       prev = null;
     }
     this.view = v;
+    const had = document.activeElement;
     if (this.loading) { this.loading.remove(); this.loading = null; }
     this.firmTitle.querySelector(".firm-name").textContent = v.firm.name;
     document.body.dataset.phase = v.phase;
@@ -364,8 +367,17 @@ class PlayerApp {
     if (!prev || prev.phase !== v.phase) {
       this.showTab({ lobby: "firm", selection: "deal", negotiation: "deal", execution: "round", debrief: "results" }[v.phase] || "firm");
     } else if (!this.tab) this.showTab("firm");
+    this.refocus(had, !prev);
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
     if (v.session && v.session.status === "ended") this.showEnded();
+  }
+
+  /** The join form gone (`first`), or the focused control redrawn or hidden by a redraw:
+   *  focus the shown section's heading rather than leave it on <body>. */
+  refocus(had, first = false) {
+    if (!focusLost() || !(first || (had && had !== document.body))) return;
+    const panel = this.panels[this.tab];
+    moveFocus(panel.querySelector("h1, h2") || panel);
   }
 
   async fetchContext() {
@@ -373,7 +385,9 @@ class PlayerApp {
     this.contextLoading = true;
     try {
       this.context = await api("GET", "/api/web/context", undefined, this.creds.token);
+      const had = document.activeElement;
       this.renderDeal();
+      this.refocus(had);
       this.renderChat();
     } catch { /* the editor falls back to an empty form */ } finally {
       this.contextLoading = false;
@@ -439,8 +453,10 @@ class PlayerApp {
       api("GET", "/api/scenarios").then((d) => {
         const s = (d.scenarios || []).find((x) => x.id === this.view.scenario);
         this.roles = Object.fromEntries(((s && s.roles) || []).map((x) => [x.id, x.name]));
+        const had = document.activeElement;
         this.renderFirm();
         this.renderDeal();
+        this.refocus(had);
       }).catch(() => {});
     }
     return r || this.view.firm.role;
@@ -511,6 +527,7 @@ class PlayerApp {
       this.roundStatus = h("p", { class: "round-status", role: "status", "data-testid": "round-status" });
       replace(p, h("h2", { class: "section-title", "data-testid": "round-title", text: t("round.title", { n: v.current_round, rounds: v.rounds }) }),
         this.roundStatus, this.decision.el);
+      sticky.observe(this.decision.budgetBox);
     } else {
       this.decision.view = v;
       this.decision.applyDraft(v.draft || {}, null);

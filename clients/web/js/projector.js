@@ -7,6 +7,7 @@ import { t, applyI18n, num, pct, errorText } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner } from "./common.js";
 import { Debrief } from "./debrief.js";
+import { scrollRegion } from "./scrollregion.js";
 
 applyI18n();
 const main = $("#main");
@@ -178,13 +179,13 @@ class Room {
     const alliances = Object.values(v.alliances);
     return h("section", { class: "room-results", "data-testid": "room-results" },
       h("h2", { text: t("room.after_round", { n: v.round, rounds: v.rounds }) }),
-      h("div", { class: "table-wrap" }, h("table", { class: "table big" },
+      scrollRegion(h("table", { class: "table big" },
         h("thead", {}, h("tr", {}, ["room.alliance", "room.status", "room.trust", "room.cash"].map((k) => h("th", { scope: "col", text: t(k) })))),
         h("tbody", {}, alliances.map((a) => h("tr", {},
           h("th", { scope: "row", text: a.firms.map((f) => this.name(f)).join(" ⇄ ") }),
           h("td", { text: t(`alliance.status_${a.status}`) }),
           h("td", { text: a.firms.map((f) => `${this.name(f)}: ${pct(a.trust[f])}`).join(" · ") }),
-          h("td", { text: a.firms.map((f) => `${this.name(f)}: ${num(v.firms[f].cash, 0)}`).join(" · ") })))))));
+          h("td", { text: a.firms.map((f) => `${this.name(f)}: ${num(v.firms[f].cash, 0)}`).join(" · ") }))))), t("room.after_round", { n: v.round, rounds: v.rounds })));
   }
 }
 

@@ -1,5 +1,6 @@
 // The term sheet: a readable summary of one, and the editor used to offer and counter.
 import { h, clear, newId, confirmDialog, toast } from "./dom.js";
+import { moveFocus } from "./focus.js";
 import { t, num, pct, errorText } from "./i18n.js";
 
 /** Rows of a term sheet as [key, label, text] from one firm's point of view. */
@@ -419,12 +420,14 @@ export class NegotiationPanel {
     const action = standing && standing.by !== this.me ? "counter" : "offer";
     await this.socket.send("negotiate", { action, terms, negotiation: this.neg.id });
     toast(action === "counter" ? t("neg.counter_sent") : t("neg.offer_sent"), "ok");
+    moveFocus(this.status);  // "Your offer #n is on the table": what just happened
   }
 
   async answer(action) {
     try {
       await this.socket.send("negotiate", { action, negotiation: this.neg.id });
       toast(t(`neg.${action}_done`), "ok");
+      moveFocus(this.status);
     } catch (e) {
       toast(errorText(e), "error");
     }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# axe-core, the accessibility rules engine that tests/test_browser_a11y*.py inject into each page
+# state in Chromium. Installed from the npm registry at a pinned version into .test-tools/
+# (gitignored), never downloaded when the tests run. Installs Node.js and npm from Debian's
+# packages when they are missing (as root); a no-op when the pinned version is already there.
+set -euo pipefail
+AXE_VERSION=4.14.1   # keep in step with AXE_VERSION in tests/a11y_tools.py
+cd "$(dirname "$0")/.."
+DEST=.test-tools/axe
+installed=$(node -e "console.log(require('./$DEST/node_modules/axe-core/package.json').version)" 2>/dev/null || true)
+if [ "$installed" = "$AXE_VERSION" ]; then
+  exit 0
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  else
+    echo "npm is missing: install Debian's nodejs and npm (sudo apt-get install nodejs npm)" >&2
+    exit 1
+  fi
+fi
+mkdir -p "$DEST"
+# a package.json of its own, so npm installs here and not in a parent folder's project
+[ -f "$DEST/package.json" ] || echo '{"name": "alliance-test-tools", "private": true}' > "$DEST/package.json"
+npm install --prefix "$DEST" --no-audit --no-fund --loglevel=error --save-exact "axe-core@$AXE_VERSION" >/dev/null
+test -f "$DEST/node_modules/axe-core/axe.min.js"
