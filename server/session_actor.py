@@ -41,7 +41,7 @@ from game_rules.session.evolve import evolve, negotiation_step
 from game_rules.session.state import Player, Session
 from game_rules.state import Decision, TermSheet, state_from_dict, state_to_dict
 
-from . import protocol as P, treatments
+from . import protocol as P, seats, teams, treatments
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
 from . import session_views as views
@@ -128,6 +128,8 @@ class SessionActor(SelectionPhase, PanelRoom):
         self._timer: asyncio.TimerHandle | None = None
         self._armed_generation = -1
         self._stopping = False
+        self.seat_requests = seats.SeatRequests()      # "this is me on a new device", live only (server/seats.py)
+        self.seat_code_failures: dict[str, int] = {}    # player id -> wrong rejoin codes tried for the seat
         self._round_dirty = False
         self._snapshot_posted = False
         self._views_posted = False
@@ -687,6 +689,15 @@ class SessionActor(SelectionPhase, PanelRoom):
                                                 "only a labelled seat is taken again by its label")
         self._fact(F.RejoinAllowed(p.id), actor=FACILITATOR, firm=p.firm)
         return {"player_id": p.id, "label": p.label}
+
+    def _ctl_approve_seat(self, c: P.ApproveSeat) -> dict:
+        return seats.approve(self, c.request, FACILITATOR)
+
+    def _ctl_refuse_seat(self, c: P.RefuseSeat) -> dict:
+        return seats.refuse(self, c.request)
+
+    def _ctl_form_teams(self, c: P.FormTeams) -> dict:
+        return teams.form_teams(self, c)
 
     def _ctl_fill_bots(self, c: P.FillBots) -> dict:
         strategy = c.strategy

@@ -87,6 +87,7 @@ def status(s: "SessionActor") -> dict:
                          "connected": bool(s.conns.get(p.id))} for p in s.players.values()],
             "connected": sum(1 for k, v in s.conns.items() if k != FACILITATOR and v),
             "bots": dict(s.bots),
+            "seat_requests": s.seat_requests.public(s.players),  # live only: server/seats.py
             "submitted": {f: s["by"] for f, s in s.submitted.items()},
             "waiting_for": [f for f in s.state.firms if f not in s.submitted] if execution else [],
             "clock": s.clock.public(time.time())}
