@@ -87,10 +87,17 @@ def status(s: "SessionActor") -> dict:
                          "connected": bool(s.conns.get(p.id))} for p in s.players.values()],
             "connected": sum(1 for k, v in s.conns.items() if k != FACILITATOR and v),
             "bots": dict(s.bots),
-            "seat_requests": s.seat_requests.public(s.players),  # live only: server/seats.py
+            **_seat_requests(s),
             "submitted": {f: s["by"] for f, s in s.submitted.items()},
             "waiting_for": [f for f in s.state.firms if f not in s.submitted] if execution else [],
             "clock": s.clock.public(time.time())}
+
+
+def _seat_requests(s: "SessionActor") -> dict:
+    """"This is me on a new device" requests waiting for the facilitator (live only:
+    server/seats.py); the key only while there are some."""
+    pending = s.seat_requests.public(s.players)
+    return {"seat_requests": pending} if pending else {}
 
 
 def facilitator_full_view(s: "SessionActor") -> dict:

@@ -31,14 +31,14 @@ export class TeamFormation {
     this.fileField = h("div", { class: "field" }, h("label", { for: "form-file", text: t("teams.file") }), this.file,
       h("p", { class: "hint", id: "form-file-hint" }));
     this.out = h("div", { class: "form-preview", "aria-live": "polite", "data-testid": "form-preview" });
-    this.apply = h("button", { type: "button", class: "primary", text: t("teams.apply"), "data-testid": "form-apply", disabled: true,
+    this.apply = h("button", { type: "button", class: "primary", text: t("console.form_apply"), "data-testid": "form-apply", disabled: true,
       on: { click: () => this.run(false) } });
-    const preview = h("button", { type: "button", class: "secondary", text: t("teams.preview"), "data-testid": "form-preview-go",
+    const preview = h("button", { type: "button", class: "secondary", text: t("console.form_preview"), "data-testid": "form-preview-go",
       on: { click: () => this.run(true) } });
     this.method.addEventListener("change", () => this.changed());
     this.file.addEventListener("change", () => this.read());
     this.el = h("details", { class: "card team-formation", "data-testid": "team-formation" },
-      h("summary", { text: t("teams.title") }),
+      h("summary", { text: t("console.form_title") }),
       h("div", { class: "field" }, h("label", { for: "form-method", text: t("teams.method") }), this.method,
         h("p", { class: "hint", id: "form-method-hint", "data-testid": "form-method-hint" })),
       this.fileField, h("div", { class: "actions" }, preview, this.apply), this.out);
@@ -110,13 +110,13 @@ export function seatRequests(console, requests) {
     h("h3", { text: t("teams.requests") }),
     h("ul", {}, requests.map((r) => h("li", { "data-testid": `seat-request-${r.request}` },
       h("span", { text: t("teams.request", { name: r.name, seat: r.seat_name }) }), " ",
-      h("button", { type: "button", class: "primary small", text: t("teams.approve"), "data-testid": `approve-${r.request}`,
+      h("button", { type: "button", class: "primary small", text: t("console.seat_approve"), "data-testid": `approve-${r.request}`,
         on: { click: async () => {
           const ok = await confirmDialog({ title: t("teams.approve_title", { seat: r.seat_name }), body: t("teams.approve_body", { seat: r.seat_name }),
-                                           ok: t("teams.approve"), cancel: t("common.cancel") });
+                                           ok: t("console.seat_approve"), cancel: t("common.cancel") });
           if (ok && await console.control("approve_seat", { request: r.request })) toast(t("teams.approved", { seat: r.seat_name }), "ok");
         } } }), " ",
-      h("button", { type: "button", class: "secondary small", text: t("teams.refuse"), "data-testid": `refuse-${r.request}`,
+      h("button", { type: "button", class: "secondary small", text: t("console.seat_refuse"), "data-testid": `refuse-${r.request}`,
         on: { click: async () => {
           if (await console.control("refuse_seat", { request: r.request })) toast(t("teams.refused", { name: r.name }), "ok");
         } } })))));
