@@ -124,6 +124,13 @@ FACTS: dict[str, dict[str, str]] = {
     },
     "rejoin_allowed": {"player_id": "the player whose labelled seat the next join with its label may take"},
     "player_moved": {"player_id": "the player", "from": "the old firm", "firm": "the new firm"},
+    "teams_formed": {"method": "how the facilitator formed the teams in the lobby (`form_teams`): arrival, random, "
+                               "balanced (a list of groups spread over the firms) or list (a list of firms)",
+                     "seed": "random, balanced: the seed of the draw (the same seed and players give the same "
+                             "teams); null otherwise",
+                     "players": "players seated when the teams were formed",
+                     "moves": "players who changed firm (one `player_moved` fact each follows)",
+                     "shape": "[[size, number of firms of that size], ...]: e.g. [[3, 3], [4, 1]]"},
     "bots_seated": {"firms": "firm -> bot strategy for every empty firm filled",
                     "reason": "absent: the facilitator's `fill_bots`; `waiting_room`: a panel group started with "
                               "empty seats; `dropout`: a participant left (server/waiting_room.py)",
@@ -243,6 +250,11 @@ COMMAND_FIELDS: dict[str, str] = {
     "control.player": "move_player: the player", "control.firm": "move_player: the firm",
     "control.strategy": "fill_bots: the bots' strategy", "control.text": "inject: the announcement",
     "control.event": "inject: a scenario event (any JSON)",
+    "control.request": "approve_seat, refuse_seat: the seat request (\"this is me on a new device\")",
+    "control.method": "form_teams: arrival | random | balanced | list", "control.seed": "form_teams: the seed",
+    "control.csv": "form_teams: the uploaded list (names and labels: personal data, left out of exports without "
+                   "both names and labels)",
+    "control.preview": "form_teams: true, the plan was only shown (nothing changed)",
 }
 
 KINDS = {

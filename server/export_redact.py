@@ -37,6 +37,8 @@ def redact_data(kind: str, type_: str, data, names: bool, labels: bool):
             d.pop("name", None)
         if not labels:
             d.pop("label", None)
+    if kind == "control" and type_ == "control" and d.get("action") == "form_teams" and not (names and labels):
+        d.pop("csv", None)  # the uploaded list: names and labels
     if kind == "chat" and not names:
         d.pop("sender_name", None)
     if type_ == "session_created" and isinstance(d.get("options"), dict):

@@ -186,7 +186,7 @@ class Hub:
                 **({"study_link": self.study_link(code, st.panel.id_parameter)} if st and st.panel else {})}
 
     async def join(self, code: str, name: str | None, label: str | None, rejoin_code: str | None = None, *,
-                   is_bot: bool = False, language: str | None = None) -> dict:
+                   is_bot: bool = False, language: str | None = None, takeover: bool = False) -> dict:
         norm = auth.normalize_code(code)
         sid = self.codes.get(norm)
         actor = self.sessions.get(sid) if sid else None
@@ -204,7 +204,8 @@ class Hub:
             return await study.panel_join(self, actor.panel_cfg["link"], name, label, rejoin_code,
                                           is_bot=is_bot, language=language)
         # label lists, same-label rejoin and consent: server/participants.py
-        return await participants.join(self, actor, name, label, rejoin_code, is_bot=is_bot, language=language)
+        return await participants.join(self, actor, name, label, rejoin_code, is_bot=is_bot, language=language,
+                                       takeover=takeover)
 
     async def consent_elsewhere(self, link: str, pend: dict, hashed: str):
         """Consent given after the participant's panel group closed: the study's next group

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from game_rules.session import facts as F
 from game_rules.study import Completion, completion_code, redirect
 
-from . import auth
+from . import auth, seats
 from .auth import Principal
 from .protocol import ProtocolError
 
@@ -119,7 +119,8 @@ def _seat_info(actor: "SessionActor", player_id: str) -> dict:
 # ---- join -------------------------------------------------------------------------------
 
 async def join(hub: "Hub", actor: "SessionActor", name: str | None, label: str | None,
-               rejoin_code: str | None = None, *, is_bot: bool = False, language: str | None = None) -> dict:
+               rejoin_code: str | None = None, *, is_bot: bool = False, language: str | None = None,
+               takeover: bool = False) -> dict:
     """POST /api/join for every session (research options or not). In a panel session
     (a study link) the label is the panel's participant id and no name is asked: the
     player is shown to others as a pseudonym ("Player 3")."""
@@ -139,7 +140,8 @@ async def join(hub: "Hub", actor: "SessionActor", name: str | None, label: str |
     hashed = auth.token_hash(token)
     rejoin = auth.new_rejoin_code()
     text = consent_text(actor)
-    seat = Seat(auth.new_player_id(), name, label, hashed, auth.token_hash(rejoin), rejoin_code, is_bot, language)
+    seat = Seat(auth.new_player_id(), name, label, hashed, auth.token_hash(rejoin), rejoin_code, is_bot, language,
+                takeover)
     kind, result, old = await actor.call(_join, actor, seat, text)
     if kind == "pending":
         hub.pending.add(hashed, {"session_id": actor.id, "player_id": result["player_id"], "name": name,
@@ -148,7 +150,7 @@ async def join(hub: "Hub", actor: "SessionActor", name: str | None, label: str |
                                  # a panel study: consent given after this group started or ended seats
                                  # the person in the study's next group (server/study.py)
                                  "panel_link": (actor.panel_cfg or {}).get("link")})
-    else:
+    elif kind == "seated":  # ("waiting": "this is me on a new device", the facilitator decides: server/seats.py)
         _seated(hub, actor, hashed, result["player_id"], old)
     return {**result, "player_token": token, "rejoin_code": auth.format_rejoin_code(rejoin), "ws_url": hub.ws_url()}
 
@@ -172,6 +174,7 @@ class Seat:
     rejoin_code: str | None
     is_bot: bool = False
     language: str | None = None
+    takeover: bool = False  # a join whose name is seated asks the facilitator to move the seat here
 
 
 def _existing_label(actor: "SessionActor", label: str | None):
@@ -216,6 +219,9 @@ def _join(actor: "SessionActor", seat: Seat, text: str | None):
     existing = _existing_label(actor, seat.label)
     if existing is not None:
         return _rejoin(actor, existing, seat)
+    holder = seats.by_name(actor, seat.name)
+    if holder is not None:  # one seat per name: name_taken, or the seat moves here (server/seats.py)
+        return seats.take_over(actor, holder, seat, seat.takeover)
     if text is not None:
         actor.panel_admit()  # not even to read the consent (seating checks it again in `actor.join`)
         return "pending", {"player_id": seat.player_id, "session_id": actor.id, "consent_required": True,
@@ -277,6 +283,8 @@ def _consent(actor: "SessionActor", pend: dict, hashed: str, agree: bool):
     if _existing_label(actor, pend["label"]) is not None:  # seated meanwhile, from another device
         raise ProtocolError("seat_taken", "this participant label was seated meanwhile on another device; "
                                           "ask the experimenter to allow your rejoin")
+    if seats.by_name(actor, pend["name"]) is not None:  # the same name was seated while this one read
+        raise ProtocolError("name_taken", f"{pend['name']!r} was seated meanwhile: join again with another name")
     actor._fact(F.ConsentGiven(pid, pend["consent_sha256"], time.time()), actor=pid)
     return _seat(actor, Seat(pid, pend["name"], pend["label"], hashed, pend["rejoin_hash"], None,
                              pend.get("is_bot", False), pend.get("language")))

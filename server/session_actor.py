@@ -37,7 +37,8 @@ from game_rules.session.step import (SERVER, Closed, Logged, PlayerView, Refused
                                      Status, Step, Team, Tell, Views, ViewsNext, Arm, people_at)
 from game_rules.state import TermSheet, state_from_dict, state_to_dict
 
-from . import protocol as P, treatments
+from . import protocol as P, seats, treatments
+from .teams import SERVER_CONTROLS
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
 from .fanout import Fanout, close_removed, deliver, log_write_failed
@@ -105,6 +106,8 @@ class SessionActor:
         self._timer: asyncio.TimerHandle | None = None
         self._armed_generation = -1
         self._stopping = False
+        self.seat_requests = seats.SeatRequests()      # "this is me on a new device", live only (server/seats.py)
+        self.seat_code_failures: dict[str, int] = {}    # player id -> wrong rejoin codes tried for the seat
         self._round_dirty = False
         self._snapshot_posted = False
         self._later: list[Callable] = []                # items to queue after this one's delivery
@@ -335,7 +338,10 @@ class SessionActor:
         is decided on the pure session (game_rules/session/controls.py)."""
         if self.status != "live":
             raise ProtocolError("session_ended", "the session has ended")
-        return controls.decide(self._step(), P.control_variant(msg)) or {}
+        c = P.control_variant(msg)
+        if c.action in SERVER_CONTROLS:  # seats and teams: tokens move (server/seats.py, server/teams.py)
+            return SERVER_CONTROLS[c.action](self, c)
+        return controls.decide(self._step(), c) or {}
 
     def created(self, row: dict, facts: tuple = ()) -> None:
         """The session's first log line, in the same transaction as its `sessions` row;
@@ -429,9 +435,6 @@ class SessionActor:
 
     def pair_of(self, firm: str) -> tuple[str, tuple[str, str]] | None:
         return decide.pair_of(self.session, firm)
-
-    def _default_terms(self, alliance_id: str) -> TermSheet:
-        return self.session.default_terms(alliance_id)
 
     @property
     def selection_cfg(self):
@@ -549,10 +552,9 @@ class SessionActor:
     # ---- views (built in game_rules/session/views.py from the session and this plain data) ----
 
     def live(self) -> views.Live:
-        """What the views need that only the server knows, as plain data. `conns` holds no
-        empty set (a principal's entry goes with its last socket), so its keys are who is
-        online."""
-        return views.Live(self.id, self.code, self.title, self.options, self.conns.keys(), time.time())
+        """What the views need that only the server knows, as plain data (`conns` keys: who is online)."""
+        return views.Live(self.id, self.code, self.title, self.options, self.conns.keys(), time.time(),
+                          self.seat_requests.public(self.players))
 
     def view_for(self, p: Principal) -> dict:
         if p.is_facilitator:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import secrets
 import math
 import os
 import subprocess
@@ -250,7 +251,8 @@ COMMANDS = st.one_of(
 @given(st.lists(COMMANDS, min_size=3, max_size=25))
 def test_replayed_and_reordered_ids_apply_once(live, seq):
     # a fresh player per example: ids are per token
-    j = http_json("POST", f"{live.url}/api/join", {"code": live.session["code"], "name": "replayer"})[1]
+    j = http_json("POST", f"{live.url}/api/join",  # (one seat per name)
+                  {"code": live.session["code"], "name": f"replayer {secrets.token_hex(4)}"})[1]
     ws = ws_connect(live.url.replace("http", "ws") + "/ws", max_size=2**24, close_timeout=0.5)
     try:
         ws.send(json.dumps({"type": "auth", "token": j["player_token"]}))

@@ -12,6 +12,7 @@ import pytest
 from conftest import Client
 from game_rules.session import controls
 from server import protocol as P
+from server.teams import SERVER_CONTROLS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,10 +21,12 @@ def test_one_variant_and_one_handler_per_control_action():
     wire = set(typing.get_args(P.Control.model_fields["action"].annotation))
     assert wire == set(typing.get_args(P.HttpControl.model_fields["action"].annotation)) == set(P.CONTROL_ACTIONS)
     assert set(P.CONTROL_VARIANTS) == wire
+    handlers = {**controls.CONTROLS, **SERVER_CONTROLS}  # seats and teams move tokens: the server's
+    assert not set(controls.CONTROLS) & set(SERVER_CONTROLS)
     for action, variant in P.CONTROL_VARIANTS.items():
         assert variant.model_fields["action"].default == action
-        assert callable(controls.CONTROLS[action])
-    assert set(controls.CONTROLS) == wire
+        assert callable(handlers[action])
+    assert set(handlers) == wire
 
 
 @pytest.mark.parametrize("body, variant, fields", [
@@ -67,11 +70,11 @@ def test_a_bad_control_is_refused_by_its_schema(body, status, code, message):
 
 
 def _ctl_handlers():
-    names = {fn.__name__ for fn in controls.CONTROLS.values()} | {"_known_player"}
-    path = ROOT / "game_rules" / "session" / "controls.py"
-    for f in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(f, ast.FunctionDef) and f.name in names:
-            yield path.name, f
+    names = {fn.__name__ for fn in controls.CONTROLS.values()} | {"_known_player", "form_teams", "approve", "refuse"}
+    for path in (ROOT / "game_rules" / "session" / "controls.py", ROOT / "server" / "teams.py", ROOT / "server" / "seats.py"):
+        for f in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(f, ast.FunctionDef) and f.name in names:
+                yield path.name, f
 
 
 def test_the_control_handlers_check_no_field_by_hand():

@@ -150,8 +150,10 @@ async def test_successful_joins_are_budgeted_per_address_and_per_session(start_s
     s1 = await api.create(copies=2, negotiation=False)
     s2 = await api.create(copies=2, negotiation=False)
 
+    names = iter(range(100))  # one seat per name: every join its own name
+
     async def join(code, addr):
-        async with http.post(f"{server.url}/api/join", json={"code": code, "name": f"n{addr}"},
+        async with http.post(f"{server.url}/api/join", json={"code": code, "name": f"n{addr}-{next(names)}"},
                              headers={"X-Forwarded-For": addr}) as r:
             return r.status, await r.json(), r.headers.get("Retry-After")
 

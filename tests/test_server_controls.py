@@ -10,7 +10,7 @@ from conftest import Client
 
 async def _join(api, server, session, clients, n, binary=True):
     out = []
-    for i in range(n):
+    for i in range(len(clients), len(clients) + n):  # one seat per name: each join its own name
         j = await api.join(session["code"], f"c{i}")
         c = await Client.login(server.url, j["player_token"], binary=binary, name=f"c{i}")
         c.joined = j

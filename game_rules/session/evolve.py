@@ -94,6 +94,11 @@ def _announcement(s: Session, f: F.Announcement) -> None:
     s.announcements.append(f.to_data())
 
 
+@_on(F.TeamsFormed)
+def _teams_formed(s: Session, f: F.TeamsFormed) -> None:
+    """A record of how; the `player_moved` facts that follow move the players."""
+
+
 @_on(F.Chat)
 def _chat(s: Session, f: F.Chat) -> None:
     ch = s.chat.get(f.channel)

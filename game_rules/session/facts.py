@@ -172,6 +172,17 @@ class PlayerMoved(Fact):
     firm: str
 
 
+@fact("teams_formed")
+class TeamsFormed(Fact):
+    """The facilitator formed the teams (`form_teams`, game_rules/teams.py); the moves follow
+    as `player_moved` facts."""
+    method: str
+    seed: int | None
+    players: int
+    moves: int
+    shape: list                      # [[size, number of firms of that size], ...]
+
+
 @fact("player_removed")
 class PlayerRemoved(Fact):
     player_id: str

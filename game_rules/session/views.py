@@ -47,6 +47,7 @@ class Live:
     options: dict
     online: Collection[str] = frozenset()
     now: float = 0.0
+    seat_requests: list = ()  # "this is me on a new device" requests waiting for the facilitator (server/seats.py)
 
 
 # ---- a firm's players ----------------------------------------------------------------------
@@ -186,6 +187,7 @@ def status(s: Session, live: Live) -> dict:
                          "connected": p.id in live.online} for p in s.players.values()],
             "connected": sum(1 for name in live.online if name in s.players),
             "bots": dict(s.bots),
+            **({"seat_requests": list(live.seat_requests)} if live.seat_requests else {}),
             "submitted": {f: sub["by"] for f, sub in s.submitted.items()},
             "waiting_for": [f for f in s.state.firms if f not in s.submitted] if execution else [],
             "clock": s.clock.public(live.now)}

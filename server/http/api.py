@@ -113,7 +113,7 @@ async def join(request):
         name = clean_name(req.name) if req.name is not None else None  # server/names.py: shown to others
         label = clean_label(req.label)
         joined = await ctx.hub.join(req.code, name, label, req.rejoin_code,
-                                             is_bot=req.bot, language=req.language)
+                                             is_bot=req.bot, language=req.language, takeover=req.takeover)
         by_ip.charge(ip)
         by_session.charge(session)
         return web.json_response(joined)

@@ -50,6 +50,7 @@ def route_table(web_root: Path | None = None) -> list[web.RouteDef]:
         web.get("/api/sessions/{session_id}/export", research.export_session),
         web.post("/api/export", research.export_sessions),
         web.post("/api/consent", research.consent),
+        web.get("/api/sessions/{session_id}/seat_request", research.seat_request),
         web.get("/api/questionnaire", research.get_questionnaire),
         web.post("/api/questionnaire", research.post_questionnaire),
         web.get("/api/completion", research.completion),

@@ -5,6 +5,7 @@
 | `GET /api/sessions/{id}/export[?names=1&labels=1&wide=1]` | researcher or facilitator of the session | the export archive (ZIP) of one session |
 | `POST /api/export` `{"tokens": [...], "names": false, "labels": false, "wide": false}` | one researcher or facilitator token per session | one archive for several sessions |
 | `POST /api/consent` `{"consent": true}` | the token `join` returned with `consent_required` | seat the participant (or record a refusal) |
+| `GET /api/sessions/{id}/seat_request` | the token `join` returned with `seat_request: pending` | has the facilitator moved the seat to this device yet? (server/seats.py) |
 | `GET /api/questionnaire` | player | the closing questionnaire's questions |
 | `POST /api/questionnaire` `{"answers": {...}}` | player, debrief phase | answer it (logged) |
 
@@ -17,7 +18,7 @@ import asyncio
 
 from aiohttp import web
 
-from .. import auth, participants
+from .. import auth, participants, seats
 from .. import protocol as P
 from ..auth import token_hash
 from ..export import ExportError, archive_name, build_archive
@@ -93,6 +94,16 @@ async def consent(request: web.Request) -> web.Response:
     if result.get("consented"):
         result = {**result, "ws_url": hub.ws_url()}
     return web.json_response(result, headers=_HEADERS)
+
+
+async def seat_request(request: web.Request) -> web.Response:
+    """"This is me on a new device", asked with `takeover: true` at the join: pending, or
+    approved (the seat), or refused (`token_revoked` saying so). server/seats.py"""
+    token = bearer(request, "the token POST /api/join returned with seat_request")
+    actor = hub_of(request).sessions.get(request.match_info["session_id"])
+    if actor is None:
+        raise ProtocolError("not_found", "no live session with this id")
+    return web.json_response(seats.request_state(actor, token), headers=_HEADERS)
 
 
 async def get_questionnaire(request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ the stable error codes. `docs/protocol.md` is generated from this package
 """
 from .bodies import (Consent, CreateSession, ExportRequest, HttpControl, JoinSession, QuestionnaireAnswers,
                      QuestionnaireQuestion, ScoringWeights)
-from .controls import (CONTROL_VARIANTS, Advance, AllowRejoin, CloseSelection, ControlAction, EndRound,
+from .controls import (CONTROL_VARIANTS, Advance, AllowRejoin, ApproveSeat, FormTeams, RefuseSeat, CloseSelection, ControlAction, EndRound,
                        EndSession, Extend, FillBots, Inject, MovePlayer, OpenNegotiation, OpenSelection, Pair,
                        Pause, RemovePlayer, Resume, Start, control_variant)
 from .codecs import MAX_DEPTH, MAX_INT, RESERVED_KEYS, Shared, SharedPart, SharedView, decode_frame, encode
@@ -27,7 +27,7 @@ from .messages import (CLIENT_MESSAGES, CONTROL_ACTIONS, PROTOCOL_VERSION, SERVE
                        error, message_id, parse_client_message, parse_model, validation_error)
 
 __all__ = [
-    "Ack", "Advance", "AllowRejoin", "AnnouncementPush", "Auth", "CLIENT_MESSAGES", "CONTROL_ACTIONS",
+    "Ack", "Advance", "AllowRejoin", "ApproveSeat", "FormTeams", "RefuseSeat", "AnnouncementPush", "Auth", "CLIENT_MESSAGES", "CONTROL_ACTIONS",
     "CONTROL_VARIANTS", "Chat", "ChatPush", "ClockPush", "CloseSelection", "CompletionPush", "Consent",
     "Control", "ControlAction", "CreateSession", "Draft", "DraftPush", "ERRORS", "ERROR_CODES", "EndRound",
     "EndSession", "Error", "ExportRequest", "Extend", "FillBots", "HTTP_STATUS", "HttpControl", "Inject",

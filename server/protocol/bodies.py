@@ -91,6 +91,10 @@ class JoinSession(_Msg):
     label: str | None = Field(None, max_length=80, description="optional participant label (e.g. a student number)")
     rejoin_code: str | None = Field(None, max_length=16, description="the seat's rejoin code (returned by the "
                                     "first join with a label): takes the seat again on a new device")
+    takeover: bool = Field(False, description="true, after `name_taken`: \"this is me on a new device\": ask the "
+                           "facilitator to move the seat of that name here (answered with `seat_request: "
+                           "pending` and a token; GET /api/sessions/{session_id}/seat_request says when it is "
+                           "decided)")
     bot: bool = Field(False, description="true: this client is a program playing by itself (a bot), not a person; "
                       "logged (`is_bot`), shown to the facilitator and exported")
     language: str | None = Field(None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$",
@@ -125,7 +129,8 @@ class HttpControl(_Msg):
     """POST /api/sessions/{session_id}/control (facilitator bearer token): a `control` without `type`."""
     action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
                     "open_negotiation", "open_selection", "close_selection", "move_player",
-                    "remove_player", "allow_rejoin", "fill_bots", "inject", "end_session"]
+                    "remove_player", "allow_rejoin", "fill_bots", "inject", "end_session",
+                    "approve_seat", "refuse_seat", "form_teams"]
     id: str | None = Field(None, min_length=1, max_length=64)
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
@@ -135,3 +140,9 @@ class HttpControl(_Msg):
     strategy: str | None = Field(None, max_length=32)
     text: str | None = Field(None, max_length=4000)
     event: dict[str, Any] | None = None
+    request: str | None = Field(None, max_length=64, description="approve_seat, refuse_seat: the seat request")
+    method: str | None = Field(None, max_length=16, description="form_teams: arrival | random | balanced | list")
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="form_teams: the seed of random and balanced")
+    csv: str | None = Field(None, max_length=60_000, description="form_teams: the list for balanced "
+                            "(name or label, group) and list (name or label, firm), as CSV text")
+    preview: bool | None = Field(None, description="form_teams: true, only answer the plan")

@@ -105,6 +105,30 @@ class AllowRejoin(_OnePlayer):
     action: Literal["allow_rejoin"] = "allow_rejoin"
 
 
+class _OneRequest(ControlAction):
+    request: str = Field(max_length=64)
+
+
+class ApproveSeat(_OneRequest):
+    """The seat request `request` ("this is me on a new device") is approved: the seat moves."""
+    action: Literal["approve_seat"] = "approve_seat"
+
+
+class RefuseSeat(_OneRequest):
+    action: Literal["refuse_seat"] = "refuse_seat"
+
+
+class FormTeams(ControlAction):
+    """The lobby's teams by `method` (game_rules/teams.py): `seed` for random and balanced
+    (drawn when missing), `csv` for balanced (name or label, group) and list (name or label,
+    firm); `preview: true` only answers the plan."""
+    action: Literal["form_teams"] = "form_teams"
+    method: Literal["arrival", "random", "balanced", "list"]
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)
+    csv: str | None = Field(None, max_length=60_000)
+    preview: bool = False
+
+
 class FillBots(ControlAction):
     """Bots of `strategy` take the firms nobody plays."""
     action: Literal["fill_bots"] = "fill_bots"
@@ -140,7 +164,8 @@ class Inject(ControlAction):
 CONTROL_VARIANTS: dict[str, type[ControlAction]] = {
     m.model_fields["action"].default: m
     for m in (Start, OpenNegotiation, Pair, Advance, EndRound, Pause, Resume, Extend, MovePlayer, RemovePlayer,
-              AllowRejoin, FillBots, Inject, EndSession, OpenSelection, CloseSelection)
+              AllowRejoin, FillBots, Inject, EndSession, OpenSelection, CloseSelection, ApproveSeat, RefuseSeat,
+              FormTeams)
 }
 
 

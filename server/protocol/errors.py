@@ -58,6 +58,12 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_label": (403, "the participant label is not on this session's list"),
     "seat_taken": (409, "the label's seat is taken: give the seat's rejoin code, or ask the facilitator to allow "
                          "a rejoin"),
+    "name_taken": (409, "a player with this name (ignoring case, spaces and lookalike letters) is already seated: "
+                        "choose another name, or take the seat on this device with its rejoin code or the "
+                        "facilitator's approval (`takeover`)"),
+    "bad_rejoin_code": (403, "the rejoin code is not the seat's, or too many wrong codes were tried for it"),
+    "bad_team_list": (400, "form_teams: the team list names an unknown player or firm, a player twice, too many "
+                           "rows, or overfills a firm (every problem is named; nothing was changed)"),
     "bad_name": (400, "the player name is empty once invisible characters are removed, or imitates a role (facilitator, admin...)"),
     "session_full": (409, "every firm of the session has its maximum of players (`max_per_firm`)"),
     "group_closed": (503, "a panel study's group has started or is full; the study link seats the participant in the next one"),

@@ -119,7 +119,7 @@ class Negotiate(_Msg):
 
 CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
                    "open_negotiation", "open_selection", "close_selection", "move_player", "remove_player",
-                   "allow_rejoin", "fill_bots", "inject", "end_session")
+                   "allow_rejoin", "fill_bots", "inject", "end_session", "approve_seat", "refuse_seat", "form_teams")
 
 
 class Select(_Msg):
@@ -150,12 +150,16 @@ class Control(_Msg):
     player's participant label takes the seat without its rejoin code (lab mode).
     `open_selection` opens the partner-selection board (lobby; `start` does it too when the
     session has a selection phase); `close_selection` (or `advance`) closes it: the accepted
-    pairings go on to negotiation, or are signed on default terms if negotiation is off."""
+    pairings go on to negotiation, or are signed on default terms if negotiation is off.
+    `approve_seat` / `refuse_seat` take `request`: a student's "this is me on a new device"
+    (server/seats.py). `form_teams` (lobby) takes `method` (arrival, random, balanced, list),
+    an optional `seed`, the `csv` list for balanced and list, and `preview`."""
     type: Literal["control"]
     id: str = CommandId
     action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
                     "open_negotiation", "open_selection", "close_selection", "move_player",
-                    "remove_player", "allow_rejoin", "fill_bots", "inject", "end_session"]
+                    "remove_player", "allow_rejoin", "fill_bots", "inject", "end_session",
+                    "approve_seat", "refuse_seat", "form_teams"]
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
     player_id: str | None = Field(None, max_length=64, description="remove_player, allow_rejoin: the player "
@@ -164,6 +168,12 @@ class Control(_Msg):
     strategy: str | None = Field(None, max_length=32)
     text: str | None = Field(None, max_length=4000)
     event: dict[str, Any] | None = None
+    request: str | None = Field(None, max_length=64, description="approve_seat, refuse_seat: the seat request")
+    method: str | None = Field(None, max_length=16, description="form_teams: arrival | random | balanced | list")
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="form_teams: the seed of random and balanced")
+    csv: str | None = Field(None, max_length=60_000, description="form_teams: the list for balanced "
+                            "(name or label, group) and list (name or label, firm), as CSV text")
+    preview: bool | None = Field(None, description="form_teams: true, only answer the plan")
     client_time: float | None = ClientTime
 
 

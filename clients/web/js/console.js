@@ -9,6 +9,7 @@ import { chatLine } from "./chat.js";
 import { proseNodes } from "./prose.js";
 import { remember, sessionsCard, anotherDevice } from "./sessions.js";
 import { scrollRegion } from "./scrollregion.js";
+import { TeamFormation, seatRequests } from "./teamform.js";
 
 applyI18n();
 const main = $("#main");
@@ -546,7 +547,10 @@ class Console {
         players.length ? h("ul", { class: "players" }, players.map((p) => this.playerRow(p, firms))) : h("p", { class: "muted", text: bot ? "" : t("console.empty_firm") }));
       grid.append(card);
     }
-    this.teams.append(this.moveMany(firms, st.players), grid);
+    // forming the teams (lobby only; built once so its file and preview survive this redraw),
+    // and students asking for their seat on a new device
+    if (v.phase === "lobby") this.teams.append((this.formation = this.formation || new TeamFormation(this)).el);
+    this.teams.append(seatRequests(this, st.seat_requests) || "", this.moveMany(firms, st.players), grid);
     if (focused) { const el = this.teams.querySelector(`[data-testid="${focused}"]`); if (el) el.focus(); }
     // monitor: per firm connected, draft, submitted, who holds up the round
     const waiting = new Set(st.waiting_for || []);

@@ -13,6 +13,7 @@ import { SelectionPanel } from "./selection.js";
 import { prose } from "./prose.js";
 import { scrollRegion } from "./scrollregion.js";
 import { focusLost, moveFocus } from "./focus.js";
+import { nameTaken } from "./seatmove.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 // The browser's language (BCP-47, e.g. "fr-CA"), sent at the join for the research export;
@@ -103,12 +104,22 @@ function showCompletion(c) {
   if (old) old.replaceWith(card); else if (app) main.before(card); else replace(main, h("div", { class: "narrow" }, card));
 }
 
-function showJoin(message) {
+/** A join's answer with a seat (a new one, or this name's seat moved to this device). */
+function enter(r, body) {
+  const creds = { token: r.player_token, code: normCode(body.code), session_id: r.session_id, player_id: r.player_id,
+                  name: body.name, firm: r.firm, rejoin_code: r.rejoin_code };
+  if (r.consent_required) { showConsent(r, creds); return; }  // consent (and instructions) come first
+  store.set("player", creds);
+  history.replaceState(null, "", `/join?code=${encodeURIComponent(body.code.toUpperCase())}`);
+  start(creds);
+}
+
+function showJoin(message, typed = {}) {
   brand();
   const params = new URLSearchParams(location.search);
   if (panelId(params)) { showStudyJoin(params, message); return; }
   const code = h("input", { id: "join-code", name: "code", required: true, autocomplete: "off", autocapitalize: "characters",
-                            spellcheck: "false", maxlength: 16, minlength: 4, value: params.get("code") || "", "data-testid": "join-code",
+                            spellcheck: "false", maxlength: 16, minlength: 4, value: typed.code || params.get("code") || "", "data-testid": "join-code",
                             "aria-describedby": "join-code-hint" });
   const name = h("input", { id: "join-name", name: "name", required: true, maxlength: 80, autocomplete: "nickname", "data-testid": "join-name",
                             "aria-describedby": "join-name-hint" });
@@ -123,20 +134,19 @@ function showJoin(message) {
     if (normCode(code.value).length < 4) { err.textContent = t("join.err_code"); code.focus(); return; }
     if (!name.value.trim()) { err.textContent = t("join.err_name"); name.focus(); return; }
     btn.disabled = true;
+    const body = { code: code.value.trim(), name: name.value.trim() };
+    if (label.value.trim()) body.label = label.value.trim();
+    if (rejoin.value.trim()) body.rejoin_code = rejoin.value.trim();
+    const lang = browserLanguage();
+    if (lang) body.language = lang;
     try {
-      const body = { code: code.value.trim(), name: name.value.trim() };
-      if (label.value.trim()) body.label = label.value.trim();
-      if (rejoin.value.trim()) body.rejoin_code = rejoin.value.trim();
-      const lang = browserLanguage();
-      if (lang) body.language = lang;
-      const r = await api("POST", "/api/join", body);
-      const creds = { token: r.player_token, code: normCode(code.value), session_id: r.session_id, player_id: r.player_id,
-                      name: body.name, firm: r.firm, rejoin_code: r.rejoin_code };
-      if (r.consent_required) { showConsent(r, creds); return; }  // consent (and instructions) come first
-      store.set("player", creds);
-      history.replaceState(null, "", `/join?code=${encodeURIComponent(code.value.trim().toUpperCase())}`);
-      start(creds);
+      enter(await api("POST", "/api/join", body), body);
     } catch (e2) {
+      // the name is seated: another name, or this is the seat's own person on a new device
+      if (e2.code === "name_taken" && !body.rejoin_code) {
+        nameTaken(main, body, { seated: enter, another: (msg) => showJoin(msg, { code: body.code }) });
+        return;
+      }
       err.textContent = errorText(e2);
       btn.disabled = false;
     }
