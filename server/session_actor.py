@@ -35,7 +35,7 @@ from game_rules.session.evolve import evolve
 from game_rules.session.state import Player, Session
 from game_rules.session.step import (SERVER, Closed, Logged, PlayerView, Refused, Removed, SelectionBoard,
                                      Status, Step, Team, Tell, Views, ViewsNext, Arm, people_at)
-from game_rules.state import TermSheet, state_from_dict, state_to_dict
+from game_rules.state import state_from_dict, state_to_dict
 
 from . import protocol as P, seats, treatments
 from .teams import SERVER_CONTROLS
