@@ -61,8 +61,13 @@ function dataTable(canvas, head, rows, fmt) {
     h("tbody", {}, rows.map(([label, ...vals]) => h("tr", {}, h("th", { scope: "row", text: cell(label) }),
       vals.map((v) => h("td", { text: cell(v) }))))));
   fig.querySelector(".chart-data")?.remove();
-  fig.append(h("details", { class: "chart-data", "data-testid": "chart-data" }, h("summary", { text: t("chart.data") }),
-    scrollRegion(table, caption ? caption.textContent : t("chart.data"))));
+  // the table is laid out when first opened: a closed <details> would hold a scroll region
+  // that cannot measure itself (so could not say whether it needs the keyboard)
+  const box = h("details", { class: "chart-data", "data-testid": "chart-data" }, h("summary", { text: t("chart.data") }));
+  box.addEventListener("toggle", () => {
+    if (box.open && !box.querySelector("table")) box.append(scrollRegion(table, caption ? caption.textContent : t("chart.data")));
+  });
+  fig.append(box);
 }
 
 /** One row per x label, one column per series. */
