@@ -188,21 +188,23 @@ async def web_context(request: web.Request) -> web.Response:
     """What the term-sheet form needs and the player view does not carry yet: per
     negotiation of the player's firm, the partner's public name and role and the
     alliance's default term sheet (game_rules/session/views.py: `web_context`)."""
-    hub, p = _principal(request)
-    actor = hub.sessions[p.session_id]
-    if p.is_facilitator:
-        raise ProtocolError("forbidden", "this is a player route")
-    return _no_store(views.web_context(actor.session, actor.players[p.player_id].firm))
+    actor, firm = _player_firm(request)
+    return _no_store(views.web_context(actor.session, firm))
 
 
 async def web_guide(request: web.Request) -> web.Response:
     """The worked example for the player's firm (an imagined partner; see game_rules/guide.py)."""
+    actor, firm = _player_firm(request)
+    return _no_store({"firm": firm, "example": worked_example(actor.rules, actor.state, firm)})
+
+
+def _player_firm(request: web.Request):
+    """The live session and the firm of the player token in the request (a facilitator's is refused)."""
     hub, p = _principal(request)
     if p.is_facilitator:
         raise ProtocolError("forbidden", "this is a player route")
     actor = hub.sessions[p.session_id]
-    firm = actor.players[p.player_id].firm
-    return _no_store({"firm": firm, "example": worked_example(actor.rules, actor.state, firm)})
+    return actor, actor.players[p.player_id].firm
 
 
 # ---- GET /api/web/console_link (facilitator) ---------------------------------------------------
@@ -211,8 +213,8 @@ async def web_console_link(request: web.Request) -> web.Response:
     """Open the console on another device (a tablet at the front, a colleague's laptop): the
     link carries the token in its fragment, so it never reaches a server's log; the QR code
     is made here from the server's public address (the LAN address with --lan)."""
-    hub, p = _principal(request)
-    token = bearer(request, "token")
+    hub, token = hub_of(request), bearer(request, "token")
+    p = hub.principal(token)
     if not p.is_facilitator:
         raise ProtocolError("forbidden", "this needs the facilitator token")
     url = f"{hub.config.base_url()}/console#token={token}"

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .messages import _Msg
+from .messages import CONTROL_ACTIONS, _Msg
 
 
 class ScoringWeights(_Msg):
@@ -127,10 +127,7 @@ class ExportRequest(_Msg):
 
 class HttpControl(_Msg):
     """POST /api/sessions/{session_id}/control (facilitator bearer token): a `control` without `type`."""
-    action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
-                    "open_negotiation", "open_selection", "close_selection", "move_player",
-                    "remove_player", "allow_rejoin", "fill_bots", "inject", "end_session",
-                    "approve_seat", "refuse_seat", "form_teams"]
+    action: Literal[CONTROL_ACTIONS]
     id: str | None = Field(None, min_length=1, max_length=64)
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)

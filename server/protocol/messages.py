@@ -156,10 +156,7 @@ class Control(_Msg):
     an optional `seed`, the `csv` list for balanced and list, and `preview`."""
     type: Literal["control"]
     id: str = CommandId
-    action: Literal["start", "pause", "resume", "extend", "advance", "end_round", "pair",
-                    "open_negotiation", "open_selection", "close_selection", "move_player",
-                    "remove_player", "allow_rejoin", "fill_bots", "inject", "end_session",
-                    "approve_seat", "refuse_seat", "form_teams"]
+    action: Literal[CONTROL_ACTIONS]
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
     player_id: str | None = Field(None, max_length=64, description="remove_player, allow_rejoin: the player "

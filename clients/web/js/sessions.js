@@ -18,9 +18,9 @@ export function rememberedSessions() {
 /** The console's current session; also kept (first) in the list of this browser's sessions. */
 export function remember(creds) {
   store.set("facilitator", creds);
-  const rest = rememberedSessions().filter((s) => s.token !== creds.token);
-  const old = rememberedSessions().find((s) => s.token === creds.token) || {};
-  store.set(KEY, [{ ...old, ...creds, seen: Date.now() }, ...rest].slice(0, KEEP));
+  const list = rememberedSessions();
+  const old = list.find((s) => s.token === creds.token) || {};
+  store.set(KEY, [{ ...old, ...creds, seen: Date.now() }, ...list.filter((s) => s.token !== creds.token)].slice(0, KEEP));
 }
 
 function forget(token) {
