@@ -340,6 +340,8 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
             bots.pop(d["firm"], None)
             if t == "player_joined" and d.get("is_bot"):
                 declared_bots.add(d["player_id"])
+        elif t == "player_removed":   # a removed player no longer counts at the firm
+            players.pop(d["player_id"], None)
         elif t == "bots_seated":
             bots.update(d["firms"])
         elif t == "phase_changed":

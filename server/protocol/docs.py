@@ -14,8 +14,9 @@ from .messages import CLIENT_MESSAGES, PROTOCOL_VERSION, SERVER_MESSAGES
 _DOC_INTRO = """\
 # Live protocol
 
-*Generated from `server/protocol.py` by `python -m server.protocol > docs/protocol.md`;
-a test fails when the two differ. Edit the module, then regenerate.*
+*Generated from the package `server/protocol/` (messages, bodies, errors, controls) by
+`python -m server.protocol > docs/protocol.md`; a test fails when the two differ. Edit the
+package, then regenerate.*
 
 One WebSocket endpoint, `/ws`. A frame is a map with a `type`: a **binary frame is
 msgpack**, a **text frame is JSON**; both carry the same messages and the server answers
