@@ -1,6 +1,6 @@
 // Pieces every page uses: the connection indicator, the phase clock, stored tokens, the
 // names of domains and firms.
-import { h, replace } from "./dom.js";
+import { h, replace, say } from "./dom.js";
 import { t, duration } from "./i18n.js";
 
 // ---- stored credentials (localStorage: a closed and reopened tab comes back) --------------
@@ -30,7 +30,7 @@ export function connectionIndicator(socket) {
   const show = (s) => {
     el.dataset.state = s;
     icon.textContent = CONN_ICON[s] || "○";
-    label.textContent = t(`conn.${s}`);
+    say(label, t(`conn.${s}`));
   };
   show(socket.state);
   socket.addEventListener("state", (e) => show(e.detail));

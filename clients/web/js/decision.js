@@ -2,7 +2,7 @@
 // leave an alliance, answer the pulse survey. The form is the team's shared draft: each
 // change is sent as a `draft` command, teammates' changes arrive as `draft` pushes and
 // show who changed what.
-import { h, clear, newId, confirmDialog, toast } from "./dom.js";
+import { h, clear, newId, confirmDialog, say, toast } from "./dom.js";
 import { focusLost, moveFocus } from "./focus.js";
 import { t, num, pct, errorText, clockTime } from "./i18n.js";
 
@@ -205,7 +205,7 @@ export class DecisionForm {
     const id = newId("rv");
     const input = h("input", { type: "range", id, min: 0, max: 100, step: 5, "data-key": key, "data-testid": `rv-${k}`,
                                "aria-label": `${t("dec.reveal")}: ${this.dn[k] || k}` });
-    const out = h("output", { for: id, class: "reveal-out" });
+    const out = h("output", { for: id, class: "reveal-out", "aria-live": "off" });
     const note = h("span", { class: "row-note", "aria-live": "polite" });
     input.addEventListener("input", () => {
       this.values.reveal[k] = Number(input.value) / 100;
@@ -353,7 +353,7 @@ export class DecisionForm {
       develop: Object.values(this.values.develop).reduce((a, b) => a + (b || 0), 0),
       protect: this.values.protect || 0,
     };
-    this.budgetText.textContent = t("dec.remaining", { left: num(left, 1), budget: num(this.budget, 0) });
+    say(this.budgetText, t("dec.remaining", { left: num(left, 1), budget: num(this.budget, 0) }));
     this.budgetBox.dataset.full = left <= 0.05 ? "yes" : "no";
     clear(this.budgetBar);
     for (const [g, v] of Object.entries(parts)) {
@@ -379,7 +379,7 @@ export class DecisionForm {
     }
     for (const [key, row] of this.rows) {
       if (row._min !== null && row._min > 0 && row._note && !row._note.dataset.by) {
-        row._note.textContent = this.get(key) + 1e-9 < row._min ? t("dec.below_min") : "";
+        say(row._note, this.get(key) + 1e-9 < row._min ? t("dec.below_min") : "");
       }
     }
   }
@@ -574,7 +574,7 @@ export class DecisionForm {
     if (who && who !== this.view.me.player_id) this.submitBtn.disabled = true;
     if (sub) {
       this.submitted.hidden = false;
-      this.submitted.textContent = t("dec.submitted_by", { name: this.nameOf(sub.by) });
+      say(this.submitted, t("dec.submitted_by", { name: this.nameOf(sub.by) }));
       this.el.dataset.submitted = "yes";
       // the form just locked (disabled controls drop focus to <body>): focus says who submitted
       if (!wasLocked && (this.focusWhenSubmitted || focusLost())) moveFocus(this.submitted);

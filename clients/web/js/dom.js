@@ -33,6 +33,12 @@ export function append(el, children) {
   return el;
 }
 
+/** Sets a live region's text only when it changes: the same words written again are read
+ * again by a screen reader (Orca read "Agreed" twice). */
+export function say(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

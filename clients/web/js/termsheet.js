@@ -1,5 +1,5 @@
 // The term sheet: a readable summary of one, and the editor used to offer and counter.
-import { h, clear, newId, confirmDialog, toast } from "./dom.js";
+import { h, clear, newId, confirmDialog, say, toast } from "./dom.js";
 import { moveFocus } from "./focus.js";
 import { t, num, pct, errorText } from "./i18n.js";
 
@@ -121,7 +121,7 @@ export class TermEditor {
     // split
     const splitId = newId("split");
     this.split = h("input", { type: "range", id: splitId, min: 0, max: 100, step: 5, "data-testid": "split" });
-    this.splitOut = h("output", { for: splitId, class: "split-out" });
+    this.splitOut = h("output", { for: splitId, class: "split-out", "aria-live": "off" });
     this.split.addEventListener("input", () => this.syncSplit());
     const splitSet = h("fieldset", {}, h("legend", { text: t("terms.split") }),
       h("label", { for: splitId, text: t("terms.split_label") }), this.split, this.splitOut);
@@ -151,7 +151,7 @@ export class TermEditor {
     this.exitOnBreach = brk.input;
     const trustId = newId("trust");
     this.exitTrust = h("input", { type: "range", id: trustId, min: 0, max: 100, step: 5 });
-    this.exitTrustOut = h("output", { for: trustId });
+    this.exitTrustOut = h("output", { for: trustId, "aria-live": "off" });
     this.exitTrust.addEventListener("input", () => { this.exitTrustOut.textContent = pct(this.exitTrust.value / 100); });
     const exitSet = h("fieldset", {}, h("legend", { text: t("terms.exit") }), pen.row, brk.row,
       h("div", { class: "field" }, h("label", { for: trustId, text: t("terms.exit_trust") }), this.exitTrust, this.exitTrustOut));
@@ -351,7 +351,7 @@ export class NegotiationPanel {
     else if (!standing) status = offers.length ? t("neg.table_empty") : t("neg.no_offer_yet");
     else if (standing.by === this.me) status = t("neg.our_offer_standing", { n: standing.n, partner: pn });
     else status = t("neg.their_offer_standing", { n: standing.n, partner: pn });
-    this.status.textContent = status;
+    say(this.status, status);
     this.el.dataset.status = neg.status;
     // standing offer or agreed terms
     clear(this.standing);
