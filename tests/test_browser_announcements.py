@@ -17,17 +17,31 @@ from test_browser_game import (  # noqa: F401 (fixtures are used by name)
 RECORD = """(() => {
   window.__said = [];
   const live = (n) => n && n.closest && n.closest('[aria-live]:not([aria-live="off"]),[role=status],[role=alert],[role=log],output:not([aria-live="off"])');
+  // what a reader speaks of a change: the added nodes' text (a live region reads additions),
+  // or the changed text; never what is aria-hidden
+  const spoken = (n) => {
+    if (n.nodeType === 3) return n.data;
+    if (n.nodeType !== 1 || n.closest('[aria-hidden=true]')) return '';
+    const c = n.cloneNode(true);
+    c.querySelectorAll('[aria-hidden=true]').forEach((x) => x.remove());
+    return c.textContent || '';
+  };
   let next = 0;
   new MutationObserver((records) => {
-    const seen = new Set();
+    const byRegion = new Map();
     for (const r of records) {
       const el = live(r.target.nodeType === 1 ? r.target : r.target.parentElement);
-      if (!el || seen.has(el) || !el.isConnected) continue;
-      seen.add(el);
+      if (!el || !el.isConnected) continue;
+      const at = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      if (at && at.closest('[aria-hidden=true]')) continue;
+      const parts = byRegion.get(el) || [];
+      if (r.type === 'characterData') parts.push(spoken(r.target));
+      else r.addedNodes.forEach((n) => parts.push(spoken(n)));
+      byRegion.set(el, parts);
+    }
+    for (const [el, parts] of byRegion) {
       if (!el.dataset.liveId) el.dataset.liveId = String(++next);
-      const c = el.cloneNode(true);   // what is read: aria-hidden parts are not
-      c.querySelectorAll('[aria-hidden=true]').forEach((x) => x.remove());
-      window.__said.push([el.dataset.liveId, (c.textContent || '').trim(), el.className || el.tagName]);
+      window.__said.push([el.dataset.liveId, parts.join(' ').replace(/\\s+/g, ' ').trim(), el.className || el.tagName]);
     }
   }).observe(document, { subtree: true, childList: true, characterData: true });
 })();"""
@@ -68,6 +82,9 @@ async def test_nothing_is_announced_twice_and_the_form_is_quiet_until_touched(we
     form = [s for s in said if s[1] and any(c in s[2] for c in ("row-note", "reveal-out", "split-out", "OUTPUT"))]
     assert form == []
 
+    # the signing is said once (the status line), not again by a toast
+    assert len([s for s in said if "signed" in s[1]]) == 1, [s for s in said if "signed" in s[1]]
+
     # a change the student makes is still announced by its row
     box = ann.locator("[data-testid^='pt-']").first
     await box.fill("3")
@@ -75,4 +92,10 @@ async def test_nothing_is_announced_twice_and_the_form_is_quiet_until_touched(we
     await expect(ann.get_by_test_id("budget-remaining")).not_to_contain_text("85 of 100")
     said = await ann.evaluate("window.__said")
     assert repeats(said) == []
+
+    # submitting is said once (the banner), not again by a toast
+    await ann.get_by_test_id("submit-decision").click()
+    await expect(ann.get_by_test_id("submitted-banner")).to_be_visible()
+    said = await ann.evaluate("window.__said")
+    assert len([s for s in said if "Submitted" in s[1]]) == 1, [s for s in said if "Submitted" in s[1]]
     problems.check()

@@ -73,7 +73,7 @@ export function field(labelText, input, hint) {
  * button are at the bottom); wherever they sit, they move to the other edge rather than
  * cover the focused control or a Submit button.
  */
-export function toast(text, kind = "info", ms = 4000) {
+export function toast(text, kind = "info", ms = 4000, { spoken = true } = {}) {
   let box = document.getElementById("toasts");
   if (!box) {
     box = h("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
@@ -83,7 +83,8 @@ export function toast(text, kind = "info", ms = 4000) {
     window.addEventListener("scroll", again, { passive: true });
     window.addEventListener("resize", again);
   }
-  const item = h("div", { class: ["toast", kind] }, text);
+  // spoken: false when a status line beside the control already says it (read once, not twice)
+  const item = h("div", { class: ["toast", kind], "aria-hidden": spoken ? null : "true" }, text);
   box.append(item);
   keepClear(box);
   setTimeout(() => item.remove(), ms);

@@ -534,7 +534,9 @@ class PlayerApp {
     if (!this.decision || this.roundSig !== sig) {
       this.roundSig = sig;
       this.decision = new DecisionForm({ socket: this.socket, view: v, nameOf: (pid) => this.nameOf(pid) });
-      this.roundStatus = h("p", { class: "round-status", role: "status", "data-testid": "round-status" });
+      // not a live region: the round's heading takes focus when it opens, and the form's
+      // submitted banner announces a submission (Orca read it from both)
+      this.roundStatus = h("p", { class: "round-status", "data-testid": "round-status" });
       replace(p, h("h2", { class: "section-title", "data-testid": "round-title", text: t("round.title", { n: v.current_round, rounds: v.rounds }) }),
         this.roundStatus, this.decision.el);
       sticky.observe(this.decision.budgetBox);

@@ -426,7 +426,7 @@ export class NegotiationPanel {
   async answer(action) {
     try {
       await this.socket.send("negotiate", { action, negotiation: this.neg.id });
-      toast(t(`neg.${action}_done`), "ok");
+      toast(t(`neg.${action}_done`), "ok", 4000, { spoken: false });  // the status line says it
       moveFocus(this.status);
     } catch (e) {
       toast(errorText(e), "error");
