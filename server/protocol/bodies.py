@@ -3,7 +3,7 @@
 messages; the OpenAPI document (server/openapi.py) is built from them."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -45,6 +45,10 @@ class CreateSession(_Msg):
     selection_seconds: float | None = Field(None, gt=0, le=86400, description="partner-selection clock "
                                             "(default: the negotiation clock)")
     members_submit: Literal["any", "submitter"] | None = None
+    results_break: Literal["off", "manual"] | Annotated[int, Field(ge=5, le=3600)] | None = Field(
+        None, description="a results break after each round but the last: `off` (default: the next round "
+                          "opens at once), `manual` (until the facilitator's Next round), or seconds (5..3600: "
+                          "until Next round or the break clock runs out)")
     scoring: ScoringWeights | None = None
     seed: int | None = Field(None, ge=0, le=2**53)
     title: str | None = Field(None, max_length=200)
