@@ -322,6 +322,7 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
     bots: dict[str, str] = {}
     decided_by: dict[str, str] = {}
     declared_bots: set[str] = set()   # players whose client declared itself a bot at the join
+    reopened = 0                      # rounds closed, then reopened (round_reopened)
     rows = log.rows
     i = 0
     while i < len(rows):
@@ -361,6 +362,15 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
                 raise ReplayError(f"session {sid}: alliance {d['alliance_id']} cannot be signed: {e}") from None
             if not cf:
                 diffs += compare_events(sid, None, consequences, evs)
+        elif t == "round_reopened":
+            # the facilitator undid the last close: that round is played again (its record
+            # goes; the decisions submitted before the close count again)
+            if cf and (not records or records[-1].round != d["round"]):
+                continue  # a counterfactual that ended the game before it: nothing to reopen
+            evolve(session, F.RoundReopened.from_data(d))
+            undone = records.pop()
+            decided_by = dict(undone.decided_by)
+            reopened += 1
         elif t == "round_closed":
             fact = F.RoundClosed.from_data(d)
             state = session.state
@@ -414,7 +424,7 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
             decided_by = {}
     if not cf:
         logged_rounds = [r["data"]["round"] for r in rows if r["kind"] == "system" and r["type"] == "round_closed"]
-        if len(logged_rounds) != len(records) and not diffs:
+        if len(logged_rounds) - reopened != len(records) and not diffs:
             diffs.append(Difference(sid, None, "rounds replayed", "", len(logged_rounds), len(records)))
     return ReplayResult(sid, rules, records, diffs, notes, session.state, counterfactual)
 

@@ -28,6 +28,7 @@ TABLES: dict[str, dict[str, str]] = {
         "scenario": "scenario id",
         "title": "session title",
         "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, selection, "
+                   "results_break (when on), "
                    "selection_seconds, members_submit, max_per_firm, seed, overrides; research options when set: study, treatment, assignment {method, seed, unit}, "
                    "treatments, treatment_of, treatment_of_firm, labels, consent_text, questionnaire",
         "facilitator_token_hash": "SHA-256 (hex) of the facilitator token (removed in exports)",
@@ -159,7 +160,8 @@ FACTS: dict[str, dict[str, str]] = {
         "reason": "`joined`, `moved` or `returned` (a panel dropout came back)",
         "from_round": "the first round the person decides",
     },
-    "phase_changed": {"phase": "selection | negotiation | execution | debrief"},
+    "phase_changed": {"phase": "selection | negotiation | execution | break (the results break between two "
+                               "rounds, option `results_break`) | debrief"},
     "selection_opened": {"settings": "the partner-selection settings used (`game_rules/scenarios/selection/"
                                      "<scenario>.toml`, or the defaults): profiles, capacities, go-between, bots"},
     "selection_move": {
@@ -197,6 +199,9 @@ FACTS: dict[str, dict[str, str]] = {
         "unusable": "firm -> why its decision or last draft could not be used (it played the default); "
                     "absent when every one could",
     },
+    "round_reopened": {"round": "the round reopened by the facilitator (undo of its close, logged just "
+                                "before): the session is back as it was before that `round_closed`, whose "
+                                "decisions and events no longer count"},
     "chat": {
         "channel": "`firm:<firm>` or `alliance:<id>`", "sender": "player id",
         "sender_name": "the sender's name (personal data; removed in exports unless asked for)",

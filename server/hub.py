@@ -157,6 +157,8 @@ class Hub:
             "max_per_firm": req.max_per_firm or self.config.max_per_firm,
             "seed": req.seed if req.seed is not None else secrets.randbelow(2**31),
             "overrides": overrides,
+            # only when on: the options of a session without a break stay as they were
+            **({"results_break": req.results_break} if req.results_break not in (None, "off") else {}),
         }
         options.update(treatments.session_options(
             req, assignment, [firm_id(r.id, c) for c in range(1, req.copies + 1) for r in scenario.roles]))

@@ -137,12 +137,22 @@ async def cmd_create(args) -> dict:
     options = {"scenario": args.scenario, "copies": args.copies, "rounds": args.rounds,
                "round_seconds": args.round_seconds, "negotiation_seconds": args.negotiation_seconds,
                "negotiation": args.negotiation, "members_submit": args.members_submit,
-               "seed": args.seed, "title": args.title}
+               "seed": args.seed, "title": args.title, "results_break": args.results_break}
     s = await create_session(url, admin_key=admin_key, **options)
     write_token_file(path, {"url": url, "session_id": s["session_id"], "code": s["code"],
                             "join_url": s["join_url"], "facilitator_token": s["facilitator_token"]})
     return {"session_id": s["session_id"], "code": s["code"], "join_url": s["join_url"],
             "firms": s["firms"], "options": s["options"], "token_file": str(path)}
+
+
+def _results_break(text: str) -> str | int:
+    """`--results-break`: off, manual or whole seconds (the server checks the range)."""
+    if text in ("off", "manual"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("off, manual or whole seconds") from None
 
 
 async def _create_from_study(args, path: Path, url: str) -> dict:
@@ -308,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     neg.add_argument("--no-negotiation", dest="negotiation", action="store_false",
                      help="no negotiation: the scenario's default terms are signed at the start")
     cr.add_argument("--members-submit", choices=["any", "submitter"])
+    cr.add_argument("--results-break", type=_results_break, metavar="off|manual|SECONDS",
+                    help="a results break between rounds: until Next round (manual), or SECONDS at most")
     cr.add_argument("--seed", type=int)
     cr.add_argument("--title")
     cr.add_argument("--force", action="store_true", help="replace an existing token file")

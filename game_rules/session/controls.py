@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import bots, facts as F, phases, rounds
-from .step import FACILITATOR, PlayerView, Refused, Removed, Step, Team, end_session, need_phase, set_clock
+from . import bots, facts as F, phases, reopen, rounds
+from .step import (FACILITATOR, PlayerView, Refused, Removed, Step, Team, Views, end_session, need_phase,
+                   set_clock)
 from .state import Player
 
 
@@ -44,7 +45,7 @@ def advance(step: Step, c) -> dict:
         phases.close_selection(step, FACILITATOR)
     elif phase == "negotiation":
         phases.end_negotiations(step, FACILITATOR)
-    elif phase == "execution":
+    elif phase in ("execution", "break"):
         phases.to_debrief(step, FACILITATOR)
     else:
         raise Refused("wrong_phase", "the game is over; use end_session to close the session")
@@ -55,6 +56,30 @@ def end_round(step: Step, c) -> dict:
     need_phase(step, "execution")
     rnd = step.state.round + 1
     rounds.close(step, "facilitator", FACILITATOR)
+    return {"round": rnd, "phase": step.state.phase}
+
+
+def next_round(step: Step, c) -> dict:
+    """End the results break: the next round opens now (its clock starts)."""
+    if step.state.phase != "break":
+        raise Refused("no_break", f"there is no results break to end (phase: {step.state.phase})")
+    rounds.end_break(step, FACILITATOR)
+    return {"round": step.state.round + 1, "phase": step.state.phase}
+
+
+def reopen_round(step: Step, c) -> dict:
+    """Undo the last round's close (reopen.py says exactly when): the round is played on,
+    with the decisions submitted before the close, and a fresh round clock."""
+    s = step.session
+    why = reopen.refusal(s)
+    if why is not None:
+        raise Refused(*why)
+    rnd = s.undo.round
+    step.fact(F.RoundReopened(rnd), actor=FACILITATOR)
+    set_clock(step, "start", step.options["round_seconds"], FACILITATOR)
+    step.tell("everyone", {"type": "round_reopened", "round": rnd})
+    step.note(Views())
+    rounds.bots_submit(step)  # a seat bot placed during the break decides; the round does not close by itself
     return {"round": rnd, "phase": step.state.phase}
 
 
@@ -164,7 +189,7 @@ def end_session_(step: Step, c) -> dict:
 
 CONTROLS: dict[str, Callable[[Step, Any], dict]] = {
     "start": start, "open_negotiation": open_negotiation, "pair": pair, "advance": advance,
-    "end_round": end_round, "pause": pause, "resume": resume, "extend": extend,
+    "end_round": end_round, "next_round": next_round, "reopen_round": reopen_round, "pause": pause, "resume": resume, "extend": extend,
     "move_player": move_player, "remove_player": remove_player, "allow_rejoin": allow_rejoin,
     "fill_bots": fill_bots, "inject": inject, "end_session": end_session_,
     "open_selection": open_selection, "close_selection": close_selection,

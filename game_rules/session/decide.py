@@ -29,8 +29,15 @@ def check_round(s: Session, round_: int | None) -> None:
         raise Refused("stale_round", f"round {round_} is not the current round ({s.state.round + 1})")
 
 
+def not_in_break(s: Session) -> None:
+    if s.state.phase == "break":
+        raise Refused("results_break", f"round {s.state.round}'s results are up: the next round opens when the "
+                                       "facilitator starts it (nothing is submitted during the break)")
+
+
 def draft(s: Session, player: Player, fields: dict, round_: int | None) -> tuple[F.DraftChanged, dict]:
     """A change to the firm's draft: the fact logs the change only (the draft is its fold)."""
+    not_in_break(s)
     if s.state.phase not in ("negotiation", "execution"):
         raise Refused("wrong_phase", f"drafts are open in negotiation and execution (now: {s.state.phase})")
     check_round(s, round_)
@@ -44,6 +51,7 @@ def submit(s: Session, player: Player, raw: dict | None, round_: int | None,
            submitter: str | None) -> tuple[F.DecisionSubmitted, dict]:
     """The firm's decision for the round (`raw`, else its draft). `submitter`: the only
     player who may submit for the firm (`members_submit: submitter`), else None."""
+    not_in_break(s)
     if s.state.phase != "execution":
         raise Refused("wrong_phase", f"decisions are submitted in the execution phase (now: {s.state.phase})")
     check_round(s, round_)

@@ -20,7 +20,7 @@ from ..engine import resolve_round
 from ..rules import sign_alliance
 from ..state import Decision, TermSheet
 from ..views import events_by_firm
-from . import facts as F
+from . import facts as F, reopen
 from .clock import PhaseClock
 from .facts import opt
 from .state import Player, Session
@@ -31,6 +31,8 @@ NONE: tuple = ()
 
 def evolve(s: Session, fact: F.Fact) -> list[dict] | tuple:
     """Change `s` by one fact; returns the engine events it caused (often none)."""
+    if s.undo is not None and not reopen.keeps(s, fact):
+        s.undo = None  # something was decided since the last close: it can no longer be undone
     return _EVOLVE[fact.__class__](s, fact) or NONE
 
 
@@ -228,6 +230,7 @@ def _round_closed(s: Session, f: F.RoundClosed) -> list[dict]:
     default; the engine is deterministic, so a restart re-resolves to the same numbers)."""
     decisions = {firm: Decision.from_dict(x) for firm, x in f.decisions.items()}
     before = s.state
+    s.undo = reopen.before_close(s, f)
     if f.resolved is not None:  # live: the server resolved it already
         s.state, events = f.resolved
     else:
@@ -251,6 +254,13 @@ def _round_closed(s: Session, f: F.RoundClosed) -> list[dict]:
             draft.pop(key, None)
     s.last_events, s.last_by_firm = dicts, by_firm
     return dicts
+
+
+@_on(F.RoundReopened)
+def _round_reopened(s: Session, f: F.RoundReopened) -> None:
+    """Back to just before the close (the fact was decided only while that was possible)."""
+    reopen.restore(s, s.undo)
+    s.undo = None
 
 
 # ---- online panels ------------------------------------------------------------------------------------

@@ -313,6 +313,13 @@ class RoundClosed(Fact):
     resolved: Any = not_logged()
 
 
+@fact("round_reopened")
+class RoundReopened(Fact):
+    """The facilitator reopened the round they had closed (game_rules/session/reopen.py): the
+    session is back as it was just before that `round_closed`, which stays in the log."""
+    round: int
+
+
 # ---- online panels (server/waiting_room.py) -----------------------------------------------
 
 @fact("waiting_started")

@@ -160,4 +160,6 @@ def clock_ran_out(step: Step) -> bool:
         end_negotiations(step, SERVER)
     elif phase == "execution":
         rounds.close(step, "clock", SERVER)
+    elif phase == "break":
+        rounds.end_break(step, SERVER)
     return True

@@ -81,8 +81,36 @@ def close(step: Step, reason: str, actor: str) -> None:
         set_clock(step, "stop", None, SERVER)
         step.note(ViewsNext())
         completion.game_over(step)
+    elif break_setting(step.options) is not None:
+        open_break(step)
     else:
         start(step)
+
+
+# ---- the results break (session option `results_break`) --------------------------------------
+
+def break_setting(options: dict) -> str | float | None:
+    """`results_break`: None (off: the next round opens at once), "manual" (it opens when
+    the facilitator says "Next round"), or seconds (or when the break clock runs out)."""
+    b = options.get("results_break", "off")
+    return None if b in (None, "off") else b
+
+
+def open_break(step: Step) -> None:
+    """The round's results are up; play waits in the `break` phase (no draft, no submission)."""
+    step.fact(F.PhaseChanged("break"))
+    b = break_setting(step.options)
+    if b == "manual":
+        set_clock(step, "stop", None, SERVER)
+    else:
+        set_clock(step, "start", float(b), SERVER)
+    step.note(ViewsNext())
+
+
+def end_break(step: Step, actor: str) -> None:
+    """The facilitator's "Next round" or the break clock: the next round opens."""
+    step.fact(F.PhaseChanged("execution"), actor=actor)
+    start(step)
 
 
 def decisions_for_round(step: Step) -> tuple[dict, dict, dict]:

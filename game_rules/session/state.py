@@ -16,6 +16,7 @@ from .. import negotiation as neg_rules, selection as sel
 from ..rules import Rules, instantiate_terms
 from ..state import SessionState, TermSheet
 from .clock import PhaseClock
+from .reopen import Undo
 
 
 @dataclass(slots=True)
@@ -60,6 +61,7 @@ class Session:
         # the last round closed: its engine events, and each firm's share of them (for pushes)
         self.last_events: list[dict] = []
         self.last_by_firm: dict[str, list[dict]] = {}
+        self.undo = None                                # reopen.Undo: the last round's close, while reopenable
         self.moves = 0                                  # seat moves and removals (the members index)
         self._members_key: tuple | None = None
         self._members: dict[str, list[Player]] = {}
@@ -111,7 +113,8 @@ class Session:
                 "clock": self.clock.to_dict(), "announcements": self.announcements,
                 "selection": self.selection.to_dict() if self.selection is not None else None,
                 "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed),
-                "panel": {"room": self.panel, "dropped": self.dropped, "completions": self.completions}}
+                "panel": {"room": self.panel, "dropped": self.dropped, "completions": self.completions},
+                **({"undo": self.undo.to_dict()} if self.undo is not None else {})}
 
     def load(self, d: dict) -> None:
         self.status = d["status"]
@@ -124,6 +127,7 @@ class Session:
         self.selection = board_from_dict(d["selection"]) if d.get("selection") else None
         self.selection_pairs = d.get("selection_pairs") or {}
         self.rejoin_allowed = set(d.get("rejoin_allowed") or ())
+        self.undo = Undo.from_dict(d["undo"]) if d.get("undo") else None
         panel = d.get("panel")
         if panel:
             self.panel, self.dropped, self.completions = panel["room"], panel["dropped"], panel["completions"]

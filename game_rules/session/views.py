@@ -29,6 +29,7 @@ from ..negotiation import Negotiation
 from ..scoring import score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
+from . import reopen
 from .decide import Refused, pair_of
 from .state import Session
 
@@ -190,7 +191,9 @@ def status(s: Session, live: Live) -> dict:
             **({"seat_requests": list(live.seat_requests)} if live.seat_requests else {}),
             "submitted": {f: sub["by"] for f, sub in s.submitted.items()},
             "waiting_for": [f for f in s.state.firms if f not in s.submitted] if execution else [],
-            "clock": s.clock.public(live.now)}
+            "clock": s.clock.public(live.now),
+            # only while possible (the console's Reopen round button), see reopen.py
+            **({"reopen": {"round": s.undo.round}} if reopen.refusal(s) is None else {})}
 
 
 def facilitator_view(s: Session, live: Live, join_url: str) -> dict:

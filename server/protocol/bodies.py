@@ -3,10 +3,11 @@
 messages; the OpenAPI document (server/openapi.py) is built from them."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from .errors import ProtocolError
 from .messages import CONTROL_ACTIONS, _Msg
 
 
@@ -45,6 +46,19 @@ class CreateSession(_Msg):
     selection_seconds: float | None = Field(None, gt=0, le=86400, description="partner-selection clock "
                                             "(default: the negotiation clock)")
     members_submit: Literal["any", "submitter"] | None = None
+    results_break: Literal["off", "manual"] | Annotated[int, Field(ge=1, le=3600)] | None = Field(
+        None, description="a results break after each round but the last: `off` (default: the next round "
+                          "opens at once), `manual` (until the facilitator's Next round), or seconds (1..3600: "
+                          "until Next round or the break clock runs out)")
+
+    @field_validator("results_break", mode="before")
+    @classmethod
+    def _break_says_what_it_takes(cls, v):
+        """One clear message for any bad value (a union's errors name only its first branch)."""
+        ok = v in (None, "off", "manual") or type(v) is int and 1 <= v <= 3600
+        if not ok:
+            raise ProtocolError("out_of_range", "results_break: \"off\", \"manual\" or whole seconds 1..3600")
+        return v
     scoring: ScoringWeights | None = None
     seed: int | None = Field(None, ge=0, le=2**53)
     title: str | None = Field(None, max_length=200)

@@ -47,6 +47,16 @@ class EndRound(ControlAction):
     action: Literal["end_round"] = "end_round"
 
 
+class NextRound(ControlAction):
+    """End the results break: the next round opens now."""
+    action: Literal["next_round"] = "next_round"
+
+
+class ReopenRound(ControlAction):
+    """Undo the last round's close, while nothing has been decided since (docs/facilitator.md)."""
+    action: Literal["reopen_round"] = "reopen_round"
+
+
 class Pause(ControlAction):
     action: Literal["pause"] = "pause"
 
@@ -165,7 +175,7 @@ CONTROL_VARIANTS: dict[str, type[ControlAction]] = {
     m.model_fields["action"].default: m
     for m in (Start, OpenNegotiation, Pair, Advance, EndRound, Pause, Resume, Extend, MovePlayer, RemovePlayer,
               AllowRejoin, FillBots, Inject, EndSession, OpenSelection, CloseSelection, ApproveSeat, RefuseSeat,
-              FormTeams)
+              FormTeams, NextRound, ReopenRound)
 }
 
 

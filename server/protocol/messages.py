@@ -119,7 +119,8 @@ class Negotiate(_Msg):
 
 CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
                    "open_negotiation", "open_selection", "close_selection", "move_player", "remove_player",
-                   "allow_rejoin", "fill_bots", "inject", "end_session", "approve_seat", "refuse_seat", "form_teams")
+                   "allow_rejoin", "fill_bots", "inject", "end_session", "approve_seat", "refuse_seat", "form_teams",
+                   "next_round", "reopen_round")
 
 
 class Select(_Msg):
@@ -293,6 +294,13 @@ class RoundResultPush(_Out):
                                             "or draft could not be used (it played its default), why")
 
 
+class RoundReopenedPush(_Out):
+    """The facilitator reopened round `round` (undo of its close): it is played again from
+    just before the close (a `view` follows)."""
+    type: Literal["round_reopened"]
+    round: int
+
+
 class AnnouncementPush(_Out):
     """A facilitator announcement or injected scenario event (to everyone)."""
     type: Literal["announcement"]
@@ -326,7 +334,7 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, SelectionPush, RoundResultPush, AnnouncementPush, StatusPush, CompletionPush,
+              NegotiationPush, SelectionPush, RoundResultPush, RoundReopenedPush, AnnouncementPush, StatusPush, CompletionPush,
               SessionEndedPush)
 }
 

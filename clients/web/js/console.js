@@ -454,7 +454,12 @@ class Console {
     } else if (phase === "execution") {
       phaseBtns.push(btn(t("ctl.end_round"), "end_round", { cls: "primary", confirm: ask.endRound }));
       phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: ask.toDebrief }));
+    } else if (phase === "break") {
+      phaseBtns.push(btn(t("ctl.next_round"), "next_round", { cls: "primary" }));
+      phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: ask.toDebrief }));
     }
+    // undo of a close: only while the server says it is possible (nothing decided since)
+    if (v.status.reopen) phaseBtns.push(btn(t("ctl.reopen_round"), "reopen_round", { confirm: ask.reopenRound }));
     const hasClock = c.running || c.remaining !== null && c.remaining !== undefined;
     const extendSel = h("select", { id: "extend-by", "aria-label": t("ctl.extend_by"), on: { change: () => { this.extendBy = extendSel.value; } } },
       [60, 120, 300, 600].map((s) => h("option", { value: s, selected: String(s) === String(this.extendBy || 60), text: duration(s) })));
@@ -472,6 +477,8 @@ class Console {
     const focused = document.activeElement && this.controls.contains(document.activeElement) ? (document.activeElement.dataset.testid || document.activeElement.id) : null;
     replace(this.controls,
       h("p", { class: "phase-line", "data-testid": "phase-line", text: phaseLabel(phase, v.status.current_round, v.rounds) }),
+      phase === "break" ? h("p", { class: "hint", "data-testid": "break-line",
+        text: t("ctl.break_line", { n: v.round, clock: hasClock ? t("ctl.break_clock") : "" }) }) : null,
       h("div", { class: "actions" }, phaseBtns),
       h("h3", { text: t("ctl.clock") }), h("div", { class: "actions" }, clockBtns),
       h("h3", { text: t("ctl.bots") }), h("div", { class: "actions" }, stratSel, botBtn),
@@ -516,6 +523,8 @@ class Console {
                  body: [t("ctl.end_round_body", { k: waiting.length, n: Object.keys(v().firms).length, firms: names(waiting) }), t("ctl.end_round_played")],
                  ok: t("ctl.end_round") };
       },
+      reopenRound: () => ({ title: t("ctl.reopen_round_title", { n: v().status.reopen.round }),
+                            body: t("ctl.reopen_round_body", { n: v().status.reopen.round }), ok: t("ctl.reopen_round") }),
       toDebrief: () => ({ title: t("ctl.to_debrief_title"),
                           body: t("ctl.to_debrief_body", { from: v().status.current_round || v().round + 1, to: v().rounds }), ok: t("ctl.to_debrief") }),
     };

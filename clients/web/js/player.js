@@ -324,6 +324,7 @@ class PlayerApp {
         toast(t("player.round_results", { n: m.round }), "ok", 6000);
         this.pendingResults = m.round;
         break;
+      case "round_reopened": toast(t("round.reopened", { n: m.round }), "info", 8000); break;
       case "announcement": this.announce(m, true); break;
       case "session_ended": this.showEnded(); break;
       case "completion": showCompletion(m); break;
@@ -375,7 +376,7 @@ class PlayerApp {
     this.renderChat();
     this.renderAnnouncements(prev);
     if (!prev || prev.phase !== v.phase) {
-      this.showTab({ lobby: "firm", selection: "deal", negotiation: "deal", execution: "round", debrief: "results" }[v.phase] || "firm");
+      this.showTab({ lobby: "firm", selection: "deal", negotiation: "deal", execution: "round", break: "results", debrief: "results" }[v.phase] || "firm");
     } else if (!this.tab) this.showTab("firm");
     this.refocus(had, !prev);
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
@@ -526,8 +527,9 @@ class PlayerApp {
     const p = this.panels.round;
     if (v.phase !== "execution") {
       this.decision = null;
+      const idle = v.phase === "debrief" ? t("round.over") : v.phase === "break" ? t("round.break", { n: v.round }) : t("round.not_yet");
       replace(p, h("h2", { class: "section-title", text: t("round.title_idle") }),
-        h("p", { class: "muted", "data-testid": "round-idle", text: v.phase === "debrief" ? t("round.over") : t("round.not_yet") }));
+        h("p", { class: v.phase === "break" ? "waiting" : "muted", role: "status", "data-testid": "round-idle", text: idle }));
       return;
     }
     const sig = JSON.stringify([v.current_round, (v.alliances || []).map((a) => [a.id, a.status, a.due])]);

@@ -169,9 +169,24 @@ class Room {
           h("span", { class: "room-state", text: sub ? t("room.submitted") : t("room.deciding") }));
       })));
     }
+    if (v.phase === "break") blocks.push(this.standings());
     if (v.round > 0 && v.phase !== "lobby") blocks.push(this.lastResults());
     replace(this.roomEl, ...blocks);
     this.renderCorner();
+  }
+
+  /** The results break: every firm ranked by its score so far, large enough to read from the back. */
+  standings() {
+    const v = this.view;
+    const rows = Object.entries(v.scores || {}).sort((a, b) => a[1].rank - b[1].rank);
+    return h("section", { class: "room-results room-standings", "data-testid": "room-standings" },
+      h("h2", { text: t("room.standings", { n: v.round, rounds: v.rounds }) }),
+      scrollRegion(h("table", { class: "table big" },
+        h("thead", {}, h("tr", {}, ["room.rank", "room.firm", "room.score", "room.cash"].map((k) => h("th", { scope: "col", text: t(k) })))),
+        h("tbody", {}, rows.map(([f, sc]) => h("tr", { "data-testid": `standing-${f}` },
+          h("td", { text: String(sc.rank) }), h("th", { scope: "row", text: this.name(f) }),
+          h("td", { text: num(sc.total, 2) }), h("td", { text: num(v.firms[f].cash, 0) }))))), t("room.standings", { n: v.round, rounds: v.rounds })),
+      v.status.clock && v.status.clock.running ? null : h("p", { class: "room-count", text: t("room.next_soon") }));
   }
 
   lastResults() {
