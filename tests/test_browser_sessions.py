@@ -5,6 +5,7 @@ opens on another device from a link (token in the fragment) or its QR code.
 Fixtures from tests/test_browser_game.py."""
 from __future__ import annotations
 
+import zipfile
 
 from test_browser_game import (  # noqa: F401 (fixtures are used by name)
     browser, expect, http, new_page, open_console, problems, shot, web_server)
@@ -46,7 +47,7 @@ async def test_sessions_live_and_ended_and_another_device(web_server, http, brow
     # open on another device: the link carries the token in the fragment; its QR code shows it
     await fac.get_by_test_id("another-device").click()
     link = await fac.get_by_test_id("device-link").inner_text()
-    assert link == f"{base}/console#token={live['facilitator_token']}"
+    assert link == f"{base}/console#token={live['facilitator_token']}&session={live['session_id']}"
     await expect(fac.get_by_test_id("device-qr")).to_be_visible()
     assert await fac.get_by_test_id("device-qr").evaluate("img => img.complete && img.naturalWidth > 0")
     await shot(fac, "console_another_device.png", full_page=False)
@@ -66,5 +67,36 @@ async def test_the_console_link_route_is_for_the_facilitator_only(web_server, ht
         status, body = await http.request("GET", "/api/web/console_link", token=token)
         assert status == code, body
     status, body = await http.request("GET", "/api/web/console_link", token=session["facilitator_token"])
-    assert status == 200 and body["url"].endswith(f"/console#token={session['facilitator_token']}")
+    assert status == 200 and body["url"].endswith(
+        f"/console#token={session['facilitator_token']}&session={session['session_id']}")
     assert body["qr_svg"].startswith("<svg") and "console link" in body["qr_svg"]
+
+
+async def test_an_ended_session_opens_read_only_from_its_console_link(web_server, http, browser, problems):
+    """After the class, on another computer: the console's link ("Open on another device")
+    opens the ended session read-only, with its debrief and its research export (the link
+    once carried the token only, and a browser that had never seen the session was told the
+    link had expired and forgot the token)."""
+    base = web_server.url
+    session = await http.create(scenario="classic", rounds=1, negotiation=False, title="Friday class")
+    status, body = await http.request("GET", "/api/web/console_link", token=session["facilitator_token"])
+    assert status == 200, body
+    await http.join(session["code"], "Ann")
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await http.control(session, "end_round")  # the round is played: the debrief has a ranking
+    await http.control(session, "end_session")
+    desk = await new_page(browser, problems, CONSOLE)  # a fresh browser: nothing stored
+    await desk.goto(body["url"])
+    note = desk.get_by_test_id("archived-note")
+    await expect(note).to_contain_text("This session has ended")
+    async with desk.expect_download() as dl:
+        await note.get_by_test_id("export").click()
+    download = await dl.value
+    assert download.suggested_filename == f"alliance-{session['session_id']}.zip"
+    with zipfile.ZipFile(await download.path()) as archive:
+        assert any(n.endswith("codebook.md") for n in archive.namelist())
+    await note.get_by_test_id("archived-debrief").click()
+    await expect(desk.locator("body")).to_have_attribute("data-debrief", "ready")
+    await expect(desk.get_by_test_id("ranking")).to_contain_text("Westward Devices")
+    problems.check()

@@ -35,3 +35,23 @@ def test_the_guide_never_names_a_control_by_its_protocol_action():
     bold = [" ".join(b.split()) for b in re.findall(r"\*\*([^*]+)\*\*", GUIDE)]
     wrong = [b for b in bold if b.lower() in ACTION_WORDS and not _is_label(b)]
     assert not wrong, f"say the button's label, not the action: {wrong}"
+
+
+# every text of the web client's catalogue: the walk-through also names the phones' buttons
+ANY_LABEL = [re.compile("^" + re.escape(v).replace(re.escape("{n}"), r"\d+") + "$")
+             for v in re.findall(r'^\s*"[a-z_]+\.[a-z_0-9]+":\s*"([^"]*)"', CATALOGUE, re.M)]
+WALK = GUIDE[GUIDE.index("### The day, step by step"):GUIDE.index("## 2. Two formats")]
+
+
+def test_the_walk_through_names_real_buttons():
+    named = [" ".join(b.split()) for b in re.findall(r"\*\*([^*]+)\*\*", WALK)]
+    assert len(named) >= 20, named
+    missing = [b for b in named if not any(p.match(b) for p in ANY_LABEL)]
+    assert not missing, f"not a label of the console or the phones: {missing}"
+
+
+def test_the_walk_through_is_the_rehearsed_day():
+    """Its steps are the rehearsal's steps (tests/rehearsal/steps.py), in the same order."""
+    from rehearsal.steps import STEPS
+    steps = re.findall(r"^\s*\d+\. [^(\n]+\(`([a-z_0-9]+)`\)", WALK, re.M)
+    assert steps == [s.__name__ for s in STEPS], steps

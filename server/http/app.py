@@ -67,7 +67,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     for k, v in SECURITY_HEADERS.items():
         response.headers.setdefault(k, v)
     if request.path.startswith("/api/web/"):  # the pages' JSON routes: the pages' headers, errors too
-        for k, v in pages.COMMON_HEADERS.items():
+        for k, v in pages.common_headers(request).items():
             response.headers.setdefault(k, v)
     if request.path.startswith("/api/"):  # bodies carry tokens: never cached by a proxy or browser
         response.headers.setdefault("Cache-Control", "no-store")

@@ -17,7 +17,7 @@ Routes added here:
 | `GET /static/{path}` | anyone | JS modules, CSS, the vendored Chart.js |
 | `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
 | `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the alliance's default term sheet |
-| `GET /api/web/console_link` | facilitator bearer token | the console's link for another device (`/console#token=...`, the token in the fragment, never sent to a server) and its QR code as SVG text |
+| `GET /api/web/console_link` | facilitator bearer token | the console's link for another device (`/console#token=...&session=...`, the token in the fragment, never sent to a server) and its QR code as SVG text |
 | `GET /api/web/guide` | player bearer token | the "How to play" tab's worked example: one round of a plain plan computed by the engine for the player's firm (game_rules/guide.py) |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
 
@@ -72,6 +72,18 @@ COMMON_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$", re.I)
+
+
+def common_headers(request: web.Request) -> dict[str, str]:
+    """COMMON_HEADERS, without the opener policy where a browser ignores it: a page on plain
+    http at the room's LAN address is not a trustworthy origin, and Chromium logs the ignored
+    header as a console error on every phone. https (here or behind a proxy named by
+    --public-url) and this computer's own loopback address keep it."""
+    public = hub_of(request).config.public_url or ""
+    if request.secure or public.startswith("https://") or _LOOPBACK.match(request.host or ""):
+        return COMMON_HEADERS
+    return {k: v for k, v in COMMON_HEADERS.items() if k != "Cross-Origin-Opener-Policy"}
 
 
 def content_security_policy(host: str | None) -> str:
@@ -88,7 +100,7 @@ def content_security_policy(host: str | None) -> str:
 
 def page_headers(request: web.Request) -> dict[str, str]:
     return {
-        **COMMON_HEADERS,
+        **common_headers(request),
         "Content-Security-Policy": content_security_policy(request.host),
         "X-Frame-Options": "DENY",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
@@ -217,7 +229,9 @@ async def web_console_link(request: web.Request) -> web.Response:
     p = hub.principal(token)
     if not p.is_facilitator:
         raise ProtocolError("forbidden", "this needs the facilitator token")
-    url = f"{hub.config.base_url()}/console#token={token}"
+    # the session's id rides along: a browser that has never seen the session still finds
+    # its debrief and export once the session has ended (the token alone is refused then)
+    url = f"{hub.config.base_url()}/console#token={token}&session={p.session_id}"
     return _no_store({"url": url, "qr_svg": _qr(url, "QR code: console link").decode()})
 
 

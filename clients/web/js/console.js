@@ -56,6 +56,24 @@ function adminKeyBox(err) {
 
 // `archived`: the stored session was archived (idle too long); its credentials are kept so
 // that /debrief still shows it, read-only
+/** The research export (ZIP: CSVs, JSON Lines, SQLite, codebook), pseudonymized by default;
+ *  live, ended or archived alike. */
+async function downloadExport(sessionId, token) {
+  try {
+    const res = await fetch(`/api/sessions/${encodeURIComponent(sessionId)}/export`, { headers: { Authorization: `Bearer ${token}` } });
+    if (!res.ok) throw { code: "http_error", message: res.statusText };
+    const blob = await res.blob();
+    const a = h("a", { href: URL.createObjectURL(blob), download: `alliance-${sessionId}.zip` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    toast(t("console.exported"), "ok");
+  } catch (e) {
+    toast(errorText(e), "error");
+  }
+}
+
 async function showCreate(message, archived = false) {
   replace(topbar, brand());
   const err = h("p", { class: "form-error", role: "alert", text: archived ? "" : message || "" });
@@ -150,7 +168,9 @@ async function showCreate(message, archived = false) {
   const study = studyForm(admin, (creds) => { remember(creds); start(creds); });
   const prev = store.get("facilitator");
   const note = archived ? h("div", { class: "card", role: "status", "data-testid": "archived-note" }, h("p", { text: message }),
-    h("a", { href: "/debrief", "data-testid": "archived-debrief", text: t("console.archived_debrief") })) : null;
+    h("div", { class: "actions" }, h("a", { href: "/debrief", "data-testid": "archived-debrief", text: t("console.archived_debrief") }),
+      prev && prev.session_id ? h("button", { type: "button", class: "secondary", text: t("console.export"), "data-testid": "export",
+        on: { click: () => downloadExport(prev.session_id, prev.token) } }) : null)) : null;
   replace(box, note, prev && !archived ? h("p", { class: "resume" }, h("button", { type: "button", class: "link", text: t("console.resume", { code: prev.code }),
     on: { click: () => start(prev) } })) : null, sessionsCard((creds) => { remember(creds); start(creds); }), form, study);
   onScenario();
@@ -414,21 +434,8 @@ class Console {
         } } })));
   }
 
-  async exportData() {
-    try {
-      // the research export (ZIP: CSVs, JSON Lines, SQLite, codebook), pseudonymized by default
-      const res = await fetch(`/api/sessions/${encodeURIComponent(this.view.session.id)}/export`, { headers: { Authorization: `Bearer ${this.creds.token}` } });
-      if (!res.ok) throw { code: "http_error", message: res.statusText };
-      const blob = await res.blob();
-      const a = h("a", { href: URL.createObjectURL(blob), download: `alliance-${this.view.session.id}.zip` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-      toast(t("console.exported"), "ok");
-    } catch (e) {
-      toast(errorText(e), "error");
-    }
+  exportData() {
+    return downloadExport(this.view.session.id, this.creds.token);
   }
 
   // ---- controls ----------------------------------------------------------------------------
@@ -778,7 +785,10 @@ function start(creds) {
   // take it out of the address bar (and so out of the history and bookmarks)
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("token")) {
-    store.set("facilitator", { token: fragment.get("token") });
+    // with the session's id (the console's own link carries it): an ended session's token
+    // is refused on the socket, and the id is what still opens its debrief and export
+    const session = fragment.get("session");
+    store.set("facilitator", session ? { token: fragment.get("token"), session_id: session } : { token: fragment.get("token") });
     history.replaceState(null, "", location.pathname + location.search);
   }
   const creds = store.get("facilitator");

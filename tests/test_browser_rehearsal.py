@@ -1,0 +1,80 @@
+"""The rehearsal of a class (issue 15, "Done when"), in real headless Chromium against
+`python run.py --lan`: a facilitator console (1280x800) and 24 phones (390x844, one browser
+context each) join through the LAN address, are formed into teams from an uploaded list,
+negotiate, play three rounds (one ended early by the facilitator), a student moves to a new
+device, another joins late, one is removed; the session ends, and a fresh browser opens its
+debrief and its export. The steps are tests/rehearsal/steps.py, in the order of STEPS.
+
+Every page's console errors and page errors fail the test (the one refused join a step
+provokes on purpose excepted, by its status); no phone screen is wider than the phone; every
+screen is photographed into a scratch folder (ALLIANCE_REHEARSAL_SHOTS to keep them).
+NOT YET DONE: the test has not been seen green end to end. Its only run so far (two cores at
+a load average of 80 to 100 from other test runs) took 21 minutes to seat the 24 phones and was
+stopped in the photographs of that step; the steps after it (negotiate onwards) have never
+run. It is therefore opt-in (ALLIANCE_REHEARSAL=1) until someone runs it through on a quiet
+machine, fixes what it finds, measures its time and removes the skip.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+from test_browser_game import CHROMIUM, browser, problems  # noqa: E402,F401 (fixtures are used by name)
+from conftest import ServerProcess  # noqa: E402
+from rehearsal.day import PATIENCE, Day  # noqa: E402
+from rehearsal.steps import STEPS  # noqa: E402
+from server import lan  # noqa: E402
+
+pytestmark = [pytest.mark.rehearsal,
+              pytest.mark.skipif(os.environ.get("ALLIANCE_REHEARSAL") != "1",
+                                 reason="not yet seen green end to end (see the docstring): ALLIANCE_REHEARSAL=1 runs it"),
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason="Debian's chromium is not installed (scripts/install_browser.sh)")]
+
+
+def _refused_status(problem: str) -> int | None:
+    found = re.search(r"the server responded with a status of (\d{3})", problem)
+    return int(found.group(1)) if found else None
+
+
+@pytest.fixture
+async def lan_server(db_path):
+    """`python run.py --lan`: listens on every interface, the LAN address in the links."""
+    server = ServerProcess(db_path, "--lan")
+    try:
+        yield await server.ready(timeout=90)  # a busy two-core machine starts Python slowly
+    finally:
+        server.cleanup()
+
+
+async def test_a_class_day_rehearsed_on_24_phones(lan_server, browser, problems, tmp_path):
+    started = time.perf_counter()
+    server = lan_server
+    found = lan.lan_addresses()
+    lan_ip = found[0].ip if found else None
+    # the phones reach the server at the address it prints (the LAN address, or 127.0.0.1 without one)
+    assert urlsplit(server.url).hostname == (lan_ip or "127.0.0.1"), (server.url, found)
+    shots = Path(os.environ.get("ALLIANCE_REHEARSAL_SHOTS") or tempfile.mkdtemp(prefix="alliance-rehearsal-"))
+    day = Day(browser=browser, problems=problems, base=server.url, lan_ip=lan_ip, shots=shots, scratch=tmp_path)
+    playwright_api.expect.set_options(timeout=PATIENCE)  # 26 pages on two shared cores
+    try:
+        for step in STEPS:
+            await day.run(step)
+    finally:
+        playwright_api.expect.set_options(timeout=15_000)  # what tests/test_browser_game.py sets
+    # the only console errors: the refused requests the steps provoked on purpose, each once
+    refused = sorted(s for s in map(_refused_status, problems.items) if s is not None)
+    assert refused == sorted(day.expected_refusals), problems.items
+    assert [p for p in problems.items if _refused_status(p) is None] == []
+    total = time.perf_counter() - started
+    print(f"\nrehearsal: {total:.1f} s; screenshots in {shots}")
+    for name, seconds in day.timings:
+        print(f"  {name:45s} {seconds:6.1f} s")
