@@ -327,5 +327,5 @@ _pg_databases = itertools.count(1)
 
 @pytest.fixture
 def pg_dsn(pg_cluster) -> str:
-    """A DSN of a new empty database of the throwaway cluster (one per test)."""
-    return pg_cluster.database(f"t{os.getpid()}_{next(_pg_databases)}")
+    """A DSN of a new empty schema of the throwaway cluster's database (one per test)."""
+    return pg_cluster.schema(f"t{os.getpid()}_{next(_pg_databases)}")

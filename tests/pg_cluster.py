@@ -48,10 +48,13 @@ class Cluster:
     def dsn(self) -> str:
         return f"postgresql://alliance:{self.password}@127.0.0.1:{self.port}/postgres"
 
-    def database(self, name: str) -> str:
-        """A DSN for a new empty database (each test gets its own)."""
-        self.psql(f'CREATE DATABASE "{name}"')
-        return self.dsn.rsplit("/", 1)[0] + f"/{name}"
+    def schema(self, name: str) -> str:
+        """A DSN whose tables live in a new empty schema (each test gets its own: a schema
+        takes milliseconds where CREATE DATABASE takes seconds). asyncpg passes the DSN's
+        query parameters to the server as settings: every connection of the store, its
+        pool, its exports and server.store.pg_copy use this search_path."""
+        self.psql(f'CREATE SCHEMA "{name}"')
+        return f"{self.dsn}?search_path={name}"
 
     def psql(self, sql: str) -> str:
         r = subprocess.run([*self.as_user, str(self.bin / "psql"), "-h", str(self.folder / "run"), "-p",
