@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ServerConfig
+from .store.pg_schema import is_postgres
 
 log = logging.getLogger("server.admin_key")
 
@@ -58,7 +59,9 @@ class AdminKey:
 
 
 def key_path(config: ServerConfig) -> Path:
-    return Path(config.db_path).resolve().parent / FILE_NAME
+    """Beside the SQLite file; with PostgreSQL (no file), in the default data folder."""
+    db = ServerConfig().db_path if is_postgres(config.db_path) else config.db_path
+    return Path(db).resolve().parent / FILE_NAME
 
 
 def _checked(key: str, where: str) -> str:

@@ -17,7 +17,7 @@ from .access_log import PathOnlyAccessLogger
 from .http.app import HUB, make_app
 from .config import ServerConfig
 from .gctune import GcTuner
-from .store import DatabaseError
+from .store import DatabaseError, redacted
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="alliance-server", description="Run the alliance game server.")
     p.add_argument("--host", default=d.host, help=f"address to listen on (default {d.host})")
     p.add_argument("--port", type=int, default=d.port, help=f"port (default {d.port}; 0 picks a free one)")
-    p.add_argument("--db", default=d.db_path, help=f"SQLite event log (default {d.db_path}; folder created)")
+    p.add_argument("--db", default=d.db_path, help=f"the event log: a SQLite file (default {d.db_path}; folder "
+                                                   f"created) or a PostgreSQL database (postgresql://user:password@"
+                                                   f"host:port/db, docs/operations.md)")
     p.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"],
                    help="default info (with the HTTP access log); with --demo, info without the access log "
                         "unless --log-level is given")
@@ -136,7 +138,7 @@ async def serve(config: ServerConfig, ready=None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"Alliance game server running: open {config.base_url()}/  (event log {config.db_path})", flush=True)
+    print(f"Alliance game server running: open {config.base_url()}/  (event log {redacted(config.db_path)})", flush=True)
     print(hub.admin_key.describe(), flush=True)
     for line in reach_lines(config):
         print(line, flush=True)
@@ -213,7 +215,7 @@ def main(argv: list[str] | None = None, companion: Companion | None = None) -> i
         print(f"alliance-server: {e}", file=sys.stderr)
         return 1
     except DatabaseError as e:  # the event log could not be read while restoring sessions
-        print(f"alliance-server: cannot start: the event log {args.db} could not be read: {e}. "
+        print(f"alliance-server: cannot start: the event log {redacted(args.db)} could not be read: {e}. "
               f"Nothing more was written; restore a backup (docs/operations.md)", file=sys.stderr)
         return 2
     return 0

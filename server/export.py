@@ -60,7 +60,7 @@ from .export_tables import (annotate, chat_table, csv_bytes, events_wide_table, 
                             players_table, questionnaire_table)
 from .payments import payments_table
 from .provenance import provenance
-from .store import DatabaseError, ExportReader
+from .store import DatabaseError, ExportReader, export_reader, is_postgres
 
 EXPORT_FORMAT = 2  # 2: events.csv narrow, the payloads in event_values.csv, the tidy tables (export_tidy.py)
 MISSING = ""  # how a missing value is written in every CSV file
@@ -73,6 +73,8 @@ class ExportError(ValueError):
 # ---- reading -----------------------------------------------------------------------------------
 
 def _open(db_path: str | Path) -> ExportReader:
+    if is_postgres(str(db_path)):
+        return export_reader(str(db_path))
     path = Path(db_path)
     if not path.is_file():
         raise ExportError(f"no database at {path}")
@@ -321,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m server.export",
                                  description="Export sessions from the event log as one ZIP archive "
                                              "(CSV, JSON Lines, SQLite, codebook).")
-    ap.add_argument("--db", required=True, help="the server's SQLite file (e.g. data/alliance.db)")
+    ap.add_argument("--db", required=True, help="the server's SQLite file (e.g. data/alliance.db) or its "
+                                                     "PostgreSQL database (postgresql://user:password@host/db)")
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--session", action="append", metavar="ID", help="a session id (repeat for several)")
     which.add_argument("--all", action="store_true", help="every session in the file")
@@ -337,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         data, manifest = build_archive(args.db, None if (args.all or args.study) else args.session,
                                        study=args.study, names=args.names, labels=args.labels,
                                        wide=args.wide, payments=args.payments)
-    except (ExportError, DatabaseError) as e:
+    except (ExportError, *DatabaseError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)

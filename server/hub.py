@@ -21,7 +21,7 @@ from .auth import Principal, TokenRegistry
 from .config import ServerConfig
 from .protocol import CreateSession, ProtocolError
 from .session_actor import SessionActor
-from .store import SqliteStore
+from .store import make_store
 
 log = logging.getLogger("server.hub")
 
@@ -40,7 +40,7 @@ class Metrics:
 class Hub:
     def __init__(self, config: ServerConfig):
         self.config = config
-        self.store = SqliteStore(config.db_path, config.synchronous, check=config.check_db_at_start)
+        self.store = make_store(config.db_path, config.synchronous, check=config.check_db_at_start)
         self.tokens = TokenRegistry()
         self.sessions: dict[str, SessionActor] = {}
         self.codes: dict[str, str] = {}          # join code -> session id (live sessions)

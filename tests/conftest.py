@@ -305,3 +305,27 @@ def walk(v):
     elif isinstance(v, list):
         for x in v:
             yield from walk(x)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the whole run (tests/pg_cluster.py), stopped at the
+    end. Missing PostgreSQL: a failure under CI=true, a skip with the reason elsewhere."""
+    from pg_cluster import start_cluster
+    try:
+        cluster = start_cluster()
+    except RuntimeError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is needed in CI: {e}")
+        pytest.skip(f"no PostgreSQL for this run: {e}")
+    yield cluster
+    cluster.stop()
+
+
+_pg_databases = itertools.count(1)
+
+
+@pytest.fixture
+def pg_dsn(pg_cluster) -> str:
+    """A DSN of a new empty schema of the throwaway cluster's database (one per test)."""
+    return pg_cluster.schema(f"t{os.getpid()}_{next(_pg_databases)}")

@@ -57,6 +57,13 @@ def test_only_the_store_opens_sqlite():
     assert offenders == set()
 
 
+def test_only_the_store_talks_to_postgresql():
+    """asyncpg (the PostgreSQL driver) is imported only inside the store package: every SQL
+    statement of PostgreSQL is behind the store's interface too."""
+    users = {m for m, p in project_modules().items() if "asyncpg" in external_imports(m, p)}
+    assert users and all(m.startswith("server.store.") for m in users), users
+
+
 def test_game_rules_is_pure():
     offenders = {m: sorted(external_imports(m, p) & GAME_RULES_FORBIDDEN)
                  for m, p in project_modules().items() if m.startswith("game_rules")}

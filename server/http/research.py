@@ -52,7 +52,7 @@ def export_session_of(store, pending: dict, token: str) -> list[str]:
 async def _archive(request: web.Request, tokens: list[str], names: bool, labels: bool,
                    only: str | None = None, wide: bool = False, payments: bool = False) -> web.Response:
     hub = hub_of(request)
-    db = str(hub.store.path)
+    db = hub.store.location
     loop = asyncio.get_running_loop()
     sids = []
     for t in tokens:

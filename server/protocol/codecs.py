@@ -18,6 +18,12 @@ def _refuse_constant(name: str):
 MAX_DEPTH = 16                 # maps and lists inside a frame, nested (a decision needs 3)
 MAX_INT = 2**53                # integers beyond JSON's exact range are refused
 RESERVED_KEYS = frozenset({"__proto__", "constructor", "prototype"})  # JS prototype pollution
+# Fields the store keeps as they came, in a text column of their own (log.command_id,
+# sessions.title): PostgreSQL cannot store a NUL character in text, and one such command id
+# failed its transaction and so stopped the PostgreSQL store for every session. Everything
+# else a client sends is cleaned (names, labels) or kept inside the JSON of a log row,
+# which escapes it.
+PLAIN_TEXT_FIELDS = ("id", "title")
 
 
 def _check_values(msg: dict) -> None:
@@ -81,6 +87,10 @@ def decode_frame(data: bytes | str, max_bytes: int) -> dict:
     if not isinstance(msg, dict):
         raise ProtocolError("bad_frame", "a frame must be a map with a `type`")
     _check_values(msg)
+    for key in PLAIN_TEXT_FIELDS:
+        v = msg.get(key)
+        if isinstance(v, str) and "\x00" in v:
+            raise ProtocolError("wrong_type", f"{key}: text must not contain the NUL character")
     return msg
 
 

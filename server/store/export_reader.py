@@ -38,32 +38,42 @@ class ExportReader:
         """The database (every table and index) with only these sessions' rows, every column
         named like a token emptied, and `redact(table, row)` applied to each row."""
         src = self.con
-        dst = sqlite3.connect(":memory:")
-        try:
-            tables = src.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL "
-                                 "AND name NOT LIKE 'sqlite_%'").fetchall()
-            for name, sql in tables:
-                dst.execute(sql)
-                cols = [r[1] for r in src.execute(f'PRAGMA table_info("{name}")')]
-                if "session_id" not in cols:
-                    continue
-                q = f'SELECT * FROM "{name}" WHERE session_id IN ({_marks(len(session_ids))})'
-                out = []
-                for row in src.execute(q, session_ids):
-                    rec = dict(zip(cols, tuple(row)))
-                    for c in cols:
-                        if "token" in c:
-                            rec[c] = None
-                    redact(name, rec)
-                    out.append(tuple(rec[c] for c in cols))
-                dst.executemany(f'INSERT INTO "{name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
-                                f'VALUES ({_marks(len(cols))})', out)
-            for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"):
-                dst.execute(sql)
-            dst.commit()
-            return dst.serialize()
-        finally:
-            dst.close()
+        tables = []
+        for name, sql in src.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL "
+                                     "AND name NOT LIKE 'sqlite_%'").fetchall():
+            cols = [r[1] for r in src.execute(f'PRAGMA table_info("{name}")')]
+            rows = (src.execute(f'SELECT * FROM "{name}" WHERE session_id IN ({_marks(len(session_ids))})',
+                                session_ids).fetchall() if "session_id" in cols else [])
+            tables.append((name, sql, cols, rows))
+        indexes = [sql for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE type = 'index' "
+                                                 "AND sql IS NOT NULL")]
+        return sqlite_copy(tables, indexes, redact)
+
+
+def sqlite_copy(tables, indexes: list[str], redact: Callable[[str, dict], None]) -> bytes:
+    """An in-memory SQLite database made of `tables` ((name, CREATE sql, columns, rows) in
+    order: each created, then filled) and then `indexes`, as bytes; the export's
+    `alliance.sqlite`, whichever store the rows come from."""
+    dst = sqlite3.connect(":memory:")
+    try:
+        for name, sql, cols, rows in tables:
+            dst.execute(sql)
+            out = []
+            for row in rows:
+                rec = dict(zip(cols, tuple(row)))
+                for c in cols:
+                    if "token" in c:
+                        rec[c] = None
+                redact(name, rec)
+                out.append(tuple(rec[c] for c in cols))
+            dst.executemany(f'INSERT INTO "{name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
+                            f'VALUES ({_marks(len(cols))})', out)
+        for sql in indexes:
+            dst.execute(sql)
+        dst.commit()
+        return dst.serialize()
+    finally:
+        dst.close()
 
 
 def _marks(n: int) -> str:

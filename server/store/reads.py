@@ -8,7 +8,15 @@ import json
 import sqlite3
 from pathlib import Path
 
-DatabaseError = sqlite3.Error  # what a read (or the restore at start) raises when the file cannot be read
+
+
+class StoreReadError(Exception):
+    """A read of a database server (PostgreSQL) failed: no answer, or an error from it."""
+
+
+# what a read (or the restore at start) raises when the event log cannot be read (a tuple:
+# `except DatabaseError` catches both stores' errors)
+DatabaseError = (sqlite3.Error, StoreReadError)
 
 
 def read_only(path: str | Path, timeout: float = 10) -> sqlite3.Connection:

@@ -168,6 +168,7 @@ class SqliteStore(SqliteReads):
 
     def __init__(self, path: str | Path, synchronous: str = "full", check: bool = True):
         self.path = Path(path)
+        self.location = str(path)   # what an export opens (server/export.py)
         self.check = check          # quick_check an existing file before writing to it
         self._lock_fd: int | None = None
         self._lookup: sqlite3.Connection | None = None  # find_reply's connection
