@@ -231,6 +231,8 @@ export default {
   "player.team": "Your team",
   "player.you": "you",
   "player.rejoin_code": "Your rejoin code, to take this seat again on another device:",
+  "player.rejoin_qr": "Or scan this with the new device: it takes your seat in one step.",
+  "player.rejoin_qr_alt": "QR code: take this seat on a new device",
   "player.online": "online",
   "player.offline": "offline",
   "player.confidential": "Confidential",

@@ -13,7 +13,7 @@ import { SelectionPanel } from "./selection.js";
 import { prose } from "./prose.js";
 import { scrollRegion } from "./scrollregion.js";
 import { focusLost, moveFocus } from "./focus.js";
-import { nameTaken } from "./seatmove.js";
+import { nameTaken, rejoinCode, rejoinFromLink } from "./seatmove.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 // The browser's language (BCP-47, e.g. "fr-CA"), sent at the join for the research export;
@@ -114,7 +114,7 @@ function enter(r, body) {
   start(creds);
 }
 
-function showJoin(message, typed = {}) {
+function showJoin(message, typed = {}, scanned = null) {
   brand();
   const params = new URLSearchParams(location.search);
   if (panelId(params)) { showStudyJoin(params, message); return; }
@@ -167,6 +167,12 @@ function showJoin(message, typed = {}) {
     on: { click: () => { history.replaceState(null, "", `/join?code=${encodeURIComponent(prev.code)}`); start(prev); } } })) : null;
   replace(main, h("div", { class: "narrow" }, form, resume));
   (code.value ? name : code).focus();
+  if (scanned && code.value) {  // the rejoin QR code of the first device: the seat moves here at once
+    name.value = scanned.name;
+    label.value = scanned.label;
+    rejoin.value = scanned.rejoin;
+    form.requestSubmit();
+  }
 }
 
 // ---- the game --------------------------------------------------------------------------------
@@ -436,8 +442,7 @@ class PlayerApp {
       h("p", { class: "role-line", "data-testid": "role-line" }, t("player.role_line", { name: v.me.name, role: this.roleName() })),
       role,
       h("section", { class: "card" }, h("h2", { text: t("player.team") }), team,
-        this.creds.rejoin_code ? h("p", { class: "hint", "data-testid": "rejoin-code" }, t("player.rejoin_code"), " ",
-          h("strong", { class: "code", text: this.creds.rejoin_code })) : null),
+        this.creds.rejoin_code ? rejoinCode(this.creds) : null),
       h("section", { class: "card brief", "aria-labelledby": "brief-title", "data-testid": "brief" },
         h("h2", { id: "brief-title" }, h("span", { class: "tag confidential", text: t("player.confidential") }), " ", t("player.brief")),
         prose(v.firm.brief)),
@@ -636,6 +641,7 @@ function start(creds) {
   const params = new URLSearchParams(location.search);
   const urlCode = normCode(params.get("code"));
   const creds = store.get("player");
-  if (creds && creds.token && (!urlCode || urlCode === normCode(creds.code)) && (!panelId(params) || creds.panel)) start(creds);
-  else showJoin();
+  const scanned = rejoinFromLink();  // a rejoin QR code: this device takes the seat, whatever it held
+  if (!scanned && creds && creds.token && (!urlCode || urlCode === normCode(creds.code)) && (!panelId(params) || creds.panel)) start(creds);
+  else showJoin("", {}, scanned);
 })();
