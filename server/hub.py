@@ -157,6 +157,7 @@ class Hub:
             "max_per_firm": req.max_per_firm or self.config.max_per_firm,
             "seed": req.seed if req.seed is not None else secrets.randbelow(2**31),
             "overrides": overrides,
+            **({"practice_round": True} if req.practice_round else {}),  # absent: no practice (older sessions too)
         }
         options.update(treatments.session_options(
             req, assignment, [firm_id(r.id, c) for c in range(1, req.copies + 1) for r in scenario.roles]))

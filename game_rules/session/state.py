@@ -57,6 +57,7 @@ class Session:
         self.panel: dict = {"deadline": None, "formed": None, "failed": False, "end_at": None}
         self.dropped: dict[str, dict] = {}              # player id -> its participant_dropped fact
         self.completions: dict[str, dict] = {}          # player id -> its completion_given fact
+        self.practice: dict | None = None               # the practice round (practice.py), once opened
         # the last round closed: its engine events, and each firm's share of them (for pushes)
         self.last_events: list[dict] = []
         self.last_by_firm: dict[str, list[dict]] = {}
@@ -111,7 +112,8 @@ class Session:
                 "clock": self.clock.to_dict(), "announcements": self.announcements,
                 "selection": self.selection.to_dict() if self.selection is not None else None,
                 "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed),
-                "panel": {"room": self.panel, "dropped": self.dropped, "completions": self.completions}}
+                "panel": {"room": self.panel, "dropped": self.dropped, "completions": self.completions},
+                **({"practice": self.practice} if self.practice is not None else {})}
 
     def load(self, d: dict) -> None:
         self.status = d["status"]
@@ -124,6 +126,7 @@ class Session:
         self.selection = board_from_dict(d["selection"]) if d.get("selection") else None
         self.selection_pairs = d.get("selection_pairs") or {}
         self.rejoin_allowed = set(d.get("rejoin_allowed") or ())
+        self.practice = d.get("practice")
         panel = d.get("panel")
         if panel:
             self.panel, self.dropped, self.completions = panel["room"], panel["dropped"], panel["completions"]

@@ -29,6 +29,7 @@ from ..negotiation import Negotiation
 from ..scoring import score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
+from . import practice
 from .decide import Refused, pair_of
 from .state import Session
 
@@ -79,6 +80,8 @@ def firm_part(s: Session, live: Live, firm: str) -> dict:
     v["announcements"] = s.announcements[-ANNOUNCEMENTS_SHOWN:]
     if s.state.phase == "selection" and s.selection is not None:
         v["selection"] = selection_for(s, firm)
+    if s.state.phase == practice.PHASE and s.practice is not None:
+        v["practice"] = practice.firm_view(s, firm)  # round 0 against an imagined partner
     if s.state.phase == "debrief":
         v["score"] = {**score_session(s.rules, s.state)[firm].to_dict(), "firms": len(s.state.firms)}  # "3rd of 12"
     return v
@@ -190,7 +193,8 @@ def status(s: Session, live: Live) -> dict:
             **({"seat_requests": list(live.seat_requests)} if live.seat_requests else {}),
             "submitted": {f: sub["by"] for f, sub in s.submitted.items()},
             "waiting_for": [f for f in s.state.firms if f not in s.submitted] if execution else [],
-            "clock": s.clock.public(live.now)}
+            "clock": s.clock.public(live.now),
+            **({"practice": practice.facilitator_part(s)} if s.practice is not None else {})}
 
 
 def facilitator_view(s: Session, live: Live, join_url: str) -> dict:

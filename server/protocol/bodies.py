@@ -45,6 +45,9 @@ class CreateSession(_Msg):
     selection_seconds: float | None = Field(None, gt=0, le=86400, description="partner-selection clock "
                                             "(default: the negotiation clock)")
     members_submit: Literal["any", "submitter"] | None = None
+    practice_round: bool = Field(False, description="true: after the lobby, an unscored practice round 0 in which "
+                                 "each firm decides once against an imagined partner (a bot); nothing of it "
+                                 "reaches the real game, which starts when the facilitator says `start` again")
     scoring: ScoringWeights | None = None
     seed: int | None = Field(None, ge=0, le=2**53)
     title: str | None = Field(None, max_length=200)

@@ -242,6 +242,7 @@ class SubmittedPush(_Out):
     round: int
     by: str
     decision: dict[str, Any]
+    practice: bool | None = Field(None, description="true: the practice round's decision (round 0, not scored)")
 
 
 class ChatPush(_Out):
@@ -293,6 +294,17 @@ class RoundResultPush(_Out):
                                             "or draft could not be used (it played its default), why")
 
 
+class PracticeResultPush(_Out):
+    """The practice round (round 0, session option `practice_round`) closed: what the firm's
+    practice decision did against its imagined partner (the facilitator gets the sources);
+    nothing of it counts, the real game starts when the facilitator says so."""
+    type: Literal["practice_result"]
+    round: int
+    result: dict[str, Any] | None = Field(None, description="a firm only: its practice result")
+    source: str | None = Field(None, description="a firm only: submitted | bot | default")
+    sources: dict[str, str] | None = Field(None, description="facilitator only: per firm, submitted | bot | default")
+
+
 class AnnouncementPush(_Out):
     """A facilitator announcement or injected scenario event (to everyone)."""
     type: Literal["announcement"]
@@ -326,7 +338,7 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, SelectionPush, RoundResultPush, AnnouncementPush, StatusPush, CompletionPush,
+              NegotiationPush, SelectionPush, RoundResultPush, PracticeResultPush, AnnouncementPush, StatusPush, CompletionPush,
               SessionEndedPush)
 }
 

@@ -14,6 +14,7 @@ import { prose } from "./prose.js";
 import { scrollRegion } from "./scrollregion.js";
 import { focusLost, moveFocus } from "./focus.js";
 import { nameTaken, rejoinCode, rejoinFromLink } from "./seatmove.js";
+import { practicePanel } from "./practice.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 // The browser's language (BCP-47, e.g. "fr-CA"), sent at the join for the research export;
@@ -296,7 +297,10 @@ class PlayerApp {
         if (this.decision) this.decision.onDraftPush(m, this.view ? this.view.draft : mergeDraft({}, m.changed || {}));
         break;
       case "submitted":
-        if (this.view && m.round === this.view.current_round) {
+        if (m.practice && this.view && this.view.practice) {  // round 0: the practice round
+          this.view.practice.submitted = { by: m.by, decision: m.decision };
+          this.renderRound();
+        } else if (this.view && m.round === this.view.current_round) {
           this.view.submitted = { by: m.by, decision: m.decision };
           if (this.decision) this.decision.setSubmitted(this.view.submitted);
           this.renderRoundStatus();
@@ -326,6 +330,7 @@ class PlayerApp {
           for (const ev of m.events || []) this.selectionToast(ev);
         }
         break;
+      case "practice_result": toast(t("practice.result_toast"), "ok", 6000); break;
       case "round_result":
         toast(t("player.round_results", { n: m.round }), "ok", 6000);
         this.pendingResults = m.round;
@@ -381,7 +386,7 @@ class PlayerApp {
     this.renderChat();
     this.renderAnnouncements(prev);
     if (!prev || prev.phase !== v.phase) {
-      this.showTab({ lobby: "firm", selection: "deal", negotiation: "deal", execution: "round", debrief: "results" }[v.phase] || "firm");
+      this.showTab({ lobby: "firm", practice: "round", selection: "deal", negotiation: "deal", execution: "round", debrief: "results" }[v.phase] || "firm");
     } else if (!this.tab) this.showTab("firm");
     this.refocus(had, !prev);
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
@@ -529,6 +534,20 @@ class PlayerApp {
   renderRound(prev) {
     const v = this.view;
     const p = this.panels.round;
+    if (v.phase === "practice" && v.practice) {
+      const sig = JSON.stringify(["practice", !!v.practice.result, v.practice.submitted && v.practice.submitted.by]);
+      if (this.roundSig === sig && this.decision) return;
+      this.roundSig = sig;
+      const made = practicePanel(v, { socket: this.socket, nameOf: (pid) => this.nameOf(pid) });
+      this.decision = made.form;
+      this.roundStatus = null;
+      replace(p, ...made.el);
+      if (made.form) {
+        made.form.setSubmitted(v.practice.submitted);
+        sticky.observe(made.form.budgetBox);
+      }
+      return;
+    }
     if (v.phase !== "execution") {
       this.decision = null;
       replace(p, h("h2", { class: "section-title", text: t("round.title_idle") }),
