@@ -164,3 +164,30 @@ def test_the_facts_fold_into_the_same_session_and_snapshot():
     closed = next(f for f in t.facts if f.type == "practice_closed")
     for firm, result in closed.results.items():
         assert practice.result_of(t.s, firm, closed.decisions.get(firm)) == result
+
+
+def test_the_clock_closes_the_practice_round_and_the_real_game_still_waits():
+    t = Table(PRACTICE)
+    t.control("start")
+    t.submit("p_w", _plain(t, "p_w"), 0)
+    from game_rules.session import phases
+    assert phases.clock_ran_out(t.step(T0 + 10)) is False  # not yet: 30 s
+    assert not t.s.practice["closed"]
+    assert phases.clock_ran_out(t.step(T0 + 31)) is True
+    pr = t.s.practice
+    assert pr["closed"] and pr["reason"] == "clock" and pr["sources"] == {
+        "west1": "submitted", "east1": "default", "west2": "default", "east2": "default"}
+    assert t.s.state.phase == "practice" and not t.s.clock.running  # waits for "Start the real game"
+    assert phases.clock_ran_out(t.step(T0 + 60)) is True and t.s.state.phase == "practice"
+
+
+def test_bots_seated_during_the_practice_round_submit_at_once():
+    t = Table(PRACTICE)
+    t.control("start")
+    assert t.s.practice["submitted"] == {}
+    t.control("fill_bots", strategy="balanced")  # the empty copy-2 firms
+    assert sorted(t.s.practice["submitted"]) == ["east2", "west2"]
+    assert {v["source"] for v in t.s.practice["submitted"].values()} == {"bot"}
+    t.submit("p_w", _plain(t, "p_w"), 0)
+    t.submit("p_e", _plain(t, "p_e"), 0)
+    assert t.s.practice["closed"] and t.s.practice["reason"] == "all_submitted"

@@ -101,10 +101,18 @@ def open_practice(step: Step) -> None:
     step.fact(F.PracticeOpened(sorted(s.state.firms)))
     set_clock(step, "start", step.options["round_seconds"], SERVER)
     step.note(Views())
+    bots_submit(step)
+
+
+def bots_submit(step: Step) -> None:
+    """Every bot-held firm nobody plays submits its practice decision at once (also bots
+    seated during the practice round: bots.py `seated`)."""
+    s = step.session
+    if s.practice["closed"]:
+        return
     for firm in sorted(s.bots):
         if firm not in s.practice["submitted"] and not people_at(s, firm):
-            decision = bot_decision(s, firm)
-            submitted(step, F.PracticeSubmitted(firm, f"bot:{firm}", decision, "bot"))
+            submitted(step, F.PracticeSubmitted(firm, f"bot:{firm}", bot_decision(s, firm), "bot"))
     maybe_close(step)
 
 
