@@ -148,6 +148,8 @@ class Control(_Msg):
     `remove_player` takes `player_id`: that player's token stops working and its sockets close
     at once (the seat is freed). `allow_rejoin` takes `player_id`: the next join with that
     player's participant label takes the seat without its rejoin code (lab mode).
+    `start` in the lobby of a session with `practice_round` opens the practice round (round 0);
+    in the practice round it starts the real game (`end_round` there closes the practice round).
     `open_selection` opens the partner-selection board (lobby; `start` does it too when the
     session has a selection phase); `close_selection` (or `advance`) closes it: the accepted
     pairings go on to negotiation, or are signed on default terms if negotiation is off.
