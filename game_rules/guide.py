@@ -33,7 +33,7 @@ ABSORB, DEVELOP, PROTECT, REVEAL = 15.0, 20.0, 5.0, 0.5
 def worked_example(rules: Rules, state: SessionState, firm: str) -> dict | None:
     """The example for `firm`, or None when its role is in no alliance of the scenario."""
     me = state.firms[firm]
-    tpl = _template_of(rules, me.role)
+    tpl = template_of(rules, me.role)
     if tpl is None:
         return None
     partner_role = next(r for r in tpl.roles if r != me.role)
@@ -45,24 +45,34 @@ def worked_example(rules: Rules, state: SessionState, firm: str) -> dict | None:
     return {**base, "more_absorb": more["plan"]["absorb"], "more_learned": more["learned"]}
 
 
-def _template_of(rules: Rules, role: str) -> AllianceTemplate | None:
+def template_of(rules: Rules, role: str) -> AllianceTemplate | None:
     return next((t for t in rules.scenario.alliances if role in t.roles), None)
 
 
-def _plan_round(rules: Rules, tpl: AllianceTemplate, copy: int, roles: tuple[str, str],
-                absorb_factor: float) -> dict:
-    """Resolve one round of the plain plan for the pair; what the first role sees of it."""
+def imagined_pair(rules: Rules, tpl: AllianceTemplate, copy: int, roles: tuple[str, str], seed: int = 0):
+    """A game of two firms for one round: the first role's firm at its starting
+    competences, an IMAGINED partner in the second role (`_imagined`), their alliance
+    signed on the template's default terms. Returns (state, alliance id, terms). Used by
+    the worked example and by the practice round (game_rules/session/practice.py)."""
     ids = tuple(firm_id(r, copy) for r in roles)
     rival = rules.scenario.rival.competence
     firms = {f: fresh_firm(rules, r, copy) for f, r in zip(ids, roles)}
     imagined = firms[ids[1]]
     imagined.competence = _imagined(firms[ids[0]].competence, tpl.terms.contributions.get(roles[1], ()))
     imagined.start_competence = dict(imagined.competence)
-    s = SessionState(rules.scenario.id, 0, 0, rules.scenario.rounds, "execution", firms, {}, dict(rival), dict(rival))
+    s = SessionState(rules.scenario.id, seed, 0, rules.scenario.rounds, "execution", firms, {}, dict(rival), dict(rival))
     aid = f"{tpl.id}{copy}"
     terms = instantiate_terms(tpl, copy, s.rounds)
     sign_alliance(rules, s, aid, terms)
-    decisions = {f: _plan(rules.of(f), s, f, terms, absorb_factor) for f in ids}
+    return s, aid, terms
+
+
+def _plan_round(rules: Rules, tpl: AllianceTemplate, copy: int, roles: tuple[str, str],
+                absorb_factor: float) -> dict:
+    """Resolve one round of the plain plan for the pair; what the first role sees of it."""
+    ids = tuple(firm_id(r, copy) for r in roles)
+    s, aid, terms = imagined_pair(rules, tpl, copy, roles)
+    decisions = {f: plain_plan(rules.of(f), s, f, terms, absorb_factor) for f in ids}
     after, events = resolve_round(rules, s, decisions)
     me, partner = ids
     result = next(e for e in events if isinstance(e, FirmRoundResult) and e.firm == me)
@@ -102,7 +112,7 @@ def _imagined(own: dict[str, float], strengths) -> dict[str, float]:
     return out
 
 
-def _plan(rules: Rules, s: SessionState, firm: str, terms, absorb_factor: float) -> Decision:
+def plain_plan(rules: Rules, s: SessionState, firm: str, terms, absorb_factor: float = 1.0) -> Decision:
     """The promised minimum contribution, absorption in the partner's contributed areas,
     development in the firm's strongest area, a little protection, half openness."""
     scale = rules.params.budget / 100.0

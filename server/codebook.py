@@ -29,7 +29,8 @@ TABLES: dict[str, dict[str, str]] = {
         "title": "session title",
         "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, selection, "
                    "results_break (when on), "
-                   "selection_seconds, members_submit, max_per_firm, seed, overrides; research options when set: study, treatment, assignment {method, seed, unit}, "
+                   "selection_seconds, members_submit, max_per_firm, seed, overrides; practice_round (true only when the "
+                   "session has a practice round); research options when set: study, treatment, assignment {method, seed, unit}, "
                    "treatments, treatment_of, treatment_of_firm, labels, consent_text, questionnaire",
         "facilitator_token_hash": "SHA-256 (hex) of the facilitator token (removed in exports)",
         "created_at": f"creation time ({EPOCH})",
@@ -160,8 +161,24 @@ FACTS: dict[str, dict[str, str]] = {
         "reason": "`joined`, `moved` or `returned` (a panel dropout came back)",
         "from_round": "the first round the person decides",
     },
-    "phase_changed": {"phase": "selection | negotiation | execution | break (the results break between two "
-                               "rounds, option `results_break`) | debrief"},
+    "phase_changed": {"phase": "practice | selection | negotiation | execution | break (the results break between two "
+                               "rounds, option `results_break`) | debrief; `lobby` when the facilitator ends the "
+                               "practice round (the real start follows)"},
+    "practice_opened": {"firms": "the firms that play the practice round (round 0, never scored; session option "
+                                 "`practice_round`), each against an imagined partner (a bot)"},
+    "practice_submitted": {
+        "firm": "the firm", "by": "the player who submitted, or `bot:<firm>`",
+        "decision": "the practice decision (as in `decision_submitted`)", "source": "submitted | bot",
+    },
+    "practice_closed": {
+        "reason": "all_submitted | clock | facilitator",
+        "decisions": "firm -> the practice decision it submitted",
+        "sources": "firm -> submitted | bot | default (did not submit: the engine's default)",
+        "results": "firm -> what its practice decision did in its own practice game against the imagined "
+                   "partner: position_before, position_after, cash and its parts (cash_from_value, "
+                   "cash_from_market, cash_unspent), learned, developed, joint_value, value_received, trust. "
+                   "Nothing of it reaches the real game",
+    },
     "selection_opened": {"settings": "the partner-selection settings used (`game_rules/scenarios/selection/"
                                      "<scenario>.toml`, or the defaults): profiles, capacities, go-between, bots"},
     "selection_move": {

@@ -17,8 +17,8 @@ EVENTS_WIDE_COLUMNS = SESSION_COLUMNS + [
     C("round", "integer", "round", "the round the row belongs to: for `round_closed` and engine events the round "
                                    "they resolve; otherwise the round being played when the row was logged "
                                    "(0 before the first round; the last round in the debrief)"),
-    C("phase", "text", "", "the session's phase when the row was logged: `lobby`, `selection`, `negotiation`, "
-                           "`execution`, `debrief` (a `phase_changed` row shows the phase it starts; engine events the phase "
+    C("phase", "text", "", "the session's phase when the row was logged: `lobby`, `practice` (the practice "
+                           "round, round 0, never scored), `selection`, `negotiation`, `execution`, `debrief` (a `phase_changed` row shows the phase it starts; engine events the phase "
                            "of the fact that caused them)"),
     C("firm", "text", "", "the firm concerned, if any (`west1`, `east2`, ...: role id + copy number)"),
     C("actor", "text", "", "who acted: a player id, `facilitator`, `bot:<firm>` or `server` (timers, automatic steps)"),

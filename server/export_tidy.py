@@ -126,10 +126,33 @@ SELECTION_COLUMNS = SESSION_COLUMNS + [
     C("alliance", "text", "", "the pairing the proposal became when the board closed (empty: none)"),
 ]
 
+PRACTICE_COLUMNS = SESSION_COLUMNS + [
+    C("seq", "integer", "", "the `practice_closed` row in the log"),
+    C("round", "integer", "round", "0: the practice round comes before the first real round"),
+    C("practice", "integer", "", "1: a practice row, never scored (every row of this file)"),
+    C("firm", "text", "", "the firm"),
+    C("source", "text", "", "`submitted`, `bot` or `default` (the firm did not submit: the engine's default)"),
+    C("by", "text", "", "the player id who submitted, or `bot:<firm>` (empty for `default`)"),
+    C("reason", "text", "", "why the practice round closed: `all_submitted`, `clock` or `facilitator`"),
+    C("decision", "json", "", "the practice decision (empty for `default`)"),
+    C("position_before", "real", "position", "the firm's position at the start (its practice game)"),
+    C("position_after", "real", "position", "after the practice round, against the imagined partner"),
+    C("cash", "real", "cash units", "cash after the practice round"),
+    C("cash_from_value", "real", "cash units", "its share of the joint value"),
+    C("cash_from_market", "real", "cash units", "from the market"),
+    C("cash_unspent", "real", "cash units", "budget kept"),
+    C("joint_value", "real", "points", "the joint value of the practice alliance"),
+    C("value_received", "real", "points", "the firm's share of it"),
+    C("trust", "real", "0-1", "trust in the imagined partner after the round (empty: no alliance)"),
+    C("learned", "json", "", "domain -> competence learned from the imagined partner"),
+    C("developed", "json", "", "domain -> competence developed"),
+]
+
 CSV_FILES: dict[str, list[Column]] = {
     "commands.csv": COMMANDS_COLUMNS, "event_values.csv": EVENT_VALUES_COLUMNS,
     "alliance_rounds.csv": ALLIANCE_ROUNDS_COLUMNS, "withhold.csv": WITHHOLD_COLUMNS,
     "exits.csv": EXITS_COLUMNS, "survey.csv": SURVEY_COLUMNS, "selection.csv": SELECTION_COLUMNS,
+    "practice.csv": PRACTICE_COLUMNS,
 }
 FILE_DOCS = {
     "commands.csv": "tidy: one row per player command and facilitator control (its payload is in "
@@ -144,6 +167,9 @@ FILE_DOCS = {
     "survey.csv": "tidy: one row per pulse-survey answer in the decision used (rounds.csv `survey.<question>`, "
                   "`survey_other`)",
     "selection.csv": "tidy: one row per partner-selection move, with the proposal's firms, template and outcome",
+    "practice.csv": "tidy: one row per firm of the practice round (round 0, `practice` = 1, never scored; session "
+                    "option `practice_round`): its decision and what it did against the imagined partner. Only in "
+                    "archives with a practice round; in the other files its rows have phase `practice`, round 0",
 }
 
 
@@ -329,6 +355,29 @@ def selection_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
     return [c.name for c in SELECTION_COLUMNS], out
 
 
+def practice_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
+    """One row per firm of each `practice_closed` fact (who submitted: its `practice_submitted`)."""
+    out = []
+    for session in by_session(rows):
+        by: dict[str, str] = {}
+        for r in session:
+            d = r["data"] if isinstance(r["data"], dict) else {}
+            if r["kind"] != "system":
+                continue
+            if r["type"] == "practice_submitted":
+                by[d.get("firm")] = d.get("by")
+            elif r["type"] == "practice_closed":
+                decisions = d.get("decisions") or {}
+                for firm, res in sorted((d.get("results") or {}).items()):
+                    res = res if isinstance(res, dict) else {}
+                    out.append({"session_id": r["session_id"], "seq": r["seq"], "round": 0, "practice": 1,
+                                "firm": firm, "source": (d.get("sources") or {}).get(firm),
+                                "by": by.get(firm) if firm in decisions else None, "reason": d.get("reason"),
+                                "decision": decisions.get(firm),
+                                **{c.name: res.get(c.name) for c in PRACTICE_COLUMNS[9:]}})
+    return [c.name for c in PRACTICE_COLUMNS], out
+
+
 def tidy_tables(rows: list[dict]) -> Iterator[tuple[str, list[str], list[dict]]]:
     """(file name, columns, rows) of every tidy table but events.csv, in FILE_DOCS order."""
     yield "commands.csv", *commands_table(rows)
@@ -337,3 +386,6 @@ def tidy_tables(rows: list[dict]) -> Iterator[tuple[str, list[str], list[dict]]]
     for name in ("alliance_rounds.csv", "withhold.csv", "exits.csv", "survey.csv"):
         yield name, [c.name for c in CSV_FILES[name]], per_round[name]
     yield "selection.csv", *selection_table(rows)
+    cols, practice = practice_table(rows)
+    if practice:  # only with a practice round: archives of other sessions stay as they were
+        yield "practice.csv", cols, practice

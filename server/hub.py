@@ -159,6 +159,7 @@ class Hub:
             "overrides": overrides,
             # only when on: the options of a session without a break stay as they were
             **({"results_break": req.results_break} if req.results_break not in (None, "off") else {}),
+            **({"practice_round": True} if req.practice_round else {}),  # absent: no practice (older sessions too)
         }
         options.update(treatments.session_options(
             req, assignment, [firm_id(r.id, c) for c in range(1, req.copies + 1) for r in scenario.roles]))

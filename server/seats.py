@@ -128,7 +128,7 @@ def take_over(actor, holder, seat, takeover: bool) -> tuple[str, dict, str | Non
 
 def _with_code(actor, holder, seat) -> tuple[str, dict, str]:
     tries = actor.seat_code_failures.get(holder.id, 0)
-    if tries >= CODE_TRIES or not _code_matches(holder.rejoin_hash, seat.rejoin_code):
+    if tries >= CODE_TRIES or not code_matches(holder.rejoin_hash, seat.rejoin_code):
         if tries < CODE_TRIES:
             actor.seat_code_failures[holder.id] = tries + 1
         raise ProtocolError("bad_rejoin_code", "this rejoin code is not the seat's (or too many wrong codes were "
@@ -138,7 +138,7 @@ def _with_code(actor, holder, seat) -> tuple[str, dict, str]:
     return "seated", {**move(actor, holder, seat.token_hash, seat.rejoin_hash, holder.id), "rejoined": True}, old
 
 
-def _code_matches(rejoin_hash: str | None, code: str | None) -> bool:
+def code_matches(rejoin_hash: str | None, code: str | None) -> bool:
     if not code or not rejoin_hash:
         return False
     return hmac.compare_digest(auth.token_hash(auth.normalize_code(code)), rejoin_hash)

@@ -11,7 +11,7 @@ How each bot plays is in rounds.py (decisions), negotiating.py and selecting.py.
 """
 from __future__ import annotations
 
-from . import facts as F, phases, rounds, selecting
+from . import facts as F, phases, practice, rounds, selecting
 from .step import Status, Step
 
 
@@ -44,6 +44,8 @@ def seated(step: Step, firms: set[str]) -> None:
     elif phase == "selection":
         selecting.bots_select(step)
         phases.maybe_close_selection(step)
+    elif phase == practice.PHASE:
+        practice.bots_submit(step)
 
 
 def replaced(step: Step, firm: str, strategy: str | None, player_id: str, reason: str, actor: str) -> None:

@@ -9,7 +9,7 @@ execution starts once every negotiation is closed. Returns the ack's result.
 """
 from __future__ import annotations
 
-from . import decide, negotiating, phases, rounds, selecting
+from . import decide, negotiating, phases, practice, rounds, selecting
 from .state import Player
 from .step import Step
 
@@ -23,6 +23,8 @@ def draft(step: Step, player: Player, fields: dict, round_: int | None) -> dict:
 
 
 def submit(step: Step, player: Player, raw: dict | None, round_: int | None, submitter: str | None) -> dict:
+    if step.state.phase == practice.PHASE:
+        return practice.submit(step, player, raw, round_, submitter)
     fact, result = decide.submit(step.session, player, raw, round_, submitter)
     rounds.submitted(step, fact)
     rounds.maybe_close(step)

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import bots, facts as F, phases, reopen, rounds
+from . import bots, facts as F, phases, practice, reopen, rounds
 from .step import (FACILITATOR, PlayerView, Refused, Removed, Step, Team, Views, end_session, need_phase,
                    set_clock)
 from .state import Player
 
 
 def start(step: Step, c) -> dict:
-    need_phase(step, "lobby")
-    phases.start(step)
+    """The lobby's start (with a practice round: round 0 opens first); in the practice
+    round: "Start the real game" (an open practice round closes first)."""
+    need_phase(step, "lobby", practice.PHASE)
+    if step.state.phase == practice.PHASE:
+        practice.end(step, FACILITATOR)
+        phases.start(step)
+    elif practice.enabled(step.options):
+        practice.open_practice(step)
+    else:
+        phases.start(step)
     return {"phase": step.state.phase}
 
 
@@ -39,7 +47,7 @@ def pair(step: Step, c) -> dict:
 
 def advance(step: Step, c) -> dict:
     phase = step.state.phase
-    if phase == "lobby":
+    if phase in ("lobby", practice.PHASE):
         return start(step, c)
     if phase == "selection":
         phases.close_selection(step, FACILITATOR)
@@ -53,6 +61,11 @@ def advance(step: Step, c) -> dict:
 
 
 def end_round(step: Step, c) -> dict:
+    if step.state.phase == practice.PHASE:  # the practice round shows its results (the real game waits)
+        if step.session.practice["closed"]:
+            raise Refused("wrong_phase", "the practice round is already closed: start the real game")
+        practice.close(step, "facilitator", FACILITATOR)
+        return {"round": 0, "practice": True, "phase": step.state.phase}
     need_phase(step, "execution")
     rnd = step.state.round + 1
     rounds.close(step, "facilitator", FACILITATOR)

@@ -263,6 +263,23 @@ def _round_reopened(s: Session, f: F.RoundReopened) -> None:
     s.undo = None
 
 
+# ---- the practice round: its own record, never the engine's state ---------------------------------
+
+@_on(F.PracticeOpened)
+def _practice_opened(s: Session, f: F.PracticeOpened) -> None:
+    s.practice = {"submitted": {}, "closed": False, "sources": None, "results": None, "reason": None}
+
+
+@_on(F.PracticeSubmitted)
+def _practice_submitted(s: Session, f: F.PracticeSubmitted) -> None:
+    s.practice["submitted"][f.firm] = {"by": f.by, "decision": f.decision, "source": f.source}
+
+
+@_on(F.PracticeClosed)
+def _practice_closed(s: Session, f: F.PracticeClosed) -> None:
+    s.practice.update(closed=True, sources=f.sources, results=f.results, reason=f.reason)
+
+
 # ---- online panels ------------------------------------------------------------------------------------
 
 @_on(F.WaitingStarted)

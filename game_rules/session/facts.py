@@ -320,6 +320,29 @@ class RoundReopened(Fact):
     round: int
 
 
+# ---- the practice round (game_rules/session/practice.py): round 0, never scored ------------
+
+@fact("practice_opened")
+class PracticeOpened(Fact):
+    firms: list                      # the firms that practise (each against an imagined partner)
+
+
+@fact("practice_submitted")
+class PracticeSubmitted(Fact):
+    firm: str
+    by: str
+    decision: dict
+    source: str                      # submitted | bot
+
+
+@fact("practice_closed")
+class PracticeClosed(Fact):
+    reason: str                      # all_submitted | clock | facilitator
+    decisions: dict                  # firm -> the practice decision it submitted
+    sources: dict                    # firm -> submitted | bot | default
+    results: dict                    # firm -> what its decision did in its practice game
+
+
 # ---- online panels (server/waiting_room.py) -----------------------------------------------
 
 @fact("waiting_started")

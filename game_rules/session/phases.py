@@ -1,6 +1,7 @@
 """The phases of a live session and what moves it from one to the next.
 
-    lobby --start--> selection (partner selection on) --> negotiation (negotiation on)
+    lobby --start--> [practice: round 0, option `practice_round` (practice.py) --start-->]
+          selection (partner selection on) --> negotiation (negotiation on)
           --> execution: round 1 .. N --> debrief
 
 - `start`: the lobby's first phase (selection, negotiation, or the default alliances
@@ -14,7 +15,7 @@
 from __future__ import annotations
 
 from ..rules import instantiate_terms
-from . import completion, facts as F, negotiating, rounds, selecting
+from . import completion, facts as F, negotiating, practice, rounds, selecting
 from .step import FACILITATOR, SERVER, SelectionBoard, Step, Views, set_clock
 
 EXPIRED = 0.001  # seconds left below which a running clock has run out
@@ -162,4 +163,6 @@ def clock_ran_out(step: Step) -> bool:
         rounds.close(step, "clock", SERVER)
     elif phase == "break":
         rounds.end_break(step, SERVER)
+    elif phase == practice.PHASE and not s.practice["closed"]:
+        practice.close(step, "clock", SERVER)
     return True

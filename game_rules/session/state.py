@@ -58,6 +58,7 @@ class Session:
         self.panel: dict = {"deadline": None, "formed": None, "failed": False, "end_at": None}
         self.dropped: dict[str, dict] = {}              # player id -> its participant_dropped fact
         self.completions: dict[str, dict] = {}          # player id -> its completion_given fact
+        self.practice: dict | None = None               # the practice round (practice.py), once opened
         # the last round closed: its engine events, and each firm's share of them (for pushes)
         self.last_events: list[dict] = []
         self.last_by_firm: dict[str, list[dict]] = {}
@@ -114,7 +115,8 @@ class Session:
                 "selection": self.selection.to_dict() if self.selection is not None else None,
                 "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed),
                 "panel": {"room": self.panel, "dropped": self.dropped, "completions": self.completions},
-                **({"undo": self.undo.to_dict()} if self.undo is not None else {})}
+                **({"undo": self.undo.to_dict()} if self.undo is not None else {}),
+                **({"practice": self.practice} if self.practice is not None else {})}
 
     def load(self, d: dict) -> None:
         self.status = d["status"]
@@ -128,6 +130,7 @@ class Session:
         self.selection_pairs = d.get("selection_pairs") or {}
         self.rejoin_allowed = set(d.get("rejoin_allowed") or ())
         self.undo = Undo.from_dict(d["undo"]) if d.get("undo") else None
+        self.practice = d.get("practice")
         panel = d.get("panel")
         if panel:
             self.panel, self.dropped, self.completions = panel["room"], panel["dropped"], panel["completions"]

@@ -30,6 +30,7 @@ from ..scoring import score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
 from . import reopen
+from . import practice
 from .decide import Refused, pair_of
 from .state import Session
 
@@ -80,6 +81,8 @@ def firm_part(s: Session, live: Live, firm: str) -> dict:
     v["announcements"] = s.announcements[-ANNOUNCEMENTS_SHOWN:]
     if s.state.phase == "selection" and s.selection is not None:
         v["selection"] = selection_for(s, firm)
+    if s.state.phase == practice.PHASE and s.practice is not None:
+        v["practice"] = practice.firm_view(s, firm)  # round 0 against an imagined partner
     if s.state.phase == "debrief":
         v["score"] = {**score_session(s.rules, s.state)[firm].to_dict(), "firms": len(s.state.firms)}  # "3rd of 12"
     return v
@@ -193,7 +196,8 @@ def status(s: Session, live: Live) -> dict:
             "waiting_for": [f for f in s.state.firms if f not in s.submitted] if execution else [],
             "clock": s.clock.public(live.now),
             # only while possible (the console's Reopen round button), see reopen.py
-            **({"reopen": {"round": s.undo.round}} if reopen.refusal(s) is None else {})}
+            **({"reopen": {"round": s.undo.round}} if reopen.refusal(s) is None else {}),
+            **({"practice": practice.facilitator_part(s)} if s.practice is not None else {})}
 
 
 def facilitator_view(s: Session, live: Live, join_url: str) -> dict:

@@ -59,6 +59,7 @@ def route_table(web_root: Path | None = None) -> list[web.RouteDef]:
         web.get("/api/web/context", pages.web_context),
         web.get("/api/web/guide", pages.web_guide),
         web.get("/api/web/console_link", pages.web_console_link),
+        web.post("/api/web/rejoin_link", pages.web_rejoin_link),
         web.get("/api/web/history/{session_id}", pages.web_history),
     ]
 

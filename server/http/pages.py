@@ -18,6 +18,7 @@ Routes added here:
 | `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
 | `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the alliance's default term sheet |
 | `GET /api/web/console_link` | facilitator bearer token | the console's link for another device (`/console#token=...&session=...`, the token in the fragment, never sent to a server) and its QR code as SVG text |
+| `POST /api/web/rejoin_link` | player bearer token, body `{"rejoin_code"}` | the seat's rejoin link for a new device (`/join?code=...#name=...&rejoin=...`: name and code in the fragment, never sent to a server) and its QR code as SVG text; the code must be the seat's |
 | `GET /api/web/guide` | player bearer token | the "How to play" tab's worked example: one round of a plain plan computed by the engine for the player's firm (game_rules/guide.py) |
 | `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
 
@@ -30,16 +31,20 @@ import asyncio
 import io
 import re
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
+from pydantic import Field
 
 from game_rules.guide import worked_example
 from game_rules.session import views
 
+from .. import seats
 from ..auth import normalize_code
 from ..protocol import ProtocolError
+from ..protocol.messages import _Msg
 from .context import hub_of
-from .inputs import bearer
+from .inputs import bearer, read_body
 
 WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "clients" / "web"
 
@@ -233,6 +238,29 @@ async def web_console_link(request: web.Request) -> web.Response:
     # its debrief and export once the session has ended (the token alone is refused then)
     url = f"{hub.config.base_url()}/console#token={token}&session={p.session_id}"
     return _no_store({"url": url, "qr_svg": _qr(url, "QR code: console link").decode()})
+
+
+# ---- POST /api/web/rejoin_link (player) ----------------------------------------------------------
+
+class RejoinLink(_Msg):
+    rejoin_code: str = Field(min_length=4, max_length=16)
+
+
+async def web_rejoin_link(request: web.Request) -> web.Response:
+    """The seat's move to a new device in one scan: the join page with the code, the name
+    and the rejoin code filled in (server/seats.py checks the code at that join). The code
+    travels in the link's fragment, so it never reaches a server's log; it is checked here
+    against the seat, so the route makes no QR code of anything else."""
+    actor, firm = _player_firm(request)
+    body = await read_body(request, RejoinLink)
+    player = actor.players[hub_of(request).principal(bearer(request, "token")).player_id]
+    if not seats.code_matches(player.rejoin_hash, body.rejoin_code):
+        raise ProtocolError("bad_rejoin_code", "this is not your seat's rejoin code")
+    # a labelled seat (a label list) is found by its label, the usual one by its name
+    seat = {"name": player.name, **({"label": player.label} if player.label else {})}
+    fragment = urlencode({**seat, "rejoin": normalize_code(body.rejoin_code)}, quote_via=quote)
+    url = f"{hub_of(request).join_url(actor.code)}#{fragment}"
+    return _no_store({"url": url, "qr_svg": _qr(url, "QR code: your seat on a new device").decode()})
 
 
 # ---- GET /api/web/history/{session_id} (facilitator) ------------------------------------------

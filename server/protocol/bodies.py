@@ -46,6 +46,10 @@ class CreateSession(_Msg):
     selection_seconds: float | None = Field(None, gt=0, le=86400, description="partner-selection clock "
                                             "(default: the negotiation clock)")
     members_submit: Literal["any", "submitter"] | None = None
+    practice_round: bool = Field(False, description="true: after the lobby, an unscored practice round 0 in which "
+                                 "each firm decides once against an imagined partner (a bot); nothing of it "
+                                 "reaches the real game, which starts when the facilitator says `start` again")
+
     results_break: Literal["off", "manual"] | Annotated[int, Field(ge=1, le=3600)] | None = Field(
         None, description="a results break after each round but the last: `off` (default: the next round "
                           "opens at once), `manual` (until the facilitator's Next round), or seconds (1..3600: "

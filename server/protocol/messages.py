@@ -149,6 +149,8 @@ class Control(_Msg):
     `remove_player` takes `player_id`: that player's token stops working and its sockets close
     at once (the seat is freed). `allow_rejoin` takes `player_id`: the next join with that
     player's participant label takes the seat without its rejoin code (lab mode).
+    `start` in the lobby of a session with `practice_round` opens the practice round (round 0);
+    in the practice round it starts the real game (`end_round` there closes the practice round).
     `open_selection` opens the partner-selection board (lobby; `start` does it too when the
     session has a selection phase); `close_selection` (or `advance`) closes it: the accepted
     pairings go on to negotiation, or are signed on default terms if negotiation is off.
@@ -243,6 +245,7 @@ class SubmittedPush(_Out):
     round: int
     by: str
     decision: dict[str, Any]
+    practice: bool | None = Field(None, description="true: the practice round's decision (round 0, not scored)")
 
 
 class ChatPush(_Out):
@@ -301,6 +304,17 @@ class RoundReopenedPush(_Out):
     round: int
 
 
+class PracticeResultPush(_Out):
+    """The practice round (round 0, session option `practice_round`) closed: what the firm's
+    practice decision did against its imagined partner (the facilitator gets the sources);
+    nothing of it counts, the real game starts when the facilitator says so."""
+    type: Literal["practice_result"]
+    round: int
+    result: dict[str, Any] | None = Field(None, description="a firm only: its practice result")
+    source: str | None = Field(None, description="a firm only: submitted | bot | default")
+    sources: dict[str, str] | None = Field(None, description="facilitator only: per firm, submitted | bot | default")
+
+
 class AnnouncementPush(_Out):
     """A facilitator announcement or injected scenario event (to everyone)."""
     type: Literal["announcement"]
@@ -334,7 +348,7 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, SelectionPush, RoundResultPush, RoundReopenedPush, AnnouncementPush, StatusPush, CompletionPush,
+              NegotiationPush, SelectionPush, RoundResultPush, RoundReopenedPush, PracticeResultPush, AnnouncementPush, StatusPush, CompletionPush,
               SessionEndedPush)
 }
 

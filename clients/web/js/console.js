@@ -95,6 +95,7 @@ async function showCreate(message, archived = false) {
     scenarios.map((s) => h("option", { value: s.id, selected: s.id === "classic", text: s.title })));
   f.title = h("input", { id: "c-title", name: "title", maxlength: 200 });
   f.negotiation = h("input", { type: "checkbox", id: "c-negotiation" });
+  f.practice = h("input", { type: "checkbox", id: "c-practice", "data-testid": "create-practice" });
   f.members = h("select", { id: "c-members" }, h("option", { value: "any", text: t("create.members_any") }),
     h("option", { value: "submitter", text: t("create.members_submitter") }));
   const caseText = h("div", { class: "prose", "data-testid": "create-case" });
@@ -131,6 +132,7 @@ async function showCreate(message, archived = false) {
                    round_seconds: Math.round(Number(f.round_minutes.value) * 60) || undefined,
                    negotiation_seconds: Math.round(Number(f.neg_minutes.value) * 60) || undefined,
                    negotiation: f.negotiation.checked, members_submit: f.members.value };
+    if (f.practice.checked) body.practice_round = true;
     if (f.title.value.trim()) body.title = f.title.value.trim();
     if (f.seed.value !== "") body.seed = Number(f.seed.value);
     const scoring = {};
@@ -160,6 +162,7 @@ async function showCreate(message, archived = false) {
       num_("round_minutes", t("create.round_minutes"), { min: 0.5, max: 1440, step: "any", value: 5 }),
       num_("neg_minutes", t("create.neg_minutes"), { min: 0.5, max: 1440, step: "any", value: 10 })),
     h("label", { class: "check", for: "c-negotiation" }, f.negotiation, h("span", { text: t("create.negotiation") })),
+    h("label", { class: "check", for: "c-practice" }, f.practice, h("span", { text: t("create.practice") })),
     h("div", { class: "field inline" }, h("label", { for: "c-members", text: t("create.members") }), f.members),
     h("details", {}, h("summary", { text: t("create.advanced") }),
       h("fieldset", {}, h("legend", { text: t("create.weights") }), weightRows),
@@ -450,9 +453,13 @@ class Console {
     const o = v.session.options;
     const ask = this.asks();
     if (phase === "lobby") {
-      phaseBtns.push(btn(o.selection ? t("ctl.start_selection") : o.negotiation ? t("ctl.start_negotiation") : t("ctl.start_rounds"),
+      phaseBtns.push(o.practice_round ? btn(t("ctl.start_practice"), "start", { cls: "primary" }) : btn(o.selection ? t("ctl.start_selection") : o.negotiation ? t("ctl.start_negotiation") : t("ctl.start_rounds"),
                          "start", { cls: "primary" }));
       phaseBtns.push(btn(t("ctl.pair"), "pair", { id: "pair", confirm: ask.pairInLobby }));
+    } else if (phase === "practice") {  // round 0: ends by itself once all submitted; never starts the real game alone
+      const pr = v.status.practice || {};
+      if (!pr.closed) phaseBtns.push(btn(t("ctl.end_practice"), "end_round", { id: "end_practice" }));
+      phaseBtns.push(btn(t("ctl.start_real"), "start", { cls: "primary", id: "start_real" }));
     } else if (phase === "selection") {
       phaseBtns.push(btn(t("ctl.end_selection"), "advance", { cls: "primary", id: "advance", confirm: ask.endSelection }));
     } else if (phase === "negotiation") {
@@ -569,16 +576,17 @@ class Console {
     this.teams.append(seatRequests(this, st.seat_requests) || "", this.moveMany(firms, st.players), grid);
     if (focused) { const el = this.teams.querySelector(`[data-testid="${focused}"]`); if (el) el.focus(); }
     // monitor: per firm connected, draft, submitted, who holds up the round
-    const waiting = new Set(st.waiting_for || []);
+    const practice = v.phase === "practice" ? st.practice || { submitted: {}, waiting_for: [] } : null;
+    const waiting = new Set((practice || st).waiting_for || []);
     const rows = firms.map((f) => {
       const players = byFirm.get(f.id);
       const on = players.filter((p) => p.connected).length;
       const draft = v.drafts[f.id];
       const nDraft = draft ? Object.keys(draft).length : 0;
-      const sub = st.submitted[f.id];
+      const sub = (practice || st).submitted[f.id];
       const bot = st.bots && st.bots[f.id];
       let state;
-      if (v.phase !== "execution") state = h("span", { class: "muted", text: "–" });
+      if (v.phase !== "execution" && !practice) state = h("span", { class: "muted", text: "–" });
       else if (sub) state = h("span", { class: "ok" }, h("span", { "aria-hidden": "true", text: "✓ " }), t("console.submitted_by", { name: this.playerName(sub) }));
       else state = h("span", { class: "waiting" }, h("span", { "aria-hidden": "true", text: "◷ " }), t("console.waiting"));
       return h("tr", { class: waiting.has(f.id) ? "holding" : "", "data-testid": `mon-${f.id}` },
@@ -589,6 +597,8 @@ class Console {
     });
     const holding = [...waiting].map((f) => this.firmName(f));
     replace(this.monitor,
+      practice ? h("p", { class: practice.closed ? "ok" : "waiting", role: "status", "data-testid": "practice-state" },
+        practice.closed ? t("console.practice_over") : t("console.practice_waiting", { firms: holding.join(", ") || "–" })) : null,
       v.phase === "execution" ? h("p", { class: holding.length ? "waiting" : "ok", role: "status", "data-testid": "holding" },
         holding.length ? t("console.holding", { firms: holding.join(", ") }) : t("console.all_in")) : null,
       scrollRegion(h("table", { class: "table" },

@@ -13,7 +13,8 @@ import { SelectionPanel } from "./selection.js";
 import { prose } from "./prose.js";
 import { scrollRegion } from "./scrollregion.js";
 import { focusLost, moveFocus } from "./focus.js";
-import { nameTaken } from "./seatmove.js";
+import { nameTaken, rejoinCode, rejoinFromLink } from "./seatmove.js";
+import { practicePanel } from "./practice.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 // The browser's language (BCP-47, e.g. "fr-CA"), sent at the join for the research export;
@@ -114,7 +115,7 @@ function enter(r, body) {
   start(creds);
 }
 
-function showJoin(message, typed = {}) {
+function showJoin(message, typed = {}, scanned = null) {
   brand();
   const params = new URLSearchParams(location.search);
   if (panelId(params)) { showStudyJoin(params, message); return; }
@@ -167,6 +168,12 @@ function showJoin(message, typed = {}) {
     on: { click: () => { history.replaceState(null, "", `/join?code=${encodeURIComponent(prev.code)}`); start(prev); } } })) : null;
   replace(main, h("div", { class: "narrow" }, form, resume));
   (code.value ? name : code).focus();
+  if (scanned && code.value) {  // the rejoin QR code of the first device: the seat moves here at once
+    name.value = scanned.name;
+    label.value = scanned.label;
+    rejoin.value = scanned.rejoin;
+    form.requestSubmit();
+  }
 }
 
 // ---- the game --------------------------------------------------------------------------------
@@ -290,7 +297,10 @@ class PlayerApp {
         if (this.decision) this.decision.onDraftPush(m, this.view ? this.view.draft : mergeDraft({}, m.changed || {}));
         break;
       case "submitted":
-        if (this.view && m.round === this.view.current_round) {
+        if (m.practice && this.view && this.view.practice) {  // round 0: the practice round
+          this.view.practice.submitted = { by: m.by, decision: m.decision };
+          this.renderRound();
+        } else if (this.view && m.round === this.view.current_round) {
           this.view.submitted = { by: m.by, decision: m.decision };
           if (this.decision) this.decision.setSubmitted(this.view.submitted);
           this.renderRoundStatus();
@@ -320,6 +330,7 @@ class PlayerApp {
           for (const ev of m.events || []) this.selectionToast(ev);
         }
         break;
+      case "practice_result": toast(t("practice.result_toast"), "ok", 6000); break;
       case "round_result":
         toast(t("player.round_results", { n: m.round }), "ok", 6000);
         this.pendingResults = m.round;
@@ -376,7 +387,7 @@ class PlayerApp {
     this.renderChat();
     this.renderAnnouncements(prev);
     if (!prev || prev.phase !== v.phase) {
-      this.showTab({ lobby: "firm", selection: "deal", negotiation: "deal", execution: "round", break: "results", debrief: "results" }[v.phase] || "firm");
+      this.showTab({ lobby: "firm", practice: "round", selection: "deal", negotiation: "deal", execution: "round", break: "results", debrief: "results" }[v.phase] || "firm");
     } else if (!this.tab) this.showTab("firm");
     this.refocus(had, !prev);
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
@@ -437,8 +448,7 @@ class PlayerApp {
       h("p", { class: "role-line", "data-testid": "role-line" }, t("player.role_line", { name: v.me.name, role: this.roleName() })),
       role,
       h("section", { class: "card" }, h("h2", { text: t("player.team") }), team,
-        this.creds.rejoin_code ? h("p", { class: "hint", "data-testid": "rejoin-code" }, t("player.rejoin_code"), " ",
-          h("strong", { class: "code", text: this.creds.rejoin_code })) : null),
+        this.creds.rejoin_code ? rejoinCode(this.creds) : null),
       h("section", { class: "card brief", "aria-labelledby": "brief-title", "data-testid": "brief" },
         h("h2", { id: "brief-title" }, h("span", { class: "tag confidential", text: t("player.confidential") }), " ", t("player.brief")),
         prose(v.firm.brief)),
@@ -525,6 +535,20 @@ class PlayerApp {
   renderRound(prev) {
     const v = this.view;
     const p = this.panels.round;
+    if (v.phase === "practice" && v.practice) {
+      const sig = JSON.stringify(["practice", !!v.practice.result, v.practice.submitted && v.practice.submitted.by]);
+      if (this.roundSig === sig && this.decision) return;
+      this.roundSig = sig;
+      const made = practicePanel(v, { socket: this.socket, nameOf: (pid) => this.nameOf(pid) });
+      this.decision = made.form;
+      this.roundStatus = null;
+      replace(p, ...made.el);
+      if (made.form) {
+        made.form.setSubmitted(v.practice.submitted);
+        sticky.observe(made.form.budgetBox);
+      }
+      return;
+    }
     if (v.phase !== "execution") {
       this.decision = null;
       const idle = v.phase === "debrief" ? t("round.over") : v.phase === "break" ? t("round.break", { n: v.round }) : t("round.not_yet");
@@ -640,6 +664,7 @@ function start(creds) {
   const params = new URLSearchParams(location.search);
   const urlCode = normCode(params.get("code"));
   const creds = store.get("player");
-  if (creds && creds.token && (!urlCode || urlCode === normCode(creds.code)) && (!panelId(params) || creds.panel)) start(creds);
-  else showJoin();
+  const scanned = rejoinFromLink();  // a rejoin QR code: this device takes the seat, whatever it held
+  if (!scanned && creds && creds.token && (!urlCode || urlCode === normCode(creds.code)) && (!panelId(params) || creds.panel)) start(creds);
+  else showJoin("", {}, scanned);
 })();

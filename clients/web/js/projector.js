@@ -25,7 +25,7 @@ class Room {
     this.modeBtn = h("button", { type: "button", class: "secondary", "data-testid": "mode-toggle", on: { click: () => this.setMode(this.mode === "room" ? "debrief" : "room") } });
     this.fsBtn = h("button", { type: "button", class: "secondary", text: t("room.fullscreen"), on: { click: () => this.fullscreen() } });
     replace(topbar, h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { class: "room-title", text: t("room.title") })),
-      h("div", { class: "actions" }, this.modeBtn, this.fsBtn), connectionIndicator(this.socket));
+      h("div", { class: "actions" }, this.modeBtn, this.fsBtn), this.conn = connectionIndicator(this.socket));
     this.roomEl = h("div", { class: "room", "data-testid": "room" });
     this.debrief = new Debrief();
     this.debriefBox = h("div", { class: "debrief-box" }, this.debrief.el);
@@ -44,8 +44,13 @@ class Room {
 
   // an archived session (idle too long) has no live socket: its debrief comes from the log, read-only
   showArchived() {
-    this.view = { session: { id: this.creds.session_id } };
+    // ended: nobody joins any more, so no join code in the corner (it would only be refused)
+    this.view = { session: { id: this.creds.session_id, status: "ended" } };
     this.modeBtn.hidden = true;
+    this.archived = true;
+    // not "Not signed in": the room reads the ended session, read-only
+    this.conn.dataset.state = "ended";
+    this.conn.querySelector(".conn-label").textContent = t("conn.ended");
     this.setMode("debrief");
   }
 
@@ -70,6 +75,8 @@ class Room {
       const hist = await api("GET", `/api/web/history/${encodeURIComponent(this.view.session.id)}`, undefined, this.creds.token);
       this.debrief.render(hist);
       document.body.dataset.debrief = "ready";
+      // after the end the room shows the final standings first
+      if (this.archived) this.debrief.el.querySelector("[data-testid=ranking]")?.scrollIntoView({ block: "start" });
     } catch (e) {
       replace(this.debrief.el, h("p", { class: "form-error", role: "alert", text: errorText(e) }));
     }

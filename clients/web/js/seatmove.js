@@ -60,3 +60,39 @@ function waitForApproval(main, body, r, { seated, another }) {
   };
   setTimeout(poll, POLL_MS);
 }
+
+// ---- the rejoin code as a QR code (the first device) --------------------------------------------
+
+const links = new Map();  // rejoin code -> {url, img} (asked once per code, the Firm tab redraws often)
+
+/** The seat's rejoin code and, beside it, a QR code that opens the join page on a new device
+ *  with everything filled in (POST /api/web/rejoin_link): one scan moves the seat. */
+export function rejoinCode(creds) {
+  const qr = h("figure", { class: "rejoin-qr", "data-testid": "rejoin-qr" });
+  const show = (link) => {
+    qr.dataset.url = link.url;
+    replace(qr, h("img", { class: "qr small", src: link.img, alt: t("player.rejoin_qr_alt"), width: 140, height: 140 }),
+      h("figcaption", { class: "hint", text: t("player.rejoin_qr") }));
+  };
+  const known = links.get(creds.rejoin_code);
+  if (known) show(known);
+  else {
+    api("POST", "/api/web/rejoin_link", { rejoin_code: creds.rejoin_code }, creds.token).then((r) => {
+      const link = { url: r.url, img: URL.createObjectURL(new Blob([r.qr_svg], { type: "image/svg+xml" })) };
+      links.set(creds.rejoin_code, link);
+      show(link);
+    }).catch(() => { qr.hidden = true; });  // the typed code still works
+  }
+  return h("div", { class: "rejoin", "data-testid": "rejoin-code" },
+    h("p", { class: "hint" }, t("player.rejoin_code"), " ", h("strong", { class: "code", text: creds.rejoin_code })), qr);
+}
+
+/** What a rejoin QR code put in the join link's fragment (`#name=..&rejoin=..`), or null;
+ *  the fragment is dropped from the address bar so a reload does not move the seat again. */
+export function rejoinFromLink() {
+  const f = new URLSearchParams(location.hash.slice(1));
+  const rejoin = f.get("rejoin");
+  if (!rejoin) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  return { rejoin, name: f.get("name") || "", label: f.get("label") || "" };
+}
