@@ -121,3 +121,27 @@ async def test_a_changed_file_gets_a_new_version(tmp_path):
             assert versioned(html)[0].split("/")[3] not in (before, after)
     finally:
         await runner.cleanup()
+
+
+async def test_pages_preload_their_whole_module_graph(site):
+    """Every module a page's script imports, directly or through another module, is named
+    as a modulepreload (fetched at once, not one import level per round trip); Chart.js,
+    loaded on demand, is not."""
+    s, http = site
+    _, _, html = await get(http, s.url + "/join")
+    text = html.decode()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/v/[0-9a-f]{16}/([^"]+)">', text))
+    imported = lambda rel: set(re.findall(r'^(?:import|export)\s[^;]*?from\s+"(\.{1,2}/[^"]+)"',
+                                          (WEB_ROOT / rel).read_text(), re.M))
+    graph, todo = set(), ["js/player.js"]
+    while todo:  # the closure, computed here from the files
+        rel = todo.pop()
+        for dep in imported(rel):
+            path = str((WEB_ROOT / rel).parent.joinpath(dep).resolve().relative_to(WEB_ROOT))
+            if path not in graph:
+                graph.add(path)
+                todo.append(path)
+    assert {"i18n/en.js", "js/dom.js", "js/termsheet.js", "js/charts.js"} <= graph
+    assert preloaded == graph
+    assert text.index("modulepreload") < text.index('<script type="module"')
+    assert "chart.umd.js" not in text

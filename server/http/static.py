@@ -26,6 +26,7 @@ import asyncio
 import gzip
 import hashlib
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 _COMPRESSIBLE = (".js", ".css", ".svg", ".json", ".md", ".txt", ".html")
 _STATIC_REF = re.compile(rb'(["\'(])/static/(?!v/)')
+# a module's static imports (`import x from "./a.js"`, `export {y} from "../b.js"`, `import "./c.js"`);
+# dynamic import() is left out on purpose: what a page loads later stays later
+_IMPORT = re.compile(rb"""(?:^|[;\s])(?:import|export)\s*(?:[^"';]*?\sfrom\s*)?["'](\.{1,2}/[^"']+)["']""", re.M)
+_MODULE_SCRIPT = re.compile(rb'<script type="module" src="/static/([^"]+)"></script>')
 VERSION_LEN = 16
 VERSION_OK = re.compile(rf"[0-9a-f]{{{VERSION_LEN}}}")
 
@@ -173,14 +178,40 @@ class StaticAssets:
             self._files[rel] = hit
         return hit[1]
 
+    def imports(self, entry: str) -> list[str]:
+        """Every module `entry` imports, directly or not (paths under root)."""
+        seen, queue = {entry}, [entry]
+        while queue:
+            rel = queue.pop(0)
+            try:
+                body = self.file(rel).identity
+            except OSError:  # a broken import: the browser will say so, the page is still served
+                continue
+            for m in _IMPORT.finditer(body):
+                dep = posixpath.normpath(posixpath.join(posixpath.dirname(rel), m.group(1).decode()))
+                if dep not in seen and not dep.startswith(".."):
+                    seen.add(dep)
+                    queue.append(dep)
+        return sorted(seen - {entry})
+
+    def _preloads(self, html: bytes) -> bytes:
+        """`<link rel="modulepreload">` for the page's whole module graph, before its module
+        script: the browser asks for every module at once instead of one import level per
+        round trip (a slow phone network pays ~0.5 s per level)."""
+        def links(m: re.Match) -> bytes:
+            return b"".join(b'<link rel="modulepreload" href="/static/' + dep.encode() + b'">\n  '
+                            for dep in self.imports(m.group(1).decode())) + m.group(0)
+        return _MODULE_SCRIPT.sub(links, html)
+
     def page(self, path: Path) -> Encoded:
-        """A page's HTML with its static references under the current version."""
+        """A page's HTML with its module graph preloaded and its static references under the
+        current version."""
         version = self.version()
         st = path.stat()
         key = (str(path), version, (st.st_mtime_ns, st.st_size))
         enc = self._pages.get(key)
         if enc is None:
-            html = _STATIC_REF.sub(rb"\1/static/v/" + version.encode() + b"/", path.read_bytes())
+            html = _STATIC_REF.sub(rb"\1/static/v/" + version.encode() + b"/", self._preloads(path.read_bytes()))
             enc = self._pages[key] = encode(html, path.name)
             self._pages = {k: v for k, v in self._pages.items() if k[1] == version}  # drop old versions
         return enc
