@@ -195,12 +195,12 @@ class StaticAssets:
         return sorted(seen - {entry})
 
     def _preloads(self, html: bytes) -> bytes:
-        """`<link rel="modulepreload">` for the page's whole module graph, before its module
-        script: the browser asks for every module at once instead of one import level per
-        round trip (a slow phone network pays ~0.5 s per level)."""
+        """`<link rel="modulepreload">` for the page's whole module graph, right after its module
+        script (the entry is asked for first): the browser asks for every module at once
+        instead of one import level per round trip (a slow phone network pays ~0.5 s a level)."""
         def links(m: re.Match) -> bytes:
-            return b"".join(b'<link rel="modulepreload" href="/static/' + dep.encode() + b'">\n  '
-                            for dep in self.imports(m.group(1).decode())) + m.group(0)
+            return m.group(0) + b"".join(b'\n  <link rel="modulepreload" href="/static/' + dep.encode() + b'">'
+                                         for dep in self.imports(m.group(1).decode()))
         return _MODULE_SCRIPT.sub(links, html)
 
     def page(self, path: Path) -> Encoded:
