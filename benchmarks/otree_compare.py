@@ -14,8 +14,14 @@ ack), pushes it to the firm (sender included) and acknowledges it; we report the
 the broadcast-receipt latency. Both servers run alone in their own processes; the clients
 run in the benchmark's processes on the same 2 cores.
 
+The ceiling (benchmarks/ceiling.py) runs in the same invocation, before each pair: a bare
+aiohttp WebSocket echo server (no validation, no log, no fan-out) with the same pattern
+(one message in flight per client). Every row reports ours and oTree's throughput as a
+fraction of it, and `summary` gives per client count the median and range over the repeats.
+
 oTree is NOT part of this repository. Following ../shared/peers/otree_live/README.md (the
-shared folder beside the repository), this script makes a scratch folder outside the
+shared folder beside the repository's root; `--peer` names another place, e.g. from a git
+worktree elsewhere), this script makes a scratch folder outside the
 repository (`--otree-dir`, default: a new temporary folder): a venv with `pip install otree==6.0.15 websockets` (skipped when it is
 there) and a copy of the peer's minimal project, run with `otree prodserver` under
 `setsid` and stopped by process group. Our side is `benchmarks/load.py exchange`.
@@ -40,8 +46,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402  (benchmarks/load.py)
+from ceiling import run_echo  # noqa: E402  (benchmarks/ceiling.py)
 
-# the shared folder sits beside the repository: ../shared from its root
+# the shared folder sits beside the repository: ../shared from its root (--peer overrides)
 PEER = Path(__file__).resolve().parent.parent.parent / "shared" / "peers" / "otree_live"
 now = time.perf_counter
 
@@ -57,8 +64,8 @@ def otree_venv(w: Path) -> Path:
 
 
 class OtreeServer:
-    def __init__(self, w: Path, port: int):
-        self.w, self.port = w, port
+    def __init__(self, w: Path, port: int, peer: Path = PEER):
+        self.w, self.port, self.peer = w, port, peer
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{port}"
 
@@ -66,7 +73,7 @@ class OtreeServer:
         peer = self.w / "peer"
         if peer.exists():
             shutil.rmtree(peer)
-        shutil.copytree(PEER / "project", peer)  # a fresh copy, a fresh db.sqlite3
+        shutil.copytree(self.peer / "project", peer)  # a fresh copy, a fresh db.sqlite3
         env = dict(os.environ, PATH=f"{self.w / 'venv' / 'bin'}:{os.environ['PATH']}")
         env.pop("OTREE_PRODUCTION", None)
         self.log = open(peer / "server.log", "w")
@@ -168,8 +175,8 @@ async def otree_exchange(url: str, clients: int, messages: int, timeout: float =
             "broadcast_ms": load.summary_ms(lat), "lost": lost}
 
 
-async def run_otree(w: Path, clients: int, messages: int, port: int) -> dict:
-    srv = OtreeServer(w, port).start()
+async def run_otree(w: Path, clients: int, messages: int, port: int, peer: Path = PEER) -> dict:
+    srv = OtreeServer(w, port, peer).start()
     try:
         cpu0, _ = srv.cpu_rss()
         t0 = now()
@@ -194,16 +201,44 @@ def ratio(ours: dict, theirs: dict) -> dict:
             "p50_ratio_otree_over_ours": round(t["p50"] / max(1e-9, o["p50"]), 1)}
 
 
+def of_ceiling(row: dict, echo: dict) -> float:
+    """A throughput as a fraction of the echo ceiling measured in the same repeat."""
+    return round(row["messages_per_s"] / max(1e-9, echo["messages_per_s"]), 4)
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Per client count: median and range over the repeats of each figure side by side."""
+    import statistics
+    out = []
+    for n in sorted({r["clients"] for r in rows}):
+        rs = [r for r in rows if r["clients"] == n]
+        figures = {
+            "echo_msgs_per_s": [r["echo"]["messages_per_s"] for r in rs],
+            "ours_msgs_per_s": [r["ours"]["messages_per_s"] for r in rs],
+            "otree_msgs_per_s": [r["otree"]["messages_per_s"] for r in rs],
+            "ours_of_ceiling": [r["ours_of_ceiling"] for r in rs],
+            "otree_of_ceiling": [r["otree_of_ceiling"] for r in rs],
+            "throughput_ratio": [r["throughput_ratio"] for r in rs],
+            "echo_p99_ms": [r["echo"]["echo_ms"]["p99"] for r in rs],
+            "ours_broadcast_p99_ms": [r["ours"]["broadcast_ms"]["p99"] for r in rs],
+            "otree_broadcast_p99_ms": [r["otree"]["broadcast_ms"]["p99"] for r in rs],
+        }
+        out.append({"clients": n, "repeats": len(rs), **{k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
+                                                          for k, v in figures.items()}})
+    return out
+
+
 async def main(a) -> dict:
     w = Path(a.otree_dir or tempfile.mkdtemp(prefix="otree_bench_"))
     w.mkdir(parents=True, exist_ok=True)
     otree_venv(w)
+    peer = Path(a.peer) if a.peer else PEER
     out = {"machine": load.machine(), "messages_each": a.messages, "sync_ours": a.sync, "rows": []}
     if a.sweep:
         for n in a.otree_clients:
             m = max(5, a.sweep_messages // n)
             print(f"oTree {n} clients x {m} ...", file=sys.stderr, flush=True)
-            out["rows"].append(await run_otree(w, n, m, a.port))
+            out["rows"].append(await run_otree(w, n, m, a.port, peer))
         for n in a.ours_clients:
             m = max(5, a.sweep_messages // n)
             print(f"ours {n} clients x {m} ...", file=sys.stderr, flush=True)
@@ -216,10 +251,14 @@ async def main(a) -> dict:
     else:
         for n in a.clients:
             for rep in range(a.repeat):
-                print(f"{n} clients, repeat {rep + 1}: oTree then ours ...", file=sys.stderr, flush=True)
-                th = await run_otree(w, n, a.messages, a.port)
+                print(f"{n} clients, repeat {rep + 1}: echo ceiling, oTree, ours ...", file=sys.stderr, flush=True)
+                echo = await run_echo(n, a.messages, a.workers)
+                th = await run_otree(w, n, a.messages, a.port, peer)
                 ou = await run_ours(n, a.messages, a.workers, a.sync)
-                out["rows"].append({"clients": n, "repeat": rep + 1, "otree": th, "ours": ou, **ratio(ou, th)})
+                out["rows"].append({"clients": n, "repeat": rep + 1, "echo": echo, "otree": th, "ours": ou,
+                                    **ratio(ou, th), "ours_of_ceiling": of_ceiling(ou, echo),
+                                    "otree_of_ceiling": of_ceiling(th, echo)})
+        out["summary"] = summary(out["rows"])
     return out
 
 
@@ -267,10 +306,12 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--otree-dir", default=None, help="scratch folder outside the repository (default: a new "
                                                       "temporary folder; give one to reuse its venv)")
+    ap.add_argument("--peer", default=None, help="the oTree peer folder (default: ../shared/peers/otree_live "
+                                                "beside the repository's root)")
     ap.add_argument("--port", type=int, default=8123)
     ap.add_argument("--clients", type=int, nargs="+", default=[50, 100])
     ap.add_argument("--messages", type=int, default=40, help="messages per client (comparison)")
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3, help="repeats per client count (median and range)")
     ap.add_argument("--workers", type=int, default=2, help="our load-generator processes")
     ap.add_argument("--sync", choices=["full", "normal"], default="full")
     ap.add_argument("--sweep", action="store_true", help="the latency-vs-players sweep for the plot")

@@ -14,7 +14,8 @@ Routes added here:
 | route | who | what |
 |---|---|---|
 | `GET /join`, `/console`, `/projector`, `/debrief` | anyone | the pages |
-| `GET /static/{path}` | anyone | JS modules, CSS, the vendored Chart.js |
+| `GET /static/{path}` | anyone | JS modules, CSS, the vendored Chart.js (revalidated: ETag) |
+| `GET /static/v/{version}/{path}` | anyone | the same, as the pages name them: cached for a year under the current version (server/http/static.py) |
 | `GET /qr/{code}.svg` | anyone | the join link of a code as a QR code (segno, SVG) |
 | `GET /api/web/context` | player bearer token | per negotiation of the player's firm: the partner's public name and the alliance's default term sheet |
 | `GET /api/web/console_link` | facilitator bearer token | the console's link for another device (`/console#token=...&session=...`, the token in the fragment, never sent to a server) and its QR code as SVG text |
@@ -45,6 +46,7 @@ from ..protocol import ProtocolError
 from ..protocol.messages import _Msg
 from .context import hub_of
 from .inputs import bearer, read_body
+from .static import IMMUTABLE, REVALIDATE, VERSION_OK, StaticAssets, send
 
 WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "clients" / "web"
 
@@ -116,26 +118,31 @@ def page_headers(request: web.Request) -> dict[str, str]:
 def page_routes(root: Path | None = None) -> list[web.RouteDef]:
     """The pages, static files and QR codes, served from `root` (default clients/web/)."""
     root = (root or WEB_ROOT).resolve()
-    return [*(web.get(path, _page_handler(root / filename)) for path, filename in PAGES.items()),
-            web.get("/static/{path:.+}", _static_handler(root)),
+    assets = StaticAssets(root, tuple(STATIC_TYPES))
+    static = _static_handler(root, assets)
+    return [*(web.get(path, _page_handler(root / filename, assets)) for path, filename in PAGES.items()),
+            web.get("/static/v/{version}/{path:.+}", static),  # before /static/{path}: it would match too
+            web.get("/static/{path:.+}", static),
             web.get(r"/qr/{code:[A-Za-z0-9\-]{4,16}}.svg", qr_svg)]
 
 
 # ---- pages and static files ----------------------------------------------------------------
 
-def _page_handler(path: Path):
+def _page_handler(path: Path, assets: StaticAssets):
     async def page(request: web.Request) -> web.StreamResponse:
         if not path.is_file():
             raise web.HTTPNotFound()
-        return web.FileResponse(path, headers={**page_headers(request),
-                                               "Content-Type": "text/html; charset=utf-8"})
+        return await send(request, assets.page(path), {**page_headers(request),
+                                                 "Content-Type": "text/html; charset=utf-8"})
     page.__name__ = f"page_{path.stem}"
     return page
 
 
-def _static_handler(root: Path):
+def _static_handler(root: Path, assets: StaticAssets):
     async def static(request: web.Request) -> web.StreamResponse:
-        rel = request.match_info["path"]
+        rel, version = request.match_info["path"], request.match_info.get("version")
+        if version is not None and not VERSION_OK.fullmatch(version):
+            raise web.HTTPNotFound()
         parts = rel.split("/")
         if any(p in ("", ".", "..") or p.startswith(".") for p in parts) or "\\" in rel or not _PATH_OK.fullmatch(rel):
             raise web.HTTPNotFound()
@@ -146,10 +153,17 @@ def _static_handler(root: Path):
                 raise web.HTTPNotFound()
         except (OSError, ValueError):
             raise web.HTTPNotFound() from None
-        headers = {**COMMON_HEADERS, "Content-Type": ctype, "Cache-Control": "no-cache"}
+        # the current version's URL names this content for good; any other is revalidated
+        try:
+            file = path.relative_to(root).as_posix()
+            current = version is not None and version == assets.version_of(file)
+            encoded = assets.file(file)
+        except OSError:  # gone since the check above
+            raise web.HTTPNotFound() from None
+        headers = {**COMMON_HEADERS, "Content-Type": ctype, "Cache-Control": IMMUTABLE if current else REVALIDATE}
         if path.suffix == ".svg":
             headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-        return web.FileResponse(path, headers=headers)
+        return await send(request, encoded, headers)
     return static
 
 

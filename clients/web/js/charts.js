@@ -9,8 +9,11 @@ export const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#
 export const SHAPES = ["circle", "triangle", "rect", "rectRot", "star", "crossRot", "rectRounded", "cross"];
 export const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3], [1, 2], [12, 6]];
 
-const Chart = window.Chart;
-if (Chart) {
+// Chart.js (210 KB) is fetched only when a chart is first shown: never on the join form, never
+// before the results are looked at (the player's results tab, the debrief).
+let loading = null;
+
+function configure(Chart) {
   Chart.defaults.animation = false;
   Chart.defaults.responsive = true;
   Chart.defaults.maintainAspectRatio = false;
@@ -23,6 +26,41 @@ if (Chart) {
   Chart.defaults.elements.point.radius = 4;
   Chart.defaults.elements.point.hoverRadius = 6;
   Chart.defaults.elements.line.borderWidth = 2;
+  return Chart;
+}
+
+/** window.Chart, loaded once (a script from this origin, beside this module: the same version). */
+export function loadChart() {
+  if (!loading) {
+    loading = new Promise((resolve, reject) => {
+      if (window.Chart) { resolve(configure(window.Chart)); return; }
+      const script = document.createElement("script");
+      script.src = new URL("../vendor/chart.umd.js", import.meta.url).href;
+      script.onload = () => resolve(configure(window.Chart));
+      script.onerror = () => { loading = null; script.remove(); reject(new Error("Chart.js did not load")); };
+      document.head.append(script);
+    });
+  }
+  return loading;
+}
+
+/**
+ * A chart on `canvas`, made when the canvas is first laid out (a hidden tab's charts wait
+ * for the tab): `config()` gives Chart.js's configuration. Returns a handle for destroyAll.
+ * The margin makes "laid out" count, not "scrolled into view": a long page draws all its charts.
+ */
+export function drawChart(canvas, config) {
+  const handle = { chart: null, destroyed: false };
+  const seen = new IntersectionObserver((entries) => {
+    if (!entries.some((e) => e.isIntersecting)) return;
+    seen.disconnect();
+    loadChart().then((Chart) => {
+      if (!handle.destroyed && canvas.isConnected) handle.chart = new Chart(canvas, config());
+    }, () => { /* no charts: the data table under each stays */ });
+  }, { rootMargin: "100000px 0px" });
+  seen.observe(canvas);
+  handle.destroy = () => { handle.destroyed = true; seen.disconnect(); if (handle.chart) handle.chart.destroy(); };
+  return handle;
 }
 
 export function seriesStyle(i, { fill = false } = {}) {
@@ -83,8 +121,7 @@ function axisTitle(text) {
 /** series: [{label, data: [numbers or null], styleIndex?}] */
 export function lineChart(canvas, { labels, series, xTitle, yTitle, yMin, yMax, stepped = false, tickFormat }) {
   seriesTable(canvas, { labels, series, xTitle, tickFormat });
-  if (!Chart) return null;
-  return new Chart(canvas, {
+  return drawChart(canvas, () => ({
     type: "line",
     data: {
       labels,
@@ -99,7 +136,7 @@ export function lineChart(canvas, { labels, series, xTitle, yTitle, yMin, yMax, 
       },
       plugins: { tooltip: { mode: "index", intersect: false } },
     },
-  });
+  }));
 }
 
 /** A fill for bar series: plain for the first, then stripes, dots, cross-hatch (not colour alone). */
@@ -123,8 +160,7 @@ export function pattern(color, kind) {
 
 export function barChart(canvas, { labels, series, stacked = false, xTitle, yTitle, tickFormat }) {
   seriesTable(canvas, { labels, series, xTitle, tickFormat });
-  if (!Chart) return null;
-  return new Chart(canvas, {
+  return drawChart(canvas, () => ({
     type: "bar",
     data: {
       labels,
@@ -141,15 +177,14 @@ export function barChart(canvas, { labels, series, stacked = false, xTitle, yTit
         y: { stacked, title: axisTitle(yTitle), ticks: tickFormat ? { callback: (v) => tickFormat(v) } : {} },
       },
     },
-  });
+  }));
 }
 
 /** groups: [{label, styleIndex, points: [{x, y, name}]}]: one dataset per group (shape + colour). */
 export function scatterChart(canvas, { groups, xTitle, yTitle, tickFormat }) {
   dataTable(canvas, [t("chart.point"), xTitle || "x", yTitle || "y", ""],
     groups.flatMap((g) => g.points.map((p) => [p.name, p.x, p.y, g.label])), tickFormat);
-  if (!Chart) return null;
-  return new Chart(canvas, {
+  return drawChart(canvas, () => ({
     type: "scatter",
     data: {
       datasets: groups.map((g, i) => {
@@ -168,7 +203,7 @@ export function scatterChart(canvas, { groups, xTitle, yTitle, tickFormat }) {
         tooltip: { callbacks: { label: (ctx) => `${ctx.raw.name}: ${tickFormat ? tickFormat(ctx.raw.x) : ctx.raw.x}, ${tickFormat ? tickFormat(ctx.raw.y) : ctx.raw.y}` } },
       },
     },
-  });
+  }));
 }
 
 export function destroyAll(charts) {

@@ -284,7 +284,10 @@ class Console {
       this.injectErr,
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", text: t("console.inject_send"), "data-testid": "inject-send" })));
     this.announcements = h("ol", { class: "announcements" });
-    replace(main, h("div", { class: "console-grid" },
+    // the cards stay hidden until the first view fills them: cards that grew under the reader's
+    // eyes (the join box, the QR code) would push the rest down (layout shift)
+    this.waiting = h("p", { class: "muted connecting", role: "status", "data-testid": "console-waiting", text: t("conn.connecting") });
+    this.grid = h("div", { class: "console-grid", hidden: true },
       sec("sec-join", t("console.join_title"), this.joinBox),
       sec("sec-controls", t("console.controls"), this.controls),
       sec("sec-teams", t("console.teams"), this.teams),
@@ -292,7 +295,8 @@ class Console {
       sec("sec-negs", t("console.negotiations"), this.negs),
       sec("sec-results", t("console.results"), this.results),
       sec("sec-chat", t("console.chat"), h("div", { class: "field inline" }, h("label", { for: "chat-filter", text: t("console.chat_filter") }), this.chatFilter), this.chatLog),
-      sec("sec-inject", t("console.inject"), inject, h("h3", { text: t("console.announcements") }), this.announcements)));
+      sec("sec-inject", t("console.inject"), inject, h("h3", { text: t("console.announcements") }), this.announcements));
+    replace(main, this.waiting, this.grid);
   }
 
   /** Send a control. `confirm` (a spec, or a function giving one at click time, or null when
@@ -375,6 +379,7 @@ class Console {
     this.renderChatFilter();
     this.renderChat();
     this.renderAnnouncements();
+    if (first) { this.waiting.remove(); this.grid.hidden = false; }
   }
 
   updateClock() {

@@ -6,7 +6,7 @@ import { h, clear } from "./dom.js";
 import { t, num, pct, signedPct } from "./i18n.js";
 import { prose } from "./prose.js";
 import { scrollRegion } from "./scrollregion.js";
-import { chartFigure, lineChart, barChart, scatterChart, destroyAll, COLORS } from "./charts.js";
+import { chartFigure, lineChart, barChart, scatterChart, drawChart, destroyAll, COLORS } from "./charts.js";
 
 // one colour AND one shape per strategy (the icon is the same shape, for tables and text)
 export const STRATEGY_STYLE = {
@@ -188,22 +188,19 @@ export class Debrief {
       }
     }
     const fig = chartFigure({ title: t("debrief.timeline"), describe: t("debrief.timeline_desc"), height: 170, testid: `timeline-${a.id}` });
-    const Chart = window.Chart;
-    if (Chart) {
-      this.charts.push(new Chart(fig.canvas, {
-        type: "scatter",
-        data: { datasets: Object.entries(pts).filter(([, v]) => v.length).map(([k, v]) => ({
-          label: kinds[k].label, data: v, pointStyle: kinds[k].shape, pointRadius: 8, pointBorderWidth: 2,
-          borderColor: COLORS[kinds[k].style], backgroundColor: COLORS[kinds[k].style] })) },
-        options: {
-          scales: {
-            x: { min: 0, max: Math.max(...rounds, 1) + 1, ticks: { stepSize: 1, callback: (v) => (v >= 1 && v <= Math.max(...rounds) ? t("res.round_short", { n: v }) : "") } },
-            y: { min: 0, max: 3, ticks: { stepSize: 1, callback: (v) => (v === 1 ? this.name(f1) : v === 2 ? this.name(f2) : "") } },
-          },
-          plugins: { tooltip: { callbacks: { label: (ctx) => ctx.raw.name } } },
+    this.charts.push(drawChart(fig.canvas, () => ({
+      type: "scatter",
+      data: { datasets: Object.entries(pts).filter(([, v]) => v.length).map(([k, v]) => ({
+        label: kinds[k].label, data: v, pointStyle: kinds[k].shape, pointRadius: 8, pointBorderWidth: 2,
+        borderColor: COLORS[kinds[k].style], backgroundColor: COLORS[kinds[k].style] })) },
+      options: {
+        scales: {
+          x: { min: 0, max: Math.max(...rounds, 1) + 1, ticks: { stepSize: 1, callback: (v) => (v >= 1 && v <= Math.max(...rounds) ? t("res.round_short", { n: v }) : "") } },
+          y: { min: 0, max: 3, ticks: { stepSize: 1, callback: (v) => (v === 1 ? this.name(f1) : v === 2 ? this.name(f2) : "") } },
         },
-      }));
-    }
+        plugins: { tooltip: { callbacks: { label: (ctx) => ctx.raw.name } } },
+      },
+    })));
     items.sort((x, y) => x[0] - y[0]);
     return h("div", { class: "timeline" }, fig.fig,
       h("details", {}, h("summary", { text: t("debrief.timeline_list", { n: items.length }) }),
