@@ -44,7 +44,7 @@ from .. import seats
 from ..auth import normalize_code
 from ..protocol import ProtocolError
 from ..protocol.messages import _Msg
-from .context import hub_of
+from .context import CONTEXT, hub_of
 from .inputs import bearer, read_body
 from .static import IMMUTABLE, REVALIDATE, VERSION_OK, StaticAssets, send
 
@@ -87,7 +87,8 @@ def common_headers(request: web.Request) -> dict[str, str]:
     http at the room's LAN address is not a trustworthy origin, and Chromium logs the ignored
     header as a console error on every phone. https (here or behind a proxy named by
     --public-url) and this computer's own loopback address keep it."""
-    public = hub_of(request).config.public_url or ""
+    ctx = request.app.get(CONTEXT)  # (the page routes alone, as tests/test_static_cache.py mounts them: none)
+    public = (ctx.hub.config.public_url if ctx else None) or ""
     if request.secure or public.startswith("https://") or _LOOPBACK.match(request.host or ""):
         return COMMON_HEADERS
     return {k: v for k, v in COMMON_HEADERS.items() if k != "Cross-Origin-Opener-Policy"}
