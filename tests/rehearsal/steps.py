@@ -60,6 +60,8 @@ async def create_the_session(day) -> None:
     await fac.get_by_test_id("create-copies").fill(str(COPIES))
     await fac.get_by_test_id("create-rounds").fill(str(ROUNDS))
     await fac.locator("#c-title").fill("Rehearsal, Monday 9:00")
+    await fac.get_by_test_id("create-practice").check()                 # a practice round first
+    await fac.get_by_test_id("create-break").select_option("manual")    # a results break between rounds
     await fac.get_by_test_id("create-admin-key").fill(TEST_ADMIN_KEY)
     await fac.get_by_test_id("create-submit").click()
     await expect(fac.get_by_test_id("join-code")).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
@@ -127,13 +129,38 @@ async def form_teams_from_the_list(day) -> None:
     await day.photograph("form_teams_from_the_list")
 
 
+# ---- the practice round -------------------------------------------------------------------------
+
+async def practice_round(day) -> None:
+    """Round 0, unscored, against an imagined partner: four teams submit on their phones, the
+    facilitator ends it for the other two, every phone shows its practice result."""
+    fac = day.console
+    start = fac.get_by_test_id("ctl-start")
+    await expect(start).to_have_text("Start: the practice round")
+    await start.click()
+    await each_phone(day, lambda _, p: expect(p.get_by_test_id("practice-banner")).to_contain_text(
+        "Practice round — does not count"))
+    firms = sorted(day.teams)
+    for firm in firms[:4]:
+        a = day.phones[day.teams[firm][0]]
+        await a.get_by_test_id("tab-round").click()
+        await a.get_by_test_id("submit-decision").click()
+        await expect(a.get_by_test_id("practice-status")).to_contain_text("submitted by")
+    await day.photograph("practice_round_submitted")
+    await fac.get_by_test_id("ctl-end_practice").click()
+    await expect(fac.get_by_test_id("practice-state")).to_contain_text("Practice round over")
+    await each_phone(day, lambda _, p: expect(p.get_by_test_id("practice-result")).to_contain_text("not scored"))
+    await day.photograph("practice_round")
+
+
 # ---- the negotiation ----------------------------------------------------------------------------
 
 async def negotiate(day) -> None:
     """Copy 1 negotiates on its phones (offer, counter-offer, accept); the facilitator ends the
     negotiation for the two copies still talking, signing them the default terms."""
     fac = day.console
-    await fac.get_by_test_id("ctl-start").click()
+    await fac.get_by_test_id("ctl-start_real").click()   # after the practice round: the real game
+    await expect(fac.get_by_test_id("practice-state")).to_have_count(0)
     west, east = day.phones[day.teams["west1"][0]], day.phones[day.teams["east1"][0]]
     await expect(west.get_by_test_id("neg-status")).to_contain_text("No offer yet")
     await west.get_by_test_id("split").fill("55")
@@ -195,9 +222,11 @@ def play_round(n: int, end_early: bool = False):
             await expect(dialog).to_contain_text(day.firm_names[late])
             await fac.screenshot(path=str(day.shots / f"{day.shot_count:02d}_round_{n}_end_asks_console.png"))
             await fac.get_by_test_id("confirm-ok").click()
-        if n < ROUNDS:
-            await each_phone(day, lambda _, p: expect(p.get_by_test_id("round-title")).to_have_text(f"Round {n + 1} of {ROUNDS}"))
+        if n < ROUNDS:   # the results break: every phone waits on its results
+            await expect(day.console.get_by_test_id("break-line")).to_contain_text(f"Results break after round {n}")
             for name, page in day.phones.items():
+                await page.get_by_test_id("tab-round").click()
+                await expect(page.get_by_test_id("round-idle")).to_contain_text("Waiting for the next round")
                 await page.get_by_test_id("tab-results").click()
         else:
             await each_phone(day, lambda _, p: expect(p.get_by_test_id("final-score")).to_contain_text(
@@ -205,6 +234,43 @@ def play_round(n: int, end_early: bool = False):
         await day.photograph(f"round_{n}_results")
     step.__name__ = f"play_round_{n}"
     return step
+
+
+def results_break(n: int):
+    """The projector shows the standings after round n while the class looks at its results;
+    the facilitator then says Next round and every phone gets round n + 1."""
+    async def step(day) -> None:
+        room = day.problems.watch(await day.console.context.new_page())   # the console's laptop, on the projector
+        await room.set_viewport_size({"width": 1280, "height": 720})
+        await room.goto(f"{day.base}/projector")
+        await expect(room.get_by_test_id("room-standings")).to_contain_text(f"Standings after round {n} of {ROUNDS}")
+        await day.photograph(f"results_break_{n}", {"projector": room})
+        await room.close()
+        await day.console.get_by_test_id("ctl-next_round").click()
+        await each_phone(day, lambda _, p: expect(p.get_by_test_id("round-title")).to_have_text(
+            f"Round {n + 1} of {ROUNDS}"))
+        await day.photograph(f"next_round_{n + 1}")
+    step.__name__ = f"results_break_{n}"
+    return step
+
+
+async def undo_a_round_closed_too_early(day) -> None:
+    """Round 2 was ended while a team was still deciding: the facilitator reopens it (it asks
+    first), the decisions already submitted still count, the late team submits, and the round
+    closes with everyone's decision; the break follows again."""
+    fac = day.console
+    late = sorted(day.teams)[-1]
+    await fac.get_by_test_id("ctl-reopen_round").click()
+    await expect(fac.locator("dialog.confirm")).to_be_visible()
+    await fac.get_by_test_id("confirm-ok").click()
+    await expect(fac.get_by_test_id("phase-line")).to_contain_text(f"Round 2 of {ROUNDS}")
+    await expect(fac.get_by_test_id("ctl-reopen_round")).to_have_count(0)
+    first = day.phones[[n for n in day.teams[sorted(day.teams)[0]] if n in day.phones][0]]
+    await first.get_by_test_id("tab-round").click()
+    await expect(first.get_by_test_id("submitted-banner")).to_contain_text("Submitted by")  # still counts
+    await _draft_and_submit(day, late, 9)
+    await expect(fac.get_by_test_id("break-line")).to_contain_text("Results break after round 2")
+    await day.photograph("undo_a_round_closed_too_early")
 
 
 # ---- seats during the game ----------------------------------------------------------------------
@@ -309,14 +375,16 @@ STEPS = [
     create_the_session,
     phones_join,
     form_teams_from_the_list,
-    # (h15practice: a practice round goes here)
+    practice_round,
     negotiate,
     play_round(1),
-    # (h15break: the results break goes between the rounds; an undo of a round closed too early)
+    results_break(1),
     move_to_a_new_device,
     a_late_joiner,
     remove_a_player,
     play_round(2, end_early=True),
+    undo_a_round_closed_too_early,
+    results_break(2),
     play_round(3),
     end_the_session,
     debrief_and_export_from_a_fresh_browser,

@@ -96,6 +96,9 @@ async function showCreate(message, archived = false) {
   f.title = h("input", { id: "c-title", name: "title", maxlength: 200 });
   f.negotiation = h("input", { type: "checkbox", id: "c-negotiation" });
   f.practice = h("input", { type: "checkbox", id: "c-practice", "data-testid": "create-practice" });
+  f.brk = h("select", { id: "c-break", "data-testid": "create-break" },
+    [["off", "create.break_off"], ["manual", "create.break_manual"], ["120", "create.break_2min"], ["300", "create.break_5min"]]
+      .map(([value, key]) => h("option", { value, text: t(key) })));
   f.members = h("select", { id: "c-members" }, h("option", { value: "any", text: t("create.members_any") }),
     h("option", { value: "submitter", text: t("create.members_submitter") }));
   const caseText = h("div", { class: "prose", "data-testid": "create-case" });
@@ -133,6 +136,7 @@ async function showCreate(message, archived = false) {
                    negotiation_seconds: Math.round(Number(f.neg_minutes.value) * 60) || undefined,
                    negotiation: f.negotiation.checked, members_submit: f.members.value };
     if (f.practice.checked) body.practice_round = true;
+    if (f.brk.value !== "off") body.results_break = f.brk.value === "manual" ? "manual" : Number(f.brk.value);
     if (f.title.value.trim()) body.title = f.title.value.trim();
     if (f.seed.value !== "") body.seed = Number(f.seed.value);
     const scoring = {};
@@ -163,6 +167,7 @@ async function showCreate(message, archived = false) {
       num_("neg_minutes", t("create.neg_minutes"), { min: 0.5, max: 1440, step: "any", value: 10 })),
     h("label", { class: "check", for: "c-negotiation" }, f.negotiation, h("span", { text: t("create.negotiation") })),
     h("label", { class: "check", for: "c-practice" }, f.practice, h("span", { text: t("create.practice") })),
+    h("div", { class: "field inline" }, h("label", { for: "c-break", text: t("create.break") }), f.brk),
     h("div", { class: "field inline" }, h("label", { for: "c-members", text: t("create.members") }), f.members),
     h("details", {}, h("summary", { text: t("create.advanced") }),
       h("fieldset", {}, h("legend", { text: t("create.weights") }), weightRows),
