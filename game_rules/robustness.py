@@ -84,6 +84,20 @@ def fact1_cash(ctx: Context) -> list[float]:
             for g, h in zip(allied, alone)]
 
 
+def fact1_cash_investment(ctx: Context) -> list[float]:
+    """Fact 1's cash part restated (docs/model.md, section 12): the avoider earns more cash
+    than alone, and so does the internalizer once the points it spent absorbing are counted
+    as the investment they are (the alliance itself pays; the learning is bought)."""
+    ra, rb = ctx.pair()
+    allied, alone = ctx.games("internalizer", "avoider"), ctx.games("internalizer", "avoider", allied=False)
+    out = []
+    for g, h in zip(allied, alone):
+        spent = sum(sum(d[firm(ra)].get("absorb", {}).values()) for d in g.decisions)
+        out.append(min((g.state.firms[firm(ra)].cash + spent) / max(1e-9, h.state.firms[firm(ra)].cash),
+                       g.state.firms[firm(rb)].cash / max(1e-9, h.state.firms[firm(rb)].cash)) - 1)
+    return out
+
+
 def _ended(g: GameRecord, rounds: int) -> int:
     return g.dissolved_round() or rounds + 1
 
@@ -195,7 +209,14 @@ def fact11_differences(ctx: Context) -> list[float]:
             for x, y in zip(c, a)]
 
 
-def fact12_no_dominant(ctx: Context) -> list[float]:
+def fact12_no_dominant_intent(ctx: Context) -> list[float]:
+    """Fact 12 restated: no fixed intent (internalizer, avoider, balanced) is the best reply
+    to every opponent; tit-for-tat, which reads the partner's intent, is left out (it comes
+    within a hundredth of the best reply everywhere, which is the seeds' point)."""
+    return fact12_no_dominant(ctx, ("internalizer", "avoider", "balanced"))
+
+
+def fact12_no_dominant(ctx: Context, candidates=STRATEGIES) -> list[float]:
     """No strategy has the best mean total against every opponent: for each strategy, the
     most it trails the best reply to some opponent; the margin is the smallest of these.
     One number for the whole cell (a tournament is a mean over seeds), repeated per seed
@@ -212,8 +233,8 @@ def fact12_no_dominant(ctx: Context) -> list[float]:
                     score.setdefault((s1, s2), []).append(sc[firm(ra)].total)
                     score.setdefault((s2, s1), []).append(sc[firm(rb)].total)
         m = {k: statistics.fmean(v) for k, v in score.items()}
-        best = {o: max(m[s, o] for s in STRATEGIES) for o in STRATEGIES}
-        halves.append(min(max(best[o] - m[s, o] for o in STRATEGIES) for s in STRATEGIES))
+        best = {o: max(m[s, o] for s in candidates) for o in STRATEGIES}
+        halves.append(min(max(best[o] - m[s, o] for o in STRATEGIES) for s in candidates))
     return halves
 
 
@@ -222,6 +243,7 @@ def fact12_no_dominant(ctx: Context) -> list[float]:
 FACTS = {
     "1 internal": (fact1_internal, PAIR_SCENARIOS),
     "1 cash": (fact1_cash, PAIR_SCENARIOS),
+    "1 cash, learning as investment": (fact1_cash_investment, PAIR_SCENARIOS),
     "2 convergent": (fact2_convergent, PAIR_SCENARIOS),
     "3 staged: internal gain": (fact3_staged_internal, ("classic", "chip_tranches")),
     "3 staged: partner learns less": (fact3_staged_learning, ("classic", "chip_tranches")),
@@ -233,6 +255,7 @@ FACTS = {
     "9 spiral": (fact9_spiral, PAIR_SCENARIOS),
     "11 differences": (fact11_differences, ("classic",)),
     "12 no dominant": (fact12_no_dominant, ("classic",)),
+    "12 no dominant intent": (fact12_no_dominant_intent, ("classic",)),
 }
 
 

@@ -16,6 +16,7 @@ SAMPLE = [
     ("5 pace (DiD)", "classic", "obsolescence x0.8"),
     ("5 pace (DiD)", "minority_stake", "defaults"),
     ("1 internal", "classic", "12 rounds"),
+    ("1 cash, learning as investment", "chip_tranches", "value_scale x0.8"),
     ("9 spiral", "classic", "serial form"),
     ("3 staged: partner learns less", "classic", "12 rounds"),
 ]
