@@ -95,10 +95,10 @@ def main() -> int:
     ap.add_argument("--docs", action="store_true", help="write the table into docs/model.md")
     ap.add_argument("--table-only", action="store_true", help="with --docs: from --out, no measuring")
     a = ap.parse_args()
-    out = pathlib.Path(a.out)
-    if a.table_only:
-        data = json.loads(out.read_text(encoding="utf-8"))
-        rows, seeds = data["rows"], data["seeds"]
+    out = pathlib.Path(a.out.split(",")[0])
+    if a.table_only:  # --out may name several result files (runs split by scenario)
+        parts = [json.loads(pathlib.Path(f).read_text(encoding="utf-8")) for f in a.out.split(",")]
+        rows, seeds = [r for d in parts for r in d["rows"]], min(d["seeds"] for d in parts)
     else:
         rows, seeds = sweep(a.scenarios.split(","), a.seeds, a.jobs, out), a.seeds
     print(table(rows, seeds))

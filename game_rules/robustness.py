@@ -263,6 +263,8 @@ def perturbations(base: str = "classic") -> list[tuple[str, dict[str, str]]]:
     """Every parameter at x0.8 and x1.2 (kept in its range), 5/8/10/12 rounds, serial form."""
     params = load_scenario(base).params
     out: list[tuple[str, dict[str, str]]] = [("defaults", {})]
+    out += [(f"{n} rounds", {"rounds": str(n)}) for n in (5, 8, 10, 12)]
+    out.append(("serial form", {"terms.form": "serial"}))
     for name, f in Params.model_fields.items():
         v = getattr(params, name)
         if name == "model_version" or isinstance(v, bool) or v == 0:
@@ -274,8 +276,6 @@ def perturbations(base: str = "classic") -> list[tuple[str, dict[str, str]]]:
             if (le is not None and nv > le) or (lt is not None and nv >= lt):
                 continue
             out.append((f"{name} x{k}", {name: repr(nv)}))
-    out += [(f"{n} rounds", {"rounds": str(n)}) for n in (5, 8, 10, 12)]
-    out.append(("serial form", {"terms.form": "serial"}))
     return out
 
 
