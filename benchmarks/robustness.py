@@ -98,7 +98,8 @@ def main() -> int:
     out = pathlib.Path(a.out.split(",")[0])
     if a.table_only:  # --out may name several result files (runs split by scenario)
         parts = [json.loads(pathlib.Path(f).read_text(encoding="utf-8")) for f in a.out.split(",")]
-        rows, seeds = [r for d in parts for r in d["rows"]], min(d["seeds"] for d in parts)
+        cells = {(r["fact"], r["scenario"], r["setting"]): r for d in parts for r in d["rows"]}  # later wins
+        rows, seeds = list(cells.values()), min(d["seeds"] for d in parts)
     else:
         rows, seeds = sweep(a.scenarios.split(","), a.seeds, a.jobs, out), a.seeds
     print(table(rows, seeds))
