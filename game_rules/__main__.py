@@ -33,6 +33,8 @@ def _print_game(result: dict) -> None:
     firms = list(result["firms"])
     print(f"scenario {result['scenario']}, seed {result['seed']}, "
           f"dissolved: {result['dissolved_round'] or 'never'}")
+    if result["alliances"]:  # which firms were partners: the table lists every firm
+        print("alliances: " + ", ".join(f"{a} ({' with '.join(f)})" for a, f in result["alliances"].items()))
     print(f"{'round':>5} {'joint value':>11} " + " ".join(f"{f + ' trust':>12} {f + ' dep':>10} {f + ' P':>8}" for f in firms))
     for r in result["rounds"]:
         cells = []
@@ -61,7 +63,7 @@ def _print_tournament(rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m game_rules", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    sim = sub.add_parser("simulate", help="play one alliance between the scenario's first two firms")
+    sim = sub.add_parser("simulate", help="play one copy of the case: a strategy per role in the scenario's role order, every alliance of the scenario")
     sim.add_argument("--scenario", default="classic")
     sim.add_argument("--strategies", required=True, help=f"one per role, from {', '.join(STRATEGIES)}")
     sim.add_argument("--seed", type=int, default=0)

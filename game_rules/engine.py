@@ -68,6 +68,17 @@ def learning(p, tacitness: float, x: float, learner: float, teacher: float, effo
     return p.eta * (1.0 - tacitness) * x * gap * ac * effort / (effort + p.a0)
 
 
+def freshness(p, teacher_pace: float) -> float:
+    """The share of what a learner absorbs from a partner that is still current when it is
+    put to use: (1 + omega)/(1 + omega pace_j). 1 at pace 1, less behind a faster developer
+    (it has moved on from what was copied), more behind a slower one (its fixed stock of
+    advantage stays current). Model 1 had no such term (docs/model.md, section 4)."""
+    if p.model_version < 2:
+        return 1.0
+    w = p.obsolescence
+    return (1.0 + w) / (1.0 + w * teacher_pace)
+
+
 def development(p, pace: float, points: float) -> float:
     return p.delta * pace * sqrt(points) if points > 0 else 0.0
 
@@ -129,7 +140,7 @@ def resolve_round(rules: Rules, state: SessionState, decisions: dict[str, Decisi
     active = [al for al in s.alliances.values() if al.status == "active"]
     shares = _contribution_shares(active)
     for al in active:
-        _resolve_alliance(rules, al, decisions, shares, start_comp, ledgers, events, rnd)
+        _resolve_alliance(rules, al, decisions, shares, start_comp, ledgers, events, rnd, s.firms)
 
     firm_results = _update_firms(rules, state, s, decisions, ledgers, rival_pos, rnd)
     by_firm_all = _alliances_by_firm(s, active_only=False)
@@ -183,7 +194,8 @@ def _handle_exits(al: Alliance, decisions, ledgers, events, rnd) -> None:
         return
 
 
-def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledgers, events, rnd) -> None:
+def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledgers, events, rnd,
+                      firms) -> None:
     rules = rules.of(al.firms[0])  # partners play the same alliance-level settings (game_rules.treatments)
     p = rules.params
     t = al.terms
@@ -230,6 +242,7 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledge
         ambient = fsum(absorb.get(k, 0.0) for k in scope) / len(scope) if scope else 0.0
         seen, learned, taught = ledgers[learner].exposure, ledgers[learner].learned, ledgers[teacher].taught
         c_l, c_t, rel_t = comp[learner], comp[teacher], rel[teacher]
+        fresh = freshness(p, firms[teacher].pace)
         for k in rules.domains:
             inside = k in scope
             xk = exposure(p, inside, rel_t.get(k, 0.0), reveal.get(k, 0.0), form, prot)
@@ -237,7 +250,7 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledge
                 seen[k] = xk
             effort = absorb.get(k, 0.0) if inside else ambient
             if effort > 0.0:
-                learned[k] += learning(p, tacit[k], xk, c_l[k], c_t[k], effort)
+                learned[k] += fresh * learning(p, tacit[k], xk, c_l[k], c_t[k], effort)
             if inside:
                 taught[k] += beta * xk * c_t[k]
     # 4. trust and contributions

@@ -228,7 +228,7 @@ def across_ocean(seeds: int = 12) -> dict:
     cfg = load_selection(rules.scenario)
     out = {}
     for name, intro in (("with_go_between", True), ("without", False)):
-        values, formed, introduced, kept = [], [], 0, 0
+        values, formed, introduced, kept, broker = [], [], 0, 0, []
         per_kind = {"introduced": [], "found": []}
         for sd in range(seeds):
             box: dict = {}
@@ -245,6 +245,8 @@ def across_ocean(seeds: int = 12) -> dict:
             formed.append(len(box["pairs"]))
             introduced += len(box["intros"])
             kept += sum(p.introduced_by is not None for p in box["pairs"])
+            intro_map = {p.alliance_id: p.introduced_by for p in box["pairs"] if p.introduced_by}
+            broker.append(score_session(rules, g.state, intro_map)["bridge1"])
             by_alliance = alliance_values(g)
             for p in box["pairs"]:
                 per_kind["introduced" if p.introduced_by else "found"].append(by_alliance.get(p.alliance_id, 0.0))
@@ -252,7 +254,9 @@ def across_ocean(seeds: int = 12) -> dict:
                      "introductions": introduced / seeds,
                      "introduced_kept": (kept / introduced) if introduced else None,
                      "value_per_introduced_alliance": mean(per_kind["introduced"]) if per_kind["introduced"] else None,
-                     "value_per_found_alliance": mean(per_kind["found"]) if per_kind["found"] else None}
+                     "value_per_found_alliance": mean(per_kind["found"]) if per_kind["found"] else None,
+                     "go_between_total": mean(b.total for b in broker),
+                     "go_between_rank": mean(b.rank for b in broker)}
     return out
 
 

@@ -35,7 +35,7 @@ from .session import facts as F
 from .session.evolve import evolve
 from .session.state import Session
 from .treatments import session_rules
-from .scenario import load_scenario, parse_scenario
+from .scenario import load_scenario, parse_scenario, session_overrides
 from .state import Decision, SessionState, TermSheet
 
 
@@ -98,7 +98,7 @@ def rules_for(log: SessionLog, scenario_text: str | None = None,
     the shipped scenario of that id) with the session's overrides, then `extra_overrides`;
     with treatments inside the session, each firm's own (its treatment's overrides on top
     of the session's, then `extra_overrides`)."""
-    base = dict(log.options.get("overrides") or {})
+    base = session_overrides(log.options.get("overrides"))
     extra = dict(extra_overrides or {})
 
     def build(treatment_overrides: dict) -> Rules:

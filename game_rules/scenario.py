@@ -58,6 +58,10 @@ class Params(_Strict):
     dissolve_below: float = Field(0.2, ge=0, le=1)
     estimate_noise: float = Field(12.0, gt=0, description="sd of a partner estimate at zero absorb")
     max_competence: float = Field(200.0, gt=0)
+    obsolescence: float = Field(2.0, ge=0, le=10, description="omega: how fast what a partner "
+                                "absorbs from a fast developer goes out of date (model 2)")
+    model_version: int = Field(2, ge=1, le=2, description="1: the model before pace-tied "
+                               "obsolescence (sessions logged without a version replay under it)")
 
 
 class Domain(_Strict):
@@ -264,6 +268,19 @@ def scenario_text(scenario_id: str) -> str:
     if scenario_id not in scenario_ids():
         raise ScenarioError([f"scenario: unknown scenario {scenario_id!r} (known: {', '.join(scenario_ids())})"])
     return resources.files("game_rules.scenarios").joinpath(f"{scenario_id}.toml").read_text("utf-8")
+
+
+# The model a new session plays (Params.model_version). A session is logged with it in its
+# overrides; a log written before versions existed has none and keeps model 1, so an old
+# session restores and replays exactly as it was played.
+MODEL_VERSION = 2
+
+
+def session_overrides(overrides: dict | None) -> dict:
+    """A logged session's overrides as its rules read them (model 1 when none is named)."""
+    out = dict(overrides or {})
+    out.setdefault("model_version", 1)
+    return out
 
 
 def load_scenario(scenario_id: str, overrides: dict[str, str] | None = None) -> Scenario:

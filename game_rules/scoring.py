@@ -65,7 +65,24 @@ def freedom(rules: Rules, state: SessionState, i: str) -> float:
     return 1.0 - max(deps, default=0.0)
 
 
-def score_session(rules: Rules, state: SessionState) -> dict[str, Score]:
+def introductions(pairings) -> dict[str, str]:
+    """alliance id -> the go-between that introduced its firms, from selection pairings
+    (dicts with `alliance_id` and `introduced_by`, as the session and its log hold them)."""
+    return {p["alliance_id"]: p["introduced_by"] for p in pairings if p.get("introduced_by")}
+
+
+def go_betweens(rules: Rules, state: SessionState) -> list[str]:
+    """Firms whose role signs no alliance of the scenario (across_ocean's Bridgeway): they
+    broker, they do not ally (model 2 scores them by their introductions)."""
+    if rules.params.model_version < 2:
+        return []
+    allying = {r for tpl in rules.scenario.alliances for r in tpl.roles}
+    return [fid for fid, f in state.firms.items() if f.role not in allying]
+
+
+def score_session(rules: Rules, state: SessionState, introduced: dict[str, str] | None = None) -> dict[str, Score]:
+    """Every firm's score and rank. `introduced` maps an alliance id to the go-between that
+    introduced its firms (the session's selection pairings)."""
     scale = max(1, state.round) * rules.params.budget  # the budget is the same for every firm
     scores = {}
     for fid, f in state.firms.items():
@@ -78,7 +95,25 @@ def score_session(rules: Rules, state: SessionState) -> dict[str, Score]:
         parts = {"internal": w.internal * ig, "external": w.external * eg,
                  "cash": w.cash * cs, "freedom": w.freedom * fr}
         scores[fid] = Score(fid, ig, eg, f.cash, cs, fr, sum(parts.values()), 0, partners, parts)
+    for fid in go_betweens(rules, state):
+        _score_go_between(scores[fid], state, scores, introduced or {})
     ordered = sorted(scores.values(), key=lambda s: (-s.total, s.firm))
     for rank, s in enumerate(ordered, 1):
         s.rank = rank
     return scores
+
+
+def _score_go_between(sc: Score, state: SessionState, scores: dict[str, Score], introduced: dict[str, str]) -> None:
+    """A go-between's reputation is the value the alliances it introduced go on to create
+    (seed 003: the broker lives on the pairs it makes): its score is the mean score of the
+    firms it brought together, part by part; it introduced nobody, it scores zero. What it
+    earns or learns on its own does not count (it has no partner to race, nothing to depend on)."""
+    firms = [f for aid, by in sorted(introduced.items()) if by == sc.firm and aid in state.alliances
+             for f in state.alliances[aid].firms]
+    n = len(firms)
+    for attr in ("internal_gain", "external_gain", "freedom"):
+        setattr(sc, attr, sum(getattr(scores[f], attr) for f in firms) / n if n else 0.0)
+    sc.cash_score = sum(scores[f].cash_score for f in firms) / n if n else 0.0
+    sc.parts = {k: (sum(scores[f].parts[k] for f in firms) / n if n else 0.0) for k in sc.parts}
+    sc.total = sum(sc.parts.values())
+    sc.partners = sorted(set(firms))

@@ -91,6 +91,8 @@ def summary(rules: Rules, rec: GameRecord) -> dict:
                       "parts": s.parts}
                   for f, s in scores.items()},
         "dissolved_round": rec.dissolved_round(),
+        # the pairings actually played (a scenario's first two roles need not be partners)
+        "alliances": {a.id: list(a.firms) for a in rec.state.alliances.values()},
         "rounds": rec.rounds,
     }
 
@@ -116,10 +118,13 @@ def simulate(scenario: str, strategies: list[str], seed: int = 0, rounds: int | 
 
 def tournament(scenario: str, seeds: int = 20, strategies=STRATEGIES, rounds: int | None = None,
                overrides: dict[str, str] | None = None) -> list[dict]:
-    """Every strategy for the first role against every strategy for the second (other
-    roles play balanced), `seeds` games each; means per pairing and role."""
+    """Every strategy for one partner of the scenario's first alliance against every
+    strategy for the other (other roles play balanced), `seeds` games each; means per
+    pairing and role. The two roles are a real pairing of the scenario, not its first two
+    roles (in `rivals_to_partners` those two never ally with each other)."""
     rules = Rules.from_scenario(load_scenario(scenario, overrides))
-    roles = [r.id for r in rules.scenario.roles]
+    pair = list(rules.scenario.alliances[0].roles)
+    roles = pair + [r.id for r in rules.scenario.roles if r.id not in pair]
     rows = []
     for s1, s2 in product(strategies, repeat=2):
         strat = {r: "balanced" for r in roles} | {roles[0]: s1, roles[1]: s2}

@@ -14,7 +14,7 @@ from typing import Any
 
 from .replay import ReplayResult, RoundRecord, SessionLog, _coerce
 from .rules import Rules
-from .scoring import score_session
+from .scoring import introductions, score_session
 
 
 # The terms in force that a treatment may set (`terms.<key>` overrides) or partners negotiate.
@@ -54,11 +54,13 @@ def wide_rows(log: SessionLog, result: ReplayResult, logged: bool = False) -> li
     doms = rules.domains
     survey_ids = [q.id for q in rules.scenario.surveys]
     out = []
+    introduced = introductions(p for r in log.rows if r.get("type") == "selection_closed"
+                               for p in (r["data"] or {}).get("pairings", ()))
     for rec in result.rounds:
         events = rec.logged_events if logged else rec.events
         results = {e["firm"]: e for e in events if e.get("type") == "firm_result"}
         rival = next((e["rival_position"] for e in events if e.get("type") == "round_resolved"), None)
-        scores = {f: s.to_dict() for f, s in score_session(rules, rec.state).items()}
+        scores = {f: s.to_dict() for f, s in score_session(rules, rec.state, introduced).items()}
         for fid, firm in rec.state.firms.items():
             dec = rec.decisions.get(fid, {})
             res = results.get(fid, {})

@@ -10,7 +10,7 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from game_rules.scenario import ScenarioError, load_scenario
+from game_rules.scenario import MODEL_VERSION, ScenarioError, load_scenario, session_overrides
 
 from game_rules.rules import firm_id
 
@@ -102,7 +102,7 @@ class Hub:
 
     def _actor(self, session: dict, cache: dict | None = None) -> SessionActor:
         opts = json.loads(session["options"])
-        overrides = opts.get("overrides") or None
+        overrides = session_overrides(opts.get("overrides"))  # an old log keeps its model
         key = (session["scenario"], json.dumps(overrides, sort_keys=True))
         scenario = cache.get(key) if cache is not None else None
         if scenario is None:  # (a restart of 100 sessions parsed the same TOML 100 times)
@@ -135,6 +135,7 @@ class Hub:
         overrides = {}
         if req.scoring is not None:
             overrides.update({f"scoring.{k}": v for k, v in req.scoring.model_dump(exclude_none=True).items()})
+        overrides["model_version"] = MODEL_VERSION  # logged, so a later model leaves this session's alone
         assignment = treatments.assign(self, req)  # research: the session's treatment (or None)
         if assignment is not None:
             overrides.update(assignment.overrides)

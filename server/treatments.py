@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from game_rules import treatments as within
 from game_rules.rules import Rules, firm_id
-from game_rules.scenario import Scenario, ScenarioError, load_scenario
+from game_rules.scenario import Scenario, ScenarioError, load_scenario, session_overrides
 from game_rules.selection import load_selection
 
 from .protocol import CreateSession, ProtocolError
@@ -152,7 +152,7 @@ def _assign_within(req: CreateSession, names: list[str], seed: int) -> Assignmen
 def session_rules(scenario: Scenario, options: dict) -> Rules:
     """The rules of a session: its scenario, and with treatments inside the session each
     firm's own (its treatment's overrides on top of the session's)."""
-    overrides = options.get("overrides") or {}
+    overrides = session_overrides(options.get("overrides"))
     return within.session_rules(Rules.from_scenario(scenario), options, lambda treatment: _rules(
         scenario.id, json.dumps({**overrides, **treatment}, sort_keys=True)))
 

@@ -97,3 +97,19 @@ def test_tournament_json_covers_every_pairing():
             assert {"internal_gain", "external_gain", "cash"} <= set(m)
     table = run_cli("tournament", "--seeds", "1")
     assert table.returncode == 0 and "dissolved" in table.stdout
+
+
+def test_tournament_and_simulate_play_the_scenarios_real_pairings():
+    """In rivals_to_partners the first two roles (two incumbents) never ally with each other:
+    the tournament pits the partners of the first alliance, and simulate says who allied."""
+    from game_rules.scenario import load_scenario
+    from game_rules.simulate import simulate, tournament
+    templates = {frozenset(a.roles) for a in load_scenario("rivals_to_partners").alliances}
+    rows = tournament("rivals_to_partners", seeds=1, strategies=("balanced", "avoider"))
+    for row in rows:
+        assert frozenset(row["strategies"]) in templates, row["strategies"]
+        assert set(row["means"]) == set(row["strategies"])
+    game = simulate("rivals_to_partners", ["internalizer", "avoider"], seed=1)
+    assert {frozenset(f[:-1] for f in firms) for firms in game["alliances"].values()} == templates
+    out = run_cli("simulate", "--scenario", "rivals_to_partners", "--strategies", "balanced,balanced")
+    assert out.returncode == 0 and "cash_deal1 (voltara1 with rhenania1)" in out.stdout

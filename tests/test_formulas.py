@@ -258,8 +258,9 @@ def test_round_one_by_hand():
     assert jv.shares == approx({"west1": v / 2, "east1": v / 2})
 
     w, e = result(ev, "west1"), result(ev, "east1")
-    # west learns manufacturing: X = 0 + 1 * 0.5 * 1.0 * prot_east(0) = 0.5 -> 45/19 (above)
-    assert w.learned["manufacturing"] == approx(45 / 19)
+    # west learns manufacturing: X = 0 + 1 * 0.5 * 1.0 * prot_east(0) = 0.5 -> 45/19 (above),
+    # times east's freshness (pace 1.2, obsolescence 2): (1 + 2)/(1 + 2 * 1.2) = 3/3.4
+    assert w.learned["manufacturing"] == approx(45 / 19 * 3 / 3.4)   # 2.0898
     # west is ahead everywhere else: learns nothing there
     assert w.learned["design"] == w.learned["distribution"] == w.learned["brand"] == 0.0
     # east learns design: prot_west = 1 - 0.8*10/20 = 0.6; X = 0.5 * 1 * 0.6 = 0.3;
@@ -285,7 +286,7 @@ def test_round_one_by_hand():
     # new competences = (c + learned + taught + developed) * 0.99
     assert s2.firms["west1"].competence == approx({
         "design": (80 + 0.12) * 0.99,                  # 79.3188
-        "manufacturing": (35 + 45 / 19) * 0.99,        # 36.9947...
+        "manufacturing": (35 + 45 / 19 * 3 / 3.4) * 0.99,  # 36.7189...
         "distribution": 75 * 0.99, "brand": 80 * 0.99})
     assert s2.firms["east1"].competence == approx({
         "design": (35 + 1.575) * 0.99,                 # 36.20925
@@ -666,3 +667,14 @@ def test_firm_without_alliance_is_compared_with_its_copy():
     assert sc["west1"].external_gain == approx(0.99 / 1.02 - 1)
     # cash: 40 * 65.5/125.5 + 100 unspent over one round of budget 100
     assert sc["west1"].cash_score == approx((40 * 65.5 / 125.5 + 100) / 100)
+
+
+def test_freshness_discounts_learning_from_a_faster_partner():
+    from game_rules.engine import freshness
+    p = RULES.params
+    assert p.obsolescence == 2 and p.model_version == 2
+    assert freshness(p, 1.0) == 1.0
+    assert freshness(p, 1.6) == approx(3 / 4.2) and freshness(p, 0.8) == approx(3 / 2.6)
+    assert freshness(p, 2.5) < freshness(p, 1.6) < 1 < freshness(p, 0.8)
+    old = Rules.from_scenario(load_scenario("classic", {"model_version": "1"})).params
+    assert freshness(old, 2.5) == freshness(old, 0.5) == 1.0  # model 1 had no such term

@@ -271,3 +271,17 @@ def test_cli_validate_missing_file(tmp_path):
     assert r.returncode != 0
     assert "Traceback" not in r.stderr
     assert r.stderr.startswith("error:")
+
+
+def test_a_session_logged_without_a_model_version_keeps_model_1():
+    """New sessions log model_version (server/hub.py); an old log has none and must replay
+    under the model it was played with (tests/test_fixture_database.py checks whole logs)."""
+    from game_rules.replay import SessionLog, rules_for
+    from game_rules.scenario import MODEL_VERSION, session_overrides
+    assert MODEL_VERSION == Params().model_version == 2
+    assert session_overrides(None) == {"model_version": 1}
+    assert session_overrides({"model_version": 2, "gamma": 0.4}) == {"model_version": 2, "gamma": 0.4}
+    old = SessionLog("s_old", [], "classic", "", {"overrides": {}})
+    new = SessionLog("s_new", [], "classic", "", {"overrides": {"model_version": MODEL_VERSION}})
+    assert rules_for(old).params.model_version == 1
+    assert rules_for(new).params.model_version == 2

@@ -215,3 +215,28 @@ def test_lesson_across_ocean_the_go_between_makes_the_valuable_pairs_form():
     assert with_gb["joint_value"] > 1.5 * without["joint_value"]
     # and the introduced alliances are better matches than the one firms found alone
     assert with_gb["value_per_introduced_alliance"] > 1.05 * without["value_per_found_alliance"]
+    # the go-between is scored by what its introductions create: nothing introduced, last place
+    assert with_gb["go_between_total"] > without["go_between_total"] == 0
+    assert without["go_between_rank"] == len(lessons.rules_for("across_ocean").scenario.roles)
+
+
+def test_a_go_between_is_scored_by_what_its_introductions_create():
+    """across_ocean's Bridgeway signs no alliance: it used to be scored like a firm that
+    never allied (against every other firm of its copy) and, having done nothing, ranked
+    2nd after round 1. It now scores the mean of the firms it introduced, zero for none."""
+    import statistics
+
+    from game_rules.scoring import score_session
+    rules = lessons.rules_for("across_ocean")
+    g = lessons.play_with(rules, {}, seed=1, rounds=1)  # the templates' alliances, no introduction
+    sc = score_session(rules, g.state)
+    assert sc["bridge1"].total == 0 and not any(sc["bridge1"].parts.values())
+    assert sc["bridge1"].rank > 2
+    intro = {"os_deal1": "bridge1"}
+    sc = score_session(rules, g.state, intro)
+    firms = g.state.alliances["os_deal1"].firms
+    assert sc["bridge1"].total == pytest.approx(statistics.fmean(sc[f].total for f in firms))
+    assert sc["bridge1"].partners == sorted(firms)
+    # a session logged under model 1 keeps the score it was played with
+    old = lessons.rules_for("across_ocean", {"model_version": "1"})
+    assert score_session(old, g.state)["bridge1"].total != 0

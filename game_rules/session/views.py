@@ -26,7 +26,7 @@ from typing import Collection
 
 from .. import selection as sel
 from ..negotiation import Negotiation
-from ..scoring import score_session
+from ..scoring import introductions, score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
 from . import reopen
@@ -84,8 +84,13 @@ def firm_part(s: Session, live: Live, firm: str) -> dict:
     if s.state.phase == practice.PHASE and s.practice is not None:
         v["practice"] = practice.firm_view(s, firm)  # round 0 against an imagined partner
     if s.state.phase == "debrief":
-        v["score"] = {**score_session(s.rules, s.state)[firm].to_dict(), "firms": len(s.state.firms)}  # "3rd of 12"
+        v["score"] = {**score_session(s.rules, s.state, _introduced(s))[firm].to_dict(), "firms": len(s.state.firms)}  # "3rd of 12"
     return v
+
+
+def _introduced(s: Session) -> dict[str, str]:
+    """Which go-between introduced which alliance (its score is what those alliances create)."""
+    return introductions(s.selection_pairs.values())
 
 
 def me_of(s: Session, pid: str) -> dict:
@@ -213,7 +218,7 @@ def facilitator_view(s: Session, live: Live, join_url: str) -> dict:
         v["selection"] = selection_board(s)
     v["chat"] = {k: list(c) for k, c in s.chat.items()}
     v["announcements"] = list(s.announcements)
-    v["scores"] = {f: sc.to_dict() for f, sc in score_session(s.rules, s.state).items()}
+    v["scores"] = {f: sc.to_dict() for f, sc in score_session(s.rules, s.state, _introduced(s)).items()}
     return v
 
 
@@ -243,5 +248,5 @@ def debrief_frame(s: Session, live: Live) -> dict:
                             "trust": dict(a.trust)}
                       for aid, a in state.alliances.items()},
         "bots": dict(s.bots),
-        "scores": {f: sc.to_dict() for f, sc in score_session(rules, state).items()},
+        "scores": {f: sc.to_dict() for f, sc in score_session(rules, state, _introduced(s)).items()},
     }
