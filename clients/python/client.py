@@ -469,11 +469,7 @@ class GameClient:
                 self.stats.duplicates += 1
             if p.first_sent is not None:
                 self.stats.latencies.append(time.monotonic() - p.first_sent)
-            result = msg.get("result")
-            if p.frame["type"] == "draft" and isinstance(result, dict) and self.view is not None \
-                    and "draft" in result and "me" in self.view:
-                self.view["draft"] = result["draft"]  # the server pushes a draft to the teammates only
-            p.future.set_result(result)
+            p.future.set_result(msg.get("result"))  # (a draft's result is folded into the view)
         else:
             self.stats.errors += 1
             p.future.set_exception(CommandError(msg.get("code", "error"), msg.get("message", ""), msg.get("id")))

@@ -11,6 +11,8 @@ status, negotiations by id). `FOLDS` is the table of push types; the web pages' 
 (clients/web/js/viewfold.js) follows the same table, and tests/test_view_fold.py checks
 both against the views the server builds. A push type not in the table (ack, error,
 welcome, round_result, completion) leaves the view as it is; a `view` push replaces it.
+The one reply folded is the ack of the player's own draft (the server pushes a draft to the
+sender's teammates only, and the ack carries the firm's draft as merged).
 """
 from __future__ import annotations
 
@@ -42,6 +44,17 @@ def _draft(v: dict, m: dict) -> dict:
         return {**v, "drafts": drafts}
     if _own_firm(v, m["firm"]):
         return {**v, "draft": merge_draft(v.get("draft") or {}, m["changed"])}
+    return v
+
+
+def _ack(v: dict, m: dict) -> dict:
+    # the reply to the player's own draft: the firm's draft as merged (its teammates get a
+    # `draft` push; the sender is not pushed its own change)
+    result = m.get("result")
+    if m.get("duplicate"):
+        return v  # a re-sent command's original answer: its draft is no longer news
+    if "me" in v and isinstance(result, dict) and isinstance(result.get("draft"), dict):
+        return {**v, "draft": result["draft"]}
     return v
 
 
@@ -103,15 +116,16 @@ def _session_ended(v: dict, m: dict) -> dict:
 #: push type -> how it changes the view it follows (clients/web/js/viewfold.js: the same table)
 FOLDS: dict[str, Callable[[dict, dict], dict]] = {
     "draft": _draft,
+    "ack": _ack,
     "submitted": _submitted,
     "chat": _chat,
     "clock": _clock,
     "negotiation": _negotiation,
-    "announcement": _announcement,
     "status": _status,
     "selection": _selection,
     "session_ended": _session_ended,
 }
+REPLIES = {"ack"}  # in FOLDS, but answers to a command rather than pushes
 
 
 def apply(view: dict | None, push: dict) -> dict | None:
