@@ -121,6 +121,7 @@ FOLDS: dict[str, Callable[[dict, dict], dict]] = {
     "chat": _chat,
     "clock": _clock,
     "negotiation": _negotiation,
+    "announcement": _announcement,
     "status": _status,
     "selection": _selection,
     "session_ended": _session_ended,
