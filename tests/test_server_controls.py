@@ -1,8 +1,8 @@
-"""Facilitator controls: bots in empty seats, ending a round early (drafts, defaults),
-the clock, moving players, the designated submitter, announcements."""
+"""Facilitator controls over the socket: bots in empty seats, the clock (its run-out is the
+server's timer), moving players, the designated submitter, announcements. Ending a round
+early (drafts, defaults) is decided on the pure layer alone: tests/test_session_flow.py."""
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from conftest import Client
@@ -42,28 +42,6 @@ async def test_all_bot_session_negotiates_and_plays_through(server, api, clients
     summary = await api.summary(session)
     assert summary["phase"] == "debrief" and summary["round"] == 3
     assert summary["negotiations"]["a1"]["status"] == "agreed"
-
-
-async def test_end_round_now_uses_drafts_then_defaults(server, api, clients):
-    session = await api.create(copies=1, rounds=3, negotiation=False)
-    west, east = await _join(api, server, session, clients, 2)
-    fac = await Client.login(server.url, session["facilitator_token"], name="fac")
-    clients.append(fac)
-    await fac.ok("control", action="start")
-    await west.ok("draft", fields={"contribute": {"design": 17}})
-    await east.ok("draft", fields={"contribute": {"design": 17}})  # not east's domain: illegal as a decision
-    await fac.ok("control", action="end_round")
-    res = await fac.wait_for(lambda m: m["type"] == "round_result" and m["round"] == 1)
-    assert res["sources"] == {"west1": "draft", "east1": "default"}
-    assert any(e["type"] == "default_applied" and e["firm"] == "east1" for e in res["events"])
-    db = sqlite3.connect(server.config.db_path)
-    actor, data = db.execute("SELECT actor, data FROM log WHERE type='round_closed'").fetchone()
-    data = json.loads(data)
-    assert actor == "facilitator" and data["reason"] == "facilitator"
-    assert data["sources"] == {"west1": "draft", "east1": "default"}
-    assert data["decisions"]["west1"]["contribute"] == {"design": 17}
-    wres = await west.wait_for(lambda m: m["type"] == "round_result")
-    assert [e for e in wres["events"] if e["type"] == "default_applied"] == []
 
 
 async def test_clock_pause_resume_extend_and_run_out(server, api, clients):

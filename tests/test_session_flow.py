@@ -161,3 +161,31 @@ def test_bots_alone_play_a_session_to_its_debrief():
     closes = [f for f in st.facts() if isinstance(f, F.RoundClosed)]
     assert [(c.round, c.reason) for c in closes] == [(1, "all_submitted"), (2, "all_submitted")]
     assert set(t.s.state.alliances) == {"a1", "a2"}
+
+
+def test_end_round_now_uses_drafts_then_defaults():
+    """The facilitator ends a round early: a firm's legal draft is its decision, an illegal
+    one (not the firm's domain) gives way to the default, and only that firm is told so.
+    (Moved from tests/test_server_controls.py: the same assertions, on the pure layer.)"""
+    rules = Rules.from_scenario(load_scenario("classic"))
+    s = Session(rules, new_session(rules, 1, 7, 3))
+    options = {**OPTIONS, "copies": 1, "negotiation": False}
+    for pid, firm in (("p_w", "west1"), ("p_e", "east1")):
+        Step(s, options, T0).fact(F.PlayerJoined(pid, pid, None, firm, "h", T0), actor=pid, firm=firm)
+    controls.decide(Step(s, options, T0), Control(action="start"))
+    commands.draft(Step(s, options, T0 + 1), s.players["p_w"], {"contribute": {"design": 17}}, None)
+    commands.draft(Step(s, options, T0 + 2), s.players["p_e"], {"contribute": {"design": 17}}, None)  # not east's domain
+    st = Step(s, options, T0 + 3)
+    controls.decide(st, Control(action="end_round"))
+    res = next(n.msg for n in st.effects if isinstance(n, Tell) and n.to == "facilitator"
+               and n.msg["type"] == "round_result" and n.msg["round"] == 1)
+    assert res["sources"] == {"west1": "draft", "east1": "default"}
+    assert any(e["type"] == "default_applied" and e["firm"] == "east1" for e in res["events"])
+    logged = next(e for e in st.effects if isinstance(e, Logged) and isinstance(e.fact, F.RoundClosed))
+    data = logged.fact.to_data()  # what the log row holds
+    assert logged.actor == "facilitator" and data["reason"] == "facilitator"
+    assert data["sources"] == {"west1": "draft", "east1": "default"}
+    assert data["decisions"]["west1"]["contribute"] == {"design": 17}
+    wres = next(n.msg for n in st.effects if isinstance(n, Tell) and n.to == "firm:west1"
+                and n.msg["type"] == "round_result")
+    assert [e for e in wres["events"] if e["type"] == "default_applied"] == []

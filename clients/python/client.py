@@ -27,8 +27,8 @@ It stops for good (and fails what is pending with `ConnectionLost` or `CommandEr
 when the session ends, the token is refused, the server closes with a policy code (1008),
 `close()` is called, or reconnecting has failed `max_attempts` times in a row.
 
-The module also has small HTTP helpers for what is not live (`create_session`,
-`join_session`, `control`, `summary`).
+The small HTTP helpers for what is not live (`create_session`, `join_session`, `control`,
+`summary`) live in http_api.py and are importable from here too.
 """
 from __future__ import annotations
 
@@ -46,8 +46,11 @@ from typing import Any
 import msgpack
 import websockets
 
-from game_rules.decisions import merge_draft
-from .admin_key import find_admin_key
+from .http_api import CommandError, control, create_session, http_request, join_session, summary, ws_url
+from .view_fold import apply as fold_push
+
+__all__ = ["GameClient", "ClientStats", "CommandError", "ConnectionLost", "control", "create_session",
+           "http_request", "join_session", "summary", "ws_url"]
 
 log = logging.getLogger("alliance.client")
 
@@ -56,17 +59,6 @@ FATAL_CLOSE_CODES = frozenset({1000, 1008})
 #: auth refusals after which reconnecting is pointless
 FATAL_AUTH_CODES = frozenset({"bad_token", "token_expired", "token_revoked", "session_ended", "session_archived", "bad_frame",
                               "wrong_type", "missing_field", "out_of_range"})
-
-
-class CommandError(Exception):
-    """The server refused a command (or the token): `code` is stable (docs/protocol.md),
-    `message` is for people, `id` the command's id."""
-
-    def __init__(self, code: str, message: str, id: str | None = None, status: int | None = None,
-                 retry_after: float | None = None):
-        self.code, self.message, self.id, self.status = code, message, id, status
-        self.retry_after = retry_after  # seconds, from an HTTP 429's Retry-After
-        super().__init__(f"{code}: {message}")
 
 
 class ConnectionLost(Exception):
@@ -445,16 +437,11 @@ class GameClient:
             self._settle(msg)
         elif t == "welcome":
             self.welcome = msg
-        elif t == "view":
-            self.view = msg["view"]
         elif t == "round_result":
             self.round_results[msg["round"]] = msg
         elif t == "session_ended":
             self.ended = msg.get("reason") or "ended"
-            if self.view is not None and isinstance(self.view.get("session"), dict):
-                self.view["session"]["status"] = "ended"
-        elif self.view is not None:
-            self._apply_delta(t, msg)
+        self.view = fold_push(self.view, msg)  # a full view, or a push folded into it (view_fold.py)
         if self.on_push is not None:
             try:
                 r = self.on_push(msg)
@@ -467,49 +454,6 @@ class GameClient:
                 q.put_nowait(msg)
             except asyncio.QueueFull:
                 pass
-
-    def _apply_delta(self, t: str, msg: dict) -> None:
-        """Fold a push into the full view it follows (the shapes of game_rules/session/views.py)."""
-        v = self.view
-        facilitator = "status" in v and "me" not in v
-        if t == "draft":
-            # a draft push carries the change only: fold it into the draft held
-            if facilitator:
-                drafts = v.setdefault("drafts", {})
-                drafts[msg["firm"]] = merge_draft(drafts.get(msg["firm"]) or {}, msg["changed"])
-            elif v.get("firm", {}).get("id") == msg["firm"]:
-                v["draft"] = merge_draft(v.get("draft") or {}, msg["changed"])
-        elif t == "submitted":
-            if not facilitator and v.get("firm", {}).get("id") == msg["firm"]:
-                v["submitted"] = {"by": msg["by"], "decision": msg["decision"], "source": "submitted"}
-        elif t == "chat":
-            line = {k: msg[k] for k in ("channel", "sender", "sender_name", "firm", "text", "time") if k in msg}
-            v.setdefault("chat", {}).setdefault(msg["channel"], []).append(line)
-        elif t == "clock":
-            clock = {k: msg.get(k) for k in ("running", "remaining", "deadline")}
-            if facilitator:
-                v.setdefault("status", {})["clock"] = clock
-            else:
-                v["clock"] = clock
-        elif t == "negotiation":
-            n = msg["negotiation"]
-            negs = v.get("negotiations")
-            if isinstance(negs, dict):
-                negs[n["id"]] = n
-            elif isinstance(negs, list):
-                for i, old in enumerate(negs):
-                    if old.get("id") == n["id"]:
-                        negs[i] = {**old, **n}  # keeps what only full views carry
-                        break
-                else:
-                    negs.append(n)
-        elif t == "announcement":
-            v.setdefault("announcements", []).append(
-                {k: msg.get(k) for k in ("text", "event", "time")})
-        elif t == "status":
-            v["status"] = msg["status"]
-        elif t == "selection" and "selection" in msg:
-            v["selection"] = msg["selection"]
 
     def _settle(self, msg: dict) -> None:
         p = self._pending.get(msg.get("id"))
@@ -525,11 +469,7 @@ class GameClient:
                 self.stats.duplicates += 1
             if p.first_sent is not None:
                 self.stats.latencies.append(time.monotonic() - p.first_sent)
-            result = msg.get("result")
-            if p.frame["type"] == "draft" and isinstance(result, dict) and self.view is not None \
-                    and "draft" in result and "me" in self.view:
-                self.view["draft"] = result["draft"]  # the server pushes a draft to the teammates only
-            p.future.set_result(result)
+            p.future.set_result(msg.get("result"))  # (a draft's result is folded into the view)
         else:
             self.stats.errors += 1
             p.future.set_exception(CommandError(msg.get("code", "error"), msg.get("message", ""), msg.get("id")))
@@ -583,83 +523,3 @@ class GameClient:
         if not isinstance(msg, dict):
             raise ValueError("not a map")
         return msg
-
-
-# ---- HTTP helpers (the non-live part of the API) --------------------------------------------
-
-def ws_url(base_url: str) -> str:
-    """`http://host:port` -> `ws://host:port/ws` (https -> wss)."""
-    base = base_url.rstrip("/")
-    if base.startswith("https://"):
-        return "wss://" + base[len("https://"):] + "/ws"
-    if base.startswith("http://"):
-        return "ws://" + base[len("http://"):] + "/ws"
-    return base
-
-
-async def http_request(method: str, url: str, body: dict | None = None, token: str | None = None,
-                       *, raw: bool = False, timeout: float = 30.0) -> Any:
-    """One JSON request; a 4xx/5xx answer raises `CommandError` with the server's code.
-    With `raw=True` the body is returned as bytes (file downloads). `token` goes into
-    `Authorization: Bearer` (a session's token, or the admin key to create sessions)."""
-    import aiohttp
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-        async with http.request(method, url, json=body, headers=headers) as r:
-            if r.status < 400 and raw:
-                return await r.read()
-            try:
-                data = await r.json(content_type=None)
-            except (ValueError, aiohttp.ContentTypeError):
-                data = {"error": {"code": "http_error", "message": (await r.text())[:200]}}
-            if r.status >= 400:
-                err = data.get("error", {}) if isinstance(data, dict) else {}
-                wait = r.headers.get("Retry-After", "")
-                raise CommandError(err.get("code", "http_error"), err.get("message", f"HTTP {r.status}"),
-                                   status=r.status, retry_after=float(wait) if wait.isdigit() else None)
-            return data
-
-
-async def create_session(base_url: str, *, admin_key: str | None = None, max_wait: float = 120.0,
-                         **options: Any) -> dict:
-    """POST /api/sessions with the admin key (`admin_key`, else `find_admin_key()`: the
-    ALLIANCE_ADMIN_KEY variable or the server's key file); returns session_id, code,
-    facilitator_token, join_url, firms... Past the server's creation rate limit (429) it
-    waits as told (`Retry-After`), `max_wait` seconds in all at most."""
-    key = admin_key or find_admin_key()
-    body = {k: v for k, v in options.items() if v is not None}
-    deadline = time.monotonic() + max_wait
-    while True:
-        try:
-            return await http_request("POST", f"{base_url.rstrip('/')}/api/sessions", body, key)
-        except CommandError as e:
-            wait = e.retry_after
-            if e.code != "rate_limited" or wait is None or time.monotonic() + wait > deadline:
-                raise
-            log.info("creating sessions too fast for the server: waiting %.0f s", wait)
-            await asyncio.sleep(wait)
-
-
-async def join_session(base_url: str, code: str, name: str, label: str | None = None, *,
-                       bot: bool = False, language: str | None = None) -> dict:
-    """POST /api/join; returns player_token, player_id, firm, role, session_id, ws_url.
-    A program playing by itself says so (`bot=True`): researchers must tell bots from people."""
-    body: dict[str, Any] = {"code": code, "name": name}
-    if label:
-        body["label"] = label
-    if bot:
-        body["bot"] = True
-    if language:
-        body["language"] = language
-    return await http_request("POST", f"{base_url.rstrip('/')}/api/join", body)
-
-
-async def control(base_url: str, session_id: str, token: str, action: str, **fields: Any) -> dict:
-    """POST /api/sessions/{id}/control with the facilitator token; returns the ack."""
-    body = {"action": action, **{k: v for k, v in fields.items() if v is not None}}
-    return await http_request("POST", f"{base_url.rstrip('/')}/api/sessions/{session_id}/control", body, token)
-
-
-async def summary(base_url: str, session_id: str, token: str) -> dict:
-    """GET /api/sessions/{id}: the facilitator's full view."""
-    return await http_request("GET", f"{base_url.rstrip('/')}/api/sessions/{session_id}", token=token)

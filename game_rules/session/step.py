@@ -12,7 +12,8 @@ raised before the first fact of a command, so a refused command changes nothing.
 
 Besides facts a step records *notes*, plain data saying what the server should do about
 them: whom to tell what (`Tell`), that full views are due (`Views`, `ViewsNext`), a firm's
-roster changed (`Team`), a dropout timer to arm (`Arm`). The server's actor passes a
+roster changed (`Team`), a dropout timer to arm (`Arm`). outbox.py says, per recipient,
+what the step tells it (the views due resolved by views.py `due`). The server's actor passes a
 `listener` that logs each fact and acts on each note as it is made (the order of the log
 and of the pushes is the order of the decisions); a test reads `effects` instead.
 

@@ -10,6 +10,7 @@ from the pure `Session` (game_rules/session/state.py). Pure: no sockets, no cloc
     selection_board(s)             the whole board (the facilitator)
     web_context(s, firm)           the term-sheet form's context (GET /api/web/context)
     debrief_frame(s, live)         the debrief's public frame (GET /api/web/history, facilitator)
+    due(s, note)                   who is due a fresh view (or status, or board) after a step's note
 
 What a firm may know of the *game* (its numbers, its partner's through benchmarks only)
 comes from `game_rules.views` (the engine's filter); this module adds the session around
@@ -33,6 +34,7 @@ from . import reopen
 from . import practice
 from .decide import Refused, pair_of
 from .state import Session
+from .step import FACILITATOR, PlayerView, SelectionBoard, Status, Team, Views, ViewsNext
 
 ANNOUNCEMENTS_SHOWN = 20  # a player's view carries the latest ones only
 
@@ -183,6 +185,28 @@ def selection_board(s: Session) -> dict:
     d["go_betweens"] = sorted(f for f in st.firms if sel.is_go_between(cfg, st, f))
     d["settings"] = cfg.model_dump()
     return d
+
+
+# ---- who is due a fresh view --------------------------------------------------------------------
+
+def due(s: Session, note) -> dict[str, str]:
+    """Whom a step's view note (game_rules/session/step.py) owes what: recipient (a player's
+    id, or "facilitator") -> "view" (its full view), "status" (the facilitator's roster) or
+    "selection" (its view of the board). The server builds and sends them (server/fanout.py),
+    with what only it knows (who is online, the time); a note of another kind owes nothing."""
+    everyone = {pid: "view" for pid in s.players} | {FACILITATOR: "view"}
+    if isinstance(note, (Views, ViewsNext)):
+        return everyone
+    if isinstance(note, Team):
+        return {p.id: "view" for p in s.members(note.firm)} | {FACILITATOR: "status"}
+    if isinstance(note, PlayerView):
+        return {note.player_id: "view"}
+    if isinstance(note, Status):
+        return {FACILITATOR: "status"}
+    if isinstance(note, SelectionBoard):
+        firms = sorted({f for e in note.events for f in e["parties"]}) if note.firms else []
+        return {p.id: "selection" for f in firms for p in s.members(f)} | {FACILITATOR: "selection"}
+    return {}
 
 
 # ---- the facilitator ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { proseNodes } from "./prose.js";
 import { remember, sessionsCard, anotherDevice } from "./sessions.js";
 import { scrollRegion } from "./scrollregion.js";
 import { TeamFormation, seatRequests } from "./teamform.js";
+import { applyPush } from "./viewfold.js";
 
 applyI18n();
 const main = $("#main");
@@ -325,14 +326,15 @@ class Console {
   }
 
   onMessage(m) {
+    if (m.type === "view") { this.setView(m.view); return; }
+    // the view follows the one fold of pushes (viewfold.js), then what it touched is redrawn
+    if (this.view) Object.assign(this.view, applyPush(this.view, m));
     switch (m.type) {
-      case "view": this.setView(m.view); break;
       case "status":
-        if (this.view) { this.view.status = m.status; this.renderStatus(); }
+        if (this.view) this.renderStatus();
         break;
       case "clock":
         if (this.view) {
-          this.view.status.clock = { running: m.running, remaining: m.remaining, deadline: m.deadline };
           this.updateClock();
           this.renderControls();
         }
@@ -342,10 +344,8 @@ class Console {
         this.renderChat(m);
         break;
       case "negotiation":
-        if (this.view) { this.view.negotiations[m.negotiation.id] = m.negotiation; this.renderNegs(); }
-        break;
       case "selection":
-        if (this.view) { this.view.selection = m.selection; this.renderNegs(); }
+        if (this.view) this.renderNegs();
         break;
       case "round_result":
         toast(t("console.round_done", { n: m.round }), "ok");
@@ -356,7 +356,7 @@ class Console {
         }
         break;
       case "announcement":
-        if (this.view) { this.view.announcements.push(m); this.renderAnnouncements(); }
+        if (this.view) this.renderAnnouncements();
         break;
       case "session_ended":
         toast(t("console.ended"), "info", 8000);

@@ -5,27 +5,15 @@
 import { h, clear, newId, confirmDialog, say, toast } from "./dom.js";
 import { focusLost, moveFocus } from "./focus.js";
 import { t, num, pct, errorText, clockTime } from "./i18n.js";
+import { mergeDraft } from "./viewfold.js";
 
 const POINT_GROUPS = ["contribute", "absorb", "develop"];
 const DEBOUNCE_MS = 250;
 
 const round1 = (x) => Math.round(x * 10) / 10;
 
-/** A draft with `changed` merged in, one level deep; null removes a field or a key
- *  (the server's merge, game_rules/decisions.py `merge_draft`). */
-export function mergeDraft(draft, changed) {
-  const out = {};
-  for (const [k, v] of Object.entries(draft || {})) out[k] = v && typeof v === "object" && !Array.isArray(v) ? { ...v } : v;
-  for (const [k, v] of Object.entries(changed || {})) {
-    if (v === null) delete out[k];
-    else if (typeof v === "object" && !Array.isArray(v)) {
-      const into = out[k] && typeof out[k] === "object" && !Array.isArray(out[k]) ? out[k] : {};
-      for (const [kk, vv] of Object.entries(v)) { if (vv === null) delete into[kk]; else into[kk] = vv; }
-      out[k] = into;
-    } else out[k] = v;
-  }
-  return out;
-}
+// the draft merge lives with the fold of pushes (viewfold.js); re-exported for the form's users
+export { mergeDraft };
 
 export class DecisionForm {
   /**

@@ -6,7 +6,8 @@ import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets } from "./common.js";
 import { ChatPanel } from "./chat.js";
 import { NegotiationPanel, termSummary } from "./termsheet.js";
-import { DecisionForm, mergeDraft } from "./decision.js";
+import { DecisionForm } from "./decision.js";
+import { applyPush, mergeDraft } from "./viewfold.js";
 import { ResultsPanel } from "./results.js";
 import { GuidePanel } from "./guide.js";
 import { SelectionPanel } from "./selection.js";
@@ -289,43 +290,34 @@ class PlayerApp {
   // ---- messages --------------------------------------------------------------------------------
 
   onMessage(m) {
+    if (m.type === "view") { this.setView(m.view); return; }
+    // the view follows the one fold of pushes (viewfold.js, the Python clients' table);
+    // the same object is kept, so what holds it sees the change
+    if (this.view) Object.assign(this.view, applyPush(this.view, m));
     switch (m.type) {
-      case "view": this.setView(m.view); break;
       case "draft":
-        // the push carries the change only: fold it into the draft this page holds
-        if (this.view) this.view.draft = mergeDraft(this.view.draft || {}, m.changed || {});
         if (this.decision) this.decision.onDraftPush(m, this.view ? this.view.draft : mergeDraft({}, m.changed || {}));
         break;
       case "submitted":
-        if (m.practice && this.view && this.view.practice) {  // round 0: the practice round
-          this.view.practice.submitted = { by: m.by, decision: m.decision };
-          this.renderRound();
+        if (m.practice) {  // round 0: the practice round (folded into view.practice)
+          if (this.view && this.view.practice) this.renderRound();
         } else if (this.view && m.round === this.view.current_round) {
-          this.view.submitted = { by: m.by, decision: m.decision };
           if (this.decision) this.decision.setSubmitted(this.view.submitted);
           this.renderRoundStatus();
         }
         break;
       case "chat": this.chat.add(m); break;
       case "clock":
-        if (this.view) {
-          this.view.clock = { running: m.running, remaining: m.remaining, deadline: m.deadline };
-          this.updateClock();
-        }
+        if (this.view) this.updateClock();
         break;
       case "negotiation":
         if (this.view) {
-          const list = this.view.negotiations || [];
-          const i = list.findIndex((n) => n.id === m.negotiation.id);
-          if (i >= 0) list[i] = { ...list[i], ...m.negotiation }; else list.push(m.negotiation);
-          this.view.negotiations = list;
           this.renderDeal();
           for (const ev of m.events || []) this.negotiationToast(ev);
         }
         break;
       case "selection":
         if (this.view) {
-          this.view.selection = m.selection;
           this.renderDeal();
           for (const ev of m.events || []) this.selectionToast(ev);
         }
@@ -635,8 +627,7 @@ class PlayerApp {
     if (prev && list.length > before) toast(t("announce.new"), "info");
   }
 
-  announce(a) {
-    if (this.view) this.view.announcements = [...(this.view.announcements || []), a];
+  announce(a) {  // (the view holds it already: onMessage folded it)
     clear(banners);
     banners.append(announcementBanner(a));
     toast(t("announce.new"), "info");

@@ -8,6 +8,7 @@ import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner } from "./common.js";
 import { Debrief } from "./debrief.js";
 import { scrollRegion } from "./scrollregion.js";
+import { applyPush } from "./viewfold.js";
 
 applyI18n();
 const main = $("#main");
@@ -83,29 +84,28 @@ class Room {
   }
 
   onMessage(m) {
+    const prev = this.view;
+    // the view follows the one fold of pushes (viewfold.js), then what it touched is redrawn
+    if (m.type === "view") this.view = m.view;
+    else if (this.view) Object.assign(this.view, applyPush(this.view, m));
     switch (m.type) {
-      case "view": {
-        const prev = this.view;
-        this.view = m.view;
+      case "view":
         this.render();
         if (m.view.phase === "debrief" && (!prev || prev.phase !== "debrief") && this.mode !== "debrief") this.setMode("debrief");
         else if (this.mode === "debrief" && (!prev || prev.round !== m.view.round)) this.loadDebrief();
         break;
-      }
       case "status":
-        if (this.view) { this.view.status = m.status; this.render(); }
+      case "negotiation":
+        if (this.view) this.render();
         break;
       case "clock":
-        if (this.view) { this.view.status.clock = { running: m.running, remaining: m.remaining, deadline: m.deadline }; this.updateClock(); }
-        break;
-      case "negotiation":
-        if (this.view) { this.view.negotiations[m.negotiation.id] = m.negotiation; this.render(); }
+        if (this.view) this.updateClock();
         break;
       case "announcement":
         replace(banners, announcementBanner(m));
         break;
       case "session_ended":  // no one joins an ended session: the corner goes
-        if (this.view) { this.view.session.status = "ended"; this.renderCorner(); }
+        if (this.view) this.renderCorner();
         break;
       default: break;
     }

@@ -1,0 +1,143 @@
+"""Fold the server's pushes into the full view they follow: one pure function for every
+Python client (`GameClient` keeps its `view` with it; the live bots, the facilitator tool
+and the load tools read that view).
+
+    view = apply(view, push)      # a new view; neither argument is changed
+
+The shapes are those of game_rules/session/views.py: a player's view (it has `me`: its
+firm's draft, submitted decision, clock, negotiations as a list, the latest announcements)
+and the facilitator's (`status` and no `me`: every firm's draft, the clock inside the
+status, negotiations by id). `FOLDS` is the table of push types; the web pages' fold
+(clients/web/js/viewfold.js) follows the same table, and tests/test_view_fold.py checks
+both against the views the server builds. A push type not in the table (ack, error,
+welcome, round_result, completion) leaves the view as it is; a `view` push replaces it.
+The one reply folded is the ack of the player's own draft (the server pushes a draft to the
+sender's teammates only, and the ack carries the firm's draft as merged).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from game_rules.decisions import merge_draft
+
+#: a player's view carries this many announcements (game_rules/session/views.py ANNOUNCEMENTS_SHOWN)
+ANNOUNCEMENTS_SHOWN = 20
+
+CHAT_FIELDS = ("channel", "sender", "sender_name", "firm", "text", "time")
+ANNOUNCEMENT_FIELDS = ("text", "event", "time")
+CLOCK_FIELDS = ("running", "remaining", "deadline")
+
+
+def is_facilitator(view: dict) -> bool:
+    return "status" in view and "me" not in view
+
+
+def _own_firm(view: dict, firm: str | None) -> bool:
+    return (view.get("firm") or {}).get("id") == firm
+
+
+def _draft(v: dict, m: dict) -> dict:
+    # a draft push carries the change only: fold it into the draft held
+    if is_facilitator(v):
+        drafts = dict(v.get("drafts") or {})
+        drafts[m["firm"]] = merge_draft(drafts.get(m["firm"]) or {}, m["changed"])
+        return {**v, "drafts": drafts}
+    if _own_firm(v, m["firm"]):
+        return {**v, "draft": merge_draft(v.get("draft") or {}, m["changed"])}
+    return v
+
+
+def _ack(v: dict, m: dict) -> dict:
+    # the reply to the player's own draft: the firm's draft as merged (its teammates get a
+    # `draft` push; the sender is not pushed its own change)
+    result = m.get("result")
+    if m.get("duplicate"):
+        return v  # a re-sent command's original answer: its draft is no longer news
+    if "me" in v and isinstance(result, dict) and isinstance(result.get("draft"), dict):
+        return {**v, "draft": result["draft"]}
+    return v
+
+
+def _submitted(v: dict, m: dict) -> dict:
+    if is_facilitator(v) or not _own_firm(v, m["firm"]):
+        return v  # the facilitator learns who submitted from its status
+    if m.get("practice"):  # round 0, the practice round: its own record, never the real round's
+        p = v.get("practice")
+        return {**v, "practice": {**p, "submitted": {"by": m["by"], "decision": m["decision"]}}} if isinstance(p, dict) else v
+    return {**v, "submitted": {"by": m["by"], "decision": m["decision"], "source": "submitted"}}
+
+
+def _chat(v: dict, m: dict) -> dict:
+    chat = dict(v.get("chat") or {})
+    chat[m["channel"]] = [*chat.get(m["channel"], ()), {k: m[k] for k in CHAT_FIELDS if k in m}]
+    return {**v, "chat": chat}
+
+
+def _clock(v: dict, m: dict) -> dict:
+    clock = {k: m.get(k) for k in CLOCK_FIELDS}
+    if is_facilitator(v):
+        return {**v, "status": {**(v.get("status") or {}), "clock": clock}}
+    return {**v, "clock": clock}
+
+
+def _negotiation(v: dict, m: dict) -> dict:
+    n = m["negotiation"]
+    negs = v.get("negotiations")
+    if isinstance(negs, dict):      # the facilitator's: by id, the public record
+        return {**v, "negotiations": {**negs, n["id"]: n}}
+    negs = list(negs or ())         # a player's: a list, each with what only full views carry
+    for i, old in enumerate(negs):
+        if old.get("id") == n["id"]:
+            negs[i] = {**old, **n}  # keeps the partner's name and the default terms
+            break
+    else:
+        negs.append(n)
+    return {**v, "negotiations": negs}
+
+
+def _announcement(v: dict, m: dict) -> dict:
+    shown = [*(v.get("announcements") or ()), {k: m.get(k) for k in ANNOUNCEMENT_FIELDS}]
+    if not is_facilitator(v):
+        shown = shown[-ANNOUNCEMENTS_SHOWN:]
+    return {**v, "announcements": shown}
+
+
+def _status(v: dict, m: dict) -> dict:
+    return {**v, "status": m["status"]}
+
+
+def _selection(v: dict, m: dict) -> dict:
+    return {**v, "selection": m["selection"]} if "selection" in m else v
+
+
+def _session_ended(v: dict, m: dict) -> dict:
+    if not isinstance(v.get("session"), dict):
+        return v
+    return {**v, "session": {**v["session"], "status": "ended"}}
+
+
+#: push type -> how it changes the view it follows (clients/web/js/viewfold.js: the same table)
+FOLDS: dict[str, Callable[[dict, dict], dict]] = {
+    "draft": _draft,
+    "ack": _ack,
+    "submitted": _submitted,
+    "chat": _chat,
+    "clock": _clock,
+    "negotiation": _negotiation,
+    "announcement": _announcement,
+    "status": _status,
+    "selection": _selection,
+    "session_ended": _session_ended,
+}
+REPLIES = {"ack"}  # in FOLDS, but answers to a command rather than pushes
+
+
+def apply(view: dict | None, push: dict) -> dict | None:
+    """The view after `push` (None until the first full view has come)."""
+    t = push.get("type")
+    if t == "view":
+        return push["view"]
+    fold = FOLDS.get(t)
+    if view is None or fold is None:
+        return view
+    return fold(view, push)

@@ -1,0 +1,95 @@
+// Fold the server's pushes into the full view they follow: the same table of push types as
+// clients/python/view_fold.py (FOLDS), one entry per type, the same shapes
+// (game_rules/session/views.py). tests/test_browser_view_fold.py runs a recorded session
+// through both and compares. The pages (player.js, console.js, projector.js) fold with
+// `applyPush`, then redraw what the push touched.
+//
+//   view = applyPush(view, push)     // a new view; neither argument is changed
+
+export const ANNOUNCEMENTS_SHOWN = 20; // a player's view carries the latest ones only
+const CHAT_FIELDS = ["channel", "sender", "sender_name", "firm", "text", "time"];
+const ANNOUNCEMENT_FIELDS = ["text", "event", "time"];
+const CLOCK_FIELDS = ["running", "remaining", "deadline"];
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const pick = (m, keys) => Object.fromEntries(keys.map((k) => [k, k in m ? m[k] : null]));
+
+/** A draft with `changed` merged in, one level deep: a map field merges key by key; null
+ *  removes a field or a key (game_rules/decisions.py merge_draft). */
+export function mergeDraft(draft, changed) {
+  const out = {};
+  for (const [k, v] of Object.entries(draft || {})) out[k] = isObject(v) ? { ...v } : v;
+  for (const [k, v] of Object.entries(changed || {})) {
+    if (v === null) delete out[k];
+    else if (isObject(v)) {
+      const into = isObject(out[k]) ? out[k] : {};
+      for (const [kk, vv] of Object.entries(v)) { if (vv === null) delete into[kk]; else into[kk] = vv; }
+      out[k] = into;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+export const isFacilitator = (v) => "status" in v && !("me" in v);
+const ownFirm = (v, firm) => (v.firm || {}).id === firm;
+
+export const FOLDS = {
+  // a draft push carries the change only: fold it into the draft held
+  draft(v, m) {
+    if (isFacilitator(v)) {
+      const drafts = { ...(v.drafts || {}) };
+      drafts[m.firm] = mergeDraft(drafts[m.firm] || {}, m.changed);
+      return { ...v, drafts };
+    }
+    return ownFirm(v, m.firm) ? { ...v, draft: mergeDraft(v.draft || {}, m.changed) } : v;
+  },
+  // the reply to the player's own draft: the firm's draft as merged (the sender is not pushed it)
+  ack(v, m) {
+    if (m.duplicate) return v;
+    const r = m.result;
+    return "me" in v && isObject(r) && isObject(r.draft) ? { ...v, draft: r.draft } : v;
+  },
+  submitted(v, m) {
+    if (isFacilitator(v) || !ownFirm(v, m.firm)) return v;
+    if (m.practice) {  // round 0, the practice round: its own record, never the real round's
+      return isObject(v.practice) ? { ...v, practice: { ...v.practice, submitted: { by: m.by, decision: m.decision } } } : v;
+    }
+    return { ...v, submitted: { by: m.by, decision: m.decision, source: "submitted" } };
+  },
+  chat(v, m) {
+    const chat = { ...(v.chat || {}) };
+    const line = Object.fromEntries(CHAT_FIELDS.filter((k) => k in m).map((k) => [k, m[k]]));
+    chat[m.channel] = [...(chat[m.channel] || []), line];
+    return { ...v, chat };
+  },
+  clock(v, m) {
+    const clock = pick(m, CLOCK_FIELDS);
+    return isFacilitator(v) ? { ...v, status: { ...(v.status || {}), clock } } : { ...v, clock };
+  },
+  negotiation(v, m) {
+    const n = m.negotiation;
+    const negs = v.negotiations;
+    if (isObject(negs)) return { ...v, negotiations: { ...negs, [n.id]: n } }; // the facilitator's: by id
+    const list = [...(negs || [])];
+    const i = list.findIndex((old) => old.id === n.id);
+    if (i >= 0) list[i] = { ...list[i], ...n }; // keeps the partner's name and the default terms
+    else list.push(n);
+    return { ...v, negotiations: list };
+  },
+  announcement(v, m) {
+    let shown = [...(v.announcements || []), pick(m, ANNOUNCEMENT_FIELDS)];
+    if (!isFacilitator(v)) shown = shown.slice(-ANNOUNCEMENTS_SHOWN);
+    return { ...v, announcements: shown };
+  },
+  status: (v, m) => ({ ...v, status: m.status }),
+  selection: (v, m) => ("selection" in m ? { ...v, selection: m.selection } : v),
+  session_ended: (v) => (isObject(v.session) ? { ...v, session: { ...v.session, status: "ended" } } : v),
+};
+
+/** The view after `push` (null until the first full view has come). */
+export function applyPush(view, push) {
+  if (push.type === "view") return push.view;
+  const fold = Object.prototype.hasOwnProperty.call(FOLDS, push.type) ? FOLDS[push.type] : null;
+  if (!view || !fold) return view;
+  return fold(view, push);
+}

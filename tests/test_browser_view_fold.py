@@ -1,0 +1,60 @@
+"""The web pages' fold of pushes (clients/web/js/viewfold.js) gives what the Python clients'
+fold (clients/python/view_fold.py) gives: the session of tests/test_view_fold.py is played
+over real sockets, every message each client received is recorded, and the recorded
+streams run through the JS fold in real headless Chromium (the module as the server serves
+it) and through the Python fold; the folded views must be equal after every message.
+The Python fold is itself checked against the server's full views by test_view_fold.py."""
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+from clients.python.view_fold import FOLDS, apply  # noqa: E402
+from conftest import Api  # noqa: E402
+from test_browser_game import ARGS, CHROMIUM  # noqa: E402
+from test_view_fold import play_observed_session  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (scripts/install_browser.sh)")
+
+# every view the fold goes through, one per message: the JS module folds a whole stream
+FOLD_ALL = """async (streams) => {
+  const { applyPush } = await import("/static/js/viewfold.js");
+  const out = {};
+  for (const [name, messages] of Object.entries(streams)) {
+    let view = null;
+    out[name] = messages.map((m) => (view = applyPush(view, m)));
+  }
+  return out;
+}"""
+
+
+def python_folds(messages: list[dict]) -> list:
+    view, out = None, []
+    for m in messages:
+        view = apply(view, m)
+        out.append(view)
+    return out
+
+
+async def test_the_js_fold_gives_what_the_python_fold_gives(start_server):
+    server = await start_server(status_every=0)
+    async with aiohttp.ClientSession() as http:
+        observed = await play_observed_session(server, Api(server.url, http))
+    streams = {o.name: o.messages for o in observed}
+    assert {m.get("type") for ms in streams.values() for m in ms} >= set(FOLDS) - {"selection"}
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{server.url}/join")   # a page of the server: the module's origin
+            js = await page.evaluate(FOLD_ALL, streams)
+        finally:
+            await browser.close()
+    for name, messages in streams.items():
+        py = python_folds(messages)
+        assert len(js[name]) == len(py) == len(messages)
+        for i, (a, b) in enumerate(zip(js[name], py)):
+            assert a == b, f"{name}: after message {i} ({messages[i].get('type')}) the folds differ"
