@@ -60,6 +60,8 @@ async def create_the_session(day) -> None:
     await fac.get_by_test_id("create-copies").fill(str(COPIES))
     await fac.get_by_test_id("create-rounds").fill(str(ROUNDS))
     await fac.locator("#c-title").fill("Rehearsal, Monday 9:00")
+    await fac.locator("#c-round_minutes").fill("30")   # a rehearsal's steps take minutes on a busy machine
+    await fac.locator("#c-neg_minutes").fill("30")
     await fac.get_by_test_id("create-practice").check()                 # a practice round first
     await fac.get_by_test_id("create-break").select_option("manual")    # a results break between rounds
     await fac.get_by_test_id("create-admin-key").fill(TEST_ADMIN_KEY)
@@ -86,7 +88,7 @@ async def _join(day, name: str):
     await expect(page.get_by_test_id("join-code")).to_have_value(day.session["code"])
     await page.get_by_test_id("join-name").fill(name)
     await page.get_by_test_id("join-submit").click()
-    await expect(page.get_by_test_id("firm-heading")).to_be_visible()
+    await expect(page.get_by_test_id("firm-heading")).to_have_count(1)   # (a late joiner lands on the Round tab)
     await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "open")
     return page
 
