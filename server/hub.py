@@ -158,6 +158,8 @@ class Hub:
             "seed": req.seed if req.seed is not None else secrets.randbelow(2**31),
             "overrides": overrides,
         }
+        if req.language:  # only when set: older sessions' options stay as they were
+            options["language"] = req.language
         options.update(treatments.session_options(
             req, assignment, [firm_id(r.id, c) for c in range(1, req.copies + 1) for r in scenario.roles]))
         token = auth.new_token()

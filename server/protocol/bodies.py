@@ -45,6 +45,9 @@ class CreateSession(_Msg):
     selection_seconds: float | None = Field(None, gt=0, le=86400, description="partner-selection clock "
                                             "(default: the negotiation clock)")
     members_submit: Literal["any", "submitter"] | None = None
+    language: Literal["en", "fr", "es", "de", "zh", "pt"] | None = Field(
+        None, description="the session's default language: a participant who has not chosen one sees this "
+                          "(docs/languages.md); the join link and the join's answer carry it")
     scoring: ScoringWeights | None = None
     seed: int | None = Field(None, ge=0, le=2**53)
     title: str | None = Field(None, max_length=200)

@@ -1,0 +1,95 @@
+"""The languages check: which keys each language file of the web clients lacks (they show in
+English), which it has that English does not (typos, removed keys), which placeholders do not
+match English's, and which texts of each scenario have no translation.
+
+    python -m scripts.i18n_report            # the report; exit 0
+    python -m scripts.i18n_report --strict   # exit 1 when anything is missing or wrong
+
+docs/languages.md explains how to add or correct a language. tests/test_i18n.py runs this
+check (every shipped language complete, placeholders kept).
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+I18N = ROOT / "clients" / "web" / "i18n"
+LANGUAGES = ("fr", "es", "de", "zh", "pt")   # beyond English; the order of js/i18n.js's LANGUAGES
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def load_catalog(path: Path) -> dict[str, str | dict]:
+    """A language file (`export default { "key": "text", ... };`, // comments on their own
+    lines, trailing commas) as a dict. The files are data: this reads them without a JS engine."""
+    lines = [ln for ln in path.read_text("utf-8").splitlines() if not ln.lstrip().startswith("//")]
+    body = "\n".join(lines).strip()
+    body = body.removeprefix("export default").strip().removesuffix(";")
+    body = re.sub(r",(\s*[}\]])", r"\1", body)
+    return json.loads(body)
+
+
+def _forms(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value.values())
+
+
+def _placeholders(value) -> set[str]:
+    return {p for text in _forms(value) for p in PLACEHOLDER.findall(text)}
+
+
+def check_catalog(en: dict, other: dict) -> dict[str, list[str]]:
+    """missing keys, keys English lacks, keys whose {placeholders} differ, plural entries
+    without the `other` form."""
+    missing = [k for k in en if k not in other]
+    extra = [k for k in other if k not in en]
+    bad = [k for k in en if k in other and not _placeholders(other[k]) <= _placeholders(en[k])]
+    no_other = [k for k, v in other.items() if isinstance(v, dict) and "other" not in v]
+    return {"missing": missing, "extra": extra, "placeholders": bad, "plural_without_other": no_other}
+
+
+def catalog_report() -> dict[str, dict[str, list[str]]]:
+    en = load_catalog(I18N / "en.js")
+    out = {}
+    for lang in LANGUAGES:
+        path = I18N / f"{lang}.js"
+        out[lang] = check_catalog(en, load_catalog(path)) if path.exists() else {"missing": list(en), "extra": [],
+                                                                                    "placeholders": [], "plural_without_other": []}
+    return out
+
+
+def scenario_report() -> dict[str, dict[str, list[str]]]:
+    """scenario id -> language -> the texts without a translation (game_rules.scenario_i18n)."""
+    from game_rules.scenario import list_scenarios, load_scenario
+    from game_rules.scenario_i18n import missing_translations
+    return {info["id"]: missing_translations(load_scenario(info["id"]), ("en",) + LANGUAGES)
+            for info in list_scenarios()}
+
+
+def main(argv: list[str]) -> int:
+    strict = "--strict" in argv
+    problems = 0
+    en_keys = len(load_catalog(I18N / "en.js"))
+    print(f"web clients: {en_keys} keys in en.js")
+    for lang, r in catalog_report().items():
+        counts = ", ".join(f"{len(v)} {k}" for k, v in r.items())
+        print(f"  {lang}: {en_keys - len(r['missing'])}/{en_keys} translated ({counts})")
+        for kind, keys in r.items():
+            problems += len(keys)
+            for k in keys[:50]:
+                print(f"      {kind}: {k}")
+            if len(keys) > 50:
+                print(f"      ... and {len(keys) - 50} more {kind}")
+    print("scenarios:")
+    for sid, by_lang in scenario_report().items():
+        missing = {lang: paths for lang, paths in by_lang.items() if paths}
+        print(f"  {sid}: " + ("all texts in every language" if not missing else
+                              "; ".join(f"{lang} lacks {len(p)}" for lang, p in missing.items())))
+        if sid == "classic":
+            problems += sum(len(p) for p in missing.values())
+    return 1 if strict and problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
