@@ -1,6 +1,6 @@
 """The languages check: which keys each language file of the web clients lacks (they show in
-English), which it has that English does not (typos, removed keys), which placeholders do not
-match English's, and which texts of each scenario have no translation.
+English), which it has that English does not (typos, removed keys), and which placeholders do not
+match English's. (Scenario texts are not translatable yet: docs/languages.md.)
 
     python -m scripts.i18n_report            # the report; exit 0
     python -m scripts.i18n_report --strict   # exit 1 when anything is missing or wrong
@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 I18N = ROOT / "clients" / "web" / "i18n"
 LANGUAGES = ("fr", "es", "de", "zh", "pt")   # beyond English; the order of js/i18n.js's LANGUAGES
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# English's ordinal forms: a language whose Intl.PluralRules has no `two`/`few` needs none
+OPTIONAL = {"ord.one", "ord.two", "ord.few", "ord.many", "ord.zero"}
 
 
 def load_catalog(path: Path) -> dict[str, str | dict]:
@@ -42,7 +44,7 @@ def _placeholders(value) -> set[str]:
 def check_catalog(en: dict, other: dict) -> dict[str, list[str]]:
     """missing keys, keys English lacks, keys whose {placeholders} differ, plural entries
     without the `other` form."""
-    missing = [k for k in en if k not in other]
+    missing = [k for k in en if k not in other and k not in OPTIONAL]
     extra = [k for k in other if k not in en]
     bad = [k for k in en if k in other and not _placeholders(other[k]) <= _placeholders(en[k])]
     no_other = [k for k, v in other.items() if isinstance(v, dict) and "other" not in v]
@@ -59,19 +61,11 @@ def catalog_report() -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def scenario_report() -> dict[str, dict[str, list[str]]]:
-    """scenario id -> language -> the texts without a translation (game_rules.scenario_i18n)."""
-    from game_rules.scenario import list_scenarios, load_scenario
-    from game_rules.scenario_i18n import missing_translations
-    return {info["id"]: missing_translations(load_scenario(info["id"]), ("en",) + LANGUAGES)
-            for info in list_scenarios()}
-
-
 def main(argv: list[str]) -> int:
     strict = "--strict" in argv
     problems = 0
     en_keys = len(load_catalog(I18N / "en.js"))
-    print(f"web clients: {en_keys} keys in en.js")
+    print(f"web clients: {en_keys} keys in en.js ({len(OPTIONAL & set(load_catalog(I18N / 'en.js')))} optional ordinal forms)")
     for lang, r in catalog_report().items():
         counts = ", ".join(f"{len(v)} {k}" for k, v in r.items())
         print(f"  {lang}: {en_keys - len(r['missing'])}/{en_keys} translated ({counts})")
@@ -81,13 +75,6 @@ def main(argv: list[str]) -> int:
                 print(f"      {kind}: {k}")
             if len(keys) > 50:
                 print(f"      ... and {len(keys) - 50} more {kind}")
-    print("scenarios:")
-    for sid, by_lang in scenario_report().items():
-        missing = {lang: paths for lang, paths in by_lang.items() if paths}
-        print(f"  {sid}: " + ("all texts in every language" if not missing else
-                              "; ".join(f"{lang} lacks {len(p)}" for lang, p in missing.items())))
-        if sid == "classic":
-            problems += sum(len(p) for p in missing.values())
     return 1 if strict and problems else 0
 
 
