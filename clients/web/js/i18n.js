@@ -44,6 +44,22 @@ const base = lang.startsWith("en") ? "en" : lang;
 export const locale = lang === "en-XB" ? "en" : ((navigator.languages || []).find((l) => supported(l) === base && !PSEUDO[l.toLowerCase()]) || base);
 export const dir = RTL.has(lang) || RTL.has(base) ? "rtl" : "ltr";
 
+// ---- the pseudo-locale en-XA: every letter accented, every text a third longer -------------
+
+const ACCENTS = { a: "á", e: "é", i: "í", o: "ö", u: "ü", c: "ç", n: "ñ", y: "ý", A: "Å", E: "É", I: "Î", O: "Ø", U: "Û", C: "Ç", N: "Ñ" };
+function accent(s) {
+  // {placeholders} stay as they are
+  const out = s.split(/(\{\w+\})/).map((part) => (/^\{\w+\}$/.test(part) ? part : part.replace(/[a-zA-Z]/g, (c) => ACCENTS[c] || c))).join("");
+  return `[${out}${" ~".repeat(Math.ceil(s.length / 6))}]`;
+}
+function pseudo(catalog) {
+  const out = {};
+  for (const [k, v] of Object.entries(catalog)) {
+    out[k] = typeof v === "string" ? accent(v) : Object.fromEntries(Object.entries(v).map(([c, x]) => [c, accent(x)]));
+  }
+  return out;
+}
+
 async function load(code) {
   if (code === "en" || code === "en-XB") return en;
   if (code === "en-XA") return pseudo(en);
@@ -152,20 +168,4 @@ export function applyI18n(root = document) {
   document.documentElement.lang = messages === en ? "en" : lang;
   if (lang === "en-XA") document.documentElement.lang = "en";
   document.documentElement.dir = dir;
-}
-
-// ---- the pseudo-locale en-XA: every letter accented, every text a third longer -------------
-
-const ACCENTS = { a: "á", e: "é", i: "í", o: "ö", u: "ü", c: "ç", n: "ñ", y: "ý", A: "Å", E: "É", I: "Î", O: "Ø", U: "Û", C: "Ç", N: "Ñ" };
-function accent(s) {
-  // {placeholders} stay as they are
-  const out = s.split(/(\{\w+\})/).map((part) => (/^\{\w+\}$/.test(part) ? part : part.replace(/[a-zA-Z]/g, (c) => ACCENTS[c] || c))).join("");
-  return `[${out}${" ~".repeat(Math.ceil(s.length / 6))}]`;
-}
-function pseudo(catalog) {
-  const out = {};
-  for (const [k, v] of Object.entries(catalog)) {
-    out[k] = typeof v === "string" ? accent(v) : Object.fromEntries(Object.entries(v).map(([c, x]) => [c, accent(x)]));
-  }
-  return out;
 }
