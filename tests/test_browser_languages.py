@@ -16,8 +16,9 @@ playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
 
 from a11y_tools import Audit  # noqa: E402
+from scripts.i18n_report import PLURAL_CATEGORIES  # noqa: E402
 from test_browser_game import (  # noqa: E402,F401 (fixtures are used by name)
-    CHROMIUM, browser, http, open_console, problems, web_server)
+    CHROMIUM, SHOTS, browser, http, open_console, problems, web_server)
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (scripts/install_browser.sh)")
@@ -141,4 +142,65 @@ async def test_axe_finds_nothing_serious_in_french(web_server, http, browser, pr
     await join(page, web_server.url, session["code"], "Zoé", "Rejoindre le jeu", "Rejoindre")
     await audit.run(page, "firm fr")
     audit.check()
+    problems.check()
+
+
+# ---- the complete languages laid out (German words are long) ------------------------------------
+
+TALL_PHONE = {"width": 390, "height": 844}
+CONSOLE = {"width": 1280, "height": 800}
+# what each complete language shows on the round form, and its Intl plural categories
+# (scripts/i18n_report.PLURAL_CATEGORIES must match what Chromium's Intl says)
+ROUND_SUBMIT = {"fr": "Soumettre notre décision", "de": "Unsere Entscheidung abgeben", "es": "Enviar nuestra decisión"}
+CONSOLE_TITLE = {"fr": "Console de l'animateur", "de": "Konsole der Spielleitung", "es": "Consola del facilitador"}
+
+# a text wider than its own box: clipped (overflow hidden) or spilling out of it. Scroll
+# containers (the tab bar, wide tables) scroll by design and are left out, and so are texts for
+# screen readers only (a 1 px box).
+_CUT = """() => [...document.querySelectorAll('body *')].filter(e => {
+    if (!e.offsetParent || ![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return false;
+    const s = getComputedStyle(e);
+    if (['auto', 'scroll'].includes(s.overflowX) || s.display === 'inline' || e.clientWidth <= 1) return false;
+    return e.scrollWidth > e.clientWidth + 1;
+  }).slice(0, 8).map(e => `${e.tagName.toLowerCase()}.${e.className}: ${e.textContent.trim().slice(0, 40)} (${e.scrollWidth} > ${e.clientWidth})`)"""
+
+
+async def _laid_out(page, name: str):
+    """No horizontal scroll of the page and no text cut or spilling out of its box; a screenshot
+    in the scratch folder of tests/test_browser_game.py for a person to look at."""
+    width, viewport = await page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= viewport, f"{name}: the page is {width} px wide in {viewport} px"
+    assert await page.evaluate(_CUT) == [], name
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"lang-{name}.png"), full_page=True)
+
+
+async def test_the_complete_languages_fit_the_round_form_at_390_px_and_the_console_at_1280(
+        web_server, http, browser, problems):
+    session = await http.create(scenario="classic", copies=1, negotiation=False)
+    phones = {}
+    for code, title, submit in (("fr", "Rejoindre le jeu", "Rejoindre"), ("de", "Am Spiel teilnehmen", "Teilnehmen"),
+                                ("es", "Unirse al juego", "Unirse")):
+        ctx = await browser.new_context(viewport=TALL_PHONE, locale=code)
+        phones[code] = problems.watch(await ctx.new_page())
+        await join(phones[code], web_server.url, session["code"], f"P-{code}", title, submit)
+    await http.control(session, "start")
+    for code, page in phones.items():
+        assert sorted(await page.evaluate("c => new Intl.PluralRules(c).resolvedOptions().pluralCategories", code)) \
+            == sorted(PLURAL_CATEGORIES[code]), code
+        await page.get_by_test_id("tab-round").click()
+        await expect(page.locator("#panel-round button[type=submit]")).to_have_text(ROUND_SUBMIT[code])
+        await _laid_out(page, f"round-{code}")
+    for code in phones:
+        console = await open_console(browser, problems, web_server.url, session)
+        await console.set_viewport_size(CONSOLE)
+        await console.evaluate("c => localStorage.setItem('alliance.lang', c)", code)
+        await console.reload()
+        await expect(console.locator(".brand")).to_contain_text(CONSOLE_TITLE[code])
+        await expect(console.get_by_test_id("clock")).to_be_visible()
+        await _laid_out(console, f"console-{code}")
+        await console.evaluate("() => localStorage.removeItem('alliance.facilitator')")
+        await console.reload()                                   # the create form, in the same language
+        await expect(console.get_by_test_id("create-scenario")).to_be_visible()
+        await _laid_out(console, f"create-{code}")
     problems.check()

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from scripts import i18n_report
-from scripts.i18n_report import I18N, LANGUAGES, check_catalog, load_catalog
+from scripts.i18n_report import COMPLETE, I18N, LANGUAGES, PLURAL_CATEGORIES, check_catalog, load_catalog
 
 WEB = Path(__file__).resolve().parent.parent / "clients" / "web"
 
@@ -53,6 +53,38 @@ def test_french_covers_every_player_text():
               "sel", "neg", "terms", "round", "dec", "res", "chart", "reason", "score", "chat", "announce", "error")
     missing = [k for k in en if k.split(".")[0] in player and k not in fr and k not in i18n_report.OPTIONAL]
     assert not missing, missing
+
+
+def test_the_complete_languages_have_every_key_and_every_plural_form():
+    """French, German and Spanish are complete: a key added to en.js (or removed from one of
+    them) must be translated before this passes. Each plural entry gives every category the
+    language's Intl.PluralRules has (Chromium agrees: tests/test_browser_languages.py)."""
+    assert {"fr", "de", "es"} <= set(COMPLETE) <= set(LANGUAGES)
+    en = load_catalog(I18N / "en.js")
+    for code in COMPLETE:
+        other = load_catalog(I18N / f"{code}.js")
+        assert check_catalog(en, other) == {kind: [] for kind in check_catalog(en, en)}, code
+        for k, entry in other.items():
+            if isinstance(entry, dict):
+                assert set(PLURAL_CATEGORIES[code]) <= set(entry), (code, k, sorted(entry))
+        assert [k for k in en if k in other] == list(other), f"{code}.js is not in en.js's key order"
+        assert i18n_report.main(["--strict", code]) == 0, code
+
+
+def test_a_removed_key_or_a_plain_text_for_a_plural_fails_the_check(tmp_path, monkeypatch):
+    """The check above is not blind: take a key out of a copy of fr.js, or write one form where
+    English has several, and the strict report fails for that language."""
+    text = (I18N / "fr.js").read_text("utf-8")
+    (tmp_path / "en.js").write_text((I18N / "en.js").read_text("utf-8"), "utf-8")
+    monkeypatch.setattr(i18n_report, "I18N", tmp_path)
+    for broken in (text.replace('  "debrief.questions": "Questions pour le débriefing",\n', ""),
+                   re.sub(r'(?m)^  "room.joined": .*$', '  "room.joined": "{n} joueurs inscrits",', text)):
+        assert broken != text
+        (tmp_path / "fr.js").write_text(broken, "utf-8")
+        assert i18n_report.main(["--strict", "fr"]) == 1
+    (tmp_path / "fr.js").write_text(text, "utf-8")
+    assert i18n_report.main(["--strict", "fr"]) == 0
+    assert i18n_report.main(["--strict", "xx"]) == 2          # an unknown code is an error, not a pass
 
 
 def test_no_plural_is_written_with_parentheses():
