@@ -162,6 +162,8 @@ class Hub:
             **({"results_break": req.results_break} if req.results_break not in (None, "off") else {}),
             **({"practice_round": True} if req.practice_round else {}),  # absent: no practice (older sessions too)
         }
+        if req.language:  # only when set: older sessions' options stay as they were
+            options["language"] = req.language
         options.update(treatments.session_options(
             req, assignment, [firm_id(r.id, c) for c in range(1, req.copies + 1) for r in scenario.roles]))
         token = auth.new_token()

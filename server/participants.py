@@ -152,7 +152,10 @@ async def join(hub: "Hub", actor: "SessionActor", name: str | None, label: str |
                                  "panel_link": (actor.panel_cfg or {}).get("link")})
     elif kind == "seated":  # ("waiting": "this is me on a new device", the facilitator decides: server/seats.py)
         _seated(hub, actor, hashed, result["player_id"], old)
-    return {**result, "player_token": token, "rejoin_code": auth.format_rejoin_code(rejoin), "ws_url": hub.ws_url()}
+    reply = {**result, "player_token": token, "rejoin_code": auth.format_rejoin_code(rejoin), "ws_url": hub.ws_url()}
+    if actor.options.get("language"):  # the session's default language (docs/languages.md)
+        reply["language"] = actor.options["language"]
+    return reply
 
 
 def _seated(hub: "Hub", actor: "SessionActor", hashed: str, player_id: str, old: str | None) -> None:

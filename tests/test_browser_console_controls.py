@@ -24,7 +24,7 @@ async def test_ending_a_negotiation_asks_and_offers_the_default_terms(web_server
     dialog = fac.locator("dialog.confirm")
     # asked first: both negotiations are named; cancel leaves everything as it was
     await fac.get_by_test_id("ctl-advance").click()
-    await expect(dialog).to_contain_text("2 negotiation(s) still open")
+    await expect(dialog).to_contain_text("2 negotiations still open")
     await expect(dialog).to_contain_text("Westward Devices 1")
     await expect(dialog).to_contain_text("Give them the default terms, or end their negotiations without an alliance")
     await shot(fac, "console_end_negotiation_asks.png", full_page=False)
@@ -47,7 +47,7 @@ async def test_ending_a_negotiation_without_an_alliance_is_a_choice_too(web_serv
     await http.control(session, "start")
     fac = await _console(browser, problems, web_server, session)
     await fac.get_by_test_id("ctl-advance").click()
-    await expect(fac.locator("dialog.confirm")).to_contain_text("1 negotiation(s) still open")
+    await expect(fac.locator("dialog.confirm")).to_contain_text("1 negotiation still open")
     await fac.get_by_test_id("confirm-ok").click()
     await expect(fac.get_by_test_id("phase-line")).to_contain_text("Round 1")
     summary = await http.summary(session)

@@ -163,7 +163,7 @@ async def test_full_session_in_browsers(web_server, browser, problems):
     dan = await new_page(browser, problems)
     for page, name in ((ann, "Ann"), (bea, "Bea"), (cyd, "Cyd"), (dan, "Dan")):
         await join(page, base, code, name)
-    await expect(fac.get_by_test_id("lobby-count")).to_contain_text("4 player(s) joined")
+    await expect(fac.get_by_test_id("lobby-count")).to_contain_text("4 players joined")
     await expect(ann.get_by_test_id("lobby-note")).to_be_visible()
     await expect(ann.get_by_test_id("brief")).to_contain_text("Confidential to Westward Devices")
     await expect(bea.get_by_test_id("brief")).to_contain_text("Confidential to Orient Precision")

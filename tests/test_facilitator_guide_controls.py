@@ -6,14 +6,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from scripts.i18n_report import load_catalog
+
 from server.protocol import CONTROL_ACTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "docs" / "facilitator.md").read_text("utf-8")
 CATALOGUE = (ROOT / "clients" / "web" / "i18n" / "en.js").read_text("utf-8")
 # the console's button texts: ctl.*, console.*, sessions.* and common.* (Cancel) entries of the catalogue
-LABELS = [re.compile("^" + re.escape(v).replace(re.escape("{n}"), r"\d+") + "$") for k, v in
-          re.findall(r'^\s*"((?:ctl|console|common|sessions)\.[a-z_]+)":\s*"([^"]*)"', CATALOGUE, re.M)]
+# (a plural entry gives one label per form: "Fill 1 empty firm with bots", "Fill 2 empty firms ...")
+LABELS = [re.compile("^" + re.escape(v).replace(re.escape("{n}"), r"\d+") + "$")
+          for k, entry in load_catalog(ROOT / "clients" / "web" / "i18n" / "en.js").items()
+          if k.split(".")[0] in ("ctl", "console", "common", "sessions")
+          for v in ([entry] if isinstance(entry, str) else entry.values())]
 ACTION_WORDS = {a.replace("_", " ") for a in CONTROL_ACTIONS} | set(CONTROL_ACTIONS)
 
 

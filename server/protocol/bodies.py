@@ -63,6 +63,10 @@ class CreateSession(_Msg):
         if not ok:
             raise ProtocolError("out_of_range", "results_break: \"off\", \"manual\" or whole seconds 1..3600")
         return v
+
+    language: Literal["en", "fr", "es", "de", "zh", "pt"] | None = Field(
+        None, description="the session's default language: a participant who has not chosen one sees this "
+                          "(docs/languages.md); the join link and the join's answer carry it")
     scoring: ScoringWeights | None = None
     seed: int | None = Field(None, ge=0, le=2**53)
     title: str | None = Field(None, max_length=200)

@@ -1,7 +1,7 @@
 // Pieces every page uses: the connection indicator, the phase clock, stored tokens, the
 // names of domains and firms.
 import { h, replace, say } from "./dom.js";
-import { t, duration } from "./i18n.js";
+import { t, duration, lang, LANGUAGES, chooseLanguage } from "./i18n.js";
 
 // ---- stored credentials (localStorage: a closed and reopened tab comes back) --------------
 
@@ -96,6 +96,27 @@ export function domainNames(view) {
   const out = {};
   for (const d of view.domains || []) out[d.id] = d.name;
   return out;
+}
+
+// ---- the language switcher (every page's top bar) --------------------------------------------
+
+/** A compact <select> of the shipped languages, each in its own name; a choice is remembered
+ *  and the page reloads in it (the stored seat or console link brings the participant back). */
+export function languageSwitcher() {
+  const sel = h("select", { class: "lang-switch", "aria-label": t("lang.choose"), "data-testid": "lang-switch",
+                            on: { change: () => chooseLanguage(sel.value) } },
+    Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, lang: code, selected: code === lang, text: name })));
+  if (!(lang in LANGUAGES)) sel.prepend(h("option", { value: lang, selected: true, text: lang }));  // a pseudo-locale
+  return h("div", { class: "lang" }, h("span", { class: "lang-icon", "aria-hidden": "true", text: "🌐" }), sel);
+}
+
+/** An alliance's end as words: the engine's reason codes ("exit by west1", "trust"...). */
+export function endedReasonText(reason, firmName = (f) => f) {
+  if (!reason) return "";
+  const m = /^exit by (.+)$/.exec(reason);
+  if (m) return t("alliance.reason_exit_by", { firm: firmName(m[1]) });
+  const key = `alliance.reason_${reason.replace(/\W+/g, "_")}`;
+  return t(key);
 }
 
 /** "Trust fell: the partner withheld a tranche" style reasons. */

@@ -2,9 +2,9 @@
 // lobby fill, move players, fill seats with bots, pair firms, run the clock, watch every
 // firm, inject events, read all chat, export the data.
 import { h, $, clear, replace, toast, confirmDialog, choiceDialog, newId } from "./dom.js";
-import { t, applyI18n, errorText, num, pct, duration, clockTime } from "./i18n.js";
+import { t, applyI18n, errorText, num, pct, duration, clockTime, LANGUAGES } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
-import { store, connectionIndicator, PhaseClock, phaseLabel } from "./common.js";
+import { store, connectionIndicator, PhaseClock, phaseLabel, languageSwitcher } from "./common.js";
 import { chatLine } from "./chat.js";
 import { proseNodes } from "./prose.js";
 import { remember, sessionsCard, anotherDevice } from "./sessions.js";
@@ -76,7 +76,7 @@ async function downloadExport(sessionId, token) {
 }
 
 async function showCreate(message, archived = false) {
-  replace(topbar, brand());
+  replace(topbar, brand(), languageSwitcher());
   const err = h("p", { class: "form-error", role: "alert", text: archived ? "" : message || "" });
   const box = h("div", { class: "narrow" }, h("p", { class: "muted", text: t("common.loading") }));
   replace(main, box);
@@ -102,6 +102,9 @@ async function showCreate(message, archived = false) {
       .map(([value, key]) => h("option", { value, text: t(key) })));
   f.members = h("select", { id: "c-members" }, h("option", { value: "any", text: t("create.members_any") }),
     h("option", { value: "submitter", text: t("create.members_submitter") }));
+  // the session's default language: what a participant sees until choosing one (docs/languages.md)
+  f.language = h("select", { id: "c-language", "data-testid": "create-language" }, h("option", { value: "", text: t("create.language_own") }),
+    Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, lang: code, text: name })));
   const caseText = h("div", { class: "prose", "data-testid": "create-case" });
   const roles = h("p", { class: "muted" });
   const weights = {};
@@ -135,7 +138,7 @@ async function showCreate(message, archived = false) {
     const body = { scenario: f.scenario.value, copies: Number(f.copies.value) || 1, rounds: Number(f.rounds.value) || undefined,
                    round_seconds: Math.round(Number(f.round_minutes.value) * 60) || undefined,
                    negotiation_seconds: Math.round(Number(f.neg_minutes.value) * 60) || undefined,
-                   negotiation: f.negotiation.checked, members_submit: f.members.value };
+                   negotiation: f.negotiation.checked, members_submit: f.members.value, language: f.language.value || undefined };
     if (f.practice.checked) body.practice_round = true;
     if (f.brk.value !== "off") body.results_break = f.brk.value === "manual" ? "manual" : Number(f.brk.value);
     if (f.title.value.trim()) body.title = f.title.value.trim();
@@ -170,6 +173,7 @@ async function showCreate(message, archived = false) {
     h("label", { class: "check", for: "c-practice" }, f.practice, h("span", { text: t("create.practice") })),
     h("div", { class: "field inline" }, h("label", { for: "c-break", text: t("create.break") }), f.brk),
     h("div", { class: "field inline" }, h("label", { for: "c-members", text: t("create.members") }), f.members),
+    h("div", { class: "field inline" }, h("label", { for: "c-language", text: t("create.language") }), f.language),
     h("details", {}, h("summary", { text: t("create.advanced") }),
       h("fieldset", {}, h("legend", { text: t("create.weights") }), weightRows),
       num_("seed", t("create.seed"), { min: 0, step: 1 }, t("create.seed_hint"))),
@@ -233,7 +237,7 @@ class Console {
     this.chatLines = [];
     this.socket = new LiveSocket(creds.token);
     this.clock = new PhaseClock(this.socket);
-    replace(topbar, brand(), this.clock.el, connectionIndicator(this.socket));
+    replace(topbar, brand(), this.clock.el, connectionIndicator(this.socket), languageSwitcher());
     this.build();
     this.socket.addEventListener("message", (e) => this.onMessage(e.detail));
     this.socket.addEventListener("denied", (e) => {

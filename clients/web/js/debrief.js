@@ -65,7 +65,7 @@ export class Debrief {
       this.strategy[f.id] = classify(ds, hist.budget, hist.convergent_share ?? 0.3);
     }
     this.el.append(h("h1", { class: "section-title", text: t("debrief.title", { title: hist.session.title }) }),
-      h("p", { class: "muted", text: t("debrief.subtitle", { rounds: rounds.length, firms: firms.length }) }));
+      h("p", { class: "muted", text: t("debrief.subtitle", { n: rounds.length, firms: firms.length }) }));
     if (!rounds.length) {
       this.el.append(h("p", { class: "muted", text: t("debrief.no_rounds") }));
       return;

@@ -1,9 +1,9 @@
 // The player page: join with the code, wait in the lobby, read the brief, negotiate the
 // term sheet, decide each round with the team, read the results, chat.
 import { h, $, append, clear, replace, toast } from "./dom.js";
-import { t, applyI18n, errorText, num, pct, ordinal } from "./i18n.js";
+import { t, applyI18n, errorText, num, pct, ordinal, locale, adoptSessionLanguage } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
-import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets } from "./common.js";
+import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets, languageSwitcher, endedReasonText } from "./common.js";
 import { ChatPanel } from "./chat.js";
 import { NegotiationPanel, termSummary } from "./termsheet.js";
 import { DecisionForm } from "./decision.js";
@@ -18,10 +18,11 @@ import { nameTaken, rejoinCode, rejoinFromLink } from "./seatmove.js";
 import { practicePanel } from "./practice.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
-// The browser's language (BCP-47, e.g. "fr-CA"), sent at the join for the research export;
-// anything that does not look like a language tag is left out rather than refused.
+// The language this page shows (BCP-47, e.g. "fr-CA": the participant's choice or the
+// browser's), sent at the join for the research export; anything that does not look like a
+// language tag is left out rather than refused.
 const browserLanguage = () => {
-  const lang = (navigator.language || "").trim();
+  const lang = (locale || "").trim();
   return /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$/.test(lang) && lang.length <= 35 ? lang : null;
 };
 const TABS = ["firm", "deal", "round", "results", "chat", "help"];
@@ -41,7 +42,7 @@ const panelId = (params) => { for (const k of PANEL_IDS) { const v = (params.get
 
 function brand() {
   clear(topbar);
-  topbar.append(h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { text: t("app.name") })));
+  topbar.append(h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { text: t("app.name") })), languageSwitcher());
 }
 
 // ---- study links: consent and instructions first, the completion code at the end ----------------
@@ -91,6 +92,7 @@ function showConsent(r, creds) {
 function seated(creds, r) {
   store.set("player", creds);
   history.replaceState(null, "", `/join?code=${encodeURIComponent(creds.code)}`);  // the panel id leaves the address bar
+  if (adoptSessionLanguage(r.language)) { location.reload(); return; }  // the session's language, unless one was chosen
   start(creds);
   toast(t("consent.waiting"));
 }
@@ -113,6 +115,7 @@ function enter(r, body) {
   if (r.consent_required) { showConsent(r, creds); return; }  // consent (and instructions) come first
   store.set("player", creds);
   history.replaceState(null, "", `/join?code=${encodeURIComponent(body.code.toUpperCase())}`);
+  if (adoptSessionLanguage(r.language)) { location.reload(); return; }  // the session's language, unless one was chosen
   start(creds);
 }
 
@@ -215,7 +218,7 @@ class PlayerApp {
     clear(topbar);
     this.firmTitle = h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }),
       h("span", { class: "firm-name", "data-testid": "firm-name", text: t("app.name") }));
-    topbar.append(this.firmTitle, this.clock.el, connectionIndicator(this.socket));
+    topbar.append(this.firmTitle, this.clock.el, connectionIndicator(this.socket), languageSwitcher());
     this.nav = h("nav", { class: "tabs", role: "tablist", "aria-label": t("player.sections") });
     this.tabButtons = {};
     this.panels = {};
@@ -517,7 +520,7 @@ class PlayerApp {
       this.dealSigned.append(h("section", { class: "card", "data-testid": "alliance-terms" },
         h("h2", { text: t("deal.alliance_with", { partner: a.partner.name }) }),
         h("p", {}, h("strong", { text: t("res.status") }), " ", t(`alliance.status_${a.status}`),
-          a.ended_reason ? ` (${a.ended_reason})` : ""),
+          a.ended_reason ? ` (${endedReasonText(a.ended_reason, (f) => this.firmName(f))})` : ""),
         termSummary(a.terms, me, a.partner.id, Object.fromEntries(v.domains.map((d) => [d.id, d.name])), a.partner.name)));
     }
   }

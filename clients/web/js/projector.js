@@ -5,7 +5,7 @@
 import { h, $, replace, toast } from "./dom.js";
 import { t, applyI18n, num, pct, errorText } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
-import { store, connectionIndicator, PhaseClock, announcementBanner } from "./common.js";
+import { store, connectionIndicator, PhaseClock, announcementBanner, languageSwitcher } from "./common.js";
 import { Debrief } from "./debrief.js";
 import { scrollRegion } from "./scrollregion.js";
 import { applyPush } from "./viewfold.js";
@@ -26,7 +26,7 @@ class Room {
     this.modeBtn = h("button", { type: "button", class: "secondary", "data-testid": "mode-toggle", on: { click: () => this.setMode(this.mode === "room" ? "debrief" : "room") } });
     this.fsBtn = h("button", { type: "button", class: "secondary", text: t("room.fullscreen"), on: { click: () => this.fullscreen() } });
     replace(topbar, h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { class: "room-title", text: t("room.title") })),
-      h("div", { class: "actions" }, this.modeBtn, this.fsBtn), this.conn = connectionIndicator(this.socket));
+      h("div", { class: "actions" }, this.modeBtn, this.fsBtn), this.conn = connectionIndicator(this.socket), languageSwitcher());
     this.roomEl = h("div", { class: "room", "data-testid": "room" });
     this.debrief = new Debrief();
     this.debriefBox = h("div", { class: "debrief-box" }, this.debrief.el);
@@ -214,7 +214,7 @@ class Room {
 (function boot() {
   const creds = store.get("facilitator");
   if (!creds || !creds.token) {
-    replace(topbar, h("div", { class: "brand" }, h("span", { text: t("room.title") })));
+    replace(topbar, h("div", { class: "brand" }, h("span", { text: t("room.title") })), languageSwitcher());
     replace(main, h("div", { class: "card narrow" }, h("h1", { text: t("room.title") }), h("p", { text: t("room.no_session") }),
       h("a", { class: "button primary", href: "/console", text: t("room.open_console") })));
     return;
