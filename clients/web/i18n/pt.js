@@ -3,6 +3,7 @@
 // file per language, loaded only when chosen. A key missing here shows in English and is
 // listed by `python -m scripts.i18n_report`. To correct a text: docs/languages.md.
 export default {
+  // ---- common ----
   "app.name": "Jogo de alianças",
   "common.skip": "Ir para o conteúdo",
   "common.loading": "Carregando…",
@@ -15,8 +16,64 @@ export default {
   "player.page_title": "Jogo de alianças",
   "console.page_title": "Jogo de alianças: console do facilitador",
   "room.page_title": "Jogo de alianças: sala",
+
+  // ---- how to play (js/guide.js) ----
   "tab.help": "Como jogar",
   "guide.title": "Como jogar",
+  "guide.intro": "A sua equipe dirige uma empresa. Vocês estão aliados a uma empresa parceira: juntas, podem criar um valor que nenhuma das duas criaria sozinha, mas cada uma também pode aprender as competências da outra e sair mais forte. A cada rodada, vocês decidem como gastar o orçamento.",
+  "guide.goal_title": "O que vocês buscam",
+  "guide.goal": "Melhorar a posição da sua empresa (as suas competências, ponderadas pelo peso de cada área no mercado) em relação ao parceiro e ao resto do setor, que melhora a cada rodada. O caixa também conta.",
+  "guide.round_title": "Uma rodada",
+  "guide.round": "Distribuam o orçamento de pontos entre contribuir, absorver, desenvolver e proteger. Os pontos não gastos ficam em caixa. Uma pessoa da equipe envia; se ninguém enviar antes do fim do tempo, vale o último rascunho da equipe.",
+  "guide.contribute_title": "Contribuir",
+  "guide.contribute": "O trabalho que vocês põem na aliança nas áreas prometidas. Ele cria o valor conjunto, dividido entre vocês e o parceiro, e vale mais onde o parceiro é fraco. Contribuir menos do que o prometido custa confiança.",
+  "guide.absorb_title": "Absorver",
+  "guide.absorb": "Esforço para aprender as competências do parceiro nas áreas da aliança. Aprende-se mais onde o parceiro está muito à frente, onde a competência é fácil de copiar e onde o parceiro é aberto; cada ponto a mais rende um pouco menos que o anterior.",
+  "guide.develop_title": "Desenvolver",
+  "guide.develop": "A sua própria pesquisa, em qualquer área, da aliança ou não. Rende de forma constante e ninguém pode tirá-la de vocês. Além disso, toda competência se desgasta um pouco a cada rodada se nada for feito.",
+  "guide.protect_title": "Proteger",
+  "guide.protect": "Filtros de acesso e equipes separadas: menos do seu know-how vaza para o parceiro, seja qual for a sua abertura.",
+  "guide.reveal_title": "Abertura",
+  "guide.reveal": "Quanto vocês mostram além do que o contrato exige. A abertura melhora o trabalho conjunto (mais valor para ambos), mas também permite que o parceiro aprenda com vocês.",
+  "guide.tranches_title": "Parcelas de tecnologia",
+  "guide.tranches": "A tecnologia é transferida passo a passo. Uma parcela vence quando o parceiro tiver contribuído o suficiente; vocês podem retê-la, mas isso é uma violação do acordo e o parceiro passará a confiar muito menos em vocês.",
+  "guide.trust_title": "Confiança",
+  "guide.trust": "Cada empresa confia na outra em algum grau. Cumprir as promessas aumenta a confiança; reter parcelas, contribuir pouco demais ou ambas tentarem aprender muito ao mesmo tempo a diminui. Pouca confiança reduz o valor conjunto, e confiança muito baixa rompe a aliança.",
+  "guide.score_title": "Como vocês são avaliados",
+  "guide.score": "No final: quanto vocês ganharam em relação ao parceiro (ganho interno), quanto ganharam em relação ao setor (ganho externo), o seu caixa e quão pouco dependem do parceiro. A aba Resultados mostra cada parte.",
+  "guide.example_title": "Uma rodada, passo a passo",
+  "guide.example_setup": "Um exemplo calculado pelo próprio jogo para a sua empresa no início, com um parceiro imaginário forte onde vocês são fracos (não o seu parceiro real), ambos seguindo o mesmo plano simples.",
+  "guide.example_none": "Não há exemplo para esta empresa: ela começa fora de qualquer aliança.",
+  "guide.points_in": "{n} pontos em {domain}",
+  "guide.gain_in": "+{n} em {domain}",
+  "guide.ex_plan": "O plano: de {budget} pontos, contribuir {contribute}; absorver {absorb}; desenvolver {develop}; proteger {protect}; abertura {reveal}. {kept} pontos não são gastos e ficam em caixa.",
+  "guide.ex_value": "A sua contribuição conta como {own} (a do parceiro como {partner}). Juntas, criam um valor conjunto de {value}; a sua parte de {share} lhes rende {received}.",
+  "guide.ex_cash": "Caixa nesta rodada: {value} da aliança, {market} da sua posição no mercado, {kept} guardados: {total} no total.",
+  "guide.ex_learn": "Aprendizagem: em {domain} vocês estão em {before} e o parceiro em {partner}. Absorver com {absorb} pontos ensina {learned}; o dobro ({more} pontos) ensinaria {more_learned}, não o dobro.",
+  "guide.ex_develop": "O seu desenvolvimento próprio acrescenta {developed}; depois de cada competência se desgastar um pouco, a sua posição passa de {before} para {after}.",
+  "guide.ex_trust": "Ambas cumpriram as promessas: depois da rodada, a confiança de cada uma na outra fica em {trust}/100.",
+  "guide.example_moral": "Experimente os seus próprios números na aba Rodada: o rascunho da equipe só vale quando alguém envia ou o tempo acaba.",
+
+  // ---- the facilitator's sessions (js/sessions.js) ----
+  "sessions.title": "As suas sessões neste navegador",
+  "sessions.hint": "Todas as sessões criadas ou abertas aqui. As encerradas e arquivadas mantêm o debriefing e os dados.",
+  "sessions.untitled": "Uma sessão",
+  "sessions.live": "em andamento: {phase}",
+  "sessions.ended": "encerrada",
+  "sessions.archived": "arquivada",
+  "sessions.unknown": "ainda não aberta",
+  "sessions.open": "Abrir o console",
+  "sessions.forget": "Esquecer",
+  "sessions.device": "Abrir noutro dispositivo",
+  "sessions.device_title": "Abrir este console noutro dispositivo",
+  "sessions.device_body": "Leia o código com um tablet ou celular, ou envie o link para o laptop de um colega: ele abre este console, já autenticado.",
+  "sessions.device_qr_alt": "Código QR do link do console",
+  "sessions.device_warning": "Quem tiver este link controla a sessão: nunca o mostre no projetor nem o envie aos alunos.",
+  "sessions.copy": "Copiar o link",
+  "sessions.copy_failed": "Falha ao copiar: selecione o link e copie-o manualmente.",
+  "sessions.close": "Fechar",
+
+  // ---- connection ----
   "conn.idle": "Não conectado",
   "conn.connecting": "Conectando…",
   "conn.open": "Conectado",
@@ -24,6 +81,8 @@ export default {
   "conn.offline": "Offline: aguardando a rede",
   "conn.ended": "Sessão encerrada",
   "conn.denied": "Sem sessão iniciada",
+
+  // ---- clock and phases ----
   "clock.left": "restante",
   "clock.hurry": "quase acabando",
   "clock.paused": "pausado",
@@ -34,16 +93,65 @@ export default {
   "phase.execution": "Rodadas",
   "phase.execution_round": "Rodada {round} de {rounds}",
   "phase.debrief": "Debriefing",
+
+  // ---- errors (stable codes from docs/protocol.md) ----
   "error.unknown": "Algo deu errado. Tente novamente.",
   "error.network": "Não é possível contatar o servidor. Verifique a conexão e tente novamente.",
+  "error.http_error": "O servidor respondeu com um erro.",
+  "error.bad_frame": "Não foi possível ler a mensagem.",
+  "error.frame_too_large": "Essa mensagem é longa demais.",
+  "error.not_finite": "Os números devem ser números comuns.",
+  "error.unknown_type": "O servidor não conhece este comando.",
+  "error.missing_field": "Falta alguma informação.",
+  "error.wrong_type": "Um valor é do tipo errado.",
+  "error.unknown_field": "Um valor não era esperado aqui.",
+  "error.out_of_range": "Um valor está fora do intervalo permitido.",
+  "error.bad_request": "Não foi possível ler o pedido.",
+  "error.not_authenticated": "Você não está conectado.",
+  "error.already_authenticated": "Você já está conectado.",
+  "error.bad_token": "Este link não é válido. Entre novamente com o código.",
+  "error.token_expired": "Esta sessão terminou.",
+  "error.forbidden": "Só o facilitador pode fazer isso.",
   "error.unknown_code": "Nenhuma sessão ativa tem este código. Confira o código com o seu facilitador.",
   "error.bad_name": "Escolha outro nome: digite letras visíveis, e não o nome de um papel como facilitador ou admin.",
+  "error.not_found": "Não encontrado.",
   "error.rate_limited": "Ações demais de uma vez: aguarde um segundo.",
+  "error.shutting_down": "O servidor está reiniciando: a reconexão será feita em instantes.",
   "error.session_ended": "A sessão foi encerrada.",
+  "error.session_archived": "Esta sessão foi arquivada após muito tempo sem atividade: já não aceita jogadores, mas o debriefing e a exportação dos dados continuam disponíveis para o facilitador.",
+  "error.admin_key_required": "Criar uma sessão exige a chave de administrador do servidor.",
   "error.wrong_phase": "Isto não é possível na fase atual do jogo.",
+  "error.stale_round": "Essa rodada acabou: a página mostra a nova.",
+  "error.not_your_firm": "Isso diz respeito a outra empresa.",
+  "error.not_submitter": "Só a pessoa designada da sua equipe pode enviar.",
+  "error.already_submitted": "A sua equipe já enviou nesta rodada.",
+  "error.no_partner": "A sua empresa ainda não tem parceiro.",
+  "error.unknown_player": "Jogador inexistente.",
+  "error.unknown_firm": "Empresa inexistente.",
+  "error.unknown_negotiation": "Negociação inexistente.",
+  "error.unknown_strategy": "Estratégia de bot inexistente.",
+  "error.invalid_options": "Uma opção não é válida.",
+  "error.unknown_scenario": "Cenário inexistente.",
+  "error.negative": "Os pontos não podem ser negativos.",
   "error.over_budget": "Isso gasta mais pontos do que o orçamento.",
+  "error.unknown_domain": "Área de competência desconhecida.",
+  "error.not_contributed": "A sua empresa não contribui com essa área de competência.",
+  "error.out_of_scope": "Essa área de competência está fora do escopo da aliança.",
+  "error.unknown_alliance": "Essa aliança não está ativa.",
+  "error.not_a_party": "A sua empresa não faz parte dessa negociação.",
+  "error.closed": "A negociação já está encerrada.",
+  "error.no_offer": "Não há proposta na mesa.",
+  "error.not_your_turn": "Você não pode responder à sua própria proposta: aguarde o parceiro.",
+  "error.offer_pending": "A proposta do parceiro está na mesa: aceite, recuse ou faça uma contraproposta.",
+  "error.invalid_terms": "O term sheet não é válido",
+  "error.invalid_firms": "Uma negociação precisa de duas empresas diferentes.",
+  "error.selection_off": "Esta sessão não tem fase de escolha de parceiros.",
+  "error.selection_closed": "A escolha de parceiros já está encerrada.",
+  "error.unknown_proposal": "Proposta inexistente.",
   "error.session_full": "Esta sessão está cheia: cada equipe tem o seu máximo de jogadores. Pergunte ao facilitador.",
   "error.name_taken": "Alguém com este nome já está jogando nesta sessão. Escolha outro nome ou retome o seu lugar neste dispositivo.",
+
+  // ---- join ----
   "join.title": "Entrar no jogo",
   "join.lead": "Não é preciso conta. Digite o código mostrado pelo facilitador e o seu nome.",
   "join.code": "Código da sessão",
@@ -59,6 +167,8 @@ export default {
   "join.err_name": "Digite o seu nome.",
   "join.expired": "A sua sessão anterior terminou ou o link já não é válido. Entre novamente com o código.",
   "join.resume": "Continuar como {name} na sessão {code}",
+
+  // ---- player page ----
   "player.sections": "Seções",
   "tab.firm": "Empresa",
   "tab.deal": "Acordo",
@@ -82,6 +192,8 @@ export default {
   "player.moved": "O facilitador moveu você para {firm}.",
   "player.round_results": "Os resultados da rodada {n} chegaram: veja Resultados.",
   "player.session_ended": "A sessão foi encerrada. Obrigado por jogar.",
+
+  // ---- deal ----
   "deal.lobby": "A negociação abre quando o facilitador inicia o jogo.",
   "deal.none": "A sua empresa não tem negociação nem aliança.",
   "deal.alliance_with": "Aliança com {partner}",
@@ -93,23 +205,41 @@ export default {
   "alliance.reason_mutual_exit": "as duas empresas saíram",
   "alliance.reason_trust": "a confiança ruiu",
   "alliance.reason_completed": "o prazo terminou",
+
+  // ---- partner selection ----
+
+  // ---- negotiation ----
   "neg.title": "Negociar com {partner}",
   "neg.accept": "Aceitar",
   "neg.counter": "Contraproposta…",
   "neg.reject": "Recusar",
   "neg.walk_away": "Desistir",
   "neg.send_offer": "Enviar proposta",
+
+  // ---- term sheet ----
+
+  // ---- round decision ----
   "round.not_yet": "As rodadas começam depois da negociação.",
   "round.title": "Rodada {n} de {rounds}",
   "dec.contribute": "Contribuir",
   "dec.develop": "Desenvolver (P&D próprio)",
   "dec.protect": "Proteger",
   "dec.submit": "Enviar a nossa decisão",
+
+  // ---- results ----
   "res.title": "Resultados",
   "res.none_yet": "Os resultados aparecem aqui depois da primeira rodada.",
+
+  // ---- charts ----
+
+  // ---- trust reasons ----
+
+  // ---- final score ----
   "score.title": "Pontuação final",
   "score.rank": "{rank} de {of}",
   "ord.other": "{n}º",
+
+  // ---- chat ----
   "chat.title": "Chat",
   "chat.team": "Equipe",
   "chat.partner": "Parceiro",
@@ -117,8 +247,16 @@ export default {
   "chat.placeholder": "Escreva uma mensagem (Enter envia)",
   "chat.send": "Enviar",
   "chat.empty": "Ainda não há mensagens.",
-  "chat.unread": {"one": "{n} nova", "other": "{n} novas"},
+  "chat.unread": {"one": "{n} nova", "many": "{n} novas", "other": "{n} novas"},
+
+  // ---- announcements ----
   "announce.title": "Aviso:",
   "announce.dismiss": "Fechar o aviso",
   "announce.new": "Novo aviso do facilitador.",
+
+  // ---- facilitator: create ----
+
+  // ---- facilitator: console ----
+
+  // ---- room and debrief ----
 };

@@ -3,6 +3,7 @@
 // file per language, loaded only when chosen. A key missing here shows in English and is
 // listed by `python -m scripts.i18n_report`. To correct a text: docs/languages.md.
 export default {
+  // ---- common ----
   "app.name": "联盟博弈",
   "common.skip": "跳到正文",
   "common.loading": "加载中…",
@@ -15,8 +16,64 @@ export default {
   "player.page_title": "联盟博弈",
   "console.page_title": "联盟博弈：主持人控制台",
   "room.page_title": "联盟博弈：教室大屏",
+
+  // ---- how to play (js/guide.js) ----
   "tab.help": "玩法说明",
   "guide.title": "玩法说明",
+  "guide.intro": "你的团队经营一家公司。你们与一家伙伴公司结成联盟：双方合作可以创造任何一方单独无法创造的价值，但每一方也都可以学到对方的能力，然后变得更强大地离开。每个回合，你们决定如何使用预算。",
+  "guide.goal_title": "你们的目标",
+  "guide.goal": "提升公司的地位（即各项能力，按每个领域在市场上的重要程度加权），既要胜过伙伴，也要胜过每回合都在进步的行业其他企业。现金也计入得分。",
+  "guide.round_title": "一个回合",
+  "guide.round": "把预算点数分配给投入、吸收、自主研发和保护。没有花掉的点数作为现金保留。团队中由一人提交；如果时间结束前无人提交，则按团队最新的草稿执行。",
+  "guide.contribute_title": "投入",
+  "guide.contribute": "你们按承诺在相应领域为联盟投入的工作。它创造联盟的共同价值，由你们和伙伴分享；在伙伴薄弱的领域，投入的价值更高。投入少于承诺会损害信任。",
+  "guide.absorb_title": "吸收",
+  "guide.absorb": "在联盟领域内学习伙伴能力所付出的努力。伙伴领先越多、能力越容易模仿、伙伴越开放，你们学到的就越多；每多投一个点，收获都比前一个点略少。",
+  "guide.develop_title": "自主研发",
+  "guide.develop": "你们在任何领域（无论是否属于联盟）进行的自主研发。回报稳定，谁也拿不走。另外，如果什么都不做，每项能力每回合都会略有衰退。",
+  "guide.protect_title": "保护",
+  "guide.protect": "设置把关人和隔离团队：无论你们的开放程度如何，流向伙伴的专有知识都会减少。",
+  "guide.reveal_title": "开放程度",
+  "guide.reveal": "你们在合同要求之外展示多少。开放让合作更顺利（双方获得更多价值），但也让伙伴能向你们学习。",
+  "guide.tranches_title": "技术转让批次",
+  "guide.tranches": "技术是分批转让的。伙伴的投入达到要求后，一批技术即到期应交付；你们可以扣留，但这属于违约，伙伴对你们的信任会大幅下降。",
+  "guide.trust_title": "信任",
+  "guide.trust": "每家公司对另一家都有一定程度的信任。信守承诺会提高信任；扣留技术批次、投入太少，或双方同时拼命学习，都会降低信任。信任低会缩小共同价值，信任极低则会导致联盟破裂。",
+  "guide.score_title": "如何计分",
+  "guide.score": "游戏结束时计算：你们相对伙伴的收益（内部收益）、相对行业的收益（外部收益）、你们的现金，以及对伙伴的依赖有多低。“结果”标签页会显示每一部分。",
+  "guide.example_title": "一个回合的完整示例",
+  "guide.example_setup": "这是游戏为你们公司在开局时计算的示例，假设有一个在你们薄弱之处很强的伙伴（并非你们真正的伙伴），双方采用同样的简单方案。",
+  "guide.example_none": "这家公司没有示例：它开局时不属于任何联盟。",
+  "guide.points_in": "{domain} 中 {n} 点",
+  "guide.gain_in": "{domain} +{n}",
+  "guide.ex_plan": "方案：在 {budget} 点预算中，投入 {contribute}；吸收 {absorb}；自主研发 {develop}；保护 {protect}；开放程度 {reveal}。{kept} 点未花费，作为现金保留。",
+  "guide.ex_value": "你们的投入折合 {own}（伙伴的折合 {partner}）。两者共同创造 {value} 的共同价值；你们 {share} 的份额带来 {received}。",
+  "guide.ex_cash": "本回合现金：来自联盟 {value}，来自市场地位 {market}，保留 {kept}，合计 {total}。",
+  "guide.ex_learn": "学习：在 {domain} 领域，你们处于 {before}，伙伴处于 {partner}。用 {absorb} 点吸收可学到 {learned}；加倍投入（{more} 点）能学到 {more_learned}，而不是两倍。",
+  "guide.ex_develop": "自主研发增加 {developed}；各项能力略有衰退后，你们的地位从 {before} 变为 {after}。",
+  "guide.ex_trust": "双方都信守了承诺：本回合后，彼此的信任为 {trust}/100。",
+  "guide.example_moral": "在“回合”标签页试试你们自己的数字：只有有人提交或时间结束时，团队草稿才会执行。",
+
+  // ---- the facilitator's sessions (js/sessions.js) ----
+  "sessions.title": "此浏览器中的会话",
+  "sessions.hint": "在这里创建或打开过的所有会话。已结束和已归档的会话保留复盘和数据。",
+  "sessions.untitled": "一个会话",
+  "sessions.live": "进行中：{phase}",
+  "sessions.ended": "已结束",
+  "sessions.archived": "已归档",
+  "sessions.unknown": "尚未打开",
+  "sessions.open": "打开控制台",
+  "sessions.forget": "移除",
+  "sessions.device": "在其他设备上打开",
+  "sessions.device_title": "在其他设备上打开此控制台",
+  "sessions.device_body": "用平板或手机扫描二维码，或把链接发送到同事的笔记本电脑：它会打开此控制台，并已登录。",
+  "sessions.device_qr_alt": "控制台链接的二维码",
+  "sessions.device_warning": "拥有此链接的人即可控制会话：切勿在投影上显示，也不要发给学生。",
+  "sessions.copy": "复制链接",
+  "sessions.copy_failed": "复制失败：请选中链接并手动复制。",
+  "sessions.close": "关闭",
+
+  // ---- connection ----
   "conn.idle": "未连接",
   "conn.connecting": "正在连接…",
   "conn.open": "已连接",
@@ -24,6 +81,8 @@ export default {
   "conn.offline": "离线：等待网络",
   "conn.ended": "会话已结束",
   "conn.denied": "未登录",
+
+  // ---- clock and phases ----
   "clock.left": "剩余",
   "clock.hurry": "即将结束",
   "clock.paused": "已暂停",
@@ -34,16 +93,65 @@ export default {
   "phase.execution": "回合",
   "phase.execution_round": "第 {round} 回合，共 {rounds} 回合",
   "phase.debrief": "复盘",
+
+  // ---- errors (stable codes from docs/protocol.md) ----
   "error.unknown": "出了点问题，请重试。",
   "error.network": "无法连接服务器。请检查网络后重试。",
+  "error.http_error": "服务器返回了错误。",
+  "error.bad_frame": "无法读取该消息。",
+  "error.frame_too_large": "该消息过长。",
+  "error.not_finite": "数字必须是普通数值。",
+  "error.unknown_type": "服务器无法识别此命令。",
+  "error.missing_field": "缺少某项内容。",
+  "error.wrong_type": "某个值的类型不正确。",
+  "error.unknown_field": "此处不应有该值。",
+  "error.out_of_range": "某个值超出了允许范围。",
+  "error.bad_request": "无法读取该请求。",
+  "error.not_authenticated": "你尚未登录。",
+  "error.already_authenticated": "已经登录。",
+  "error.bad_token": "此链接无效。请用代码重新加入。",
+  "error.token_expired": "此会话已结束。",
+  "error.forbidden": "只有主持人可以执行此操作。",
   "error.unknown_code": "没有使用此代码的进行中会话。请向主持人核对代码。",
   "error.bad_name": "请换一个名字：输入可见字符，且不要使用“主持人”或“admin”等角色名称。",
+  "error.not_found": "未找到。",
   "error.rate_limited": "操作过于频繁：请稍等一秒。",
+  "error.shutting_down": "服务器正在重启：稍后将重新连接。",
   "error.session_ended": "会话已结束。",
+  "error.session_archived": "此会话因长时间无活动已被归档：不再接受玩家加入，但主持人仍可查看复盘和导出数据。",
+  "error.admin_key_required": "创建会话需要服务器的管理员密钥。",
   "error.wrong_phase": "当前游戏阶段无法进行此操作。",
+  "error.stale_round": "该回合已结束：页面显示的是新回合。",
+  "error.not_your_firm": "这涉及另一家公司。",
+  "error.not_submitter": "只有你们团队指定的提交人可以提交。",
+  "error.already_submitted": "你们团队本回合已经提交。",
+  "error.no_partner": "你们公司还没有伙伴。",
+  "error.unknown_player": "没有这名玩家。",
+  "error.unknown_firm": "没有这家公司。",
+  "error.unknown_negotiation": "没有这项谈判。",
+  "error.unknown_strategy": "没有这种机器人策略。",
+  "error.invalid_options": "某个选项无效。",
+  "error.unknown_scenario": "没有这个情景。",
+  "error.negative": "点数不能为负。",
   "error.over_budget": "花费的点数超出了预算。",
+  "error.unknown_domain": "未知的能力领域。",
+  "error.not_contributed": "你们公司不负责投入该能力领域。",
+  "error.out_of_scope": "该能力领域不在联盟范围内。",
+  "error.unknown_alliance": "该联盟未处于有效状态。",
+  "error.not_a_party": "你们公司不是该谈判的一方。",
+  "error.closed": "谈判已经结束。",
+  "error.no_offer": "目前没有待议的报价。",
+  "error.not_your_turn": "你不能回应自己的报价：请等待伙伴。",
+  "error.offer_pending": "伙伴的报价正在等你回应：接受、拒绝或还价。",
+  "error.invalid_terms": "条款清单无效",
+  "error.invalid_firms": "谈判需要两家不同的公司。",
+  "error.selection_off": "本会话没有选择伙伴阶段。",
+  "error.selection_closed": "选择伙伴阶段已经结束。",
+  "error.unknown_proposal": "没有这项提议。",
   "error.session_full": "本会话已满：每个团队的人数都已达到上限。请询问主持人。",
   "error.name_taken": "本会话中已有人使用这个名字。请换一个名字，或在此设备上接回你的席位。",
+
+  // ---- join ----
   "join.title": "加入游戏",
   "join.lead": "无需注册账号。输入主持人展示的代码和你的名字。",
   "join.code": "会话代码",
@@ -59,6 +167,8 @@ export default {
   "join.err_name": "请输入你的名字。",
   "join.expired": "你之前的会话已结束，或链接已失效。请用代码重新加入。",
   "join.resume": "以 {name} 的身份继续会话 {code}",
+
+  // ---- player page ----
   "player.sections": "栏目",
   "tab.firm": "公司",
   "tab.deal": "协议",
@@ -82,6 +192,8 @@ export default {
   "player.moved": "主持人已将你移到 {firm}。",
   "player.round_results": "第 {n} 回合的结果已出：请看“结果”。",
   "player.session_ended": "会话已结束。感谢参与。",
+
+  // ---- deal ----
   "deal.lobby": "主持人开始游戏后谈判即开启。",
   "deal.none": "你的公司没有谈判，也没有联盟。",
   "deal.alliance_with": "与 {partner} 的联盟",
@@ -93,23 +205,41 @@ export default {
   "alliance.reason_mutual_exit": "双方均退出",
   "alliance.reason_trust": "信任崩溃",
   "alliance.reason_completed": "期限已满",
+
+  // ---- partner selection ----
+
+  // ---- negotiation ----
   "neg.title": "与 {partner} 谈判",
   "neg.accept": "接受",
   "neg.counter": "还价…",
   "neg.reject": "拒绝",
   "neg.walk_away": "退出谈判",
   "neg.send_offer": "发送报价",
+
+  // ---- term sheet ----
+
+  // ---- round decision ----
   "round.not_yet": "谈判结束后开始回合。",
   "round.title": "第 {n} 回合，共 {rounds} 回合",
   "dec.contribute": "投入",
   "dec.develop": "自主研发",
   "dec.protect": "保护",
   "dec.submit": "提交我们的决定",
+
+  // ---- results ----
   "res.title": "结果",
   "res.none_yet": "第一回合结束后，结果会显示在这里。",
+
+  // ---- charts ----
+
+  // ---- trust reasons ----
+
+  // ---- final score ----
   "score.title": "最终得分",
   "score.rank": "{of} 中的 {rank}",
   "ord.other": "第 {n}",
+
+  // ---- chat ----
   "chat.title": "聊天",
   "chat.team": "团队",
   "chat.partner": "伙伴",
@@ -118,7 +248,15 @@ export default {
   "chat.send": "发送",
   "chat.empty": "还没有消息。",
   "chat.unread": "{n} 条新消息",
+
+  // ---- announcements ----
   "announce.title": "公告：",
   "announce.dismiss": "关闭公告",
   "announce.new": "主持人发布了新公告。",
+
+  // ---- facilitator: create ----
+
+  // ---- facilitator: console ----
+
+  // ---- room and debrief ----
 };
