@@ -866,7 +866,7 @@ export default {
   "debrief.alliance_title": "{a} ⇄ {b}",
   "debrief.ended": "Terminou na rodada {round}: {status}.",
   "debrief.active": "A aliança está {status}.",
-  "debrief.played": "{firm} jogou {strategy}",
+  "debrief.played": "{firm} jogou a estratégia {strategy}",
   "debrief.start": "Início",
   "debrief.race": "A corrida pela aprendizagem",
   "debrief.race_desc": "A posição de cada empresa em relação ao parceiro (início = 100): a empresa que aprende mais depressa passa à frente.",
