@@ -21,11 +21,12 @@ I18N = ROOT / "clients" / "web" / "i18n"
 LANGUAGES = ("fr", "es", "de", "zh", "pt")   # beyond English; the order of js/i18n.js's LANGUAGES
 # the languages with every key of en.js (tests/test_i18n.py keeps them complete); the others
 # still show some texts in English
-COMPLETE = ("fr", "es", "de")
+COMPLETE = ("fr", "es", "de", "zh", "pt")
 # Intl.PluralRules(code).resolvedOptions().pluralCategories: a complete language's plural entries
-# give every one (French and Spanish `many`, e.g. 1 000 000, reads like `other` with digits);
+# give every one (French, Spanish and Portuguese `many`, e.g. 1 000 000, reads like `other` with digits);
 # tests/test_browser_languages.py asks Chromium that these are right
-PLURAL_CATEGORIES = {"fr": ("one", "many", "other"), "es": ("one", "many", "other"), "de": ("one", "other")}
+PLURAL_CATEGORIES = {"fr": ("one", "many", "other"), "es": ("one", "many", "other"), "de": ("one", "other"),
+                     "zh": ("other",), "pt": ("one", "many", "other")}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # English's ordinal forms: a language whose Intl.PluralRules has no `two`/`few` needs none
 OPTIONAL = {"ord.one", "ord.two", "ord.few", "ord.many", "ord.zero"}
