@@ -29,7 +29,7 @@ from ..negotiation import Negotiation
 from ..scoring import score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
-from . import reopen
+from . import reopen, reopen_negotiation
 from .decide import Refused, pair_of
 from .state import Session
 
@@ -193,7 +193,9 @@ def status(s: Session, live: Live) -> dict:
             "waiting_for": [f for f in s.state.firms if f not in s.submitted] if execution else [],
             "clock": s.clock.public(live.now),
             # only while possible (the console's Reopen round button), see reopen.py
-            **({"reopen": {"round": s.undo.round}} if reopen.refusal(s) is None else {})}
+            **({"reopen": {"round": s.undo.round}} if reopen.refusal(s) is None else {}),
+            # the negotiations the facilitator can reopen now (reopen_negotiation.py)
+            **({"reopen_negotiations": ids} if (ids := reopen_negotiation.reopenable(s)) else {})}
 
 
 def facilitator_view(s: Session, live: Live, join_url: str) -> dict:
