@@ -31,7 +31,7 @@ from typing import Any, Iterable
 from .decisions import DecisionError, default_decision, validate_decision
 from .engine import resolve_round
 from .rules import Rules, new_session
-from .session import facts as F
+from .session import facts as F, reopen_negotiation
 from .session.evolve import evolve
 from .session.state import Session
 from .treatments import session_rules
@@ -362,6 +362,21 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
                 raise ReplayError(f"session {sid}: alliance {d['alliance_id']} cannot be signed: {e}") from None
             if not cf:
                 diffs += compare_events(sid, None, consequences, evs)
+        elif t == "negotiation_opened" or (t == "negotiation_move" and d.get("action") == "deadline"):
+            # only what a reopening needs: the negotiations a close ended (other moves stay
+            # out: they change no engine state, and a counterfactual's rules may refuse them)
+            fact = F.read_fact(t, d)
+            known = session.negotiations.get(d["id"])
+            if t == "negotiation_opened" or (known is not None and known.status == "open"):
+                evolve(session, fact)
+        elif t == "negotiation_reopened":
+            # the facilitator undid a negotiation's close: its alliance (if the close signed it)
+            # is un-signed and the phase is negotiation again (reopen_negotiation.py)
+            if d["alliance_id"] not in reopen_negotiation.reopenable(session):
+                diffs.append(Difference(sid, None, "negotiation reopened", "", "a closed negotiation",
+                                        d["alliance_id"]))
+                break
+            evolve(session, F.NegotiationReopened.from_data(d))
         elif t == "round_reopened":
             # the facilitator undid the last close: that round is played again (its record
             # goes; the decisions submitted before the close count again)

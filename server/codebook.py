@@ -216,6 +216,10 @@ FACTS: dict[str, dict[str, str]] = {
         "unusable": "firm -> why its decision or last draft could not be used (it played the default); "
                     "absent when every one could",
     },
+    "negotiation_reopened": {"alliance_id": "the negotiation reopened by the facilitator (undo of the "
+                                            "`deadline` move logged before it, by the facilitator's close or the "
+                                            "clock): it is open again as just before that close, an alliance the "
+                                            "close signed on it is un-signed, and the phase is `negotiation` again"},
     "round_reopened": {"round": "the round reopened by the facilitator (undo of its close, logged just "
                                 "before): the session is back as it was before that `round_closed`, whose "
                                 "decisions and events no longer count"},

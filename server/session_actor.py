@@ -58,7 +58,7 @@ _STOP = object()
 
 # the facts after which a snapshot is due soon (a new round or phase), and those that
 # change a seat (the `players` table row follows)
-_NEW_ROUND = frozenset({F.PhaseChanged, F.RoundClosed, F.RoundReopened})
+_NEW_ROUND = frozenset({F.PhaseChanged, F.RoundClosed, F.RoundReopened, F.NegotiationReopened})
 _SEAT_ROW = frozenset({F.PlayerJoined, F.PlayerMoved, F.PlayerRejoined})
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import bots, facts as F, phases, practice, reopen, rounds
+from . import bots, facts as F, phases, practice, reopen, reopen_negotiation, rounds
 from .step import (FACILITATOR, PlayerView, Refused, Removed, Step, Team, Views, end_session, need_phase,
                    set_clock)
 from .state import Player
@@ -94,6 +94,25 @@ def reopen_round(step: Step, c) -> dict:
     step.note(Views())
     rounds.bots_submit(step)  # a seat bot placed during the break decides; the round does not close by itself
     return {"round": rnd, "phase": step.state.phase}
+
+
+def reopen_negotiation_(step: Step, c) -> dict:
+    """Undo the close of one negotiation (reopen_negotiation.py says exactly when): it is open
+    again with its offers, the phase is `negotiation` again, with a fresh negotiation clock."""
+    s, aid = step.session, c.alliance_id
+    why = reopen_negotiation.refusal(s, aid)
+    if why is not None:
+        raise Refused(*why)
+    step.fact(F.NegotiationReopened(aid), actor=FACILITATOR)
+    set_clock(step, "start", step.options["negotiation_seconds"], FACILITATOR)
+    neg = s.negotiations[aid]
+    push = {"type": "negotiation", "negotiation": neg.to_dict(), "events": []}
+    for party in ("facilitator", *(f"firm:{f}" for f in neg.firms)):
+        step.tell(party, {"type": "negotiation_reopened", "alliance_id": aid})
+        step.tell(party, push)
+    step.note(Views())
+    phases.after_move(step, aid)  # a seat bot whose turn it is answers (bots settle at once)
+    return {"alliance_id": aid, "phase": step.state.phase}
 
 
 def open_selection(step: Step, c) -> dict:
@@ -202,7 +221,8 @@ def end_session_(step: Step, c) -> dict:
 
 CONTROLS: dict[str, Callable[[Step, Any], dict]] = {
     "start": start, "open_negotiation": open_negotiation, "pair": pair, "advance": advance,
-    "end_round": end_round, "next_round": next_round, "reopen_round": reopen_round, "pause": pause, "resume": resume, "extend": extend,
+    "end_round": end_round, "next_round": next_round, "reopen_round": reopen_round,
+    "reopen_negotiation": reopen_negotiation_, "pause": pause, "resume": resume, "extend": extend,
     "move_player": move_player, "remove_player": remove_player, "allow_rejoin": allow_rejoin,
     "fill_bots": fill_bots, "inject": inject, "end_session": end_session_,
     "open_selection": open_selection, "close_selection": close_selection,

@@ -20,7 +20,7 @@ from ..engine import resolve_round
 from ..rules import sign_alliance
 from ..state import Decision, TermSheet
 from ..views import events_by_firm
-from . import facts as F, reopen
+from . import facts as F, reopen, reopen_negotiation
 from .clock import PhaseClock
 from .facts import opt
 from .state import Player, Session
@@ -33,6 +33,7 @@ def evolve(s: Session, fact: F.Fact) -> list[dict] | tuple:
     """Change `s` by one fact; returns the engine events it caused (often none)."""
     if s.undo is not None and not reopen.keeps(s, fact):
         s.undo = None  # something was decided since the last close: it can no longer be undone
+    reopen_negotiation.follow(s, fact)  # the negotiation phase's close: its undo record
     return _EVOLVE[fact.__class__](s, fact) or NONE
 
 
@@ -198,6 +199,12 @@ def _negotiation_opened(s: Session, f: F.NegotiationOpened) -> None:
 def _negotiation_move(s: Session, f: F.NegotiationMove) -> None:
     terms = TermSheet.from_dict(f.terms) if f.terms else None
     s.negotiations[f.id], _ = negotiation_step(s, s.negotiations[f.id], f.action, f.by, terms)
+
+
+@_on(F.NegotiationReopened)
+def _negotiation_reopened(s: Session, f: F.NegotiationReopened) -> None:
+    """Open again as just before the close (decided only while that was possible)."""
+    reopen_negotiation.restore(s, f.alliance_id)
 
 
 @_on(F.AllianceSigned)

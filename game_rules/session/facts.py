@@ -276,6 +276,14 @@ class NegotiationMove(Fact):
     terms: dict | None
 
 
+@fact("negotiation_reopened")
+class NegotiationReopened(Fact):
+    """The facilitator reopened a negotiation that their close (or the clock) had ended
+    (game_rules/session/reopen_negotiation.py): it is open again as it was just before that
+    close, an alliance the close signed on it is un-signed, and the phase is `negotiation`."""
+    alliance_id: str
+
+
 @fact("alliance_signed")
 class AllianceSigned(Fact):
     alliance_id: str

@@ -17,6 +17,7 @@ from ..rules import Rules, instantiate_terms
 from ..state import SessionState, TermSheet
 from .clock import PhaseClock
 from .reopen import Undo
+from .reopen_negotiation import Record as NegotiationUndo, negotiation_from_dict
 
 
 @dataclass(slots=True)
@@ -63,6 +64,7 @@ class Session:
         self.last_events: list[dict] = []
         self.last_by_firm: dict[str, list[dict]] = {}
         self.undo = None                                # reopen.Undo: the last round's close, while reopenable
+        self.neg_undo = None                            # reopen_negotiation.Record: the negotiation's close
         self.moves = 0                                  # seat moves and removals (the members index)
         self._members_key: tuple | None = None
         self._members: dict[str, list[Player]] = {}
@@ -116,7 +118,8 @@ class Session:
                 "selection_pairs": self.selection_pairs, "rejoin_allowed": sorted(self.rejoin_allowed),
                 "panel": {"room": self.panel, "dropped": self.dropped, "completions": self.completions},
                 **({"undo": self.undo.to_dict()} if self.undo is not None else {}),
-                **({"practice": self.practice} if self.practice is not None else {})}
+                **({"practice": self.practice} if self.practice is not None else {}),
+                **({"neg_undo": self.neg_undo.to_dict()} if self.neg_undo is not None else {})}
 
     def load(self, d: dict) -> None:
         self.status = d["status"]
@@ -131,18 +134,10 @@ class Session:
         self.rejoin_allowed = set(d.get("rejoin_allowed") or ())
         self.undo = Undo.from_dict(d["undo"]) if d.get("undo") else None
         self.practice = d.get("practice")
+        self.neg_undo = NegotiationUndo.from_dict(d["neg_undo"]) if d.get("neg_undo") else None
         panel = d.get("panel")
         if panel:
             self.panel, self.dropped, self.completions = panel["room"], panel["dropped"], panel["completions"]
-
-
-def negotiation_from_dict(d: dict) -> neg_rules.Negotiation:
-    """`Negotiation.to_dict` reversed (game_rules.negotiation has no loader yet)."""
-    offers = [neg_rules.Offer(o["n"], o["by"], TermSheet.from_dict(o["terms"]), o["kind"], o["status"])
-              for o in d["offers"]]
-    standing = next((o for o in offers if o.n == d["standing"]), None) if d["standing"] else None
-    return neg_rules.Negotiation(d["id"], tuple(d["firms"]), d["status"], offers, standing,
-                                 d["outcome_reason"], d["walked_away_by"])
 
 
 def board_from_dict(d: dict) -> sel.Board:

@@ -30,8 +30,7 @@ from ..negotiation import Negotiation
 from ..scoring import introductions, score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
-from . import reopen
-from . import practice
+from . import practice, reopen, reopen_negotiation
 from .decide import Refused, pair_of
 from .state import Session
 from .step import FACILITATOR, PlayerView, SelectionBoard, Status, Team, Views, ViewsNext
@@ -226,7 +225,9 @@ def status(s: Session, live: Live) -> dict:
             "clock": s.clock.public(live.now),
             # only while possible (the console's Reopen round button), see reopen.py
             **({"reopen": {"round": s.undo.round}} if reopen.refusal(s) is None else {}),
-            **({"practice": practice.facilitator_part(s)} if s.practice is not None else {})}
+            **({"practice": practice.facilitator_part(s)} if s.practice is not None else {}),
+            # the negotiations the facilitator can reopen now (reopen_negotiation.py)
+            **({"reopen_negotiations": ids} if (ids := reopen_negotiation.reopenable(s)) else {})}
 
 
 def facilitator_view(s: Session, live: Live, join_url: str) -> dict:

@@ -165,3 +165,5 @@ class HttpControl(_Msg):
     csv: str | None = Field(None, max_length=60_000, description="form_teams: the list for balanced "
                             "(name or label, group) and list (name or label, firm), as CSV text")
     preview: bool | None = Field(None, description="form_teams: true, only answer the plan")
+    alliance_id: str | None = Field(None, max_length=64, description="reopen_negotiation: the negotiation "
+                                    "(its alliance id) to reopen")

@@ -57,6 +57,13 @@ class ReopenRound(ControlAction):
     action: Literal["reopen_round"] = "reopen_round"
 
 
+class ReopenNegotiation(ControlAction):
+    """Undo the close of negotiation `alliance_id`, while nothing has been decided since
+    (docs/facilitator.md)."""
+    action: Literal["reopen_negotiation"] = "reopen_negotiation"
+    alliance_id: str = Field(max_length=64)
+
+
 class Pause(ControlAction):
     action: Literal["pause"] = "pause"
 
@@ -175,7 +182,7 @@ CONTROL_VARIANTS: dict[str, type[ControlAction]] = {
     m.model_fields["action"].default: m
     for m in (Start, OpenNegotiation, Pair, Advance, EndRound, Pause, Resume, Extend, MovePlayer, RemovePlayer,
               AllowRejoin, FillBots, Inject, EndSession, OpenSelection, CloseSelection, ApproveSeat, RefuseSeat,
-              FormTeams, NextRound, ReopenRound)
+              FormTeams, NextRound, ReopenRound, ReopenNegotiation)
 }
 
 

@@ -48,8 +48,9 @@ ERRORS: dict[str, tuple[int, str]] = {
     "results_break": (409, "the round's results are up (results break): the next round opens when the "
                            "facilitator says Next round or the break clock runs out"),
     "no_break": (409, "`next_round` needs a results break: there is none now"),
-    "not_reopenable": (409, "the round cannot be reopened: it was not closed by the facilitator or the clock, "
-                            "it was the last one, or something has been decided since it closed"),
+    "not_reopenable": (409, "the round or negotiation cannot be reopened: it was not closed by the facilitator "
+                            "or the clock (every firm submitted; the firms agreed or one walked away), it was "
+                            "the last round, or something has been decided since it closed"),
     "stale_round": (400, "the command names a round that is not the current one"),
     "not_your_firm": (400, "the command concerns another firm"),
     "not_submitter": (400, "only the firm's designated submitter may submit"),

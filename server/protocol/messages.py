@@ -120,7 +120,7 @@ class Negotiate(_Msg):
 CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
                    "open_negotiation", "open_selection", "close_selection", "move_player", "remove_player",
                    "allow_rejoin", "fill_bots", "inject", "end_session", "approve_seat", "refuse_seat", "form_teams",
-                   "next_round", "reopen_round")
+                   "next_round", "reopen_round", "reopen_negotiation")
 
 
 class Select(_Msg):
@@ -156,7 +156,9 @@ class Control(_Msg):
     pairings go on to negotiation, or are signed on default terms if negotiation is off.
     `approve_seat` / `refuse_seat` take `request`: a student's "this is me on a new device"
     (server/seats.py). `form_teams` (lobby) takes `method` (arrival, random, balanced, list),
-    an optional `seed`, the `csv` list for balanced and list, and `preview`."""
+    an optional `seed`, the `csv` list for balanced and list, and `preview`. `reopen_negotiation`
+    takes `alliance_id`: the negotiation the facilitator's close (or the clock) ended, while
+    nothing has been decided since (game_rules/session/reopen_negotiation.py)."""
     type: Literal["control"]
     id: str = CommandId
     action: Literal[CONTROL_ACTIONS]
@@ -174,6 +176,8 @@ class Control(_Msg):
     csv: str | None = Field(None, max_length=60_000, description="form_teams: the list for balanced "
                             "(name or label, group) and list (name or label, firm), as CSV text")
     preview: bool | None = Field(None, description="form_teams: true, only answer the plan")
+    alliance_id: str | None = Field(None, max_length=64, description="reopen_negotiation: the negotiation "
+                                    "(its alliance id) to reopen")
     client_time: float | None = ClientTime
 
 
@@ -315,6 +319,14 @@ class PracticeResultPush(_Out):
     sources: dict[str, str] | None = Field(None, description="facilitator only: per firm, submitted | bot | default")
 
 
+class NegotiationReopenedPush(_Out):
+    """The facilitator reopened negotiation `alliance_id` (undo of its close, to its two firms
+    and the facilitator): it is open again as it was just before the close (a `negotiation`
+    push and a `view` follow)."""
+    type: Literal["negotiation_reopened"]
+    alliance_id: str
+
+
 class AnnouncementPush(_Out):
     """A facilitator announcement or injected scenario event (to everyone)."""
     type: Literal["announcement"]
@@ -348,7 +360,8 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, SelectionPush, RoundResultPush, RoundReopenedPush, PracticeResultPush, AnnouncementPush, StatusPush, CompletionPush,
+              NegotiationPush, SelectionPush, RoundResultPush, RoundReopenedPush, NegotiationReopenedPush,
+              PracticeResultPush, AnnouncementPush, StatusPush, CompletionPush,
               SessionEndedPush)
 }
 

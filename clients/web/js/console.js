@@ -488,6 +488,13 @@ class Console {
     }
     // undo of a close: only while the server says it is possible (nothing decided since)
     if (v.status.reopen) phaseBtns.push(btn(t("ctl.reopen_round"), "reopen_round", { confirm: ask.reopenRound }));
+    const reopenNegs = v.status.reopen_negotiations || [];
+    for (const aid of reopenNegs) {
+      // one button per negotiation the close ended; with several, each names its two firms
+      const label = reopenNegs.length > 1 ? t("ctl.reopen_negotiation_pair", { firms: this.negFirms(aid) }) : t("ctl.reopen_negotiation");
+      phaseBtns.push(btn(label, "reopen_negotiation", { id: `reopen_negotiation-${aid}`, extra: { alliance_id: aid },
+                                                         confirm: () => ask.reopenNegotiation(aid) }));
+    }
     const hasClock = c.running || c.remaining !== null && c.remaining !== undefined;
     const extendSel = h("select", { id: "extend-by", "aria-label": t("ctl.extend_by"), on: { change: () => { this.extendBy = extendSel.value; } } },
       [60, 120, 300, 600].map((s) => h("option", { value: s, selected: String(s) === String(this.extendBy || 60), text: duration(s) })));
@@ -551,6 +558,10 @@ class Console {
                  body: [t("ctl.end_round_body", { k: waiting.length, n: Object.keys(v().firms).length, firms: names(waiting) }), t("ctl.end_round_played")],
                  ok: t("ctl.end_round") };
       },
+      reopenNegotiation: (aid) => ({ title: t("ctl.reopen_negotiation_title", { firms: this.negFirms(aid) }),
+                                     body: [t("ctl.reopen_negotiation_body", { firms: this.negFirms(aid) }),
+                                            t(v().phase === "negotiation" ? "ctl.reopen_negotiation_still" : "ctl.reopen_negotiation_back")],
+                                     ok: t("ctl.reopen_negotiation") }),
       reopenRound: () => ({ title: t("ctl.reopen_round_title", { n: v().status.reopen.round }),
                             body: t("ctl.reopen_round_body", { n: v().status.reopen.round }), ok: t("ctl.reopen_round") }),
       toDebrief: () => ({ title: t("ctl.to_debrief_title"),
@@ -692,6 +703,12 @@ class Console {
                              title: t("console.bot_player_title") }) : null,
       h("span", { class: "sr-status", text: ` ${p.connected ? t("player.online") : t("player.offline")}` }),
       h("span", { class: "move" }, sel, go, rejoin, remove));
+  }
+
+  /** "West 1 ⇄ East 1": a negotiation's two firms by name. */
+  negFirms(aid) {
+    const n = (this.view.negotiations || {})[aid];
+    return n ? n.firms.map((f) => this.firmName(f)).join(" ⇄ ") : aid;
   }
 
   renderNegs() {

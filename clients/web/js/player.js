@@ -331,6 +331,7 @@ class PlayerApp {
         this.pendingResults = m.round;
         break;
       case "round_reopened": toast(t("round.reopened", { n: m.round }), "info", 8000); break;
+      case "negotiation_reopened": toast(t("deal.reopened"), "info", 8000); break;
       case "announcement": this.announce(m, true); break;
       case "session_ended": this.showEnded(); break;
       case "completion": showCompletion(m); break;
