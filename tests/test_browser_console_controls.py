@@ -39,6 +39,9 @@ async def test_ending_a_negotiation_asks_and_offers_the_default_terms(web_server
     summary = await http.summary(session)
     assert summary["phase"] == "execution"
     assert sorted(summary["alliances"]) == ["a1", "a2"], summary["alliances"]
+    # the negotiations table says what happened to them (not "failed: time ran out")
+    for aid in ("a1", "a2"):
+        await expect(fac.get_by_test_id(f"neg-{aid}")).to_contain_text("the default terms were signed")
     problems.check()
 
 

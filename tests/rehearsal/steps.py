@@ -185,6 +185,7 @@ async def negotiate(day) -> None:
     await expect(dialog).to_contain_text("Orient Precision 3")
     await fac.screenshot(path=str(day.shots / f"{day.shot_count:02d}_negotiate_end_asks_console.png"))
     await fac.get_by_test_id("choice-pair").click()
+    await expect(fac.get_by_test_id("neg-a2")).to_contain_text("the default terms were signed")
     await each_phone(day, lambda n, p: expect(p.get_by_test_id("round-title")).to_have_text(f"Round 1 of {ROUNDS}"))
     alliances = (await summary(day))["alliances"]
     assert sorted(a["status"] for a in alliances.values()) == ["active"] * COPIES, alliances

@@ -790,6 +790,7 @@ export default {
   "console.neg_reason_accepted": "angenommen",
   "console.neg_reason_walked_away": "abgebrochen",
   "console.neg_reason_deadline": "Zeit abgelaufen",
+  "console.neg_defaults_signed": "beendet: die Standardbedingungen wurden unterzeichnet",
   "console.offer_by": "Nr. {n} von {firm} ({split} für sich)",
   "console.results": "Bisherige Ergebnisse",
   "console.no_results": "Noch keine Runde ausgewertet.",

@@ -792,6 +792,7 @@ export default {
   "console.neg_reason_accepted": "accepted",
   "console.neg_reason_walked_away": "walked away",
   "console.neg_reason_deadline": "time ran out",
+  "console.neg_defaults_signed": "ended: the default terms were signed",
   "console.offer_by": "#{n} by {firm} ({split} for itself)",
   "console.results": "Results so far",
   "console.no_results": "No round resolved yet.",

@@ -790,6 +790,7 @@ export default {
   "console.neg_reason_accepted": "aceptada",
   "console.neg_reason_walked_away": "retirada",
   "console.neg_reason_deadline": "se acabó el tiempo",
+  "console.neg_defaults_signed": "terminada: se firmaron las condiciones por defecto",
   "console.offer_by": "n.º {n} de {firm} ({split} para sí)",
   "console.results": "Resultados hasta ahora",
   "console.no_results": "Aún no se ha resuelto ninguna ronda.",

@@ -791,6 +791,7 @@ export default {
   "console.neg_reason_accepted": "acceptée",
   "console.neg_reason_walked_away": "rupture",
   "console.neg_reason_deadline": "temps écoulé",
+  "console.neg_defaults_signed": "terminée : les conditions par défaut ont été signées",
   "console.offer_by": "n° {n} de {firm} ({split} pour elle-même)",
   "console.results": "Résultats à ce stade",
   "console.no_results": "Aucun tour encore résolu.",

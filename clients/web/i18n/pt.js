@@ -790,6 +790,7 @@ export default {
   "console.neg_reason_accepted": "aceita",
   "console.neg_reason_walked_away": "desistência",
   "console.neg_reason_deadline": "o tempo acabou",
+  "console.neg_defaults_signed": "encerrada: os termos padrão foram assinados",
   "console.offer_by": "nº {n} de {firm} ({split} para si)",
   "console.results": "Resultados até agora",
   "console.no_results": "Nenhuma rodada resolvida ainda.",

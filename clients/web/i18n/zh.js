@@ -790,6 +790,7 @@ export default {
   "console.neg_reason_accepted": "已接受",
   "console.neg_reason_walked_away": "退出谈判",
   "console.neg_reason_deadline": "时间已到",
+  "console.neg_defaults_signed": "已结束：已按默认条款签约",
   "console.offer_by": "第 {n} 号，来自 {firm}（自得 {split}）",
   "console.results": "目前结果",
   "console.no_results": "尚无已结算的回合。",

@@ -721,9 +721,12 @@ class Console {
         h("th", { scope: "col", text: t("console.offers") }), h("th", { scope: "col", text: t("console.on_table") }))),
       h("tbody", {}, list.map((n) => {
         const standing = n.standing ? n.offers.find((o) => o.n === n.standing) : null;
+        // a negotiation that failed but whose copy has its alliance: the default terms were signed
+        const defaults = n.status === "failed" && (v.alliances || {})[n.id];
         return h("tr", { "data-testid": `neg-${n.id}` },
           h("th", { scope: "row", text: n.firms.map((f) => this.firmName(f)).join(" ⇄ ") }),
-          h("td", { text: t(`console.neg_${n.status}`) + (n.outcome_reason ? ` (${t(`console.neg_reason_${n.outcome_reason}`)})` : "") }),
+          h("td", { text: defaults ? t("console.neg_defaults_signed")
+            : t(`console.neg_${n.status}`) + (n.outcome_reason ? ` (${t(`console.neg_reason_${n.outcome_reason}`)})` : "") }),
           h("td", { text: String(n.offers.length) }),
           h("td", { text: standing ? t("console.offer_by", { n: standing.n, firm: this.firmName(standing.by), split: pct(standing.terms.split[standing.by]) }) : "–" }));
       }))), t("console.negotiations")));
