@@ -320,7 +320,7 @@ async def remove_a_player(day) -> None:
     name = day.teams["east3"][-1]
     fac = day.console
     row = fac.get_by_test_id("player-row").filter(has_text=name)
-    await row.get_by_role("button", name="Remove", exact=True).click()
+    await row.get_by_role("button", name=f"Remove {name} from the session").click()
     await expect(fac.locator("dialog.confirm")).to_contain_text(f"Remove {name}?")
     await fac.get_by_test_id("confirm-ok").click()
     page = day.phones.pop(name)
