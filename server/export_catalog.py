@@ -138,7 +138,9 @@ OFFERS_COLUMNS = SESSION_COLUMNS + [
     C("firm_b", "text", "", "the second firm"),
     C("action", "text", "", "`offer`, `counter`, `accept`, `reject`, `walk_away`, `deadline` (the clock ran out) "
                             "or `signed` (an alliance was signed: after an accept, or paired with the scenario's "
-                            "default terms by the facilitator)"),
+                            "default terms by the facilitator) or `reopened` (the facilitator undid the close "
+                            "that ended it, and any alliance that close signed on it: the negotiation goes on with "
+                            "its offers)"),
     C("by", "text", "", "the firm that moved (empty for `deadline` and `signed`)"),
     C("actor", "text", "", "who: a player id, `bot:<firm>`, `facilitator` or `server`"),
     C("wall_time", "real", "s since 1970-01-01 UTC", "server time"),

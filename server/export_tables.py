@@ -121,7 +121,8 @@ def offers_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
     firms_of: dict[str, list[str]] = {}
     standing: dict[str, dict] = {}
     for r in rows:
-        if r["kind"] != "system" or r["type"] not in ("negotiation_opened", "negotiation_move", "alliance_signed"):
+        if r["kind"] != "system" or r["type"] not in ("negotiation_opened", "negotiation_move", "alliance_signed",
+                                                      "negotiation_reopened"):
             continue
         d = r["data"]
         if r["type"] == "negotiation_opened":
@@ -137,6 +138,8 @@ def offers_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
                 terms, source = standing.get(nid), "accepted" if standing.get(nid) else None
             elif action == "reject":
                 standing.pop(nid, None)
+        elif r["type"] == "negotiation_reopened":  # the facilitator undid the close (its offers are back)
+            nid, action, by, terms, source = d["alliance_id"], "reopened", None, None, None
         else:
             nid, action, by, terms, source = d["alliance_id"], "signed", None, d.get("terms"), "signed"
         firms = firms_of.get(nid) or (list((terms or {}).get("split", {})) if terms else [])

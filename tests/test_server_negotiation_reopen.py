@@ -10,6 +10,7 @@ import json
 import sqlite3
 
 from conftest import Client
+from test_research_export import download, read_csv, unzip
 
 from game_rules.replay import read_sessions, replay, rules_for
 
@@ -110,6 +111,15 @@ async def test_reopen_negotiation_end_to_end(server, api, clients):
     assert result.diffs == [] and result.state.alliances["a1"].terms.split == {"west1": 0.6, "east1": 0.4}
     i = [r["type"] for r in rows].index("negotiation_reopened")
     assert json.loads(rows[i]["data"]) == {"alliance_id": "a1"}
+
+    # the research export's offers.csv says so: the offer, the close, the default signed,
+    # the reopening, the accept and the alliance signed on the accepted offer
+    status, data = await download(api, f"/api/sessions/{session['session_id']}/export", session["facilitator_token"])
+    assert status == 200
+    _, offers = read_csv(unzip(data), "offers.csv")
+    assert [(o["action"], o["actor"] if o["action"] == "reopened" else "") for o in offers] == [
+        ("offer", ""), ("deadline", ""), ("signed", ""), ("reopened", "facilitator"), ("accept", ""), ("signed", "")]
+    assert offers[-1]["split.a"] == "0.6" and offers[2]["split.a"] == "0.5"
 
 
 async def test_the_reopened_negotiation_clock_is_armed_by_the_server(server, api, clients):
