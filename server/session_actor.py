@@ -563,7 +563,7 @@ class SessionActor:
         return views.player_view(self.session, self.live(), p.player_id)
 
     def facilitator_view(self, live: views.Live | None = None) -> dict:
-        return views.facilitator_view(self.session, live or self.live(), self.hub.join_url(self.code))
+        return views.facilitator_view(self.session, live or self.live(), self.hub.join_url(self.code, self.options.get("language")))
 
     # ================================================================== delivery
 

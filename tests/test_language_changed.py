@@ -81,3 +81,17 @@ async def test_the_debrief_notes_follow_the_page_language(server, api):
                             ("?lang=it", classic.text.debrief), ("", classic.text.debrief)):
         status, frame = await api.request("GET", path + query, token=fac)
         assert status == 200 and frame["debrief_text"] == expected, query
+
+
+async def test_the_join_link_and_its_qr_code_carry_the_session_language(server, api, clients):
+    from server.http.pages import _qr
+    french = await api.create(scenario="classic", copies=1, negotiation=False, language="fr")
+    plain = await api.create(scenario="classic", copies=1, negotiation=False)
+    assert french["join_url"].endswith(f"/join?code={french['code']}&lang=fr")
+    assert plain["join_url"].endswith(f"/join?code={plain['code']}")
+    console = await Client.login(server.url, french["facilitator_token"])  # the console's link
+    clients.append(console)
+    assert console.view["session"]["join_url"] == french["join_url"]
+    for s in (french, plain):  # the QR code the console shows encodes exactly that link
+        async with api.http.get(f"{api.url}/qr/{s['code']}.svg") as r:
+            assert r.status == 200 and await r.read() == _qr(s["join_url"], "QR code: join link")

@@ -139,7 +139,8 @@ def _static_handler(root: Path):
 # ---- the join QR code (segno, server-side SVG) ------------------------------------------------
 
 def join_url(request: web.Request, code: str) -> str:
-    return hub_of(request).join_url(normalize_code(code))
+    hub = hub_of(request)
+    return hub.join_url(normalize_code(code), hub.session_language(code))
 
 
 def _qr(text: str, title: str) -> bytes:
