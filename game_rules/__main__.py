@@ -108,7 +108,10 @@ def _run(args) -> int:
     if args.cmd == "validate":
         with open(args.path, encoding="utf-8") as fh:
             s = parse_scenario(fh.read())
-        print(f"ok: {s.id} ({s.title})")
+        for warning in s.missing_translations():  # warnings, not errors: English stands in
+            print(f"warning: {warning}", file=sys.stderr)
+        langs = ", ".join(sorted(s.translations)) or "none"
+        print(f"ok: {s.id} ({s.title}); translations: {langs}")
         return 0
     if args.rounds is not None and not 1 <= args.rounds <= 50:
         raise ValueError("--rounds must be between 1 and 50")

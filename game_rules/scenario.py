@@ -8,6 +8,7 @@ Parsing a string is pure; `load_scenario` reads one of the shipped files.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from importlib import resources
 from typing import Literal
@@ -150,6 +151,26 @@ class Texts(_Strict):
     consent: str = ""  # informed-consent text shown before a player is seated (research sessions)
 
 
+class RoleTexts(_Strict):
+    """A role's texts in one language (`[translations.fr.roles.west]`)."""
+    name: str = ""
+    brief: str = ""
+
+
+class Translation(_Strict):
+    """A scenario's texts in one language (`[translations.fr]`): the same keys as the
+    English texts they translate; a key left out falls back to English (docs/languages.md)."""
+    title: str = ""
+    case: str = ""
+    debrief: str = ""
+    inspired_by: str = ""
+    roles: dict[str, RoleTexts] = {}
+
+
+# The texts a translation may carry, as the validator names them ('roles.<id>.brief' per role).
+TRANSLATED_TEXTS = ("title", "case", "debrief", "inspired_by")
+
+
 class Scenario(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
@@ -164,6 +185,7 @@ class Scenario(_Strict):
     scoring: Scoring = Scoring()
     surveys: list[SurveyQuestion] = []
     questionnaire: list[QuestionnaireItem] = []
+    translations: dict[str, Translation] = {}  # language (ISO 639-1, e.g. "fr") -> its texts
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
@@ -177,6 +199,35 @@ class Scenario(_Strict):
 
     def role(self, role_id: str) -> Role:
         return next(r for r in self.roles if r.id == role_id)
+
+    def translation(self, language: str | None) -> Translation | None:
+        """The translation for a BCP-47 tag (`fr-CA` -> `fr`), or None (English, or none shipped)."""
+        primary = (language or "").split("-")[0].lower()
+        return self.translations.get(primary)
+
+    def texts_in(self, language: str | None) -> dict:
+        """The scenario's texts in `language`, each falling back to English when not translated:
+        `title`, `case`, `debrief`, `inspired_by` and `roles` (id -> {name, brief})."""
+        tr = self.translation(language) or Translation()
+        out = {k: getattr(tr, k) or (self.title if k == "title" else getattr(self.text, k))
+               for k in TRANSLATED_TEXTS}
+        out["roles"] = {r.id: {"name": (tr.roles.get(r.id) or RoleTexts()).name or r.name,
+                               "brief": (tr.roles.get(r.id) or RoleTexts()).brief or r.brief}
+                        for r in self.roles}
+        return out
+
+    def missing_translations(self) -> list[str]:
+        """Warnings, not errors: per language, every English text that has no translation
+        ('translations.fr.roles.east.brief: missing'); a scenario without translations has none."""
+        out = []
+        english = {k: self.title if k == "title" else getattr(self.text, k) for k in TRANSLATED_TEXTS}
+        for lang, tr in sorted(self.translations.items()):
+            out += [f"translations.{lang}.{k}: missing" for k, v in english.items() if v.strip() and not getattr(tr, k).strip()]
+            for r in self.roles:
+                rt = tr.roles.get(r.id) or RoleTexts()
+                out += [f"translations.{lang}.roles.{r.id}.{k}: missing"
+                        for k in ("name", "brief") if getattr(r, k).strip() and not getattr(rt, k).strip()]
+        return out
 
 
 def _cross_checks(s: Scenario) -> list[str]:
@@ -194,6 +245,10 @@ def _cross_checks(s: Scenario) -> list[str]:
     out += _check_competence("rival.competence", s.rival.competence, dom)
     for i, a in enumerate(s.alliances):
         out += _check_terms(f"alliances.{i}", a, dom, roles)
+    for lang, tr in s.translations.items():
+        if not re.fullmatch(r"[a-z]{2,3}", lang) or lang == "en":
+            out.append(f"translations.{lang}: not a language code other than English (e.g. fr, de, zh)")
+        out += [f"translations.{lang}.roles.{r}: unknown role" for r in tr.roles if r not in roles]
     return out
 
 

@@ -126,6 +126,10 @@ FACTS: dict[str, dict[str, str]] = {
     },
     "rejoin_allowed": {"player_id": "the player whose labelled seat the next join with its label may take"},
     "player_moved": {"player_id": "the player", "from": "the old firm", "firm": "the new firm"},
+    "language_changed": {"player_id": "the player",
+                         "language": "the page language its socket declared (BCP-47): the language switcher "
+                                     "reloads the page; its scenario texts follow this language",
+                         "from": "the language logged before (at the join or the last change); null: none sent"},
     "teams_formed": {"method": "how the facilitator formed the teams in the lobby (`form_teams`): arrival, random, "
                                "balanced (a list of groups spread over the firms) or list (a list of firms)",
                      "seed": "random, balanced: the seed of the draw (the same seed and players give the same "

@@ -78,6 +78,7 @@ class Connection:
         self.ws = ws
         self.principal = principal
         self.token_hash: str | None = None  # the token it authenticated with (revoking it closes the socket)
+        self.language: str | None = None    # the page language its `auth` declared (players' pages)
         self.binary = binary           # msgpack if the client's last frame was binary
         self.seq = 0
         self.dropped = 0

@@ -186,8 +186,9 @@ PLAYERS_COLUMNS = SESSION_COLUMNS + [
     C("moves", "integer", "", "times the facilitator moved the player"),
     C("is_bot", "boolean", "", "TRUE: the client declared itself a bot when it joined (a program, e.g. the "
                                "project's live bots); FALSE: a person"),
-    C("language", "text", "", "the participant's language as the client sent it at the join (BCP-47, e.g. "
-                              "`fr-CA`: the browser's `navigator.language`); empty when not sent"),
+    C("language", "text", "", "the participant's latest language (BCP-47, e.g. `fr-CA`: the page's language, "
+                              "its choice or the browser's): as sent at the join, or the last `language_changed` "
+                              "(the log keeps every change); empty when never sent"),
     C("consent_at", "real", "s since 1970-01-01 UTC", "when the participant gave (or declined) consent; empty "
                                                       "when not asked"),
     C("name", "text", "", "the name the player typed (only with the `names` option)"),

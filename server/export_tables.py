@@ -204,6 +204,8 @@ def players_table(rows: list[dict], names: bool, labels: bool) -> tuple[list[str
             p = players[sid, d["player_id"]]
             p["firm"] = d["firm"]
             p["moves"] += 1
+        elif r["type"] == "language_changed" and (sid, d["player_id"]) in players:
+            players[sid, d["player_id"]]["language"] = d["language"]  # the latest (the log keeps each)
         elif r["type"] == "player_rejoined" and (sid, d["player_id"]) in players:
             players[sid, d["player_id"]]["rejoins"] += 1
     for key, p in players.items():

@@ -185,7 +185,7 @@ class Hub:
         await actor.call(actor.created, row, (("treatment_assigned", assignment.fact()),) if assignment else ())
         return {"session_id": actor.id, "code": auth.format_code(code), "facilitator_token": token,
                 "researcher_token": researcher_token,
-                "join_url": self.join_url(code), "ws_url": self.ws_url(), "scenario": scenario.id,
+                "join_url": self.join_url(code, options.get("language")), "ws_url": self.ws_url(), "scenario": scenario.id,
                 "options": {k: v for k, v in options.items() if k not in ("overrides", "study_file")},
                 "firms": sorted(actor.state.firms),
                 **({"study_sha256": st.sha256} if st is not None else {}),
@@ -286,8 +286,16 @@ class Hub:
 
     # ---- URLs ------------------------------------------------------------------------------
 
-    def join_url(self, code: str) -> str:
-        return f"{self.config.base_url()}/join?code={auth.format_code(code)}"
+    def join_url(self, code: str, language: str | None = None) -> str:
+        """The join link; `language`: the session's default language (`&lang=`), so that the
+        join page is already in it before the join answers (docs/languages.md)."""
+        lang = f"&lang={language}" if language else ""
+        return f"{self.config.base_url()}/join?code={auth.format_code(code)}{lang}"
+
+    def session_language(self, code: str) -> str | None:
+        """The default language of the live session with this join code, if it set one."""
+        actor = self.sessions.get(self.codes.get(auth.normalize_code(code), ""))
+        return actor.options.get("language") if actor is not None else None
 
     def study_link(self, code: str, id_parameter: str) -> str:
         """The link to give the panel (Prolific fills in its `{{%...%}}` placeholders)."""

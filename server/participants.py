@@ -36,6 +36,7 @@ from .protocol import ProtocolError
 
 if TYPE_CHECKING:
     from .interfaces import Hub, SessionActor
+    from .connection import Connection
 
 
 class PendingConsents:
@@ -351,3 +352,13 @@ def _answer(actor: "SessionActor", player_id: str, answers: dict) -> dict:
     firm = actor.players[player_id].firm
     actor._fact(F.QuestionnaireAnswered(player_id, firm, answers), actor=player_id, firm=firm)
     return {"answered": sorted(answers)}
+
+
+def language_of(actor: "SessionActor", conn: "Connection") -> None:
+    """A player's socket declared (`auth.language`) another page language than the one logged
+    for it, the switcher having reloaded the page: log `language_changed` (its view's
+    scenario texts follow it; players.csv exports the latest)."""
+    pid = conn.principal.player_id
+    player = actor.players.get(pid) if pid else None
+    if player is not None and conn.language and conn.language != player.language:
+        actor._fact(F.LanguageChanged(pid, conn.language, player.language), actor=pid, firm=player.firm)

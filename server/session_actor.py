@@ -37,7 +37,7 @@ from game_rules.session.step import (SERVER, Closed, Logged, PlayerView, Refused
                                      Status, Step, Team, Tell, Views, ViewsNext, Arm, people_at)
 from game_rules.state import state_from_dict, state_to_dict
 
-from . import protocol as P, seats, treatments
+from . import participants, protocol as P, seats, treatments
 from .teams import SERVER_CONTROLS
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
@@ -361,6 +361,7 @@ class SessionActor:
         self.conns.setdefault(p.name, set()).add(conn)
         self.hub.metrics.connections += 1
         self._log("connection", "connected", {"sockets": len(self.conns[p.name])}, p.name, self._firm_of(p))
+        participants.language_of(self, conn)  # before the welcome view: its texts follow the language
         self.fanout.greet(conn, self.cfg)
         if p.player_id:
             self.panel_room.connected(p.player_id)  # a panel dropout takes their seat back
@@ -562,7 +563,7 @@ class SessionActor:
         return views.player_view(self.session, self.live(), p.player_id)
 
     def facilitator_view(self, live: views.Live | None = None) -> dict:
-        return views.facilitator_view(self.session, live or self.live(), self.hub.join_url(self.code))
+        return views.facilitator_view(self.session, live or self.live(), self.hub.join_url(self.code, self.options.get("language")))
 
     # ================================================================== delivery
 

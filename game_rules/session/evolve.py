@@ -119,6 +119,13 @@ def _player_joined(s: Session, f: F.PlayerJoined) -> None:
     s.bots.pop(f.firm, None)  # a person takes over a bot-held seat
 
 
+@_on(F.LanguageChanged)
+def _language_changed(s: Session, f: F.LanguageChanged) -> None:
+    p = s.players.get(f.player_id)
+    if p is not None:  # its texts (views.texts_for) follow the new language
+        p.language = f.language
+
+
 @_on(F.PlayerMoved)
 def _player_moved(s: Session, f: F.PlayerMoved) -> None:
     s.players[f.player_id].firm = f.firm

@@ -165,6 +165,15 @@ class PlayerJoined(Fact):
     language: str | None = ABSENT
 
 
+@fact("language_changed")
+class LanguageChanged(Fact):
+    """A player's page came back in another language than the one logged for it (the
+    language switcher reloads the page; its socket's `auth` carries the new language)."""
+    player_id: str
+    language: str
+    from_: str | None                # the language logged before (None: the join sent none)
+
+
 @fact("player_moved")
 class PlayerMoved(Fact):
     player_id: str

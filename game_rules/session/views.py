@@ -97,7 +97,24 @@ def _introduced(s: Session) -> dict[str, str]:
 def me_of(s: Session, pid: str) -> dict:
     """The one part of a player's view that is not the same for the whole firm."""
     p = s.players[pid]
-    return {"player_id": p.id, "name": p.name, "label": p.label, "firm": p.firm}
+    me = {"player_id": p.id, "name": p.name, "label": p.label, "firm": p.firm}
+    texts = texts_for(s, p.firm, p.language)
+    if texts is not None:  # only for a translated language: English views stay as they were
+        me["texts"] = texts
+    return me
+
+
+def texts_for(s: Session, firm: str, language: str | None) -> dict | None:
+    """The scenario texts a player of `firm` reads (the case, its role's name and confidential
+    brief), in `language` when the scenario carries that translation, else None (the firm part's
+    English texts stand). Per player, since one firm's players may read different languages."""
+    scenario = s.rules.scenario
+    if scenario.translation(language) is None:
+        return None
+    texts = scenario.texts_in(language)
+    role = texts["roles"][s.state.firms[firm].role]
+    return {"language": (language or "").split("-")[0].lower(), "case": texts["case"],
+            "role_name": role["name"], "brief": role["brief"]}
 
 
 def player_view(s: Session, live: Live, pid: str, part: dict | None = None) -> dict:

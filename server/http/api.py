@@ -76,13 +76,17 @@ async def openapi(request):
 
 
 async def scenarios(request):
+    """The shipped scenarios' public texts (title, role names, case; never a brief) in the
+    page's language (`?lang=fr`, a BCP-47 tag), each text falling back to English."""
+    language = request.query.get("lang")
     out = []
     for sid in scenario_ids():
         s = load_scenario(sid)
-        out.append({"id": s.id, "title": s.title, "rounds": s.rounds,
-                    "roles": [{"id": r.id, "name": r.name} for r in s.roles],
+        texts = s.texts_in(language)
+        out.append({"id": s.id, "title": texts["title"], "rounds": s.rounds,
+                    "roles": [{"id": r.id, "name": texts["roles"][r.id]["name"]} for r in s.roles],
                     "phases": s.phases.model_dump(), "scoring": s.scoring.model_dump(),
-                    "case": s.text.case})
+                    "case": texts["case"], "languages": ["en", *sorted(s.translations)]})
     return web.json_response({"scenarios": out})
 
 

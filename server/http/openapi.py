@@ -92,6 +92,9 @@ def openapi_document() -> dict:
                               "503": _error("shutting down, or the event log cannot be written")}}},
             "/api/scenarios": {"get": {
                 "summary": "The scenario library", "operationId": "scenarios",
+                "parameters": [{"name": "lang", "in": "query", "required": False, "schema": {"type": "string"},
+                                "description": "the page's language (BCP-47, e.g. `fr`): titles, role names "
+                                               "and cases in it where the scenario carries it, else English"}],
                 "responses": {"200": {"description": "scenarios", "content": {"application/json": {
                     "schema": {"type": "object", "properties": {"scenarios": {"type": "array", "items": _ANY_OBJECT}}}}}}}}},
             "/api/sessions/{session_id}": {"get": {

@@ -171,7 +171,8 @@ def _static_handler(root: Path, assets: StaticAssets):
 # ---- the join QR code (segno, server-side SVG) ------------------------------------------------
 
 def join_url(request: web.Request, code: str) -> str:
-    return hub_of(request).join_url(normalize_code(code))
+    hub = hub_of(request)
+    return hub.join_url(normalize_code(code), hub.session_language(code))
 
 
 def _qr(text: str, title: str) -> bytes:
@@ -286,6 +287,8 @@ async def web_history(request: web.Request) -> web.Response:
     engine events, read from the event log (the log is the truth)."""
     hub, actor = await _facilitator_actor(request)
     frame = views.debrief_frame(actor.session, actor.live())
+    # the debrief notes in the page's language (`?lang=fr`), else English
+    frame["debrief_text"] = actor.session.rules.scenario.texts_in(request.query.get("lang"))["debrief"]
     loop = asyncio.get_running_loop()
     history = await loop.run_in_executor(None, hub.store.round_history, actor.id)
     frame["rounds"], frame["signed"] = _rounds(history)

@@ -60,6 +60,10 @@ class Auth(_Msg):
     token: str = Field(min_length=1, max_length=256, description="player or facilitator token")
     id: str | None = Field(None, max_length=64, description="optional; echoed by an `error`")
     client_time: float | None = ClientTime
+    language: str | None = Field(None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$",
+                                 description="a player's page language (BCP-47); when it differs from the "
+                                             "one logged for the player, `language_changed` is logged and the "
+                                             "scenario texts of its view follow it")
 
 
 class Ping(_Msg):

@@ -2,7 +2,7 @@
 // lobby fill, move players, fill seats with bots, pair firms, run the clock, watch every
 // firm, inject events, read all chat, export the data.
 import { h, $, clear, replace, toast, confirmDialog, choiceDialog, newId } from "./dom.js";
-import { t, applyI18n, errorText, num, pct, duration, clockTime, LANGUAGES } from "./i18n.js";
+import { t, applyI18n, errorText, num, pct, duration, clockTime, LANGUAGES, lang } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, phaseLabel, languageSwitcher } from "./common.js";
 import { chatLine } from "./chat.js";
@@ -82,7 +82,7 @@ async function showCreate(message, archived = false) {
   replace(main, box);
   let scenarios = [];
   try {
-    scenarios = (await api("GET", "/api/scenarios")).scenarios;
+    scenarios = (await api("GET", `/api/scenarios?lang=${encodeURIComponent(lang)}`)).scenarios;
   } catch (e) {
     replace(box, h("p", { class: "form-error", role: "alert", text: errorText(e) }));
     return;

@@ -1,7 +1,7 @@
 // The player page: join with the code, wait in the lobby, read the brief, negotiate the
 // term sheet, decide each round with the team, read the results, chat.
 import { h, $, append, clear, replace, toast } from "./dom.js";
-import { t, applyI18n, errorText, num, pct, ordinal, locale, adoptSessionLanguage } from "./i18n.js";
+import { t, applyI18n, errorText, num, pct, ordinal, locale, adoptSessionLanguage, lang } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets, languageSwitcher, endedReasonText } from "./common.js";
 import { ChatPanel } from "./chat.js";
@@ -189,7 +189,7 @@ class PlayerApp {
     this.tab = null;
     this.negPanels = new Map();
     this.context = null;
-    this.socket = new LiveSocket(creds.token);
+    this.socket = new LiveSocket(creds.token, { language: browserLanguage() });
     this.clock = new PhaseClock(this.socket);
     this.chat = new ChatPanel({ socket: this.socket, firmName: (f) => this.firmName(f), onUnread: (n) => this.setUnread(n),
                                  me: creds.player_id });
@@ -447,9 +447,9 @@ class PlayerApp {
         this.creds.rejoin_code ? rejoinCode(this.creds) : null),
       h("section", { class: "card brief", "aria-labelledby": "brief-title", "data-testid": "brief" },
         h("h2", { id: "brief-title" }, h("span", { class: "tag confidential", text: t("player.confidential") }), " ", t("player.brief")),
-        prose(v.firm.brief)),
+        prose(v.me?.texts?.brief ?? v.firm.brief)),
       h("details", { class: "card case", open: v.phase === "lobby" },
-        h("summary", { text: t("player.case") }), prose(v.case)),
+        h("summary", { text: t("player.case") }), prose(v.me?.texts?.case ?? v.case)),
       h("section", { class: "card" }, h("h2", { text: t("player.competences") }),
         h("p", { class: "hint", text: t("player.competences_hint") }),
         scrollRegion(h("table", { class: "table", "data-testid": "competences" },
@@ -467,7 +467,7 @@ class PlayerApp {
     const r = this.roles && this.roles[this.view.firm.role];
     if (!r && !this.rolesLoading) {
       this.rolesLoading = true;
-      api("GET", "/api/scenarios").then((d) => {
+      api("GET", `/api/scenarios?lang=${encodeURIComponent(lang)}`).then((d) => {
         const s = (d.scenarios || []).find((x) => x.id === this.view.scenario);
         this.roles = Object.fromEntries(((s && s.roles) || []).map((x) => [x.id, x.name]));
         const had = document.activeElement;
@@ -476,7 +476,7 @@ class PlayerApp {
         this.refocus(had);
       }).catch(() => {});
     }
-    return r || this.view.firm.role;
+    return this.view.me?.texts?.role_name || r || this.view.firm.role;
   }
 
   // ---- deal ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // the same browser: it uses the console's stored token and only shows what the whole
 // room may see (no briefs, no decisions, no chat).
 import { h, $, replace, toast } from "./dom.js";
-import { t, applyI18n, num, pct, errorText } from "./i18n.js";
+import { t, applyI18n, num, pct, errorText, lang } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, languageSwitcher } from "./common.js";
 import { Debrief } from "./debrief.js";
@@ -73,7 +73,7 @@ class Room {
   async loadDebrief() {
     if (!this.view) return;
     try {
-      const hist = await api("GET", `/api/web/history/${encodeURIComponent(this.view.session.id)}`, undefined, this.creds.token);
+      const hist = await api("GET", `/api/web/history/${encodeURIComponent(this.view.session.id)}?lang=${encodeURIComponent(lang)}`, undefined, this.creds.token);
       this.debrief.render(hist);
       document.body.dataset.debrief = "ready";
       // after the end the room shows the final standings first

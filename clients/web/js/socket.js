@@ -17,9 +17,10 @@ const PING_EVERY = 20000;
 const DEAD_AFTER = 45000;
 
 export class LiveSocket extends EventTarget {
-  constructor(token, { url } = {}) {
+  constructor(token, { url, language } = {}) {
     super();
     this.token = token;
+    this.language = language || null;  // a player's page language, sent with every auth (logged when it changes)
     this.url = url || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
     this.state = "idle";
     this.ws = null;
@@ -61,7 +62,8 @@ export class LiveSocket extends EventTarget {
     this.authed = false;
     ws.onopen = () => {
       this.seq = 0;
-      ws.send(JSON.stringify({ type: "auth", token: this.token, client_time: Date.now() / 1000 }));
+      ws.send(JSON.stringify({ type: "auth", token: this.token, client_time: Date.now() / 1000,
+                              ...(this.language ? { language: this.language } : {}) }));
     };
     ws.onmessage = (ev) => this.onFrame(ws, ev.data);
     ws.onclose = () => this.onClose(ws);
