@@ -230,6 +230,19 @@ async def api(server):
         yield Api(server.url, http)
 
 
+async def seat_players(api, server, session: dict, clients: list, names=("ana", "ben")) -> list:
+    """Join `names` to `session` over HTTP and log each in on a socket (collected in `clients`,
+    closed at the end); each client keeps its join answer as `joined`."""
+    out = []
+    for name in names:
+        j = await api.join(session["code"], name)
+        c = await Client.login(server.url, j["player_token"], name=name)
+        c.joined = j
+        clients.append(c)
+        out.append(c)
+    return out
+
+
 @pytest.fixture
 async def clients():
     """Collects clients so they are all closed at the end."""

@@ -7,20 +7,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from conftest import Client
+from conftest import Client, seat_players
 
 from game_rules.replay import read_sessions, replay, rules_for
-
-
-async def _players(api, server, session, clients):
-    out = []
-    for name in ("ana", "ben"):
-        j = await api.join(session["code"], name)
-        c = await Client.login(server.url, j["player_token"], name=name)
-        c.joined = j
-        clients.append(c)
-        out.append(c)
-    return out
 
 
 async def test_the_option_is_checked_at_creation(server, api):
@@ -35,7 +24,7 @@ async def test_the_option_is_checked_at_creation(server, api):
 
 async def test_break_next_round_and_reopen_end_to_end(server, api, clients):
     session = await api.create(copies=1, rounds=3, negotiation=False, results_break="manual")
-    west, east = await _players(api, server, session, clients)
+    west, east = await seat_players(api, server, session, clients)
     fac = await Client.login(server.url, session["facilitator_token"], name="fac")
     clients.append(fac)
     r = await fac.cmd("control", action="next_round")
@@ -95,7 +84,7 @@ async def test_break_next_round_and_reopen_end_to_end(server, api, clients):
 
 async def test_the_break_clock_opens_the_next_round(server, api, clients):
     session = await api.create(copies=1, rounds=2, negotiation=False, results_break=1)
-    west, _ = await _players(api, server, session, clients)
+    west, _ = await seat_players(api, server, session, clients)
     await api.control(session, "start")
     await api.control(session, "end_round")
     await west.wait_for(lambda m: m["type"] == "clock" and m["phase"] == "break" and m["running"])

@@ -9,21 +9,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from conftest import Client
+from conftest import seat_players
 from test_research_export import download, read_csv, unzip
 
 from game_rules.replay import read_sessions, replay, rules_for
-
-
-async def _players(api, server, session, clients):
-    out = []
-    for name in ("ana", "ben"):
-        j = await api.join(session["code"], name)
-        c = await Client.login(server.url, j["player_token"], name=name)
-        c.joined = j
-        clients.append(c)
-        out.append(c)
-    return out
 
 
 async def _reopen(api, session, token=None, **fields):
@@ -44,7 +33,7 @@ def _log(server, session) -> list[dict]:
 
 async def test_reopen_negotiation_end_to_end(server, api, clients):
     session = await api.create(copies=1, rounds=2, negotiation=True, negotiation_seconds=300, round_seconds=120)
-    west, east = await _players(api, server, session, clients)
+    west, east = await seat_players(api, server, session, clients)
     await api.control(session, "start")
     v = await west.wait_for(lambda m: m["type"] == "view" and m["view"]["phase"] == "negotiation")
     await east.wait_for(lambda m: m["type"] == "view" and m["view"]["phase"] == "negotiation")  # (consumed)
@@ -124,7 +113,7 @@ async def test_reopen_negotiation_end_to_end(server, api, clients):
 
 async def test_the_reopened_negotiation_clock_is_armed_by_the_server(server, api, clients):
     session = await api.create(copies=1, rounds=2, negotiation=True, negotiation_seconds=1)
-    west, _ = await _players(api, server, session, clients)
+    west, _ = await seat_players(api, server, session, clients)
     await api.control(session, "start")
     # the clock ends the negotiation (a failed one): round 1 opens
     await west.wait_for(lambda m: m["type"] == "view" and m["view"]["phase"] == "execution")
