@@ -11,12 +11,13 @@ from types import SimpleNamespace as Msg
 
 import pytest
 
+from session_log import log_rows, refused
 from game_rules.replay import read_sessions, replay, rules_for
 from game_rules.rules import Rules, new_session
 from game_rules.scenario import load_scenario
 from game_rules.session import commands, controls, evolve, facts as F, phases
 from game_rules.session.state import Session
-from game_rules.session.step import Logged, Refused, Step
+from game_rules.session.step import Logged, Step
 from game_rules.state import state_to_dict
 
 T0 = 1_000.0
@@ -63,22 +64,8 @@ class Table:
         return [e.fact for e in self.logged]
 
     def rows(self) -> list[dict]:
-        """The log rows these facts make (`system` rows, each followed by its `event` rows)."""
-        created = {"scenario": "classic", "title": "t", "options": self.options}
-        out = [{"session_id": "s1", "seq": 0, "kind": "system", "type": "session_created", "data": created}]
-        for e in self.logged:
-            out.append({"session_id": "s1", "seq": len(out), "kind": "system", "type": e.fact.type,
-                        "data": json.loads(json.dumps(e.fact.to_data()))})
-            out += [{"session_id": "s1", "seq": len(out) + i, "kind": "event", "type": ev["type"],
-                     "data": json.loads(json.dumps(ev))} for i, ev in enumerate(e.caused)]
-        return out
+        return log_rows(self.logged, self.options)
 
-
-def refused(code: str, fn, *args, **kw) -> str:
-    with pytest.raises(Refused) as e:
-        fn(*args, **kw)
-    assert e.value.code == code, e.value
-    return e.value.message
 
 
 def picture(s: Session) -> dict:

@@ -10,12 +10,13 @@ from types import SimpleNamespace as Msg
 
 import pytest
 
+from session_log import log_rows, refused
 from game_rules.replay import read_sessions, replay, rules_for
 from game_rules.rules import Rules, new_session
 from game_rules.scenario import load_scenario
 from game_rules.session import commands, controls, evolve, facts as F, phases
 from game_rules.session.state import Session
-from game_rules.session.step import Logged, Refused, Step
+from game_rules.session.step import Logged, Step
 from game_rules.session.views import Live, negotiation_for, status
 from game_rules.state import state_from_dict, state_to_dict
 
@@ -68,21 +69,8 @@ class Table:
         return status(self.s, Live("s1", "C", "t", self.options, now=self.now)).get("reopen_negotiations", [])
 
     def rows(self) -> list[dict]:
-        created = {"scenario": "classic", "title": "t", "options": self.options}
-        out = [{"session_id": "s1", "seq": 0, "kind": "system", "type": "session_created", "data": created}]
-        for e in self.logged:
-            out.append({"session_id": "s1", "seq": len(out), "kind": "system", "type": e.fact.type,
-                        "data": json.loads(json.dumps(e.fact.to_data()))})
-            out += [{"session_id": "s1", "seq": len(out) + i, "kind": "event", "type": ev["type"],
-                     "data": json.loads(json.dumps(ev))} for i, ev in enumerate(e.caused)]
-        return out
+        return log_rows(self.logged, self.options)
 
-
-def refused(code: str, fn, *args, **kw) -> str:
-    with pytest.raises(Refused) as e:
-        fn(*args, **kw)
-    assert e.value.code == code, e.value
-    return e.value.message
 
 
 def picture(s: Session) -> dict:
