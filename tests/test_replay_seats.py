@@ -4,9 +4,9 @@ seat bot a person replaced is no longer a bot's. The log is the one the pure lay
 so no server is needed."""
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace as Control
 
+from session_log import log_rows
 from game_rules.replay import read_sessions, replay, rules_for
 from game_rules.rules import Rules, new_session
 from game_rules.scenario import load_scenario
@@ -22,21 +22,15 @@ T0 = 1_000.0
 def _play(remove: bool) -> list[dict]:
     rules = Rules.from_scenario(load_scenario("classic"))
     s = Session(rules, new_session(rules, 1, OPTIONS["seed"], OPTIONS["rounds"]))
-    rows: list[dict] = []
+    logged: list[Logged] = []
 
     def log(e):
-        if not isinstance(e, Logged):
-            return
-        rows.append({"session_id": "s1", "seq": len(rows) + 1, "kind": e.kind, "type": e.fact.type,
-                     "data": json.loads(json.dumps(e.fact.to_data()))})
-        for ev in e.caused:
-            rows.append({"session_id": "s1", "seq": len(rows) + 1, "kind": "event", "type": ev["type"],
-                         "data": json.loads(json.dumps(ev))})
+        if isinstance(e, Logged):
+            logged.append(e)
 
     def step(now):
         return Step(s, OPTIONS, now, log)
 
-    step(T0).fact(F.SessionCreated("classic", "t", dict(OPTIONS)))
     west, east = list(s.state.firms)[:2]
     for pid, firm in (("p_a", west), ("p_b", west), ("p_c", east)):
         step(T0).fact(F.PlayerJoined(pid, pid, None, firm, "h", T0), actor=pid, firm=firm)
@@ -46,7 +40,7 @@ def _play(remove: bool) -> list[dict]:
     for pid in ("p_a", "p_c"):
         commands.submit(step(T0 + 5), s.players[pid], {"protect": 1.0}, 1, None)
     assert s.state.round == 1
-    return rows
+    return log_rows(logged, dict(OPTIONS))
 
 
 def _round_one(rows):
