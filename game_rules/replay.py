@@ -343,6 +343,8 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
                 declared_bots.add(d["player_id"])
         elif t == "player_removed":   # a removed player no longer counts at the firm
             players.pop(d["player_id"], None)
+        elif t == "players_merged":   # two rows were one person: the duplicate stops counting
+            players.pop(d["duplicate_id"], None)
         elif t == "bots_seated":
             bots.update(d["firms"])
         elif t == "phase_changed":

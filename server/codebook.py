@@ -124,6 +124,15 @@ FACTS: dict[str, dict[str, str]] = {
         "player_id": "the player the facilitator removed (its token was revoked, its sockets closed)",
         "firm": "the firm it left", "removed_at": f"when ({EPOCH})",
     },
+    "players_merged": {
+        "player_id": "the seat that stays (its firm and name); from now on played from the duplicate's device",
+        "duplicate_id": "the row that was the same person (gone from the roster; players.csv `merged_into`)",
+        "firm": "the seat's firm", "duplicate_firm": "the firm the duplicate row was in",
+        "token_hash": "SHA-256 of the duplicate's token, now the seat's (the seat's earlier token is revoked; "
+                      "never exported)",
+        "rejoin_hash": "SHA-256 of the duplicate's rejoin code, now the seat's (never exported)",
+        "merged_at": f"when ({EPOCH})",
+    },
     "rejoin_allowed": {"player_id": "the player whose labelled seat the next join with its label may take"},
     "player_moved": {"player_id": "the player", "from": "the old firm", "firm": "the new firm"},
     "language_changed": {"player_id": "the player",

@@ -191,6 +191,9 @@ PLAYERS_COLUMNS = SESSION_COLUMNS + [
                               "(the log keeps every change); empty when never sent"),
     C("consent_at", "real", "s since 1970-01-01 UTC", "when the participant gave (or declined) consent; empty "
                                                       "when not asked"),
+    C("merged_into", "text", "", "the player_id of the seat this row was merged into (the facilitator found two "
+                                 "rows that were one person: `players_merged`); empty otherwise. Count people, "
+                                 "not rows, without the merged ones"),
     C("name", "text", "", "the name the player typed (only with the `names` option)"),
     C("label", "text", "", "the participant label (only with the `labels` option)"),
 ]

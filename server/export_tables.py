@@ -208,8 +208,11 @@ def players_table(rows: list[dict], names: bool, labels: bool) -> tuple[list[str
             players[sid, d["player_id"]]["language"] = d["language"]  # the latest (the log keeps each)
         elif r["type"] == "player_rejoined" and (sid, d["player_id"]) in players:
             players[sid, d["player_id"]]["rejoins"] += 1
+        elif r["type"] == "players_merged" and (sid, d["duplicate_id"]) in players:
+            players[sid, d["duplicate_id"]]["merged_into"] = d["player_id"]
     for key, p in players.items():
         p["consent"] = consent.get(key) or ("not_asked" if key[0] not in asked else None)
         p["consent_at"] = consent_at.get(key)
+        p.setdefault("merged_into", None)
     cols = [c.name for c in PLAYERS_COLUMNS if (c.name != "name" or names) and (c.name != "label" or labels)]
     return cols, list(players.values())

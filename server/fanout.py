@@ -199,12 +199,3 @@ def deliver(out: list, after: list, fut: asyncio.Future) -> None:
         conn.flush()
     for fn in after:
         fn(exc)
-
-
-def close_removed(revoke, token_hash: str, conns: set, exc: BaseException | None) -> None:
-    """A removed player's token stops working once the removal is durable; its sockets close."""
-    why = "you were removed from this session by the facilitator"
-    if exc is None:
-        revoke(token_hash, why)
-    for conn in conns:
-        asyncio.ensure_future(conn.close(4403, why))

@@ -25,12 +25,13 @@ Label lists (lab mode) and study links keep their own rule (server/participants.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from game_rules.session import facts as F
 
@@ -197,3 +198,45 @@ def request_state(actor, token: str) -> dict:
     if r is None:
         raise ProtocolError("bad_token", "this token asks for no seat in this session")
     return {"seat_request": "pending", "request": r.id, "session_id": actor.id}
+
+
+# ---- the facilitator's seat controls, once decided (notes of game_rules/session/controls.py) ----
+
+def removed(actor, n) -> None:
+    """`remove_player`: its sockets get nothing more from now on, and close once the removal
+    is durable (its token is revoked then)."""
+    gone = actor.conns.pop(n.player_id, set())
+    actor.hub.metrics.connections -= len(gone)
+    actor._after.append(partial(close_removed, actor.hub.revoke, n.token_hash, gone))
+
+
+def merged(actor, n) -> None:
+    """`merge_players`: the duplicate row's sockets close and reconnect by themselves, with the
+    same token, as the seat once the merge is durable; the seat's earlier device is signed out."""
+    gone = actor.conns.pop(n.duplicate_id, set())
+    actor.hub.metrics.connections -= len(gone)
+    actor._after.append(partial(merge_tokens, actor.hub, auth.Principal(actor.id, n.player_id), n, gone))
+
+
+def close_removed(revoke, token_hash: str, conns: set, exc: BaseException | None) -> None:
+    """A removed player's token stops working once the removal is durable; its sockets close."""
+    why = "you were removed from this session by the facilitator"
+    if exc is None:
+        revoke(token_hash, why)
+    for conn in conns:
+        asyncio.ensure_future(conn.close(4403, why))
+
+
+MERGED = "your seat goes on on your other device (the facilitator merged your two rows)"
+
+
+def merge_tokens(hub, principal, n, conns: set, exc: BaseException | None) -> None:
+    """Two rows became one (`merge_players`): once durable, the duplicate's token opens the
+    seat and the seat's earlier token is revoked. The duplicate's sockets close with a code
+    the clients reconnect on (1012), so they come back as the seat, or as refused if the
+    merge was not written."""
+    if exc is None:
+        hub.tokens.add(n.kept_token, principal)
+        hub.revoke(n.dropped_token, MERGED)
+    for conn in conns:
+        asyncio.ensure_future(conn.close(1012, "your seat changed: reconnecting"))

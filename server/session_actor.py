@@ -33,7 +33,7 @@ from game_rules.scenario import Scenario, scenario_text
 from game_rules.session import views, bots, commands, controls, decide, facts as F, panel, phases
 from game_rules.session.evolve import evolve
 from game_rules.session.state import Player, Session
-from game_rules.session.step import (SERVER, Closed, Logged, PlayerView, Refused, Removed, SelectionBoard,
+from game_rules.session.step import (SERVER, Closed, Logged, Merged, PlayerView, Refused, Removed, SelectionBoard,
                                      Status, Step, Team, Tell, Views, ViewsNext, Arm, people_at)
 from game_rules.state import state_from_dict, state_to_dict
 
@@ -41,7 +41,7 @@ from . import participants, protocol as P, seats, treatments
 from .teams import SERVER_CONTROLS
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
-from .fanout import Fanout, close_removed, deliver, log_write_failed
+from .fanout import Fanout, deliver, log_write_failed
 from .session_selection import protocol_error
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
@@ -59,7 +59,7 @@ _STOP = object()
 # the facts after which a snapshot is due soon (a new round or phase), and those that
 # change a seat (the `players` table row follows)
 _NEW_ROUND = frozenset({F.PhaseChanged, F.RoundClosed, F.RoundReopened, F.NegotiationReopened})
-_SEAT_ROW = frozenset({F.PlayerJoined, F.PlayerMoved, F.PlayerRejoined})
+_SEAT_ROW = frozenset({F.PlayerJoined, F.PlayerMoved, F.PlayerRejoined, F.PlayersMerged})
 
 
 def _state(name: str) -> property:
@@ -475,12 +475,6 @@ class SessionActor:
         """Log one fact and apply it (for facts decided outside game_rules/session)."""
         self._step().fact(fact, actor, firm, kind, client_time)
 
-    def _removed(self, n: Removed) -> None:
-        # its sockets get nothing more from now on, and close once the removal is durable
-        gone = self.conns.pop(n.player_id, set())
-        self.hub.metrics.connections -= len(gone)
-        self._after.append(partial(close_removed, self.hub.revoke, n.token_hash, gone))
-
     def _closed(self, n: Closed) -> None:
         self._ops.append(("session_status", self.id, "ended", time.time()))
         self._after.append(lambda exc: self.hub.session_closed(self))
@@ -594,7 +588,8 @@ _NOTES: dict[type, Callable] = {
     Status: lambda a, n: a.fanout.status(),
     PlayerView: lambda a, n: a.fanout.player_view(n),
     SelectionBoard: lambda a, n: a.fanout.selection(n),
-    Removed: SessionActor._removed,
+    Removed: seats.removed,
+    Merged: seats.merged,
     Arm: lambda a, n: a.panel_room.arm(n.what),
     Closed: SessionActor._closed,
 }

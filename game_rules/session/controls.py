@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import bots, facts as F, phases, practice, reopen, reopen_negotiation, rounds
-from .step import (FACILITATOR, PlayerView, Refused, Removed, Step, Team, Views, end_session, need_phase,
+from .step import (FACILITATOR, Merged, PlayerView, Refused, Removed, Step, Team, Views, end_session, need_phase,
                    set_clock)
 from .state import Player
 
@@ -192,6 +192,28 @@ def remove_player(step: Step, c) -> dict:
     return {"player_id": p.id, "firm": p.firm}
 
 
+def merge_players(step: Step, c) -> dict:
+    """Two rows of the roster are one person (joined again on another device, under another
+    spelling): the row `duplicate_id` is merged into the seat `player_id`. The seat keeps its
+    firm and name and goes on on the device the duplicate row is on now (the one in the
+    person's hand); the seat's earlier device is signed out. To drop a row whose device is
+    not used any more, Remove it instead."""
+    keep, dup = _known_player(step, c.player_id), _known_player(step, c.duplicate_id)
+    if keep.id == dup.id:
+        raise Refused("out_of_range", "merge_players: a row cannot be merged into itself")
+    if keep.is_bot or dup.is_bot:
+        raise Refused("out_of_range", "merge_players: a bot's row is not a person's; remove it instead")
+    fact = F.PlayersMerged(keep.id, dup.id, keep.firm, dup.firm, dup.token_hash, dup.rejoin_hash, step.now)
+    old_token = keep.token_hash
+    step.fact(fact, actor=FACILITATOR, firm=keep.firm)
+    step.note(Merged(keep.id, dup.id, dup.token_hash, old_token))
+    step.note(PlayerView(keep.id))
+    step.note(Team(keep.firm))
+    if dup.firm != keep.firm:
+        step.note(Team(dup.firm))
+    return {"player_id": keep.id, "duplicate_id": dup.id, "firm": keep.firm}
+
+
 def allow_rejoin(step: Step, c) -> dict:
     p = _known_player(step, c.player_id)
     if p.label is None:
@@ -223,7 +245,8 @@ CONTROLS: dict[str, Callable[[Step, Any], dict]] = {
     "start": start, "open_negotiation": open_negotiation, "pair": pair, "advance": advance,
     "end_round": end_round, "next_round": next_round, "reopen_round": reopen_round,
     "reopen_negotiation": reopen_negotiation_, "pause": pause, "resume": resume, "extend": extend,
-    "move_player": move_player, "remove_player": remove_player, "allow_rejoin": allow_rejoin,
+    "move_player": move_player, "remove_player": remove_player, "merge_players": merge_players,
+    "allow_rejoin": allow_rejoin,
     "fill_bots": fill_bots, "inject": inject, "end_session": end_session_,
     "open_selection": open_selection, "close_selection": close_selection,
 }

@@ -140,6 +140,16 @@ def _player_removed(s: Session, f: F.PlayerRemoved) -> None:
     s.moves += 1  # the members index is stale
 
 
+@_on(F.PlayersMerged)
+def _players_merged(s: Session, f: F.PlayersMerged) -> None:
+    s.players.pop(f.duplicate_id, None)
+    s.rejoin_allowed.discard(f.duplicate_id)
+    s.dropped.pop(f.duplicate_id, None)
+    p = s.players[f.player_id]
+    p.token_hash, p.rejoin_hash = f.token_hash, f.rejoin_hash
+    s.moves += 1  # the members index is stale
+
+
 @_on(F.RejoinAllowed)
 def _rejoin_allowed(s: Session, f: F.RejoinAllowed) -> None:
     s.rejoin_allowed.add(f.player_id)

@@ -199,6 +199,21 @@ class PlayerRemoved(Fact):
     removed_at: float
 
 
+@fact("players_merged")
+class PlayersMerged(Fact):
+    """Two rows of the roster were one person (`merge_players`): the row `duplicate_id` is
+    gone, the seat `player_id` stays (its firm, its name) and is played from the device that
+    joined last, whose token (`token_hash`) and rejoin code it now has; the other device's
+    token is revoked."""
+    player_id: str
+    duplicate_id: str
+    firm: str
+    duplicate_firm: str
+    token_hash: str
+    rejoin_hash: str | None
+    merged_at: float
+
+
 @fact("rejoin_allowed")
 class RejoinAllowed(Fact):
     player_id: str

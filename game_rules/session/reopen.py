@@ -78,7 +78,7 @@ def restore(s, u: Undo) -> None:
 # the facts after which a closed round can still be reopened (see the module's docstring;
 # `round_reopened` itself uses the record, then drops it)
 KEEPS = frozenset({F.RoundReopened, F.Clock, F.PhaseChanged, F.Chat, F.Announcement, F.PlayerJoined, F.PlayerMoved,
-                   F.PlayerRemoved, F.PlayerRejoined, F.RejoinAllowed, F.ConsentGiven, F.ConsentDeclined,
+                   F.PlayerRemoved, F.PlayersMerged, F.PlayerRejoined, F.RejoinAllowed, F.ConsentGiven, F.ConsentDeclined,
                    F.TeamsFormed, F.BotsSeated, F.BotReplaced, F.ParticipantDropped, F.ParticipantReturned})
 
 

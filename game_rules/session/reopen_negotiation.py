@@ -87,7 +87,7 @@ def _start(s) -> Record:
 
 # the facts after which a closed negotiation can still be reopened (see the module's docstring)
 KEEPS = frozenset({F.NegotiationReopened, F.Clock, F.PhaseChanged, F.Chat, F.Announcement, F.PlayerJoined,
-                   F.PlayerMoved, F.PlayerRemoved, F.PlayerRejoined, F.RejoinAllowed, F.ConsentGiven,
+                   F.PlayerMoved, F.PlayerRemoved, F.PlayersMerged, F.PlayerRejoined, F.RejoinAllowed, F.ConsentGiven,
                    F.ConsentDeclined, F.TeamsFormed, F.BotsSeated, F.BotReplaced, F.ParticipantDropped,
                    F.ParticipantReturned})
 

@@ -109,6 +109,17 @@ class Removed:
 
 
 @dataclass(slots=True)
+class Merged:
+    """Two rows were one person: the sockets of `duplicate_id` close (its device, if it is the
+    one that goes on, reconnects as `player_id` with `kept_token`); `dropped_token` stops
+    working once durable."""
+    player_id: str
+    duplicate_id: str
+    kept_token: str
+    dropped_token: str
+
+
+@dataclass(slots=True)
 class Arm:
     """A timer to arm: `what` ("panel_wait", "panel_end", "dropouts": every seated
     player who is offline now starts a dropout wait)."""
@@ -121,7 +132,7 @@ class Closed:
     reason: str
 
 
-Note = Tell | Views | ViewsNext | Team | Status | PlayerView | SelectionBoard | Removed | Arm | Closed
+Note = Tell | Views | ViewsNext | Team | Status | PlayerView | SelectionBoard | Removed | Merged | Arm | Closed
 
 
 @dataclass

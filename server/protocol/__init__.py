@@ -15,7 +15,7 @@ the stable error codes. `docs/protocol.md` is generated from this package
 from .bodies import (Consent, CreateSession, ExportRequest, HttpControl, JoinSession, QuestionnaireAnswers,
                      QuestionnaireQuestion, ScoringWeights)
 from .controls import (CONTROL_VARIANTS, Advance, AllowRejoin, ApproveSeat, FormTeams, RefuseSeat, CloseSelection, ControlAction, EndRound,
-                       EndSession, Extend, FillBots, Inject, MovePlayer, OpenNegotiation, OpenSelection, Pair,
+                       EndSession, Extend, FillBots, Inject, MergePlayers, MovePlayer, OpenNegotiation, OpenSelection, Pair,
                        Pause, RemovePlayer, Resume, Start, control_variant)
 from .codecs import MAX_DEPTH, MAX_INT, RESERVED_KEYS, Shared, SharedPart, SharedView, decode_frame, encode
 from .docs import render_protocol_doc
@@ -31,7 +31,7 @@ __all__ = [
     "CONTROL_VARIANTS", "Chat", "ChatPush", "ClockPush", "CloseSelection", "CompletionPush", "Consent",
     "Control", "ControlAction", "CreateSession", "Draft", "DraftPush", "ERRORS", "ERROR_CODES", "EndRound",
     "EndSession", "Error", "ExportRequest", "Extend", "FillBots", "HTTP_STATUS", "HttpControl", "Inject",
-    "JoinSession", "MAX_DEPTH", "MAX_INT", "MovePlayer", "Negotiate", "NegotiationPush", "OpenNegotiation",
+    "JoinSession", "MAX_DEPTH", "MAX_INT", "MergePlayers", "MovePlayer", "Negotiate", "NegotiationPush", "OpenNegotiation",
     "OpenSelection", "PROTOCOL_VERSION", "Pair", "Pause", "Ping", "ProtocolError", "QuestionnaireAnswers",
     "QuestionnaireQuestion", "RESERVED_KEYS", "RemovePlayer", "Resume", "Resync", "RoundResultPush",
     "SELECTION_CODES", "SERVER_MESSAGES", "ScoringWeights", "Select", "SelectionPush", "SessionEndedPush",

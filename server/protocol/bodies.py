@@ -153,8 +153,10 @@ class HttpControl(_Msg):
     id: str | None = Field(None, min_length=1, max_length=64)
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
-    player_id: str | None = Field(None, max_length=64, description="remove_player, allow_rejoin: the player "
-                                  "(`player` is accepted too)")
+    player_id: str | None = Field(None, max_length=64, description="remove_player, merge_players, allow_rejoin: "
+                                  "the player (`player` is accepted too)")
+    duplicate_id: str | None = Field(None, max_length=64, description="merge_players: the row that is the same "
+                                     "person as `player_id` (its device goes on in that seat)")
     firm: str | None = Field(None, max_length=64)
     strategy: str | None = Field(None, max_length=32)
     text: str | None = Field(None, max_length=4000)

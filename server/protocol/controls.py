@@ -118,6 +118,13 @@ class RemovePlayer(_OnePlayer):
     action: Literal["remove_player"] = "remove_player"
 
 
+class MergePlayers(_OnePlayer):
+    """The row `duplicate_id` is the same person as the seat `player_id`: it is merged into
+    that seat, which goes on on the duplicate row's device (game_rules/session/controls.py)."""
+    action: Literal["merge_players"] = "merge_players"
+    duplicate_id: str = Field(max_length=64)
+
+
 class AllowRejoin(_OnePlayer):
     action: Literal["allow_rejoin"] = "allow_rejoin"
 
@@ -181,8 +188,8 @@ class Inject(ControlAction):
 CONTROL_VARIANTS: dict[str, type[ControlAction]] = {
     m.model_fields["action"].default: m
     for m in (Start, OpenNegotiation, Pair, Advance, EndRound, Pause, Resume, Extend, MovePlayer, RemovePlayer,
-              AllowRejoin, FillBots, Inject, EndSession, OpenSelection, CloseSelection, ApproveSeat, RefuseSeat,
-              FormTeams, NextRound, ReopenRound, ReopenNegotiation)
+              MergePlayers, AllowRejoin, FillBots, Inject, EndSession, OpenSelection, CloseSelection, ApproveSeat,
+              RefuseSeat, FormTeams, NextRound, ReopenRound, ReopenNegotiation)
 }
 
 

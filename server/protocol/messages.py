@@ -123,8 +123,8 @@ class Negotiate(_Msg):
 
 CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
                    "open_negotiation", "open_selection", "close_selection", "move_player", "remove_player",
-                   "allow_rejoin", "fill_bots", "inject", "end_session", "approve_seat", "refuse_seat", "form_teams",
-                   "next_round", "reopen_round", "reopen_negotiation")
+                   "merge_players", "allow_rejoin", "fill_bots", "inject", "end_session", "approve_seat",
+                   "refuse_seat", "form_teams", "next_round", "reopen_round", "reopen_negotiation")
 
 
 class Select(_Msg):
@@ -151,7 +151,9 @@ class Control(_Msg):
     `move_player` takes `player` and `firm`, `fill_bots` an optional `strategy`,
     `inject` a `text` and/or an `event` map (logged and announced to everyone).
     `remove_player` takes `player_id`: that player's token stops working and its sockets close
-    at once (the seat is freed). `allow_rejoin` takes `player_id`: the next join with that
+    at once (the seat is freed). `merge_players` takes `player_id` and `duplicate_id`: two rows that are one person
+    become one; the seat `player_id` stays and goes on on the device of `duplicate_id`, whose
+    row is gone (the seat's earlier device is signed out). `allow_rejoin` takes `player_id`: the next join with that
     player's participant label takes the seat without its rejoin code (lab mode).
     `start` in the lobby of a session with `practice_round` opens the practice round (round 0);
     in the practice round it starts the real game (`end_round` there closes the practice round).
@@ -168,8 +170,10 @@ class Control(_Msg):
     action: Literal[CONTROL_ACTIONS]
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
-    player_id: str | None = Field(None, max_length=64, description="remove_player, allow_rejoin: the player "
-                                  "(`player` is accepted too)")
+    player_id: str | None = Field(None, max_length=64, description="remove_player, merge_players, allow_rejoin: "
+                                  "the player (`player` is accepted too)")
+    duplicate_id: str | None = Field(None, max_length=64, description="merge_players: the row that is the same "
+                                     "person as `player_id` (its device goes on in that seat)")
     firm: str | None = Field(None, max_length=64)
     strategy: str | None = Field(None, max_length=32)
     text: str | None = Field(None, max_length=4000)

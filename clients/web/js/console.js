@@ -2,6 +2,7 @@
 // lobby fill, move players, fill seats with bots, pair firms, run the clock, watch every
 // firm, inject events, read all chat, export the data.
 import { h, $, clear, replace, toast, confirmDialog, choiceDialog, newId } from "./dom.js";
+import { mergeButton } from "./seatmerge.js";
 import { t, applyI18n, errorText, num, pct, duration, clockTime, LANGUAGES, lang } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, phaseLabel, languageSwitcher } from "./common.js";
@@ -695,6 +696,7 @@ class Console {
       on: { click: async () => {
         if (await this.control("allow_rejoin", { player_id: p.player_id })) toast(t("console.rejoin_allowed", { name: p.name }), "ok");
       } } }) : null;
+    const merge = mergeButton(p, this.view.status.players, (a, f) => this.control(a, f), (f) => this.firmName(f));
     return h("li", { class: p.connected ? "online" : "offline", "data-testid": "player-row" },
       pick, " ", h("span", { class: "dot", "aria-hidden": "true", text: p.connected ? "●" : "○" }), " ",
       h("span", { class: "member-name", text: p.name }), p.label ? h("span", { class: "muted", text: ` (${p.label})` }) : null,
@@ -702,7 +704,7 @@ class Console {
       p.is_bot ? h("span", { class: "tag", "data-testid": `bot-tag-${p.player_id}`, text: t("console.bot_player"),
                              title: t("console.bot_player_title") }) : null,
       h("span", { class: "sr-status", text: ` ${p.connected ? t("player.online") : t("player.offline")}` }),
-      h("span", { class: "move" }, sel, go, rejoin, remove));
+      h("span", { class: "move" }, sel, go, rejoin, merge, remove));
   }
 
   /** "West 1 ⇄ East 1": a negotiation's two firms by name. */

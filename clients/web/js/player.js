@@ -294,6 +294,13 @@ class PlayerApp {
 
   onMessage(m) {
     if (m.type === "view") { this.setView(m.view); return; }
+    if (m.type === "welcome" && m.player_id && m.player_id !== this.creds.player_id) {
+      // the facilitator merged this device's row into this person's seat (merge_players):
+      // the same token now opens that seat; start again as it
+      store.set("player", { ...this.creds, player_id: m.player_id, firm: m.firm });
+      location.reload();
+      return;
+    }
     // the view follows the one fold of pushes (viewfold.js, the Python clients' table);
     // the same object is kept, so what holds it sees the change
     if (this.view) Object.assign(this.view, applyPush(this.view, m));
