@@ -10,10 +10,11 @@ tests/rehearsal/steps.py, in the order of STEPS.
 Every page's console errors and page errors fail the test (the one refused join a step
 provokes on purpose excepted, by its status); no phone screen is wider than the phone; every
 screen is photographed into a scratch folder (ALLIANCE_REHEARSAL_SHOTS to keep them).
-NOT YET SEEN GREEN END TO END: on a machine at a load average of 20 to 100, runs have passed
-every step up to `a_late_joiner` (seating the 24 phones took 150 to 180 s); the steps after it
-were fixed from what the runs found but not yet seen passing. It is opt-in
-(ALLIANCE_REHEARSAL=1) until it has run through on a quiet machine and its time is measured.
+It runs in the suite. On this project's 2-core machine (2026-11-30, three other agents at
+work, load average 5 to 25) a run passed every step in 8.4 minutes but failed on one
+console error (a send on a closing socket, since fixed in js/socket.js); the next run was
+green in 10.0 minutes. Seating the 24 phones took 73 to 116 s of it; each step's time is
+printed.
 """
 from __future__ import annotations
 
@@ -34,8 +35,6 @@ from rehearsal.day import PATIENCE, Day  # noqa: E402
 from rehearsal.steps import STEPS  # noqa: E402
 
 pytestmark = [pytest.mark.rehearsal,
-              pytest.mark.skipif(os.environ.get("ALLIANCE_REHEARSAL") != "1",
-                                 reason="not yet seen green end to end (see the docstring): ALLIANCE_REHEARSAL=1 runs it"),
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                  reason="Debian's chromium is not installed (scripts/install_browser.sh)")]
 

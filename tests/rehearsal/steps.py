@@ -100,7 +100,7 @@ async def phones_join(day) -> None:
         batch = CLASS[i:i + 4]
         for name, page in zip(batch, await asyncio.gather(*(_join(day, n) for n in batch))):
             day.phones[name] = page
-    await expect(day.console.get_by_test_id("lobby-count")).to_contain_text(f"{len(CLASS)} player(s) joined")
+    await expect(day.console.get_by_test_id("lobby-count")).to_contain_text(f"{len(CLASS)} players joined")
     await day.photograph("phones_join")
 
 
@@ -194,8 +194,10 @@ async def negotiate(day) -> None:
 
 # ---- the rounds ---------------------------------------------------------------------------------
 
-async def _draft_and_submit(day, firm: str, points: int) -> None:
-    """One student moves points in the team's draft, a teammate sees it, the first submits."""
+async def _draft_and_submit(day, firm: str, points: int, closes: bool = False) -> None:
+    """One student moves points in the team's draft, a teammate sees it, the first submits
+    (and the teammate sees who did, unless this submission `closes` the round: then the
+    results break follows at once, checked by the caller)."""
     names = [n for n in day.teams[firm] if n in day.phones]
     a, b = day.phones[names[0]], day.phones[names[-1]]
     await a.get_by_test_id("tab-round").click()
@@ -204,7 +206,8 @@ async def _draft_and_submit(day, firm: str, points: int) -> None:
     await field.fill(str(points))
     await expect(b.get_by_test_id(testid)).to_have_value(str(points))
     await a.get_by_test_id("submit-decision").click()
-    await expect(b.get_by_test_id("submitted-banner")).to_contain_text(f"Submitted by {names[0]}")
+    if not closes:
+        await expect(b.get_by_test_id("submitted-banner")).to_contain_text(f"Submitted by {names[0]}")
 
 
 def play_round(n: int, end_early: bool = False):
@@ -214,8 +217,9 @@ def play_round(n: int, end_early: bool = False):
         firms = sorted(day.teams)
         late = firms[-1] if end_early else None
         await each_phone(day, lambda _, p: expect(p.get_by_test_id("round-title")).to_have_text(f"Round {n} of {ROUNDS}"))
-        for i, firm in enumerate(f for f in firms if f != late):
-            await _draft_and_submit(day, firm, 5 + i)
+        playing = [f for f in firms if f != late]
+        for i, firm in enumerate(playing):
+            await _draft_and_submit(day, firm, 5 + i, closes=not late and i == len(playing) - 1)
         await day.photograph(f"round_{n}_submitted")
         if late:
             fac = day.console

@@ -107,6 +107,7 @@ export class LiveSocket extends EventTarget {
       }
     } else if (msg.type === "session_ended") {
       this.stopped = true;
+      clearInterval(this.pinger);  // the server closes the socket: nothing more to ping
       this.setState("ended");
     }
     this.dispatchEvent(new CustomEvent("message", { detail: msg }));
@@ -164,6 +165,10 @@ export class LiveSocket extends EventTarget {
   }
 
   transmit(p) {
+    // a socket the server is closing (the session ended, a seat moved) takes nothing: the
+    // command stays pending and is sent again after the reconnect (Chromium logs an error
+    // for a send on a CLOSING socket, and the frame would be lost anyway)
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
     try { this.ws.send(JSON.stringify(p.frame)); } catch { /* resent after reconnect */ }
   }
 
