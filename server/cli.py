@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--archive-after-days", type=float, default=d.archive_idle_seconds / 86400,
                    help="archive (read-only) a live session with nothing logged for this many days "
                         f"(default {d.archive_idle_seconds / 86400:g}; 0: never)")
+    p.add_argument("--lease-seconds", type=float, default=d.lease_seconds,
+                   help="PostgreSQL with several server processes: a live session's owner must renew its hold "
+                        "this often; another process takes over a session whose owner stopped after at most "
+                        f"this long (default {d.lease_seconds:g})")
     p.add_argument("--skip-db-check", action="store_true",
                    help="do not run SQLite's quick_check on the event log at start (faster start on huge files)")
     return p
@@ -104,7 +108,7 @@ def config_from_args(a: argparse.Namespace) -> ServerConfig:
                         create_burst=max(1, round(a.create_rate)),  # a burst of one minute's worth
                         create_total_per_minute=a.create_total_rate,
                         create_total_burst=max(1, round(a.create_total_rate)),
-                        archive_idle_seconds=a.archive_after_days * 86400)
+                        archive_idle_seconds=a.archive_after_days * 86400, lease_seconds=a.lease_seconds)
 
 
 def reach_lines(config: ServerConfig) -> list[str]:

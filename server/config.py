@@ -59,6 +59,9 @@ class ServerConfig:
     # debrief, exports) at the next check or start; 0 never archives
     archive_idle_seconds: float = 7 * 86400.0
     archive_check_every: float = 3600.0  # seconds between two checks while the server runs
+    # PostgreSQL only: how long a process's hold on a live session lasts without renewal;
+    # another process takes over a session whose owner stopped after at most this long
+    lease_seconds: float = 15.0
     check_db_at_start: bool = True      # PRAGMA quick_check before serving (refuse a damaged file)
     # game defaults (a session's options override them)
     round_seconds: float = 300.0

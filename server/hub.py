@@ -40,7 +40,8 @@ class Metrics:
 class Hub:
     def __init__(self, config: ServerConfig):
         self.config = config
-        self.store = make_store(config.db_path, config.synchronous, check=config.check_db_at_start)
+        self.store = make_store(config.db_path, config.synchronous, check=config.check_db_at_start,
+                                lease_seconds=config.lease_seconds)
         self.tokens = TokenRegistry()
         self.sessions: dict[str, SessionActor] = {}
         self.codes: dict[str, str] = {}          # join code -> session id (live sessions)
@@ -64,8 +65,26 @@ class Hub:
         self.store.open()
         t0 = time.monotonic()
         live, idle = self.archive.split_idle(self.store.load_live_sessions(self.config.chat_keep), time.time())
+        self._restore(live)
+        for hashed, sid, pid in self.store.load_ended_tokens():
+            self.tokens.add(hashed, Principal(sid, pid))
+            self.ended.add(sid)
+        await self.archive.mark(idle, time.time())
+        self.archive.load()
+        if live:
+            log.info("restored %d live session(s) in %.0f ms", len(self.sessions), (time.monotonic() - t0) * 1000)
+        if self.config.archive_idle_seconds > 0:
+            self._archiver = asyncio.create_task(self.archive.run(), name="archive idle sessions")
+        if hasattr(self.store, "watch"):  # PostgreSQL: several processes may share the database
+            self.store.watch(self.leases_lost, self._restore, self.config.chat_keep)
+
+    def _restore(self, live: list) -> None:
+        """Restore (from snapshot and facts), register and start `live` sessions: at start,
+        and when this process takes over sessions whose owner stopped (PostgreSQL)."""
         scenarios: dict[tuple[str, str], object] = {}  # parse each (scenario, overrides) once
         for ls in live:
+            if ls.session["session_id"] in self.sessions or self.shutting_down:
+                continue
             try:
                 actor = self._actor(ls.session, scenarios)
                 actor.restore(ls.snapshot, ls.records, ls.chat, ls.replies, ls.last_seq)
@@ -76,15 +95,25 @@ class Hub:
             for p in actor.players.values():
                 self.tokens.add(p.token_hash, Principal(actor.id, p.id))
             actor.start()
-        for hashed, sid, pid in self.store.load_ended_tokens():
-            self.tokens.add(hashed, Principal(sid, pid))
-            self.ended.add(sid)
-        await self.archive.mark(idle, time.time())
-        self.archive.load()
-        if live:
-            log.info("restored %d live session(s) in %.0f ms", len(self.sessions), (time.monotonic() - t0) * 1000)
-        if self.config.archive_idle_seconds > 0:
-            self._archiver = asyncio.create_task(self.archive.run(), name="archive idle sessions")
+
+    def leases_lost(self, session_ids: set[str]) -> None:
+        """Another process owns these sessions now (PostgreSQL leases): this one stops
+        serving them at once, writes nothing more for them, and closes their sockets (the
+        clients reconnect, to the owner behind a proxy that routes there)."""
+        for sid in session_ids:
+            actor = self.sessions.get(sid)
+            if actor is None:
+                continue
+            log.warning("session %s: another server process took it over; this one stops serving it", sid)
+            # no snapshot, no last flush: its writes would be refused (fenced) anyway
+            actor._stopping = True
+            if actor.task is not None:
+                actor.task.cancel()
+            if actor._timer is not None:
+                actor._timer.cancel()
+            actor.fanout.stop()
+            actor.panel_room.stop()
+            self.retire(actor, "this session moved to another server process: reconnecting")
 
     async def shutdown(self) -> None:
         """In-flight commands finish, every session writes a snapshot, sockets are told why

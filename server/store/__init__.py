@@ -6,6 +6,7 @@
 | `reads.py` | the read methods the rest of the server uses (HTTP lookups, treatments) |
 | `export_reader.py` | what an export reads, and the copy of the database it ships |
 | `postgres.py`, `pg_schema.py`, `pg_export.py` | `PostgresStore` (`--db postgresql://...`, asyncpg): the same interface, tables and exports on PostgreSQL |
+| `pg_leases.py` | which server process owns a live session on PostgreSQL: leases, renewal, takeover, and the fencing of every write |
 | `pg_copy.py` | `python -m server.store.pg_copy`: copy a SQLite event log into PostgreSQL |
 
 Outside this package only `server/store_guard.py` (the file's lock and write checks, used
@@ -18,11 +19,13 @@ from .reads import DatabaseError, SqliteReads, StoreReadError
 from .sqlite import EventStore, LiveSession, LogRow, SqliteStore, StoreError, create_schema, dumps, schema_columns
 
 
-def make_store(db: str, synchronous: str = "full", check: bool = True) -> EventStore:
-    """The store `--db` names: a PostgreSQL DSN (postgresql://...) or a SQLite file."""
+def make_store(db: str, synchronous: str = "full", check: bool = True,
+               lease_seconds: float | None = None) -> EventStore:
+    """The store `--db` names: a PostgreSQL DSN (postgresql://...) or a SQLite file
+    (`lease_seconds`: PostgreSQL's session leases, server/store/pg_leases.py)."""
     if is_postgres(db):
-        from .postgres import PostgresStore  # asyncpg only when it is used
-        return PostgresStore(db)
+        from .postgres import LEASE_SECONDS, PostgresStore  # asyncpg only when it is used
+        return PostgresStore(db, lease_seconds or LEASE_SECONDS)
     return SqliteStore(db, synchronous, check=check)
 
 

@@ -17,8 +17,12 @@ database server being killed. `--sync` is SQLite's knob and is ignored here. Aft
 write the store refuses every later one (`failed`), as the SQLite store does: the log is the
 truth, and a restart restores every session from what was committed.
 
-One server process per database for now: sessions are owned by the process that restores
-them (leases and fencing for several processes: docs/operations.md)."""
+Several server processes may share one database: each live session has one owner at a
+time, by lease, and every write is fenced by the lease's epoch (server/store/pg_leases.py).
+A process restores only the sessions it could claim, renews its leases every third of
+their time, takes over the sessions whose owner stopped renewing, and drops (never writes
+for) a session whose lease it lost. Commands reach the owner only on the owner's own
+sockets for now (forwarding between processes: docs/operations.md)."""
 from __future__ import annotations
 
 import asyncio
@@ -31,6 +35,7 @@ from typing import Any
 import asyncpg
 
 from . import pg_schema
+from .pg_leases import DDL as LEASES_DDL, LeaseLost, Leases, new_sessions, sessions_of
 from .pg_schema import redacted, row_values, upsert
 from .reads import StoreReadError
 from .sqlite import LiveSession, StoreError, _resolve_all
@@ -43,13 +48,15 @@ _LOG_INSERT = f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join(f
 _PLAYER_COLUMNS = ", ".join(pg_schema.COLUMNS["players"])
 _REPLAY_KINDS = ["system"]  # as server/store/sqlite.py: facts; commands are kept for their replies
 WAIT = 60.0  # seconds a read may take before the caller gets an error
+LEASE_SECONDS = 15.0  # a session's lease; a process that stopped is replaced after at most this
 
 
 class PostgresStore:
     """PostgreSQL event store: a store-owned event loop thread, one writer, group commit."""
 
-    def __init__(self, dsn: str):
+    def __init__(self, dsn: str, lease_seconds: float = LEASE_SECONDS):
         self.dsn = dsn
+        self.leases = Leases(lease_seconds)
         self.location = dsn          # what an export opens (server/export.py)
         self.failed: BaseException | None = None
         self.commits = 0
@@ -62,6 +69,7 @@ class PostgresStore:
         self._writer_task: asyncio.Task | None = None
         self._conn: asyncpg.Connection | None = None
         self._pool: asyncpg.Pool | None = None
+        self._watch_task: asyncio.Task | None = None
 
     def __repr__(self) -> str:
         return f"PostgresStore({redacted(self.dsn)})"
@@ -86,6 +94,7 @@ class PostgresStore:
             async with self._conn.transaction():
                 await self._conn.execute("SELECT pg_advisory_xact_lock($1)", pg_schema.SCHEMA_LOCK)
                 await self._conn.execute(pg_schema.SCHEMA)
+                await self._conn.execute(LEASES_DDL)
             self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4, timeout=10)
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             if self._conn is not None:
@@ -105,8 +114,16 @@ class PostgresStore:
         self._stop_loop()
 
     async def _drain_and_close(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            await asyncio.gather(self._watch_task, return_exceptions=True)
         if self._writer_task is not None:
             await self._writer_task
+        if self.failed is None:  # a clean stop hands the leases back: no one waits for them to expire
+            try:
+                await self.leases.release(self._conn)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+                log.warning("could not hand the session leases back (%r): they expire by themselves", e)
         if self._pool is not None:
             await self._pool.close()
         if self._conn is not None:
@@ -155,18 +172,25 @@ class PostgresStore:
                     stop = True
                     break
                 batch.append(item)
-            exc = await self._commit(batch)
+            exc, refused = await self._commit(batch)
+            if refused:
+                self._loop.call_soon_threadsafe(_resolve_all, [f for _, f in refused], LeaseLost(refused_ids(refused)))
+                self._lost(refused_ids(refused))
+                batch = [item for item in batch if item not in refused]
             self._loop.call_soon_threadsafe(_resolve_all, [f for _, f in batch], exc)
             if stop:
                 return
 
-    async def _commit(self, batch) -> BaseException | None:
+    async def _commit(self, batch) -> tuple[BaseException | None, list]:
+        """Write `batch` in one transaction; returns the error (None) and the items refused
+        because their session's lease is another process's now (not written)."""
         if self.failed is not None:
-            return self.failed
+            return self.failed, []
         conn = self._conn
         try:
             n = 0
             async with conn.transaction():
+                batch, refused = await self._fence(conn, batch)
                 logs: list[tuple] = []
                 for ops, _ in batch:
                     for op in ops:
@@ -185,13 +209,72 @@ class PostgresStore:
             self.commits += 1
             self.rows_written += n
             self.max_batch = max(self.max_batch, len(batch))
-            return None
+            return None, refused
         except BaseException as e:  # the log is the truth: after a failed write, stop writing
             self.failed = e
             log.critical("the event log on PostgreSQL %s could not be written (%r): from now on every command "
                          "is refused with storage_failed. Fix the database, then restart the server: it "
                          "restores every session from what was committed", redacted(self.dsn), e)
-            return e
+            return e, []
+
+    async def _fence(self, conn, batch) -> tuple[list, list]:
+        """In the transaction: claim the sessions this batch creates, lock the leases of the
+        others; (the items to write, the items of sessions this process no longer owns)."""
+        touched = [sessions_of(ops) for ops, _ in batch]
+        created = set().union(*(new_sessions(ops) for ops, _ in batch))
+        for sid in created:
+            if not await self.leases.claim(conn, sid):
+                self.leases.epochs.pop(sid, None)
+        lost = await self.leases.fence(conn, set().union(*touched) - created) | (created - set(self.leases.epochs))
+        if not lost:
+            return batch, []
+        keep = [item for item, sids in zip(batch, touched) if not sids & lost]
+        return keep, [item for item, sids in zip(batch, touched) if sids & lost]
+
+    # -- leases: renewing, losing, taking over ------------------------------------------------
+
+    def watch(self, on_lost, on_claimed, chat_keep: int = 200) -> None:
+        """Every third of the lease time: renew the leases held (`on_lost(ids)` for those
+        that could not be), then claim and load the live sessions nobody holds
+        (`on_claimed(list of LiveSession)`). Both callbacks run on the server's loop."""
+        self._on_lost = on_lost
+        self._watch_task = asyncio.run_coroutine_threadsafe(self._start_watch(on_claimed, chat_keep), self._pg).result()
+
+    async def _start_watch(self, on_claimed, chat_keep: int) -> asyncio.Task:
+        return asyncio.get_running_loop().create_task(self._watch(on_claimed, chat_keep))
+
+    async def _watch(self, on_claimed, chat_keep: int) -> None:
+        while True:
+            await asyncio.sleep(self.leases.ttl / 3)  # a period, not a synchronisation
+            if self.failed is not None:
+                return
+            try:
+                async with self._pool.acquire() as c:
+                    self._lost(await self.leases.renew(c))
+                claimed = await self._claim_and_load(chat_keep)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+                log.warning("could not renew or check the session leases (%r); trying again", e)
+                continue
+            if claimed:
+                self._loop.call_soon_threadsafe(on_claimed, claimed)
+
+    def _lost(self, session_ids: set[str]) -> None:
+        if session_ids and getattr(self, "_on_lost", None) is not None:
+            self._loop.call_soon_threadsafe(self._on_lost, set(session_ids))
+
+    async def _claim_and_load(self, chat_keep: int, held: bool = False) -> list[LiveSession]:
+        """Claim the live sessions nobody holds and load them (`held`: with those this
+        process holds already)."""
+        async with self._pool.acquire() as c:
+            ids = [sid for sid in await self.leases.claimable(c) if await self.leases.claim(c, sid)]
+            if held:
+                ids += [r["session_id"] for r in await c.fetch(
+                    "SELECT session_id FROM sessions WHERE status = 'live' AND session_id = ANY($1::text[])",
+                    list(self.leases.epochs)) if r["session_id"] not in ids]
+        if not ids:
+            return []
+        return await self._load_sessions("session_id = ANY($1::text[]) ORDER BY created_at, session_id", [ids],
+                                         chat_keep)
 
     # -- what a restart reads ------------------------------------------------------------------
 
@@ -202,7 +285,8 @@ class PostgresStore:
         return self._call(go())
 
     def load_live_sessions(self, chat_keep: int = 200) -> list[LiveSession]:
-        return self._call(self._load_sessions("status = 'live' ORDER BY created_at, session_id", [], chat_keep))
+        """The live sessions this process could claim (another process may own the rest)."""
+        return self._call(self._claim_and_load(chat_keep, held=True))
 
     def load_session(self, session_id: str, chat_keep: int = 200) -> LiveSession | None:
         """One session whatever its status (an archived session is restored read-only)."""
@@ -264,6 +348,10 @@ class PostgresStore:
         rows = self._fetch("SELECT kind, type, data FROM log WHERE session_id = $1 AND "
                            "(kind = 'event' OR type = 'round_closed') ORDER BY seq", session_id)
         return [(r["kind"], r["type"], json.loads(r["data"])) for r in rows]
+
+
+def refused_ids(items) -> set[str]:
+    return set().union(*(sessions_of(ops) for ops, _ in items))
 
 
 async def _apply_op(conn: asyncpg.Connection, op: tuple) -> None:
