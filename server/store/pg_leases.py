@@ -16,11 +16,15 @@ the database's clock (`now()`), never a process's.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import secrets
 import socket
 
 import asyncpg
+
+log = logging.getLogger("server.store")
 
 DDL = """
 CREATE TABLE IF NOT EXISTS leases (session_id text COLLATE "C" PRIMARY KEY, owner text COLLATE "C" NOT NULL,
@@ -116,6 +120,55 @@ class Leases:
             ids = list(self.epochs)
             await conn.execute(_RELEASE, self.owner, ids, [self.epochs[s] for s in ids])
             self.epochs.clear()
+
+
+class LeaseWatch:
+    """The PostgreSQL store's side of the leases that runs by itself (a mixin of
+    server/store/postgres.py's PostgresStore: its loops, pool and `_load_sessions`)."""
+
+
+    def watch(self, on_lost, on_claimed, chat_keep: int = 200) -> None:
+        """Every third of the lease time: renew the leases held (`on_lost(ids)` for those
+        that could not be), then claim and load the live sessions nobody holds
+        (`on_claimed(list of LiveSession)`). Both callbacks run on the server's loop."""
+        self._on_lost = on_lost
+        self._watch_task = asyncio.run_coroutine_threadsafe(self._start_watch(on_claimed, chat_keep), self._pg).result()
+
+    async def _start_watch(self, on_claimed, chat_keep: int) -> asyncio.Task:
+        return asyncio.get_running_loop().create_task(self._watch(on_claimed, chat_keep))
+
+    async def _watch(self, on_claimed, chat_keep: int) -> None:
+        while True:
+            await asyncio.sleep(self.leases.ttl / 3)  # a period, not a synchronisation
+            if self.failed is not None:
+                return
+            try:
+                async with self._pool.acquire() as c:
+                    self._lost(await self.leases.renew(c))
+                claimed = await self._claim_and_load(chat_keep)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+                log.warning("could not renew or check the session leases (%r); trying again", e)
+                continue
+            if claimed:
+                self._loop.call_soon_threadsafe(on_claimed, claimed)
+
+    def _lost(self, session_ids: set[str]) -> None:
+        if session_ids and getattr(self, "_on_lost", None) is not None:
+            self._loop.call_soon_threadsafe(self._on_lost, set(session_ids))
+
+    async def _claim_and_load(self, chat_keep: int, held: bool = False) -> list:
+        """Claim the live sessions nobody holds and load them (`held`: with those this
+        process holds already)."""
+        async with self._pool.acquire() as c:
+            ids = [sid for sid in await self.leases.claimable(c) if await self.leases.claim(c, sid)]
+            if held:
+                ids += [r["session_id"] for r in await c.fetch(
+                    "SELECT session_id FROM sessions WHERE status = 'live' AND session_id = ANY($1::text[])",
+                    list(self.leases.epochs)) if r["session_id"] not in ids]
+        if not ids:
+            return []
+        return await self._load_sessions("session_id = ANY($1::text[]) ORDER BY created_at, session_id", [ids],
+                                         chat_keep)
 
 
 def sessions_of(ops: list[tuple]) -> set[str]:

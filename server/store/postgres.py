@@ -30,12 +30,13 @@ import concurrent.futures
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 import asyncpg
 
 from . import pg_schema
-from .pg_leases import DDL as LEASES_DDL, LeaseLost, Leases, new_sessions, sessions_of
+from .pg_leases import DDL as LEASES_DDL, LeaseLost, Leases, LeaseWatch, new_sessions, sessions_of
 from .pg_schema import redacted, row_values, upsert
 from .reads import StoreReadError
 from .sqlite import LiveSession, StoreError, _resolve_all
@@ -48,10 +49,15 @@ _LOG_INSERT = f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join(f
 _PLAYER_COLUMNS = ", ".join(pg_schema.COLUMNS["players"])
 _REPLAY_KINDS = ["system"]  # as server/store/sqlite.py: facts; commands are kept for their replies
 WAIT = 60.0  # seconds a read may take before the caller gets an error
+RECONNECT_SECONDS = 120.0  # how long the writer retries a lost connection before it stops writing
+# what a database restart or a dropped connection raises (a write is then retried, not failed)
+_CONNECTION_LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                    asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CannotConnectNowError,
+                    asyncpg.exceptions.CrashShutdownError)
 LEASE_SECONDS = 15.0  # a session's lease; a process that stopped is replaced after at most this
 
 
-class PostgresStore:
+class PostgresStore(LeaseWatch):
     """PostgreSQL event store: a store-owned event loop thread, one writer, group commit."""
 
     def __init__(self, dsn: str, lease_seconds: float = LEASE_SECONDS):
@@ -183,39 +189,88 @@ class PostgresStore:
 
     async def _commit(self, batch) -> tuple[BaseException | None, list]:
         """Write `batch` in one transaction; returns the error (None) and the items refused
-        because their session's lease is another process's now (not written)."""
+        because their session's lease is another process's now (not written). A lost
+        connection (the database restarting) is not an error: the writer reconnects with
+        backoff and writes the batch again, once; the commands wait, unacknowledged."""
         if self.failed is not None:
             return self.failed, []
+        give_up = time.monotonic() + RECONNECT_SECONDS
+        while True:
+            try:
+                return await self._transaction(batch)
+            except _CONNECTION_LOST as e:
+                if time.monotonic() > give_up:
+                    return self._fail(e), []
+                log.warning("the connection to PostgreSQL %s was lost (%r): reconnecting; commands wait",
+                            redacted(self.dsn), e)
+                try:
+                    if await self._reconnect(give_up) and await self._was_written(batch):
+                        self.commits += 1  # its COMMIT went through before the connection dropped
+                        return None, []
+                except _CONNECTION_LOST as e2:
+                    return self._fail(e2), []
+            except BaseException as e:  # the log is the truth: after a failed write, stop writing
+                return self._fail(e), []
+
+    async def _transaction(self, batch) -> tuple[None, list]:
         conn = self._conn
-        try:
-            n = 0
-            async with conn.transaction():
-                batch, refused = await self._fence(conn, batch)
-                logs: list[tuple] = []
-                for ops, _ in batch:
-                    for op in ops:
-                        n += 1
-                        if op[0] == "log":
-                            r = op[1]
-                            logs.append((r.session_id, r.seq, r.kind, r.type, r.actor, r.firm, r.round,
-                                         r.command_id, r.wall_time, r.mono_time, r.client_time, r.data, r.reply))
-                            continue
-                        if logs:
-                            await conn.executemany(_LOG_INSERT, logs)
-                            logs = []
-                        await _apply_op(conn, op)
-                if logs:
-                    await conn.executemany(_LOG_INSERT, logs)
-            self.commits += 1
-            self.rows_written += n
-            self.max_batch = max(self.max_batch, len(batch))
-            return None, refused
-        except BaseException as e:  # the log is the truth: after a failed write, stop writing
-            self.failed = e
-            log.critical("the event log on PostgreSQL %s could not be written (%r): from now on every command "
-                         "is refused with storage_failed. Fix the database, then restart the server: it "
-                         "restores every session from what was committed", redacted(self.dsn), e)
-            return e, []
+        n = 0
+        async with conn.transaction():
+            batch, refused = await self._fence(conn, batch)
+            logs: list[tuple] = []
+            for ops, _ in batch:
+                for op in ops:
+                    n += 1
+                    if op[0] == "log":
+                        r = op[1]
+                        logs.append((r.session_id, r.seq, r.kind, r.type, r.actor, r.firm, r.round,
+                                     r.command_id, r.wall_time, r.mono_time, r.client_time, r.data, r.reply))
+                        continue
+                    if logs:
+                        await conn.executemany(_LOG_INSERT, logs)
+                        logs = []
+                    await _apply_op(conn, op)
+            if logs:
+                await conn.executemany(_LOG_INSERT, logs)
+        self.commits += 1
+        self.rows_written += n
+        self.max_batch = max(self.max_batch, len(batch))
+        return None, refused
+
+    async def _reconnect(self, give_up: float) -> bool:
+        """A new writing connection, retried with backoff until `give_up` (monotonic)."""
+        delay = 0.1
+        while True:
+            try:
+                self._conn.terminate()
+            except Exception:  # already gone
+                pass
+            try:
+                self._conn = await asyncpg.connect(self.dsn, timeout=10)
+                log.warning("reconnected to PostgreSQL %s", redacted(self.dsn))
+                return True
+            except _CONNECTION_LOST + (asyncio.TimeoutError,):
+                if time.monotonic() + delay > give_up:
+                    raise
+                await asyncio.sleep(delay)  # backoff while the database comes back
+                delay = min(2.0, delay * 2)
+
+    async def _was_written(self, batch) -> bool:
+        """Whether a batch whose COMMIT was sent when the connection dropped went in: its log
+        rows are there (all or none: one transaction). A batch of no log row is only upserts,
+        safe to write again."""
+        keys = [(op[1].session_id, op[1].seq) for ops, _ in batch for op in ops if op[0] == "log"]
+        if not keys:
+            return False
+        sid, seq = keys[0]
+        return await self._conn.fetchval("SELECT count(*) FROM log WHERE session_id = $1 AND seq = $2", sid, seq) > 0
+
+    def _fail(self, e: BaseException) -> BaseException:
+        self.failed = e
+        log.critical("the event log on PostgreSQL %s could not be written (%r): from now on every command "
+                     "is refused with storage_failed. Fix the database, then restart the server: it "
+                     "restores every session from what was committed", redacted(self.dsn), e)
+        return e
 
     async def _fence(self, conn, batch) -> tuple[list, list]:
         """In the transaction: claim the sessions this batch creates, lock the leases of the
@@ -230,51 +285,6 @@ class PostgresStore:
             return batch, []
         keep = [item for item, sids in zip(batch, touched) if not sids & lost]
         return keep, [item for item, sids in zip(batch, touched) if sids & lost]
-
-    # -- leases: renewing, losing, taking over ------------------------------------------------
-
-    def watch(self, on_lost, on_claimed, chat_keep: int = 200) -> None:
-        """Every third of the lease time: renew the leases held (`on_lost(ids)` for those
-        that could not be), then claim and load the live sessions nobody holds
-        (`on_claimed(list of LiveSession)`). Both callbacks run on the server's loop."""
-        self._on_lost = on_lost
-        self._watch_task = asyncio.run_coroutine_threadsafe(self._start_watch(on_claimed, chat_keep), self._pg).result()
-
-    async def _start_watch(self, on_claimed, chat_keep: int) -> asyncio.Task:
-        return asyncio.get_running_loop().create_task(self._watch(on_claimed, chat_keep))
-
-    async def _watch(self, on_claimed, chat_keep: int) -> None:
-        while True:
-            await asyncio.sleep(self.leases.ttl / 3)  # a period, not a synchronisation
-            if self.failed is not None:
-                return
-            try:
-                async with self._pool.acquire() as c:
-                    self._lost(await self.leases.renew(c))
-                claimed = await self._claim_and_load(chat_keep)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-                log.warning("could not renew or check the session leases (%r); trying again", e)
-                continue
-            if claimed:
-                self._loop.call_soon_threadsafe(on_claimed, claimed)
-
-    def _lost(self, session_ids: set[str]) -> None:
-        if session_ids and getattr(self, "_on_lost", None) is not None:
-            self._loop.call_soon_threadsafe(self._on_lost, set(session_ids))
-
-    async def _claim_and_load(self, chat_keep: int, held: bool = False) -> list[LiveSession]:
-        """Claim the live sessions nobody holds and load them (`held`: with those this
-        process holds already)."""
-        async with self._pool.acquire() as c:
-            ids = [sid for sid in await self.leases.claimable(c) if await self.leases.claim(c, sid)]
-            if held:
-                ids += [r["session_id"] for r in await c.fetch(
-                    "SELECT session_id FROM sessions WHERE status = 'live' AND session_id = ANY($1::text[])",
-                    list(self.leases.epochs)) if r["session_id"] not in ids]
-        if not ids:
-            return []
-        return await self._load_sessions("session_id = ANY($1::text[]) ORDER BY created_at, session_id", [ids],
-                                         chat_keep)
 
     # -- what a restart reads ------------------------------------------------------------------
 
