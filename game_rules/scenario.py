@@ -117,6 +117,7 @@ class Phases(_Strict):
     negotiation: bool = True
     renegotiation_every: int = Field(0, ge=0)
     members_submit: Literal["any", "submitter"] = "any"
+    firm_roles: bool = False  # roles inside each firm (game_rules/session/firm_roles.py)
 
 
 class Scoring(_Strict):
