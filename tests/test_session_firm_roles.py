@@ -113,7 +113,20 @@ def test_a_submission_keeps_the_roles_fields_and_the_submitter_rule():
     _unchanged(r, r.play, "p4", "submit", decision={"protect": 9}, round=None)
     # ... the submitter rule still holds, even for the role's holder
     refused("not_submitter", r.play, "p2", "submit", "p1", decision=None, round=None)
-    # ... and the draft (each field set by its holder) goes in from anyone allowed to submit
+    # a page's whole decision says "nothing" its own way (0, zero entries): the same as the draft
+    r.draft("p3", absorb={"design": 0})
+    r.draft("p2", reveal={"design": 0})
+    _unchanged(r, r.play, "p4", "submit", decision={"protect": 4, "absorb": {"design": 1}}, round=None)
+    r.play("p4", "submit", decision={"protect": 4.0, "absorb": {}, "reveal": {}, "develop": {"design": 1}}, round=None)
+    assert r.s.submitted["west1"]["decision"]["develop"] == {"design": 1.0}
+
+
+def test_a_submission_from_the_draft_is_anyones():
+    r = Room()
+    r.control("start")
+    r.draft("p2", protect=4)
+    r.play("p1", "negotiate", negotiation=None, action="walk_away", terms=None)
+    # the draft (each field set by its holder) goes in from anyone allowed to submit
     r.play("p4", "submit", decision=None, round=None)
     assert r.s.submitted["west1"]["decision"]["protect"] == 4
 

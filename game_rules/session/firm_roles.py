@@ -69,8 +69,16 @@ def check(s: Session, player: Player, msg) -> None:
     elif t == "submit" and msg.decision is not None:
         draft = s.drafts.get(player.firm, {})
         for key, role in FIELDS.items():
-            if msg.decision.get(key) != draft.get(key):
+            if _plain(msg.decision.get(key)) != _plain(draft.get(key)):
                 _need(s, player, role, f"`{key}` (it differs from your firm's draft)")
+
+
+def _plain(value):
+    """A decision field as it plays: 0, an empty map, zero entries and a missing field are all
+    "nothing" (a page sends `protect: 0` and drops zero entries where the draft has none)."""
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if v not in (None, 0)}
+    return value or None
 
 
 def _need(s: Session, player: Player, role: str, what: str) -> None:
