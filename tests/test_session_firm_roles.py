@@ -124,6 +124,7 @@ def test_a_submission_keeps_the_roles_fields_and_the_submitter_rule():
 def test_a_submission_from_the_draft_is_anyones():
     r = Room()
     r.control("start")
+    assert r.holders()["gatekeeper"] == "p2" and r.holders()["learner"] == "p3"
     r.draft("p2", protect=4)
     r.play("p1", "negotiate", negotiation=None, action="walk_away", terms=None)
     # the draft (each field set by its holder) goes in from anyone allowed to submit
