@@ -80,3 +80,17 @@ async def test_roles_over_the_socket_and_in_the_export(start_server, clients):
                            ids["Bo"]: "negotiator;learner", ids["Di"]: "gatekeeper"}
         events = [e for e in rows_of(unzip(archive), "events.csv") if e.get("type") == "role_assigned"]
         assert len(events) == 8  # six dealt, one handed, one assigned
+
+
+async def test_the_scenario_or_a_treatment_turns_roles_on(api):
+    """`firm_roles` under a scenario's [phases] (here through `--set firm_roles=true`, as a
+    research treatment sets it) turns roles on; the create option wins over it."""
+    from game_rules.scenario import load_scenario
+    assert load_scenario("classic").phases.firm_roles is False
+    assert load_scenario("classic", {"firm_roles": "true"}).phases.firm_roles is True
+    s = await api.create(copies=1, treatments={"roles": {"firm_roles": True}}, assignment="fixed", treatment="roles")
+    assert s["options"]["firm_roles"] is True
+    s = await api.create(copies=1, treatments={"roles": {"firm_roles": True}}, assignment="fixed", treatment="roles",
+                         firm_roles=False)
+    assert "firm_roles" not in s["options"]
+    assert "firm_roles" not in (await api.create(copies=1))["options"]  # off: the options are as before
