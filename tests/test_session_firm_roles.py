@@ -77,6 +77,11 @@ def test_the_start_deals_the_roles_in_join_order():
     two = Room(west=("a", "b"))
     two.control("start")
     assert two.holders() == {"negotiator": "a", "gatekeeper": "b", "learner": "a"}  # one member holds two
+    # a role taken in the lobby stays taken; the others go to those with empty hands first
+    lobby = Room()
+    lobby.role("p3", "take", "negotiator")
+    lobby.control("start")
+    assert lobby.holders() == {"negotiator": "p3", "gatekeeper": "p1", "learner": "p2"}
 
 
 def test_each_role_controls_its_fields_and_everyone_drafts_the_rest():

@@ -12,9 +12,10 @@ whose holder left (moved, removed) is free again, and a firm nobody was dealt ro
 had no member at the start) plays as without roles until someone takes one.
 A member may hold several roles (a firm of two: one holds two of the three).
 
-Who holds what: at the start the roles are dealt in the order the members joined (the first
-negotiator, the second gatekeeper, the third learner, a fourth and fifth none; a firm of two
-deals the learner to the first again; a firm of one holds all three). The facilitator assigns or frees any role (`assign_role`).
+Who holds what: at the start the free roles are dealt in the order the members joined (the
+first negotiator, the second gatekeeper, the third learner, a fourth and fifth none; a firm of
+two deals the learner to the first again; a firm of one holds all three; a role taken in the
+lobby stays taken). The facilitator assigns or frees any role (`assign_role`).
 Within the firm (player command `role`): a member who holds no role may `take` a free one,
 and a holder may `hand` a role to a teammate. So one student can never collect the roles
 alone: taking needs empty hands, more roles come only from a teammate or the facilitator, and
@@ -98,16 +99,19 @@ def _set(step: Step, firm: str, role: str, player_id: str | None, how: str, by: 
 
 
 def deal(step: Step) -> None:
-    """At the start: each firm whose roles nobody holds yet gets them dealt in join order
-    (a firm of one: its member holds all three; bots' seats and live bots get none, so a
-    firm played by a bot keeps every right)."""
+    """At the start: each firm's free roles are dealt in join order, first to the members who
+    hold none (a role taken in the lobby stays taken). A firm of one: its member holds all
+    three; bots' seats and live bots get none, so a firm played by a bot keeps every right."""
     s = step.session
     for firm in s.state.firms:
         people = sorted((p for p in people_at(s, firm) if not p.is_bot), key=lambda p: (p.joined_at, p.id))
-        if not people or s.firm_roles.get(firm):
+        held = s.firm_roles.get(firm, {})
+        free = [r for r in ROLES if r not in held]
+        if not people or not free:
             continue
-        for i, role in enumerate(ROLES):
-            _set(step, firm, role, people[i % len(people)].id, "dealt", SERVER)
+        order = [p for p in people if p.id not in held.values()] + [p for p in people if p.id in held.values()]
+        for i, role in enumerate(free):
+            _set(step, firm, role, order[i % len(order)].id, "dealt", SERVER)
 
 
 def assign(step: Step, player: Player, role: str) -> dict:
