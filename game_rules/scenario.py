@@ -117,6 +117,7 @@ class Phases(_Strict):
     negotiation: bool = True
     renegotiation_every: int = Field(0, ge=0)
     members_submit: Literal["any", "submitter"] = "any"
+    firm_roles: bool = False  # roles inside each firm (game_rules/session/firm_roles.py)
 
 
 class Scoring(_Strict):
@@ -354,6 +355,7 @@ def settable_names(data: dict) -> list[str]:
     names += [f"rival.{d['id']}" for d in data.get("domains", [])]
     names += [f"terms.{f}" for f in ("release", "form", "milestone", "exit_penalty", "duration")]
     names += [f"scoring.{f}" for f in Scoring.model_fields]
+    names += ["firm_roles"]  # roles inside each firm ([phases] firm_roles): a session treatment may vary it
     return names
 
 
@@ -386,6 +388,8 @@ def apply_overrides(data: dict, overrides: dict[str, str]) -> dict:
             data.setdefault("params", {})[name] = value
         elif name == "rounds":
             data["rounds"] = value
+        elif name == "firm_roles":
+            data.setdefault("phases", {})["firm_roles"] = value
         elif head in ("tacitness", "weight"):
             next(d for d in data["domains"] if d["id"] == rest)[head] = value
         elif head == "pace":

@@ -46,6 +46,7 @@ class SessionPart(_Strict):
     negotiation_seconds: float | None = Field(None, gt=0, le=86400)
     selection: bool | None = None
     members_submit: Literal["any", "submitter"] | None = None
+    firm_roles: bool | None = None  # roles inside each firm (docs/facilitator.md)
     seed: int | None = Field(None, ge=0, le=2**53)
 
 

@@ -29,7 +29,7 @@ TABLES: dict[str, dict[str, str]] = {
         "title": "session title",
         "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, selection, "
                    "results_break (when on), "
-                   "selection_seconds, members_submit, max_per_firm, seed, overrides; practice_round (true only when the "
+                   "selection_seconds, members_submit, max_per_firm, seed, overrides; firm_roles (true only when on); practice_round (true only when the "
                    "session has a practice round); research options when set: study, treatment, assignment {method, seed, unit}, "
                    "treatments, treatment_of, treatment_of_firm, labels, consent_text, questionnaire",
         "facilitator_token_hash": "SHA-256 (hex) of the facilitator token (removed in exports)",
@@ -132,6 +132,14 @@ FACTS: dict[str, dict[str, str]] = {
                       "never exported)",
         "rejoin_hash": "SHA-256 of the duplicate's rejoin code, now the seat's (never exported)",
         "merged_at": f"when ({EPOCH})",
+    },
+    "role_assigned": {
+        "firm": "the firm", "role": "negotiator, gatekeeper or learner (`firm_roles` sessions)",
+        "player_id": "who holds the role now; empty: nobody, so every member of the firm may do what it controls",
+        "previous": "who held it before (empty: nobody)",
+        "how": "dealt (at the start, in join order), assigned or freed (the facilitator), taken (a member with no "
+               "role took a free one) or handed (its holder gave it to a teammate)",
+        "by": "the player who took or handed it, `facilitator` or `server`",
     },
     "rejoin_allowed": {"player_id": "the player whose labelled seat the next join with its label may take"},
     "player_moved": {"player_id": "the player", "from": "the old firm", "firm": "the new firm"},

@@ -194,6 +194,10 @@ PLAYERS_COLUMNS = SESSION_COLUMNS + [
     C("merged_into", "text", "", "the player_id of the seat this row was merged into (the facilitator found two "
                                  "rows that were one person: `players_merged`); empty otherwise. Count people, "
                                  "not rows, without the merged ones"),
+    C("role", "text", "", "the roles inside its firm the player held when the session ended (`firm_roles` "
+                          "sessions: negotiator, gatekeeper, learner; several joined by `;`); empty: none, or "
+                          "a session without roles. Every change, with its round, is a `role_assigned` row of "
+                          "events.csv"),
     C("name", "text", "", "the name the player typed (only with the `names` option)"),
     C("label", "text", "", "the participant label (only with the `labels` option)"),
 ]

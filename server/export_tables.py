@@ -5,6 +5,7 @@ redacted and annotated (`annotate`), and returns (columns, rows)."""
 from __future__ import annotations
 
 from game_rules.csv_cells import csv_line
+from game_rules.session.firm_roles import ROLES
 
 from .export_catalog import CHAT_COLUMNS, EVENTS_WIDE_COLUMNS, OFFERS_COLUMNS, PLAYERS_COLUMNS, QUESTIONNAIRE_COLUMNS
 
@@ -178,6 +179,7 @@ def players_table(rows: list[dict], names: bool, labels: bool) -> tuple[list[str
     consent: dict[tuple[str, str], str] = {}
     consent_at: dict[tuple[str, str], float | None] = {}
     asked: set[str] = set()
+    roles: dict[str, dict[tuple[str, str], str]] = {}  # session -> (firm, role) -> holder
     for r in rows:
         if r["kind"] != "system":
             continue
@@ -210,9 +212,30 @@ def players_table(rows: list[dict], names: bool, labels: bool) -> tuple[list[str
             players[sid, d["player_id"]]["rejoins"] += 1
         elif r["type"] == "players_merged" and (sid, d["duplicate_id"]) in players:
             players[sid, d["duplicate_id"]]["merged_into"] = d["player_id"]
+        if r["type"] in _ROLE_FACTS:
+            _follow_roles(roles.setdefault(sid, {}), r["type"], d)
     for key, p in players.items():
         p["consent"] = consent.get(key) or ("not_asked" if key[0] not in asked else None)
         p["consent_at"] = consent_at.get(key)
         p.setdefault("merged_into", None)
+        held = roles.get(key[0], {})
+        p["role"] = ";".join(r for r in ROLES if held.get((p["firm"], r)) == key[1]) or None
     cols = [c.name for c in PLAYERS_COLUMNS if (c.name != "name" or names) and (c.name != "label" or labels)]
     return cols, list(players.values())
+
+
+_ROLE_FACTS = ("role_assigned", "player_moved", "player_removed", "players_merged")
+
+
+def _follow_roles(held: dict[tuple[str, str], str], type_: str, d: dict) -> None:
+    """Who holds which role inside its firm, fact by fact (game_rules/session/evolve.py's rule:
+    a player who leaves a firm leaves its roles free)."""
+    if type_ == "role_assigned":
+        if d["player_id"] is None:
+            held.pop((d["firm"], d["role"]), None)
+        else:
+            held[d["firm"], d["role"]] = d["player_id"]
+        return
+    gone = d["duplicate_id"] if type_ == "players_merged" else d["player_id"]
+    for k in [k for k, pid in held.items() if pid == gone]:
+        del held[k]

@@ -191,6 +191,8 @@ class Hub:
             **({"results_break": req.results_break} if req.results_break not in (None, "off") else {}),
             **({"practice_round": True} if req.practice_round else {}),  # absent: no practice (older sessions too)
         }
+        if req.firm_roles or (req.firm_roles is None and scenario.phases.firm_roles):
+            options["firm_roles"] = True  # only when on, like the language below
         if req.language:  # only when set: older sessions' options stay as they were
             options["language"] = req.language
         options.update(treatments.session_options(

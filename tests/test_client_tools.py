@@ -161,3 +161,19 @@ async def test_facilitator_cli_runs_a_session(server, cli, tmp_path, monkeypatch
     assert rc == 0 and "session ended (read-only): rounds played: 1 of 2" in out and "waiting for" not in out, out
     rc, out, err = await cli("--token-file", str(tmp_path / "elsewhere.json"), "pause")
     assert rc == 1 and "token_expired" in err
+
+
+async def test_facilitator_cli_creates_a_session_with_roles_and_assigns_one(server, cli, tmp_path):
+    """`create --firm-roles` and `role PLAYER ROLE` (issue 16, roles inside a firm)."""
+    rc, out, err = await cli("create", "--copies", "1", "--no-negotiation", "--firm-roles")
+    assert rc == 0, err
+    creds = json.loads((tmp_path / ".alliance" / "facilitator.json").read_text())
+    ann = await join_session(server.url, creds["code"], "Ann")
+    await join_session(server.url, creds["code"], "Bo")
+    kim = await join_session(server.url, creds["code"], "Kim")
+    assert ann["firm"] == kim["firm"] == "west1"
+    rc, out, err = await cli("role", "Kim", "gatekeeper", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["result"]["roles"] == {"negotiator": None, "gatekeeper": kim["player_id"], "learner": None}
+    rc, _, err = await cli("role", "Kim", "cook")
+    assert rc == 1 and "out_of_range" in err

@@ -134,3 +134,10 @@ async def test_the_facilitator_cli_creates_a_session_from_a_study_file(server, t
         r["study_link"].replace("-", "")
     actor = server.hub.sessions[r["session_id"]]
     assert actor.options["panel"]["quorum"] == 2 and actor.options["completion"]["code"] == "C7ALLY26"
+
+
+async def test_a_study_file_turns_roles_inside_the_firms_on(api):
+    """`[session] firm_roles = true` (issue 16, roles inside a firm)."""
+    s = await api.create(study_file=LAB_STUDY.replace("negotiation = false", "negotiation = false\nfirm_roles = true"))
+    assert s["options"]["firm_roles"] is True
+    assert "firm_roles" not in (await api.create(study_file=LAB_STUDY))["options"]

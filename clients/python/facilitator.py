@@ -137,7 +137,8 @@ async def cmd_create(args) -> dict:
     options = {"scenario": args.scenario, "copies": args.copies, "rounds": args.rounds,
                "round_seconds": args.round_seconds, "negotiation_seconds": args.negotiation_seconds,
                "negotiation": args.negotiation, "members_submit": args.members_submit,
-               "seed": args.seed, "title": args.title, "results_break": args.results_break}
+               "seed": args.seed, "title": args.title, "results_break": args.results_break,
+               "firm_roles": args.firm_roles}
     s = await create_session(url, admin_key=admin_key, **options)
     write_token_file(path, {"url": url, "session_id": s["session_id"], "code": s["code"],
                             "join_url": s["join_url"], "facilitator_token": s["facilitator_token"]})
@@ -158,7 +159,7 @@ def _results_break(text: str) -> str | int:
 async def _create_from_study(args, path: Path, url: str) -> dict:
     """`create --study FILE`: the study file holds every option (the server validates it)."""
     given = [f"--{k.replace('_', '-')}" for k in ("copies", "rounds", "round_seconds", "negotiation_seconds",
-                                                    "negotiation", "members_submit", "seed")
+                                                    "negotiation", "members_submit", "firm_roles", "seed")
              if getattr(args, k) not in (None, 1 if k == "copies" else None)]
     if given or args.scenario != "classic":
         raise UsageError(f"--study: the study file holds the options; drop {', '.join(given) or '--scenario'}")
@@ -239,17 +240,29 @@ async def _control(args, action: str, **fields: Any) -> dict:
     return await control(c.url, c.session_id, c.token, action, **fields)
 
 
-async def cmd_move(args) -> dict:
-    c = await credentials(args)
+async def _player_id(c: Credentials, player: str) -> str:
+    """A player named by id or exact name."""
     v = await summary(c.url, c.session_id, c.token)
     players = v["status"]["players"]
-    match = [p for p in players if p["player_id"] == args.player] or \
-            [p for p in players if p["name"] == args.player]
+    match = [p for p in players if p["player_id"] == player] or [p for p in players if p["name"] == player]
     if not match:
-        raise UsageError(f"no player with the id or name {args.player!r} (see `players`)")
+        raise UsageError(f"no player with the id or name {player!r} (see `players`)")
     if len(match) > 1:
-        raise UsageError(f"{len(match)} players are called {args.player!r}: give the player id (see `players`)")
-    return await control(c.url, c.session_id, c.token, "move_player", player=match[0]["player_id"], firm=args.firm)
+        raise UsageError(f"{len(match)} players are called {player!r}: give the player id (see `players`)")
+    return match[0]["player_id"]
+
+
+async def cmd_move(args) -> dict:
+    c = await credentials(args)
+    return await control(c.url, c.session_id, c.token, "move_player", player=await _player_id(c, args.player),
+                         firm=args.firm)
+
+
+async def cmd_role(args) -> dict:
+    """`role PLAYER ROLE`: the player takes a role inside its firm (`none`: holds none)."""
+    c = await credentials(args)
+    return await control(c.url, c.session_id, c.token, "assign_role", player_id=await _player_id(c, args.player),
+                         role=args.role)
 
 
 async def cmd_export(args) -> dict:
@@ -318,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     neg.add_argument("--no-negotiation", dest="negotiation", action="store_false",
                      help="no negotiation: the scenario's default terms are signed at the start")
     cr.add_argument("--members-submit", choices=["any", "submitter"])
+    cr.add_argument("--firm-roles", action="store_true", default=None,
+                    help="roles inside each firm: negotiator, gatekeeper, learner (docs/facilitator.md)")
     cr.add_argument("--results-break", type=_results_break, metavar="off|manual|SECONDS",
                     help="a results break between rounds: until Next round (manual), or SECONDS at most")
     cr.add_argument("--seed", type=int)
@@ -339,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     mv = sub.add_parser("move", help="move a player (id or exact name) to a firm")
     mv.add_argument("player")
     mv.add_argument("firm")
+    ro = sub.add_parser("role", help="give a player (id or exact name) a role inside its firm (firm_roles)")
+    ro.add_argument("player")
+    ro.add_argument("role", help="negotiator, gatekeeper, learner or none (the server checks it)")
     an = sub.add_parser("announce", aliases=["inject"], help="announce a text (and/or inject a scenario event) to everyone")
     an.add_argument("text", nargs="?", default=None)
     an.add_argument("--event", help="a JSON map logged and sent with the announcement")
@@ -371,6 +389,8 @@ async def run(args: argparse.Namespace) -> dict:
         return await _control(args, "fill_bots", strategy=args.strategy.replace("-", "_"))
     if cmd == "move":
         return await cmd_move(args)
+    if cmd == "role":
+        return await cmd_role(args)
     if cmd in ("announce", "inject"):
         event = None
         if args.event:

@@ -9,7 +9,7 @@ execution starts once every negotiation is closed. Returns the ack's result.
 """
 from __future__ import annotations
 
-from . import decide, negotiating, phases, practice, rounds, selecting
+from . import decide, firm_roles, negotiating, phases, practice, rounds, selecting
 from .state import Player
 from .step import Step
 
@@ -61,6 +61,10 @@ def play(step: Step, player: Player, msg, submitter: str | None = None) -> dict 
     the only player who may submit for the firm, if the session has one. Returns the ack's
     result (a `select`: None, the server adds the firm's view of the board)."""
     t = msg.type
+    if firm_roles.enabled(step.options):  # a role held by a teammate: refused, never dropped
+        firm_roles.check(step.session, player, msg)
+    if t == "role":
+        return firm_roles.command(step, player, msg.action, msg.role, msg.to)
     if t == "draft":
         return draft(step, player, msg.fields, msg.round)
     if t == "submit":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import bots, facts as F, phases, practice, reopen, reopen_negotiation, rounds
+from . import bots, facts as F, firm_roles, phases, practice, reopen, reopen_negotiation, rounds
 from .step import (FACILITATOR, Merged, PlayerView, Refused, Removed, Step, Team, Views, end_session, need_phase,
                    set_clock)
 from .state import Player
@@ -21,6 +21,8 @@ def start(step: Step, c) -> dict:
     """The lobby's start (with a practice round: round 0 opens first); in the practice
     round: "Start the real game" (an open practice round closes first)."""
     need_phase(step, "lobby", practice.PHASE)
+    if step.state.phase == "lobby" and firm_roles.enabled(step.options):
+        firm_roles.deal(step)
     if step.state.phase == practice.PHASE:
         practice.end(step, FACILITATOR)
         phases.start(step)
@@ -214,6 +216,13 @@ def merge_players(step: Step, c) -> dict:
     return {"player_id": keep.id, "duplicate_id": dup.id, "firm": keep.firm}
 
 
+def assign_role(step: Step, c) -> dict:
+    """Give a player a role inside its firm, or free its roles (`role: none`): firm_roles.py."""
+    if not firm_roles.enabled(step.options):
+        raise Refused("roles_off", "this session has no roles inside the firms (create it with firm_roles)")
+    return firm_roles.assign(step, _known_player(step, c.player_id), c.role)
+
+
 def allow_rejoin(step: Step, c) -> dict:
     p = _known_player(step, c.player_id)
     if p.label is None:
@@ -246,7 +255,7 @@ CONTROLS: dict[str, Callable[[Step, Any], dict]] = {
     "end_round": end_round, "next_round": next_round, "reopen_round": reopen_round,
     "reopen_negotiation": reopen_negotiation_, "pause": pause, "resume": resume, "extend": extend,
     "move_player": move_player, "remove_player": remove_player, "merge_players": merge_players,
-    "allow_rejoin": allow_rejoin,
+    "allow_rejoin": allow_rejoin, "assign_role": assign_role,
     "fill_bots": fill_bots, "inject": inject, "end_session": end_session_,
     "open_selection": open_selection, "close_selection": close_selection,
 }

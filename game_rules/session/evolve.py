@@ -128,6 +128,7 @@ def _language_changed(s: Session, f: F.LanguageChanged) -> None:
 
 @_on(F.PlayerMoved)
 def _player_moved(s: Session, f: F.PlayerMoved) -> None:
+    _free_roles(s, f.player_id)  # a role is the firm's: it stays behind, free
     s.players[f.player_id].firm = f.firm
     s.moves += 1
     s.bots.pop(f.firm, None)
@@ -135,6 +136,7 @@ def _player_moved(s: Session, f: F.PlayerMoved) -> None:
 
 @_on(F.PlayerRemoved)
 def _player_removed(s: Session, f: F.PlayerRemoved) -> None:
+    _free_roles(s, f.player_id)
     s.players.pop(f.player_id, None)
     s.rejoin_allowed.discard(f.player_id)
     s.moves += 1  # the members index is stale
@@ -142,12 +144,30 @@ def _player_removed(s: Session, f: F.PlayerRemoved) -> None:
 
 @_on(F.PlayersMerged)
 def _players_merged(s: Session, f: F.PlayersMerged) -> None:
+    _free_roles(s, f.duplicate_id)
     s.players.pop(f.duplicate_id, None)
     s.rejoin_allowed.discard(f.duplicate_id)
     s.dropped.pop(f.duplicate_id, None)
     p = s.players[f.player_id]
     p.token_hash, p.rejoin_hash = f.token_hash, f.rejoin_hash
     s.moves += 1  # the members index is stale
+
+
+@_on(F.RoleAssigned)
+def _role_assigned(s: Session, f: F.RoleAssigned) -> None:
+    held = s.firm_roles.setdefault(f.firm, {})
+    if f.player_id is None:
+        held.pop(f.role, None)
+    else:
+        held[f.role] = f.player_id
+
+
+def _free_roles(s: Session, player_id: str) -> None:
+    """A player who leaves a firm (moved, removed, merged away) leaves its roles free: every
+    member may then do what they control until someone holds them again."""
+    for held in s.firm_roles.values():
+        for role in [r for r, pid in held.items() if pid == player_id]:
+            del held[role]
 
 
 @_on(F.RejoinAllowed)

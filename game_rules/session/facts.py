@@ -214,6 +214,21 @@ class PlayersMerged(Fact):
     merged_at: float
 
 
+@fact("role_assigned")
+class RoleAssigned(Fact):
+    """A role inside a firm (`firm_roles` on: negotiator, gatekeeper, learner) changed hands:
+    `player_id` holds it now (None: nobody, so every member may do what it controls), `previous`
+    held it before. `how`: dealt (at the start), assigned (the facilitator), taken (a member took
+    a free role), handed (its holder gave it to a teammate), freed (the facilitator took it
+    away). `by`: the player, the facilitator or the server. game_rules/session/firm_roles.py."""
+    firm: str
+    role: str
+    player_id: str | None
+    previous: str | None
+    how: str
+    by: str
+
+
 @fact("rejoin_allowed")
 class RejoinAllowed(Fact):
     player_id: str

@@ -79,7 +79,7 @@ def restore(s, u: Undo) -> None:
 # `round_reopened` itself uses the record, then drops it)
 KEEPS = frozenset({F.RoundReopened, F.Clock, F.PhaseChanged, F.Chat, F.Announcement, F.PlayerJoined, F.PlayerMoved,
                    F.PlayerRemoved, F.PlayersMerged, F.PlayerRejoined, F.RejoinAllowed, F.ConsentGiven, F.ConsentDeclined,
-                   F.TeamsFormed, F.BotsSeated, F.BotReplaced, F.ParticipantDropped, F.ParticipantReturned})
+                   F.TeamsFormed, F.BotsSeated, F.BotReplaced, F.ParticipantDropped, F.ParticipantReturned, F.RoleAssigned})
 
 
 def keeps(s, fact: F.Fact) -> bool:

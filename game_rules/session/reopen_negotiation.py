@@ -89,7 +89,7 @@ def _start(s) -> Record:
 KEEPS = frozenset({F.NegotiationReopened, F.Clock, F.PhaseChanged, F.Chat, F.Announcement, F.PlayerJoined,
                    F.PlayerMoved, F.PlayerRemoved, F.PlayersMerged, F.PlayerRejoined, F.RejoinAllowed, F.ConsentGiven,
                    F.ConsentDeclined, F.TeamsFormed, F.BotsSeated, F.BotReplaced, F.ParticipantDropped,
-                   F.ParticipantReturned})
+                   F.ParticipantReturned, F.RoleAssigned})
 
 
 def follow(s, fact: F.Fact) -> None:

@@ -55,6 +55,7 @@ class Session:
         self.chat: dict[str, deque] = {}
         self.announcements: list[dict] = []
         self.rejoin_allowed: set[str] = set()           # players whose labelled seat the facilitator let go
+        self.firm_roles: dict[str, dict[str, str]] = {}  # firm -> role -> its holder (firm_roles.py)
         # online panels (server/waiting_room.py)
         self.panel: dict = {"deadline": None, "formed": None, "failed": False, "end_at": None}
         self.dropped: dict[str, dict] = {}              # player id -> its participant_dropped fact
@@ -119,7 +120,8 @@ class Session:
                 "panel": {"room": self.panel, "dropped": self.dropped, "completions": self.completions},
                 **({"undo": self.undo.to_dict()} if self.undo is not None else {}),
                 **({"practice": self.practice} if self.practice is not None else {}),
-                **({"neg_undo": self.neg_undo.to_dict()} if self.neg_undo is not None else {})}
+                **({"neg_undo": self.neg_undo.to_dict()} if self.neg_undo is not None else {}),
+                **({"firm_roles": self.firm_roles} if self.firm_roles else {})}
 
     def load(self, d: dict) -> None:
         self.status = d["status"]
@@ -135,6 +137,7 @@ class Session:
         self.undo = Undo.from_dict(d["undo"]) if d.get("undo") else None
         self.practice = d.get("practice")
         self.neg_undo = NegotiationUndo.from_dict(d["neg_undo"]) if d.get("neg_undo") else None
+        self.firm_roles = d.get("firm_roles") or {}
         panel = d.get("panel")
         if panel:
             self.panel, self.dropped, self.completions = panel["room"], panel["dropped"], panel["completions"]

@@ -30,7 +30,7 @@ from ..negotiation import Negotiation
 from ..scoring import introductions, score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
-from . import practice, reopen, reopen_negotiation
+from . import firm_roles, practice, reopen, reopen_negotiation
 from .decide import Refused, pair_of
 from .state import Session
 from .step import FACILITATOR, PlayerView, SelectionBoard, Status, Team, Views, ViewsNext
@@ -72,6 +72,8 @@ def firm_part(s: Session, live: Live, firm: str) -> dict:
     v["surveys"] = [q.model_dump() for q in s.rules.scenario.surveys]
     v["team"] = [{"player_id": p.id, "name": p.name, "connected": p.id in live.online} for p in s.members(firm)]
     v["submitter"] = submitter(s, firm, live.online) if members_submit == "submitter" else None
+    if firm_roles.enabled(live.options):  # only then: the views of sessions without roles stay as they were
+        v["firm_roles"] = firm_roles.firm_view(s, firm)
     v["draft"] = s.drafts.get(firm, {})
     v["submitted"] = s.submitted.get(firm)
     v["clock"] = s.clock.public(live.now)
@@ -243,6 +245,7 @@ def status(s: Session, live: Live) -> dict:
             # only while possible (the console's Reopen round button), see reopen.py
             **({"reopen": {"round": s.undo.round}} if reopen.refusal(s) is None else {}),
             **({"practice": practice.facilitator_part(s)} if s.practice is not None else {}),
+            **({"firm_roles": firm_roles.status(s)} if firm_roles.enabled(live.options) else {}),
             # the negotiations the facilitator can reopen now (reopen_negotiation.py)
             **({"reopen_negotiations": ids} if (ids := reopen_negotiation.reopenable(s)) else {})}
 

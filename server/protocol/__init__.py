@@ -14,7 +14,7 @@ the stable error codes. `docs/protocol.md` is generated from this package
 """
 from .bodies import (Consent, CreateSession, ExportRequest, HttpControl, JoinSession, QuestionnaireAnswers,
                      QuestionnaireQuestion, ScoringWeights)
-from .controls import (CONTROL_VARIANTS, Advance, AllowRejoin, ApproveSeat, FormTeams, RefuseSeat, CloseSelection, ControlAction, EndRound,
+from .controls import (CONTROL_VARIANTS, Advance, AllowRejoin, AssignRole, ApproveSeat, FormTeams, RefuseSeat, CloseSelection, ControlAction, EndRound,
                        EndSession, Extend, FillBots, Inject, MergePlayers, MovePlayer, OpenNegotiation, OpenSelection, Pair,
                        Pause, RemovePlayer, Resume, Start, control_variant)
 from .codecs import MAX_DEPTH, MAX_INT, RESERVED_KEYS, Shared, SharedPart, SharedView, decode_frame, encode
@@ -22,7 +22,7 @@ from .docs import render_protocol_doc
 from .errors import ERROR_CODES, ERRORS, HTTP_STATUS, SELECTION_CODES, ProtocolError, http_status
 from .messages import (CLIENT_MESSAGES, CONTROL_ACTIONS, PROTOCOL_VERSION, SERVER_MESSAGES, Ack, AnnouncementPush,
                        Auth, Chat, ChatPush, ClockPush, CompletionPush, Control, Draft, DraftPush, Error,
-                       Negotiate, NegotiationPush, Ping, Resync, RoundResultPush, Select, SelectionPush,
+                       Negotiate, NegotiationPush, Ping, Resync, Role, RoundResultPush, Select, SelectionPush,
                        SessionEndedPush, StatusPush, Submit, SubmittedPush, View, Welcome, _Msg, _Out, ack,
                        error, message_id, parse_client_message, parse_model, validation_error)
 
@@ -33,7 +33,7 @@ __all__ = [
     "EndSession", "Error", "ExportRequest", "Extend", "FillBots", "HTTP_STATUS", "HttpControl", "Inject",
     "JoinSession", "MAX_DEPTH", "MAX_INT", "MergePlayers", "MovePlayer", "Negotiate", "NegotiationPush", "OpenNegotiation",
     "OpenSelection", "PROTOCOL_VERSION", "Pair", "Pause", "Ping", "ProtocolError", "QuestionnaireAnswers",
-    "QuestionnaireQuestion", "RESERVED_KEYS", "RemovePlayer", "Resume", "Resync", "RoundResultPush",
+    "QuestionnaireQuestion", "RESERVED_KEYS", "RemovePlayer", "Role", "AssignRole", "Resume", "Resync", "RoundResultPush",
     "SELECTION_CODES", "SERVER_MESSAGES", "ScoringWeights", "Select", "SelectionPush", "SessionEndedPush",
     "Shared", "SharedPart", "SharedView", "Start", "StatusPush", "Submit", "SubmittedPush", "View", "Welcome",
     "ack", "control_variant", "decode_frame", "encode", "error", "http_status", "message_id",

@@ -46,6 +46,9 @@ class CreateSession(_Msg):
     selection_seconds: float | None = Field(None, gt=0, le=86400, description="partner-selection clock "
                                             "(default: the negotiation clock)")
     members_submit: Literal["any", "submitter"] | None = None
+    firm_roles: bool | None = Field(None, description="roles inside each firm: a negotiator (negotiation moves), "
+                                    "a gatekeeper (protect, reveal) and a learner (absorb), dealt at the start in "
+                                    "join order (default: the scenario's `phases.firm_roles`)")
     practice_round: bool = Field(False, description="true: after the lobby, an unscored practice round 0 in which "
                                  "each firm decides once against an imagined partner (a bot); nothing of it "
                                  "reaches the real game, which starts when the facilitator says `start` again")
@@ -157,6 +160,8 @@ class HttpControl(_Msg):
                                   "the player (`player` is accepted too)")
     duplicate_id: str | None = Field(None, max_length=64, description="merge_players: the row that is the same "
                                      "person as `player_id` (its device goes on in that seat)")
+    role: str | None = Field(None, max_length=16, description="assign_role: negotiator, gatekeeper, learner, or "
+                             "none (the player holds no role)")
     firm: str | None = Field(None, max_length=64)
     strategy: str | None = Field(None, max_length=32)
     text: str | None = Field(None, max_length=4000)

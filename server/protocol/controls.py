@@ -125,6 +125,13 @@ class MergePlayers(_OnePlayer):
     duplicate_id: str = Field(max_length=64)
 
 
+class AssignRole(_OnePlayer):
+    """`player_id` takes `role` inside its firm (from whoever held it), or, with `none`, holds
+    no role any more (its roles become everyone's): game_rules/session/firm_roles.py."""
+    action: Literal["assign_role"] = "assign_role"
+    role: Literal["negotiator", "gatekeeper", "learner", "none"]
+
+
 class AllowRejoin(_OnePlayer):
     action: Literal["allow_rejoin"] = "allow_rejoin"
 
@@ -188,7 +195,7 @@ class Inject(ControlAction):
 CONTROL_VARIANTS: dict[str, type[ControlAction]] = {
     m.model_fields["action"].default: m
     for m in (Start, OpenNegotiation, Pair, Advance, EndRound, Pause, Resume, Extend, MovePlayer, RemovePlayer,
-              MergePlayers, AllowRejoin, FillBots, Inject, EndSession, OpenSelection, CloseSelection, ApproveSeat,
+              MergePlayers, AllowRejoin, AssignRole, FillBots, Inject, EndSession, OpenSelection, CloseSelection, ApproveSeat,
               RefuseSeat, FormTeams, NextRound, ReopenRound, ReopenNegotiation)
 }
 

@@ -54,6 +54,10 @@ ERRORS: dict[str, tuple[int, str]] = {
     "stale_round": (400, "the command names a round that is not the current one"),
     "not_your_firm": (400, "the command concerns another firm"),
     "not_submitter": (400, "only the firm's designated submitter may submit"),
+    "not_your_role": (403, "a role inside your firm held by a teammate controls this (firm_roles: the negotiator "
+                           "moves in the negotiation, the gatekeeper sets protect and reveal, the learner absorb), "
+                           "or the role change is not yours to make"),
+    "roles_off": (409, "this session has no roles inside the firms (the `firm_roles` option is off)"),
     "already_submitted": (400, "your firm has already submitted this round"),
     "no_partner": (400, "your firm has no partner to chat or negotiate with"),
     "unknown_player": (404, "no player with that id in this session"),

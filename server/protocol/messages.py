@@ -124,7 +124,19 @@ class Negotiate(_Msg):
 CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
                    "open_negotiation", "open_selection", "close_selection", "move_player", "remove_player",
                    "merge_players", "allow_rejoin", "fill_bots", "inject", "end_session", "approve_seat",
-                   "refuse_seat", "form_teams", "next_round", "reopen_round", "reopen_negotiation")
+                   "refuse_seat", "form_teams", "next_round", "reopen_round", "reopen_negotiation", "assign_role")
+
+
+class Role(_Msg):
+    """A role inside your firm (sessions with `firm_roles`): `take` a role nobody holds (only
+    when you hold none), or `hand` a role you hold to the teammate `to`. The firm gets a fresh
+    view; a refusal is `not_your_role` (or `roles_off`)."""
+    type: Literal["role"]
+    id: str = CommandId
+    action: Literal["take", "hand"] = Field(description="take a free role, or hand yours to `to`")
+    role: Literal["negotiator", "gatekeeper", "learner"] = Field(description="the role")
+    to: str | None = Field(None, max_length=64, description="hand: the teammate's player id")
+    client_time: float | None = ClientTime
 
 
 class Select(_Msg):
@@ -155,6 +167,8 @@ class Control(_Msg):
     become one; the seat `player_id` stays and goes on on the device of `duplicate_id`, whose
     row is gone (the seat's earlier device is signed out). `allow_rejoin` takes `player_id`: the next join with that
     player's participant label takes the seat without its rejoin code (lab mode).
+    `assign_role` takes `player_id` and `role` (negotiator, gatekeeper, learner or none): in a
+    session with `firm_roles`, that player takes the role inside its firm (none: holds none).
     `start` in the lobby of a session with `practice_round` opens the practice round (round 0);
     in the practice round it starts the real game (`end_round` there closes the practice round).
     `open_selection` opens the partner-selection board (lobby; `start` does it too when the
@@ -174,6 +188,8 @@ class Control(_Msg):
                                   "the player (`player` is accepted too)")
     duplicate_id: str | None = Field(None, max_length=64, description="merge_players: the row that is the same "
                                      "person as `player_id` (its device goes on in that seat)")
+    role: str | None = Field(None, max_length=16, description="assign_role: negotiator, gatekeeper, learner, or "
+                             "none (the player holds no role)")
     firm: str | None = Field(None, max_length=64)
     strategy: str | None = Field(None, max_length=32)
     text: str | None = Field(None, max_length=4000)
@@ -191,7 +207,7 @@ class Control(_Msg):
 
 CLIENT_MESSAGES: dict[str, type[_Msg]] = {
     m.model_fields["type"].annotation.__args__[0]: m
-    for m in (Auth, Ping, Resync, Draft, Submit, Chat, Negotiate, Select, Control)
+    for m in (Auth, Ping, Resync, Draft, Submit, Chat, Negotiate, Select, Role, Control)
 }
 
 

@@ -3,6 +3,7 @@
 // firm, inject events, read all chat, export the data.
 import { h, $, clear, replace, toast, confirmDialog, choiceDialog, newId } from "./dom.js";
 import { mergeButton } from "./seatmerge.js";
+import { rolePicker, rolesOption } from "./rolepicker.js";
 import { t, applyI18n, errorText, num, pct, duration, clockTime, LANGUAGES, lang } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, phaseLabel, languageSwitcher } from "./common.js";
@@ -98,6 +99,7 @@ async function showCreate(message, archived = false) {
   f.title = h("input", { id: "c-title", name: "title", maxlength: 200 });
   f.negotiation = h("input", { type: "checkbox", id: "c-negotiation" });
   f.practice = h("input", { type: "checkbox", id: "c-practice", "data-testid": "create-practice" });
+  const firmRoles = rolesOption();
   f.brk = h("select", { id: "c-break", "data-testid": "create-break" },
     [["off", "create.break_off"], ["manual", "create.break_manual"], ["120", "create.break_2min"], ["300", "create.break_5min"]]
       .map(([value, key]) => h("option", { value, text: t(key) })));
@@ -119,6 +121,7 @@ async function showCreate(message, archived = false) {
     f.rounds.value = s.rounds;
     f.negotiation.checked = s.phases.negotiation;
     f.members.value = s.phases.members_submit || "any";
+    firmRoles.input.checked = !!s.phases.firm_roles;
     for (const k of Object.keys(weights)) weights[k].value = s.scoring[k];
     replace(caseText, ...proseNodes(s.case));
     roles.textContent = t("create.roles", { roles: s.roles.map((r) => r.name).join(" · ") });
@@ -141,6 +144,7 @@ async function showCreate(message, archived = false) {
                    negotiation_seconds: Math.round(Number(f.neg_minutes.value) * 60) || undefined,
                    negotiation: f.negotiation.checked, members_submit: f.members.value, language: f.language.value || undefined };
     if (f.practice.checked) body.practice_round = true;
+    body.firm_roles = firmRoles.input.checked;
     if (f.brk.value !== "off") body.results_break = f.brk.value === "manual" ? "manual" : Number(f.brk.value);
     if (f.title.value.trim()) body.title = f.title.value.trim();
     if (f.seed.value !== "") body.seed = Number(f.seed.value);
@@ -171,7 +175,7 @@ async function showCreate(message, archived = false) {
       num_("round_minutes", t("create.round_minutes"), { min: 0.5, max: 1440, step: "any", value: 5 }),
       num_("neg_minutes", t("create.neg_minutes"), { min: 0.5, max: 1440, step: "any", value: 10 })),
     h("label", { class: "check", for: "c-negotiation" }, f.negotiation, h("span", { text: t("create.negotiation") })),
-    h("label", { class: "check", for: "c-practice" }, f.practice, h("span", { text: t("create.practice") })),
+    h("label", { class: "check", for: "c-practice" }, f.practice, h("span", { text: t("create.practice") })), firmRoles.el,
     h("div", { class: "field inline" }, h("label", { for: "c-break", text: t("create.break") }), f.brk),
     h("div", { class: "field inline" }, h("label", { for: "c-members", text: t("create.members") }), f.members),
     h("div", { class: "field inline" }, h("label", { for: "c-language", text: t("create.language") }), f.language),
@@ -697,6 +701,7 @@ class Console {
         if (await this.control("allow_rejoin", { player_id: p.player_id })) toast(t("console.rejoin_allowed", { name: p.name }), "ok");
       } } }) : null;
     const merge = mergeButton(p, this.view.status.players, (a, f) => this.control(a, f), (f) => this.firmName(f));
+    const role = rolePicker(p, this.view.status.firm_roles, (a, f) => this.control(a, f));
     return h("li", { class: p.connected ? "online" : "offline", "data-testid": "player-row" },
       pick, " ", h("span", { class: "dot", "aria-hidden": "true", text: p.connected ? "●" : "○" }), " ",
       h("span", { class: "member-name", text: p.name }), p.label ? h("span", { class: "muted", text: ` (${p.label})` }) : null,
@@ -704,7 +709,7 @@ class Console {
       p.is_bot ? h("span", { class: "tag", "data-testid": `bot-tag-${p.player_id}`, text: t("console.bot_player"),
                              title: t("console.bot_player_title") }) : null,
       h("span", { class: "sr-status", text: ` ${p.connected ? t("player.online") : t("player.offline")}` }),
-      h("span", { class: "move" }, sel, go, rejoin, merge, remove));
+      h("span", { class: "move" }, role, sel, go, rejoin, merge, remove));
   }
 
   /** "West 1 ⇄ East 1": a negotiation's two firms by name. */

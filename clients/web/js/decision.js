@@ -6,6 +6,7 @@ import { h, clear, newId, confirmDialog, say, toast } from "./dom.js";
 import { focusLost, moveFocus } from "./focus.js";
 import { t, num, pct, errorText, clockTime } from "./i18n.js";
 import { mergeDraft } from "./viewfold.js";
+import { lockGroups, markRoleGroups } from "./firmroles.js";
 
 const POINT_GROUPS = ["contribute", "absorb", "develop"];
 const DEBOUNCE_MS = 250;
@@ -32,6 +33,7 @@ export class DecisionForm {
     this.rows = new Map();       // key -> row element (for "changed by")
     this.dirty = new Map();      // key -> timer (local edits not yet sent)
     this.values = this.prefill();
+    this.roleLocked = new Set(); // groups a teammate's role controls (firmroles.js)
     this.el = h("form", { class: "decision", novalidate: true, "data-testid": "decision-form",
                           on: { submit: (e) => { e.preventDefault(); this.submit(); } } });
     this.build();
@@ -111,7 +113,7 @@ export class DecisionForm {
 
     // reveal
     if (scope.length) {
-      const set = h("fieldset", { class: "reveal" }, h("legend", { text: t("dec.reveal") }), h("p", { class: "hint", text: t("dec.reveal_hint") }));
+      const set = h("fieldset", { class: "reveal", "data-group": "reveal" }, h("legend", { text: t("dec.reveal") }), h("p", { class: "hint", text: t("dec.reveal_hint") }));
       for (const k of scope) set.append(this.revealRow(k));
       f.append(set);
     }
@@ -159,6 +161,7 @@ export class DecisionForm {
     } else {
       this.submitNote.textContent = t("dec.submit_hint");
     }
+    this.roleLocked = markRoleGroups(this.el, this.view, this.nameOf);
     this.renderBudget();
   }
 
@@ -356,8 +359,9 @@ export class DecisionForm {
     this.budgetBar.setAttribute("aria-label", this.budgetLegend.textContent);
     for (const [key, row] of this.rows) {
       if (!row._plus) continue;
-      row._plus.disabled = this.locked || left <= 0.05;
-      row._minus.disabled = this.locked || this.get(key) <= 0;
+      const off = this.locked || this.roleLocked.has(key.split(".")[0]);
+      row._plus.disabled = off || left <= 0.05;
+      row._minus.disabled = off || this.get(key) <= 0;
       this.inputs.get(key).max = String(round1(this.get(key) + Math.max(0, left)));
       if (row._min !== null && row._min > 0) row.classList.toggle("below-min", this.get(key) + 1e-9 < row._min);
     }
@@ -440,6 +444,7 @@ export class DecisionForm {
     if (this.locked) return;
     this.touched = true;
     const fields = { contribute: null, absorb: null, develop: null, protect: null, reveal: null };
+    for (const g of this.roleLocked) delete fields[g];  // a teammate's role sets those
     try {
       const r = await this.socket.send("draft", { fields, round: this.round });
       this.applyDraft((r && r.draft) || {}, null);
@@ -558,6 +563,7 @@ export class DecisionForm {
     this.locked = !!sub;
     if (this.carryNote) this.renderCarry();
     for (const el of this.el.querySelectorAll("input, button, select, textarea")) el.disabled = this.locked;
+    lockGroups(this.el, this.roleLocked);
     const who = this.view.submitter;
     if (who && who !== this.view.me.player_id) this.submitBtn.disabled = true;
     if (sub) {

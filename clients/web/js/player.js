@@ -7,6 +7,7 @@ import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed
 import { ChatPanel } from "./chat.js";
 import { NegotiationPanel, termSummary } from "./termsheet.js";
 import { DecisionForm } from "./decision.js";
+import { negotiatorNote, roleTags, rolesCard } from "./firmroles.js";
 import { applyPush, mergeDraft } from "./viewfold.js";
 import { ResultsPanel } from "./results.js";
 import { GuidePanel } from "./guide.js";
@@ -435,7 +436,7 @@ class PlayerApp {
       : null;
     const team = h("ul", { class: "team", "data-testid": "team" }, (v.team || []).map((m) => h("li", { class: m.connected ? "online" : "offline" },
       h("span", { class: "dot", "aria-hidden": "true", text: m.connected ? "●" : "○" }), " ",
-      h("span", { class: "member-name", text: m.name }), m.player_id === v.me.player_id ? h("span", { class: "tag", text: t("player.you") }) : null,
+      h("span", { class: "member-name", text: m.name }), m.player_id === v.me.player_id ? h("span", { class: "tag", text: t("player.you") }) : null, ...roleTags(v, m.player_id),
       h("span", { class: "sr-status", text: ` (${m.connected ? t("player.online") : t("player.offline")})` }))));
     const dn = Object.fromEntries(v.domains.map((d) => [d.id, d.name]));
     const compRows = v.domains.map((d) => h("tr", {},
@@ -452,6 +453,7 @@ class PlayerApp {
       role,
       h("section", { class: "card" }, h("h2", { text: t("player.team") }), team,
         this.creds.rejoin_code ? rejoinCode(this.creds) : null),
+      rolesCard(v, (type, f) => this.socket.send(type, f), (pid) => this.nameOf(pid)),
       h("section", { class: "card brief", "aria-labelledby": "brief-title", "data-testid": "brief" },
         h("h2", { id: "brief-title" }, h("span", { class: "tag confidential", text: t("player.confidential") }), " ", t("player.brief")),
         prose(v.me?.texts?.brief ?? v.firm.brief)),
@@ -520,6 +522,7 @@ class PlayerApp {
       }
       const ctx = this.context && this.context.negotiations && this.context.negotiations[n.id];
       if (ctx) panel.setContext({ partnerName: ctx.partner.name, defaults: ctx.default_terms });
+      panel.setReadOnly(negotiatorNote(v, (pid) => this.nameOf(pid)));
       panel.update(n);
       if (ctx) panel.setContext({ partnerName: ctx.partner.name, defaults: ctx.default_terms });
     }
@@ -559,7 +562,8 @@ class PlayerApp {
         h("p", { class: v.phase === "break" ? "waiting" : "muted", role: "status", "data-testid": "round-idle", text: idle }));
       return;
     }
-    const sig = JSON.stringify([v.current_round, (v.alliances || []).map((a) => [a.id, a.status, a.due])]);
+    const sig = JSON.stringify([v.current_round, (v.alliances || []).map((a) => [a.id, a.status, a.due]),
+      v.firm_roles && v.firm_roles.holders]);  // a role changed hands: the form's locks follow
     if (!this.decision || this.roundSig !== sig) {
       this.roundSig = sig;
       this.decision = new DecisionForm({ socket: this.socket, view: v, nameOf: (pid) => this.nameOf(pid) });

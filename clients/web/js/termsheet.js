@@ -284,6 +284,14 @@ export class NegotiationPanel {
     this.el = h("section", { class: "negotiation", "data-testid": "negotiation" });
     this.neg = null;
     this.editor = null;
+    this.readOnly = null;  // why this player sees the offers but cannot move (firm roles)
+  }
+
+  /** `note`: this player is not its firm's negotiator (null: it may move). */
+  setReadOnly(note) {
+    if (note === this.readOnly) return;
+    this.readOnly = note;
+    if (this.neg) this.renderState();
   }
 
   setContext({ partnerName, defaults }) {
@@ -316,6 +324,7 @@ export class NegotiationPanel {
     clear(this.el);
     this.title = h("h2", { class: "section-title" });
     this.status = h("p", { class: "neg-status", role: "status", "data-testid": "neg-status" });
+    this.roleNote = h("p", { class: "role-note", "data-testid": "neg-role-note", hidden: true });
     this.standing = h("div", { class: "standing" });
     this.history = h("details", { class: "offer-history" });
     this.editor = new TermEditor({
@@ -332,7 +341,7 @@ export class NegotiationPanel {
     this.lastTheirs = undefined;
     this.walkBtn = h("button", { type: "button", class: "danger", text: t("neg.walk_away"), "data-testid": "walk-away",
                                  on: { click: () => this.walkAway() } });
-    this.el.append(this.title, this.status, this.standing, this.editorBox, this.history, h("div", { class: "actions end" }, this.walkBtn));
+    this.el.append(this.title, this.status, this.roleNote, this.standing, this.editorBox, this.history, h("div", { class: "actions end" }, this.walkBtn));
   }
 
   renderState() {
@@ -342,6 +351,9 @@ export class NegotiationPanel {
     const offers = neg.offers || [];
     const standing = neg.standing ? offers.find((o) => o.n === neg.standing) : null;
     const open = neg.status === "open";
+    const act = open && !this.readOnly;
+    this.roleNote.hidden = !(open && this.readOnly);
+    this.roleNote.textContent = this.readOnly || "";
     // status line
     let status;
     if (neg.status === "agreed") status = t("neg.agreed");
@@ -369,7 +381,7 @@ export class NegotiationPanel {
       const card = h("div", { class: ["card", "offer", theirs ? "theirs" : "ours"], "data-testid": "standing-offer" },
         h("h3", { text: theirs ? t("neg.their_offer", { n: standing.n, partner: pn }) : t("neg.our_offer", { n: standing.n }) }),
         termSummary(standing.terms, this.me, this.partner, this.dn, pn, prevOf(standing)));
-      if (theirs && open) {
+      if (theirs && act) {
         card.append(h("div", { class: "actions" },
           h("button", { type: "button", class: "primary", text: t("neg.accept"), "data-testid": "accept",
                         on: { click: () => this.answer("accept") } }),
@@ -381,8 +393,8 @@ export class NegotiationPanel {
       this.standing.append(card);
     }
     // editor: offer when the table is empty or holds our own offer; counter when theirs
-    this.editorBox.hidden = !open;
-    this.walkBtn.hidden = !open;
+    this.editorBox.hidden = !act;
+    this.walkBtn.hidden = !act;
     const theirs = !!(standing && standing.by !== this.me);
     if (open) this.editor.setMode(theirs ? "counter" : "offer");
     if (theirs !== this.lastTheirs) {
