@@ -181,7 +181,7 @@ sessions = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sessions)
 def test_a_client_applying_deltas_has_the_full_view_after_every_round(g):
     options = {"copies": g["copies"], "negotiation": g["negotiation"], "negotiation_seconds": 60,
