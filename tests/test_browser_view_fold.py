@@ -69,9 +69,12 @@ BAD_DELTA = """async (token) => {
   const { LiveSocket } = await import("/static/js/socket.js");
   const s = new LiveSocket(token);
   const got = [];
-  const until = (pred) => new Promise((done) => {
+  const until = (pred) => new Promise((done, fail) => {
     if (pred()) { done(); return; }
-    s.addEventListener("message", function check() { if (pred()) { s.removeEventListener("message", check); done(); } });
+    const late = setTimeout(() => fail(new Error(`timed out; got ${got.map((m) => m.type)}`)), 15000);
+    s.addEventListener("message", function check() {
+      if (pred()) { clearTimeout(late); s.removeEventListener("message", check); done(); }
+    });
   });
   s.addEventListener("message", (e) => got.push(e.detail));
   s.connect();
