@@ -247,7 +247,7 @@ async def setup_players(url: str, players: int, per_session: int, negotiation_ev
 class Player:
     __slots__ = ("spec", "ws", "ids", "pending", "lat", "lat_by_type", "errors", "error_codes", "sent",
                  "acked", "closed_round", "submitted_round", "echo", "echo_lat", "round_seen", "pushes",
-                 "reader", "rng", "welcome", "changed", "dups", "submit_acks")
+                 "reader", "rng", "welcome", "changed", "dups", "submit_acks", "frame_bytes")
 
     def __init__(self, spec: dict, rng: random.Random):
         self.spec = spec
@@ -265,6 +265,7 @@ class Player:
         self.echo: dict[str, float] = {}   # chat text -> sent at (exchange: own line back)
         self.echo_lat: list[float] = []
         self.round_seen: dict[int, dict[str, float]] = {}  # round -> {"round_result": t, "view": t}
+        self.frame_bytes = 0                 # the size of the frame being read
         self.pushes = 0
         self.reader = None
         self.rng = rng
@@ -275,7 +276,10 @@ class Player:
 
     async def connect(self, http: aiohttp.ClientSession, ws_url: str) -> None:
         self.ws = await http.ws_connect(ws_url, max_msg_size=2**24, autoping=True)
-        await self.ws.send_bytes(msgpack.packb({"type": "auth", "token": self.spec["token"]}))
+        auth = {"type": "auth", "token": self.spec["token"]}
+        if self.spec.get("deltas"):  # fanout --deltas: the new round's view as a round_delta
+            auth["deltas"] = 1
+        await self.ws.send_bytes(msgpack.packb(auth))
         self.reader = asyncio.create_task(self._read())
         await asyncio.wait_for(self.welcome, 60)
 
@@ -286,6 +290,7 @@ class Player:
             if frame.type != BIN:
                 continue
             t = now()
+            self.frame_bytes = len(frame.data)
             m = unpack(frame.data)
             typ = m["type"]
             if typ == "ack" or typ == "error" or typ == "chat":
@@ -321,10 +326,11 @@ class Player:
             r = m["round"]
             self.closed_round = max(self.closed_round, r)
             self.round_seen.setdefault(r, {})["round_result"] = t
-        elif typ == "view":
-            cr = m["view"].get("current_round")
+        elif typ == "view" or typ == "round_delta":  # the complete new round: its full view, or its delta
+            cr = m["view"].get("current_round") if typ == "view" else m["round"]
             if cr and cr - 1 in self.round_seen and "view" not in self.round_seen[cr - 1]:
                 self.round_seen[cr - 1]["view"] = t
+                self.round_seen[cr - 1]["view_bytes"] = self.frame_bytes
             if not self.welcome.done():
                 self.welcome.set_result(None)
         elif typ == "welcome":
@@ -697,8 +703,9 @@ async def run_exchange(a, srv: ServerProcess | None = None) -> dict:
 async def run_fanout(a) -> dict:
     """A results push to every player of one session of `players` players: all firms but
     one submit; then the last firm submits and the round closes. Latency = each player's
-    receipt of `round_result` (and of the new round's full `view`) minus the last
-    submission's ack (also reported from the moment it was sent)."""
+    receipt of `round_result` (and of the new round's full `view`, or with `--deltas` its
+    `round_delta`: the complete new round) minus the last submission's ack (also reported
+    from the moment it was sent)."""
     with tempfile.TemporaryDirectory() as tmp:
         srv = ServerProcess(f"{tmp}/fan.db", a.sync, profile=a.profile).start()
         try:
@@ -706,9 +713,11 @@ async def run_fanout(a) -> dict:
             last = specs[-1]
             last_firm = last["firm"]
             others = [s for s in specs if s is not last]
+            for s in others:
+                s["deltas"] = a.deltas
             ws_url = srv.url.replace("http", "ws", 1) + "/ws"
             workers = Workers(others, ws_url, a.workers, "fanout", {})
-            res_ack, res_send, view_ack, acks, presubmit = [], [], [], [], []
+            res_ack, res_send, view_ack, acks, presubmit, view_bytes = [], [], [], [], [], []
             try:
                 async with aiohttp.ClientSession() as http:
                     me = Player(last, random.Random(0))
@@ -736,6 +745,7 @@ async def run_fanout(a) -> dict:
                                     res_send.append(d["round_result"] - t_send)
                                 if "view" in d:
                                     view_ack.append(max(0.0, d["view"] - t_ack))
+                                    view_bytes.append(d["view_bytes"])
                         await asyncio.sleep(0.3)
                     mem = srv.rss_mb()
                     errors = me.errors
@@ -748,7 +758,8 @@ async def run_fanout(a) -> dict:
     return {"mode": "fanout", "players": a.players, "rounds": a.rounds, "sync": a.sync, "workers": a.workers,
             "last_submit_ack_ms": summary_ms(acks),
             "round_result_after_ack_ms": summary_ms(res_ack), "round_result_after_send_ms": summary_ms(res_send),
-            "view_after_ack_ms": summary_ms(view_ack),
+            "view_after_ack_ms": summary_ms(view_ack), "deltas": a.deltas,
+            "view_bytes_median": statistics.median(view_bytes) if view_bytes else None,
             "received": len(res_ack), "expected": expected, "errors": errors, "server_rss_mb": mem["rss_mb"],
             "facilitator_connected": a.facilitator,
             "presubmit_ms": summary_ms(presubmit)}
@@ -883,6 +894,8 @@ def _args(argv=None) -> argparse.Namespace:
     p.add_argument("--players", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--facilitator", action="store_true", help="a facilitator socket is connected too")
+    p.add_argument("--deltas", action="store_true", help="the players read round deltas (auth deltas: 1): "
+                   "the new round comes as a round_delta; without it, as full views")
     p = sub.add_parser("store", parents=[common])
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--writers", type=int, default=200, help="concurrent writers (sessions)")

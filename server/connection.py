@@ -81,6 +81,9 @@ class Connection:
         self.language: str | None = None    # the page language its `auth` declared (players' pages)
         self.binary = binary           # msgpack if the client's last frame was binary
         self.seq = 0
+        self.deltas: int | None = None  # the round-delta format its `auth` said it reads
+        self.views = 0                 # views and round deltas sent (a `round_delta`'s base: server/view_deltas.py)
+        self.held = None               # the player's view it was last sent (server/view_deltas.py Held)
         self.dropped = 0
         self.budget = RateBudget(rate, burst)
         self.closed = False

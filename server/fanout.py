@@ -4,8 +4,9 @@ The actor (server/session_actor.py) runs one item at a time; every message that 
 causes is queued here (`out`: (socket, message) pairs) and handed to the sockets once the
 item's log rows are durable (the actor's `_flush`). Pushes the same for many sockets are
 encoded once (`Shared`, and a firm's view part `SharedPart`); the facilitator's status is
-coalesced (at most one every `status_every` seconds); full views after a round are built
-by the next item, so round results go out first.
+coalesced (at most one every `status_every` seconds); the views after a round are built
+by the next item, so round results go out first, and a player's socket gets them as a
+`round_delta` against the view it holds (server/view_deltas.py) rather than a full view.
 
 Views come from game_rules/session/views.py, built from the live session's pure state and
 the plain data only the server knows (`actor.live()`: who is online, the time).
@@ -21,9 +22,11 @@ from game_rules import selection as sel
 from game_rules.session.step import PlayerView, SelectionBoard, Tell
 
 from game_rules.session import views
+from game_rules.session.deltas import DELTA_VERSION, saves
 
 from . import protocol as P
 from .auth import FACILITATOR
+from .view_deltas import EVERYONE, Holdings
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -40,6 +43,7 @@ class Fanout:
         self._views_posted = False
         self._status_at = float("-inf")                 # when the facilitator last got a status
         self._status_timer: asyncio.TimerHandle | None = None
+        self.held = Holdings()                           # what view each socket holds (round deltas)
 
     def take(self) -> list:
         out, self.out = self.out, []
@@ -62,7 +66,21 @@ class Fanout:
             "firm": live._firm_of(p), "server_time": time.time(), "protocol": P.PROTOCOL_VERSION,
             "limits": {"max_frame_bytes": cfg.max_frame_bytes, "rate_per_second": cfg.rate_per_second,
                        "rate_burst": cfg.rate_burst}}))
-        self.out.append((conn, {"type": "view", "view": live.view_for(p)}))
+        self.view_to(conn, None)
+
+    def view_to(self, conn: "Connection", id: str | None) -> None:
+        """`conn`'s full view now (on connecting, or answering `resync` command `id`)."""
+        p, live = conn.principal, self.live
+        if p.is_facilitator:
+            view = live.view_for(p)
+            self.held.hold(conn)
+        else:
+            session, now = live.session, live.live()
+            firm = session.players[p.player_id].firm
+            part, me = views.firm_part(session, now, firm), views.me_of(session, p.player_id)
+            view = {**part, "me": me}
+            self.held.hold(conn, part, me, firm)
+        self.out.append((conn, {"type": "view", "view": view} if id is None else {"type": "view", "id": id, "view": view}))
 
     # ---- one message, to whom ------------------------------------------------------------------
 
@@ -70,6 +88,7 @@ class Fanout:
         """A step's `Tell` (`sender`: the socket the command came from)."""
         to, msg = t.to, t.msg
         if to == "everyone":
+            self.held.touch(EVERYONE, msg.get("type"))
             shared = P.Shared(msg)  # encoded once for every socket
             for conn in self.all():
                 self.out.append((conn, shared))
@@ -78,11 +97,13 @@ class Fanout:
         elif to.startswith("firm:"):
             self.firm(to[5:], msg, skip=None if t.to_sender else sender)
         else:  # player:<id>
+            self.held.touch(to[7:], msg.get("type"))
             for conn in self.conns.get(to[7:], ()):
                 self.out.append((conn, dict(msg)))
 
     def firm(self, firm: str, msg: dict, skip=None) -> None:
         shared = None  # encoded once for the whole firm; `msg` must not change afterwards
+        self.held.touch(firm, msg.get("type"))
         for p in self.live.members(firm):
             for conn in self.conns.get(p.id, ()):
                 if conn is not skip:
@@ -97,7 +118,7 @@ class Fanout:
 
     def player_view(self, n: PlayerView) -> None:
         for conn in self.conns.get(n.player_id, ()):
-            self.out.append((conn, {"type": "view", "view": views.player_view(self.live.session, self.live.live(), n.player_id)}))
+            self.view_to(conn, None)
 
     def selection(self, n: SelectionBoard) -> None:
         """The selection board changed: each firm in the events that has someone online
@@ -143,8 +164,10 @@ class Fanout:
             if conns:
                 live = live or self.live.live()
                 part = part or P.SharedPart(views.firm_part(self.live.session, live, firm))
-                v = P.SharedView(part, views.me_of(self.live.session, p.id))
+                me = views.me_of(self.live.session, p.id)
+                v = P.SharedView(part, me)
                 for conn in conns:
+                    self.held.hold(conn, part.part, me, firm)
                     self.out.append((conn, v))
         self.status()
 
@@ -154,25 +177,53 @@ class Fanout:
         thousand views to be built and encoded."""
         if not self._views_posted:
             self._views_posted = True
-            later.append(self.views)
+            later.append(lambda: self.views(deltas=True))
 
-    def views(self) -> None:
-        """Everyone gets a full view (phase changes, round results)."""
+    def views(self, deltas: bool = False) -> None:
+        """Everyone gets its new view (phase changes, round results): the facilitator a full
+        view; a player, with `deltas` (after a round), a `round_delta` against the view its
+        socket holds where that is smaller, else a full view."""
         self._views_posted = False
         cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
+        shared: dict[tuple, P.Shared] = {}   # a delta the same for several sockets, encoded once
         session, live = self.live.session, self.live.live()
         for name, conns in self.conns.items():
             if not conns:
                 continue
             if name == FACILITATOR:
                 v = P.Shared({"type": "view", "view": self.live.facilitator_view(live)})
-            else:
-                firm = self.live.players[name].firm
-                if firm not in cache:
-                    cache[firm] = P.SharedPart(views.firm_part(session, live, firm))
-                v = P.SharedView(cache[firm], views.me_of(session, name))
+                for conn in conns:
+                    self.held.hold(conn)
+                    self.out.append((conn, v))
+                continue
+            firm = self.live.players[name].firm
+            if firm not in cache:
+                cache[firm] = P.SharedPart(views.firm_part(session, live, firm))
+            part, me = cache[firm], views.me_of(session, name)
+            full = None
             for conn in conns:
-                self.out.append((conn, v))
+                msg = self._delta(conn, name, firm, part, me, shared) if deltas else None
+                if msg is None:
+                    msg = full = full or P.SharedView(part, me)
+                self.out.append((conn, msg))
+                self.held.hold(conn, part.part, me, firm)
+        self.held.done()
+
+    def _delta(self, conn: "Connection", pid: str, firm: str, part: P.SharedPart, me: dict,
+               shared: dict) -> "P.Shared | dict | None":
+        """`conn`'s `round_delta` to the view `{**part, "me": me}`, or None (a full view then)."""
+        if conn.held is None or conn.deltas != DELTA_VERSION:
+            return None
+        changes, alike = self.held.changes(conn, pid, firm, part.part, me)
+        if not saves(changes, part.part):
+            return None
+        msg = {"type": "round_delta", "version": DELTA_VERSION, "base": conn.views, "round": part.part.get("current_round"), "changes": changes}
+        if not alike:
+            return msg
+        key = (firm, id(changes), conn.views)
+        if key not in shared:
+            shared[key] = P.Shared(msg)
+        return shared[key]
 
 
 # ---- after the commit ---------------------------------------------------------------------------

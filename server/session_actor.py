@@ -255,7 +255,7 @@ class SessionActor:
         finally:
             self._current_conn = None
         if msg.type == "resync" and reply["type"] == "ack":
-            self.fanout.out.append((conn, {"type": "view", "id": msg.id, "view": self.view_for(conn.principal)}))
+            self.fanout.view_to(conn, msg.id)
         self.fanout.out.append((conn, dict(reply)))
 
     def http_control(self, body: P.HttpControl) -> tuple[dict, int]:

@@ -44,6 +44,14 @@ def test_fanout_every_player_gets_the_round_result():
     assert r["received"] == r["expected"] == 23 * 2
 
 
+def test_fanout_with_deltas_every_player_gets_the_new_round_as_a_smaller_round_delta():
+    args = ["fanout", "--players", "24", "--rounds", "2", "--workers", "1"]
+    full, deltas = load.main(args), load.main([*args, "--deltas"])
+    assert full["errors"] == deltas["errors"] == 0
+    assert deltas["view_after_ack_ms"]["n"] == full["view_after_ack_ms"]["n"] == deltas["expected"] == 23 * 2
+    assert deltas["view_bytes_median"] < full["view_bytes_median"]
+
+
 @pytest.mark.parametrize("mode", ["restart"])
 def test_restart_after_kill9_restores_sessions_and_acknowledged_commands(mode):
     r = load.main([mode, "--sessions", "5", "--per-session", "4", "--commands", "2"])

@@ -47,7 +47,7 @@ import msgpack
 import websockets
 
 from .http_api import CommandError, control, create_session, http_request, join_session, summary, ws_url
-from .view_fold import apply as fold_push
+from .view_fold import DELTA_VERSION, PatchError, apply as fold_push, delta_fits
 
 __all__ = ["GameClient", "ClientStats", "CommandError", "ConnectionLost", "control", "create_session",
            "http_request", "join_session", "summary", "ws_url"]
@@ -76,6 +76,7 @@ class ClientStats:
     reconnects: int = 0
     gaps: int = 0             # seq gaps seen
     resyncs: int = 0
+    delta_misses: int = 0     # round deltas that did not fit the view held (a full view was asked for)
     latencies: list[float] = field(default_factory=list)  # seconds, first send -> ack
 
 
@@ -120,6 +121,7 @@ class GameClient:
         self._ws: Any = None
         self._gen = 0
         self._seq = 0
+        self._views = 0                           # views and round deltas got on this socket
         self._reader: asyncio.Task | None = None
         self._send_lock = asyncio.Lock()
         self._connected = asyncio.Event()
@@ -166,7 +168,8 @@ class GameClient:
         ws = await websockets.connect(self.url, max_size=2 ** 24, open_timeout=10,
                                       ping_interval=20, ping_timeout=20, close_timeout=2)
         try:
-            await ws.send(self._encode({"type": "auth", "token": self.token, "client_time": time.time()}))
+            await ws.send(self._encode({"type": "auth", "token": self.token, "client_time": time.time(),
+                                              "deltas": DELTA_VERSION}))
             async with asyncio.timeout(10):  # not wait_for: on 3.11 it can swallow a cancel
                 first = self._decode(await ws.recv())
         except BaseException:
@@ -184,6 +187,7 @@ class GameClient:
             self._ws = ws
             self._gen += 1
             self._seq = 0
+            self._views = 0
             self._handle(welcome)
             for p in list(self._pending.values()):
                 if not p.future.done():
@@ -441,7 +445,15 @@ class GameClient:
             self.round_results[msg["round"]] = msg
         elif t == "session_ended":
             self.ended = msg.get("reason") or "ended"
-        self.view = fold_push(self.view, msg)  # a full view, or a push folded into it (view_fold.py)
+        if t == "round_delta" and not delta_fits(self._views, msg):
+            self._delta_missed(f"base {msg.get('base')}, {self._views} views held")
+        else:
+            try:  # a full view, or a push folded into it (view_fold.py)
+                self.view = fold_push(self.view, msg)
+            except PatchError as e:
+                self._delta_missed(str(e))
+        if t in ("view", "round_delta"):
+            self._views += 1
         if self.on_push is not None:
             try:
                 r = self.on_push(msg)
@@ -479,6 +491,19 @@ class GameClient:
         async with self._send_lock:
             if self._connected.is_set():
                 await self._write(p)
+
+    def _delta_missed(self, why: str) -> None:
+        """A round delta is not for the view held: ask for a full view (the view stays as
+        it was until it comes)."""
+        self.stats.delta_misses += 1
+        log.info("%s: round delta does not fit (%s): resync", self.name, why)
+        self._spawn(self._resync_quietly())
+
+    async def _resync_quietly(self) -> None:
+        try:
+            await self.resync()
+        except (CommandError, ConnectionLost, asyncio.TimeoutError) as e:
+            log.info("%s: resync after a delta that did not fit failed: %s", self.name, e)
 
     async def _recover(self) -> None:
         """After a seq gap: get a full view, and re-send what is unanswered (an ack may be

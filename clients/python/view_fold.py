@@ -10,7 +10,11 @@ and the facilitator's (`status` and no `me`: every firm's draft, the clock insid
 status, negotiations by id). `FOLDS` is the table of push types; the web pages' fold
 (clients/web/js/viewfold.js) follows the same table, and tests/test_view_fold.py checks
 both against the views the server builds. A push type not in the table (ack, error,
-welcome, round_result, completion) leaves the view as it is; a `view` push replaces it.
+welcome, round_result, completion) leaves the view as it is; a `view` push replaces it, and
+a `round_delta` (after a round) changes it into the new round's view
+(game_rules/session/deltas.py `patch`): a `PatchError` if its changes do not fit, when the
+client must ask for a full view (`resync`, as `GameClient` does; it also checks the
+delta's `base` against the views it counted, `delta_fits`).
 The one reply folded is the ack of the player's own draft (the server pushes a draft to the
 sender's teammates only, and the ack carries the firm's draft as merged).
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 from typing import Callable
 
 from game_rules.decisions import merge_draft
+from game_rules.session.deltas import DELTA_VERSION, PatchError, patch
 
 #: a player's view carries this many announcements (game_rules/session/views.py ANNOUNCEMENTS_SHOWN)
 ANNOUNCEMENTS_SHOWN = 20
@@ -116,6 +121,19 @@ def _session_ended(v: dict, m: dict) -> dict:
     return {**v, "session": {**v["session"], "status": "ended"}}
 
 
+def _round_delta(v: dict, m: dict) -> dict:
+    # the new round's view as the changes to the one held (the `base` is checked by the client)
+    if m.get("version") != DELTA_VERSION:
+        raise PatchError(f"round_delta version {m.get('version')!r}: this client reads {DELTA_VERSION}")
+    return patch(v, m["changes"])
+
+
+def delta_fits(views_held: int, push: dict) -> bool:
+    """Whether a `round_delta` is for the view this socket holds: its `base` is the number
+    of `view` and `round_delta` messages the socket got before it."""
+    return push.get("base") == views_held
+
+
 #: push type -> how it changes the view it follows (clients/web/js/viewfold.js: the same table)
 FOLDS: dict[str, Callable[[dict, dict], dict]] = {
     "draft": _draft,
@@ -128,6 +146,7 @@ FOLDS: dict[str, Callable[[dict, dict], dict]] = {
     "status": _status,
     "selection": _selection,
     "session_ended": _session_ended,
+    "round_delta": _round_delta,
 }
 REPLIES = {"ack"}  # in FOLDS, but answers to a command rather than pushes
 
@@ -138,6 +157,8 @@ def apply(view: dict | None, push: dict) -> dict | None:
     if t == "view":
         return push["view"]
     fold = FOLDS.get(t)
+    if view is None and t == "round_delta":
+        raise PatchError("a round_delta before any full view")
     if view is None or fold is None:
         return view
     return fold(view, push)

@@ -101,6 +101,7 @@ def _authenticate(hub: Hub, conn: Connection, msg):
     conn.token_hash = hashed
     conn.principal = p
     conn.language = msg.language
+    conn.deltas = msg.deltas
     # one command budget per player (or facilitator), shared by all of its sockets
     conn.budget = actor.budgets.get(p.name) or actor.budgets.setdefault(
         p.name, RateBudget(hub.config.rate_per_second, hub.config.rate_burst))

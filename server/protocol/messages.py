@@ -64,6 +64,9 @@ class Auth(_Msg):
                                  description="a player's page language (BCP-47); when it differs from the "
                                              "one logged for the player, `language_changed` is logged and the "
                                              "scenario texts of its view follow it")
+    deltas: int | None = Field(None, ge=0, le=1000, description="the `round_delta` format this client reads "
+                               "(1); a player's socket then gets its view after a round as a `round_delta`, "
+                               "without it always as a full `view`")
 
 
 class Ping(_Msg):
@@ -234,7 +237,8 @@ class Welcome(_Out):
 class View(_Out):
     """A full view: a firm's (`game_rules.views.firm_view` plus the firm's draft, team, clock,
     negotiations and chat) or the facilitator's. Sent after `welcome`, after `resync`, at
-    phase changes and after every round."""
+    phase changes, and after every round to the facilitator (a player gets a `round_delta`
+    then, unless it would not be smaller)."""
     type: Literal["view"]
     id: str | None = Field(None, description="the `resync` id it answers, if any")
     view: dict[str, Any]
@@ -325,6 +329,22 @@ class RoundResultPush(_Out):
                                             "or draft could not be used (it played its default), why")
 
 
+class RoundDeltaPush(_Out):
+    """After a round (its `round_result` came first), a player's new view as the changes to
+    the view it holds: the full view it was last sent (or the last delta's result) with the
+    pushes it folded since. Apply `changes` (game_rules/session/deltas.py: `set` keys,
+    `unset` keys, `append` items to a list, `sub`: a nested dict's own changes) and the
+    view is exactly the full view the server would send now. Only if `base` is the number
+    of `view` and `round_delta` messages this socket got before this one (and `version`
+    is 1); otherwise, or if the changes do not fit, send `resync` for a full view. A full
+    `view` comes instead when the delta would not be smaller."""
+    type: Literal["round_delta"]
+    version: int = Field(description="the changes' format: 1")
+    base: int = Field(description="how many `view` and `round_delta` messages this socket was sent before this one")
+    round: int | None = Field(description="the new view's `current_round` (null outside the execution phase)")
+    changes: dict[str, Any]
+
+
 class RoundReopenedPush(_Out):
     """The facilitator reopened round `round` (undo of its close): it is played again from
     just before the close (a `view` follows)."""
@@ -384,7 +404,7 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, SelectionPush, RoundResultPush, RoundReopenedPush, NegotiationReopenedPush,
+              NegotiationPush, SelectionPush, RoundResultPush, RoundDeltaPush, RoundReopenedPush, NegotiationReopenedPush,
               PracticeResultPush, AnnouncementPush, StatusPush, CompletionPush,
               SessionEndedPush)
 }

@@ -295,6 +295,12 @@ class PlayerApp {
 
   onMessage(m) {
     if (m.type === "view") { this.setView(m.view); return; }
+    if (m.type === "round_delta") {  // the new round's view, as changes to the one held
+      let next = null;
+      try { next = applyPush(this.view, m); } catch { this.socket.resync(); return; }
+      this.setView(next);
+      return;
+    }
     if (m.type === "welcome" && m.player_id && m.player_id !== this.creds.player_id) {
       // the facilitator merged this device's row into this person's seat (merge_players):
       // the same token now opens that seat; start again as it

@@ -4,12 +4,16 @@
 // - every command has an id; `send()` resolves with the ack's result or rejects with
 //   {code, message}; commands not acknowledged when the socket drops are sent again with
 //   the SAME id after reconnecting (the server never applies an id twice);
-// - `seq` is checked: a gap asks for a full view (`resync`);
+// - `seq` is checked: a gap asks for a full view (`resync`); so does a `round_delta` whose
+//   `base` is not the number of views and round deltas this socket got before it (it is
+//   not passed on: the full view follows);
 // - a dropped socket reconnects by itself with backoff; `online` reconnects at once;
 // - a `ping` every 20 s finds a dead socket that the browser has not noticed.
 //
 // Events (EventTarget): "state" {detail: "connecting"|"open"|"reconnecting"|"ended"|"denied"},
 // "message" {detail: msg} for every server message except ack/error of commands.
+
+import { DELTA_VERSION } from "./viewfold.js";
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 8000;
@@ -62,7 +66,8 @@ export class LiveSocket extends EventTarget {
     this.authed = false;
     ws.onopen = () => {
       this.seq = 0;
-      ws.send(JSON.stringify({ type: "auth", token: this.token, client_time: Date.now() / 1000,
+      this.views = 0; // views and round deltas got on this socket (a round_delta's `base`)
+      ws.send(JSON.stringify({ type: "auth", token: this.token, client_time: Date.now() / 1000, deltas: DELTA_VERSION,
                               ...(this.language ? { language: this.language } : {}) }));
     };
     ws.onmessage = (ev) => this.onFrame(ws, ev.data);
@@ -79,6 +84,11 @@ export class LiveSocket extends EventTarget {
       const gap = this.seq && msg.seq !== this.seq + 1;
       this.seq = msg.seq;
       if (gap && this.authed) this.resync();
+    }
+    if (msg.type === "round_delta" || msg.type === "view") {
+      const held = this.views;
+      this.views += 1;
+      if (msg.type === "round_delta" && msg.base !== held) { this.resync(); return; }
     }
     if (msg.type === "welcome") {
       this.authed = true;

@@ -2,11 +2,14 @@
 // clients/python/view_fold.py (FOLDS), one entry per type, the same shapes
 // (game_rules/session/views.py). tests/test_browser_view_fold.py runs a recorded session
 // through both and compares. The pages (player.js, console.js, projector.js) fold with
-// `applyPush`, then redraw what the push touched.
+// `applyPush`, then redraw what the push touched. After a round a player gets a `round_delta`:
+// the new view as changes to the one held (game_rules/session/deltas.py, `patch` here); changes
+// that do not fit throw a PatchError, and the page asks for a full view (`resync`).
 //
 //   view = applyPush(view, push)     // a new view; neither argument is changed
 
-export const ANNOUNCEMENTS_SHOWN = 20; // a player's view carries the latest ones only
+export const ANNOUNCEMENTS_SHOWN = 20;
+export const DELTA_VERSION = 1; // the round_delta format this client reads (sent with `auth`) // a player's view carries the latest ones only
 const CHAT_FIELDS = ["channel", "sender", "sender_name", "firm", "text", "time"];
 const ANNOUNCEMENT_FIELDS = ["text", "event", "time"];
 const CLOCK_FIELDS = ["running", "remaining", "deadline"];
@@ -26,6 +29,26 @@ export function mergeDraft(draft, changed) {
       for (const [kk, vv] of Object.entries(v)) { if (vv === null) delete into[kk]; else into[kk] = vv; }
       out[k] = into;
     } else out[k] = v;
+  }
+  return out;
+}
+
+export class PatchError extends Error {}
+
+/** `view` with a round delta's changes applied: `unset` keys, `set` keys, `append` items to a
+ *  list, `sub` a nested object's own changes (game_rules/session/deltas.py patch). */
+export function patch(view, changes) {
+  if (!isObject(view) || !isObject(changes)) throw new PatchError("changes apply to an object");
+  const out = { ...view };
+  for (const k of changes.unset || []) delete out[k];
+  for (const [k, v] of Object.entries(changes.set || {})) out[k] = v;
+  for (const [k, items] of Object.entries(changes.append || {})) {
+    if (!Array.isArray(out[k])) throw new PatchError(`${k}: not a list to append to`);
+    out[k] = [...out[k], ...items];
+  }
+  for (const [k, sub] of Object.entries(changes.sub || {})) {
+    if (!isObject(out[k])) throw new PatchError(`${k}: not an object to change`);
+    out[k] = patch(out[k], sub);
   }
   return out;
 }
@@ -84,12 +107,18 @@ export const FOLDS = {
   status: (v, m) => ({ ...v, status: m.status }),
   selection: (v, m) => ("selection" in m ? { ...v, selection: m.selection } : v),
   session_ended: (v) => (isObject(v.session) ? { ...v, session: { ...v.session, status: "ended" } } : v),
+  // the new round's view as the changes to the one held (LiveSocket checks the `base`)
+  round_delta(v, m) {
+    if (m.version !== DELTA_VERSION) throw new PatchError(`round_delta version ${m.version}`);
+    return patch(v, m.changes);
+  },
 };
 
 /** The view after `push` (null until the first full view has come). */
 export function applyPush(view, push) {
   if (push.type === "view") return push.view;
   const fold = Object.prototype.hasOwnProperty.call(FOLDS, push.type) ? FOLDS[push.type] : null;
+  if (!view && push.type === "round_delta") throw new PatchError("a round_delta before any full view");
   if (!view || !fold) return view;
   return fold(view, push);
 }

@@ -1,0 +1,94 @@
+"""Round deltas over real sockets (server/view_deltas.py, server/fanout.py): a socket whose
+`auth` says it reads them (`deltas: 1`) gets a `round_delta` after a round, a socket that
+does not a full `view`; applied to the view the first one holds (folded as the pushes came)
+the delta gives exactly what the second was sent, and carries nothing that view lacks. A
+client whose delta does not fit (its `base`, or its changes) asks for a full view."""
+from __future__ import annotations
+
+import aiohttp
+
+from clients.python.client import GameClient
+from clients.python.view_fold import apply
+from conftest import Api, Client
+from test_view_deltas import _carried
+
+
+async def _login(url: str, token: str, deltas: bool) -> Client:
+    c = await Client.open(url, True, "d" if deltas else "f")
+    await c.send({"type": "auth", "token": token, **({"deltas": 1} if deltas else {})})
+    await c.wait_for(lambda m: m["type"] == "welcome")
+    await c.wait_for(lambda m: m["type"] == "view")
+    return c
+
+
+def _fold(c: Client, upto: int) -> dict | None:
+    view = None
+    for m in c.messages[:upto]:
+        view = apply(view, m)
+    return view
+
+
+async def test_a_round_delta_gives_the_full_view_a_socket_without_deltas_gets(start_server):
+    server = await start_server(status_every=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=1, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea", "Cy")]
+        by_firm: dict[str, list] = {}
+        for j in joined:
+            by_firm.setdefault(j["firm"], []).append(j)
+        pair = next(js for js in by_firm.values() if len(js) == 2)   # two people share a firm
+        other = next(j for j in joined if j not in pair)
+        ada = await _login(server.url, pair[0]["player_token"], deltas=True)
+        bea = await _login(server.url, pair[1]["player_token"], deltas=False)
+        cy = await _login(server.url, other["player_token"], deltas=True)
+        try:
+            await api.control(session, "start")
+            for c in (ada, bea, cy):
+                await c.wait_for(lambda m: m["type"] in ("view", "round_delta") and m.get("round") == 1
+                                 or m["type"] == "view" and m["view"].get("current_round") == 1)
+            # round 1: a draft and a chat line folded into the views held, then the round closes
+            r = await bea.cmd("draft", fields={"develop": {"design": 4.0}}, round=1)
+            assert r["type"] == "ack", r
+            assert (await ada.cmd("chat", to="firm", text="ready"))["type"] == "ack"
+            await ada.wait_for(lambda m: m["type"] == "draft")
+            for c in (ada, cy):
+                assert (await c.cmd("submit", round=1))["type"] == "ack"
+            delta = await ada.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
+            full = await bea.wait_for(lambda m: m["type"] == "view" and m["view"].get("current_round") == 2)
+            await cy.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
+            at = ada.messages.index(delta)
+            held = _fold(ada, at)
+            assert delta["base"] == sum(m["type"] in ("view", "round_delta") for m in ada.messages[:at])
+            new = apply(held, delta)
+            expected = {**full["view"], "me": held["me"]}   # the same firm's view, at the same moment
+            assert new == expected
+            _carried(delta["changes"], expected)
+            assert "history" in delta["changes"].get("append", {}) or "history" in delta["changes"].get("set", {})
+            assert len(ada.raw_frames[at]) < len(bea.raw_frames[bea.messages.index(full)]) / 2
+        finally:
+            for c in (ada, bea, cy):
+                await c.close()
+
+
+async def test_a_delta_that_does_not_fit_the_view_held_brings_a_full_view(start_server):
+    server = await start_server(status_every=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=1, seed=4)
+        j = await api.join(session["code"], "Ada")
+        c = GameClient(server.url, j["player_token"], name="Ada")
+        await c.connect()
+        try:
+            await c.wait_view(lambda v: v["phase"] == "lobby")
+            before = c.view
+            # as if a delta for another view reached it (its base), then one whose changes do not fit
+            for i, bad in enumerate(({"base": 99, "changes": {"set": {"phase": "debrief"}}},
+                                     {"changes": {"append": {"phase": ["x"]}}})):
+                bad = {"base": c._views, **bad}
+                c._handle({"type": "round_delta", "version": 1, "round": None, "seq": c._seq + 1, **bad})
+                assert c.view == before and c.stats.delta_misses == i + 1
+                await c.wait(lambda c: c.stats.resyncs == i + 1 and c._views == 3 + 2 * i)
+            assert c.view["phase"] == "lobby" and c.stats.errors == 0
+        finally:
+            await c.close()

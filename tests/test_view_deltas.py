@@ -1,0 +1,221 @@
+"""Round deltas (game_rules/session/deltas.py): after a round a player is sent the changes
+from the view it holds to the new one, not the whole view.
+
+- `diff` and `patch` are inverse on any JSON-like pair of dicts (hypothesis);
+- over whole sessions played on the pure layer (decide + evolve, as in
+  tests/test_session_flow.py: seeds, negotiation on and off, one to three copies, a
+  results break or none, a practice round or none, people in one firm drafting, chatting
+  and submitting, bots in the others), a client that folds every push it is told
+  (clients/python/view_fold.py, with the same effects in the same order as the server's
+  actor hands them to server/fanout.py) and applies each round's delta ends, after every
+  round, with exactly the full view the server builds then; and no delta carries a key
+  or value the recipient's new full view lacks (it is computed from the per-party views
+  of game_rules/session/views.py, never from the session).
+tests/test_view_fold.py checks the same over real sockets with the server's own
+bookkeeping (server/view_deltas.py)."""
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace as Control
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from clients.python.view_fold import apply
+from game_rules.rules import Rules, new_session
+from game_rules.scenario import load_scenario
+from game_rules.session import commands, controls, facts as F, phases, views
+from game_rules.session.deltas import DELTA_VERSION, PatchError, diff, patch, saves, touched_by, view_changes, with_me
+from game_rules.session.state import Session
+from game_rules.session.step import Logged, PlayerView, Step, Team, Tell, Views, ViewsNext
+from game_rules.session.outbox import recipients
+
+T0 = 1_000.0
+
+# ---- diff and patch ---------------------------------------------------------------------------
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("ab", max_size=2))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.sampled_from("abcd"), inner, max_size=4)),
+                      max_leaves=12)
+docs = st.dictionaries(st.sampled_from("abcdef"), values, max_size=6)
+
+
+@given(docs, docs)
+def test_patch_of_a_diff_gives_the_new_dict(old, new):
+    assert patch(old, diff(old, new)) == new
+    assert diff(new, new) == {}
+
+
+def test_a_list_that_only_grew_is_sent_as_its_new_items():
+    old = {"history": [{"round": 1}], "chat": {"firm:w": ["hi"], "alliance:a1": []}, "gone": 1}
+    new = {"history": [{"round": 1}, {"round": 2}], "chat": {"firm:w": ["hi", "yes"], "alliance:a1": []}}
+    assert diff(old, new) == {"append": {"history": [{"round": 2}]}, "sub": {"chat": {"append": {"firm:w": ["yes"]}}},
+                              "unset": ["gone"]}
+
+
+def test_changes_that_do_not_fit_the_view_are_refused():
+    for view, changes in (({"history": {}}, {"append": {"history": [1]}}), ({"firm": 3}, {"sub": {"firm": {"set": {}}}})):
+        try:
+            patch(view, changes)
+        except PatchError:
+            continue
+        raise AssertionError(f"{changes} applied to {view}")
+
+
+# ---- whole sessions on the pure layer -----------------------------------------------------------------
+
+def _carried(changes: dict, new: dict) -> None:
+    """Every key and value the changes carry is the new full view's (the leak check)."""
+    for k, v in changes.get("set", {}).items():
+        assert k in new and new[k] == v, k
+    for k, items in changes.get("append", {}).items():
+        assert k in new and isinstance(new[k], list) and new[k][len(new[k]) - len(items):] == items, k
+    for k, sub in changes.get("sub", {}).items():
+        assert k in new and isinstance(new[k], dict), k
+        _carried(sub, new[k])
+
+
+class Phone:
+    """One player's client: the view it holds, folded as the server's pushes come, and what
+    the server knows of it (the view it was last sent, the keys pushes touched since)."""
+
+    def __init__(self, pid: str):
+        self.pid = pid
+        self.view: dict | None = None
+        self.held: tuple[dict, dict] | None = None   # (firm part, me) last sent
+        self.touched: set[str] = set()
+
+    def full(self, part: dict, me: dict) -> None:
+        self.view, self.held, self.touched = {**part, "me": me}, (part, me), set()
+
+    def push(self, msg: dict) -> None:
+        self.touched |= set(touched_by(msg["type"]))
+        self.view = apply(self.view, copy.deepcopy(msg))
+
+
+class Table:
+    """A session played step by step; every effect of a step reaches the phones as the
+    server's actor hands it on (a `Tell` at once, full views at once, a round's views after
+    the step: server/fanout.py `views_next`)."""
+
+    def __init__(self, options: dict, seed: int):
+        rules = Rules.from_scenario(load_scenario("classic"))
+        self.s = Session(rules, new_session(rules, options["copies"], seed, 3))
+        self.options, self.now = options, T0
+        self.phones: dict[str, Phone] = {}
+        self.deltas = 0
+
+    def live(self) -> views.Live:
+        return views.Live("s1", "CODE", "Class", self.options, frozenset(self.phones), self.now)
+
+    def step(self) -> Step:
+        self.now += 1
+        self._due = False
+        return Step(self.s, self.options, self.now, self._effect)
+
+    def _effect(self, e) -> None:
+        if isinstance(e, Tell):
+            to_step = Control(session=self.s)
+            for r in recipients(to_step, e.to):
+                if r in self.phones and (e.to_sender or r != self._sender):
+                    self.phones[r].push(e.msg)
+        elif isinstance(e, (Views, Team, PlayerView)):
+            for pid, kind in views.due(self.s, e).items():
+                if pid in self.phones and kind == "view":
+                    self._full(self.phones[pid])
+        elif isinstance(e, ViewsNext):
+            self._due = True
+        else:
+            assert isinstance(e, Logged) or not isinstance(e, (Views, ViewsNext))
+
+    def _full(self, phone: Phone) -> None:
+        firm = self.s.players[phone.pid].firm
+        phone.full(views.firm_part(self.s, self.live(), firm), views.me_of(self.s, phone.pid))
+
+    def after(self) -> None:
+        """The round's views, built after the step: each phone gets its delta."""
+        if not self._due:
+            return
+        for phone in self.phones.values():
+            firm = self.s.players[phone.pid].firm
+            part, me = views.firm_part(self.s, self.live(), firm), views.me_of(self.s, phone.pid)
+            held_part, held_me = phone.held
+            changes = with_me(view_changes(held_part, phone.touched, part), held_me, me)
+            new = {**part, "me": me}
+            _carried(changes, new)
+            if saves(changes, part):
+                self.deltas += 1
+                phone.view = apply(phone.view, {"type": "round_delta", "version": DELTA_VERSION, "base": 0,
+                                                "round": part.get("current_round"), "changes": changes})
+                phone.held, phone.touched = (part, me), set()
+            else:
+                phone.full(part, me)
+            assert phone.view == new, f"{phone.pid}: the delta's result differs from the full view"
+
+    def control(self, action: str, **fields) -> None:
+        self._sender = None
+        controls.decide(self.step(), Control(action=action, **fields))
+        self.after()
+
+    def command(self, pid: str, fn, *args) -> None:
+        self._sender = pid
+        result = fn(self.step(), self.s.players[pid], *args)
+        self.after()
+        self.phones[pid].push({"type": "ack", "id": "c", "result": result})
+
+    def clock_runs_out(self) -> None:
+        self._sender = None
+        st_ = self.step()
+        self.now = st_.now = max(self.now, (self.s.clock.deadline or self.now) + 1)
+        phases.clock_ran_out(st_)
+        self.after()
+
+
+sessions = st.fixed_dictionaries({
+    "seed": st.integers(0, 10_000),
+    "copies": st.integers(1, 3),
+    "negotiation": st.booleans(),
+    "results_break": st.sampled_from(["off", "manual"]),
+    "practice_round": st.booleans(),
+    "moves": st.lists(st.tuples(st.integers(0, 9), st.booleans(), st.booleans()), min_size=3, max_size=3),
+})
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions)
+def test_a_client_applying_deltas_has_the_full_view_after_every_round(g):
+    options = {"copies": g["copies"], "negotiation": g["negotiation"], "negotiation_seconds": 60,
+               "round_seconds": 30, "members_submit": "any", "results_break": g["results_break"],
+               "practice_round": g["practice_round"]}
+    t = Table(options, g["seed"])
+    s = t.s
+    for pid in ("p_ada", "p_bea"):  # two people in the first firm; bots in every other
+        t.phones[pid] = Phone(pid)
+        st_ = t.step()
+        st_.fact(F.PlayerJoined(pid, pid, None, "west1", "h", t.now), actor=pid, firm="west1")
+        t._full(t.phones[pid])
+    t.control("fill_bots", strategy="balanced")
+    t.control("start")
+    if s.state.phase == "practice":
+        t.control("end_round")
+        t.control("start")
+    if s.state.phase == "negotiation":
+        t.clock_runs_out()
+    rounds_seen = 0
+    while s.state.phase in ("execution", "break"):
+        if s.state.phase == "break":
+            t.control("next_round")
+            continue
+        rnd = s.state.round + 1
+        value, chat, by_clock = g["moves"][(rnd - 1) % len(g["moves"])]
+        t.command("p_bea", commands.draft, {"develop": {"design": float(value)}}, rnd)
+        if chat:
+            t.command("p_ada", commands.chat, "firm", f"round {rnd}")
+        if by_clock:
+            t.clock_runs_out()
+        else:
+            t.command("p_ada", commands.submit, None, rnd, None)
+        rounds_seen += 1
+        assert rounds_seen <= 10
+    assert s.state.phase == "debrief" and rounds_seen == s.state.rounds
+    assert t.deltas >= rounds_seen  # each phone got deltas, not only full views
