@@ -176,11 +176,13 @@ def main() -> int:
 
 
 def _lessons_main(a) -> int:
-    out = pathlib.Path(a.out or ROOT / "benchmarks" / "results" / "lesson_robustness.json")
+    files = (a.out or str(ROOT / "benchmarks" / "results" / "lesson_robustness.json")).split(",")
+    out = pathlib.Path(files[0])
     scenarios = a.scenarios.split(",") if a.scenarios else list(CLAIMS)
-    if a.table_only:
-        d = json.loads(out.read_text(encoding="utf-8"))
-        rows, seeds = d["rows"], d["seeds"]
+    if a.table_only:  # --out may name several result files (runs split by scenario); later wins
+        parts = [json.loads(pathlib.Path(f).read_text(encoding="utf-8")) for f in files]
+        rows = list({(r["scenario"], r["setting"]): r for d in parts for r in d["rows"]}.values())
+        seeds = min(d["seeds"] for d in parts)
     else:
         rows, seeds = lesson_sweep(scenarios, a.seeds, a.jobs, out), a.seeds
     print(lesson_table(rows, seeds))
