@@ -72,7 +72,8 @@ def table(rows: list[dict], seeds: int) -> str:
     order = list(FACTS)
     by: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
-        by.setdefault((r["fact"], r["scenario"]), []).append(r)
+        if r["fact"] in FACTS and r["scenario"] in FACTS[r["fact"]][1]:  # measured before a fact was narrowed
+            by.setdefault((r["fact"], r["scenario"]), []).append(r)
     for key in sorted(by, key=lambda k: (order.index(k[0]), k[1])):
         cells = by[key]
         d = next((c for c in cells if c["setting"] == "defaults"), None)
@@ -138,7 +139,13 @@ def lesson_table(rows: list[dict], seeds: int) -> str:
             held += not bad
             for k in bad:
                 fails.setdefault(k, []).append(c["setting"])
-        fs = "; ".join(f"{k}: {', '.join(v)}" for k, v in fails.items()) or "none"
+        every = sorted(c["setting"] for c in cells)
+
+        def where(k, v):  # a claim that fails almost everywhere: say where it holds instead
+            if len(v) <= len(cells) / 2:
+                return f"{k}: {', '.join(v)}"
+            return f"{k}: fails in {len(v)} of {len(cells)}, holds only in {', '.join(x for x in every if x not in v)}"
+        fs = "; ".join(where(k, v) for k, v in fails.items()) or "none"
         lines.append(f"| {sc} | {held}/{len(cells)} | {fs} |")
     return "\n".join(lines)
 

@@ -40,3 +40,15 @@ def test_a_lesson_takes_the_settings_it_is_played_in():
     a = lessons.classic(2, {})
     b = lessons.classic(2, {"rounds": "5"})
     assert a != b and lessons.classic(2, {}) == a
+
+
+def test_joint_plants_long_push_needs_a_long_game():
+    """The fragility docs/model.md names: "hard and long beats hard but short 2.5x" compares
+    a fixed 4-round push with one over the whole game, so in a 5-round game the long push is
+    barely longer and the claim fails, while the mechanism claims (long beats moderate,
+    tacitness is the reason) still hold."""
+    full = lesson_checks.check("joint_plant", {}, SEEDS)
+    short = lesson_checks.check("joint_plant", {"rounds": "5"}, SEEDS)
+    assert full["hard and long beats hard short 2.5x"] > 0 > short["hard and long beats hard short 2.5x"]
+    for claim in ("hard and long beats moderate 1.5x", "tacitness is the reason (0.4: 3x)"):
+        assert short[claim] > 0 and full[claim] > 0, claim
