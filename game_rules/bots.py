@@ -65,8 +65,12 @@ def _racing(view, strategy, scale, rng) -> dict:
     intent = race.INTENT[strategy]
     extra, absorb, reveal, protect, develop = _PROFILE[intent]
 
+    me = view["firm"]["id"]
+
     def plan(v):  # a graduate with no partner left builds on what it learned: its absorb points go to R&D
-        dev = develop + (absorb if intent == "internalizer" and not _active(v) else 0.0)
+        left = any(al["status"] == "exited" and al["ended_reason"] in (f"exit by {me}", "mutual exit", None)
+                   for al in v["alliances"])
+        dev = develop + (absorb if intent == "internalizer" and left and not _active(v) else 0.0)
         return _allocate(v, scale, extra, absorb, reveal, protect, dev, own_only=(intent == "avoider"))
     price = race.point_price(view, plan(view)["develop"])
     leaving = [al["id"] for al in _active(view)

@@ -89,3 +89,12 @@ def test_a_race_bot_sees_only_its_view():
     st.phase = "execution"
     v = firm_view(rules, st, "seine1")
     assert bot_decision(v, "racing_internalizer", 3) == bot_decision(v, "internalizer", 3)
+
+
+def test_a_racing_internalizer_without_a_partner_plays_the_internalizer():
+    """Only its own exit changes its plan: alone from the start, it is an internalizer."""
+    from game_rules.lessons import sign_nothing
+    rules = rules_for("minority_stake")
+    racing = play(rules, {"seine": "racing_internalizer"}, 2, sign=sign_nothing)
+    staying = play(rules, {"seine": "internalizer"}, 2, sign=sign_nothing)
+    assert racing.decisions == staying.decisions
