@@ -68,6 +68,7 @@ def _racing(view, strategy, scale, rng) -> dict:
     me = view["firm"]["id"]
 
     def plan(v):  # a graduate with no partner left builds on what it learned: its absorb points go to R&D
+        # None: the alliance it is leaving this very round (marked exited in the plan's view)
         left = any(al["status"] == "exited" and al["ended_reason"] in (f"exit by {me}", "mutual exit", None)
                    for al in v["alliances"])
         dev = develop + (absorb if intent == "internalizer" and left and not _active(v) else 0.0)

@@ -49,6 +49,7 @@ def race_progress(view: dict, al: dict) -> dict:
     last = sum(results[-1]["learned"].get(k, 0.0) for k in theirs) if results else 0.0
     gap = sum(max(0.0, est[k] - own[k]) for k in theirs)
     seen = results[-1]["exposure"] if results else {}
+    # last round's learning happened across last round's gap: today's plus what it learned
     mine_open = sum((1 - tau[k]) * seen.get(k, 0.0) * (max(0.0, est[k] - own[k]) + last / len(theirs))
                     for k in theirs)
     n = t["tranches"].get(me, 1)
@@ -107,8 +108,8 @@ def remaining(view: dict, al: dict) -> int:
 
 
 def internalizer_leaves(view: dict, al: dict, price: float) -> bool:
-    """A racing internalizer leaves `al` once it has learned what it came for (half its gap
-    closed) and the race is turning (the partner, learning at the firm's own rate, would now
+    """A racing internalizer leaves `al` once it has learned what it came for (GRADUATE_SHARE
+    of its gap closed) and the race is turning (the partner, learning at the firm's own rate, would now
     gain more per round than the firm does), paying the penalty only when that pays off: the
     points the partner would still gain over the remaining rounds, net of what the firm
     would still learn, valued at what developing them costs, are worth more than the penalty."""

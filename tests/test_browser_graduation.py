@@ -1,5 +1,5 @@
 """The debrief page shows who graduated (issue 16), in Debian's Chromium: a racing
-internalizer bot leaves its alliance after learning; the alliance's block tells it graduated,
+internalizer bot (seated from the console's strategy list) leaves its alliance after learning; the alliance's block tells it graduated,
 in which round and how much of its gap it had closed, and the class block lists the
 graduates. The numbers come from the server's `graduations` (tests/test_server_graduations.py)."""
 from __future__ import annotations
@@ -13,7 +13,11 @@ async def test_the_debrief_shows_who_graduated_and_when(web_server, http, browse
     base = web_server.url
     session = await http.create(scenario="minority_stake", negotiation=False, seed=0)
     await http.join(session["code"], "Ann")  # her firm plays the default decision every round
-    await http.control(session, "fill_bots", strategy="racing_internalizer")
+    # the console offers the race strategies for the empty firm
+    fac = await open_console(browser, problems, base, session)
+    await fac.locator("#bot-strategy").select_option("racing_internalizer")
+    await fac.get_by_test_id("ctl-fill_bots").click()
+    await expect(fac.locator(".tag.bot", has_text="racing internalizer (leaves once it has learned)")).to_be_visible()
     await http.control(session, "start")
     while True:
         status, body = await http.request("POST", f"/api/sessions/{session['session_id']}/control",
@@ -25,7 +29,6 @@ async def test_the_debrief_shows_who_graduated_and_when(web_server, http, browse
                              headers={"Authorization": f"Bearer {session['facilitator_token']}"}) as r:
         (grad,) = (await r.json())["graduations"]
     assert grad["graduated"]
-    fac = await open_console(browser, problems, base, session)
     deb = problems.watch(await fac.context.new_page())
     await deb.set_viewport_size({"width": 1280, "height": 1000})
     await deb.goto(f"{base}/debrief")

@@ -739,6 +739,8 @@ export default {
   "strategy.avoider": "vermeidend",
   "strategy.tit_for_tat": "Wie du mir, so ich dir",
   "strategy.random": "zufällig",
+  "strategy.racing_internalizer": "lernender Wettläufer (steigt aus, sobald er gelernt hat)",
+  "strategy.watchful_avoider": "wachsamer Vermeider (steigt aus, wenn seine Abhängigkeit wächst)",
   "console.teams": "Firmen und Spielende",
   "console.lobby_count": {"one": "{n} Person beigetreten, {connected} verbunden.", "other": "{n} Personen beigetreten, {connected} verbunden."},
   "console.copy_n": "Kopie {n}",

@@ -741,6 +741,8 @@ export default {
   "strategy.avoider": "avoider",
   "strategy.tit_for_tat": "tit for tat",
   "strategy.random": "random",
+  "strategy.racing_internalizer": "racing internalizer (leaves once it has learned)",
+  "strategy.watchful_avoider": "watchful avoider (leaves when its dependency rises)",
   "console.teams": "Firms and players",
   "console.lobby_count": {"one": "{n} player joined, {connected} connected.", "other": "{n} players joined, {connected} connected."},
   "console.copy_n": "copy {n}",

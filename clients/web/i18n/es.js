@@ -739,6 +739,8 @@ export default {
   "strategy.avoider": "evitadora",
   "strategy.tit_for_tat": "ojo por ojo",
   "strategy.random": "aleatoria",
+  "strategy.racing_internalizer": "internalizador a la carrera (sale cuando ya ha aprendido)",
+  "strategy.watchful_avoider": "evitador vigilante (sale cuando su dependencia aumenta)",
   "console.teams": "Empresas y jugadores",
   "console.lobby_count": {"one": "{n} jugador unido, {connected} en línea.", "many": "{n} jugadores unidos, {connected} en línea.", "other": "{n} jugadores unidos, {connected} en línea."},
   "console.copy_n": "copia {n}",

@@ -740,6 +740,8 @@ export default {
   "strategy.avoider": "évitante",
   "strategy.tit_for_tat": "donnant-donnant",
   "strategy.random": "aléatoire",
+  "strategy.racing_internalizer": "internalisateur pressé (part une fois qu'il a appris)",
+  "strategy.watchful_avoider": "évitant vigilant (part quand sa dépendance augmente)",
   "console.teams": "Entreprises et joueurs",
   "console.lobby_count": {"one": "{n} joueur inscrit, {connected} en ligne.", "many": "{n} joueurs inscrits, {connected} en ligne.", "other": "{n} joueurs inscrits, {connected} en ligne."},
   "console.copy_n": "exemplaire {n}",

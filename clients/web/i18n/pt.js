@@ -739,6 +739,8 @@ export default {
   "strategy.avoider": "evasiva",
   "strategy.tit_for_tat": "olho por olho",
   "strategy.random": "aleatória",
+  "strategy.racing_internalizer": "internalizador na corrida (sai quando já aprendeu)",
+  "strategy.watchful_avoider": "evitador atento (sai quando a sua dependência aumenta)",
   "console.teams": "Empresas e jogadores",
   "console.lobby_count": {"one": "{n} jogador entrou, {connected} conectados.", "many": "{n} jogadores entraram, {connected} conectados.", "other": "{n} jogadores entraram, {connected} conectados."},
   "console.copy_n": "cópia {n}",

@@ -739,6 +739,8 @@ export default {
   "strategy.avoider": "回避型",
   "strategy.tit_for_tat": "以牙还牙",
   "strategy.random": "随机",
+  "strategy.racing_internalizer": "赛跑型内化者（学到后即退出）",
+  "strategy.watchful_avoider": "警觉型回避者（依赖上升时退出）",
   "console.teams": "公司与玩家",
   "console.lobby_count": {"other": "已加入 {n} 名玩家，{connected} 名在线。"},
   "console.copy_n": "副本 {n}",
