@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from .bots import STRATEGIES
+from .bots import ALL_STRATEGIES, STRATEGIES
 from .scenario import ScenarioError, parse_scenario, scenario_ids
 from .simulate import simulate, tournament
 
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     sim = sub.add_parser("simulate", help="play one copy of the case: a strategy per role in the scenario's role order, every alliance of the scenario")
     sim.add_argument("--scenario", default="classic")
-    sim.add_argument("--strategies", required=True, help=f"one per role, from {', '.join(STRATEGIES)}")
+    sim.add_argument("--strategies", required=True, help=f"one per role, from {', '.join(ALL_STRATEGIES)}")
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--rounds", type=int)
     sim.add_argument("--release", choices=("staged", "upfront"))
@@ -123,9 +123,9 @@ def _run(args) -> int:
     if args.seeds < 1:
         raise ValueError("--seeds must be at least 1")
     strategies = _strategies(args.strategies)
-    bad = [s for s in strategies if s not in STRATEGIES]
+    bad = [s for s in strategies if s not in ALL_STRATEGIES]
     if bad:
-        raise ValueError(f"unknown strategy {bad[0]!r} (known: {', '.join(STRATEGIES)})")
+        raise ValueError(f"unknown strategy {bad[0]!r} (known: {', '.join(ALL_STRATEGIES)})")
     rows = tournament(args.scenario, args.seeds, strategies, args.rounds, _overrides(args.set))
     print(json.dumps(rows, indent=1)) if args.json else _print_tournament(rows)
     return 0

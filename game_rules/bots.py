@@ -9,12 +9,23 @@ returns a raw decision dict, the same shape a client sends.
 - balanced: contributes fairly, learns moderately (below the convergent threshold).
 - tit_for_tat: starts balanced, then mirrors the partner's observed openness and breaches.
 - random: a random legal allocation (seeded).
+
+Two more play the learning race (`game_rules.race`; not in STRATEGIES, so tournaments,
+the facts and the goldens that loop over the five keep their numbers):
+
+- racing_internalizer: an internalizer that leaves once it has learned what it came for
+  and the exit pays (the penalty against what the partner would still learn from it);
+- watchful_avoider: an avoider that leaves once it sees its dependency on the partner rise.
 """
 from __future__ import annotations
 
 import random
 
+from . import race
+
 STRATEGIES = ("internalizer", "avoider", "balanced", "tit_for_tat", "random")
+RACE_STRATEGIES = ("racing_internalizer", "watchful_avoider")
+ALL_STRATEGIES = STRATEGIES + RACE_STRATEGIES
 
 # Points per round by intent (budget 100 by default; scaled to the scenario's budget).
 _PROFILE = {
@@ -27,19 +38,52 @@ _PROFILE = {
 
 def bot_decision(view: dict, strategy: str, seed: int | str = 0) -> dict:
     """The decision `strategy` takes for the firm whose view this is."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
+    if strategy not in ALL_STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(ALL_STRATEGIES)})")
     scale = view["budget"] / 100.0
-    rng = random.Random(f"{seed}:{strategy}:{view['firm']['id']}:{view['round']}")
+    # a race strategy draws its jitter as its intent does: until it exits it plays the very
+    # same game, so a paired comparison isolates the exit
+    intent = race.INTENT.get(strategy, strategy)
+    rng = random.Random(f"{seed}:{intent}:{view['firm']['id']}:{view['round']}")
     if strategy == "random":
         return _random(view, rng)
     if strategy == "tit_for_tat":
         d = _tit_for_tat(view, scale)
+    elif strategy in RACE_STRATEGIES:
+        return _racing(view, strategy, scale, rng)
     else:
         extra, absorb, reveal, protect, develop = _PROFILE[strategy]
         d = _allocate(view, scale, extra, absorb, reveal, protect, develop,
                       own_only=(strategy == "avoider"))
     return _jitter(view, d, rng)
+
+
+def _racing(view, strategy, scale, rng) -> dict:
+    """The intent's decision, jittered like every bot's, less the alliances the race leaves:
+    a firm that exits puts no points into the alliance it leaves (the engine ends it before
+    the round is played, so what it would have contributed stays as cash)."""
+    intent = race.INTENT[strategy]
+    extra, absorb, reveal, protect, develop = _PROFILE[intent]
+
+    me = view["firm"]["id"]
+
+    def plan(v):  # a graduate with no partner left builds on what it learned: its absorb points go to R&D
+        # None: the alliance it is leaving this very round (marked exited in the plan's view)
+        left = any(al["status"] == "exited" and al["ended_reason"] in (f"exit by {me}", "mutual exit", None)
+                   for al in v["alliances"])
+        dev = develop + (absorb if intent == "internalizer" and left and not _active(v) else 0.0)
+        return _allocate(v, scale, extra, absorb, reveal, protect, dev, own_only=(intent == "avoider"))
+    price = race.point_price(view, plan(view)["develop"])
+    leaving = [al["id"] for al in _active(view)
+               if (race.internalizer_leaves(view, al, price) if intent == "internalizer"
+                   else race.avoider_leaves(view, al))]
+    if not leaving:
+        return _jitter(view, plan(view), rng)
+    staying = dict(view, alliances=[dict(al, status="exited") if al["id"] in leaving else al
+                                    for al in view["alliances"]])
+    d = _jitter(view, plan(staying), rng)
+    d["exit"] = leaving
+    return d
 
 
 def _jitter(view, d, rng: random.Random, spread: float = 0.15) -> dict:

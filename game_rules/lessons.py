@@ -19,7 +19,7 @@ import tomllib
 from typing import Callable, Iterable
 
 from .rules import Rules, instantiate_terms, sign_alliance, sign_default_alliances
-from .scenario import Scenario, load_scenario, scenario_text
+from .scenario import Scenario, apply_overrides, load_scenario, scenario_text
 from .scoring import score_session
 from .selection import load_selection, pairings, run_bot_selection, sign_pairings
 from .simulate import GameRecord, play
@@ -88,11 +88,12 @@ def mean(xs) -> float:
 
 # ---- one function per scenario: the numbers its debrief talks about ------------------------
 
-def variant(scenario: str, edit: Callable[[dict], None]) -> Rules:
-    """The scenario with its raw TOML data changed by `edit` (for what `--set` cannot reach)."""
+def variant(scenario: str, edit: Callable[[dict], None], overrides: dict[str, str] | None = None) -> Rules:
+    """The scenario with its raw TOML data changed by `edit` (for what `--set` cannot reach),
+    then `overrides` applied as `--set` would."""
     data = tomllib.loads(scenario_text(scenario))
     edit(data)
-    return Rules.from_scenario(Scenario.model_validate(data))
+    return Rules.from_scenario(Scenario.model_validate(apply_overrides(data, overrides) if overrides else data))
 
 
 def _games(rules: Rules, strategies: dict[str, str], seeds: int, sign: Signer = sign_default_alliances,
@@ -100,10 +101,10 @@ def _games(rules: Rules, strategies: dict[str, str], seeds: int, sign: Signer = 
     return [play_with(rules, strategies, sd, sign, rounds=rounds) for sd in range(seeds)]
 
 
-def classic(seeds: int = 12) -> dict:
+def classic(seeds: int = 12, overrides: dict[str, str] | None = None) -> dict:
     """An absorbing Westward with an Orient that only contributes (allied and alone), and a
     balanced Westward against an internalizing Orient with staged or upfront release."""
-    rules = rules_for("classic")
+    rules = rules_for("classic", overrides)
     strat = {"west": "internalizer", "east": "avoider"}
     allied = _games(rules, strat, seeds)
     alone = _games(rules, strat, seeds, sign_nothing)
@@ -115,21 +116,21 @@ def classic(seeds: int = 12) -> dict:
                "dependency_end": mean(g.rounds[-1]["dependency"][f] for g in allied)}
            for f in ("west1", "east1")}
     for release in ("staged", "upfront"):
-        r = rules_for("classic", {"terms.release": release})
+        r = rules_for("classic", {**(overrides or {}), "terms.release": release})
         games = _games(r, {"west": "balanced", "east": "internalizer"}, seeds)
         out[f"west_internal_{release}"] = mean(score_session(r, g.state)["west1"].internal_gain for g in games)
     return out
 
 
-def chip_tranches(seeds: int = 12) -> dict:
+def chip_tranches(seeds: int = 12, overrides: dict[str, str] | None = None) -> dict:
     """A balanced chip maker against a partner that internalizes, releasing its
     microprocessor know-how in ten small tranches (as shipped), in two large ones, or all
     at signing."""
     def two(d):
         d["alliances"][0]["terms"]["tranches"]["chipmaker"] = 2
-    variants = {"many_tranches": rules_for("chip_tranches"),
-                "two_tranches": variant("chip_tranches", two),
-                "upfront": rules_for("chip_tranches", {"terms.release": "upfront"})}
+    variants = {"many_tranches": rules_for("chip_tranches", overrides),
+                "two_tranches": variant("chip_tranches", two, overrides),
+                "upfront": rules_for("chip_tranches", {**(overrides or {}), "terms.release": "upfront"})}
     out = {}
     for name, rules in variants.items():
         games = _games(rules, {"chipmaker": "balanced", "hoshino": "internalizer"}, seeds)
@@ -142,18 +143,18 @@ def chip_tranches(seeds: int = 12) -> dict:
     return out
 
 
-def joint_plant(seeds: int = 12) -> dict:
+def joint_plant(seeds: int = 12, overrides: dict[str, str] | None = None) -> dict:
     """The share of its lean-production gap the car maker closes by how hard and how long it
     absorbs (the lean producer balanced), the share of its dealer gap the lean producer
     closes with moderate effort, and the same moderate learner at a lower tacitness."""
-    rules = rules_for("joint_plant")
+    rules = rules_for("joint_plant", overrides)
     s = rules.scenario
     lean_gap = s.role("kiyomizu").competence["lean_production"] - s.role("lakeshore").competence["lean_production"]
     dealer_gap = s.role("lakeshore").competence["dealers"] - s.role("kiyomizu").competence["dealers"]
     out = {}
     cases = (("avoider", rules, "avoider", None), ("balanced", rules, "balanced", None),
              ("hard_short", rules, "internalizer", 4), ("hard_long", rules, "internalizer", None),
-             ("balanced_low_tacitness", rules_for("joint_plant", {"tacitness.lean_production": "0.4"}),
+             ("balanced_low_tacitness", rules_for("joint_plant", {**(overrides or {}), "tacitness.lean_production": "0.4"}),
               "balanced", None))
     for name, r, strat, rounds in cases:
         games = _games(r, {"lakeshore": strat, "kiyomizu": "balanced"}, seeds, rounds=rounds)
@@ -164,10 +165,10 @@ def joint_plant(seeds: int = 12) -> dict:
     return out
 
 
-def minority_stake(seeds: int = 12) -> dict:
+def minority_stake(seeds: int = 12, overrides: dict[str, str] | None = None) -> dict:
     """Both partners against the same firms alone (positions, cash), what each learned, and
     the combined gain in position by pair of intents."""
-    rules = rules_for("minority_stake")
+    rules = rules_for("minority_stake", overrides)
     firms = ("seine1", "hokuriku1")
     alone = _games(rules, {}, seeds, sign_nothing)
     base = {f: mean(position(rules, g, f) for g in alone) for f in firms}
@@ -186,10 +187,10 @@ def minority_stake(seeds: int = 12) -> dict:
     return out
 
 
-def one_partner(seeds: int = 12) -> dict:
+def one_partner(seeds: int = 12, overrides: dict[str, str] | None = None) -> dict:
     """Dependency and freedom of the firm tied to one partner (Albion) and of the firm with
     a portfolio (Nordia), both playing the same intent, their partners balanced."""
-    rules = rules_for("one_partner")
+    rules = rules_for("one_partner", overrides)
     out = {}
     for intent in ("balanced", "avoider", "internalizer"):
         games = _games(rules, {"albion": intent, "nordia": intent}, seeds)
@@ -202,11 +203,11 @@ def one_partner(seeds: int = 12) -> dict:
     return out
 
 
-def rivals_to_partners(seeds: int = 12) -> dict:
+def rivals_to_partners(seeds: int = 12, overrides: dict[str, str] | None = None) -> dict:
     """The young company with both incumbents, with one of them, and alone; the incumbents
     balanced or internalizing, the young company balanced."""
     out = {}
-    rules = rules_for("rivals_to_partners")
+    rules = rules_for("rivals_to_partners", overrides)
     variants = {"both": sign_default_alliances, "cash_only": sign_templates(["cash_deal"]),
                 "factory_only": sign_templates(["factory_deal"]), "alone": sign_nothing}
     for incumbents in ("balanced", "internalizer"):
@@ -221,10 +222,10 @@ def rivals_to_partners(seeds: int = 12) -> dict:
     return out
 
 
-def across_ocean(seeds: int = 12) -> dict:
+def across_ocean(seeds: int = 12, overrides: dict[str, str] | None = None) -> dict:
     """Selection played by bots with and without the go-between's introductions, then the
     alliances that formed played out (every firm balanced)."""
-    rules = rules_for("across_ocean")
+    rules = rules_for("across_ocean", overrides)
     cfg = load_selection(rules.scenario)
     out = {}
     for name, intro in (("with_go_between", True), ("without", False)):

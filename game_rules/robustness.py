@@ -25,6 +25,10 @@ from .simulate import GameRecord, play
 # scenarios whose first alliance is a two-firm deal the intent facts can be played on
 PAIR_SCENARIOS = ("classic", "chip_tranches", "joint_plant", "minority_stake", "rivals_to_partners")
 FAST_PACE, SLOW_PACE = 1.6, 1.0  # fact 5: the same firm at two development paces
+# fact 13: where the racing internalizer can graduate (close a quarter of its gap) within the
+# game; in joint_plant (lean production, tacitness 0.8) and rivals_to_partners it never does,
+# so the margin is exactly 0 there (docs/model.md, section 13)
+RACE_SCENARIOS = ("classic", "chip_tranches", "minority_stake")
 
 
 @dataclass
@@ -238,6 +242,28 @@ def fact12_no_dominant(ctx: Context, candidates=STRATEGIES) -> list[float]:
     return halves
 
 
+def _left(g: GameRecord, fid: str, rounds: int) -> int:
+    """The round `fid` left an alliance by its own exit (rounds + 1 if it never did)."""
+    return next((a.ended_round for a in g.state.alliances.values() if a.ended_reason in (f"exit by {fid}", "mutual exit")
+                 and fid in a.firms), rounds + 1)
+
+
+def fact13_race_internal(ctx: Context) -> list[float]:
+    """The learning race (docs/model.md, section 13): against a balanced partner, a racing
+    internalizer ends with more internal gain than an internalizer that stays (paired: the
+    same seed, the same jitter, only the exit differs)."""
+    ra, _ = ctx.pair()
+    race, stay = ctx.scores("racing_internalizer", "balanced"), ctx.scores("internalizer", "balanced")
+    return [r[firm(ra)].internal_gain - s[firm(ra)].internal_gain for r, s in zip(race, stay)]
+
+
+def fact13_race_leaves(ctx: Context) -> list[float]:
+    """... and leaves earlier: rounds before the end it graduates (0 in a game it stays)."""
+    ra, _ = ctx.pair()
+    n = ctx.rules().scenario.rounds
+    return [n + 1 - _left(g, firm(ra), n) for g in ctx.games("racing_internalizer", "balanced")]
+
+
 # fact -> (function, scenarios it applies to); facts 7 and 10 are one-round formula checks
 # in tests/test_stylized_facts.py (they hold for every positive parameter by construction)
 FACTS = {
@@ -256,6 +282,8 @@ FACTS = {
     "11 differences": (fact11_differences, ("classic",)),
     "12 no dominant": (fact12_no_dominant, ("classic",)),
     "12 no dominant intent": (fact12_no_dominant_intent, ("classic",)),
+    "13 race: internal gain": (fact13_race_internal, RACE_SCENARIOS),
+    "13 race: leaves earlier": (fact13_race_leaves, RACE_SCENARIOS),
 }
 
 

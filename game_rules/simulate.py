@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import product
 
-from .bots import STRATEGIES, bot_decision
+from .bots import ALL_STRATEGIES, STRATEGIES, bot_decision
 from .decisions import parse_decision
 from .engine import resolve_round
 from .rules import Rules, new_session, sign_default_alliances
@@ -110,9 +110,9 @@ def simulate(scenario: str, strategies: list[str], seed: int = 0, rounds: int | 
         raise ValueError(f"give one strategy per role ({', '.join(roles)}), at least for the "
                          f"first two; got {len(strategies)}")
     strategies = list(strategies) + ["balanced"] * (len(roles) - len(strategies))  # the rest play balanced
-    bad = [s for s in strategies if s not in STRATEGIES]
+    bad = [s for s in strategies if s not in ALL_STRATEGIES]
     if bad:
-        raise ValueError(f"unknown strategy {bad[0]!r} (known: {', '.join(STRATEGIES)})")
+        raise ValueError(f"unknown strategy {bad[0]!r} (known: {', '.join(ALL_STRATEGIES)})")
     return summary(rules, play(rules, dict(zip(roles, strategies)), seed, rounds=rounds, allied=allied))
 
 

@@ -58,7 +58,7 @@ BAD = [  # (body, HTTP status, code, message): what the hand checks in the handl
     ({"action": "inject"}, 400, "missing_field", "text: missing (give a text and/or an event)"),
     ({"action": "inject", "text": "", "event": {}}, 400, "missing_field", "text: missing (give a text and/or an event)"),
     ({"action": "fill_bots", "strategy": "evil"}, 400, "unknown_strategy",
-     "no strategy 'evil' (known: internalizer, avoider, balanced, tit_for_tat, random)"),
+     "no strategy 'evil' (known: internalizer, avoider, balanced, tit_for_tat, random, racing_internalizer, watchful_avoider)"),
 ]
 
 

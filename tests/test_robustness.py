@@ -19,6 +19,8 @@ SAMPLE = [
     ("1 cash, learning as investment", "chip_tranches", "value_scale x0.8"),
     ("9 spiral", "classic", "serial form"),
     ("3 staged: partner learns less", "classic", "12 rounds"),
+    ("13 race: internal gain", "minority_stake", "defaults"),
+    ("13 race: leaves earlier", "classic", "12 rounds"),
 ]
 
 

@@ -21,7 +21,7 @@ Routes added here:
 | `GET /api/web/console_link` | facilitator bearer token | the console's link for another device (`/console#token=...&session=...`, the token in the fragment, never sent to a server) and its QR code as SVG text |
 | `POST /api/web/rejoin_link` | player bearer token, body `{"rejoin_code"}` | the seat's rejoin link for a new device (`/join?code=...#name=...&rejoin=...`: name and code in the fragment, never sent to a server) and its QR code as SVG text; the code must be the seat's |
 | `GET /api/web/guide` | player bearer token | the "How to play" tab's worked example: one round of a plain plan computed by the engine for the player's firm (game_rules/guide.py) |
-| `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores |
+| `GET /api/web/history/{session_id}` | facilitator bearer token | the debrief data: every round's decisions and engine events from the event log, start positions, scores, who graduated (left an alliance after learning) and when |
 
 The route table is server/http/app.py's; errors are answered by its error boundary
 (server/http/errors.py).
@@ -38,6 +38,7 @@ from aiohttp import web
 from pydantic import Field
 
 from game_rules.guide import worked_example
+from game_rules.race import graduations
 from game_rules.session import views
 
 from .. import seats
@@ -292,6 +293,8 @@ async def web_history(request: web.Request) -> web.Response:
     loop = asyncio.get_running_loop()
     history = await loop.run_in_executor(None, hub.store.round_history, actor.id)
     frame["rounds"], frame["signed"] = _rounds(history)
+    # who left an alliance, when, and whether it had learned what it came for (issue 16)
+    frame["graduations"] = graduations(actor.session.state, frame["rounds"])
     return _no_store(frame)
 
 

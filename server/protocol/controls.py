@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from game_rules.bots import STRATEGIES
+from game_rules.bots import ALL_STRATEGIES as STRATEGIES  # the race strategies too (game_rules.race)
 
 from .errors import ProtocolError
 from .messages import parse_model

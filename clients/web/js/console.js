@@ -17,7 +17,7 @@ import { applyPush } from "./viewfold.js";
 applyI18n();
 const main = $("#main");
 const topbar = $("#topbar");
-const STRATEGIES = ["balanced", "internalizer", "avoider", "tit_for_tat", "random"];
+const STRATEGIES = ["balanced", "internalizer", "avoider", "tit_for_tat", "random", "racing_internalizer", "watchful_avoider"];
 
 function brand() {
   return h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { text: t("console.title") }));

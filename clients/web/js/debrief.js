@@ -114,6 +114,11 @@ export class Debrief {
           h("td", {}, h("strong", { text: num(s.total, 3) })));
       }))), t("debrief.ranking")),
       h("p", { class: "hint", text: t("debrief.parts_hint") }));
+    const grads = (hist.graduations || []).filter((g) => g.graduated);
+    if (grads.length) {
+      block.append(h("p", { "data-testid": "debrief-graduates" }, t("debrief.graduates", {
+        list: grads.map((g) => t("debrief.graduate_item", { firm: this.name(g.firm), round: g.round })).join(", ") })));
+    }
     return block;
   }
 
@@ -126,7 +131,8 @@ export class Debrief {
       h("p", { class: "muted", text: a.ended_round ? t("debrief.ended", { status: t(`alliance.status_${a.status}`), round: a.ended_round })
         : t("debrief.active", { status: t(`alliance.status_${a.status}`) }) }),
       h("p", {}, [f1, f2].map((f) => h("span", { class: "strategy-chip" }, h("span", { "aria-hidden": "true", text: `${STRATEGY_ICON[this.strategy[f].strategy]} ` }),
-        t("debrief.played", { firm: this.name(f), strategy: t(`strategy.${this.strategy[f].strategy}`) })))));
+        t("debrief.played", { firm: this.name(f), strategy: t(`strategy.${this.strategy[f].strategy}`) })))),
+      ...(hist.graduations || []).filter((g) => g.alliance === a.id).map((g) => this.graduation(g)));
     const grid = h("div", { class: "chart-grid" });
     const pos = (f, r) => (r === 0 ? hist.firms[f].start_position : ((fr[f] || {})[r] || {}).position ?? null);
     // learning race: relative position against the partner, start = 100
@@ -158,6 +164,15 @@ export class Debrief {
     block.append(grid);
     block.append(this.timeline(a, rounds));
     return block;
+  }
+
+  /** One exit told as the race's outcome: graduated (left having learned what it came for) or left early. */
+  graduation(g) {
+    const args = { firm: this.name(g.firm), partner: this.name(g.partner), round: g.round, closed: pct(g.closed),
+      learned: num(g.learned, 1), penalty: num(g.penalty || 0, 1) };
+    return h("p", { class: g.graduated ? "graduated" : "left-early", "data-testid": `graduation-${g.alliance}-${g.firm}` },
+      h("strong", { text: t(g.graduated ? "debrief.graduated_title" : "debrief.left_title") }), " ",
+      t(g.graduated ? "debrief.graduated" : "debrief.left_early", args));
   }
 
   /** Releases and breaches on a timeline: a chart (shape = what happened) and the same as a list. */
