@@ -139,6 +139,17 @@ def bot_accepts(rules: Rules, state: SessionState, alliance_id: str, firm: str, 
     return offered.split.get(firm, 0.0) >= bot_reservation(rules, state, alliance_id, firm) - 1e-9
 
 
+def bots_settle(rules: Rules, state: SessionState, alliance_id: str) -> TermSheet | None:
+    """Two bots in a window (`simulate`, `tournament`): the stronger hand asks, the other
+    accepts what leaves it its reservation; the terms agreed, or None (the terms stay)."""
+    al = state.alliances[alliance_id]
+    for firm in al.firms:
+        ask = bot_ask(rules, state, alliance_id, firm)
+        if ask is not None:
+            return ask if bot_accepts(rules, state, alliance_id, al.partner(firm), ask) else None
+    return None
+
+
 def bot_ask(rules: Rules, state: SessionState, alliance_id: str, firm: str) -> TermSheet | None:
     """What a bot with the stronger hand proposes: the terms in force with its reservation
     share; None when its hand is not stronger (it keeps the terms unless offered better)."""

@@ -78,3 +78,18 @@ def test_two_seat_bots_settle_a_window_and_the_stronger_hand_gains():
         evolve(again, F.read_fact(f.type, f.to_data()))  # as logged (a live round_closed carries its result)
     agreed = [f for f in logged if isinstance(f, F.TermsRenegotiated)]
     assert asks == len(agreed) == 1 and agreed[0].from_round == 5
+
+
+def test_set_renegotiation_every_plays_windows_in_simulate():
+    """`--set renegotiation_every=2` (the scenario's `phases.renegotiation_every`): the
+    command line's bots renegotiate too; the less dependent firm ends with more cash."""
+    from game_rules.__main__ import main
+    from game_rules.simulate import simulate
+    assert load_scenario("classic", {"renegotiation_every": "2"}).phases.renegotiation_every == 2
+    plain = simulate("classic", ["balanced", "avoider"], rounds=8)
+    windows = simulate("classic", ["balanced", "avoider"], rounds=8, overrides={"renegotiation_every": "2"})
+    deps = plain["rounds"][1]["dependency"]
+    strong, weak = sorted(deps, key=deps.get)
+    assert windows["firms"][strong]["cash"] > plain["firms"][strong]["cash"]
+    assert windows["firms"][weak]["cash"] < plain["firms"][weak]["cash"]
+    assert main(["simulate", "--strategies", "balanced,avoider", "--set", "renegotiation_every=2"]) == 0

@@ -31,6 +31,14 @@ DEFAULT_SECONDS = 120.0
 ACTIONS = ("offer", "counter", "accept", "reject", "walk_away")
 
 
+def session_options(every_: int | None, seconds: float | None, scenario_every: int) -> dict:
+    """A new session's options for its windows: `every_` (the request's; None: the
+    scenario's `phases.renegotiation_every`, which `--set renegotiation_every=n` changes) and
+    the window's clock. Nothing when there are no windows: older sessions' options stay."""
+    n = scenario_every if every_ is None else every_
+    return {"renegotiation_every": n, "renegotiation_seconds": float(seconds or DEFAULT_SECONDS)} if n else {}
+
+
 def every(options: dict) -> int:
     return int(options.get("renegotiation_every") or 0)
 
