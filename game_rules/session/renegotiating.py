@@ -14,13 +14,17 @@ stronger hand asks once for a better share; a bot accepts what leaves it its res
 two bots with nothing to ask leave their terms as they are (walk away).
 
 What each side sees: a firm its own alliances' negotiations, the terms in force and its own
-dependency on its partner (never the partner's: that would tell the partner's hidden
-competences); the facilitator every pair with both dependencies.
+dependency on its partner as its firm view reports it (from its estimates of the partner;
+never the partner's dependency nor the exact own one: they would tell the partner's hidden
+competences); the facilitator every pair with both exact dependencies. Seat bots bargain on
+the exact dependencies (they are the rules' bots); live bots on what their firm sees.
 """
 from __future__ import annotations
 
 from .. import negotiation as neg_rules, renegotiation as reneg
 from ..negotiation import NegotiationError
+from ..state import Decision
+from ..views import estimated_dependency
 from . import facts as F
 from .evolve import negotiation_step
 from .state import Session
@@ -174,15 +178,18 @@ def _pair(s: Session, aid: str) -> dict:
 
 def firm_view(s: Session, firm: str) -> dict:
     """The window as one firm sees it: its alliances' negotiations, the terms in force, its
-    own dependency on each partner."""
+    own dependency on each partner as its view shows it (from its estimates of the partner:
+    the exact one would give the partner's competences away)."""
     w = s.renegotiation
+    last = s.last_decision.get(firm)
     out = []
     for aid, n in w.negotiations.items():
         if firm in n.firms:
             partner = s.state.firms[n.partner(firm)]
-            deps = reneg.dependencies(s.rules, s.state, aid)
+            dep = estimated_dependency(s.rules, s.state, firm, aid, s.history.get(firm),
+                                       Decision.from_dict(last) if last else None)
             out.append({**_pair(s, aid), "partner": {"id": partner.id, "name": partner.name, "role": partner.role},
-                        "dependency": deps[firm]})
+                        "dependency": dep})
     return {"round": w.round, "applies_from": w.applies_from, "open": w.open, "alliances": out}
 
 
