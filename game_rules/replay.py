@@ -265,6 +265,9 @@ def unreplayable(log: SessionLog, overrides: dict[str, Any]) -> list[str]:
     (there are no decisions to play them with; fewer rounds cut the session short)."""
     problems = [f"--set {n}: changes only what firms see; with their logged decisions held fixed "
                 f"it would change nothing (use `simulate` to study it)" for n in overrides if n in VIEW_ONLY]
+    if "renegotiation_every" in overrides:
+        problems.append("--set renegotiation_every: a replay plays the log's renegotiation windows as they were "
+                        "agreed (use `simulate --set renegotiation_every=n` to study windows with bots)")
     if "rounds" in overrides:
         resolved = sum(1 for r in log.rows if r["kind"] == "system" and r["type"] == "round_closed")
         wanted = _coerce(overrides["rounds"])

@@ -179,3 +179,14 @@ def test_advance_in_a_window_ends_it_and_a_walk_away_keeps_the_terms():
     assert t.s.renegotiation.negotiations["a1"].status == "failed" and not t.facts(F.TermsRenegotiated)
     result, _ = t.control(T0 + 4, "advance")
     assert result["phase"] == "execution" and t.facts(F.RenegotiationClosed)[-1].reason == "facilitator"
+
+
+def test_a_replay_refuses_a_counterfactual_on_the_windows():
+    """The log's windows are replayed as agreed: `--set renegotiation_every` would change
+    nothing, so it is refused with why (as a view-only setting is)."""
+    from game_rules.replay import ReplayError
+    t = Table({**OPTIONS, "rounds": 2})
+    _seated(t)
+    log = read_sessions(log_rows(t.logged, OPTIONS))["s1"]
+    with pytest.raises(ReplayError, match="renegotiation windows as they were agreed"):
+        replay(log, rules_for(log, extra_overrides={"renegotiation_every": "3"}), counterfactual={"renegotiation_every": "3"})

@@ -48,6 +48,12 @@ export class RenegotiationPanel {
     p.update({ ...pair, default_terms: pair.terms });
     p.setContext({ partnerName: pair.partner.name, defaults: pair.terms });
     if (p.walkBtn) p.walkBtn.textContent = t("reneg.keep");
+    // the alliance's shape (scope, form, duration) and the upfront payment stay as signed
+    const fixed = new Set([t("terms.scope"), t("terms.upfront_payment"), t("terms.form"), t("terms.duration")]);
+    for (const fs of p.editor ? p.editor.el.querySelectorAll("fieldset") : []) {
+      const legend = fs.querySelector("legend");
+      if (legend && fixed.has(legend.textContent)) fs.disabled = true;
+    }
     return p;
   }
 }
