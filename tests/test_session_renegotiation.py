@@ -109,6 +109,11 @@ def test_a_window_opens_after_every_nth_round_and_an_accept_changes_the_terms_fr
     assert (agreed.alliance_id, agreed.from_round, agreed.terms["split"]) == ("a1", 3, {"west1": 0.6, "east1": 0.4})
     assert s.state.alliances["a1"].terms.split == {"west1": 0.6, "east1": 0.4}
     assert s.state.phase == "renegotiation"  # a2 is not settled yet: p_c has not moved
+    # a snapshot taken in the window loads back to the same session (a restart's path)
+    snap = Session(s.rules, s.state)
+    stored = json.loads(json.dumps(s.to_dict()))
+    snap.load(stored)
+    assert json.loads(json.dumps(snap.to_dict())) == stored and snap.renegotiation.negotiations["a1"].status == "agreed"
 
     # the clock runs out: a2 keeps its terms, round 3 opens and plays the new split
     st = t.step(T0 + 3 + 91)
