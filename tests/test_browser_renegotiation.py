@@ -47,6 +47,8 @@ async def test_a_phone_accepts_renegotiated_terms_and_the_console_ends_a_window(
     await expect(east.get_by_test_id("walk-away")).to_have_text("Keep the current terms")
     await no_horizontal_overflow(east)
     await shot(east, "player_phone_renegotiation.png", full_page=False)
+    await offer.scroll_into_view_if_needed()
+    await shot(east, "player_phone_renegotiation_offer.png", full_page=False, top=False)
     await offer.get_by_test_id("accept").click()
 
     # settled (copy 2's bots settled at once): round 2 opens, played on the new split
@@ -65,7 +67,8 @@ async def test_a_phone_accepts_renegotiated_terms_and_the_console_ends_a_window(
     await expect(row).to_contain_text("%")
     await expect(row).to_contain_text("open")
     await expect(fac.get_by_test_id("console-renegotiation")).to_contain_text("after round 2")
-    await shot(fac, "console_renegotiation.png", full_page=False)
+    await fac.get_by_test_id("console-renegotiation").scroll_into_view_if_needed()
+    await shot(fac, "console_renegotiation.png", full_page=False, top=False)
     dialog = fac.locator("dialog.confirm")
     await fac.get_by_test_id("ctl-end_renegotiation").click()
     await expect(dialog).to_contain_text("End the renegotiation window now?")

@@ -730,7 +730,7 @@ class Console {
     if (v.phase === "selection" && v.selection) { replace(this.negs, this.selectionBoard(v.selection)); return; }
     const list = Object.values(v.negotiations || {});
     const reneg = v.renegotiation ? renegotiationTable(v.renegotiation, (f) => this.firmName(f)) : null;
-    if (!list.length) { replace(this.negs, reneg, h("p", { class: "muted", text: t("console.no_negotiations") })); return; }
+    if (!list.length) { replace(this.negs, reneg || h("p", { class: "muted", text: t("console.no_negotiations") })); return; }
     replace(this.negs, reneg, scrollRegion(h("table", { class: "table" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("console.negotiation") }), h("th", { scope: "col", text: t("console.status") }),
         h("th", { scope: "col", text: t("console.offers") }), h("th", { scope: "col", text: t("console.on_table") }))),
