@@ -6,6 +6,7 @@ dependencies and ends the window, asking first and saying that open renegotiatio
 their current terms. Fixtures from tests/test_browser_game.py."""
 from __future__ import annotations
 
+from clients.python.view_fold import apply
 from test_browser_game import (  # noqa: F401 (fixtures are used by name)
     browser, expect, http, join, new_page, no_horizontal_overflow, open_console, panel, problems, shot,
     web_server)
@@ -81,4 +82,10 @@ async def test_a_phone_accepts_renegotiated_terms_and_the_console_ends_a_window(
     await expect(east.get_by_test_id("round-title")).to_have_text("Round 3 of 3")
     summary = await http.summary(session)
     assert summary["alliances"]["a1"]["terms"]["split"] == {"west1": 0.6, "east1": 0.4}  # kept
+    # the web's fold of a renegotiation push (viewfold.js) is the Python clients' (view_fold.py)
+    view = {"phase": "renegotiation", "firm": {"id": "east1"}, "me": {}, "renegotiation": {"round": 1}}
+    push = {"type": "renegotiation", "renegotiation": summary["renegotiation"], "events": []}
+    js = await east.evaluate("""async ([v, m]) => {
+      const { applyPush } = await import("/static/js/viewfold.js"); return applyPush(v, m); }""", [view, push])
+    assert js == apply(view, push) and js["renegotiation"]["round"] == 2
     problems.check()

@@ -126,6 +126,7 @@ export default {
   "error.wrong_phase": "Das ist in der aktuellen Spielphase nicht möglich.",
   "error.results_break": "Die Ergebnisse der Runde werden gezeigt: Bis die nächste Runde beginnt, kann nichts eingereicht werden.",
   "error.no_break": "Es gibt jetzt keine Ergebnispause, die beendet werden kann.",
+  "error.no_window": "Es ist gerade kein Nachverhandlungsfenster offen.",
   "error.not_reopenable": "Diese Runde kann nicht mehr wieder geöffnet werden: Seit ihrem Abschluss wurde bereits etwas entschieden.",
   "error.stale_round": "Diese Runde ist vorbei: Die Seite zeigt die neue.",
   "error.not_your_firm": "Das betrifft eine andere Firma.",

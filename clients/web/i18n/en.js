@@ -125,6 +125,7 @@ export default {
   "error.wrong_phase": "This is not possible in the current phase of the game.",
   "error.results_break": "The round's results are up: nothing is submitted until the next round opens.",
   "error.no_break": "There is no results break to end now.",
+  "error.no_window": "There is no renegotiation window open now.",
   "error.not_reopenable": "This round can no longer be reopened: something has been decided since it closed.",
   "error.stale_round": "That round is over: the page shows the new one.",
   "error.not_your_firm": "That concerns another firm.",

@@ -126,6 +126,7 @@ export default {
   "error.wrong_phase": "Esto no es posible en la fase actual del juego.",
   "error.results_break": "Los resultados de la ronda están a la vista: no se envía nada hasta que se abra la siguiente ronda.",
   "error.no_break": "No hay ninguna pausa de resultados que terminar ahora.",
+  "error.no_window": "No hay ninguna ventana de renegociación abierta ahora.",
   "error.not_reopenable": "Esta ronda ya no se puede reabrir: se ha decidido algo desde que se cerró.",
   "error.stale_round": "Esa ronda ha terminado: la página muestra la nueva.",
   "error.not_your_firm": "Eso concierne a otra empresa.",

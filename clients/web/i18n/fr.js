@@ -126,6 +126,7 @@ export default {
   "error.wrong_phase": "Ce n'est pas possible dans la phase actuelle du jeu.",
   "error.results_break": "Les résultats du tour sont affichés : rien ne peut être soumis avant l'ouverture du tour suivant.",
   "error.no_break": "Il n'y a aucune pause résultats à terminer maintenant.",
+  "error.no_window": "Aucune fenêtre de renégociation n'est ouverte maintenant.",
   "error.not_reopenable": "Ce tour ne peut plus être rouvert : une décision a été prise depuis sa clôture.",
   "error.stale_round": "Ce tour est terminé : la page affiche le nouveau.",
   "error.not_your_firm": "Cela concerne une autre entreprise.",

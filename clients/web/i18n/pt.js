@@ -126,6 +126,7 @@ export default {
   "error.wrong_phase": "Isto não é possível na fase atual do jogo.",
   "error.results_break": "Os resultados da rodada estão sendo exibidos: nada pode ser enviado até a próxima rodada abrir.",
   "error.no_break": "Não há nenhuma pausa para os resultados a encerrar agora.",
+  "error.no_window": "Não há nenhuma janela de renegociação aberta agora.",
   "error.not_reopenable": "Esta rodada não pode mais ser reaberta: algo já foi decidido desde que ela foi encerrada.",
   "error.stale_round": "Essa rodada acabou: a página mostra a nova.",
   "error.not_your_firm": "Isso diz respeito a outra empresa.",

@@ -126,6 +126,7 @@ export default {
   "error.wrong_phase": "当前游戏阶段无法进行此操作。",
   "error.results_break": "本回合的结果正在展示：下一回合开始前不能提交任何内容。",
   "error.no_break": "现在没有可以结束的结果休息时间。",
+  "error.no_window": "现在没有开放的重新谈判窗口。",
   "error.not_reopenable": "本回合已无法重新开启：结束后已经有新的决定。",
   "error.stale_round": "该回合已结束：页面显示的是新回合。",
   "error.not_your_firm": "这涉及另一家公司。",
