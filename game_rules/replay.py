@@ -11,7 +11,8 @@
 The log's engine facts are folded in order by the server's own `session.evolve`:
 `alliance_signed` signs (the logged term sheet), `phase_changed` moves the phase,
 `round_closed` carries the decision used by every firm that had one (a firm absent from
-it played the engine default, as it did live), and the engine events logged right after
+it played the engine default, as it did live), `terms_renegotiated` (a renegotiation
+window's agreement) changes an alliance's terms from the next round, and the engine events logged right after
 a fact are its consequences, compared field by field with what the engine computes now.
 Seats and submitters are only tallied, for the wide rows (an export has no names to seat).
 
@@ -264,6 +265,9 @@ def unreplayable(log: SessionLog, overrides: dict[str, Any]) -> list[str]:
     (there are no decisions to play them with; fewer rounds cut the session short)."""
     problems = [f"--set {n}: changes only what firms see; with their logged decisions held fixed "
                 f"it would change nothing (use `simulate` to study it)" for n in overrides if n in VIEW_ONLY]
+    if "renegotiation_every" in overrides:
+        problems.append("--set renegotiation_every: a replay plays the log's renegotiation windows as they were "
+                        "agreed (use `simulate --set renegotiation_every=n` to study windows with bots)")
     if "rounds" in overrides:
         resolved = sum(1 for r in log.rows if r["kind"] == "system" and r["type"] == "round_closed")
         wanted = _coerce(overrides["rounds"])
@@ -364,6 +368,15 @@ def replay(log: SessionLog, rules: Rules, counterfactual: dict[str, Any] | None 
                 raise ReplayError(f"session {sid}: alliance {d['alliance_id']} cannot be signed: {e}") from None
             if not cf:
                 diffs += compare_events(sid, None, consequences, evs)
+        elif t == "terms_renegotiated":
+            # a renegotiation window's agreement: the alliance plays these terms from the next round
+            fact = F.TermsRenegotiated.from_data(d)
+            if cf:
+                if d["alliance_id"] not in session.state.alliances:
+                    continue
+                fact = replace(fact, terms=_apply_terms_overrides(TermSheet.from_dict(fact.terms),
+                                                                  counterfactual).to_dict())
+            evolve(session, fact)
         elif t == "negotiation_opened" or (t == "negotiation_move" and d.get("action") == "deadline"):
             # only what a reopening needs: the negotiations a close ended (other moves stay
             # out: they change no engine state, and a counterfactual's rules may refuse them)

@@ -347,7 +347,7 @@ def load_scenario(scenario_id: str, overrides: dict[str, str] | None = None) -> 
 # ---- `--set NAME=VALUE` -------------------------------------------------------------
 
 def settable_names(data: dict) -> list[str]:
-    names = list(Params.model_fields) + ["rounds"]
+    names = list(Params.model_fields) + ["rounds", "renegotiation_every"]
     names += [f"tacitness.{d['id']}" for d in data.get("domains", [])]
     names += [f"weight.{d['id']}" for d in data.get("domains", [])]
     names += [f"pace.{r['id']}" for r in data.get("roles", [])]
@@ -390,6 +390,8 @@ def apply_overrides(data: dict, overrides: dict[str, str]) -> dict:
             data["rounds"] = value
         elif name == "firm_roles":
             data.setdefault("phases", {})["firm_roles"] = value
+        elif name == "renegotiation_every":
+            data.setdefault("phases", {})[name] = value
         elif head in ("tacitness", "weight"):
             next(d for d in data["domains"] if d["id"] == rest)[head] = value
         elif head == "pace":

@@ -1,13 +1,16 @@
 """Bot play through the engine alone (no server): one game, and tournaments.
 
 `play` runs a whole session with a strategy per role and records, per round, what the
-command line and the stylized-fact tests read. Pure: same arguments, same result.
+command line and the stylized-fact tests read; with `renegotiation_every` (`--set`) the bots
+renegotiate in each window as seat bots do (game_rules/renegotiation.py). Pure: same
+arguments, same result.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import product
 
+from . import renegotiation
 from .bots import ALL_STRATEGIES, STRATEGIES, bot_decision
 from .decisions import parse_decision
 from .engine import resolve_round
@@ -62,6 +65,11 @@ def play(rules: Rules, strategies: dict[str, str], seed: int = 0, copies: int = 
         rec.events.append(dicts)
         rec.decisions.append(raw)
         rec.rounds.append(_round_record(rules, state, dicts))
+        if renegotiation.due(rules.scenario.phases.renegotiation_every, state):  # `--set renegotiation_every=n`
+            for al in [a for a in state.alliances.values() if a.status == "active"]:
+                terms = renegotiation.bots_settle(rules, state, al.id)
+                if terms is not None:
+                    renegotiation.apply_terms(state, al.id, terms)
     return rec
 
 

@@ -55,6 +55,18 @@ def firm_view(rules: Rules, state: SessionState, firm_id: str, history: list[dic
     return view
 
 
+def estimated_dependency(rules: Rules, state: SessionState, firm_id: str, alliance_id: str,
+                         history: list[dict] | None, last_decision: Decision | None = None) -> float:
+    """The firm's dependency on its partner in `alliance_id` as the firm's view shows it (from
+    its books and its estimates of the partner: never the exact one, see `_alliance_view`)."""
+    al = state.alliances[alliance_id]
+    own = state.firms[firm_id].competence if state.phase == "debrief" else _booked(state, firm_id, history)
+    absorb = last_decision.absorb if last_decision else {}
+    partner = al.partner(firm_id)
+    estimates = {k: estimate(rules, state, firm_id, partner, k, absorb.get(k, 0.0)) for k in rules.domains}
+    return dependency(rules, own, estimates, al.terms.contributions.get(partner, ()))
+
+
 def _booked(state: SessionState, firm_id: str, history: list[dict] | None) -> dict[str, float]:
     """The firm's competence as its books show it: its last booked result, or its exact
     start before its first round. Without its history a view after round 0 cannot be made

@@ -28,7 +28,7 @@ TABLES: dict[str, dict[str, str]] = {
         "scenario": "scenario id",
         "title": "session title",
         "options": "JSON: copies, rounds, round_seconds, negotiation_seconds, negotiation, selection, "
-                   "results_break (when on), "
+                   "results_break (when on), renegotiation_every and renegotiation_seconds (when windows are on), "
                    "selection_seconds, members_submit, max_per_firm, seed, overrides; firm_roles (true only when on); practice_round (true only when the "
                    "session has a practice round); research options when set: study, treatment, assignment {method, seed, unit}, "
                    "treatments, treatment_of, treatment_of_firm, labels, consent_text, questionnaire",
@@ -183,7 +183,8 @@ FACTS: dict[str, dict[str, str]] = {
         "from_round": "the first round the person decides",
     },
     "phase_changed": {"phase": "practice | selection | negotiation | execution | break (the results break between two "
-                               "rounds, option `results_break`) | debrief; `lobby` when the facilitator ends the "
+                               "rounds, option `results_break`) | renegotiation (a renegotiation window between "
+                               "two rounds, option `renegotiation_every`) | debrief; `lobby` when the facilitator ends the "
                                "practice round (the real start follows)"},
     "practice_opened": {"firms": "the firms that play the practice round (round 0, never scored; session option "
                                  "`practice_round`), each against an imagined partner (a bot)"},
@@ -220,6 +221,21 @@ FACTS: dict[str, dict[str, str]] = {
         "by": "the firm that moved (null for the deadline)", "terms": "the term sheet (offer, counter)",
     },
     "alliance_signed": {"alliance_id": "the alliance", "terms": "the full term sheet"},
+    "renegotiation_opened": {"round": "the rounds played when the window opened (option `renegotiation_every`): "
+                                      "terms agreed in it apply from the next round",
+                             "alliances": "alliance id -> its two firms: the alliances in force, one "
+                                          "renegotiation each"},
+    "renegotiation_move": {
+        "alliance_id": "the alliance renegotiated", "action": "offer | counter | accept | reject | walk_away "
+        "(walk_away: this firm keeps the terms in force for this window)",
+        "by": "the firm that moved", "terms": "offer, counter: the whole proposed term sheet (scope, form, "
+        "duration and the upfront payment cannot change)",
+    },
+    "terms_renegotiated": {"alliance_id": "the alliance", "terms": "the full term sheet agreed in the window",
+                           "from_round": "the first round played on these terms"},
+    "renegotiation_closed": {"round": "the window's round (as in `renegotiation_opened`)",
+                             "reason": "settled (every renegotiation agreed or given up) | clock | facilitator",
+                             "kept": "the alliances whose terms did not change (no agreement keeps the terms)"},
     "draft_changed": {
         "firm": "the firm", "by": "the player",
         "changed": "the fields sent; the draft is these merged in order, one level deep (null removes)",

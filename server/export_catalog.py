@@ -140,12 +140,16 @@ OFFERS_COLUMNS = SESSION_COLUMNS + [
                             "or `signed` (an alliance was signed: after an accept, or paired with the scenario's "
                             "default terms by the facilitator) or `reopened` (the facilitator undid the close "
                             "that ended it, and any alliance that close signed on it: the negotiation goes on with "
-                            "its offers)"),
+                            "its offers); in a renegotiation window (phase `renegotiation`) the same moves, then "
+                            "`renegotiated` (the partners agreed new terms: see `applies_from`) or `kept` (the "
+                            "window closed without an agreement: the terms in force stay)"),
     C("by", "text", "", "the firm that moved (empty for `deadline` and `signed`)"),
     C("actor", "text", "", "who: a player id, `bot:<firm>`, `facilitator` or `server`"),
     C("wall_time", "real", "s since 1970-01-01 UTC", "server time"),
     C("terms_source", "text", "", "where the terms come from: `proposed` (offer, counter), `accepted` (the "
-                                  "standing offer an accept took), `signed`; empty when the move has none"),
+                                  "standing offer an accept took), `signed`, `renegotiated`; empty when the move "
+                                  "has none"),
+    C("applies_from", "integer", "round", "`renegotiated`: the first round played on these terms; empty otherwise"),
     C("scope", "json", "", "domains inside the alliance (list)"),
     C("release", "text", "", "`staged` or `upfront`"),
     C("form", "text", "", "`serial` or `parallel`"),

@@ -117,48 +117,70 @@ _TERM_SCALARS = ("release", "form", "milestone", "duration", "exit_penalty", "ex
                  "exit_trust_below", "upfront_payment", "payer")
 
 
+_OFFER_FACTS = ("negotiation_opened", "negotiation_move", "alliance_signed", "negotiation_reopened",
+                "renegotiation_opened", "renegotiation_move", "terms_renegotiated", "renegotiation_closed")
+
+
 def offers_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
+    """One row per negotiation move and signing; a renegotiation window's moves (phase
+    `renegotiation`, the negotiation id is the alliance's), its agreements (`renegotiated`,
+    with `applies_from`) and the alliances it left as they were (`kept`)."""
     out = []
     firms_of: dict[str, list[str]] = {}
-    standing: dict[str, dict] = {}
+    standing: dict[tuple[str, str], dict] = {}
     for r in rows:
-        if r["kind"] != "system" or r["type"] not in ("negotiation_opened", "negotiation_move", "alliance_signed",
-                                                      "negotiation_reopened"):
+        if r["kind"] != "system" or r["type"] not in _OFFER_FACTS:
             continue
         d = r["data"]
         if r["type"] == "negotiation_opened":
             firms_of[d["id"]] = list(d["firms"])
             continue
-        if r["type"] == "negotiation_move":
-            nid, action, by = d["id"], d["action"], d.get("by")
+        if r["type"] == "renegotiation_opened":
+            firms_of.update({aid: list(f) for aid, f in d["alliances"].items()})
+            continue
+        if r["type"] == "renegotiation_closed":
+            for aid in d["kept"]:
+                out.append(_offer_row(r, aid, firms_of, "kept", None, None, None))
+            continue
+        applies_from = None
+        if r["type"] in ("negotiation_move", "renegotiation_move"):
+            nid = d.get("id") or d.get("alliance_id")
+            key, action, by = (r["type"], nid), d["action"], d.get("by")
             terms = d.get("terms")
             source = "proposed" if terms else None
             if action in ("offer", "counter") and terms:
-                standing[nid] = terms
+                standing[key] = terms
             elif action == "accept":
-                terms, source = standing.get(nid), "accepted" if standing.get(nid) else None
+                terms, source = standing.get(key), "accepted" if standing.get(key) else None
             elif action == "reject":
-                standing.pop(nid, None)
+                standing.pop(key, None)
+        elif r["type"] == "terms_renegotiated":
+            nid, action, by, terms, source = d["alliance_id"], "renegotiated", None, d.get("terms"), "renegotiated"
+            applies_from = d["from_round"]
         elif r["type"] == "negotiation_reopened":  # the facilitator undid the close (its offers are back)
             nid, action, by, terms, source = d["alliance_id"], "reopened", None, None, None
         else:
             nid, action, by, terms, source = d["alliance_id"], "signed", None, d.get("terms"), "signed"
-        firms = firms_of.get(nid) or (list((terms or {}).get("split", {})) if terms else [])
-        a, b = (firms + [None, None])[:2]
-        row = {"session_id": r["session_id"], "seq": r["seq"], "round": r["_round"], "phase": r["_phase"],
-               "negotiation": nid, "firm_a": a, "firm_b": b, "action": action, "by": by, "actor": r["actor"],
-               "wall_time": r["wall_time"], "terms_source": source}
-        if terms:
-            row["scope"] = terms.get("scope")
-            for k in _TERM_SCALARS:
-                row[k] = terms.get(k)
-            for part in ("contributions", "min_effort", "tranches", "split"):
-                m = terms.get(part) or {}
-                row[f"{part}.a"] = m.get(a) if part != "contributions" else m.get(a, [])
-                row[f"{part}.b"] = m.get(b) if part != "contributions" else m.get(b, [])
-            row["terms"] = terms
-        out.append(row)
+        out.append(_offer_row(r, nid, firms_of, action, by, terms, source, applies_from))
     return [c.name for c in OFFERS_COLUMNS], out
+
+
+def _offer_row(r: dict, nid: str, firms_of: dict, action: str, by, terms, source, applies_from=None) -> dict:
+    firms = firms_of.get(nid) or (list((terms or {}).get("split", {})) if terms else [])
+    a, b = (firms + [None, None])[:2]
+    row = {"session_id": r["session_id"], "seq": r["seq"], "round": r["_round"], "phase": r["_phase"],
+           "negotiation": nid, "firm_a": a, "firm_b": b, "action": action, "by": by, "actor": r["actor"],
+           "wall_time": r["wall_time"], "terms_source": source, "applies_from": applies_from}
+    if terms:
+        row["scope"] = terms.get("scope")
+        for k in _TERM_SCALARS:
+            row[k] = terms.get(k)
+        for part in ("contributions", "min_effort", "tranches", "split"):
+            m = terms.get(part) or {}
+            row[f"{part}.a"] = m.get(a) if part != "contributions" else m.get(a, [])
+            row[f"{part}.b"] = m.get(b) if part != "contributions" else m.get(b, [])
+        row["terms"] = terms
+    return row
 
 
 def questionnaire_table(rows: list[dict], questions: dict[str, dict[str, dict]]) -> tuple[list[str], list[dict]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from game_rules.scenario import MODEL_VERSION, ScenarioError, load_scenario, session_overrides
 
 from game_rules.rules import firm_id
+from game_rules.session import renegotiating
 
 from . import auth, participants, study, treatments
 from .admin_key import AdminKey, load_admin_key
@@ -190,6 +191,9 @@ class Hub:
             # only when on: the options of a session without a break stay as they were
             **({"results_break": req.results_break} if req.results_break not in (None, "off") else {}),
             **({"practice_round": True} if req.practice_round else {}),  # absent: no practice (older sessions too)
+            # absent: no windows (older sessions too)
+            **renegotiating.session_options(req.renegotiation_every, req.renegotiation_seconds,
+                                            scenario.phases.renegotiation_every),
         }
         if req.firm_roles or (req.firm_roles is None and scenario.phases.firm_roles):
             options["firm_roles"] = True  # only when on, like the language below

@@ -138,7 +138,9 @@ async def cmd_create(args) -> dict:
                "round_seconds": args.round_seconds, "negotiation_seconds": args.negotiation_seconds,
                "negotiation": args.negotiation, "members_submit": args.members_submit,
                "seed": args.seed, "title": args.title, "results_break": args.results_break,
-               "firm_roles": args.firm_roles}
+               "firm_roles": args.firm_roles,
+               "renegotiation_every": args.renegotiation_every,
+               "renegotiation_seconds": args.renegotiation_seconds}
     s = await create_session(url, admin_key=admin_key, **options)
     write_token_file(path, {"url": url, "session_id": s["session_id"], "code": s["code"],
                             "join_url": s["join_url"], "facilitator_token": s["facilitator_token"]})
@@ -295,7 +297,7 @@ SIMPLE = {  # command -> control action
     "start": "start", "pause": "pause", "resume": "resume", "advance": "advance",
     "end-round": "end_round", "pair": "pair", "open-negotiation": "open_negotiation",
     "open-selection": "open_selection", "close-selection": "close_selection",
-    "end-session": "end_session",
+    "end-session": "end_session", "end-renegotiation": "end_renegotiation",
 }
 
 
@@ -335,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="roles inside each firm: negotiator, gatekeeper, learner (docs/facilitator.md)")
     cr.add_argument("--results-break", type=_results_break, metavar="off|manual|SECONDS",
                     help="a results break between rounds: until Next round (manual), or SECONDS at most")
+    cr.add_argument("--renegotiation-every", type=int, metavar="N",
+                    help="a renegotiation window after every N rounds (default: the scenario's; 0: none)")
+    cr.add_argument("--renegotiation-seconds", type=float, help="the renegotiation window's clock (default 120)")
     cr.add_argument("--seed", type=int)
     cr.add_argument("--title")
     cr.add_argument("--force", action="store_true", help="replace an existing token file")

@@ -30,6 +30,7 @@ import sys
 from dataclasses import dataclass, field
 
 from game_rules.bots import STRATEGIES, bot_decision
+from game_rules.renegotiation import reservation_share
 from game_rules.rules import Rules, instantiate_terms
 from game_rules.scenario import load_scenario
 from game_rules.selection import estimated_fit, load_selection
@@ -42,7 +43,7 @@ BOT_SUFFIX = " (bot)"
 # refusals that are normal in live play (a teammate or the clock overtook the bot)
 _RACES = frozenset({"stale_round", "already_submitted", "wrong_phase", "closed", "no_offer",
                     "not_your_turn", "offer_pending", "not_submitter", "selection_closed",
-                    "duplicate_proposal", "already_paired", "at_capacity", "not_pending"})
+                    "duplicate_proposal", "already_paired", "at_capacity", "not_pending", "no_window"})
 # refusals that mean the decision itself is not legal: the bot falls back to an empty one
 _ILLEGAL = frozenset({"negative", "over_budget", "unknown_domain", "not_contributed", "out_of_scope",
                       "unknown_alliance", "out_of_range", "wrong_type", "not_finite"})
@@ -191,6 +192,8 @@ class LiveBot:
             await self._negotiate(view)
         elif phase == "execution":
             await self._play_round(view)
+        elif phase == "renegotiation" and view.get("renegotiation"):
+            await self._renegotiate(view["renegotiation"])
 
     async def _play_round(self, view: dict) -> None:
         rnd = view.get("current_round")
@@ -274,6 +277,29 @@ class LiveBot:
                 await self._move(neg["id"], "accept")
             else:
                 await self._move(neg["id"], "walk_away")
+
+    async def _renegotiate(self, window: dict) -> None:
+        """In a renegotiation window a live bot answers its partner's proposal from what the firm
+        sees (its own dependency, never the partner's): it accepts a share down to what a seat
+        bot facing an independent partner would (game_rules.renegotiation.reservation_share),
+        else it keeps the current terms. It never asks first."""
+        me = self.client.view["firm"]["id"]
+        for pair in window["alliances"]:
+            standing = next((o for o in pair["offers"] if o["n"] == pair["standing"]), None)
+            key = f"reneg:{window['round']}:{pair['id']}"
+            if (not window["open"] or pair["status"] != "open" or standing is None or standing["by"] == me
+                    or self._answered.get(key) == len(pair["offers"])):
+                continue
+            self._answered[key] = len(pair["offers"])
+            await self.think.pause(self.rng)
+            floor = reservation_share(pair["terms"]["split"][me], pair["dependency"], 0.0)
+            ok = standing["terms"]["split"].get(me, 0.0) >= floor - 1e-9
+            self.report.moves.append((pair["id"], "accept" if ok else "walk_away"))
+            try:
+                await self.client.negotiate("accept" if ok else "walk_away", None, pair["id"])
+            except CommandError as e:
+                if e.code not in _RACES:
+                    raise
 
     async def _move(self, negotiation: str, action: str, terms: dict | None = None) -> None:
         self.report.moves.append((negotiation, action))

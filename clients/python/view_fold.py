@@ -115,6 +115,10 @@ def _selection(v: dict, m: dict) -> dict:
     return {**v, "selection": m["selection"]} if "selection" in m else v
 
 
+def _renegotiation(v: dict, m: dict) -> dict:
+    return {**v, "renegotiation": m["renegotiation"]}  # a firm's or the facilitator's view of the window
+
+
 def _session_ended(v: dict, m: dict) -> dict:
     if not isinstance(v.get("session"), dict):
         return v
@@ -142,6 +146,7 @@ FOLDS: dict[str, Callable[[dict, dict], dict]] = {
     "chat": _chat,
     "clock": _clock,
     "negotiation": _negotiation,
+    "renegotiation": _renegotiation,
     "announcement": _announcement,
     "status": _status,
     "selection": _selection,

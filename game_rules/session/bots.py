@@ -11,7 +11,7 @@ How each bot plays is in rounds.py (decisions), negotiating.py and selecting.py.
 """
 from __future__ import annotations
 
-from . import facts as F, phases, practice, rounds, selecting
+from . import facts as F, phases, practice, renegotiating, rounds, selecting
 from .step import Status, Step
 
 
@@ -46,6 +46,10 @@ def seated(step: Step, firms: set[str]) -> None:
         phases.maybe_close_selection(step)
     elif phase == practice.PHASE:
         practice.bots_submit(step)
+    elif renegotiating.is_open(s):
+        for aid, n in list(s.renegotiation.negotiations.items()):
+            if firms & set(n.firms):
+                phases.after_renegotiation_move(step, aid)
 
 
 def replaced(step: Step, firm: str, strategy: str | None, player_id: str, reason: str, actor: str) -> None:

@@ -9,7 +9,7 @@ execution starts once every negotiation is closed. Returns the ack's result.
 """
 from __future__ import annotations
 
-from . import decide, firm_roles, negotiating, phases, practice, rounds, selecting
+from . import decide, firm_roles, negotiating, phases, practice, renegotiating, rounds, selecting
 from .state import Player
 from .step import Step
 
@@ -42,10 +42,21 @@ def chat(step: Step, player: Player, to: str, text: str, client_time: float | No
 
 
 def negotiate(step: Step, player: Player, negotiation: str | None, action: str, terms: dict | None) -> dict:
+    if step.state.phase == renegotiating.PHASE:  # a move in a renegotiation window
+        return renegotiate(step, player, negotiation, action, terms)
     fact, events = decide.negotiate(step.session, player, negotiation, action, terms)
     negotiating.moved(step, fact, events, player.id)
     result = {"negotiation": step.session.negotiations[fact.id].to_dict()}
     phases.after_move(step, fact.id)
+    return result
+
+
+def renegotiate(step: Step, player: Player, alliance_id: str | None, action: str, terms: dict | None) -> dict:
+    s = step.session
+    fact, events = renegotiating.decide(s, player.firm, alliance_id, action, terms)
+    renegotiating.moved(step, fact, events, player.id)
+    result = {"renegotiation": renegotiating.firm_view(s, player.firm)}
+    phases.after_renegotiation_move(step, fact.alliance_id)
     return result
 
 

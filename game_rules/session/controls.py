@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import bots, facts as F, firm_roles, phases, practice, reopen, reopen_negotiation, rounds
+from . import (bots, facts as F, firm_roles, phases, practice, renegotiating, reopen, reopen_negotiation,
+               rounds)
 from .step import (FACILITATOR, Merged, PlayerView, Refused, Removed, Step, Team, Views, end_session, need_phase,
                    set_clock)
 from .state import Player
@@ -55,6 +56,8 @@ def advance(step: Step, c) -> dict:
         phases.close_selection(step, FACILITATOR)
     elif phase == "negotiation":
         phases.end_negotiations(step, FACILITATOR)
+    elif phase == renegotiating.PHASE:
+        return end_renegotiation(step, c)
     elif phase in ("execution", "break"):
         phases.to_debrief(step, FACILITATOR)
     else:
@@ -79,6 +82,15 @@ def next_round(step: Step, c) -> dict:
     if step.state.phase != "break":
         raise Refused("no_break", f"there is no results break to end (phase: {step.state.phase})")
     rounds.end_break(step, FACILITATOR)
+    return {"round": step.state.round + 1, "phase": step.state.phase}
+
+
+def end_renegotiation(step: Step, c) -> dict:
+    """End the renegotiation window now: open renegotiations keep their current terms; the
+    next round opens."""
+    if not renegotiating.is_open(step.session):
+        raise Refused("no_window", f"there is no renegotiation window open (phase: {step.state.phase})")
+    rounds.after_window(step, "facilitator", FACILITATOR)
     return {"round": step.state.round + 1, "phase": step.state.phase}
 
 
@@ -252,7 +264,7 @@ def end_session_(step: Step, c) -> dict:
 
 CONTROLS: dict[str, Callable[[Step, Any], dict]] = {
     "start": start, "open_negotiation": open_negotiation, "pair": pair, "advance": advance,
-    "end_round": end_round, "next_round": next_round, "reopen_round": reopen_round,
+    "end_round": end_round, "next_round": next_round, "end_renegotiation": end_renegotiation, "reopen_round": reopen_round,
     "reopen_negotiation": reopen_negotiation_, "pause": pause, "resume": resume, "extend": extend,
     "move_player": move_player, "remove_player": remove_player, "merge_players": merge_players,
     "allow_rejoin": allow_rejoin, "assign_role": assign_role,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
-from .. import negotiation as neg_rules, selection as sel
+from .. import negotiation as neg_rules, renegotiation as reneg, selection as sel
 from ..decisions import merge_draft
 from ..engine import resolve_round
 from ..rules import sign_alliance
@@ -251,6 +251,36 @@ def _alliance_signed(s: Session, f: F.AllianceSigned) -> list[dict]:
         for firm in e["firms"]:
             s.history[firm].append(e)
     return [e]
+
+
+# ---- renegotiation windows (renegotiating.py) ---------------------------------------------------------
+
+@_on(F.RenegotiationOpened)
+def _renegotiation_opened(s: Session, f: F.RenegotiationOpened) -> None:
+    s.renegotiation = reneg.Window(f.round, {aid: neg_rules.open_negotiation(aid, tuple(firms))
+                                             for aid, firms in f.alliances.items()})
+
+
+@_on(F.RenegotiationMove)
+def _renegotiation_move(s: Session, f: F.RenegotiationMove) -> None:
+    w = s.renegotiation
+    terms = TermSheet.from_dict(f.terms) if f.terms else None
+    w.negotiations[f.alliance_id], _ = negotiation_step(s, w.negotiations[f.alliance_id], f.action, f.by, terms)
+
+
+@_on(F.TermsRenegotiated)
+def _terms_renegotiated(s: Session, f: F.TermsRenegotiated) -> None:
+    reneg.apply_terms(s.state, f.alliance_id, TermSheet.from_dict(f.terms))
+    if s.renegotiation is not None:
+        s.renegotiation.renegotiated.append(f.alliance_id)
+
+
+@_on(F.RenegotiationClosed)
+def _renegotiation_closed(s: Session, f: F.RenegotiationClosed) -> None:
+    w = s.renegotiation
+    w.open = False
+    for aid, n in w.negotiations.items():
+        w.negotiations[aid], _ = neg_rules.deadline(n)  # not agreed: the terms in force stay
 
 
 # ---- rounds ------------------------------------------------------------------------------------------

@@ -329,6 +329,39 @@ class AllianceSigned(Fact):
     terms: dict
 
 
+# ---- renegotiation windows (game_rules/session/renegotiating.py) ------------------------------
+
+@fact("renegotiation_opened")
+class RenegotiationOpened(Fact):
+    """A window opened after round `round`: the partners of each alliance in `alliances`
+    (id -> its two firms) may agree new terms, which apply from round `round` + 1."""
+    round: int
+    alliances: dict
+
+
+@fact("renegotiation_move")
+class RenegotiationMove(Fact):
+    alliance_id: str
+    action: str                      # offer | counter | accept | reject | walk_away
+    by: str
+    terms: dict | None               # offer, counter: the whole proposed term sheet
+
+
+@fact("terms_renegotiated")
+class TermsRenegotiated(Fact):
+    """The partners agreed: the alliance plays `terms` from round `from_round` on."""
+    alliance_id: str
+    terms: dict
+    from_round: int
+
+
+@fact("renegotiation_closed")
+class RenegotiationClosed(Fact):
+    round: int
+    reason: str                      # settled | clock | facilitator
+    kept: list                       # the alliances that keep their terms
+
+
 # ---- rounds ----------------------------------------------------------------------------------
 
 @fact("draft_changed")

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from ..rules import instantiate_terms
-from . import completion, facts as F, negotiating, practice, rounds, selecting
+from . import completion, facts as F, negotiating, practice, renegotiating, rounds, selecting
 from .step import FACILITATOR, SERVER, SelectionBoard, Step, Views, set_clock
 
 EXPIRED = 0.001  # seconds left below which a running clock has run out
@@ -129,6 +129,15 @@ def end_negotiations(step: Step, actor: str) -> None:
     start_execution(step)
 
 
+def after_renegotiation_move(step: Step, alliance_id: str) -> None:
+    """After a move in a renegotiation window: bots answer; once every pair is settled the
+    window closes and the next round opens."""
+    s = step.session
+    renegotiating.bots_play(step, alliance_id)
+    if renegotiating.is_open(s) and renegotiating.settled(s):
+        rounds.after_window(step, "settled", SERVER)
+
+
 # ---- execution and debrief ------------------------------------------------------------------
 
 def start_execution(step: Step) -> None:
@@ -163,6 +172,8 @@ def clock_ran_out(step: Step) -> bool:
         rounds.close(step, "clock", SERVER)
     elif phase == "break":
         rounds.end_break(step, SERVER)
+    elif phase == renegotiating.PHASE:
+        rounds.after_window(step, "clock", SERVER)
     elif phase == practice.PHASE and not s.practice["closed"]:
         practice.close(step, "clock", SERVER)
     return True

@@ -17,7 +17,7 @@ from ..decisions import DecisionError, parse_decision, validate_decision
 from ..engine import resolve_round
 from ..state import Decision
 from ..views import firm_view
-from . import completion, facts as F
+from . import completion, facts as F, renegotiating
 from .step import SERVER, Status, Step, ViewsNext, people_at, set_clock
 
 log = logging.getLogger("game_rules.session")
@@ -81,10 +81,21 @@ def close(step: Step, reason: str, actor: str) -> None:
         set_clock(step, "stop", None, SERVER)
         step.note(ViewsNext())
         completion.game_over(step)
+    elif renegotiating.due(step):  # the window is the pause between these rounds (no results break)
+        renegotiating.open_window(step)
+        if renegotiating.settled(s):  # only bots, and they settled at once
+            after_window(step, "settled", SERVER)
     elif break_setting(step.options) is not None:
         open_break(step)
     else:
         start(step)
+
+
+def after_window(step: Step, reason: str, actor: str) -> None:
+    """The renegotiation window closes (settled, its clock, the facilitator): the next round opens."""
+    renegotiating.close(step, reason, actor)
+    step.fact(F.PhaseChanged("execution"), actor=actor)
+    start(step)
 
 
 # ---- the results break (session option `results_break`) --------------------------------------

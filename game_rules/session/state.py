@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 
 from .. import negotiation as neg_rules, selection as sel
+from ..renegotiation import Window
 from ..rules import Rules, instantiate_terms
 from ..state import SessionState, TermSheet
 from .clock import PhaseClock
@@ -66,6 +67,7 @@ class Session:
         self.last_by_firm: dict[str, list[dict]] = {}
         self.undo = None                                # reopen.Undo: the last round's close, while reopenable
         self.neg_undo = None                            # reopen_negotiation.Record: the negotiation's close
+        self.renegotiation: Window | None = None        # the last renegotiation window (renegotiating.py)
         self.moves = 0                                  # seat moves and removals (the members index)
         self._members_key: tuple | None = None
         self._members: dict[str, list[Player]] = {}
@@ -121,7 +123,8 @@ class Session:
                 **({"undo": self.undo.to_dict()} if self.undo is not None else {}),
                 **({"practice": self.practice} if self.practice is not None else {}),
                 **({"neg_undo": self.neg_undo.to_dict()} if self.neg_undo is not None else {}),
-                **({"firm_roles": self.firm_roles} if self.firm_roles else {})}
+                **({"firm_roles": self.firm_roles} if self.firm_roles else {}),
+                **({"renegotiation": self.renegotiation.to_dict()} if self.renegotiation is not None else {})}
 
     def load(self, d: dict) -> None:
         self.status = d["status"]
@@ -138,6 +141,7 @@ class Session:
         self.practice = d.get("practice")
         self.neg_undo = NegotiationUndo.from_dict(d["neg_undo"]) if d.get("neg_undo") else None
         self.firm_roles = d.get("firm_roles") or {}
+        self.renegotiation = Window.from_dict(d["renegotiation"]) if d.get("renegotiation") else None
         panel = d.get("panel")
         if panel:
             self.panel, self.dropped, self.completions = panel["room"], panel["dropped"], panel["completions"]

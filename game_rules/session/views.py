@@ -30,7 +30,7 @@ from ..negotiation import Negotiation
 from ..scoring import introductions, score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
-from . import firm_roles, practice, reopen, reopen_negotiation
+from . import firm_roles, practice, renegotiating, reopen, reopen_negotiation
 from .decide import Refused, pair_of
 from .state import Session
 from .step import FACILITATOR, PlayerView, SelectionBoard, Status, Team, Views, ViewsNext
@@ -86,6 +86,8 @@ def firm_part(s: Session, live: Live, firm: str) -> dict:
         v["selection"] = selection_for(s, firm)
     if s.state.phase == practice.PHASE and s.practice is not None:
         v["practice"] = practice.firm_view(s, firm)  # round 0 against an imagined partner
+    if s.renegotiation is not None:  # the last renegotiation window (sessions with windows only)
+        v["renegotiation"] = renegotiating.firm_view(s, firm)
     if s.state.phase == "debrief":
         v["score"] = {**score_session(s.rules, s.state, _introduced(s))[firm].to_dict(), "firms": len(s.state.firms)}  # "3rd of 12"
     return v
@@ -261,6 +263,8 @@ def facilitator_view(s: Session, live: Live, join_url: str) -> dict:
     v["negotiations"] = {k: n.to_dict() for k, n in s.negotiations.items()}
     if s.selection is not None:
         v["selection"] = selection_board(s)
+    if s.renegotiation is not None:
+        v["renegotiation"] = renegotiating.facilitator_view(s)
     v["chat"] = {k: list(c) for k, c in s.chat.items()}
     v["announcements"] = list(s.announcements)
     v["scores"] = {f: sc.to_dict() for f, sc in score_session(s.rules, s.state, _introduced(s)).items()}

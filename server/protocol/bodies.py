@@ -49,6 +49,11 @@ class CreateSession(_Msg):
     firm_roles: bool | None = Field(None, description="roles inside each firm: a negotiator (negotiation moves), "
                                     "a gatekeeper (protect, reveal) and a learner (absorb), dealt at the start in "
                                     "join order (default: the scenario's `phases.firm_roles`)")
+    renegotiation_every: int | None = Field(None, ge=0, le=50, description="a renegotiation window every n rounds "
+                                            "(after round n, 2n, ...; never after the last); 0: none (default: "
+                                            "the scenario's `phases.renegotiation_every`)")
+    renegotiation_seconds: float | None = Field(None, gt=0, le=86400, description="the renegotiation window's "
+                                                "clock (default 120)")
     practice_round: bool = Field(False, description="true: after the lobby, an unscored practice round 0 in which "
                                  "each firm decides once against an imagined partner (a bot); nothing of it "
                                  "reaches the real game, which starts when the facilitator says `start` again")

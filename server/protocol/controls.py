@@ -52,6 +52,11 @@ class NextRound(ControlAction):
     action: Literal["next_round"] = "next_round"
 
 
+class EndRenegotiation(ControlAction):
+    """End the renegotiation window now: open renegotiations keep their current terms."""
+    action: Literal["end_renegotiation"] = "end_renegotiation"
+
+
 class ReopenRound(ControlAction):
     """Undo the last round's close, while nothing has been decided since (docs/facilitator.md)."""
     action: Literal["reopen_round"] = "reopen_round"
@@ -195,8 +200,8 @@ class Inject(ControlAction):
 CONTROL_VARIANTS: dict[str, type[ControlAction]] = {
     m.model_fields["action"].default: m
     for m in (Start, OpenNegotiation, Pair, Advance, EndRound, Pause, Resume, Extend, MovePlayer, RemovePlayer,
-              MergePlayers, AllowRejoin, AssignRole, FillBots, Inject, EndSession, OpenSelection, CloseSelection, ApproveSeat,
-              RefuseSeat, FormTeams, NextRound, ReopenRound, ReopenNegotiation)
+              MergePlayers, AllowRejoin, AssignRole, FillBots, Inject, EndSession, OpenSelection, CloseSelection,
+              ApproveSeat, RefuseSeat, FormTeams, NextRound, ReopenRound, ReopenNegotiation, EndRenegotiation)
 }
 
 

@@ -47,6 +47,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "wrong_phase": (409, "the command is not allowed in the session's current phase"),
     "results_break": (409, "the round's results are up (results break): the next round opens when the "
                            "facilitator says Next round or the break clock runs out"),
+    "no_window": (409, "there is no renegotiation window open now"),
     "no_break": (409, "`next_round` needs a results break: there is none now"),
     "not_reopenable": (409, "the round or negotiation cannot be reopened: it was not closed by the facilitator "
                             "or the clock (every firm submitted; the firms agreed or one walked away), it was "

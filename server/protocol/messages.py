@@ -115,7 +115,9 @@ class Chat(_Msg):
 
 
 class Negotiate(_Msg):
-    """A move in your firm's term-sheet negotiation (`terms` for offer and counter)."""
+    """A move in your firm's term-sheet negotiation (`terms` for offer and counter). In a
+    renegotiation window (phase `renegotiation`) the same moves renegotiate an alliance in
+    force: `negotiation` is the alliance id, and `terms` names only the fields it changes."""
     type: Literal["negotiate"]
     id: str = CommandId
     action: Literal["offer", "counter", "accept", "reject", "walk_away"]
@@ -127,7 +129,8 @@ class Negotiate(_Msg):
 CONTROL_ACTIONS = ("start", "pause", "resume", "extend", "advance", "end_round", "pair",
                    "open_negotiation", "open_selection", "close_selection", "move_player", "remove_player",
                    "merge_players", "allow_rejoin", "fill_bots", "inject", "end_session", "approve_seat",
-                   "refuse_seat", "form_teams", "next_round", "reopen_round", "reopen_negotiation", "assign_role")
+                   "refuse_seat", "form_teams", "next_round", "reopen_round", "reopen_negotiation", "assign_role",
+                   "end_renegotiation")
 
 
 class Role(_Msg):
@@ -363,6 +366,15 @@ class PracticeResultPush(_Out):
     sources: dict[str, str] | None = Field(None, description="facilitator only: per firm, submitted | bot | default")
 
 
+class RenegotiationPush(_Out):
+    """A renegotiation window changed (to the alliance's two firms and the facilitator): a firm
+    gets its view of the window (its alliances' negotiations, the terms in force, its own
+    dependency), the facilitator every pair with both partners' dependencies."""
+    type: Literal["renegotiation"]
+    renegotiation: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
 class NegotiationReopenedPush(_Out):
     """The facilitator reopened negotiation `alliance_id` (undo of its close, to its two firms
     and the facilitator): it is open again as it was just before the close (a `negotiation`
@@ -404,7 +416,8 @@ class SessionEndedPush(_Out):
 SERVER_MESSAGES: dict[str, type[_Out]] = {
     m.model_fields["type"].annotation.__args__[0]: m
     for m in (Welcome, View, Ack, Error, DraftPush, SubmittedPush, ChatPush, ClockPush,
-              NegotiationPush, SelectionPush, RoundResultPush, RoundDeltaPush, RoundReopenedPush, NegotiationReopenedPush,
+              NegotiationPush, RenegotiationPush, SelectionPush, RoundResultPush, RoundDeltaPush, RoundReopenedPush,
+              NegotiationReopenedPush,
               PracticeResultPush, AnnouncementPush, StatusPush, CompletionPush,
               SessionEndedPush)
 }

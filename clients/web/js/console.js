@@ -13,6 +13,7 @@ import { remember, sessionsCard, anotherDevice } from "./sessions.js";
 import { scrollRegion } from "./scrollregion.js";
 import { TeamFormation, seatRequests } from "./teamform.js";
 import { applyPush } from "./viewfold.js";
+import { renegotiationTable } from "./renegotiation.js";
 
 applyI18n();
 const main = $("#main");
@@ -354,6 +355,7 @@ class Console {
         break;
       case "negotiation":
       case "selection":
+      case "renegotiation":
         if (this.view) this.renderNegs();
         break;
       case "round_result":
@@ -487,6 +489,8 @@ class Console {
     } else if (phase === "execution") {
       phaseBtns.push(btn(t("ctl.end_round"), "end_round", { cls: "primary", confirm: ask.endRound }));
       phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: ask.toDebrief }));
+    } else if (phase === "renegotiation") {
+      phaseBtns.push(btn(t("ctl.end_renegotiation"), "end_renegotiation", { cls: "primary", confirm: ask.endRenegotiation }));
     } else if (phase === "break") {
       phaseBtns.push(btn(t("ctl.next_round"), "next_round", { cls: "primary" }));
       phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: ask.toDebrief }));
@@ -567,6 +571,14 @@ class Console {
                                      body: [t("ctl.reopen_negotiation_body", { firms: this.negFirms(aid) }),
                                             t(v().phase === "negotiation" ? "ctl.reopen_negotiation_still" : "ctl.reopen_negotiation_back")],
                                      ok: t("ctl.reopen_negotiation") }),
+      endRenegotiation: () => {
+        const w = v().renegotiation;
+        const n = w ? w.alliances.filter((p) => p.status === "open") : [];
+        return { title: t("ctl.end_renegotiation_title"),
+                 body: [n.length ? t("ctl.end_renegotiation_body", { k: n.length, firms: pairs(n) }) : t("ctl.end_renegotiation_none"),
+                        t("ctl.end_renegotiation_next")],
+                 ok: t("ctl.end_renegotiation") };
+      },
       reopenRound: () => ({ title: t("ctl.reopen_round_title", { n: v().status.reopen.round }),
                             body: t("ctl.reopen_round_body", { n: v().status.reopen.round }), ok: t("ctl.reopen_round") }),
       toDebrief: () => ({ title: t("ctl.to_debrief_title"),
@@ -722,8 +734,9 @@ class Console {
     const v = this.view;
     if (v.phase === "selection" && v.selection) { replace(this.negs, this.selectionBoard(v.selection)); return; }
     const list = Object.values(v.negotiations || {});
-    if (!list.length) { replace(this.negs, h("p", { class: "muted", text: t("console.no_negotiations") })); return; }
-    replace(this.negs, scrollRegion(h("table", { class: "table" },
+    const reneg = v.renegotiation ? renegotiationTable(v.renegotiation, (f) => this.firmName(f)) : null;
+    if (!list.length) { replace(this.negs, reneg || h("p", { class: "muted", text: t("console.no_negotiations") })); return; }
+    replace(this.negs, reneg, scrollRegion(h("table", { class: "table" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("console.negotiation") }), h("th", { scope: "col", text: t("console.status") }),
         h("th", { scope: "col", text: t("console.offers") }), h("th", { scope: "col", text: t("console.on_table") }))),
       h("tbody", {}, list.map((n) => {

@@ -17,6 +17,7 @@ import { scrollRegion } from "./scrollregion.js";
 import { focusLost, moveFocus } from "./focus.js";
 import { nameTaken, rejoinCode, rejoinFromLink } from "./seatmove.js";
 import { practicePanel } from "./practice.js";
+import { RenegotiationPanel } from "./renegotiation.js";
 
 const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
 // The language this page shows (BCP-47, e.g. "fr-CA": the participant's choice or the
@@ -339,6 +340,12 @@ class PlayerApp {
           for (const ev of m.events || []) this.selectionToast(ev);
         }
         break;
+      case "renegotiation":
+        if (this.view) {
+          this.renderDeal();
+          if ((m.events || []).some((e) => e.type === "terms_renegotiated")) toast(t("reneg.toast_agreed"), "ok", 6000);
+        }
+        break;
       case "practice_result": toast(t("practice.result_toast"), "ok", 6000); break;
       case "round_result":
         toast(t("player.round_results", { n: m.round }), "ok", 6000);
@@ -397,7 +404,7 @@ class PlayerApp {
     this.renderChat();
     this.renderAnnouncements(prev);
     if (!prev || prev.phase !== v.phase) {
-      this.showTab({ lobby: "firm", practice: "round", selection: "deal", negotiation: "deal", execution: "round", break: "results", debrief: "results" }[v.phase] || "firm");
+      this.showTab({ lobby: "firm", practice: "round", selection: "deal", negotiation: "deal", renegotiation: "deal", execution: "round", break: "results", debrief: "results" }[v.phase] || "firm");
     } else if (!this.tab) this.showTab("firm");
     this.refocus(had, !prev);
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
@@ -507,7 +514,8 @@ class PlayerApp {
       this.dealIntro = h("div");
       this.dealNegs = h("div");
       this.dealSigned = h("div");
-      p.append(this.dealIntro, this.dealNegs, this.dealSigned);
+      this.dealReneg = h("div");
+      p.append(this.dealIntro, this.dealReneg, this.dealNegs, this.dealSigned);
       p.dataset.built = "yes";
     }
     if (v.phase === "selection" && v.selection) {
@@ -517,6 +525,7 @@ class PlayerApp {
       return;
     }
     this.selection = null;
+    this.renderRenegotiation(v);
     replace(this.dealIntro, negs.length || (v.alliances || []).length ? null
       : h("p", { class: "muted", text: v.phase === "lobby" ? t("deal.lobby") : t("deal.none") }));
     for (const n of negs) {
@@ -540,6 +549,16 @@ class PlayerApp {
           a.ended_reason ? ` (${endedReasonText(a.ended_reason, (f) => this.firmName(f))})` : ""),
         termSummary(a.terms, me, a.partner.id, Object.fromEntries(v.domains.map((d) => [d.id, d.name])), a.partner.name)));
     }
+  }
+
+  /** The renegotiation window (renegotiation.js): while it is open the first negotiation's record folds away. */
+  renderRenegotiation(v) {
+    const w = v.renegotiation;
+    this.dealNegs.hidden = !!(w && w.open);
+    if (!w || !w.open && v.phase !== "renegotiation" && !w.alliances.some((a) => a.renegotiated)) { clear(this.dealReneg); return; }
+    if (!this.reneg) this.reneg = new RenegotiationPanel({ socket: this.socket, me: v.firm.id, domains: v.domains, budget: v.budget, rounds: v.rounds });
+    this.reneg.update(w);
+    replace(this.dealReneg, this.reneg.el);
   }
 
   // ---- round -----------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ export const FOLDS = {
     else list.push(n);
     return { ...v, negotiations: list };
   },
+  renegotiation: (v, m) => ({ ...v, renegotiation: m.renegotiation }), // a firm's or the facilitator's view of the window
   announcement(v, m) {
     let shown = [...(v.announcements || []), pick(m, ANNOUNCEMENT_FIELDS)];
     if (!isFacilitator(v)) shown = shown.slice(-ANNOUNCEMENTS_SHOWN);
