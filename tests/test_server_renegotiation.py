@@ -9,22 +9,11 @@ from __future__ import annotations
 import json
 
 from clients.python.view_fold import apply
-from conftest import Client
+from conftest import Client, seat_players
 from game_rules.__main__ import main as game_rules_main
 from test_research_export import download, read_csv, unzip
 
 DESIGN = {"west1": "design", "east1": "manufacturing"}
-
-
-async def _seat(api, server, session, clients):
-    out = []
-    for name in ("wes", "eas"):
-        j = await api.join(session["code"], name)
-        c = await Client.login(server.url, j["player_token"], name=name)
-        c.joined = j
-        clients.append(c)
-        out.append(c)
-    return out
 
 
 async def _round(players, rnd):
@@ -38,7 +27,7 @@ async def test_a_window_over_the_socket_restart_end_and_export(start_server, ser
     session = await api.create(copies=1, rounds=3, negotiation=False, renegotiation_every=1,
                                renegotiation_seconds=600)
     assert session["options"]["renegotiation_every"] == 1 and session["options"]["renegotiation_seconds"] == 600
-    west, east = await _seat(api, server, session, clients)
+    west, east = await seat_players(api, server, session, clients, names=("wes", "eas"))
     await api.control(session, "start")
     await west.wait_for(lambda m: m["type"] == "view" and m["view"]["phase"] == "execution")
     r = await west.cmd("negotiate", action="offer", negotiation="a1", terms={"split": {"west1": 0.7, "east1": 0.3}})

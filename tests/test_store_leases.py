@@ -49,12 +49,20 @@ async def _expired(store: PostgresStore, deadline_s: float = 20.0) -> list[str]:
     raise AssertionError("no lease expired in time")
 
 
-async def _log(pg_dsn: str, sid: str) -> list[tuple]:
+async def logged(pg_dsn: str, sid: str) -> list:
+    """The log rows (seq, type, data) of session `sid`, in seq order, read straight from the database."""
     conn = await asyncpg.connect(pg_dsn)
     try:
-        return [tuple(r) for r in await conn.fetch("SELECT seq, data FROM log WHERE session_id = $1 ORDER BY seq", sid)]
+        return await conn.fetch("SELECT seq, type, data FROM log WHERE session_id = $1 ORDER BY seq", sid)
     finally:
         await conn.close()
+
+
+async def announcements(pg_dsn: str, sid: str) -> list[str]:
+    """The texts announced in session `sid`, after checking each seq is there once, with no gap."""
+    rows = await logged(pg_dsn, sid)
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
+    return [json.loads(r["data"])["text"] for r in rows if r["type"] == "announcement"]
 
 
 async def test_a_paused_owner_cannot_write_after_a_takeover(stores, pg_dsn):
@@ -79,8 +87,9 @@ async def test_a_paused_owner_cannot_write_after_a_takeover(stores, pg_dsn):
     assert results[1] is None, results
     assert a.failed is None and S1 not in a.leases.epochs
     await b.write([("log", row(S1, 2, data={"by": "B"}))])
-    assert await _log(pg_dsn, S1) == [(1, json.dumps({"seq": 1})), (2, json.dumps({"by": "B"}))]
-    assert [seq for seq, _ in await _log(pg_dsn, s3)] == [1]
+    assert [(r["seq"], r["data"]) for r in await logged(pg_dsn, S1)] == [(1, json.dumps({"seq": 1})),
+                                                                         (2, json.dumps({"by": "B"}))]
+    assert [r["seq"] for r in await logged(pg_dsn, s3)] == [1]
 
     # a clean stop of B hands its leases back at once: A can claim them without waiting
     await b.aclose()

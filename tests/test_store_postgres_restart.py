@@ -10,12 +10,11 @@ holds every acknowledged announcement exactly once, in order, with no gap in the
 from __future__ import annotations
 
 import asyncio
-import json
 
-import asyncpg
 
 from clients.python.client import GameClient, create_session
 from conftest import ServerProcess
+from test_store_leases import announcements
 
 N = 40
 
@@ -51,14 +50,7 @@ async def test_a_database_restart_loses_nothing_acknowledged(pg_cluster, pg_dsn)
         await fac.close()
         assert server.proc.poll() is None  # still serving
 
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            rows = await conn.fetch("SELECT seq, type, data FROM log WHERE session_id = $1 ORDER BY seq",
-                                    s["session_id"])
-        finally:
-            await conn.close()
-        assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
-        said = [json.loads(r["data"])["text"] for r in rows if r["type"] == "announcement"]
+        said = await announcements(pg_dsn, s["session_id"])  # (each seq once, no gap)
         assert said == [f"line {i}" for i in range(N)]
         assert server.terminate() == 0
         assert "reconnected to PostgreSQL" in server.proc.stderr.read()  # the writer did lose its connection

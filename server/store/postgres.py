@@ -39,13 +39,12 @@ from . import pg_schema
 from .pg_leases import DDL as LEASES_DDL, LeaseLost, Leases, LeaseWatch, new_sessions, sessions_of
 from .pg_schema import redacted, row_values, upsert
 from .reads import StoreReadError
-from .sqlite import LiveSession, StoreError, _resolve_all
+from .sqlite import _LOG_COLUMNS, LiveSession, StoreError, _resolve_all, log_values
 
 log = logging.getLogger("server.store")
 
-_LOG_COLUMNS = ("session_id", "seq", "kind", "type", "actor", "firm", "round", "command_id",
-                "wall_time", "mono_time", "client_time", "data", "reply")
-_LOG_INSERT = f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join(f'${i + 1}' for i in range(13))})"
+_LOG_INSERT = (f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) "
+               f"VALUES ({', '.join(f'${i + 1}' for i in range(len(_LOG_COLUMNS)))})")
 _PLAYER_COLUMNS = ", ".join(pg_schema.COLUMNS["players"])
 _REPLAY_KINDS = ["system"]  # as server/store/sqlite.py: facts; commands are kept for their replies
 WAIT = 60.0  # seconds a read may take before the caller gets an error
@@ -182,7 +181,8 @@ class PostgresStore(LeaseWatch):
             if refused:
                 self._loop.call_soon_threadsafe(_resolve_all, [f for _, f in refused], LeaseLost(refused_ids(refused)))
                 self._lost(refused_ids(refused))
-                batch = [item for item in batch if item not in refused]
+                gone = {f for _, f in refused}
+                batch = [item for item in batch if item[1] not in gone]
             self._loop.call_soon_threadsafe(_resolve_all, [f for _, f in batch], exc)
             if stop:
                 return
@@ -222,9 +222,7 @@ class PostgresStore(LeaseWatch):
                 for op in ops:
                     n += 1
                     if op[0] == "log":
-                        r = op[1]
-                        logs.append((r.session_id, r.seq, r.kind, r.type, r.actor, r.firm, r.round,
-                                     r.command_id, r.wall_time, r.mono_time, r.client_time, r.data, r.reply))
+                        logs.append(log_values(op[1]))
                         continue
                     if logs:
                         await conn.executemany(_LOG_INSERT, logs)

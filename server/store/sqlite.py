@@ -268,10 +268,7 @@ class SqliteStore(SqliteReads):
                 for op in ops:
                     n += 1
                     if op[0] == "log":
-                        r = op[1]
-                        logs.append((r.session_id, r.seq, r.kind, r.type, r.actor, r.firm, r.round,
-                                     r.command_id, r.wall_time, r.mono_time, r.client_time, r.data,
-                                     r.reply))
+                        logs.append(log_values(op[1]))
                     else:
                         if logs:
                             conn.executemany(_LOG_INSERT, logs)
@@ -489,6 +486,12 @@ def _insert(conn: sqlite3.Connection, table: str, row: dict, replace: bool = Fal
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     conn.execute(f"{verb} INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                  [row[c] for c in cols])
+
+
+def log_values(r: LogRow) -> tuple:
+    """A log row's values in the order of `_LOG_COLUMNS` (both stores' INSERT)."""
+    return (r.session_id, r.seq, r.kind, r.type, r.actor, r.firm, r.round, r.command_id, r.wall_time,
+            r.mono_time, r.client_time, r.data, r.reply)
 
 
 def _resolve_all(futures: list[asyncio.Future], exc: BaseException | None) -> None:
