@@ -275,7 +275,7 @@ async def undo_a_round_closed_too_early(day) -> None:
     first = day.phones[[n for n in day.teams[sorted(day.teams)[0]] if n in day.phones][0]]
     await first.get_by_test_id("tab-round").click()
     await expect(first.get_by_test_id("submitted-banner")).to_contain_text("Submitted by")  # still counts
-    await _draft_and_submit(day, late, 9)
+    await _draft_and_submit(day, late, 9, closes=True)  # the last decision closes the round again
     await expect(fac.get_by_test_id("break-line")).to_contain_text("Results break after round 2")
     await day.photograph("undo_a_round_closed_too_early")
 
