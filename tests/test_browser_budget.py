@@ -11,6 +11,7 @@ benchmarks/phones.py measures the same with throttling, for docs/benchmarks.md.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -136,6 +137,57 @@ async def test_player_first_load_within_budget_and_second_load_from_cache(web):
     await page2.wait_for_function("() => !!window.Chart && !!window.Chart.getChart(document.querySelector("
                                   "'[data-testid=chart-position] canvas'))")
     assert any("chart.umd.js" in u for u in second.urls()), second.table()
+    await ctx.close()
+
+
+async def test_player_socket_opens_while_the_page_still_loads(web):
+    """js/early.js opens the live connection as soon as its few files are in, not after the
+    whole page's twenty-odd modules: here one late module (termsheet.js) is held back, and the
+    welcome and the first view must arrive while it is. The socket keeps them until the page
+    listens: once the module comes, the round form shows without another round trip."""
+    server, browser = web
+    s, creds = await seated_player(server.url)
+    ctx = await browser.new_context(viewport=PHONE)
+    await ctx.add_init_script(f"localStorage.setItem('alliance.player', {json.dumps(json.dumps(creds))})")
+    page = await ctx.new_page()
+    held, frames, got_view = [], [], asyncio.Event()
+
+    async def hold(route):
+        held.append(route)
+        await got_view.wait()
+        await route.continue_()
+    await page.route("**/js/termsheet.js", hold)
+
+    def on_socket(ws):
+        def frame(payload):
+            frames.append(json.loads(payload)["type"])
+            if frames[-1] == "view":
+                got_view.set()
+        ws.on("framereceived", frame)
+    page.on("websocket", on_socket)
+    await page.goto(f"{server.url}/join", wait_until="commit")
+    await asyncio.wait_for(got_view.wait(), 30)
+    assert held, "termsheet.js was never asked for"
+    assert frames[:2] == ["welcome", "view"], frames
+    await expect(page.get_by_test_id("submit-decision")).to_be_enabled()
+    assert len(frames) == 2 or "view" not in frames[2:], frames  # no second full view was needed
+    await ctx.close()
+
+
+async def test_join_form_opens_no_socket(web):
+    """Without a seat stored, or with a join link for another session, early.js opens nothing
+    (and the page shows the join form)."""
+    server, browser = web
+    s, creds = await seated_player(server.url)
+    ctx = await browser.new_context(viewport=PHONE)
+    await ctx.add_init_script(f"localStorage.setItem('alliance.player', {json.dumps(json.dumps(creds))})")
+    page = await ctx.new_page()
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    await page.goto(f"{server.url}/join?code=ZZZZ-ZZZZ")
+    await expect(page.get_by_test_id("join-submit")).to_be_visible()
+    await page.wait_for_load_state("networkidle")
+    assert sockets == []
     await ctx.close()
 
 

@@ -3,21 +3,7 @@
 import { h, replace, say } from "./dom.js";
 import { t, duration, lang, LANGUAGES, chooseLanguage } from "./i18n.js";
 
-// ---- stored credentials (localStorage: a closed and reopened tab comes back) --------------
-
-export const store = {
-  get(key) {
-    try { return JSON.parse(localStorage.getItem(`alliance.${key}`) || "null"); } catch { return null; }
-  },
-  set(key, value) {
-    try { localStorage.setItem(`alliance.${key}`, JSON.stringify(value)); } catch { /* private mode */ }
-    try { sessionStorage.setItem(`alliance.${key}`, JSON.stringify(value)); } catch { /* idem */ }
-  },
-  remove(key) {
-    try { localStorage.removeItem(`alliance.${key}`); } catch { /* ignore */ }
-    try { sessionStorage.removeItem(`alliance.${key}`); } catch { /* ignore */ }
-  },
-};
+export { store } from "./store.js";
 
 // ---- connection indicator -------------------------------------------------------------------
 
@@ -146,12 +132,14 @@ export function setMain(el, ...children) {
 export function trackStickyOffsets() {
   const root = document.documentElement;
   const top = document.getElementById("topbar");
+  // Every height is read before any is written: a write between two reads would lay the whole
+  // page out again for the next read (three layouts instead of one: ~0.3 s on a slow phone).
   const update = () => {
-    root.style.setProperty("--topbar-h", `${top ? top.offsetHeight : 0}px`);
     const tabs = document.querySelector(".tabs");
-    root.style.setProperty("--tabs-h", `${tabs ? tabs.offsetHeight : 0}px`);
     const budget = document.querySelector(".budget");  // the round's sticky budget (scroll-padding in app.css)
-    if (budget) root.style.setProperty("--budget-h", `${budget.offsetHeight}px`);
+    const heights = [["--topbar-h", top ? top.offsetHeight : 0], ["--tabs-h", tabs ? tabs.offsetHeight : 0],
+                     ["--budget-h", budget ? budget.offsetHeight : null]];
+    for (const [name, px] of heights) if (px !== null) root.style.setProperty(name, `${px}px`);
   };
   const ro = new ResizeObserver(update);
   if (top) ro.observe(top);

@@ -1,7 +1,7 @@
 // The player page: join with the code, wait in the lobby, read the brief, negotiate the
 // term sheet, decide each round with the team, read the results, chat.
 import { h, $, append, clear, replace, toast } from "./dom.js";
-import { t, applyI18n, errorText, num, pct, ordinal, locale, adoptSessionLanguage, lang } from "./i18n.js";
+import { t, applyI18n, errorText, num, pct, ordinal, adoptSessionLanguage, lang } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, isDismissed, trackStickyOffsets, languageSwitcher, endedReasonText } from "./common.js";
 import { ChatPanel } from "./chat.js";
@@ -18,15 +18,8 @@ import { focusLost, moveFocus } from "./focus.js";
 import { nameTaken, rejoinCode, rejoinFromLink } from "./seatmove.js";
 import { practicePanel } from "./practice.js";
 import { RenegotiationPanel } from "./renegotiation.js";
+import { normCode, panelId, browserLanguage, resumes, claimSocket } from "./early.js";
 
-const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
-// The language this page shows (BCP-47, e.g. "fr-CA": the participant's choice or the
-// browser's), sent at the join for the research export; anything that does not look like a
-// language tag is left out rather than refused.
-const browserLanguage = () => {
-  const lang = (locale || "").trim();
-  return /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$/.test(lang) && lang.length <= 35 ? lang : null;
-};
 const TABS = ["firm", "deal", "round", "results", "chat", "help"];
 const WIDE = window.matchMedia("(min-width: 960px)");
 
@@ -38,9 +31,6 @@ const banners = $("#banners");
 
 // ---- join ------------------------------------------------------------------------------------
 
-// a study link (online panel) carries the participant's panel id: it becomes the label, no name is asked
-const PANEL_IDS = ["PROLIFIC_PID", "workerId", "participant", "label"];
-const panelId = (params) => { for (const k of PANEL_IDS) { const v = (params.get(k) || "").trim(); if (v) return v; } return null; };
 
 function brand() {
   clear(topbar);
@@ -191,7 +181,8 @@ class PlayerApp {
     this.tab = null;
     this.negPanels = new Map();
     this.context = null;
-    this.socket = new LiveSocket(creds.token, { language: browserLanguage() });
+    const early = claimSocket(creds.token);  // opened by js/early.js while this page loaded
+    this.socket = early || new LiveSocket(creds.token, { language: browserLanguage() });
     this.clock = new PhaseClock(this.socket);
     this.chat = new ChatPanel({ socket: this.socket, firmName: (f) => this.firmName(f), onUnread: (n) => this.setUnread(n),
                                  me: creds.player_id });
@@ -208,7 +199,8 @@ class PlayerApp {
       document.body.dataset.conn = e.detail;
       if (e.detail === "ended") this.showEnded();
     });
-    this.socket.connect();
+    if (early) early.release();
+    else this.socket.connect();
   }
 
   destroy() {
@@ -693,9 +685,11 @@ function start(creds) {
 
 (function boot() {
   const params = new URLSearchParams(location.search);
-  const urlCode = normCode(params.get("code"));
   const creds = store.get("player");
   const scanned = rejoinFromLink();  // a rejoin QR code: this device takes the seat, whatever it held
-  if (!scanned && creds && creds.token && (!urlCode || urlCode === normCode(creds.code)) && (!panelId(params) || creds.panel)) start(creds);
-  else showJoin("", {}, scanned);
+  if (resumes(params, creds, scanned)) start(creds);
+  else {
+    claimSocket(null);  // closes a socket js/early.js may have opened
+    showJoin("", {}, scanned);
+  }
 })();

@@ -38,6 +38,7 @@ export class LiveSocket extends EventTarget {
     this.lastHeard = 0;
     this.offset = 0;            // server time - client time (seconds)
     this.welcome = null;
+    this.held = null;           // events kept until the page listens (hold/release)
     this.stopped = false;
     window.addEventListener("online", () => { if (this.state === "reconnecting") this.reconnectNow(); });
     document.addEventListener("visibilitychange", () => {
@@ -48,7 +49,7 @@ export class LiveSocket extends EventTarget {
   setState(s) {
     if (this.state === s) return;
     this.state = s;
-    this.dispatchEvent(new CustomEvent("state", { detail: s }));
+    this.emit("state", s);
   }
 
   connect() {
@@ -111,7 +112,7 @@ export class LiveSocket extends EventTarget {
       if (msg.code === "bad_token" || msg.code === "token_expired" || msg.code === "token_revoked" || msg.code === "session_archived") {
         this.stopped = true;
         this.setState("denied");
-        this.dispatchEvent(new CustomEvent("denied", { detail: msg }));
+        this.emit("denied", msg);
         ws.close();
         return;
       }
@@ -120,7 +121,22 @@ export class LiveSocket extends EventTarget {
       clearInterval(this.pinger);  // the server closes the socket: nothing more to ping
       this.setState("ended");
     }
-    this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+    this.emit("message", msg);
+  }
+
+  // A socket opened before its page listens (js/early.js) keeps its events, in order, until
+  // the page calls release(): the welcome and the view that arrive first are not lost.
+  hold() { this.held = this.held || []; }
+
+  release() {
+    const held = this.held || [];
+    this.held = null;
+    for (const [type, detail] of held) this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  emit(type, detail) {
+    if (this.held) this.held.push([type, detail]);
+    else this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   onClose(ws) {

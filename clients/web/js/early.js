@@ -1,0 +1,49 @@
+// The player page's first module: it opens the live connection as soon as its own few files
+// have loaded, while the rest of the page (about twenty modules) still downloads. A phone on
+// a slow network pays a round trip for every six files, so the welcome and the first view are
+// usually waiting by the time the page can show them (docs/benchmarks.md, "Phones").
+// The socket keeps its events until the page takes it (`claimSocket`) and listens.
+import { LiveSocket } from "./socket.js";
+import { locale } from "./i18n.js";
+import { store } from "./store.js";
+
+export const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
+
+// a study link (online panel) carries the participant's panel id: it becomes the label, no name is asked
+const PANEL_IDS = ["PROLIFIC_PID", "workerId", "participant", "label"];
+export const panelId = (params) => { for (const k of PANEL_IDS) { const v = (params.get(k) || "").trim(); if (v) return v; } return null; };
+
+// The language this page shows (BCP-47, e.g. "fr-CA": the participant's choice or the
+// browser's), sent at the join for the research export; anything that does not look like a
+// language tag is left out rather than refused.
+export const browserLanguage = () => {
+  const tag = (locale || "").trim();
+  return /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$/.test(tag) && tag.length <= 35 ? tag : null;
+};
+
+/** Whether the page goes straight back into the seat `creds` holds (else it shows the join form). */
+export function resumes(params, creds, rejoinLink) {
+  const urlCode = normCode(params.get("code"));
+  return Boolean(!rejoinLink && creds && creds.token && (!urlCode || urlCode === normCode(creds.code))
+                 && (!panelId(params) || creds.panel));
+}
+
+let early = null;
+{
+  const creds = store.get("player");
+  const rejoin = new URLSearchParams(location.hash.slice(1)).get("rejoin");
+  if (resumes(new URLSearchParams(location.search), creds, rejoin)) {
+    early = new LiveSocket(creds.token, { language: browserLanguage() });
+    early.hold();
+    early.connect();
+  }
+}
+
+/** The socket opened early for `token`, or null (an early socket for another token is closed). */
+export function claimSocket(token) {
+  const s = early;
+  early = null;
+  if (s && s.token === token) return s;
+  if (s) s.close();
+  return null;
+}
