@@ -93,7 +93,21 @@ export function languageSwitcher() {
                             on: { change: () => chooseLanguage(sel.value) } },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, lang: code, selected: code === lang, text: name })));
   if (!(lang in LANGUAGES)) sel.prepend(h("option", { value: lang, selected: true, text: lang }));  // a pseudo-locale
-  return h("div", { class: "lang" }, h("span", { class: "lang-icon", "aria-hidden": "true", text: "🌐" }), sel);
+  return h("div", { class: "lang" }, globe(), sel);
+}
+
+// A globe drawn, not the 🌐 character: a phone or a Linux without an emoji font shows that as an empty box.
+function globe() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [k, v] of Object.entries({ viewBox: "0 0 16 16", class: "lang-icon", "aria-hidden": "true", focusable: "false" })) svg.setAttribute(k, v);
+  for (const [tag, attrs] of [["circle", { cx: 8, cy: 8, r: 6.5 }], ["ellipse", { cx: 8, cy: 8, rx: 2.8, ry: 6.5 }],
+                              ["path", { d: "M1.5 8h13M2.6 4.6h10.8M2.6 11.4h10.8" }]]) {
+    const el = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    svg.append(el);
+  }
+  return svg;
 }
 
 /** An alliance's end as words: the engine's reason codes ("exit by west1", "trust"...). */
