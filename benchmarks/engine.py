@@ -1,52 +1,85 @@
 """Engine throughput: alliance-rounds resolved per second in one process.
 
-    python benchmarks/engine.py [--copies 50] [--rounds 8] [--repeat 5]
+    python benchmarks/engine.py [--copies 50] [--repeat 5]
+    python benchmarks/engine.py --compare <folder> [--runs 3]
 
-A session of the `classic` scenario with `copies` alliances is played for `rounds` rounds
+A session of the `classic` scenario with `copies` alliances is played for its rounds
 from precomputed bot decisions (bots and views are not timed: this measures
 `resolve_round` alone, including decision validation and state copying). Prints one JSON
 line; the best of `repeat` runs is reported, as is usual for a CPU-bound micro-benchmark
-on a shared machine.
+on a shared machine, by the wall clock and by the process's CPU time (`per_cpu_s`: what a
+busy machine disturbs less; its clock ticks are coarse, so use enough `--copies`).
+
+`--compare <folder>` alternates this code and the code in `folder` (a `git archive` of
+another commit unpacked there), each in its own process (`--root`), `runs` times each:
+side by side in one run, as docs/benchmarks.md asks on a shared machine.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import statistics
+import subprocess
+import sys
 import time
 
-from game_rules.engine import resolve_round
-from game_rules.rules import Rules
-from game_rules.scenario import load_scenario
-from game_rules.simulate import play
-from game_rules.decisions import parse_decision
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def measure(copies: int, repeat: int) -> dict:
+    from game_rules.decisions import parse_decision
+    from game_rules.engine import resolve_round
+    from game_rules.rules import Rules, new_session, sign_default_alliances
+    from game_rules.scenario import load_scenario
+    from game_rules.simulate import play
+
     rules = Rules.from_scenario(load_scenario("classic"))
     strategies = {"west": "tit_for_tat", "east": "internalizer"}
     rec = play(rules, strategies, seed=1, copies=copies)
     # replay the recorded decisions from the same starting state, timing only the engine
-    from game_rules.rules import new_session, sign_default_alliances
     rounds = [{f: parse_decision(f, d) for f, d in raw.items()} for raw in rec.decisions]
-    best = float("inf")
+    best = best_cpu = float("inf")
     for _ in range(repeat):
         state = new_session(rules, copies=copies, seed=1)
         sign_default_alliances(rules, state)
         state.phase = "execution"
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for decisions in rounds:
             state, _events = resolve_round(rules, state, decisions)
         best = min(best, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
     alliance_rounds = copies * len(rounds)
     return {"alliance_rounds": alliance_rounds, "seconds": round(best, 4),
             "alliance_rounds_per_s": round(alliance_rounds / best),
+            "per_cpu_s": round(alliance_rounds / best_cpu) if best_cpu > 0 else None,
             "python": platform.python_version(), "machine": platform.machine()}
+
+
+def compare(other: str, a) -> dict:
+    rows: dict[str, list[int]] = {"this": [], "other": [], "this_cpu": [], "other_cpu": []}
+    for i in range(a.runs):
+        for name, root in (("other", other), ("this", HERE)):
+            cmd = [sys.executable, os.path.abspath(__file__), "--root", root, "--copies", str(a.copies),
+                   "--repeat", str(a.repeat)]
+            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=root).stdout)
+            rows[name].append(r["alliance_rounds_per_s"])
+            rows[name + "_cpu"].append(r["per_cpu_s"])
+            print(json.dumps({"run": i + 1, "code": name, **r, "load": os.getloadavg()[0]}), flush=True)
+    return {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": v} for k, v in rows.items()}
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--root", help="import the game from this folder (a checkout)")
+    ap.add_argument("--compare", help="a checkout to alternate with this one")
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    print(json.dumps(measure(args.copies, args.repeat)))
+    if args.compare:
+        print(json.dumps({"summary": compare(os.path.abspath(args.compare), args), "load_after": os.getloadavg()}))
+    else:
+        sys.path.insert(0, os.path.abspath(args.root or HERE))
+        print(json.dumps(measure(args.copies, args.repeat)))

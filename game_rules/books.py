@@ -25,6 +25,7 @@ the books close and the firm sees its exact competence and cash with its score.
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from math import fsum
 
 from .engine import exposure, learning, protection
@@ -40,7 +41,23 @@ def benchmark_sd(p, effort: float) -> float:
 def rng(state: SessionState, *parts) -> random.Random:
     # A str seed is hashed with SHA-512 by `random`, so this is stable across processes
     # and independent of PYTHONHASHSEED.
-    return random.Random(":".join(str(p) for p in (state.seed, state.round, *parts)))
+    return random.Random(seed_text(state.seed, state.round, *parts))
+
+
+def seed_text(seed: int, rnd: int, *parts) -> str:
+    """The text `rng(state, *parts)` seeds its generator with, for `state.seed` and `state.round`."""
+    return ":".join(map(str, (seed, rnd, *parts)))
+
+
+@lru_cache(maxsize=1 << 15)
+def noise(seed: str) -> float:
+    """`draw(random.Random(seed))`: the one draw of an estimate, remembered. Seeding a
+    generator is most of an estimate's cost (~10 µs: 624 words of state mixed from the
+    SHA-512 of the text), a firm's view holds four per alliance and is built again on every
+    change to its team, and the noise of round r can be drawn before round r is closed
+    (`game_rules.views.noise_ahead`): the round's end then finds it here. Bounded (about
+    16 rounds of a 1,000-player class)."""
+    return draw(random.Random(seed))
 
 
 def draw(r: random.Random) -> float:

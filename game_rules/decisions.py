@@ -164,6 +164,8 @@ def _check_alliance_lists(d: Decision, known: set[str], what: str, allowed, code
 
 
 def _check_survey(rules: Rules, survey: dict[str, int]) -> None:
+    if not survey:  # (most decisions: no set of the questions to build)
+        return
     asked = {q.id for q in rules.scenario.surveys}
     for q in survey:
         if q not in asked:

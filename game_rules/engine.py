@@ -89,9 +89,10 @@ def market_income(p, position: float, rival_position: float) -> float:
 
 
 def dependency(rules: Rules, own: dict[str, float], partner: dict[str, float],
-               partner_domains) -> float:
-    """D_i = sum_{k in C_j} w_k max(0, c_jk - c_ik) / P_i."""
-    pos = rules.position(own)
+               partner_domains, pos: float | None = None) -> float:
+    """D_i = sum_{k in C_j} w_k max(0, c_jk - c_ik) / P_i (`pos`: P_i, when known already)."""
+    if pos is None:
+        pos = rules.position(own)
     if pos <= 0:
         return 1.0
     w = rules.weight
@@ -149,9 +150,9 @@ def resolve_round(rules: Rules, state: SessionState, decisions: dict[str, Decisi
             if al.status == "active" or al.ended_round == rnd:
                 res.trust[al.id] = al.trust[fid]
                 partner = al.partner(fid)
-                res.dependency[al.id] = dependency(
+                res.dependency[al.id] = dependency(  # (res.position: the firm's new position)
                     rules, s.firms[fid].competence, s.firms[partner].competence,
-                    al.terms.contributions.get(partner, ()))
+                    al.terms.contributions.get(partner, ()), res.position)
     g = p.rival_growth
     s.rival = {k: v * (1 + g) for k, v in s.rival.items()}
     events.extend(firm_results.values())
@@ -316,7 +317,8 @@ def _update_firms(rules: Rules, before: SessionState, s: SessionState, decisions
         develop, learned, taught, pace = d.develop, led.learned, led.taught, firm.pace
         for k, c in firm.competence.items():
             developed[k] = dev = development(p, pace, develop.get(k, 0.0))
-            comp[k] = clamp((c + learned[k] + taught[k] + dev) * keep, 0.0, cap)
+            c = (c + learned[k] + taught[k] + dev) * keep
+            comp[k] = 0.0 if c < 0.0 else cap if c > cap else c  # clamp(c, 0, cap), without the call
         firm.competence = comp
         market = market_income(p, rules.position(before.firms[fid].competence), rival_pos)
         unspent = p.budget - d.spent()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .fastdict import asdict
 
+from .books import alliances_by_firm
 from .engine import dependency
 from .rules import Rules
 from .state import SessionState
@@ -28,12 +29,15 @@ class Score:
         return asdict(self)
 
 
-def partners_of(state: SessionState, firm_id: str) -> list[str]:
+def partners_of(state: SessionState, firm_id: str, allied: dict[str, list] | None = None) -> list[str]:
     """Firms allied at any time; a firm that never allied is compared with the other firms
-    of its own copy of the case (the partners it could have had)."""
-    allied = sorted({al.partner(firm_id) for al in state.alliances.values() if firm_id in al.firms})
-    if allied:
-        return allied
+    of its own copy of the case (the partners it could have had). `allied`: the state's
+    alliances by firm (`books.alliances_by_firm`), when the caller has them."""
+    mine = allied.get(firm_id, ()) if allied is not None else [
+        al for al in state.alliances.values() if firm_id in al.firms]
+    partners = sorted({al.partner(firm_id) for al in mine})
+    if partners:
+        return partners
     copy = state.firms[firm_id].copy
     return sorted(f.id for f in state.firms.values() if f.copy == copy and f.id != firm_id)
 
@@ -52,14 +56,15 @@ def external_gain(rules: Rules, state: SessionState, i: str) -> float:
     return end / start - 1.0
 
 
-def freedom(rules: Rules, state: SessionState, i: str) -> float:
+def freedom(rules: Rules, state: SessionState, i: str, allied: dict[str, list] | None = None) -> float:
     """1 - the highest dependency on one partner, counting everything that partner
-    contributes across all alliances with it (three narrow deals with one firm are one tie)."""
+    contributes across all alliances with it (three narrow deals with one firm are one tie).
+    `allied` as for `partners_of`."""
     by_partner: dict[str, set[str]] = {}
-    for al in state.alliances.values():
-        if i in al.firms:
-            j = al.partner(i)
-            by_partner.setdefault(j, set()).update(al.terms.contributions.get(j, ()))
+    mine = allied.get(i, ()) if allied is not None else [al for al in state.alliances.values() if i in al.firms]
+    for al in mine:
+        j = al.partner(i)
+        by_partner.setdefault(j, set()).update(al.terms.contributions.get(j, ()))
     deps = [dependency(rules, state.firms[i].competence, state.firms[j].competence,
                        [k for k in rules.domains if k in doms]) for j, doms in sorted(by_partner.items())]
     return 1.0 - max(deps, default=0.0)
@@ -85,13 +90,14 @@ def score_session(rules: Rules, state: SessionState, introduced: dict[str, str] 
     introduced its firms (the session's selection pairings)."""
     scale = max(1, state.round) * rules.params.budget  # the budget is the same for every firm
     scores = {}
+    allied = alliances_by_firm(state)  # once: a scan of every alliance per firm was quadratic
     for fid, f in state.firms.items():
         w = rules.of(fid).scenario.scoring
-        partners = partners_of(state, fid)
+        partners = partners_of(state, fid, allied)
         ig = (sum(internal_gain(rules, state, fid, j) for j in partners) / len(partners)) if partners else 0.0
         eg = external_gain(rules, state, fid)
         cs = f.cash / scale
-        fr = freedom(rules, state, fid)
+        fr = freedom(rules, state, fid, allied)
         parts = {"internal": w.internal * ig, "external": w.external * eg,
                  "cash": w.cash * cs, "freedom": w.freedom * fr}
         scores[fid] = Score(fid, ig, eg, f.cash, cs, fr, sum(parts.values()), 0, partners, parts)

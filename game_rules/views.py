@@ -11,7 +11,7 @@ develop, protect or reveal numbers. The facilitator and researchers see everythi
 """
 from __future__ import annotations
 
-from .books import alliances_by_firm, benchmark_sd, booked_competence, booked_result, decisions_used, draw, money, rng
+from .books import alliances_by_firm, benchmark_sd, booked_competence, booked_result, decisions_used, money, noise, seed_text
 from .engine import dependency
 from .rules import Rules
 from .state import Decision, SessionState
@@ -21,17 +21,33 @@ def estimate(rules: Rules, state: SessionState, observer: str, partner: str, dom
              absorb_effort: float) -> float:
     """A noisy benchmark of the partner's competence; sd = noise * A0 / (A0 + effort).
     The noise is never exactly zero, so the exact value is never shown."""
-    sd = benchmark_sd(rules.of(observer).params, absorb_effort)
-    z = draw(rng(state, observer, partner, domain))
-    return round(max(0.0, state.firms[partner].competence[domain] + sd * z), 1)
+    return _estimates(rules, state, observer, partner, {domain: absorb_effort}, (domain,))[domain]
+
+
+def _estimates(rules: Rules, state: SessionState, observer: str, partner: str, absorb,
+               domains) -> dict[str, float]:
+    """`estimate` for each of `domains` (absorb efforts from `absorb`, 0 if absent). The
+    noise of each is `draw(rng(state, observer, partner, domain))`, remembered by its seed."""
+    p = rules.of(observer).params
+    level = state.firms[partner].competence
+    prefix = seed_text(state.seed, state.round, observer, partner, "")
+    out = {}
+    for k in domains:
+        z = noise(prefix + k)
+        out[k] = round(max(0.0, level[k] + benchmark_sd(p, absorb.get(k, 0.0)) * z), 1)
+    return out
 
 
 def firm_view(rules: Rules, state: SessionState, firm_id: str, history: list[dict] | None = None,
-              last_decision: Decision | None = None) -> dict:
+              last_decision: Decision | None = None, alliances: list | None = None) -> dict:
     """Everything firm `firm_id` may see now. `history` is the firm's own per-round results
     as `events_by_firm` made them (its books); `last_decision` its own last decision
-    (sharpens estimates). During play the firm's competence is the booked one and its cash
-    is in whole points; at the debrief the books close and both are exact."""
+    (sharpens estimates); `alliances` the firm's alliances of any status in the state's
+    order, when the caller has them indexed (else they are found by scanning the state).
+    During play the firm's competence is the booked one and its cash is in whole points;
+    at the debrief the books close and both are exact."""
+    if alliances is None:
+        alliances = state.alliances_of(firm_id, active_only=False)
     f = state.firms[firm_id]
     role = rules.scenario.role(f.role)
     absorb = last_decision.absorb if last_decision else {}
@@ -49,10 +65,21 @@ def firm_view(rules: Rules, state: SessionState, firm_id: str, history: list[dic
                     for d in rules.scenario.domains],
         "budget": rules.of(firm_id).params.budget,
         "alliances": [_alliance_view(rules, state, al, firm_id, absorb, competence)
-                      for al in state.alliances_of(firm_id, active_only=False)],
+                      for al in alliances],
         "history": history or [],
     }
     return view
+
+
+def noise_ahead(rules: Rules, state: SessionState) -> list[str]:
+    """The seeds (`books.noise`) of every estimate the firms' views will show once the open
+    round is closed: round `state.round + 1`, every alliance there is now (one that ends in
+    the round is still shown). Drawn while the round is open, they are remembered, and the
+    round's end, when every firm's view is built at once, does not draw them; what is shown
+    is the same either way (a seed not drawn ahead is drawn when it is needed)."""
+    seed, rnd, domains = state.seed, state.round + 1, rules.domains
+    return [seed_text(seed, rnd, f, al.partner(f), k)
+            for al in state.alliances.values() for f in al.firms for k in domains]
 
 
 def estimated_dependency(rules: Rules, state: SessionState, firm_id: str, alliance_id: str,
@@ -63,7 +90,7 @@ def estimated_dependency(rules: Rules, state: SessionState, firm_id: str, allian
     own = state.firms[firm_id].competence if state.phase == "debrief" else _booked(state, firm_id, history)
     absorb = last_decision.absorb if last_decision else {}
     partner = al.partner(firm_id)
-    estimates = {k: estimate(rules, state, firm_id, partner, k, absorb.get(k, 0.0)) for k in rules.domains}
+    estimates = _estimates(rules, state, firm_id, partner, absorb, rules.domains)
     return dependency(rules, own, estimates, al.terms.contributions.get(partner, ()))
 
 
@@ -85,7 +112,7 @@ def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb,
     pf = state.firms[partner]
     t = al.terms
     own_due = _due(al, firm_id)
-    estimates = {k: estimate(rules, state, firm_id, partner, k, absorb.get(k, 0.0)) for k in rules.domains}
+    estimates = _estimates(rules, state, firm_id, partner, absorb, rules.domains)
     return {
         "id": al.id, "status": al.status, "ended_round": al.ended_round,
         "ended_reason": al.ended_reason, "signed_round": al.signed_round,

@@ -27,6 +27,7 @@ from game_rules.session.deltas import DELTA_VERSION, saves
 from . import protocol as P
 from .auth import FACILITATOR
 from .view_deltas import EVERYONE, Holdings
+from .views_ahead import Ahead
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -44,6 +45,7 @@ class Fanout:
         self._status_at = float("-inf")                 # when the facilitator last got a status
         self._status_timer: asyncio.TimerHandle | None = None
         self.held = Holdings()                           # what view each socket holds (round deltas)
+        self.ahead = Ahead(live)                         # the next round's estimates, drawn while it is open
 
     def take(self) -> list:
         out, self.out = self.out, []
@@ -52,6 +54,7 @@ class Fanout:
     def stop(self) -> None:
         if self._status_timer:
             self._status_timer.cancel()
+        self.ahead.stop()
 
     def all(self) -> list["Connection"]:
         return [c for s in self.conns.values() for c in s]
@@ -187,6 +190,7 @@ class Fanout:
         cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
         shared: dict[tuple, P.Shared] = {}   # a delta the same for several sockets, encoded once
         session, live = self.live.session, self.live.live()
+        scores = views.scores_now(session)   # at the debrief: once, not once per firm
         for name, conns in self.conns.items():
             if not conns:
                 continue
@@ -198,7 +202,7 @@ class Fanout:
                 continue
             firm = self.live.players[name].firm
             if firm not in cache:
-                cache[firm] = P.SharedPart(views.firm_part(session, live, firm))
+                cache[firm] = P.SharedPart(views.firm_part(session, live, firm, scores))
             part, me = cache[firm], views.me_of(session, name)
             full = None
             for conn in conns:
@@ -208,6 +212,7 @@ class Fanout:
                 self.out.append((conn, msg))
                 self.held.hold(conn, part.part, me, firm)
         self.held.done()
+        self.ahead.schedule()
 
     def _delta(self, conn: "Connection", pid: str, firm: str, part: P.SharedPart, me: dict,
                shared: dict) -> "P.Shared | dict | None":

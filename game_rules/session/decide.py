@@ -67,13 +67,10 @@ def submit(s: Session, player: Player, raw: dict | None, round_: int | None,
 
 
 def pair_of(s: Session, firm: str) -> tuple[str, tuple[str, str]] | None:
-    """The id and firms of this firm's negotiation or alliance (the partner channel)."""
-    for n in s.negotiations.values():
-        if firm in n.firms:
-            return n.id, n.firms
-    for a in s.state.alliances.values():
-        if firm in a.firms:
-            return a.id, a.firms
+    """The id and firms of this firm's (first) negotiation or alliance (the partner channel)."""
+    for ids, by_id in ((s.negotiation_ids(firm), s.negotiations), (s.alliance_ids(firm), s.state.alliances)):
+        if ids:
+            return ids[0], by_id[ids[0]].firms
     return None
 
 
@@ -104,7 +101,8 @@ def negotiate(s: Session, player: Player, negotiation: str | None, action: str,
         if neg is None:
             raise Refused("unknown_negotiation", f"no negotiation {negotiation!r}")
     else:
-        neg = next((n for n in s.negotiations.values() if firm in n.firms), None)
+        ids = s.negotiation_ids(firm)
+        neg = s.negotiations[ids[0]] if ids else None
         if neg is None:
             raise Refused("no_partner", "your firm has no negotiation")
     sheet = None

@@ -71,6 +71,7 @@ class Session:
         self.moves = 0                                  # seat moves and removals (the members index)
         self._members_key: tuple | None = None
         self._members: dict[str, list[Player]] = {}
+        self._by_firm: dict[str, tuple] = {}            # "alliances"/"negotiations" -> (the dict, its size, index)
 
     @cached_property
     def selection_cfg(self) -> sel.SelectionConfig:
@@ -109,6 +110,15 @@ class Session:
             self._members, self._members_key = index, key
         return list(self._members.get(firm, ()))
 
+    def alliance_ids(self, firm: str) -> tuple[str, ...]:
+        """The ids of the firm's alliances, of any status, in the state's order (what
+        `SessionState.alliances_of(firm, active_only=False)` finds by scanning them all)."""
+        return _firm_index(self._by_firm, "alliances", self.state.alliances).get(firm, ())
+
+    def negotiation_ids(self, firm: str) -> tuple[str, ...]:
+        """The ids of the firm's negotiations, in the session's order."""
+        return _firm_index(self._by_firm, "negotiations", self.negotiations).get(firm, ())
+
     # ---- snapshots -----------------------------------------------------------------------
 
     def to_dict(self) -> dict:
@@ -145,6 +155,27 @@ class Session:
         panel = d.get("panel")
         if panel:
             self.panel, self.dropped, self.completions = panel["room"], panel["dropped"], panel["completions"]
+
+
+def _firm_index(cache: dict, name: str, by_id: dict) -> dict[str, tuple[str, ...]]:
+    """firm -> the ids of the entries of `by_id` (alliances or negotiations: anything with
+    `firms`) that name it, in `by_id`'s order. A view built per firm used to scan every
+    alliance and negotiation of the class for each firm (quadratic: 500 firms, 250
+    alliances). Built again when `by_id` is another dict (a new engine state, a restore) or
+    has grown: entries are added, never removed, and an id's firms never change (a move
+    replaces a negotiation by one of the same firms), so the values are looked up by id
+    when used, never kept here."""
+    key = (len(by_id), next(reversed(by_id), None))
+    hit = cache.get(name)
+    if hit is not None and hit[0] is by_id and hit[1] == key:
+        return hit[2]
+    index: dict[str, list[str]] = {}
+    for i, x in by_id.items():
+        for f in dict.fromkeys(x.firms):  # (a firm named twice is listed once, as a scan finds it)
+            index.setdefault(f, []).append(i)
+    out = {f: tuple(ids) for f, ids in index.items()}
+    cache[name] = (by_id, key, out)  # keeps `by_id` alive: its identity cannot be reused
+    return out
 
 
 def board_from_dict(d: dict) -> sel.Board:

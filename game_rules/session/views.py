@@ -27,7 +27,7 @@ from typing import Collection
 
 from .. import selection as sel
 from ..negotiation import Negotiation
-from ..scoring import introductions, score_session
+from ..scoring import Score, introductions, score_session
 from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
 from . import firm_roles, practice, renegotiating, reopen, reopen_negotiation
@@ -58,12 +58,16 @@ class Live:
 def firm_engine_view(s: Session, firm: str) -> dict:
     """The engine's view of the firm (`game_rules.views.firm_view`) from its books."""
     last = s.last_decision.get(firm)
-    return firm_view(s.rules, s.state, firm, list(s.history[firm]), Decision.from_dict(last) if last else None)
+    alliances = [s.state.alliances[a] for a in s.alliance_ids(firm)]
+    return firm_view(s.rules, s.state, firm, list(s.history[firm]), Decision.from_dict(last) if last else None,
+                     alliances)
 
 
-def firm_part(s: Session, live: Live, firm: str) -> dict:
+def firm_part(s: Session, live: Live, firm: str, scores: dict[str, Score] | None = None) -> dict:
     """Everything a player sees that is the same for the whole firm. Only firm-scoped
-    data goes here: the engine's firm view, the firm's draft, chat and negotiations."""
+    data goes here: the engine's firm view, the firm's draft, chat and negotiations.
+    `scores`: the session's scores (`scores_now`), when the caller builds many firms' parts
+    at the debrief (every firm's score ranks it against the whole class: computed once)."""
     v = firm_engine_view(s, firm)
     members_submit = live.options["members_submit"]
     v["current_round"] = s.state.round + 1 if s.state.phase == "execution" else None
@@ -77,7 +81,7 @@ def firm_part(s: Session, live: Live, firm: str) -> dict:
     v["draft"] = s.drafts.get(firm, {})
     v["submitted"] = s.submitted.get(firm)
     v["clock"] = s.clock.public(live.now)
-    v["negotiations"] = [negotiation_for(s, n, firm) for n in s.negotiations.values() if firm in n.firms]
+    v["negotiations"] = [negotiation_for(s, s.negotiations[n], firm) for n in s.negotiation_ids(firm)]
     pair = pair_of(s, firm)
     channels = [f"firm:{firm}"] + ([f"alliance:{pair[0]}"] if pair else [])
     v["chat"] = {ch: list(s.chat.get(ch, ())) for ch in channels}
@@ -89,8 +93,14 @@ def firm_part(s: Session, live: Live, firm: str) -> dict:
     if s.renegotiation is not None:  # the last renegotiation window (sessions with windows only)
         v["renegotiation"] = renegotiating.firm_view(s, firm)
     if s.state.phase == "debrief":
-        v["score"] = {**score_session(s.rules, s.state, _introduced(s))[firm].to_dict(), "firms": len(s.state.firms)}  # "3rd of 12"
+        scores = scores if scores is not None else scores_now(s)
+        v["score"] = {**scores[firm].to_dict(), "firms": len(s.state.firms)}  # "3rd of 12"
     return v
+
+
+def scores_now(s: Session) -> dict[str, Score] | None:
+    """Every firm's score and rank at the debrief (None before it: no part shows one)."""
+    return score_session(s.rules, s.state, _introduced(s)) if s.state.phase == "debrief" else None
 
 
 def _introduced(s: Session) -> dict[str, str]:
@@ -154,10 +164,9 @@ def web_context(s: Session, firm: str) -> dict:
     """What the web term-sheet form needs per negotiation of the firm: the partner's public
     name and role and the default term sheet (as in the firm's negotiation views)."""
     out = {}
-    for n in s.negotiations.values():
-        if firm in n.firms:
-            d = negotiation_for(s, n, firm)
-            out[n.id] = {"partner": d["partner"], "default_terms": d["default_terms"]}
+    for n in s.negotiation_ids(firm):
+        d = negotiation_for(s, s.negotiations[n], firm)
+        out[n] = {"partner": d["partner"], "default_terms": d["default_terms"]}
     return {"firm": firm, "negotiations": out}
 
 
