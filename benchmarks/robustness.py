@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from game_rules.lesson_checks import CLAIMS, check  # noqa: E402
 from game_rules.robustness import FACTS, Context, measure, perturbations  # noqa: E402
+from game_rules.scenario import load_scenario  # noqa: E402
 
 BEGIN, END = "<!-- robustness table: begin -->", "<!-- robustness table: end -->"
 LESSON_BEGIN, LESSON_END = "<!-- lesson robustness table: begin -->", "<!-- lesson robustness table: end -->"
@@ -50,14 +51,28 @@ def _run(task) -> list[dict]:
     return out
 
 
+def _weight(task) -> float:
+    """A task's rough cost, to start the longest first (no worker is left with one long task
+    at the end): the games its facts play (fact 12 plays every pairing of five strategies)
+    times the rounds of each."""
+    scenario, _, overrides, _, only = task
+    facts = [f for f, (_, applies) in FACTS.items()
+             if scenario in applies and (not only or any(f.startswith(o) for o in only))]
+    games = len(facts) + sum(25 for f in facts if f.startswith("12 "))
+    return games * load_scenario(scenario, overrides).rounds
+
+
 def sweep(scenarios, seeds, jobs, out: pathlib.Path, only: tuple[str, ...] = ()) -> list[dict]:
-    tasks = [(sc, name, ov, seeds, only) for sc, name, ov in _cells(scenarios)]
+    """Each task is one (scenario, setting): all its facts in one worker, so the facts share
+    their games (`Context`: each distinct game is played once)."""
+    tasks = sorted(((sc, name, ov, seeds, only) for sc, name, ov in _cells(scenarios)), key=_weight, reverse=True)
     rows: list[dict] = []
     t0 = time.perf_counter()
     with multiprocessing.Pool(jobs) as pool:
         for i, part in enumerate(pool.imap_unordered(_run, tasks), 1):
             rows.extend(part)
-            out.write_text(json.dumps({"seeds": seeds, "rows": rows}, indent=0), encoding="utf-8")
+            out.write_text(json.dumps({"seeds": seeds, "wall_seconds": round(time.perf_counter() - t0),
+                                       "settings": i, "rows": rows}, indent=0), encoding="utf-8")
             print(f"{i}/{len(tasks)} {part[0]['scenario'] if part else ''} {part[0]['setting'] if part else ''} "
                   f"{time.perf_counter() - t0:.0f}s", flush=True)
     return rows
