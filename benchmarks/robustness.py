@@ -101,6 +101,10 @@ def table(rows: list[dict], seeds: int) -> str:
         ds = f"{d['mean']:+.4g} ± {d['margin']:.2g}" if d else "—"
         fs = "; ".join(f"{c['setting']}: {c['mean']:+.3g} ± {c['margin']:.2g}" for c in fails) or \
             ("none" if cells else "not measured")
+        if len(fails) > len(cells) / 2:  # failing almost everywhere: say where it holds instead
+            fs = (f"fails in {len(fails)} of {len(cells)}, holds only in "
+                  + (", ".join(f"{c['setting']}: {c['mean']:+.3g} ± {c['margin']:.2g}"
+                               for c in sorted(cells, key=lambda c: c["setting"]) if c["mean"] > 0) or "none"))
         unmeasured = len(perturbations(key[1])) - len(cells)  # a run stopped before it reached them
         gap = f" ({unmeasured} not measured)" if unmeasured else ""
         lines.append(f"| {key[0]} | {key[1]} | {ds} | {held}/{len(cells)}{gap} | {fs} |")

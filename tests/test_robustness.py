@@ -134,3 +134,14 @@ def test_the_table_says_which_cells_are_measured():
     assert f"| 9 spiral | classic | {c.mean:+.4g} ± {c.margin:.2g} | 1/1 ({left} not measured) | none |" in text
     jp = len(perturbations("joint_plant"))
     assert f"| 9 spiral | joint_plant | — | 0/0 ({jp} not measured) | not measured |" in text
+
+
+def test_the_docs_table_is_the_committed_sweep():
+    """docs/model.md's table is benchmarks/results/robustness_full.json as `--docs --table-only`
+    writes it (regenerate it after a new run)."""
+    import json
+    sweep = _sweep()
+    run = json.loads((ROOT / "benchmarks" / "results" / "robustness_full.json").read_text("utf-8"))
+    doc = (ROOT / "docs" / "model.md").read_text("utf-8")
+    shown = doc.split(sweep.BEGIN, 1)[1].split(sweep.END, 1)[0].strip()
+    assert shown == sweep.table(run["rows"], run["seeds"])
