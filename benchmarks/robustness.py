@@ -99,16 +99,22 @@ def table(rows: list[dict], seeds: int) -> str:
         fails = sorted((c for c in cells if c["mean"] <= 0), key=lambda c: c["setting"])
         held = len(cells) - len(fails)
         ds = f"{d['mean']:+.4g} ± {d['margin']:.2g}" if d else "—"
-        fs = "; ".join(f"{c['setting']}: {c['mean']:+.3g} ± {c['margin']:.2g}" for c in fails) or \
-            ("none" if cells else "not measured")
-        if len(fails) > len(cells) / 2:  # failing almost everywhere: say where it holds instead
-            fs = (f"fails in {len(fails)} of {len(cells)}, holds only in "
-                  + (", ".join(f"{c['setting']}: {c['mean']:+.3g} ± {c['margin']:.2g}"
-                               for c in sorted(cells, key=lambda c: c["setting"]) if c["mean"] > 0) or "none"))
+        fs = _where_it_fails(cells, fails)
         unmeasured = len(perturbations(key[1])) - len(cells)  # a run stopped before it reached them
         gap = f" ({unmeasured} not measured)" if unmeasured else ""
         lines.append(f"| {key[0]} | {key[1]} | {ds} | {held}/{len(cells)}{gap} | {fs} |")
     return "\n".join(lines)
+
+
+def _where_it_fails(cells: list[dict], fails: list[dict]) -> str:
+    def shown(c):
+        return f"{c['setting']}: {c['mean']:+.3g} ± {c['margin']:.2g}"
+    if not cells:
+        return "not measured"
+    if len(fails) > len(cells) / 2:  # failing almost everywhere: say where it holds instead
+        holds = [c for c in sorted(cells, key=lambda c: c["setting"]) if c["mean"] > 0]
+        return f"fails in {len(fails)} of {len(cells)}, holds only in " + (", ".join(map(shown, holds)) or "none")
+    return "; ".join(map(shown, fails)) or "none"
 
 
 def write_docs(rows: list[dict], seeds: int, lessons: bool = False) -> None:
