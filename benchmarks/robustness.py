@@ -2,18 +2,20 @@
 5/8/10/12 rounds and serial form, in every scenario where the fact applies; each cell the
 mean margin over `--seeds` games (positive: the fact holds) with twice its standard error.
 
-    nice -n 10 python benchmarks/robustness.py [--seeds 20] [--jobs 2] [--scenarios classic,...]
-                                               [--out benchmarks/results/robustness.json] [--docs]
-    nice -n 10 python benchmarks/robustness.py --facts "13 " --out benchmarks/results/robustness_race.json
-    nice -n 10 python benchmarks/robustness.py --lessons [--seeds 20] [--jobs 2] [--docs]
+    nice -n 19 python benchmarks/robustness.py [--seeds 20] [--jobs 2] [--scenarios classic,...]
+                                               [--out benchmarks/results/robustness_full.json] [--docs]
+    nice -n 19 python benchmarks/robustness.py --facts "13 " --out benchmarks/results/robustness_race.json
+    nice -n 19 python benchmarks/robustness.py --lessons [--seeds 20] [--jobs 2] [--docs]
 
-`--lessons` sweeps each scenario's lesson instead (`game_rules.lesson_checks`: the claims of
-tests/test_scenarios.py as slacks) over the same settings, into
+One task is one (scenario, setting): its facts share their games (`Context` plays each
+distinct game once, on the lean path of `game_rules.lean_play`), and the longest tasks start
+first. `--lessons` sweeps each scenario's lesson instead (`game_rules.lesson_checks`: the
+claims of tests/test_scenarios.py as slacks) over the same settings, into
 benchmarks/results/lesson_robustness.json and its own table in docs/model.md.
 
-Results are written to `--out` as each (scenario, setting) finishes, so an interrupted run
-keeps what it measured; `--docs` (re)writes the table between the markers in docs/model.md
-from that file (`--docs --table-only` does so without measuring).
+Results are written to `--out` as each (scenario, setting) finishes (with the wall time so
+far), so an interrupted run keeps what it measured; `--docs` (re)writes the table between the
+markers in docs/model.md from that file (`--docs --table-only` does so without measuring).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from game_rules.lesson_checks import CLAIMS, check  # noqa: E402
 from game_rules.robustness import FACTS, Context, measure, perturbations  # noqa: E402
+from game_rules.scenario import load_scenario  # noqa: E402
 
 BEGIN, END = "<!-- robustness table: begin -->", "<!-- robustness table: end -->"
 LESSON_BEGIN, LESSON_END = "<!-- lesson robustness table: begin -->", "<!-- lesson robustness table: end -->"
@@ -50,39 +53,68 @@ def _run(task) -> list[dict]:
     return out
 
 
+def _weight(task) -> float:
+    """A task's rough cost, to start the longest first (no worker is left with one long task
+    at the end): the games its facts play (fact 12 plays every pairing of five strategies)
+    times the rounds of each."""
+    scenario, _, overrides, _, only = task
+    facts = [f for f, (_, applies) in FACTS.items()
+             if scenario in applies and (not only or any(f.startswith(o) for o in only))]
+    games = len(facts) + sum(25 for f in facts if f.startswith("12 "))
+    return games * load_scenario(scenario, overrides).rounds
+
+
 def sweep(scenarios, seeds, jobs, out: pathlib.Path, only: tuple[str, ...] = ()) -> list[dict]:
-    tasks = [(sc, name, ov, seeds, only) for sc, name, ov in _cells(scenarios)]
+    """Each task is one (scenario, setting): all its facts in one worker, so the facts share
+    their games (`Context`: each distinct game is played once)."""
+    tasks = sorted(((sc, name, ov, seeds, only) for sc, name, ov in _cells(scenarios)), key=_weight, reverse=True)
     rows: list[dict] = []
     t0 = time.perf_counter()
     with multiprocessing.Pool(jobs) as pool:
         for i, part in enumerate(pool.imap_unordered(_run, tasks), 1):
             rows.extend(part)
-            out.write_text(json.dumps({"seeds": seeds, "rows": rows}, indent=0), encoding="utf-8")
+            out.write_text(json.dumps({"seeds": seeds, "wall_seconds": round(time.perf_counter() - t0),
+                                       "settings": i, "rows": rows}, indent=0), encoding="utf-8")
             print(f"{i}/{len(tasks)} {part[0]['scenario'] if part else ''} {part[0]['setting'] if part else ''} "
                   f"{time.perf_counter() - t0:.0f}s", flush=True)
     return rows
 
 
 def table(rows: list[dict], seeds: int) -> str:
-    """Per fact and scenario: the defaults cell, how many settings hold, and each failing cell."""
+    """Per fact and every scenario it applies to: the defaults cell, how many of the measured
+    settings hold (and how many were not measured), and each failing cell."""
     lines = [f"Each cell: the mean margin over {seeds} seeds ± twice its standard error; a fact holds "
              "in a cell when the mean is positive.", "",
-             "| fact | scenario | defaults | settings where it holds | where it fails (mean ± margin) |",
+             "| fact | scenario | defaults | settings where it holds / measured | where it fails (mean ± margin) |",
              "|---|---|---|---|---|"]
     order = list(FACTS)
     by: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
         if r["fact"] in FACTS and r["scenario"] in FACTS[r["fact"]][1]:  # measured before a fact was narrowed
             by.setdefault((r["fact"], r["scenario"]), []).append(r)
-    for key in sorted(by, key=lambda k: (order.index(k[0]), k[1])):
-        cells = by[key]
+    every = {(f, sc) for f, (_, applies) in FACTS.items() for sc in applies}
+    for key in sorted(every, key=lambda k: (order.index(k[0]), k[1])):
+        cells = by.get(key, [])
         d = next((c for c in cells if c["setting"] == "defaults"), None)
         fails = sorted((c for c in cells if c["mean"] <= 0), key=lambda c: c["setting"])
         held = len(cells) - len(fails)
         ds = f"{d['mean']:+.4g} ± {d['margin']:.2g}" if d else "—"
-        fs = "; ".join(f"{c['setting']}: {c['mean']:+.3g} ± {c['margin']:.2g}" for c in fails) or "none"
-        lines.append(f"| {key[0]} | {key[1]} | {ds} | {held}/{len(cells)} | {fs} |")
+        fs = _where_it_fails(cells, fails)
+        unmeasured = len(perturbations(key[1])) - len(cells)  # a run stopped before it reached them
+        gap = f" ({unmeasured} not measured)" if unmeasured else ""
+        lines.append(f"| {key[0]} | {key[1]} | {ds} | {held}/{len(cells)}{gap} | {fs} |")
     return "\n".join(lines)
+
+
+def _where_it_fails(cells: list[dict], fails: list[dict]) -> str:
+    def shown(c):
+        return f"{c['setting']}: {c['mean']:+.3g} ± {c['margin']:.2g}"
+    if not cells:
+        return "not measured"
+    if len(fails) > len(cells) / 2:  # failing almost everywhere: say where it holds instead
+        holds = [c for c in sorted(cells, key=lambda c: c["setting"]) if c["mean"] > 0]
+        return f"fails in {len(fails)} of {len(cells)}, holds only in " + (", ".join(map(shown, holds)) or "none")
+    return "; ".join(map(shown, fails)) or "none"
 
 
 def write_docs(rows: list[dict], seeds: int, lessons: bool = False) -> None:
@@ -155,7 +187,7 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--scenarios", default=None, help="default: every scenario a fact (or a lesson) applies to")
-    ap.add_argument("--out", default=None, help="default: benchmarks/results/robustness.json "
+    ap.add_argument("--out", default=None, help="default: benchmarks/results/robustness_full.json "
                                                 "(lesson_robustness.json with --lessons)")
     ap.add_argument("--docs", action="store_true", help="write the table into docs/model.md")
     ap.add_argument("--table-only", action="store_true", help="with --docs: from --out, no measuring")
@@ -165,7 +197,7 @@ def main() -> int:
     if a.lessons:
         return _lessons_main(a)
     a.scenarios = a.scenarios or ",".join(sorted({s for _, x in FACTS.values() for s in x}))
-    a.out = a.out or str(ROOT / "benchmarks" / "results" / "robustness.json")
+    a.out = a.out or str(ROOT / "benchmarks" / "results" / "robustness_full.json")
     out = pathlib.Path(a.out.split(",")[0])
     if a.table_only:  # --out may name several result files (runs split by scenario)
         parts = [json.loads(pathlib.Path(f).read_text(encoding="utf-8")) for f in a.out.split(",")]

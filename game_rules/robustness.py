@@ -20,7 +20,9 @@ from .lessons import learned, sign_nothing
 from .rules import Rules
 from .scenario import Params, load_scenario
 from .scoring import score_session
-from .simulate import GameRecord, play
+from . import simulate
+from .lean_play import play
+from .simulate import GameRecord
 
 # scenarios whose first alliance is a two-firm deal the intent facts can be played on
 PAIR_SCENARIOS = ("classic", "chip_tranches", "joint_plant", "minority_stake", "rivals_to_partners")
@@ -33,10 +35,16 @@ RACE_SCENARIOS = ("classic", "chip_tranches", "minority_stake")
 
 @dataclass
 class Context:
-    """One cell's setting; games are played once per (strategies, extra overrides, signing)."""
+    """One cell's setting. Games are played once per distinct game: the same strategies,
+    signing and *effective rules* (two override sets that give the same scenario, such as
+    `terms.release=staged` where staged is already the default, share their games), on the
+    lean path (`game_rules.lean_play`: the same game, without the views no bot reads)."""
     scenario: str = "classic"
     overrides: dict[str, str] = field(default_factory=dict)
     seeds: int = 20
+    # True: every call plays its games afresh through `simulate.play`, nothing shared (the
+    # reference the cache and the lean path are checked against, tests/test_robustness.py)
+    reference: bool = False
     _cache: dict = field(default_factory=dict, repr=False)
 
     def rules(self, extra: dict[str, str] | None = None) -> Rules:
@@ -45,24 +53,37 @@ class Context:
             self._cache[key] = Rules.from_scenario(load_scenario(self.scenario, {**self.overrides, **(extra or {})}))
         return self._cache[key]
 
+    def _fingerprint(self, extra: dict[str, str] | None) -> str:
+        key = ("fingerprint", tuple(sorted((extra or {}).items())))
+        if key not in self._cache:
+            self._cache[key] = self.rules(extra).scenario.model_dump_json()
+        return self._cache[key]
+
     def pair(self) -> tuple[str, str]:
         """The two roles of the scenario's first alliance (the pair the facts are played on)."""
         return tuple(self.rules().scenario.alliances[0].roles)
 
     def games(self, a: str, b: str, extra: dict[str, str] | None = None, allied: bool = True) -> list[GameRecord]:
         """The pair playing strategies a and b (every other role balanced), one game per seed."""
-        key = ("games", a, b, tuple(sorted((extra or {}).items())), allied)
+        if self.reference:
+            return self._play(simulate.play, a, b, extra, allied)
+        key = ("games", a, b, self._fingerprint(extra), allied)
         if key not in self._cache:
-            rules = self.rules(extra)
-            ra, rb = self.pair()
-            strat = {ra: a, rb: b}
-            kw = {} if allied else {"sign": sign_nothing}
-            self._cache[key] = [play(rules, strat, sd, **kw) for sd in range(self.seeds)]
+            self._cache[key] = self._play(play, a, b, extra, allied)
         return self._cache[key]
 
+    def _play(self, how, a: str, b: str, extra, allied: bool) -> list[GameRecord]:
+        ra, rb = self.pair()
+        kw = {} if allied else {"sign": sign_nothing}
+        return [how(self.rules(extra), {ra: a, rb: b}, sd, **kw) for sd in range(self.seeds)]
+
     def scores(self, a, b, extra=None, allied=True) -> list[dict]:
-        rules = self.rules(extra)
-        return [score_session(rules, g.state) for g in self.games(a, b, extra, allied)]
+        if self.reference:
+            return [score_session(self.rules(extra), g.state) for g in self.games(a, b, extra, allied)]
+        key = ("scores", a, b, self._fingerprint(extra), allied)
+        if key not in self._cache:
+            self._cache[key] = [score_session(self.rules(extra), g.state) for g in self.games(a, b, extra, allied)]
+        return self._cache[key]
 
 
 def firm(role: str) -> str:
@@ -231,9 +252,9 @@ def fact12_no_dominant(ctx: Context, candidates=STRATEGIES) -> list[float]:
         ra, rb = ctx.pair()
         for s1 in STRATEGIES:
             for s2 in STRATEGIES:
-                games = ctx.games(s1, s2)
+                scores = ctx.scores(s1, s2)
                 for i in part:
-                    sc = score_session(ctx.rules(), games[i].state)
+                    sc = scores[i]
                     score.setdefault((s1, s2), []).append(sc[firm(ra)].total)
                     score.setdefault((s2, s1), []).append(sc[firm(rb)].total)
         m = {k: statistics.fmean(v) for k, v in score.items()}
