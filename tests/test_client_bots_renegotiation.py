@@ -121,3 +121,18 @@ async def test_live_bots_on_both_sides_propose_and_answer_in_the_windows(server,
     for bot, firm in ((learner, "west1"), (keeper, "east1")):
         logged = [("a1", o["action"]) for rows in windows.values() for o in rows if o["by"] == firm]
         assert bot.report.moves == logged, firm
+
+    # the debrief's data tells the same windows: per alliance, who moved how, and the outcome
+    status, history = await api.request("GET", f"/api/web/history/{session['session_id']}",
+                                        token=session["facilitator_token"])
+    assert status == 200
+    told = history["renegotiations"]["a1"]
+    assert [w["round"] for w in told] == [1, 2, 3]
+    for w, (rnd, rows) in zip(told, sorted(windows.items())):
+        assert [(m["by"], m["action"]) for m in w["moves"]] == [
+            (o["by"], o["action"]) for o in rows if o["action"] not in ("renegotiated", "kept")]
+        assert w["outcome"] == rows[-1]["action"] and w["reason"] in ("settled", "clock")
+        if w["outcome"] == "renegotiated":
+            assert w["from_round"] == int(rnd) + 1 and w["changes"]
+    # the signed alliances still come once each (the engine's event, not the fact too)
+    assert [s["alliance"] for s in history["signed"]] == ["a1"]
