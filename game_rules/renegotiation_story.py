@@ -27,7 +27,7 @@ def changes(before: dict | None, after: dict) -> list[dict]:
     for name in _FIELDS:
         old, new = (before or {}).get(name), after.get(name)
         if isinstance(new, dict):
-            for firm in sorted(new):
+            for firm in new:  # in the term sheet's order (the alliance's firms)
                 was = old.get(firm) if isinstance(old, dict) else None
                 if was != new[firm]:
                     out.append({"field": name, "firm": firm, "before": was, "after": new[firm]})

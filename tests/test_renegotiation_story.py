@@ -38,13 +38,13 @@ def test_each_window_of_each_alliance_with_its_moves_and_outcome():
     assert [(m["by"], m["action"]) for m in first["moves"]] == [("w", "offer"), ("e", "counter"), ("w", "accept")]
     # a proposal is told by what it changes from the terms in force
     assert first["moves"][0]["changes"] == [
-        {"field": "split", "firm": "e", "before": 0.5, "after": 0.4}, {"field": "split", "firm": "w", "before": 0.5, "after": 0.6},
+        {"field": "split", "firm": "w", "before": 0.5, "after": 0.6}, {"field": "split", "firm": "e", "before": 0.5, "after": 0.4},
         {"field": "tranches", "firm": "e", "before": 4, "after": 3}]
-    assert first["changes"] == [{"field": "split", "firm": "e", "before": 0.5, "after": 0.45},
-                                {"field": "split", "firm": "w", "before": 0.5, "after": 0.55}]
+    assert first["changes"] == [{"field": "split", "firm": "w", "before": 0.5, "after": 0.55},
+                                {"field": "split", "firm": "e", "before": 0.5, "after": 0.45}]
     # the second window: against the renegotiated terms; kept (a partner walked away)
-    assert second["moves"][0]["changes"] == [{"field": "split", "firm": "e", "before": 0.45, "after": 0.5},
-                                             {"field": "split", "firm": "w", "before": 0.55, "after": 0.5}]
+    assert second["moves"][0]["changes"] == [{"field": "split", "firm": "w", "before": 0.55, "after": 0.5},
+                                             {"field": "split", "firm": "e", "before": 0.45, "after": 0.5}]
     assert (second["outcome"], second["reason"], second["from_round"]) == ("kept", "settled", None)
     # an alliance nobody moved in: kept by the clock, with no moves
     (quiet,) = story["a2"]
