@@ -111,8 +111,8 @@ class LiveBot:
         self._counters: dict[str, int] = {}
         self._answered: dict[str, int] = {}   # negotiation -> number of offers when the bot last moved
         self._selection_done: set[tuple] = set()  # selection moves already made (never twice)
-        self._asked: set[str] = set()       # renegotiation windows' negotiations the bot has proposed in (or chose not to)
-        self._countered: set[str] = set()   # ... and countered in (once each)
+        self._asked: set[str] = set()      # window negotiations the bot has proposed in (or chose not to)
+        self._countered: set[str] = set()  # ... and countered in (once per window)
 
     @classmethod
     async def join(cls, base_url: str, code: str, name: str, strategy: str, *, binary: bool = True,
@@ -288,27 +288,30 @@ class LiveBot:
         counters once itself."""
         if not window["open"]:
             return
-        view = self.client.view
+        me = self.client.view["firm"]["id"]
         for pair in window["alliances"]:
-            if pair["status"] != "open":
-                continue
             standing = next((o for o in pair["offers"] if o["n"] == pair["standing"]), None)
             key = f"reneg:{window['round']}:{pair['id']}"
-            if (standing is not None and standing["by"] == view["firm"]["id"]) or self._answered.get(key) == len(pair["offers"]):
+            if (pair["status"] != "open" or (standing is not None and standing["by"] == me)
+                    or self._answered.get(key) == len(pair["offers"])):
                 continue
+            await self.think.pause(self.rng)
+            view = self.client.view  # the world may have moved on while the bot was thinking
+            now = next((p for p in (view.get("renegotiation") or {}).get("alliances", ()) if p["id"] == pair["id"]), None)
+            if now is None or now["status"] != "open" or len(now["offers"]) != len(pair["offers"]):
+                continue  # it changed: look again at the next push
+            self._answered[key] = len(pair["offers"])
             if standing is None:
-                terms = None if key in self._asked else reneg_moves.ask(view, pair, self.strategy)
+                terms = None if key in self._asked else reneg_moves.ask(view, now, self.strategy)
                 action = "offer" if terms is not None else None
                 self._asked.add(key)
             else:
-                action, terms = reneg_moves.answer(view, pair, self.strategy, standing["terms"],
+                action, terms = reneg_moves.answer(view, now, self.strategy, standing["terms"],
                                                    may_counter=key not in self._countered)
                 if action == "counter":
                     self._countered.add(key)
-            self._answered[key] = len(pair["offers"])
             if action is None:
                 continue
-            await self.think.pause(self.rng)
             self.report.moves.append((pair["id"], action))
             try:
                 await self.client.negotiate(action, terms, pair["id"])
