@@ -186,6 +186,16 @@ async def test_across_ocean_selection_to_negotiation_with_the_accepted_pairs(ser
     summary = await api.summary(session)
     assert sorted(summary["alliances"]) == ["net_deal1", "os_deal1"]
     assert set(summary["alliances"]["net_deal1"]["firms"]) == {"wavelink1", "kinsei1"}
+    # after round 1 the go-between is scored by the value its introduction created: the mean
+    # of the firms it brought together (net_deal1), not as a firm that never allied (which
+    # ranked it 2nd for doing nothing, issue 16); a live session passes its introductions on
+    await api.control(session, "end_round")
+    status, history = await api.request("GET", f"/api/web/history/{session['session_id']}",
+                                        token=session["facilitator_token"])
+    assert status == 200 and history["session"]["round"] == 1
+    sc = history["scores"]
+    assert sc["bridge1"]["partners"] == ["kinsei1", "wavelink1"]
+    assert abs(sc["bridge1"]["total"] - (sc["kinsei1"]["total"] + sc["wavelink1"]["total"]) / 2) < 1e-9
     for c in [fac, *p.values()]:
         _check_stream(c)
 

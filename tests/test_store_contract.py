@@ -72,9 +72,10 @@ def script() -> list[list[tuple]]:
         seq += 1
     b.append([("log", row(SID, seq, "event", "round_resolved", {"round": 1})),
               ("log", row(SID, seq + 1, "system", "round_closed", {"round": 1})),
+              ("log", row(SID, seq + 2, "system", "renegotiation_opened", {"round": 1, "alliances": {}})),
               ("snapshot", {"session_id": SID, "seq": seq + 1, "round": 1, "phase": "negotiation", "wall_time": 50.0,
                             "state": json.dumps({"round": 1}), "server": json.dumps({"x": 1})})])
-    seq += 2
+    seq += 3
     b.append([("log", row(SID, seq, "system", "completion_given", {"player_id": "p1", "code": "Z1"})),
               ("log", row(SID, seq + 1, "system", "player_moved", {"to": "C"})),
               ("player", player("p1", SID, "C", 20.0)),   # replaced: moves to the end, as SQLite's rowid does
@@ -125,21 +126,23 @@ async def test_what_is_written_reads_back_through_the_interface(db, opened):
     assert session["session_id"] == SID and session["status"] == "live"
     assert [(p["player_id"], p["firm"]) for p in players] == [("p2", "B"), ("p1", "C")]  # the replaced one last
     assert snap["seq"] == 15 and json.loads(snap["state"]) == {"round": 1}
-    assert [(r["seq"], r["type"]) for r in records] == [(16, "completion_given"), (17, "player_moved")]
+    assert [(r["seq"], r["type"]) for r in records] == [(16, "renegotiation_opened"), (17, "completion_given"), (18, "player_moved")]
     assert [json.loads(c["data"])["text"] for c in chat] == ["hi 1", "hi 2", "hi 3", "hi 4"]  # 2 per channel
     assert replies == [("p1", f"c{i}", json.dumps({"ack": i})) for i in range(6)]
-    assert (last_seq, last_wall) == (17, 1017.0)
+    assert (last_seq, last_wall) == (18, 1018.0)
     assert got["other"][0]["status"] == "ended" and got["other"][0]["ended_at"] == 99.5 and got["other"][1] == 2
     assert got["missing"] is None
     assert got["ended_tokens"] == [(f"fac-{OTHER}", OTHER, None)]
     assert got["codes"] == ([("ABCD", SID)], [("WXYZ", OTHER)])
-    assert got["activity"] == {SID: (17, 1017.0), OTHER: (2, 1002.0)}
+    assert got["activity"] == {SID: (18, 1018.0), OTHER: (2, 1002.0)}
     assert got["find"][0]["code"] == "WXYZ" and got["find"][1] is None
     assert got["reply"] == (json.dumps({"ack": 2}), None)
     assert got["options"] == [(SID, {"study": "st", "n": 1}), (OTHER, {"study": "st", "n": 1})]
     assert got["tokens"] == (([SID], False), ([OTHER], False), ([], True), ([], False))
     assert got["completion"] == ({"player_id": "p1", "code": "Z1"}, None)
-    assert got["history"] == [("event", "round_resolved", {"round": 1}), ("system", "round_closed", {"round": 1})]
+    # the debrief's history: engine events, round closes and the renegotiation windows' facts
+    assert got["history"] == [("event", "round_resolved", {"round": 1}), ("system", "round_closed", {"round": 1}),
+                              ("system", "renegotiation_opened", {"round": 1, "alliances": {}})]
 
 
 async def test_both_stores_read_back_the_same(pg_dsn, tmp_path, opened):

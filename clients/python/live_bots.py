@@ -30,7 +30,7 @@ import sys
 from dataclasses import dataclass, field
 
 from game_rules.bots import STRATEGIES, bot_decision
-from game_rules.renegotiation import reservation_share
+from game_rules import renegotiation_moves as reneg_moves
 from game_rules.rules import Rules, instantiate_terms
 from game_rules.scenario import load_scenario
 from game_rules.selection import estimated_fit, load_selection
@@ -111,6 +111,8 @@ class LiveBot:
         self._counters: dict[str, int] = {}
         self._answered: dict[str, int] = {}   # negotiation -> number of offers when the bot last moved
         self._selection_done: set[tuple] = set()  # selection moves already made (never twice)
+        self._asked: set[str] = set()      # window negotiations the bot has proposed in (or chose not to)
+        self._countered: set[str] = set()  # ... and countered in (once per window)
 
     @classmethod
     async def join(cls, base_url: str, code: str, name: str, strategy: str, *, binary: bool = True,
@@ -279,24 +281,40 @@ class LiveBot:
                 await self._move(neg["id"], "walk_away")
 
     async def _renegotiate(self, window: dict) -> None:
-        """In a renegotiation window a live bot answers its partner's proposal from what the firm
-        sees (its own dependency, never the partner's): it accepts a share down to what a seat
-        bot facing an independent partner would (game_rules.renegotiation.reservation_share),
-        else it keeps the current terms. It never asks first."""
+        """In a renegotiation window a live bot bargains from what its firm sees
+        (game_rules/renegotiation_moves.py): with a case to make (the stronger hand by its
+        estimates, or an avoider whose dependency rose) it proposes once per window, in the
+        direction its strategy wants; it answers its partner's proposals and counters, and
+        counters once itself."""
+        if not window["open"]:
+            return
         me = self.client.view["firm"]["id"]
         for pair in window["alliances"]:
             standing = next((o for o in pair["offers"] if o["n"] == pair["standing"]), None)
             key = f"reneg:{window['round']}:{pair['id']}"
-            if (not window["open"] or pair["status"] != "open" or standing is None or standing["by"] == me
+            if (pair["status"] != "open" or (standing is not None and standing["by"] == me)
                     or self._answered.get(key) == len(pair["offers"])):
                 continue
-            self._answered[key] = len(pair["offers"])
             await self.think.pause(self.rng)
-            floor = reservation_share(pair["terms"]["split"][me], pair["dependency"], 0.0)
-            ok = standing["terms"]["split"].get(me, 0.0) >= floor - 1e-9
-            self.report.moves.append((pair["id"], "accept" if ok else "walk_away"))
+            view = self.client.view  # the world may have moved on while the bot was thinking
+            now = next((p for p in (view.get("renegotiation") or {}).get("alliances", ()) if p["id"] == pair["id"]), None)
+            if now is None or now["status"] != "open" or len(now["offers"]) != len(pair["offers"]):
+                continue  # it changed: look again at the next push
+            self._answered[key] = len(pair["offers"])
+            if standing is None:
+                terms = None if key in self._asked else reneg_moves.ask(view, now, self.strategy)
+                action = "offer" if terms is not None else None
+                self._asked.add(key)
+            else:
+                action, terms = reneg_moves.answer(view, now, self.strategy, standing["terms"],
+                                                   may_counter=key not in self._countered)
+                if action == "counter":
+                    self._countered.add(key)
+            if action is None:
+                continue
+            self.report.moves.append((pair["id"], action))
             try:
-                await self.client.negotiate("accept" if ok else "walk_away", None, pair["id"])
+                await self.client.negotiate(action, terms, pair["id"])
             except CommandError as e:
                 if e.code not in _RACES:
                     raise

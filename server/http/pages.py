@@ -38,6 +38,7 @@ from aiohttp import web
 from pydantic import Field
 
 from game_rules.guide import worked_example
+from game_rules import renegotiation_story
 from game_rules.race import graduations
 from game_rules.session import views
 
@@ -295,6 +296,8 @@ async def web_history(request: web.Request) -> web.Response:
     frame["rounds"], frame["signed"] = _rounds(history)
     # who left an alliance, when, and whether it had learned what it came for (issue 16)
     frame["graduations"] = graduations(actor.session.state, frame["rounds"])
+    # each alliance's renegotiation windows: the moves, and whether the terms changed (issue 16)
+    frame["renegotiations"] = renegotiation_story.windows((t, d) for k, t, d in history if k != "event")
     return _no_store(frame)
 
 
@@ -312,7 +315,7 @@ def _rounds(rows: list[tuple[str, str, dict]]) -> tuple[list[dict], list[dict]]:
             r["decisions"].update(d.get("decisions") or {})
             r["sources"].update(d.get("sources") or {})
             r["reason"] = d.get("reason")
-        elif type_ == "alliance_signed":
+        elif type_ == "alliance_signed" and kind == "event":  # the engine's (the fact is the story's)
             signed.append(d)
         elif kind == "event" and isinstance(d.get("round"), int):
             r = rnd(d["round"])

@@ -38,7 +38,7 @@ import asyncpg
 from . import pg_schema
 from .pg_leases import DDL as LEASES_DDL, LeaseLost, Leases, LeaseWatch, new_sessions, sessions_of
 from .pg_schema import redacted, row_values, upsert
-from .reads import StoreReadError
+from .reads import HISTORY_FACTS, StoreReadError
 from .sqlite import _LOG_COLUMNS, LiveSession, StoreError, _resolve_all, log_values
 
 log = logging.getLogger("server.store")
@@ -354,7 +354,7 @@ class PostgresStore(LeaseWatch):
 
     def round_history(self, session_id: str) -> list[tuple[str, str, dict]]:
         rows = self._fetch("SELECT kind, type, data FROM log WHERE session_id = $1 AND "
-                           "(kind = 'event' OR type = 'round_closed') ORDER BY seq", session_id)
+                           "(kind = 'event' OR type = ANY($2::text[])) ORDER BY seq", session_id, list(HISTORY_FACTS))
         return [(r["kind"], r["type"], json.loads(r["data"])) for r in rows]
 
 

@@ -8,6 +8,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+from game_rules.renegotiation_story import STORY_TYPES
+
+# the facts `round_history` reads besides the engine's events: the rounds' closes and what
+# the debrief tells the renegotiation windows from
+HISTORY_FACTS = ("round_closed", *STORY_TYPES)
 
 
 class StoreReadError(Exception):
@@ -63,12 +68,14 @@ class SqliteReads:
         return json.loads(row[0]) if row else None
 
     def round_history(self, session_id: str) -> list[tuple[str, str, dict]]:
-        """(kind, type, data) of a session's engine events and `round_closed` facts, in log order."""
+        """(kind, type, data) of a session's engine events, `round_closed` facts and the facts the
+        debrief tells the renegotiation windows from (HISTORY_FACTS), in log order."""
         con = read_only(self.path, timeout=5)
         try:
             rows = con.execute(
                 "SELECT kind, type, data FROM log WHERE session_id = ? AND "
-                "(kind = 'event' OR type = 'round_closed') ORDER BY seq", (session_id,)).fetchall()
+                f"(kind = 'event' OR type IN ({', '.join('?' * len(HISTORY_FACTS))})) ORDER BY seq",
+                (session_id, *HISTORY_FACTS)).fetchall()
         finally:
             con.close()
         return [(kind, type_, json.loads(data)) for kind, type_, data in rows]

@@ -6,6 +6,7 @@ import { h, clear } from "./dom.js";
 import { t, num, pct, signedPct } from "./i18n.js";
 import { prose } from "./prose.js";
 import { scrollRegion } from "./scrollregion.js";
+import { windowsBlock } from "./debriefwindows.js";
 import { chartFigure, lineChart, barChart, scatterChart, drawChart, destroyAll, COLORS } from "./charts.js";
 
 // one colour AND one shape per strategy (the icon is the same shape, for tables and text)
@@ -132,7 +133,8 @@ export class Debrief {
         : t("debrief.active", { status: t(`alliance.status_${a.status}`) }) }),
       h("p", {}, [f1, f2].map((f) => h("span", { class: "strategy-chip" }, h("span", { "aria-hidden": "true", text: `${STRATEGY_ICON[this.strategy[f].strategy]} ` }),
         t("debrief.played", { firm: this.name(f), strategy: t(`strategy.${this.strategy[f].strategy}`) })))),
-      ...(hist.graduations || []).filter((g) => g.alliance === a.id).map((g) => this.graduation(g)));
+      ...(hist.graduations || []).filter((g) => g.alliance === a.id).map((g) => this.graduation(g)),
+      windowsBlock(a.id, (hist.renegotiations || {})[a.id], (f) => this.name(f)));
     const grid = h("div", { class: "chart-grid" });
     const pos = (f, r) => (r === 0 ? hist.firms[f].start_position : ((fr[f] || {})[r] || {}).position ?? null);
     // learning race: relative position against the partner, start = 100

@@ -96,6 +96,7 @@ class Room {
         break;
       case "status":
       case "negotiation":
+      case "renegotiation":
         if (this.view) this.render();
         break;
       case "clock":
@@ -176,10 +177,32 @@ class Room {
           h("span", { class: "room-state", text: sub ? t("room.submitted") : t("room.deciding") }));
       })));
     }
+    if (v.phase === "renegotiation" && v.renegotiation) blocks.push(this.window());
     if (v.phase === "break") blocks.push(this.standings());
     if (v.round > 0 && v.phase !== "lobby") blocks.push(this.lastResults());
     replace(this.roomEl, ...blocks);
     this.renderCorner();
+  }
+
+  /** A renegotiation window as the room may see it: which round, when new terms would apply,
+   * how many alliances have settled and which are still talking (the clock shows the time
+   * left). Public facts only: the facilitator's view this comes from holds every pair's terms,
+   * proposals and dependencies, and none of them is shown. */
+  window() {
+    const w = this.view.renegotiation;
+    const pairs = w.alliances;
+    const settled = pairs.filter((a) => a.status !== "open").length;
+    return h("section", { class: "room-results room-window", "data-testid": "room-renegotiation" },
+      h("h2", { text: t("room.reneg_title", { n: w.round }) }),
+      h("p", { class: "room-hint", text: t("room.reneg_intro", { from: w.applies_from }) }),
+      h("p", { class: "room-count", role: "status", "data-testid": "room-reneg-settled", text: t("room.reneg_settled", { n: settled, total: pairs.length }) }),
+      h("ul", { class: "room-grid" }, pairs.map((a) => {
+        const open = a.status === "open";
+        return h("li", { class: `room-item ${open ? "open" : "agreed"}`, "data-testid": `room-reneg-${a.id}` },
+          h("span", { class: "icon", "aria-hidden": "true", text: open ? "◷" : "✓" }),
+          h("span", { class: "room-name", text: a.firms.map((f) => this.name(f)).join(" ⇄ ") }),
+          h("span", { class: "room-state", text: t(open ? "room.reneg_talking" : "room.reneg_done") }));
+      })));
   }
 
   /** The results break: every firm ranked by its score so far, large enough to read from the back. */
