@@ -87,8 +87,7 @@ async def test_three_processes_forward_and_survive_the_owner_killed(pg_dsn):
     facs: list[GameClient] = []
     tasks: list[asyncio.Task] = []
     try:
-        for p in procs:
-            await p.ready()
+        await asyncio.gather(*(p.ready(90) for p in procs))  # (imports take seconds on a loaded machine)
         urls = [p.url for p in procs]
         sessions = [await create_session(urls[k], scenario="classic", copies=1, rounds=20, negotiation=False,
                                          round_seconds=600, seed=k) for k in range(3)]
@@ -126,7 +125,9 @@ async def test_three_processes_forward_and_survive_the_owner_killed(pg_dsn):
                 assert time.monotonic() < end, f"{pl.c.name} never got a command through after the kill"
                 await asyncio.wait_for(pl.c.wait_change(pl.c.version), 60)
         s0_back = time.monotonic() - killed_at
-        assert s0_back < LEASE + 15, s0_back  # the lease, the restore, a reconnect
+        # the lease, the lease watch's period (a third of it), the restore, the clients' reconnects
+        # and re-sends, with room for a loaded test machine
+        assert s0_back < LEASE + 20, s0_back
         for pl in players:
             pl.stop = True
         await asyncio.wait_for(asyncio.gather(*tasks), 120)
