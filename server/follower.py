@@ -7,8 +7,8 @@ commits after the last seq applied, folded by the same pure `evolve`
 (game_rules/session/evolve.py). Its sockets get what the owner's would: a `welcome` and
 a full view on connecting, built by the same code (server/fanout.py over a never-started
 SessionActor holding the replica), and after each catch-up a full view of the new state
-(the owner sends some of these changes as smaller pushes; a client folds either into the
-same view). Commands and controls go to the owner through the database (`forward`), with
+and a round's `round_result` as the owner tells it (the owner sends the other changes as
+smaller pushes: a chat line, a draft; a client folds either into the same view). Commands and controls go to the owner through the database (`forward`), with
 the principal and command id they came with, so a repeated id is answered once; the ack
 goes to the socket after the replica has caught up with what the command changed.
 
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from game_rules.session import facts as F
 from game_rules.session.evolve import evolve
+from game_rules.session.step import Tell
 
 from . import protocol as P
 from .auth import Principal
@@ -96,7 +97,10 @@ class Follower:
             if r["seq"] <= self.seq:  # two catch-ups overlapped: applied by the other one
                 continue
             data = json.loads(r["data"])
-            evolve(s, F.Chat.from_data(data) if r["kind"] == "chat" else F.read_fact(r["type"], data))
+            fact = F.Chat.from_data(data) if r["kind"] == "chat" else F.read_fact(r["type"], data)
+            evolve(s, fact)
+            if fact.__class__ is F.RoundClosed:
+                self._round_result(fact)
         self.seq = last
         self.replica.seq = last
         self._register_tokens()
@@ -105,6 +109,17 @@ class Follower:
             return
         self.fanout.views()
         self._send()
+
+    def _round_result(self, fact: "F.RoundClosed") -> None:
+        """A round closed: its results, as the owner tells them (game_rules/session/rounds.py
+        `close`), before the new views; the engine's events are the replica's, re-resolved."""
+        s = self.replica.session
+        for fid in s.state.firms:
+            self.fanout.tell(Tell(f"firm:{fid}", {"type": "round_result", "round": fact.round,
+                                                  "events": s.last_by_firm.get(fid, [])}))
+        self.fanout.tell(Tell("facilitator", {"type": "round_result", "round": fact.round, "events": s.last_events,
+                                              "sources": fact.sources,
+                                              **({"unusable": fact.unusable} if fact.unusable else {})}))
 
     def _register_tokens(self) -> None:
         """Every seat's token reaches this session here (a seat taken again has a new one)."""

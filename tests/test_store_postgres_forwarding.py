@@ -137,6 +137,11 @@ async def test_three_processes_forward_and_survive_the_owner_killed(pg_dsn):
             folded = pl.c.view
             fresh = await pl.c.resync()
             assert _state(folded) == _state(fresh), pl.c.name
+        # a socket that stayed on a follower got every round's results pushed, as on the owner
+        stayed = [pl for pl in players if pl.c.stats.reconnects == 0 and not pl.c.name.startswith("s0")]
+        assert stayed and sum(pl.c.view["current_round"] - 1 for pl in stayed) > 0
+        for pl in stayed:
+            assert sorted(pl.c.round_results) == list(range(1, pl.c.view["current_round"])), pl.c.name
         # every process answers for every session the same: the owner's state, the replicas' log replay
         for s in sessions:
             views = [await summary(u, s["session_id"], s["facilitator_token"]) for u in urls[1:]]
