@@ -70,13 +70,20 @@ class Follower:
         if seq > self.seq:
             self.poke()
 
-    def poke(self) -> None:
+    def poke(self) -> asyncio.Future:
+        """Catch up soon: one catch-up at a time (each pushes views to every local socket),
+        and one more right after it if more was asked for meanwhile."""
         if self._catching_up is not None and not self._catching_up.done():
-            self._again = True  # one catch-up at a time; another right after it
-            return
-        self._catching_up = asyncio.ensure_future(self.catch_up())
+            self._again = True
+        else:
+            self._catching_up = asyncio.ensure_future(self._catch_up())
+        return self._catching_up
 
     async def catch_up(self) -> None:
+        """Return once the replica has everything the owner had committed when called."""
+        await asyncio.shield(self.poke())
+
+    async def _catch_up(self) -> None:
         """Apply what the owner logged since the last seq applied, then push fresh views."""
         while True:
             self._again = False

@@ -59,6 +59,10 @@ class Forwarding:
                 self.inbox_waiting(*self.hub.sessions)
             for f in list(self.hub.followers.values()):
                 f.poke()
+            try:
+                await self.store.forget_spent()
+            except Exception as e:  # the next sweep tries again
+                log.warning("could not delete delivered forwarding replies (%r)", e)
 
     # ---- the owner: what others forward -------------------------------------------------------
 

@@ -45,7 +45,10 @@ CREATE TABLE IF NOT EXISTS inbox_replies (id bigint PRIMARY KEY, reply text NOT 
 """
 INBOX, REPLY, LOGGED = "alliance_inbox", "alliance_reply", "alliance_log"  # NOTIFY channels
 
-_PUT = "INSERT INTO inbox (session_id, item) VALUES ($1, $2) RETURNING id"
+# one statement each (every round trip counts: a forwarded command makes several): the
+# NOTIFY goes out when the statement's own transaction commits, with the row readable
+_PUT = f"WITH r AS (INSERT INTO inbox (session_id, item) VALUES ($1, $2) RETURNING id) " \
+       f"SELECT id, pg_notify('{INBOX}', $1) FROM r"
 # an owner takes the rows nobody took, and those a former owner took and never answered
 # (it died: run again, its command id makes that safe); the answer deletes the row
 _TAKE = """
@@ -53,13 +56,15 @@ UPDATE inbox SET taken_by = $2 WHERE id IN (SELECT id FROM inbox WHERE session_i
     AND taken_by IS DISTINCT FROM $2 ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 200)
 RETURNING id, session_id, item
 """
-_DONE = "DELETE FROM inbox WHERE id = $1"
-_ANSWER = "INSERT INTO inbox_replies (id, reply) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING"
+
+_ANSWER = f"WITH d AS (DELETE FROM inbox WHERE id = $1), " \
+          f"a AS (INSERT INTO inbox_replies (id, reply) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING) " \
+          f"SELECT pg_notify('{REPLY}', $3)"
 _FETCH_REPLY = "DELETE FROM inbox_replies WHERE id = $1 RETURNING reply"
 _WITHDRAW = "DELETE FROM inbox WHERE id = $1 RETURNING taken_by"
-_LOG_SINCE = ("SELECT seq, kind, type, data FROM log WHERE session_id = $1 AND seq > $2 "
-              "AND kind IN ('system', 'chat') ORDER BY seq")
-_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM log WHERE session_id = $1"
+# every row after the seq (its last seq is the log's), the data of the facts and chat only
+_LOG_SINCE = ("SELECT seq, kind, type, CASE WHEN kind IN ('system', 'chat') THEN data END AS data FROM log "
+              "WHERE session_id = $1 AND seq > $2 ORDER BY seq")
 # the writer's NOTIFY, one per session its transaction logged for ("<session id> <last seq>")
 NOTIFY_LOGGED = f"SELECT pg_notify('{LOGGED}', x) FROM unnest($1::text[]) AS x"
 POLL = 0.25  # seconds between a forwarder's looks at its reply when no notification came
@@ -84,6 +89,7 @@ class Forwarding:
         session, `on_logged(session_id, seq)` when rows were committed for one. Both run on
         the server's loop."""
         self._replies: dict[int, asyncio.Future] = {}
+        self._spent: list[int] = []   # replies delivered by notification, rows not yet deleted
         self._listeners = (on_inbox, on_logged)
         asyncio.run_coroutine_threadsafe(self._listen_pg(), self._pg).result()
 
@@ -94,10 +100,11 @@ class Forwarding:
         await self._listener.add_listener(LOGGED, self._heard)
 
     def _heard(self, _conn, _pid, channel: str, payload: str) -> None:
-        if channel == REPLY:
-            fut = self._replies.get(int(payload))
+        if channel == REPLY:  # "<row id>" or "<row id> <reply>"
+            row_id, _, reply = payload.partition(" ")
+            fut = self._replies.get(int(row_id))
             if fut is not None and not fut.done():
-                fut.set_result(None)
+                fut.set_result(reply or None)
             return
         on_inbox, on_logged = self._listeners
         if channel == INBOX:
@@ -121,15 +128,18 @@ class Forwarding:
 
     async def _forward_pg(self, session_id: str, item: str, wait: float) -> dict:
         async with self._pool.acquire() as c:
-            async with c.transaction():  # the NOTIFY goes out at COMMIT, with the row readable
-                row_id = await c.fetchval(_PUT, session_id, item)
-                await c.execute("SELECT pg_notify($1, $2)", INBOX, session_id)
+            row_id = await c.fetchval(_PUT, session_id, item)
+        # (an answer heard before this line, which takes the owner a whole round of its own,
+        # would only cost a poll: the reply row is read then)
         heard = self._replies[row_id] = asyncio.get_running_loop().create_future()
         end = time.monotonic() + wait
         try:
             while True:
                 try:
-                    await asyncio.wait_for(asyncio.shield(heard), min(POLL, max(0.0, end - time.monotonic())))
+                    said = await asyncio.wait_for(asyncio.shield(heard), min(POLL, max(0.0, end - time.monotonic())))
+                    if said is not None:  # the reply came with the notification: its row goes later
+                        self._spent.append(row_id)
+                        return json.loads(said)
                 except asyncio.TimeoutError:
                     pass
                 async with self._pool.acquire() as c:
@@ -166,11 +176,22 @@ class Forwarding:
                                                                     self._pg))
 
     async def _answer_pg(self, row_id: int, reply: str) -> None:
+        # the reply rides on the notification when it fits (NOTIFY payloads stop at 8000
+        # bytes); its row stays for a forwarder that missed the notification
+        said = f"{row_id} {reply}" if len(reply.encode()) < 7000 else str(row_id)
         async with self._pool.acquire() as c:
-            async with c.transaction():
-                await c.execute(_DONE, row_id)
-                await c.execute(_ANSWER, row_id, reply)
-                await c.execute("SELECT pg_notify($1, $2)", REPLY, str(row_id))
+            await c.execute(_ANSWER, row_id, reply, said)
+
+    async def _forget_spent_pg(self) -> None:
+        """The replies already delivered by their notification: their rows are deleted in one
+        statement now and then (by the sweep, server/forwarding.py)."""
+        spent, self._spent = self._spent, []
+        if spent:
+            async with self._pool.acquire() as c:
+                await c.execute("DELETE FROM inbox_replies WHERE id = ANY($1::bigint[])", spent)
+
+    def forget_spent(self) -> asyncio.Future:
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._forget_spent_pg(), self._pg))
 
     # -- the follower ------------------------------------------------------------------------
 
@@ -181,10 +202,8 @@ class Forwarding:
 
     async def _since_pg(self, session_id: str, seq: int) -> tuple[list[dict], int]:
         async with self._pool.acquire() as c:
-            async with c.transaction(isolation="repeatable_read", readonly=True):  # rows and last seq agree
-                rows = [dict(r) for r in await c.fetch(_LOG_SINCE, session_id, seq)]
-                last = await c.fetchval(_LAST_SEQ, session_id)
-        return rows, last
+            rows = await c.fetch(_LOG_SINCE, session_id, seq)
+        return [dict(r) for r in rows if r["data"] is not None], (rows[-1]["seq"] if rows else seq)
 
     def find_token(self, token_hash: str) -> asyncio.Future:
         """(session id, player id or None) of a live session's token, or None."""

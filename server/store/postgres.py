@@ -102,7 +102,7 @@ class PostgresStore(LeaseWatch, Forwarding):
                 await self._conn.execute(pg_schema.SCHEMA)
                 await self._conn.execute(LEASES_DDL)
                 await self._conn.execute(INBOX_DDL)
-            self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4, timeout=10)
+            self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=8, timeout=10)  # (forwarding reads too)
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             if self._conn is not None:
                 await self._conn.close()
