@@ -31,8 +31,6 @@ import json
 import logging
 import time
 
-import asyncpg
-
 log = logging.getLogger("server.store")
 
 DDL = """
@@ -94,6 +92,7 @@ class Forwarding:
         asyncio.run_coroutine_threadsafe(self._listen_pg(), self._pg).result()
 
     async def _listen_pg(self) -> None:
+        import asyncpg  # (this module is imported by the sockets' code also on SQLite: asyncpg only when used)
         self._listener = await asyncpg.connect(self.dsn, timeout=10)
         await self._listener.add_listener(INBOX, self._heard)
         await self._listener.add_listener(REPLY, self._heard)
