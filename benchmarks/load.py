@@ -468,8 +468,8 @@ async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
         sem = asyncio.Semaphore(50)
 
         async def connect(p):
-            async with sem:
-                await p.connect(http, ws_url)
+            async with sem:  # (a spec may name its own server: benchmarks/processes.py)
+                await p.connect(http, p.spec.get("ws_url") or ws_url)
         try:
             await asyncio.gather(*(connect(p) for p in players))
         except Exception as e:  # report and stop: the main process fails the run

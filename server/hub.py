@@ -58,6 +58,10 @@ class Hub:
         self.admin_key: AdminKey | None = None   # creates sessions (server/admin_key.py); read at start
         self.archive = Archive(self)             # sessions archived after a long idle time
         self._archiver: asyncio.Task | None = None
+        # several processes on one PostgreSQL database (server/forwarding.py): the sessions
+        # another process owns that this one serves sockets of
+        self.followers: dict = {}
+        self.forwarding = None
 
     # ---- start / stop ------------------------------------------------------------------
 
@@ -77,7 +81,26 @@ class Hub:
         if self.config.archive_idle_seconds > 0:
             self._archiver = asyncio.create_task(self.archive.run(), name="archive idle sessions")
         if hasattr(self.store, "watch"):  # PostgreSQL: several processes may share the database
-            self.store.watch(self.leases_lost, self._restore, self.config.chat_keep)
+            from .forwarding import Forwarding  # (asyncpg: only when the store is PostgreSQL's)
+            self.forwarding = Forwarding(self)
+            self.forwarding.start()
+            self.store.watch(self.leases_lost, self.taken_over, self.config.chat_keep)
+
+    def taken_over(self, live: list) -> None:
+        """This process claimed sessions whose owner stopped (PostgreSQL): a follower of one
+        closes its sockets (the clients reconnect to the new owner), then the session is
+        restored here and what other processes forwarded to it meanwhile is run."""
+        for ls in live:
+            self.unfollow(ls.session["session_id"], "this session moved to this server process: reconnecting")
+        self._restore(live)
+        self.forwarding.inbox_waiting(*(ls.session["session_id"] for ls in live))
+
+    def unfollow(self, session_id: str, reason: str) -> None:
+        f = self.followers.pop(session_id, None)
+        if f is not None:
+            f.close(reason)
+            if reason == "session ended":
+                self.ended.add(session_id)
 
     def _restore(self, live: list) -> None:
         """Restore (from snapshot and facts), register and start `live` sessions: at start,
@@ -123,6 +146,8 @@ class Hub:
         if self._archiver is not None:
             self._archiver.cancel()
             await asyncio.gather(self._archiver, return_exceptions=True)
+        if self.forwarding is not None:
+            await self.forwarding.stop()
         await asyncio.gather(*(a.stop() for a in list(self.sessions.values())), return_exceptions=True)
         conns = [c for a in self.sessions.values() for c in a.all_connections()]
         await asyncio.gather(*(c.close(1001, "server shutting down") for c in conns), return_exceptions=True)
@@ -233,6 +258,11 @@ class Hub:
         actor = self.sessions.get(sid) if sid else None
         if actor is None and norm in self.links and not self.shutting_down:
             actor = self.links[norm]  # a panel study's link outlives its first group
+        if actor is None and sid is None and self.forwarding is not None and not self.shutting_down:
+            joined = await self.forwarding.join(norm, name=name, label=label, rejoin_code=rejoin_code,
+                                                is_bot=is_bot, language=language, takeover=takeover)
+            if joined is not None:  # another process owns the session: it seated the player
+                return joined
         if actor is None:
             if sid is None and norm in self.archive.codes:
                 raise self.archive.refused("it no longer takes players")
@@ -309,7 +339,7 @@ class Hub:
                                        "the debrief, and export its data)")
         if p.session_id in self.ended and archived_ok and p.is_facilitator:
             return p  # an ended session stays readable by its facilitator: summary, debrief, export
-        if p.session_id in self.ended or p.session_id not in self.sessions:
+        if p.session_id in self.ended or (p.session_id not in self.sessions and p.session_id not in self.followers):
             raise ProtocolError("token_expired", "this token's session has ended")
         return p
 

@@ -14,6 +14,8 @@ import asyncio
 import signal
 import time
 
+import asyncpg
+
 
 from clients.python.client import CommandError, ConnectionLost, GameClient, create_session, summary
 from conftest import ServerProcess
@@ -22,16 +24,26 @@ from test_store_leases import announcements
 LEASE = "2"
 
 
-async def _owned_by(url: str, s: dict, deadline_s: float = 30.0) -> dict:
-    """Poll B until it serves the session (it takes it over after the lease expires)."""
+async def _owner(dsn: str, sid: str) -> str:
+    """Whose lease the session's is: "A's" (the first process's pid is in its owner name) or "B's"."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        owner = await conn.fetchval("SELECT owner FROM leases WHERE session_id = $1", sid)
+    finally:
+        await conn.close()
+    return "A's" if f":{_PIDS[0]}:" in owner else "B's"
+
+
+_PIDS: list[int] = []
+
+
+async def _owned_by(url: str, s: dict, pg_dsn: str, deadline_s: float = 30.0) -> dict:
+    """Poll until B owns the session (it takes it over after the lease expires)."""
     end = time.monotonic() + deadline_s
-    while True:
-        try:
-            return await summary(url, s["session_id"], s["facilitator_token"])
-        except CommandError:
-            if time.monotonic() > end:
-                raise
-            await asyncio.sleep(0.2)
+    while await _owner(pg_dsn, s["session_id"]) != "B's":
+        assert time.monotonic() < end, "B never took the session over"
+        await asyncio.sleep(0.2)
+    return await summary(url, s["session_id"], s["facilitator_token"])
 
 
 async def test_a_frozen_owner_is_taken_over_and_its_late_writes_are_refused(pg_dsn):
@@ -39,6 +51,7 @@ async def test_a_frozen_owner_is_taken_over_and_its_late_writes_are_refused(pg_d
     try:
         a = ServerProcess(pg_dsn, "--lease-seconds", LEASE)  # type: ignore[arg-type]
         procs.append(a)
+        _PIDS[:] = [a.proc.pid]
         await a.ready()
         s = await create_session(a.url, scenario="classic", copies=1, rounds=3, negotiation=False, seed=3)
         on_a = GameClient(a.url, s["facilitator_token"], name="fac-a")
@@ -48,14 +61,14 @@ async def test_a_frozen_owner_is_taken_over_and_its_late_writes_are_refused(pg_d
         b = ServerProcess(pg_dsn, "--lease-seconds", LEASE)  # type: ignore[arg-type]
         procs.append(b)
         await b.ready()
-        try:
-            await summary(b.url, s["session_id"], s["facilitator_token"])
-            raise AssertionError("B serves a session A owns")
-        except CommandError:
-            pass
+        # B answers for the session (forwarding, server/follower.py) from its replica of A's
+        # log, without taking it: A renews its lease
+        seen = await summary(b.url, s["session_id"], s["facilitator_token"])
+        assert [a["text"] for a in seen["announcements"]] == ["served by A"], seen["announcements"]
+        assert await _owner(pg_dsn, s["session_id"]) == "A's"
 
         a.proc.send_signal(signal.SIGSTOP)
-        before = await _owned_by(b.url, s)
+        before = await _owned_by(b.url, s, pg_dsn)
         assert before["phase"] == "lobby"
         on_b = GameClient(b.url, s["facilitator_token"], name="fac-b")
         await on_b.connect()

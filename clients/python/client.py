@@ -101,8 +101,11 @@ class GameClient:
     def __init__(self, url: str, token: str, *, binary: bool = True, reconnect: bool = True,
                  min_backoff: float = 0.05, max_backoff: float = 5.0, max_attempts: int = 40,
                  command_timeout: float = 30.0, on_push: PushHandler | None = None,
-                 id_prefix: str | None = None, name: str | None = None):
+                 id_prefix: str | None = None, name: str | None = None, also: tuple[str, ...] = ()):
         self.url = ws_url(url) if url.startswith(("http://", "https://")) else url
+        # `also`: other addresses of the same service (several server processes on one
+        # database, no proxy in front): a reconnect that cannot reach one tries the next
+        self._urls = [self.url, *(ws_url(u) if u.startswith(("http://", "https://")) else u for u in also)]
         self.token, self.binary = token, binary
         self.reconnect, self.max_attempts = reconnect, max_attempts
         self.min_backoff, self.max_backoff = min_backoff, max_backoff
@@ -289,6 +292,8 @@ class GameClient:
             except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as e:
                 last = e
                 log.debug("%s: reconnect attempt %d failed: %r", self.name, attempt + 1, e)
+                self._urls.append(self._urls.pop(0))
+                self.url = self._urls[0]
                 continue
             self.stats.reconnects += 1
             log.info("%s: reconnected (attempt %d)", self.name, attempt + 1)

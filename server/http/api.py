@@ -14,7 +14,7 @@ from ..protocol import ProtocolError
 from ..ratelimit import client_ip
 from .context import context, hub_of
 from .errors import json_error, within
-from .inputs import facilitator, read_body
+from .inputs import facilitator, follow, read_body
 from .openapi import openapi_document
 
 
@@ -129,7 +129,10 @@ async def join(request):
 
 async def session_summary(request):
     hub = hub_of(request)
+    await follow(request)
     p = facilitator(request, archived_ok=True)
+    if p.session_id in hub.followers:  # another process runs it: this one's replica of it
+        return web.json_response(await hub.followers[p.session_id].summary())
     if p.session_id not in hub.sessions:  # ended or archived: a read-only copy, nothing runs in it
         return web.json_response((await hub.readable_session(p.session_id)).summary())
     actor = hub.sessions[p.session_id]
@@ -137,8 +140,16 @@ async def session_summary(request):
 
 
 async def session_control(request):
-    actor = hub_of(request).sessions[facilitator(request).session_id]
+    hub = hub_of(request)
+    await follow(request)
+    sid = facilitator(request).session_id
     body = await read_body(request, P.HttpControl)
+    if sid in hub.followers:  # run by the process that owns the session
+        reply, status = await hub.followers[sid].forward_control(body)
+        if reply["type"] == "error":
+            return json_error(reply["code"], reply["message"], status)
+        return web.json_response(reply)
+    actor = hub.sessions[sid]
     reply, status = await actor.call(actor.http_control, body)
     if reply["type"] == "error":  # refused by the session (counted there): answered, not raised
         return json_error(reply["code"], reply["message"], status)

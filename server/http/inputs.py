@@ -34,6 +34,15 @@ def bearer(request: web.Request, what: str) -> str:
     return token
 
 
+async def follow(request: web.Request) -> None:
+    """Several processes on one database: a bearer token of a session another process owns
+    makes this one follow that session (server/forwarding.py), so that it is known here."""
+    hub = hub_of(request)
+    token = bearer_token(request.headers.get("Authorization"))
+    if hub.forwarding is not None and token is not None:
+        await hub.forwarding.resolve_token(token)
+
+
 def facilitator(request: web.Request, archived_ok: bool = False):
     """The principal of the facilitator token of the session in the path (a live session;
     with `archived_ok`, an archived one too)."""

@@ -9,6 +9,7 @@ from aiohttp import WSMsgType, web
 
 from .. import auth, protocol as P
 from ..connection import Connection, RateBudget
+from ..follower import Follower
 from ..hub import Hub
 from ..protocol import ProtocolError
 from .context import hub_of
@@ -43,6 +44,8 @@ async def websocket(request):
                 raw = P.decode_frame(frame.data, cfg.max_frame_bytes)
                 msg = P.parse_client_message(raw)
                 if actor is None:
+                    if msg.type == "auth" and hub.forwarding is not None:
+                        await hub.forwarding.resolve_token(msg.token)  # another process's session: follow it
                     actor = _authenticate(hub, conn, msg)
                     garbage = 0
                     continue
@@ -66,6 +69,9 @@ async def websocket(request):
                     break
                 continue
             flood = 0
+            if isinstance(actor, Follower) and not hub.shutting_down and not actor.closed:
+                actor.post(conn, msg, raw)  # to the owner, through the database
+                continue
             if hub.shutting_down or actor.task is None or actor.task.done():
                 conn.send(P.error(msg.id, "shutting_down" if hub.shutting_down else "session_ended",
                                   "the server is shutting down" if hub.shutting_down else "the session has ended"))
@@ -76,7 +82,9 @@ async def websocket(request):
             conn.close_reason = "heartbeat_timeout"  # no pong: a dead or half-open socket
         if conn.token_hash is not None:
             hub.socket_closed(conn.token_hash)
-        if actor is not None and actor.task is not None and not actor.task.done():
+        if isinstance(actor, Follower):
+            actor.disconnect(conn)
+        elif actor is not None and actor.task is not None and not actor.task.done():
             actor.post(actor.disconnect, conn)
         if not conn.closed:
             conn.stop()
@@ -91,7 +99,7 @@ def _authenticate(hub: Hub, conn: Connection, msg):
     if hub.store.failed is not None:
         raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
     p = hub.principal(msg.token)
-    actor = hub.sessions[p.session_id]
+    actor = hub.sessions.get(p.session_id) or hub.followers[p.session_id]
     hashed = auth.token_hash(msg.token)
     cap = hub.config.max_sockets_per_token
     if hub.sockets[hashed] >= cap:
@@ -103,7 +111,11 @@ def _authenticate(hub: Hub, conn: Connection, msg):
     conn.language = msg.language
     conn.deltas = msg.deltas
     # one command budget per player (or facilitator), shared by all of its sockets
-    conn.budget = actor.budgets.get(p.name) or actor.budgets.setdefault(
+    budgets = actor.replica.budgets if isinstance(actor, Follower) else actor.budgets
+    conn.budget = budgets.get(p.name) or budgets.setdefault(
         p.name, RateBudget(hub.config.rate_per_second, hub.config.rate_burst))
-    actor.post(actor.connect, conn)
+    if isinstance(actor, Follower):
+        actor.connect(conn)
+    else:
+        actor.post(actor.connect, conn)
     return actor

@@ -40,6 +40,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     # flow control
     "rate_limited": (429, "too many commands per second; slow down (repeated floods close the socket)"),
     "shutting_down": (503, "the server is shutting down; reconnect shortly"),
+    "owner_unreachable": (503, "the server process that runs the session did not answer in time (several "
+                               "processes on one database): try again shortly with the same command id"),
     "session_ended": (410, "the session has ended"),
     "session_archived": (410, "the session was archived after a long time without activity: it is read-only (its "
                                "summary, debrief and exports stay available to its facilitator and researcher)"),

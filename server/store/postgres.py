@@ -22,7 +22,7 @@ time, by lease, and every write is fenced by the lease's epoch (server/store/pg_
 A process restores only the sessions it could claim, renews its leases every third of
 their time, takes over the sessions whose owner stopped renewing, and drops (never writes
 for) a session whose lease it lost. Commands reach the owner only on the owner's own
-sockets for now (forwarding between processes: docs/operations.md)."""
+sockets; any other process forwards to it through the database (server/store/pg_inbox.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -36,6 +36,7 @@ from typing import Any
 import asyncpg
 
 from . import pg_schema
+from .pg_inbox import DDL as INBOX_DDL, NOTIFY_LOGGED, Forwarding
 from .pg_leases import DDL as LEASES_DDL, LeaseLost, Leases, LeaseWatch, new_sessions, sessions_of
 from .pg_schema import redacted, row_values, upsert
 from .reads import HISTORY_FACTS, StoreReadError
@@ -56,7 +57,7 @@ _CONNECTION_LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceE
 LEASE_SECONDS = 15.0  # a session's lease; a process that stopped is replaced after at most this
 
 
-class PostgresStore(LeaseWatch):
+class PostgresStore(LeaseWatch, Forwarding):
     """PostgreSQL event store: a store-owned event loop thread, one writer, group commit."""
 
     def __init__(self, dsn: str, lease_seconds: float = LEASE_SECONDS):
@@ -100,7 +101,8 @@ class PostgresStore(LeaseWatch):
                 await self._conn.execute("SELECT pg_advisory_xact_lock($1)", pg_schema.SCHEMA_LOCK)
                 await self._conn.execute(pg_schema.SCHEMA)
                 await self._conn.execute(LEASES_DDL)
-            self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4, timeout=10)
+                await self._conn.execute(INBOX_DDL)
+            self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=8, timeout=10)  # (forwarding reads too)
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             if self._conn is not None:
                 await self._conn.close()
@@ -122,6 +124,7 @@ class PostgresStore(LeaseWatch):
         if self._watch_task is not None:
             self._watch_task.cancel()
             await asyncio.gather(self._watch_task, return_exceptions=True)
+        await self._unlisten_pg()
         if self._writer_task is not None:
             await self._writer_task
         if self.failed is None:  # a clean stop hands the leases back: no one waits for them to expire
@@ -215,6 +218,7 @@ class PostgresStore(LeaseWatch):
     async def _transaction(self, batch) -> tuple[None, list]:
         conn = self._conn
         n = 0
+        last: dict[str, int] = {}  # session id -> the last seq this transaction logs
         async with conn.transaction():
             batch, refused = await self._fence(conn, batch)
             logs: list[tuple] = []
@@ -223,6 +227,7 @@ class PostgresStore(LeaseWatch):
                     n += 1
                     if op[0] == "log":
                         logs.append(log_values(op[1]))
+                        last[op[1].session_id] = op[1].seq
                         continue
                     if logs:
                         await conn.executemany(_LOG_INSERT, logs)
@@ -230,6 +235,8 @@ class PostgresStore(LeaseWatch):
                     await _apply_op(conn, op)
             if logs:
                 await conn.executemany(_LOG_INSERT, logs)
+            if last:  # followers in other processes catch up (delivered at COMMIT)
+                await conn.execute(NOTIFY_LOGGED, [f"{sid} {seq}" for sid, seq in last.items()])
         self.commits += 1
         self.rows_written += n
         self.max_batch = max(self.max_batch, len(batch))

@@ -1,0 +1,197 @@
+"""The hub's side of forwarding between server processes on one PostgreSQL database
+(issue 20): as the owner, run what other processes forward to its sessions; as a
+follower, find and follow the sessions another process owns (server/follower.py, the
+database side in server/store/pg_inbox.py).
+
+Only the PostgreSQL store forwards; with SQLite a process is alone and owns everything.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from game_rules.session import facts as F
+from game_rules.session.evolve import evolve
+from game_rules.state import state_from_dict
+
+from . import auth, protocol as P
+from .follower import Follower
+from .protocol import ProtocolError
+
+if TYPE_CHECKING:
+    from .interfaces import Hub
+
+log = logging.getLogger("server.forwarding")
+
+SWEEP_SECONDS = 1.0  # how often the inbox and the followed logs are looked at without a notification
+
+
+class Forwarding:
+    def __init__(self, hub: "Hub"):
+        self.hub = hub
+        self.store = hub.store
+        self._taking: set[str] = set()      # sessions whose inbox is being taken
+        self._again: set[str] = set()
+        self._loading: dict[str, asyncio.Future] = {}
+        self._sweeper: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    def start(self) -> None:
+        self.store.listen(self.inbox_waiting, self.logged)
+        self._sweeper = asyncio.create_task(self._sweep(), name="forwarding sweep")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        for f in list(self.hub.followers.values()):
+            f.close("server shutting down")
+        self.hub.followers.clear()
+
+    async def _sweep(self) -> None:
+        """Lost notifications only cost time: now and then, every owned session's inbox is
+        taken and every followed session catches up."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)  # a period, not a synchronisation
+            if self.hub.sessions:
+                self.inbox_waiting(*self.hub.sessions)
+            for f in list(self.hub.followers.values()):
+                f.poke()
+            try:
+                await self.store.forget_spent()
+            except Exception as e:  # the next sweep tries again
+                log.warning("could not delete delivered forwarding replies (%r)", e)
+
+    # ---- the owner: what others forward -------------------------------------------------------
+
+    def inbox_waiting(self, *session_ids: str) -> None:
+        owned = [s for s in session_ids if s in self.hub.sessions]
+        busy = {s for s in owned if s in self._taking}
+        self._again |= busy
+        todo = [s for s in owned if s not in busy]
+        if todo:
+            self._taking.update(todo)
+            self._spawn(self._take(todo))
+
+    async def _take(self, session_ids: list[str]) -> None:
+        try:
+            while True:
+                try:
+                    items = await self.store.take_inbox(session_ids)
+                except Exception as e:
+                    log.warning("could not read the forwarding inbox (%r); the sweep tries again", e)
+                    return
+                # posted in order: the actor's queue keeps the order the forwarders wrote them
+                for row_id, sid, item in items:
+                    self._spawn(self._run(row_id, sid, item))
+                again = self._again & set(session_ids)
+                self._again -= again
+                if not items and not again:
+                    return
+        finally:
+            self._taking.difference_update(session_ids)
+
+    async def _run(self, row_id: int, sid: str, item: dict) -> None:
+        try:
+            answer = {"reply": await self.run(sid, item)}
+        except ProtocolError as e:
+            answer = {"refused": {"code": e.code, "message": e.message}}
+        except Exception:
+            log.exception("session %s: a forwarded %s failed", sid, item.get("op"))
+            answer = {"refused": {"code": "internal_error", "message": "unexpected server error"}}
+        try:
+            await self.store.answer(row_id, answer)
+        except Exception as e:  # the forwarder times out and says so
+            log.warning("session %s: could not answer a forwarded item (%r)", sid, e)
+
+    def run(self, sid: str, item: dict):
+        """Run one forwarded item in the session's actor, as if it came from a local socket
+        or HTTP call (the same principal, the same command id)."""
+        actor = self.hub.sessions.get(sid)
+        op = item.get("op")
+        if op == "join":
+            return self.hub.join(**item["args"])
+        if actor is None:
+            raise ProtocolError("owner_unreachable", "the session moved to another server process; try again")
+        if op == "command":
+            msg = P.parse_client_message(item["frame"])
+            who = auth.Principal(sid, item["player_id"])
+            return _first(actor.call(actor._execute, who, msg.type, msg.id, msg, msg.client_time))
+        if op == "control":
+            return _first(actor.call(actor.http_control, P.HttpControl.model_validate(item["body"])))
+        raise ProtocolError("invalid_options", f"unknown forwarded item {op!r}")
+
+    # ---- the follower: sessions another process owns --------------------------------------------
+
+    def logged(self, sid: str, seq: int) -> None:
+        f = self.hub.followers.get(sid)
+        if f is not None:
+            f.logged(seq)
+
+    async def resolve_token(self, token: str) -> None:
+        """Before a token is looked up: follow its session if another process owns it."""
+        p = self.hub.tokens.lookup(token)
+        if p is not None and (p.session_id in self.hub.sessions or p.session_id in self.hub.followers):
+            return
+        found = await self.store.find_token(auth.token_hash(token))
+        if found is not None and found[0] not in self.hub.sessions:
+            await self.follow(found[0])
+
+    async def join(self, code: str, **args) -> dict | None:
+        """A join for a session another process owns (None: no live session has the code)."""
+        sid = await self.store.find_code(code)
+        if sid is None or sid in self.hub.sessions:
+            return None
+        follower = await self.follow(sid)
+        return await follower.forward({"op": "join", "args": {"code": code, **args}})
+
+    async def follow(self, sid: str) -> Follower:
+        """The session's follower, made (from the owner's snapshot and facts) if needed."""
+        if sid in self.hub.followers:
+            return self.hub.followers[sid]
+        if sid not in self._loading:
+            self._loading[sid] = asyncio.ensure_future(self._load(sid))
+        try:
+            return await asyncio.shield(self._loading[sid])
+        finally:
+            self._loading.pop(sid, None)
+
+    async def _load(self, sid: str) -> Follower:
+        loop = asyncio.get_running_loop()
+        ls = await loop.run_in_executor(None, self.store.load_session, sid, self.hub.config.chat_keep)
+        if ls is None or ls.session["status"] != "live":
+            raise ProtocolError("token_expired", "this token's session has ended")
+        replica = self.hub._actor(ls.session)
+        restore_replica(replica, ls)
+        follower = Follower(self.hub, replica)
+        if sid in self.hub.sessions:  # taken over meanwhile: the owner serves it
+            return follower
+        self.hub.followers[sid] = follower
+        await follower.catch_up()
+        return follower
+
+    def _spawn(self, coro) -> None:
+        t = asyncio.ensure_future(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._tasks.discard)
+
+
+async def _first(fut: asyncio.Future) -> dict:
+    reply, _status = await fut
+    return reply
+
+
+def restore_replica(replica, ls) -> None:
+    """The session as its owner restores it (SessionActor.restore), minus what only an
+    owner does: its clock stays as logged, its command replies stay in the log."""
+    s = replica.session
+    if ls.snapshot:
+        s.state = state_from_dict(json.loads(ls.snapshot["state"]))
+        s.load(json.loads(ls.snapshot["server"]))
+    for r in ls.records:
+        evolve(s, F.read_fact(r["type"], json.loads(r["data"])))
+    for r in ls.chat:
+        evolve(s, F.Chat.from_data(json.loads(r["data"])))
+    replica.seq = ls.last_seq
