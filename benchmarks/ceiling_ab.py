@@ -8,7 +8,8 @@ logged, pushed to the firm, acknowledged after the commit).
     python benchmarks/ceiling_ab.py --before <unpacked checkout> --clients 100 --messages 40 --repeat 3 --out benchmarks/results/NAME.json
 
 Reported per repeat: messages/s of the three, each server's fraction of that repeat's
-ceiling, after/before; `summary`: median and range over the repeats. The order inside a
+ceiling, after/before, and each server process's CPU time per message (steadier than
+messages/s when other work shares the cores); `summary`: median and range over the repeats. The order inside a
 repeat alternates (before first, then after first) so neither always runs on a warmer or
 busier machine.
 """
@@ -40,6 +41,12 @@ async def exchange(root: str | None, clients: int, messages: int, workers: int, 
             os.environ["LOAD_SERVER_ROOT"] = saved
 
 
+def cpu_us_per_message(r: dict) -> float:
+    """The server process's CPU time per message (µs): steadier than messages/s on a machine
+    whose other work takes the cores away from the benchmark."""
+    return round(r["server_cpu_percent"] * r["wall_s"] / 100 / max(1, r["messages"]) * 1e6, 1)
+
+
 def _stats(v: list[float]) -> dict:
     return {"median": statistics.median(v), "min": min(v), "max": max(v)}
 
@@ -58,6 +65,8 @@ async def main(a) -> dict:
         for name in ("before", "after"):
             row[f"{name}_of_ceiling"] = round(row[name]["messages_per_s"] / e, 4)
         row["after_over_before"] = round(row["after"]["messages_per_s"] / row["before"]["messages_per_s"], 3)
+        for name in ("echo", "before", "after"):
+            row[f"{name}_cpu_us_per_message"] = cpu_us_per_message(row[name])
         out["rows"].append(row)
     rows = out["rows"]
     out["summary"] = {
@@ -67,6 +76,9 @@ async def main(a) -> dict:
         "before_of_ceiling": _stats([r["before_of_ceiling"] for r in rows]),
         "after_of_ceiling": _stats([r["after_of_ceiling"] for r in rows]),
         "after_over_before": _stats([r["after_over_before"] for r in rows]),
+        "echo_cpu_us_per_message": _stats([r["echo_cpu_us_per_message"] for r in rows]),
+        "before_cpu_us_per_message": _stats([r["before_cpu_us_per_message"] for r in rows]),
+        "after_cpu_us_per_message": _stats([r["after_cpu_us_per_message"] for r in rows]),
         "before_ack_p99_ms": _stats([r["before"]["ack_ms"]["p99"] for r in rows]),
         "after_ack_p99_ms": _stats([r["after"]["ack_ms"]["p99"] for r in rows]),
         "errors_lost": [(r["before"]["errors"], r["before"]["lost"], r["after"]["errors"], r["after"]["lost"])

@@ -59,7 +59,7 @@ STAGES = [
     ("commit: writer thread _commit (wall)", "server.store.sqlite", "SqliteStore._commit"),
     ("resolve commit futures (loop)", "server.store.sqlite", "_resolve_all"),
     ("deliver (after the commit)", "server.session_actor", "deliver"),
-    ("> encode ack + pushes (Connection.send)", "server.connection", "Connection.send"),
+    ("> encode ack + pushes (Connection.put, or send before it existed)", "server.connection", "Connection.put|Connection.send"),
     ("> frame + transport.write (Connection.flush)", "server.connection", "Connection.flush"),
 ]
 
@@ -76,7 +76,10 @@ def _install() -> dict:
     counters["commit: rows"] = [0, 0]
     for label, modname, path in STAGES:
         mod = importlib.import_module(modname)
-        owner, name = (mod, path) if "." not in path else (getattr(mod, path.split(".")[0]), path.split(".")[1])
+        for path in path.split("|"):  # the first of the alternatives this checkout has
+            owner, name = (mod, path) if "." not in path else (getattr(mod, path.split(".")[0]), path.split(".")[1])
+            if hasattr(owner, name):
+                break
         fn = getattr(owner, name)
         c = counters[label]
         if label.startswith("commit:"):
@@ -133,8 +136,8 @@ def _stopwatch_cost(clock, n: int = 20000) -> int:
 
 
 def _serve() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT) if not (Path.cwd() / "run.py").exists() else None
+    # the server's checkout is the working folder (`LOAD_SERVER_ROOT` runs another one's)
+    sys.path.insert(0, os.getcwd())
     counters = _install()
     out, n = os.environ[STAGES_ENV], [0]
 
@@ -178,7 +181,8 @@ async def _snapshot(srv, out: str, n: int) -> dict:
     return json.loads(path.read_text())
 
 
-async def run(clients: int, messages: int, workers: int, sync: str, cprofile: str | None = None) -> dict:
+async def run(clients: int, messages: int, workers: int, sync: str, cprofile: str | None = None,
+              root: str | None = None) -> dict:
     import load
     if cprofile:
         os.environ[PROFILE_ENV] = str(Path(cprofile).resolve())
@@ -186,6 +190,8 @@ async def run(clients: int, messages: int, workers: int, sync: str, cprofile: st
         out = f"{tmp}/stages"
         os.environ[STAGES_ENV] = out
         os.environ["LOAD_SERVER_SCRIPT"] = str(Path(__file__).resolve())
+        if root:
+            os.environ["LOAD_SERVER_ROOT"] = root
         srv = load.ServerProcess(f"{tmp}/x.db", sync).start()
         try:
             specs, _ = await load.setup_players(srv.url, clients, max(clients, 4), 0)
@@ -203,6 +209,7 @@ async def run(clients: int, messages: int, workers: int, sync: str, cprofile: st
             srv.stop()
             del os.environ[STAGES_ENV], os.environ["LOAD_SERVER_SCRIPT"]
             os.environ.pop(PROFILE_ENV, None)
+            os.environ.pop("LOAD_SERVER_ROOT", None)
     r = load._combine(parts)
     commands = r["acked"]
     per = lambda ns: round(ns / 1000 / max(1, commands), 2)  # noqa: E731  µs per command
@@ -227,16 +234,25 @@ async def run(clients: int, messages: int, workers: int, sync: str, cprofile: st
             "stages": stages}
 
 
-def table(res: dict) -> str:
-    lines = ["| stage | µs per command | calls per command |", "|---|---|---|"]
-    for s in res["stages"]:
-        if "value" in s:
-            lines.append(f"| {s['stage']} | {s['value']} | |")
-        else:
-            lines.append(f"| {s['stage']} | {s['us_per_command']} | {s['calls_per_command']} |")
-    lines.append(f"| the server process's CPU (both threads) | {res['server_cpu_us_per_command']} | |")
-    lines.append(f"| of which not in a top-level stage above | "
-                 f"{round(res['server_cpu_us_per_command'] - res['measured_top_level_us_per_command'], 1)} | |")
+def ab_table(runs: dict[str, list[dict]]) -> str:
+    """Stage by stage, the median µs per command of each server over its runs (range)."""
+    import statistics
+    labels = list(runs)
+    head = "| stage | " + " | ".join(f"{k}: µs per command, median (range)" for k in labels) + " |"
+    lines = [head, "|---" * (len(labels) + 1) + "|"]
+    names = [s["stage"] for s in runs[labels[0]][0]["stages"]]
+
+    def cell(vals):
+        return f"{statistics.median(vals):g} ({min(vals):g}–{max(vals):g})"
+    for name in names:
+        cols = []
+        for k in labels:
+            vals = [next(x for x in r["stages"] if x["stage"] == name) for r in runs[k]]
+            cols.append(cell([v.get("us_per_command", v.get("value")) for v in vals]))
+        lines.append(f"| {name} | " + " | ".join(cols) + " |")
+    for key, name in (("server_cpu_us_per_command", "the server process's CPU (both threads)"),
+                      ("messages_per_s", "messages/s (stopwatches on)")):
+        lines.append(f"| {name} | " + " | ".join(cell([r[key] for r in runs[k]]) for k in labels) + " |")
     return "\n".join(lines)
 
 
@@ -248,14 +264,21 @@ if __name__ == "__main__":
     ap.add_argument("--messages", type=int, default=40)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--sync", choices=["full", "normal"], default="full")
+    ap.add_argument("--before", help="also run this other checkout's server (alternated with this one's)")
+    ap.add_argument("--after", help="the checkout compared with --before (default: this one)")
+    ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--out")
     ap.add_argument("--cprofile", help="also write a cProfile of the server's event loop during the exchange here "
                                        "(pstats; slows the server: its figures are not the stage table's)")
     a = ap.parse_args()
     sys.path.insert(0, str(HERE))
     import load  # noqa: E402
-    res = {"machine": load.machine(), **asyncio.run(run(a.clients, a.messages, a.workers, a.sync, a.cprofile))}
-    print(json.dumps(res, indent=1))
-    print(table(res))
+    servers = [("before", a.before), ("after", a.after)] if a.before else [("this", a.after)]
+    runs: dict[str, list[dict]] = {k: [] for k, _ in servers}
+    for rep in range(a.repeat):
+        for k, root in (servers if rep % 2 == 0 else servers[::-1]):
+            runs[k].append(asyncio.run(run(a.clients, a.messages, a.workers, a.sync, a.cprofile, root)))
+    res = {"machine": load.machine(), "servers": {k: r for k, r in servers}, "runs": runs}
+    print(ab_table(runs))
     if a.out:
         Path(a.out).write_text(json.dumps(res, indent=1) + "\n")

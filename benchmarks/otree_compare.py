@@ -206,6 +206,11 @@ def of_ceiling(row: dict, echo: dict) -> float:
     return round(row["messages_per_s"] / max(1e-9, echo["messages_per_s"]), 4)
 
 
+def cpu_us_per_message(r: dict) -> float:
+    """A server's CPU time per message (µs), from its CPU share over the run's wall time."""
+    return round(r["server_cpu_percent"] * r["wall_s"] / 100 / max(1, r["messages"]) * 1e6, 1)
+
+
 def summary(rows: list[dict]) -> list[dict]:
     """Per client count: median and range over the repeats of each figure side by side."""
     import statistics
@@ -217,6 +222,11 @@ def summary(rows: list[dict]) -> list[dict]:
             "ours_msgs_per_s": [r["ours"]["messages_per_s"] for r in rs],
             "otree_msgs_per_s": [r["otree"]["messages_per_s"] for r in rs],
             "ours_of_ceiling": [r["ours_of_ceiling"] for r in rs],
+            # the echo's server CPU per message over ours: the same fraction in CPU time,
+            # steadier than messages/s when other work shares the cores
+            "echo_cpu_us_per_message": [cpu_us_per_message(r["echo"]) for r in rs],
+            "ours_cpu_us_per_message": [cpu_us_per_message(r["ours"]) for r in rs],
+            "ours_cpu_of_ceiling": [round(cpu_us_per_message(r["echo"]) / cpu_us_per_message(r["ours"]), 4) for r in rs],
             "otree_of_ceiling": [r["otree_of_ceiling"] for r in rs],
             "throughput_ratio": [r["throughput_ratio"] for r in rs],
             "echo_p99_ms": [r["echo"]["echo_ms"]["p99"] for r in rs],
