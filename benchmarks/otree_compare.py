@@ -262,12 +262,17 @@ async def main(a) -> dict:
         for n in a.clients:
             for rep in range(a.repeat):
                 print(f"{n} clients, repeat {rep + 1}: echo ceiling, oTree, ours ...", file=sys.stderr, flush=True)
+                load_at_start = os.getloadavg()
                 echo = await run_echo(n, a.messages, a.workers)
                 th = await run_otree(w, n, a.messages, a.port, peer)
                 ou = await run_ours(n, a.messages, a.workers, a.sync)
-                out["rows"].append({"clients": n, "repeat": rep + 1, "echo": echo, "otree": th, "ours": ou,
+                out["rows"].append({"clients": n, "repeat": rep + 1, "loadavg_at_start": load_at_start,
+                                    "echo": echo, "otree": th, "ours": ou,
                                     **ratio(ou, th), "ours_of_ceiling": of_ceiling(ou, echo),
                                     "otree_of_ceiling": of_ceiling(th, echo)})
+                if a.out:  # what is done so far survives a run stopped early (oTree is slow on a busy machine)
+                    out["summary"] = summary(out["rows"])
+                    Path(a.out).write_text(json.dumps(out, indent=1) + "\n")
         out["summary"] = summary(out["rows"])
     return out
 
