@@ -247,7 +247,7 @@ async def setup_players(url: str, players: int, per_session: int, negotiation_ev
 class Player:
     __slots__ = ("spec", "ws", "ids", "pending", "lat", "lat_by_type", "errors", "error_codes", "sent",
                  "acked", "closed_round", "submitted_round", "echo", "echo_lat", "round_seen", "pushes",
-                 "reader", "rng", "welcome", "changed", "dups", "submit_acks", "frame_bytes")
+                 "reader", "rng", "welcome", "changed", "dups", "submit_acks", "frame_bytes", "waiter")
 
     def __init__(self, spec: dict, rng: random.Random):
         self.spec = spec
@@ -273,6 +273,7 @@ class Player:
         self.changed = asyncio.Event()       # set on every ack / error / chat line
         self.dups = 0                        # acks marked `duplicate` (a re-sent id)
         self.submit_acks: dict[int, float] = {}  # round -> when this player's submission was acked
+        self.waiter = None                   # exchange: (id, text, future) until the ack and own line are back
 
     async def connect(self, http: aiohttp.ClientSession, ws_url: str) -> None:
         self.ws = await http.ws_connect(ws_url, max_msg_size=2**24, autoping=True)
@@ -297,6 +298,8 @@ class Player:
                 self.changed.set()
             if typ == "ack" or typ == "error":
                 p = self.pending.pop(m.get("id"), None)
+                if self.waiter is not None:
+                    self._answered()
                 if p is None:
                     continue
                 if typ == "ack":
@@ -314,6 +317,15 @@ class Player:
                     self.error_codes[m["code"]] = self.error_codes.get(m["code"], 0) + 1
                 continue
             self.on_push(typ, m, t)
+            if typ == "chat" and self.waiter is not None:
+                self._answered()
+
+    def _answered(self) -> None:
+        """Exchange: resolve the waiter once its command's ack and own line are both back."""
+        cid, text, fut = self.waiter
+        if cid not in self.pending and text not in self.echo and not fut.done():
+            self.waiter = None
+            fut.set_result(None)
 
     def on_push(self, typ: str, m: dict, t: float) -> None:
         """A server push (not an answer) received at `t`."""
@@ -441,16 +453,20 @@ async def _exchange_loop(p: Player, start: float, messages: int, timeout: float 
     """One message in flight: a chat line to the firm (persisted, broadcast to the firm,
     sender included); the next one goes when both the ack and the own line are back."""
     await asyncio.sleep(max(0.0, start - now()))
+    loop = asyncio.get_running_loop()
     for k in range(messages):
         text = f"offer {k} {p.spec['token'][:6]}"
         t = now()
         p.echo[text] = t
-        cid = await p.send({"type": "chat", "to": "firm", "text": text})
+        # one future per command, resolved by the reader (no task per wake-up: the
+        # generator shares the two cores with the server, as the echo's clients do)
+        fut = loop.create_future()
+        p.waiter = (f"c{p.ids + 1}", text, fut)
+        await p.send({"type": "chat", "to": "firm", "text": text})
         try:
-            while cid in p.pending or text in p.echo:
-                p.changed.clear()
-                await asyncio.wait_for(p.changed.wait(), timeout)
+            await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
+            p.waiter = None
             return
 
 
@@ -481,7 +497,8 @@ async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
             if msg["cmd"] == "paced":
                 cpu0, lag = time.process_time(), []
                 ticker = asyncio.create_task(_lag_monitor(lag))
-                await asyncio.gather(*(_paced_loop(p, msg["start"], msg["end"], opts["interval"]) for p in players))
+                await asyncio.gather(*(_paced_loop(p, msg["start"], msg["end"], opts["interval"]) for p in players
+                                       if p.spec.get("active", True)))
                 ticker.cancel()
                 cpu = time.process_time() - cpu0
                 await _drain(players, opts.get("drain", 10))
@@ -608,12 +625,41 @@ def results_push_latency(by_session: list[tuple]) -> dict:
 
 # ---- modes ------------------------------------------------------------------------------
 
+def mark_active(specs: list[dict], sessions: list[dict], active: int | None) -> int:
+    """Whole sessions are active (every player sends) or idle (connected, sends nothing),
+    so every active session closes rounds as in a class; returns the active players."""
+    if active is None:
+        return len(specs)
+    count, on = 0, set()
+    for k, s in enumerate(sessions):
+        if count + s["players"] <= active:
+            on.add(k)
+            count += s["players"]
+        s["active"] = k in on
+    for spec in specs:
+        spec["active"] = spec["session"] in on
+    return count
+
+
+def fd_limit() -> int:
+    """Open files allowed (each socket is one): the soft limit raised to the hard one, for
+    this process and the server and load generators it starts (they inherit it)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 async def run_paced(a) -> dict:
+    if fd_limit() < a.players + 200:
+        raise SystemExit(f"{a.players} sockets need more open files than the limit ({fd_limit()}): raise `ulimit -n`")
     with tempfile.TemporaryDirectory() as tmp:
         srv = ServerProcess(f"{tmp}/load.db", a.sync, profile=a.profile).start()
         try:
             t0 = now()
             specs, sessions = await setup_players(srv.url, a.players, a.per_session, a.negotiation_every)
+            active = mark_active(specs, sessions, getattr(a, "active", None))
             setup_s = now() - t0
             ws_url = srv.url.replace("http", "ws", 1) + "/ws"
             workers = Workers(specs, ws_url, a.workers, "paced",
@@ -648,11 +694,13 @@ async def run_paced(a) -> dict:
     commits = m1["alliance_log_commits_total"] - m0["alliance_log_commits_total"]
     closed = sum(1 for rs in r["round_seen"] for d in rs.values() if "round_result" in d)
     return {
-        "mode": "paced", "client": a.client, "players": a.players, "sessions": len(sessions), "per_session": a.per_session,
+        "mode": "paced", "client": a.client, "players": a.players, "active_players": active,
+        "sessions": len(sessions), "per_session": a.per_session,
         "negotiation_sessions": sum(s["negotiation"] for s in sessions), "interval_s": a.interval,
         "seconds": a.seconds, "workers": a.workers, "sync": a.sync,
         "setup_s": round(setup_s, 2), "connect_s": round(connect_s, 2),
         "commands": r["acked"] + r["errors"], "commands_per_s": round((r["acked"] + r["errors"]) / a.seconds, 1),
+        "fds_limit": fd_limit(), "connected_at_end": int(m1.get("alliance_connections", -1)),
         "ack_ms": summary_ms(r["lat"]),
         "ack_ms_by_type": {k: summary_ms(v) for k, v in sorted(r["lat_by_type"].items())},
         "errors": r["errors"], "error_codes": r["error_codes"], "sent": r["sent"], "lost": r["lost"],
@@ -887,6 +935,9 @@ def _args(argv=None) -> argparse.Namespace:
     p.add_argument("--client", choices=("lean", "project"), default="lean",
                    help="lean: the benchmark's own aiohttp loop; project: clients/python/client.py")
     p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--active", type=int, default=None,
+                   help="players who send commands (default: all); the others stay connected and idle, "
+                        "whole sessions of them (5,000 connected, 2,000 active: --players 5000 --active 2000)")
     p = sub.add_parser("exchange", parents=[common])
     p.add_argument("--players", type=int, default=200)
     p.add_argument("--messages", type=int, default=40)

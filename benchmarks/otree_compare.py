@@ -206,6 +206,11 @@ def of_ceiling(row: dict, echo: dict) -> float:
     return round(row["messages_per_s"] / max(1e-9, echo["messages_per_s"]), 4)
 
 
+def cpu_us_per_message(r: dict) -> float:
+    """A server's CPU time per message (µs), from its CPU share over the run's wall time."""
+    return round(r["server_cpu_percent"] * r["wall_s"] / 100 / max(1, r["messages"]) * 1e6, 1)
+
+
 def summary(rows: list[dict]) -> list[dict]:
     """Per client count: median and range over the repeats of each figure side by side."""
     import statistics
@@ -217,6 +222,11 @@ def summary(rows: list[dict]) -> list[dict]:
             "ours_msgs_per_s": [r["ours"]["messages_per_s"] for r in rs],
             "otree_msgs_per_s": [r["otree"]["messages_per_s"] for r in rs],
             "ours_of_ceiling": [r["ours_of_ceiling"] for r in rs],
+            # the echo's server CPU per message over ours: the same fraction in CPU time,
+            # steadier than messages/s when other work shares the cores
+            "echo_cpu_us_per_message": [cpu_us_per_message(r["echo"]) for r in rs],
+            "ours_cpu_us_per_message": [cpu_us_per_message(r["ours"]) for r in rs],
+            "ours_cpu_of_ceiling": [round(cpu_us_per_message(r["echo"]) / cpu_us_per_message(r["ours"]), 4) for r in rs],
             "otree_of_ceiling": [r["otree_of_ceiling"] for r in rs],
             "throughput_ratio": [r["throughput_ratio"] for r in rs],
             "echo_p99_ms": [r["echo"]["echo_ms"]["p99"] for r in rs],
@@ -252,12 +262,17 @@ async def main(a) -> dict:
         for n in a.clients:
             for rep in range(a.repeat):
                 print(f"{n} clients, repeat {rep + 1}: echo ceiling, oTree, ours ...", file=sys.stderr, flush=True)
+                load_at_start = os.getloadavg()
                 echo = await run_echo(n, a.messages, a.workers)
                 th = await run_otree(w, n, a.messages, a.port, peer)
                 ou = await run_ours(n, a.messages, a.workers, a.sync)
-                out["rows"].append({"clients": n, "repeat": rep + 1, "echo": echo, "otree": th, "ours": ou,
+                out["rows"].append({"clients": n, "repeat": rep + 1, "loadavg_at_start": load_at_start,
+                                    "echo": echo, "otree": th, "ours": ou,
                                     **ratio(ou, th), "ours_of_ceiling": of_ceiling(ou, echo),
                                     "otree_of_ceiling": of_ceiling(th, echo)})
+                if a.out:  # what is done so far survives a run stopped early (oTree is slow on a busy machine)
+                    out["summary"] = summary(out["rows"])
+                    Path(a.out).write_text(json.dumps(out, indent=1) + "\n")
         out["summary"] = summary(out["rows"])
     return out
 

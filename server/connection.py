@@ -100,7 +100,18 @@ class Connection:
 
     def send(self, msg: "dict | Shared") -> None:
         """Queue one message: a fresh dict per recipient (`seq` is written into it), or a
-        `Shared` push encoded once for all its recipients (only `seq` is added per socket)."""
+        `Shared` push encoded once for all its recipients (only `seq` is added per socket).
+        It is written at the end of the current event-loop callback."""
+        if not self._batch:
+            self.put(msg)
+            if self._batch:
+                asyncio.get_running_loop().call_soon(self.flush)
+        else:
+            self.put(msg)
+
+    def put(self, msg: "dict | Shared") -> None:
+        """`send` for a caller that calls `flush()` itself before it returns (a delivery:
+        server/fanout.py), so no write is scheduled for later: one callback less per socket."""
         if self.closed:
             return
         self.seq += 1
@@ -109,8 +120,6 @@ class Connection:
         else:
             msg["seq"] = self.seq
             frame = encode(msg, self.binary)
-        if not self._batch:
-            asyncio.get_running_loop().call_soon(self.flush)
         self._batch.append(frame)
         self._batch_bytes += len(frame)
 

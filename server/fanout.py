@@ -242,15 +242,15 @@ def deliver(out: list, after: list, fut: asyncio.Future) -> None:
     """An item's log rows are durable (or failed, `fut`): its messages go out, then `after`."""
     exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
     touched = {}
-    for conn, msg in out:
+    for conn, msg in out:  # `put`: written below, not at the end of the callback
         touched[conn] = None
         if exc is None:
-            conn.send(msg)
+            conn.put(msg)
         elif msg.get("type") == "ack":
             # the command is not durable: tell the client it failed (it may retry the id)
-            conn.send(P.error(msg["id"], "storage_failed", "the event log could not be written"))
+            conn.put(P.error(msg["id"], "storage_failed", "the event log could not be written"))
         elif msg.get("type") == "error":
-            conn.send(msg)  # a refusal changed nothing: it never waits on the log
+            conn.put(msg)  # a refusal changed nothing: it never waits on the log
     for conn in touched:  # one write per socket, now, in the order the sockets came
         conn.flush()
     for fn in after:

@@ -42,6 +42,7 @@ from .teams import SERVER_CONTROLS
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
 from .fanout import Fanout, deliver, log_write_failed
+from .mailbox import STOP, run_batch
 from .session_selection import protocol_error
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("server.session")
 
-_STOP = object()
+_STOP = STOP
 
 
 # the facts after which a snapshot is due soon (a new round or phase), and those that
@@ -154,16 +155,8 @@ class SessionActor:
         self._arm_timer()
         self.panel_room.arm_all()
         while True:
-            item = await self.queue.get()
-            if item[0] is _STOP:
-                break
-            try:
-                item[0](*item[1:])
-            except Exception:
-                # whatever was applied stays logged, so the log and the state agree
-                log.exception("session %s: unexpected error", self.id)
-            self._end_of_item()
-            if self.status == "ended":
+            # the items queued by now run as one batch: one commit, then one delivery (server/mailbox.py)
+            if run_batch(self, await self.queue.get()):
                 break
             if not self.queue.empty():
                 # let committed deliveries out before the next item (one may be heavy: a

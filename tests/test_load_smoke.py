@@ -31,6 +31,17 @@ def test_paced_mix_50_players_no_errors_no_lost_commands(client):
     assert r["round_result_after_closing_ack_ms"]["n"] == r["player_round_results"]
 
 
+def test_paced_with_idle_sessions_only_the_active_ones_send():
+    """`--active`: whole sessions stay connected and idle (5,000 connected, 2,000 active)."""
+    r = load.main(["paced", "--players", "60", "--per-session", "20", "--active", "40", "--seconds", "3",
+                   "--interval", "0.5", "--negotiation-every", "0", "--workers", "2", "--drain", "20"])
+    assert r["active_players"] == 40 and r["players"] == 60
+    assert r["connected_at_end"] == 60  # the idle players' sockets stayed open
+    assert r["errors"] == 0 and r["lost"] == 0
+    # each active player sends about seconds / interval = 6 commands; the idle ones none
+    assert 40 * 4 <= r["commands"] <= 40 * 7, r["commands"]
+
+
 def test_exchange_one_in_flight_every_line_acked_and_broadcast():
     r = load.main(["exchange", "--players", "20", "--messages", "5", "--workers", "1"])
     assert r["errors"] == 0 and r["lost"] == 0

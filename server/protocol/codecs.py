@@ -31,34 +31,54 @@ def _check_values(msg: dict) -> None:
     JSON could not carry or what later stages must never see: NaN/inf (msgpack can carry
     them), nesting deeper than MAX_DEPTH, map keys that are not strings or are JavaScript
     prototype names, integers beyond +-2**53, binary and extension values (msgpack), and
-    strings that are not valid Unicode (lone surrogates)."""
-    stack = [(msg, "", 1)]
+    strings that are not valid Unicode (lone surrogates).
+
+    Every command passes here, so the walk is lean: a value's place is kept as a link to its
+    parent's (`(parent, key)`) and spelt out (`_path`) only for an error, and the common
+    exact types are tested first."""
+    stack = [(msg, None, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        v, path, depth = stack.pop()
-        if isinstance(v, dict) or isinstance(v, list):
+        v, at, depth = pop()
+        t = type(v)
+        if t is str:
+            if not v.isascii():
+                _check_text(v, _path(at))
+        elif t is dict or t is list or isinstance(v, (dict, list)):
             if depth > MAX_DEPTH:
-                raise ProtocolError("bad_frame", f"{path or 'frame'}: nested more than {MAX_DEPTH} levels deep")
+                raise ProtocolError("bad_frame", f"{_path(at) or 'frame'}: nested more than {MAX_DEPTH} levels deep")
             if isinstance(v, dict):
                 for k, x in v.items():
-                    if not isinstance(k, str):
-                        raise ProtocolError("wrong_type", f"{path or 'frame'}: map keys must be strings")
+                    if type(k) is not str and not isinstance(k, str):
+                        raise ProtocolError("wrong_type", f"{_path(at) or 'frame'}: map keys must be strings")
                     if k in RESERVED_KEYS:
-                        raise ProtocolError("unknown_field", f"{path + '.' if path else ''}{k}: reserved name")
-                    _check_text(k, path)
-                    stack.append((x, f"{path}.{k}" if path else k, depth + 1))
+                        p = _path(at)
+                        raise ProtocolError("unknown_field", f"{p + '.' if p else ''}{k}: reserved name")
+                    if not k.isascii():
+                        _check_text(k, _path(at))
+                    push((x, (at, k), depth + 1))
             else:
                 for i, x in enumerate(v):
-                    stack.append((x, f"{path}.{i}" if path else str(i), depth + 1))
+                    push((x, (at, i), depth + 1))
         elif isinstance(v, str):
-            _check_text(v, path)
+            _check_text(v, _path(at))
         elif isinstance(v, float):
             if not math.isfinite(v):
-                raise ProtocolError("not_finite", f"{path or 'value'}: must be a finite number")
+                raise ProtocolError("not_finite", f"{_path(at) or 'value'}: must be a finite number")
         elif isinstance(v, int):  # bool included
             if not -MAX_INT <= v <= MAX_INT:
-                raise ProtocolError("out_of_range", f"{path or 'value'}: integer beyond +-2**53")
+                raise ProtocolError("out_of_range", f"{_path(at) or 'value'}: integer beyond +-2**53")
         elif v is not None:  # bytes, msgpack ExtType, timestamps
-            raise ProtocolError("wrong_type", f"{path or 'value'}: {type(v).__name__} values are not allowed")
+            raise ProtocolError("wrong_type", f"{_path(at) or 'value'}: {type(v).__name__} values are not allowed")
+
+
+def _path(at: tuple | None) -> str:
+    """The dotted place of a value from its `(parent, key)` links ("" for the frame itself)."""
+    parts = []
+    while at is not None:
+        at, k = at
+        parts.append(k if isinstance(k, str) else str(k))
+    return ".".join(reversed(parts))
 
 
 def _check_text(s: str, path: str) -> None:
@@ -94,10 +114,14 @@ def decode_frame(data: bytes | str, max_bytes: int) -> dict:
     return msg
 
 
+# json.dumps with options builds a new JSONEncoder at every call: one, built once, gives the same text
+_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
 def encode(msg: dict, binary: bool) -> bytes | str:
     if binary:
         return msgpack.packb(msg, use_bin_type=True)
-    return json.dumps(msg, separators=(",", ":"), allow_nan=False)
+    return _json(msg)
 
 
 def _map_header(n: int) -> bytes:
@@ -130,7 +154,7 @@ class Shared:
         return msgpack.packb(self.msg, use_bin_type=True)
 
     def _encode_text(self) -> str:
-        return json.dumps(self.msg, separators=(",", ":"), allow_nan=False)
+        return _json(self.msg)
 
     def frame(self, seq: int, binary: bool) -> bytes | str:
         n = len(self.msg)  # "seq" is never one of its keys
@@ -163,7 +187,7 @@ class SharedPart:
 
     def body_text(self) -> str:
         if self._text is None:
-            self._text = json.dumps(self.part, separators=(",", ":"), allow_nan=False)[1:-1]
+            self._text = _json(self.part)[1:-1]
         return self._text
 
 
@@ -190,5 +214,5 @@ class SharedView(Shared):
 
     def _encode_text(self) -> str:
         body = self.shared.body_text()
-        me = json.dumps(self.me, separators=(",", ":"), allow_nan=False)
+        me = _json(self.me)
         return f'{_VIEW_PREFIX_TEXT}{{{body},"me":{me}}}}}' if body else f'{_VIEW_PREFIX_TEXT}{{"me":{me}}}}}'

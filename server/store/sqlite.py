@@ -46,8 +46,13 @@ finally:
 log = logging.getLogger("server.store")
 
 
+# the log's JSON: compact, no NaN. One encoder built once (json.dumps with options builds a
+# new JSONEncoder at every call; two or three rows per command are encoded): the same text
+_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
 def dumps(v: Any) -> str:
-    return json.dumps(v, separators=(",", ":"), allow_nan=False)
+    return _json(v)
 
 
 @dataclass(slots=True)
