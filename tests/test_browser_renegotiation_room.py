@@ -97,6 +97,17 @@ async def test_the_projector_shows_a_window_and_the_debrief_tells_it(web_server,
     # a phone is no projector: no join-code corner taking half of its width
     await expect(deb.get_by_test_id("room-corner")).to_be_hidden()
     await told.scroll_into_view_if_needed()
+    # the learning race's axis: readable numbers even where the race is flat (it showed
+    # "100.00000000000001" and "99.99999999999999": floating-point noise magnified)
+    race = deb.get_by_test_id("race-a1").locator("canvas")
+    await race.scroll_into_view_if_needed()
+    await deb.wait_for_function("(c) => !!window.Chart && !!window.Chart.getChart(c)", arg=await race.element_handle())
+    ticks = await race.evaluate("(c) => window.Chart.getChart(c).scales.y.ticks.map((t) => String(t.label))")
+    assert ticks and all(re.fullmatch(r"-?[\d,.\s]+", t) and len(t.rsplit(".", 1)[-1]) <= 2 if "." in t else True
+                         for t in ticks), ticks
+    lo, hi = await race.evaluate("(c) => [window.Chart.getChart(c).scales.y.min, window.Chart.getChart(c).scales.y.max]")
+    assert hi - lo >= 10, (lo, hi)  # at least 95-105 around the start's 100
+    await told.scroll_into_view_if_needed()
     await no_horizontal_overflow(deb)
     await shot(deb, "debrief_phone_renegotiation.png", full_page=False, top=False)
     await shot(deb, "debrief_phone_renegotiation_full.png")

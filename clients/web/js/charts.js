@@ -119,7 +119,7 @@ function axisTitle(text) {
 }
 
 /** series: [{label, data: [numbers or null], styleIndex?}] */
-export function lineChart(canvas, { labels, series, xTitle, yTitle, yMin, yMax, stepped = false, tickFormat }) {
+export function lineChart(canvas, { labels, series, xTitle, yTitle, yMin, yMax, ySpan, stepped = false, tickFormat }) {
   seriesTable(canvas, { labels, series, xTitle, tickFormat });
   return drawChart(canvas, () => ({
     type: "line",
@@ -131,8 +131,10 @@ export function lineChart(canvas, { labels, series, xTitle, yTitle, yMin, yMax, 
     options: {
       scales: {
         x: { title: axisTitle(xTitle) },
-        y: { title: axisTitle(yTitle), min: yMin, max: yMax,
-             ticks: tickFormat ? { callback: (v) => tickFormat(v) } : {} },
+        // ySpan [lo, hi]: the least the axis shows, so a flat line is not magnified into
+        // floating-point noise ("100.00000000000001"); ticks are rounded to 2 decimals anyway
+        y: { title: axisTitle(yTitle), min: yMin, max: yMax, suggestedMin: ySpan?.[0], suggestedMax: ySpan?.[1],
+             ticks: { callback: (v) => (tickFormat ? tickFormat(v) : num(v, 2)) } },
       },
       plugins: { tooltip: { mode: "index", intersect: false } },
     },

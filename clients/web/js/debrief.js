@@ -145,7 +145,7 @@ export class Debrief {
       return p && q ? (100 * (p / q)) / (hist.firms[f].start_position / hist.firms[g].start_position) : null;
     });
     this.charts.push(lineChart(race.canvas, { labels, series: [{ label: this.name(f1), data: rel(f1, f2) }, { label: this.name(f2), data: rel(f2, f1) }],
-      yTitle: t("debrief.race_axis") }));
+      yTitle: t("debrief.race_axis"), ySpan: [95, 105] }));
     // joint value and split
     const jv = (r) => (hist.rounds.find((x) => x.round === r) || { events: [] }).events.find((e) => e.type === "joint_value" && e.alliance === a.id);
     const val = chartFigure({ title: t("debrief.value"), describe: t("debrief.value_desc"), testid: `value-${a.id}` });
