@@ -280,5 +280,4 @@ if __name__ == "__main__":
             runs[k].append(asyncio.run(run(a.clients, a.messages, a.workers, a.sync, a.cprofile, root)))
     res = {"machine": load.machine(), "servers": {k: r for k, r in servers}, "runs": runs}
     print(ab_table(runs))
-    if a.out:
-        Path(a.out).write_text(json.dumps(res, indent=1) + "\n")
+    load.save(res, a.out)

@@ -76,5 +76,4 @@ if __name__ == "__main__":
     a = ap.parse_args()
     res = main(a)
     print(json.dumps(res["summary"], indent=1))
-    if a.out:
-        Path(a.out).write_text(json.dumps(res, indent=1) + "\n")
+    load.save(res, a.out)

@@ -99,6 +99,13 @@ def summary_ms(xs: list[float]) -> dict:
             "max": f(s[-1]), "mean": f(statistics.fmean(s))}
 
 
+def save(res: dict, out: str | None) -> None:
+    """`--out`: the whole result as JSON, the file docs/benchmarks.md quotes."""
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(res, indent=1) + "\n")
+
+
 def machine() -> dict:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
                platform.processor())
@@ -970,11 +977,8 @@ def main(argv=None) -> dict:
     res = asyncio.run(run(a))
     res["load_generator_loop"] = loop_name
     res.setdefault("machine", machine())
-    text = json.dumps(res, indent=1)
-    print(text)
-    if a.out:
-        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.out).write_text(text + "\n")
+    print(json.dumps(res, indent=1))
+    save(res, a.out)
     return res
 
 

@@ -340,11 +340,8 @@ if __name__ == "__main__":
     a = ap.parse_args()
     load.use_uvloop()
     res = asyncio.run(main(a))
-    text = json.dumps(res, indent=1)
-    print(text)
-    if a.out:
-        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.out).write_text(text + "\n")
+    print(json.dumps(res, indent=1))
+    load.save(res, a.out)
     if a.plot and a.sweep:
         plot(res, a.plot)
 

@@ -192,7 +192,5 @@ if __name__ == "__main__":
     ap.add_argument("--label", default="", help="what was measured (e.g. the commit)")
     a = ap.parse_args()
     res = asyncio.run(main(a))
-    text = json.dumps(res, indent=1)
     print(json.dumps(res["summary"], indent=1))
-    if a.out:
-        Path(a.out).write_text(text + "\n")
+    load.save(res, a.out)
