@@ -71,6 +71,17 @@ async def test_the_facilitator_removes_a_player(start_server, http, clients, db_
     db = sqlite3.connect(db_path)
     removed = [json.loads(d) for (d,) in db.execute("SELECT data FROM log WHERE type='player_removed'")]
     assert [r["player_id"] for r in removed] == [eve["player_id"]]
+    # ended and restarted: the classmates' tokens say the session ended; the removed one's is
+    # still unknown (it must not get the ended session's completion code)
+    await Api(server.url, http).control(s, "end_session")
+    await server.stop()
+    server = await start_server()
+    assert (await _auth_error(server.url, eve["player_token"]))["code"] == "bad_token"
+    assert (await _auth_error(server.url, ann["player_token"]))["code"] == "token_expired"
+    async with aiohttp.ClientSession() as h:
+        for token, status in ((eve["player_token"], 401), (ann["player_token"], 200)):
+            async with h.get(f"{server.url}/api/completion", headers={"Authorization": f"Bearer {token}"}) as r:
+                assert r.status == status, (token == ann["player_token"], await r.text())
 
 
 async def test_a_label_alone_never_takes_a_seat(server, api, clients):

@@ -59,7 +59,8 @@ def script() -> list[list[tuple]]:
     acks, chat on two channels, a snapshot, facts after it, a re-seated player (replace),
     an ended second session."""
     b = [[("session", session_row(SID, "ABCD", 10.0)), ("log", row(SID, 1, type_="session_created"))],
-         [("session", session_row(OTHER, "WXYZ", 11.0)), ("log", row(OTHER, 1, type_="session_created"))],
+         [("session", session_row(OTHER, "WXYZ", 11.0)), ("log", row(OTHER, 1, type_="session_created")),
+          ("player", player("o1", OTHER, "A", 21.0)), ("player", player("o2", OTHER, "B", 21.0))],
          [("player", player("p1", SID, "A", 20.0)), ("player", player("p2", SID, "B", 20.0)),
           ("log", row(SID, 2, type_="player_joined"))]]
     seq = 3
@@ -79,7 +80,9 @@ def script() -> list[list[tuple]]:
     b.append([("log", row(SID, seq, "system", "completion_given", {"player_id": "p1", "code": "Z1"})),
               ("log", row(SID, seq + 1, "system", "player_moved", {"to": "C"})),
               ("player", player("p1", SID, "C", 20.0)),   # replaced: moves to the end, as SQLite's rowid does
-              ("log", row(OTHER, 2, "system", "session_ended")),
+              # the facilitator removed o2 before the end: its token must stay dead after a restart
+              ("log", row(OTHER, 2, "system", "player_removed", {"player_id": "o2", "firm": "B", "removed_at": 98.0})),
+              ("log", row(OTHER, 3, "system", "session_ended")),
               ("session_status", OTHER, "ended", 99.5)])
     return b
 
@@ -130,11 +133,12 @@ async def test_what_is_written_reads_back_through_the_interface(db, opened):
     assert [json.loads(c["data"])["text"] for c in chat] == ["hi 1", "hi 2", "hi 3", "hi 4"]  # 2 per channel
     assert replies == [("p1", f"c{i}", json.dumps({"ack": i})) for i in range(6)]
     assert (last_seq, last_wall) == (18, 1018.0)
-    assert got["other"][0]["status"] == "ended" and got["other"][0]["ended_at"] == 99.5 and got["other"][1] == 2
+    assert got["other"][0]["status"] == "ended" and got["other"][0]["ended_at"] == 99.5 and got["other"][1] == 3
     assert got["missing"] is None
-    assert got["ended_tokens"] == [(f"fac-{OTHER}", OTHER, None)]
+    # a removed player's token is not brought back by a restart (it would read the ended session)
+    assert got["ended_tokens"] == [(f"fac-{OTHER}", OTHER, None), ("tok-o1", OTHER, "o1")]
     assert got["codes"] == ([("ABCD", SID)], [("WXYZ", OTHER)])
-    assert got["activity"] == {SID: (18, 1018.0), OTHER: (2, 1002.0)}
+    assert got["activity"] == {SID: (18, 1018.0), OTHER: (3, 1003.0)}
     assert got["find"][0]["code"] == "WXYZ" and got["find"][1] is None
     assert got["reply"] == (json.dumps({"ack": 2}), None)
     assert got["options"] == [(SID, {"study": "st", "n": 1}), (OTHER, {"study": "st", "n": 1})]

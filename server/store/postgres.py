@@ -325,7 +325,9 @@ class PostgresStore(LeaseWatch, Forwarding):
             "SELECT facilitator_token_hash, session_id FROM sessions WHERE status = $1", status)]
         rows += [(r["token_hash"], r["session_id"], r["player_id"]) for r in self._fetch(
             "SELECT p.token_hash, p.session_id, p.player_id FROM players p JOIN sessions s USING (session_id) "
-            "WHERE s.status = $1 ORDER BY p.row_order", status)]
+            "WHERE s.status = $1 AND NOT EXISTS (SELECT 1 FROM log l WHERE l.session_id = p.session_id "
+            "AND l.type = 'player_removed' AND (l.data::jsonb ->> 'player_id') = p.player_id) "
+            "ORDER BY p.row_order", status)]
         return rows
 
     def load_codes(self, status: str) -> list[tuple[str, str]]:

@@ -424,13 +424,17 @@ class SqliteStore(SqliteReads):
 
     def load_ended_tokens(self, status: str = "ended") -> list[tuple[str, str, str | None]]:
         """(token hash, session id, player id or None) of ended (or archived) sessions: their
-        tokens answer `token_expired` (`session_archived`) rather than `bad_token` after a restart."""
+        tokens answer `token_expired` (`session_archived`) rather than `bad_token` after a restart.
+        A player the facilitator removed is left out: its token was revoked and stays dead
+        (it would otherwise read the ended session: its completion code, the questionnaire)."""
         db = self._read()
         try:
             rows = [(r["facilitator_token_hash"], r["session_id"], None)
                     for r in db.query("SELECT * FROM sessions WHERE status = ?", [status])]
             rows += [(r["token_hash"], r["session_id"], r["player_id"]) for r in db.query(
-                "SELECT p.* FROM players p JOIN sessions s USING (session_id) WHERE s.status = ?", [status])]
+                "SELECT p.* FROM players p JOIN sessions s USING (session_id) WHERE s.status = ? AND NOT EXISTS "
+                "(SELECT 1 FROM log l WHERE l.session_id = p.session_id AND l.type = 'player_removed' "
+                "AND json_extract(l.data, '$.player_id') = p.player_id)", [status])]
             return rows
         finally:
             db.conn.close()
