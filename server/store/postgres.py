@@ -376,6 +376,11 @@ async def _apply_op(conn: asyncpg.Connection, op: tuple) -> None:
     if kind in ("session", "player", "snapshot"):
         table = {"session": "sessions", "player": "players", "snapshot": "snapshots"}[kind]
         cols, values = row_values(table, op[1])
+        if kind == "player":  # SQLite's INSERT OR REPLACE drops the row whose token the seat takes
+            # over (merge_players: the duplicate row); an upsert on the key alone would violate
+            # the unique token index and stop every write
+            await conn.execute("DELETE FROM players WHERE token_hash = $1 AND player_id <> $2",
+                               op[1]["token_hash"], op[1]["player_id"])
         await conn.execute(upsert(table, cols, replace=kind != "session"), *values)
     elif kind == "session_status":
         await conn.execute("UPDATE sessions SET status = $1, ended_at = $2 WHERE session_id = $3",
