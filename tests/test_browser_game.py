@@ -463,3 +463,36 @@ async def test_chat_html_is_shown_as_text(web_server, http, browser, problems):
     assert await fac.get_by_test_id("all-chat").locator("script, img").count() == 0
     assert dialogs == []
     problems.check()
+
+
+# ---- chat on a phone: the newest line in view -------------------------------------------------
+
+async def test_a_phone_opening_the_chat_sees_the_newest_line(web_server, http, browser, problems):
+    """On a phone the chat is a tab of its own: the lines that arrived while another tab was
+    shown are there when it opens, scrolled to the newest (a hidden log is not scrolled: it
+    would lay the whole page out for nothing on every line)."""
+    from conftest import Client
+    session = await http.create(scenario="classic", rounds=2, negotiation=False)
+    phone = await new_page(browser, problems, viewport={"width": 390, "height": 844})
+    await join(phone, web_server.url, session["code"], "Pia")
+    mate = await http.join(session["code"], "Mo")
+    await http.control(session, "start")
+    await expect(phone.get_by_test_id("round-title")).to_have_text("Round 1 of 2")
+    chat = await Client.login(web_server.url, mate["player_token"], name="mate")
+    try:
+        to = "firm" if mate["firm"] == await phone.evaluate("JSON.parse(localStorage.getItem('alliance.player')).firm") \
+            else "alliance"
+        await phone.get_by_test_id("tab-chat").click()
+        await phone.get_by_test_id(f"chat-tab-{to}").click()
+        await phone.get_by_test_id("tab-firm").click()  # the chat is hidden while the lines arrive
+        for i in range(40):
+            assert (await chat.cmd("chat", to=to, text=f"line {i:02d} " + "words " * 12))["type"] == "ack"
+        await expect(phone.get_by_test_id("tab-chat")).to_contain_text("40")  # the unread count
+        await phone.get_by_test_id("tab-chat").click()
+        log = phone.get_by_test_id("chat-log")
+        await expect(log.get_by_text("line 39", exact=False)).to_be_in_viewport()
+        box = await log.evaluate("el => [el.scrollTop, el.scrollHeight, el.clientHeight]")
+        assert box[1] > box[2] and box[0] + box[2] >= box[1] - 2, box  # scrolled to the bottom
+    finally:
+        await chat.close()
+    problems.check()

@@ -155,8 +155,10 @@ export function trackStickyOffsets() {
                      ["--budget-h", budget ? budget.offsetHeight : null]];
     for (const [name, px] of heights) if (px !== null) root.style.setProperty(name, `${px}px`);
   };
+  // The observer calls `update` once for every element it starts observing, after the
+  // browser's own layout and before the paint: the heights are read then, never forced in
+  // the middle of building the page (each forced read laid out the whole round form again).
   const ro = new ResizeObserver(update);
   if (top) ro.observe(top);
-  update();
-  return { observe: (el) => { ro.observe(el); update(); } };
+  return { observe: (el) => ro.observe(el) };
 }
