@@ -39,7 +39,7 @@ class Forwarding:
         self._tasks: set[asyncio.Task] = set()
 
     def start(self) -> None:
-        self.store.listen(self.inbox_waiting, self.logged)
+        self.store.listen(self.inbox_waiting, self.logged, self.look_everywhere)
         self._sweeper = asyncio.create_task(self._sweep(), name="forwarding sweep")
 
     async def stop(self) -> None:
@@ -55,14 +55,19 @@ class Forwarding:
         taken and every followed session catches up."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)  # a period, not a synchronisation
-            if self.hub.sessions:
-                self.inbox_waiting(*self.hub.sessions)
-            for f in list(self.hub.followers.values()):
-                f.poke()
+            self.look_everywhere()
             try:
                 await self.store.forget_spent()
             except Exception as e:  # the next sweep tries again
                 log.warning("could not delete delivered forwarding replies (%r)", e)
+
+    def look_everywhere(self) -> None:
+        """Take every owned session's inbox, catch every followed session up: what a lost
+        notification would have said (also right after listening again)."""
+        if self.hub.sessions:
+            self.inbox_waiting(*self.hub.sessions)
+        for f in list(self.hub.followers.values()):
+            f.poke()
 
     # ---- the owner: what others forward -------------------------------------------------------
 

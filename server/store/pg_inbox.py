@@ -82,21 +82,43 @@ class Forwarding:
     PostgresStore: its loops, pool, `dsn` and `_call`). Coroutines named `_..._pg` run on
     the store's loop; the rest are called from the server's loop."""
 
-    def listen(self, on_inbox, on_logged) -> None:
+    def listen(self, on_inbox, on_logged, on_relisten=None) -> None:
         """A connection that LISTENs: `on_inbox(session_id)` when an item is waiting for a
         session, `on_logged(session_id, seq)` when rows were committed for one. Both run on
-        the server's loop."""
+        the server's loop. The connection is made again when it drops (the database
+        restarted): then `on_relisten()` runs, since what was notified meanwhile is lost."""
         self._replies: dict[int, asyncio.Future] = {}
         self._spent: list[int] = []   # replies delivered by notification, rows not yet deleted
-        self._listeners = (on_inbox, on_logged)
+        self._listeners = (on_inbox, on_logged, on_relisten)
         asyncio.run_coroutine_threadsafe(self._listen_pg(), self._pg).result()
 
     async def _listen_pg(self) -> None:
         import asyncpg  # (this module is imported by the sockets' code also on SQLite: asyncpg only when used)
         self._listener = await asyncpg.connect(self.dsn, timeout=10)
-        await self._listener.add_listener(INBOX, self._heard)
-        await self._listener.add_listener(REPLY, self._heard)
-        await self._listener.add_listener(LOGGED, self._heard)
+        for channel in (INBOX, REPLY, LOGGED):
+            await self._listener.add_listener(channel, self._heard)
+        self._listener.add_termination_listener(self._listener_lost)
+
+    def _listener_lost(self, conn) -> None:
+        """The listening connection dropped (on the store's loop): listen again, with backoff."""
+        if conn is self._listener and not getattr(self, "_unlistening", False):
+            self._relisten = asyncio.ensure_future(self._relisten_pg())
+
+    async def _relisten_pg(self) -> None:
+        delay = 0.1
+        while not getattr(self, "_unlistening", False):
+            try:
+                await self._listen_pg()
+            except Exception as e:  # the database is not back yet
+                log.debug("could not listen again yet (%r)", e)
+                await asyncio.sleep(delay)  # backoff while the database comes back
+                delay = min(2.0, delay * 2)
+                continue
+            log.warning("listening to PostgreSQL's notifications again")
+            on_relisten = self._listeners[2]
+            if on_relisten is not None:
+                self._loop.call_soon_threadsafe(on_relisten)
+            return
 
     def _heard(self, _conn, _pid, channel: str, payload: str) -> None:
         if channel == REPLY:  # "<row id>" or "<row id> <reply>"
@@ -105,7 +127,7 @@ class Forwarding:
             if fut is not None and not fut.done():
                 fut.set_result(reply or None)
             return
-        on_inbox, on_logged = self._listeners
+        on_inbox, on_logged, _ = self._listeners
         if channel == INBOX:
             self._loop.call_soon_threadsafe(on_inbox, payload)
         else:
@@ -113,6 +135,7 @@ class Forwarding:
             self._loop.call_soon_threadsafe(on_logged, sid, int(seq))
 
     async def _unlisten_pg(self) -> None:
+        self._unlistening = True
         listener = getattr(self, "_listener", None)
         if listener is not None:
             listener.terminate()  # no goodbye needed: a LISTEN ends with its connection
