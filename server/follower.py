@@ -85,13 +85,19 @@ class Follower:
 
     async def _catch_up(self) -> None:
         """Apply what the owner logged since the last seq applied, then push fresh views."""
-        while True:
+        delay = 0.05
+        while not self.closed:
             self._again = False
             try:
                 rows, last = await self.hub.store.facts_since(self.id, self.seq)  # (rows carry their seq)
-            except Exception as e:  # the database is away: the next notification or look retries
-                log.warning("session %s: could not read the log to catch up (%r)", self.id, e)
-                return
+            except Exception as e:
+                # the database is away (restarting): read again, with backoff, until it answers;
+                # whoever waits for this catch-up (an ack, a resync) waits as long
+                log.warning("session %s: could not read the log to catch up (%r); trying again", self.id, e)
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
+                self._again = True
+                continue
             self._apply(rows, last)
             if not self._again:
                 return

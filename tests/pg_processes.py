@@ -41,6 +41,7 @@ class Player:
     def __init__(self, client: GameClient, joined: dict, rng: random.Random):
         self.c, self.joined, self.rng = client, joined, rng
         self.acked: dict[str, tuple[str, dict]] = {}
+        self.unseen: list[str] = []   # chat lines acknowledged before the view showed them
         self.stop = False
 
     async def run(self) -> None:
@@ -58,6 +59,8 @@ class Player:
                 try:
                     await self.c.command(t, id=cid, timeout=30, **f)
                     self.acked[cid] = (t, f)
+                    if t == "chat" and not self.shows(f["text"]):  # (the ack comes after the view has it)
+                        self.unseen.append(f["text"])
                     break
                 except CommandError as e:
                     if e.code not in RETRYABLE:
@@ -67,6 +70,10 @@ class Player:
                 except ConnectionLost:
                     return
             await asyncio.sleep(self.rng.uniform(0.01, 0.05))  # paced, as people are
+
+
+    def shows(self, text: str) -> bool:
+        return any(m.get("text") == text for lines in self.c.view["chat"].values() for m in lines)
 
 
 class Drained(ServerProcess):
@@ -155,13 +162,19 @@ class Spread:
         return time.monotonic() - t0
 
     async def stop_playing(self) -> None:
+        """The players stop; every chat line acknowledged was in the sender's view by then
+        (owner or follower: the ack goes after what the command changed)."""
         for pl in self.players:
             pl.stop = True
         await asyncio.wait_for(asyncio.gather(*self.tasks), 120)
+        assert {pl.c.name: pl.unseen for pl in self.players if pl.unseen} == {}
 
     async def check_views(self) -> None:
-        """Every client's folded view equals a fresh full view (asked on the same socket)."""
+        """Every client's folded view equals a fresh full view (asked on the same socket).
+        Call after `check_summaries`, which makes every process catch up (and push what it
+        caught up with); a ping answered on the same socket means every push before it is in."""
         for pl in self.players:
+            await pl.c.ping()
             folded = pl.c.view
             fresh = await pl.c.resync()
             assert state(folded) == state(fresh), pl.c.name

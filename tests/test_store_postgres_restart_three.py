@@ -58,8 +58,8 @@ async def test_three_processes_survive_a_database_restart_under_load(pg_cluster,
         assert all(p.proc.poll() is None for p in spread.procs)  # still serving
         await spread.stop_playing()
 
-        await spread.check_views()
         await spread.check_summaries(spread.urls)
+        await spread.check_views()
     finally:
         await spread.close()
     assert await spread.check_log() > 100

@@ -68,6 +68,15 @@ NOTIFY_LOGGED = f"SELECT pg_notify('{LOGGED}', x) FROM unnest($1::text[]) AS x"
 POLL = 0.25  # seconds between a forwarder's looks at its reply when no notification came
 
 
+def connection_lost() -> tuple:
+    """The errors of a database connection that dropped or cannot be made (asyncpg only
+    when used: the sockets' code imports this module also on SQLite)."""
+    import asyncpg
+    return (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+            asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CannotConnectNowError,
+            asyncpg.exceptions.CrashShutdownError)
+
+
 class Unanswered(Exception):
     """The owner did not answer in time. `ran`: False if the item certainly never ran
     (withdrawn from the inbox), None if it may have (taken but no reply)."""
@@ -149,12 +158,11 @@ class Forwarding:
             self._forward_pg(session_id, json.dumps(item), wait), self._pg))
 
     async def _forward_pg(self, session_id: str, item: str, wait: float) -> dict:
-        async with self._pool.acquire() as c:
-            row_id = await c.fetchval(_PUT, session_id, item)
+        end = time.monotonic() + wait
+        row_id = await self._put_pg(session_id, item, end)
         # (an answer heard before this line, which takes the owner a whole round of its own,
         # would only cost a poll: the reply row is read then)
         heard = self._replies[row_id] = asyncio.get_running_loop().create_future()
-        end = time.monotonic() + wait
         try:
             while True:
                 try:
@@ -164,19 +172,44 @@ class Forwarding:
                         return json.loads(said)
                 except asyncio.TimeoutError:
                     pass
-                async with self._pool.acquire() as c:
-                    reply = await c.fetchval(_FETCH_REPLY, row_id)
-                    if reply is not None:
-                        return json.loads(reply)
+                try:
+                    async with self._pool.acquire() as c:
+                        reply = await c.fetchval(_FETCH_REPLY, row_id)
+                        if reply is not None:
+                            return json.loads(reply)
+                        if time.monotonic() >= end:
+                            gone = await c.fetchrow(_WITHDRAW, row_id)
+                            if gone is None:  # answered meanwhile
+                                reply = await c.fetchval(_FETCH_REPLY, row_id)
+                                if reply is not None:
+                                    return json.loads(reply)
+                            raise Unanswered(False if gone is not None and gone["taken_by"] is None else None)
+                except connection_lost() as e:  # the database restarting: look again until the end
                     if time.monotonic() >= end:
-                        gone = await c.fetchrow(_WITHDRAW, row_id)
-                        if gone is None:  # answered meanwhile
-                            reply = await c.fetchval(_FETCH_REPLY, row_id)
-                            if reply is not None:
-                                return json.loads(reply)
-                        raise Unanswered(False if gone is not None and gone["taken_by"] is None else None)
+                        raise Unanswered(None) from e
         finally:
             self._replies.pop(row_id, None)
+
+    async def _put_pg(self, session_id: str, item: str, end: float) -> int:
+        """The item's inbox row (its id). While the database cannot be reached it is tried
+        again until `end` (nothing was written: `Unanswered(False)`); a connection lost
+        while the row was being written may have written it (`Unanswered(None)`)."""
+        delay = 0.05
+        while True:
+            try:
+                c = await self._pool.acquire()
+            except connection_lost() as e:
+                if time.monotonic() + delay >= end:
+                    raise Unanswered(False) from e
+                await asyncio.sleep(delay)  # backoff while the database comes back
+                delay = min(1.0, delay * 2)
+                continue
+            try:
+                return await c.fetchval(_PUT, session_id, item)
+            except connection_lost() as e:  # (it may have been written before the connection dropped)
+                raise Unanswered(None) from e
+            finally:
+                await self._pool.release(c)
 
     # -- the owner ---------------------------------------------------------------------------
 
