@@ -28,6 +28,7 @@ from game_rules.session.step import Tell
 
 from . import protocol as P
 from .auth import Principal
+from .seats import MERGED, MOVED, REMOVED
 from .protocol import ProtocolError
 from .store.pg_inbox import Unanswered
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("server.follower")
 
+# the facts that change whose token opens a seat, and why the token they take away stops working
+SEAT_CHANGES = {F.PlayerRemoved: REMOVED, F.PlayerRejoined: MOVED, F.PlayersMerged: MERGED}
 FORWARD_WAIT = 20.0  # seconds a forwarded item waits for the owner (more than a lease + a restore)
 
 
@@ -111,7 +114,10 @@ class Follower:
                 continue
             data = json.loads(r["data"])
             fact = F.Chat.from_data(data) if r["kind"] == "chat" else F.read_fact(r["type"], data)
+            seated = self._seat_tokens() if fact.__class__ in SEAT_CHANGES else None
             evolve(s, fact)
+            if seated is not None:
+                self._seats_changed(fact, seated)
             if fact.__class__ is F.RoundClosed:
                 self._round_result(fact)
         self.seq = last
@@ -133,6 +139,22 @@ class Follower:
         self.fanout.tell(Tell("facilitator", {"type": "round_result", "round": fact.round, "events": s.last_events,
                                               "sources": fact.sources,
                                               **({"unusable": fact.unusable} if fact.unusable else {})}))
+
+    def _seat_tokens(self) -> dict[str, str]:
+        return {p.token_hash: p.id for p in self.replica.players.values()}
+
+    def _seats_changed(self, fact, before: dict[str, str]) -> None:
+        """A seat's token changed on the owner (removed, moved to a new device, merged): the
+        token it had is revoked here too, as the owner revoked it once the fact was durable
+        (server/seats.py): its sockets here close (4403, the owner's reason), a new socket
+        with it is refused `token_revoked`. A merged duplicate's sockets reconnect (1012), as
+        on the owner, and come back as the seat."""
+        now = self._seat_tokens()
+        for hashed in before.keys() - now.keys():
+            self.hub.revoke(hashed, SEAT_CHANGES[fact.__class__])
+        if fact.__class__ is F.PlayersMerged:
+            for conn in list(self.conns.get(fact.duplicate_id, ())):
+                asyncio.ensure_future(conn.close(1012, "your seat changed: reconnecting"))
 
     def _register_tokens(self) -> None:
         """Every seat's token reaches this session here (a seat taken again has a new one)."""
@@ -194,7 +216,10 @@ class Follower:
             return
         p = conn.principal
         try:
-            reply = await self.forward({"op": "command", "player_id": p.player_id, "frame": raw})
+            if conn.token_hash in self.hub.revoked:  # (its socket is closing)
+                raise ProtocolError("token_revoked", self.hub.revoked[conn.token_hash])
+            reply = await self.forward({"op": "command", "player_id": p.player_id, "token_hash": conn.token_hash,
+                                        "frame": raw})
         except ProtocolError as e:
             reply = P.error(msg.id, e.code, e.message)
         conn.send(reply)

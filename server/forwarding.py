@@ -123,7 +123,7 @@ class Forwarding:
         if op == "command":
             msg = P.parse_client_message(item["frame"])
             who = auth.Principal(sid, item["player_id"])
-            return _first(actor.call(actor._execute, who, msg.type, msg.id, msg, msg.client_time))
+            return _first(actor.call(_as_token, actor, who, item.get("token_hash"), msg))
         if op == "control":
             return _first(actor.call(actor.http_control, P.HttpControl.model_validate(item["body"])))
         raise ProtocolError("invalid_options", f"unknown forwarded item {op!r}")
@@ -181,6 +181,17 @@ class Forwarding:
         t = asyncio.ensure_future(coro)
         self._tasks.add(t)
         t.add_done_callback(self._tasks.discard)
+
+
+def _as_token(actor, who: auth.Principal, hashed: str | None, msg):
+    """A forwarded command runs (in the actor, in its order) only if the token its socket
+    opened with still opens that seat: one revoked on the owner (the player removed, the
+    seat moved to a new device or merged) is refused, even before the follower has heard."""
+    seat = actor.facilitator_hash if who.is_facilitator else getattr(actor.players.get(who.player_id), "token_hash",
+                                                                     None)
+    if hashed is not None and hashed != seat:
+        raise ProtocolError("token_revoked", actor.hub.revoked.get(hashed, "this token no longer opens this seat"))
+    return actor._execute(who, msg.type, msg.id, msg, msg.client_time)
 
 
 async def _first(fut: asyncio.Future) -> dict:

@@ -309,10 +309,11 @@ class Hub:
         self.revoked[hashed] = why
         while len(self.revoked) > 100_000:  # bounded; an older revoked token is just `bad_token`
             self.revoked.popitem(last=False)
-        actor = self.sessions.get(p.session_id) if p else None
-        if actor is None:
+        # the owner's sockets, or a follower's (server/follower.py: it revokes what the owner did)
+        holder = (self.sessions.get(p.session_id) or self.followers.get(p.session_id)) if p else None
+        if holder is None:
             return
-        for conn in [c for c in actor.conns.get(p.name, ()) if c.token_hash == hashed]:
+        for conn in [c for c in holder.conns.get(p.name, ()) if c.token_hash == hashed]:
             asyncio.ensure_future(conn.close(4403, why))
 
     def socket_closed(self, hashed: str) -> None:
