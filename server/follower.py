@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -233,12 +234,32 @@ class Follower:
             raise unreachable(e) from None
         if "refused" in reply:  # raised by the owner before the session ran it
             raise ProtocolError(reply["refused"]["code"], reply["refused"]["message"])
-        await self.catch_up()
+        if "seq" in reply:
+            await self.reached(reply["seq"])
+        else:  # (a join: its seq is not told)
+            await self.catch_up()
         return reply["reply"]
 
+    async def reached(self, seq: int) -> None:
+        """Return once the replica has applied the log up to `seq`. The owner's log
+        notification (sent at its COMMIT, so before its reply) has usually started that
+        catch-up already: it is awaited, not repeated (one query and one round of views less
+        per forwarded command); a catch-up is asked for only if none would get there."""
+        while self.seq < seq and not self.closed:
+            running = self._catching_up
+            await asyncio.shield(running if running is not None and not running.done() else self.poke())
+
     async def forward_control(self, body) -> tuple[dict, int]:
-        """A control over HTTP: (its ack or error, the HTTP status)."""
-        reply = await self.forward({"op": "control", "body": body.model_dump(mode="json", exclude_none=True)})
+        """A control over HTTP: (its ack or error, the HTTP status). One sent without an id
+        gets one here: an owner that dies after running it but before answering leaves its
+        inbox row to the next owner, which runs it again, and the id makes that second run
+        answer with the first one's reply instead of applying the control twice. (The client
+        sees no id it did not send; to retry safely itself, it sends its own.)"""
+        data = body.model_dump(mode="json", exclude_none=True)
+        data.setdefault("id", "fwd-" + secrets.token_hex(8))
+        reply = await self.forward({"op": "control", "body": data})
+        if body.id is None:
+            reply = {**reply, "id": None}
         return reply, (200 if reply["type"] == "ack" else P.http_status(reply["code"]))
 
     async def summary(self) -> dict:

@@ -100,7 +100,10 @@ class Forwarding:
 
     async def _run(self, row_id: int, sid: str, item: dict) -> None:
         try:
-            answer = {"reply": await self.run(sid, item)}
+            reply = await self.run(sid, item)
+            # with the seq its last row reached: the follower acknowledges once it has that
+            # seq, with no catch-up of its own when the log's notification brought it already
+            answer = {"reply": reply[0], "seq": reply[1]} if isinstance(reply, tuple) else {"reply": reply}
         except ProtocolError as e:
             answer = {"refused": {"code": e.code, "message": e.message}}
         except Exception:
@@ -125,7 +128,7 @@ class Forwarding:
             who = auth.Principal(sid, item["player_id"])
             return _first(actor.call(_as_token, actor, who, item.get("token_hash"), msg))
         if op == "control":
-            return _first(actor.call(actor.http_control, P.HttpControl.model_validate(item["body"])))
+            return _first(actor.call(_with_seq, actor, actor.http_control, P.HttpControl.model_validate(item["body"])))
         raise ProtocolError("invalid_options", f"unknown forwarded item {op!r}")
 
     # ---- the follower: sessions another process owns --------------------------------------------
@@ -191,12 +194,20 @@ def _as_token(actor, who: auth.Principal, hashed: str | None, msg):
                                                                      None)
     if hashed is not None and hashed != seat:
         raise ProtocolError("token_revoked", actor.hub.revoked.get(hashed, "this token no longer opens this seat"))
-    return actor._execute(who, msg.type, msg.id, msg, msg.client_time)
+    return _with_seq(actor, actor._execute, who, msg.type, msg.id, msg, msg.client_time)
 
 
-async def _first(fut: asyncio.Future) -> dict:
-    reply, _status = await fut
-    return reply
+def _with_seq(actor, fn, *args) -> tuple[dict, int, int]:
+    """`fn`'s reply and status, and the seq of the log once it ran (in the actor: the seq of
+    its own last row, committed when the actor's future resolves)."""
+    reply, status = fn(*args)
+    return reply, status, actor.seq
+
+
+async def _first(fut: asyncio.Future) -> tuple[dict, int]:
+    """The reply of an actor call and the seq it reached."""
+    reply, _status, seq = await fut
+    return reply, seq
 
 
 def restore_replica(replica, ls) -> None:
