@@ -7,10 +7,12 @@ commits after the last seq applied, folded by the same pure `evolve`
 (game_rules/session/evolve.py). Its sockets get what the owner's would: a `welcome` and
 a full view on connecting, built by the same code (server/fanout.py over a never-started
 SessionActor holding the replica), and after each catch-up a full view of the new state
-and a round's `round_result` as the owner tells it (the owner sends the other changes as
-smaller pushes: a chat line, a draft; a client folds either into the same view). Commands and controls go to the owner through the database (`forward`), with
-the principal and command id they came with, so a repeated id is answered once; the ack
-goes to the socket after the replica has caught up with what the command changed.
+(the owner sends the other changes as smaller pushes: a chat line, a draft; a client
+folds either into the same view), and at a round's end the `round_result` as the owner
+tells it and a `round_delta` as the owner's sockets get. Commands and controls go to the
+owner through the database (`forward`), with the principal and command id they came with,
+so a repeated id is answered once; the ack goes to the socket after the replica has
+caught up with what the command changed.
 
 Nothing here writes: the replica never logs, never arms a clock, never snapshots.
 """
@@ -110,6 +112,7 @@ class Follower:
         if self.closed or last <= self.seq:
             return
         s = self.replica.session
+        closed = False
         for r in rows:
             if r["seq"] <= self.seq:  # two catch-ups overlapped: applied by the other one
                 continue
@@ -121,13 +124,17 @@ class Follower:
                 self._seats_changed(fact, seated)
             if fact.__class__ is F.RoundClosed:
                 self._round_result(fact)
+                closed = True
         self.seq = last
         self.replica.seq = last
         self._register_tokens()
         if self.replica.status != "live":
             self.hub.unfollow(self.id, "session ended")
             return
-        self.fanout.views()
+        # after a round's end, as the owner's: a `round_delta` against the view each socket
+        # holds where that is smaller (server/view_deltas.py; a follower's sockets hold the
+        # full views it sent them, so the difference is the whole change)
+        self.fanout.views(deltas=closed)
         self._send()
 
     def _round_result(self, fact: "F.RoundClosed") -> None:

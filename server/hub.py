@@ -346,9 +346,20 @@ class Hub:
 
     async def readable_session(self, session_id: str) -> SessionActor:
         """The live session, or a read-only copy of an ended or archived one (never run: read it only)."""
+        if session_id in self.followers and session_id not in self.archive.sessions:
+            return await self.live_session(session_id)
         if session_id in self.archive.sessions or session_id not in self.sessions:
             return await self.archive.reader(session_id)
         return self.sessions[session_id]
+
+    async def live_session(self, session_id: str) -> SessionActor:
+        """A live session to read: the owner's, or (another process owns it) this process's
+        replica of it, caught up with what the owner had committed (server/follower.py)."""
+        follower = self.followers.get(session_id)
+        if follower is None or session_id in self.sessions:
+            return self.sessions[session_id]
+        await follower.catch_up()
+        return follower.replica
 
     # ---- URLs ------------------------------------------------------------------------------
 
