@@ -163,6 +163,11 @@ class Follower:
         if fact.__class__ is F.PlayersMerged:
             for conn in list(self.conns.get(fact.duplicate_id, ())):
                 asyncio.ensure_future(conn.close(1012, "your seat changed: reconnecting"))
+        # a row gone from the roster (removed, merged away): its sockets, closing, get nothing
+        # more (there is no view of a player who is not there), as on the owner (server/seats.py)
+        for pid in set(before.values()) - set(now.values()):
+            gone = self.conns.pop(pid, set())
+            self.hub.metrics.connections -= len(gone)
 
     def _register_tokens(self) -> None:
         """Every seat's token reaches this session here (a seat taken again has a new one)."""

@@ -87,10 +87,16 @@ async def test_a_player_removed_on_the_owner_is_closed_and_refused_on_a_follower
         assert refused["message"] == REMOVED
         assert (await yb.cmd("chat", to="firm", text="still here"))["type"] == "ack"  # the others go on
 
+        await yb.resync()  # the follower goes on serving the session
         rows = await _log(pg_dsn, s["session_id"])
         [removed] = [r["seq"] for r in rows if r["type"] == "player_removed"]
         assert [r["type"] for r in rows if r["actor"] == x["player_id"]][-2:] == ["chat", "chat"]
         assert not [r for r in rows if r["actor"] == x["player_id"] and r["seq"] > removed]
+        for c in clients:
+            await c.ws.close()
+        assert procs[1].terminate() == 0
+        errors = procs[1].proc.stderr.read()
+        assert "Traceback" not in errors, errors  # the follower's catch-ups all went through
     finally:
         for c in clients:
             await c.ws.close()
