@@ -154,7 +154,7 @@ class Follower:
     def _seats_changed(self, fact, before: dict[str, str]) -> None:
         """A seat's token changed on the owner (removed, moved to a new device, merged): the
         token it had is revoked here too, as the owner revoked it once the fact was durable
-        (server/seats.py): its sockets here close (4403, the owner's reason), a new socket
+        (server/seats.py): its sockets here close (4403, why), a new socket
         with it is refused `token_revoked`. A merged duplicate's sockets reconnect (1012), as
         on the owner, and come back as the seat."""
         now = self._seat_tokens()

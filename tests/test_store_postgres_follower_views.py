@@ -62,6 +62,11 @@ async def test_a_player_on_the_follower_and_on_the_owner_folds_the_same_view_wit
         for name, types in seen.items():
             assert "round_delta" in types, (name, types)
         assert on_follower.stats.delta_misses == on_owner.stats.delta_misses == 0
+        for c in clients:
+            await c.close()
+        assert procs[1].terminate() == 0
+        errors = procs[1].proc.stderr.read()
+        assert "Traceback" not in errors, errors  # the follower's catch-ups all went through
     finally:
         for t in tasks:
             t.cancel()
