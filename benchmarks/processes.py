@@ -139,7 +139,7 @@ async def main(a) -> dict:
            "runs": []}
     try:
         for run in range(a.runs):
-            for config in CONFIGS:
+            for config in a.configs:
                 r = await one_run(config, a, cluster, run)
                 print(json.dumps(r), flush=True)
                 out["runs"].append(r)
@@ -152,7 +152,7 @@ async def main(a) -> dict:
                                                          ("round_result_after_closing_ack_ms", "p99")),
                           "commands_per_s": _median([r for r in out["runs"] if r["config"] == c], ("commands_per_s",)),
                           "failover_s": _median([r for r in out["runs"] if r["config"] == c], ("failover_s",))}
-                      for c in CONFIGS}
+                      for c in a.configs}
     return out
 
 
@@ -166,6 +166,8 @@ if __name__ == "__main__":
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--drain", type=float, default=10.0)
     p.add_argument("--lease-seconds", type=float, default=2.0)
+    p.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
+                   help="the set-ups to run, alternated run by run (default: all three)")
     p.add_argument("--out")
     args = p.parse_args()
     result = asyncio.run(main(args))

@@ -7,10 +7,12 @@ commits after the last seq applied, folded by the same pure `evolve`
 (game_rules/session/evolve.py). Its sockets get what the owner's would: a `welcome` and
 a full view on connecting, built by the same code (server/fanout.py over a never-started
 SessionActor holding the replica), and after each catch-up a full view of the new state
-and a round's `round_result` as the owner tells it (the owner sends the other changes as
-smaller pushes: a chat line, a draft; a client folds either into the same view). Commands and controls go to the owner through the database (`forward`), with
-the principal and command id they came with, so a repeated id is answered once; the ack
-goes to the socket after the replica has caught up with what the command changed.
+(the owner sends the other changes as smaller pushes: a chat line, a draft; a client
+folds either into the same view), and at a round's end the `round_result` as the owner
+tells it and a `round_delta` as the owner's sockets get. Commands and controls go to the
+owner through the database (`forward`), with the principal and command id they came with,
+so a repeated id is answered once; the ack goes to the socket after the replica has
+caught up with what the command changed.
 
 Nothing here writes: the replica never logs, never arms a clock, never snapshots.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -28,6 +31,7 @@ from game_rules.session.step import Tell
 
 from . import protocol as P
 from .auth import Principal
+from .seats import MERGED, MOVED, REMOVED
 from .protocol import ProtocolError
 from .store.pg_inbox import Unanswered
 
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("server.follower")
 
+# the facts that change whose token opens a seat, and why the token they take away stops working
+SEAT_CHANGES = {F.PlayerRemoved: REMOVED, F.PlayerRejoined: MOVED, F.PlayersMerged: MERGED}
 FORWARD_WAIT = 20.0  # seconds a forwarded item waits for the owner (more than a lease + a restore)
 
 
@@ -85,13 +91,19 @@ class Follower:
 
     async def _catch_up(self) -> None:
         """Apply what the owner logged since the last seq applied, then push fresh views."""
-        while True:
+        delay = 0.05
+        while not self.closed:
             self._again = False
             try:
                 rows, last = await self.hub.store.facts_since(self.id, self.seq)  # (rows carry their seq)
-            except Exception as e:  # the database is away: the next notification or look retries
-                log.warning("session %s: could not read the log to catch up (%r)", self.id, e)
-                return
+            except Exception as e:
+                # the database is away (restarting): read again, with backoff, until it answers;
+                # whoever waits for this catch-up (an ack, a resync) waits as long
+                log.warning("session %s: could not read the log to catch up (%r); trying again", self.id, e)
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
+                self._again = True
+                continue
             self._apply(rows, last)
             if not self._again:
                 return
@@ -100,21 +112,29 @@ class Follower:
         if self.closed or last <= self.seq:
             return
         s = self.replica.session
+        closed = False
         for r in rows:
             if r["seq"] <= self.seq:  # two catch-ups overlapped: applied by the other one
                 continue
             data = json.loads(r["data"])
             fact = F.Chat.from_data(data) if r["kind"] == "chat" else F.read_fact(r["type"], data)
+            seated = self._seat_tokens() if fact.__class__ in SEAT_CHANGES else None
             evolve(s, fact)
+            if seated is not None:
+                self._seats_changed(fact, seated)
             if fact.__class__ is F.RoundClosed:
                 self._round_result(fact)
+                closed = True
         self.seq = last
         self.replica.seq = last
         self._register_tokens()
         if self.replica.status != "live":
             self.hub.unfollow(self.id, "session ended")
             return
-        self.fanout.views()
+        # after a round's end, as the owner's: a `round_delta` against the view each socket
+        # holds where that is smaller (server/view_deltas.py; a follower's sockets hold the
+        # full views it sent them, so the difference is the whole change)
+        self.fanout.views(deltas=closed)
         self._send()
 
     def _round_result(self, fact: "F.RoundClosed") -> None:
@@ -127,6 +147,27 @@ class Follower:
         self.fanout.tell(Tell("facilitator", {"type": "round_result", "round": fact.round, "events": s.last_events,
                                               "sources": fact.sources,
                                               **({"unusable": fact.unusable} if fact.unusable else {})}))
+
+    def _seat_tokens(self) -> dict[str, str]:
+        return {p.token_hash: p.id for p in self.replica.players.values()}
+
+    def _seats_changed(self, fact, before: dict[str, str]) -> None:
+        """A seat's token changed on the owner (removed, moved to a new device, merged): the
+        token it had is revoked here too, as the owner revoked it once the fact was durable
+        (server/seats.py): its sockets here close (4403, why), a new socket
+        with it is refused `token_revoked`. A merged duplicate's sockets reconnect (1012), as
+        on the owner, and come back as the seat."""
+        now = self._seat_tokens()
+        for hashed in before.keys() - now.keys():
+            self.hub.revoke(hashed, SEAT_CHANGES[fact.__class__])
+        if fact.__class__ is F.PlayersMerged:
+            for conn in list(self.conns.get(fact.duplicate_id, ())):
+                asyncio.ensure_future(conn.close(1012, "your seat changed: reconnecting"))
+        # a row gone from the roster (removed, merged away): its sockets, closing, get nothing
+        # more (there is no view of a player who is not there), as on the owner (server/seats.py)
+        for pid in set(before.values()) - set(now.values()):
+            gone = self.conns.pop(pid, set())
+            self.hub.metrics.connections -= len(gone)
 
     def _register_tokens(self) -> None:
         """Every seat's token reaches this session here (a seat taken again has a new one)."""
@@ -188,7 +229,10 @@ class Follower:
             return
         p = conn.principal
         try:
-            reply = await self.forward({"op": "command", "player_id": p.player_id, "frame": raw})
+            if conn.token_hash in self.hub.revoked:  # (its socket is closing)
+                raise ProtocolError("token_revoked", self.hub.revoked[conn.token_hash])
+            reply = await self.forward({"op": "command", "player_id": p.player_id, "token_hash": conn.token_hash,
+                                        "frame": raw})
         except ProtocolError as e:
             reply = P.error(msg.id, e.code, e.message)
         conn.send(reply)
@@ -202,12 +246,32 @@ class Follower:
             raise unreachable(e) from None
         if "refused" in reply:  # raised by the owner before the session ran it
             raise ProtocolError(reply["refused"]["code"], reply["refused"]["message"])
-        await self.catch_up()
+        if "seq" in reply:
+            await self.reached(reply["seq"])
+        else:  # (a join: its seq is not told)
+            await self.catch_up()
         return reply["reply"]
 
+    async def reached(self, seq: int) -> None:
+        """Return once the replica has applied the log up to `seq`. The owner's log
+        notification (sent at its COMMIT, so before its reply) has usually started that
+        catch-up already: it is awaited, not repeated (one query and one round of views less
+        per forwarded command); a catch-up is asked for only if none would get there."""
+        while self.seq < seq and not self.closed:
+            running = self._catching_up
+            await asyncio.shield(running if running is not None and not running.done() else self.poke())
+
     async def forward_control(self, body) -> tuple[dict, int]:
-        """A control over HTTP: (its ack or error, the HTTP status)."""
-        reply = await self.forward({"op": "control", "body": body.model_dump(mode="json", exclude_none=True)})
+        """A control over HTTP: (its ack or error, the HTTP status). One sent without an id
+        gets one here: an owner that dies after running it but before answering leaves its
+        inbox row to the next owner, which runs it again, and the id makes that second run
+        answer with the first one's reply instead of applying the control twice. (The client
+        sees no id it did not send; to retry safely itself, it sends its own.)"""
+        data = body.model_dump(mode="json", exclude_none=True)
+        data.setdefault("id", "fwd-" + secrets.token_hex(8))
+        reply = await self.forward({"op": "control", "body": data})
+        if body.id is None:
+            reply = {**reply, "id": None}
         return reply, (200 if reply["type"] == "ack" else P.http_status(reply["code"]))
 
     async def summary(self) -> dict:

@@ -39,7 +39,7 @@ class Forwarding:
         self._tasks: set[asyncio.Task] = set()
 
     def start(self) -> None:
-        self.store.listen(self.inbox_waiting, self.logged)
+        self.store.listen(self.inbox_waiting, self.logged, self.look_everywhere)
         self._sweeper = asyncio.create_task(self._sweep(), name="forwarding sweep")
 
     async def stop(self) -> None:
@@ -55,14 +55,19 @@ class Forwarding:
         taken and every followed session catches up."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)  # a period, not a synchronisation
-            if self.hub.sessions:
-                self.inbox_waiting(*self.hub.sessions)
-            for f in list(self.hub.followers.values()):
-                f.poke()
+            self.look_everywhere()
             try:
                 await self.store.forget_spent()
             except Exception as e:  # the next sweep tries again
                 log.warning("could not delete delivered forwarding replies (%r)", e)
+
+    def look_everywhere(self) -> None:
+        """Take every owned session's inbox, catch every followed session up: what a lost
+        notification would have said (also right after listening again)."""
+        if self.hub.sessions:
+            self.inbox_waiting(*self.hub.sessions)
+        for f in list(self.hub.followers.values()):
+            f.poke()
 
     # ---- the owner: what others forward -------------------------------------------------------
 
@@ -95,7 +100,10 @@ class Forwarding:
 
     async def _run(self, row_id: int, sid: str, item: dict) -> None:
         try:
-            answer = {"reply": await self.run(sid, item)}
+            reply = await self.run(sid, item)
+            # with the seq its last row reached: the follower acknowledges once it has that
+            # seq, with no catch-up of its own when the log's notification brought it already
+            answer = {"reply": reply[0], "seq": reply[1]} if isinstance(reply, tuple) else {"reply": reply}
         except ProtocolError as e:
             answer = {"refused": {"code": e.code, "message": e.message}}
         except Exception:
@@ -118,9 +126,9 @@ class Forwarding:
         if op == "command":
             msg = P.parse_client_message(item["frame"])
             who = auth.Principal(sid, item["player_id"])
-            return _first(actor.call(actor._execute, who, msg.type, msg.id, msg, msg.client_time))
+            return _first(actor.call(_as_token, actor, who, item.get("token_hash"), msg))
         if op == "control":
-            return _first(actor.call(actor.http_control, P.HttpControl.model_validate(item["body"])))
+            return _first(actor.call(_with_seq, actor, actor.http_control, P.HttpControl.model_validate(item["body"])))
         raise ProtocolError("invalid_options", f"unknown forwarded item {op!r}")
 
     # ---- the follower: sessions another process owns --------------------------------------------
@@ -178,9 +186,28 @@ class Forwarding:
         t.add_done_callback(self._tasks.discard)
 
 
-async def _first(fut: asyncio.Future) -> dict:
-    reply, _status = await fut
-    return reply
+def _as_token(actor, who: auth.Principal, hashed: str | None, msg):
+    """A forwarded command runs (in the actor, in its order) only if the token its socket
+    opened with still opens that seat: one revoked on the owner (the player removed, the
+    seat moved to a new device or merged) is refused, even before the follower has heard."""
+    seat = actor.facilitator_hash if who.is_facilitator else getattr(actor.players.get(who.player_id), "token_hash",
+                                                                     None)
+    if hashed is not None and hashed != seat:
+        raise ProtocolError("token_revoked", actor.hub.revoked.get(hashed, "this token no longer opens this seat"))
+    return _with_seq(actor, actor._execute, who, msg.type, msg.id, msg, msg.client_time)
+
+
+def _with_seq(actor, fn, *args) -> tuple[dict, int, int]:
+    """`fn`'s reply and status, and the seq of the log once it ran (in the actor: the seq of
+    its own last row, committed when the actor's future resolves)."""
+    reply, status = fn(*args)
+    return reply, status, actor.seq
+
+
+async def _first(fut: asyncio.Future) -> tuple[dict, int]:
+    """The reply of an actor call and the seq it reached."""
+    reply, _status, seq = await fut
+    return reply, seq
 
 
 def restore_replica(replica, ls) -> None:

@@ -309,10 +309,11 @@ class Hub:
         self.revoked[hashed] = why
         while len(self.revoked) > 100_000:  # bounded; an older revoked token is just `bad_token`
             self.revoked.popitem(last=False)
-        actor = self.sessions.get(p.session_id) if p else None
-        if actor is None:
+        # the owner's sockets, or a follower's (server/follower.py: it revokes what the owner did)
+        holder = (self.sessions.get(p.session_id) or self.followers.get(p.session_id)) if p else None
+        if holder is None:
             return
-        for conn in [c for c in actor.conns.get(p.name, ()) if c.token_hash == hashed]:
+        for conn in [c for c in holder.conns.get(p.name, ()) if c.token_hash == hashed]:
             asyncio.ensure_future(conn.close(4403, why))
 
     def socket_closed(self, hashed: str) -> None:
@@ -345,9 +346,20 @@ class Hub:
 
     async def readable_session(self, session_id: str) -> SessionActor:
         """The live session, or a read-only copy of an ended or archived one (never run: read it only)."""
+        if session_id in self.followers and session_id not in self.archive.sessions:
+            return await self.live_session(session_id)
         if session_id in self.archive.sessions or session_id not in self.sessions:
             return await self.archive.reader(session_id)
         return self.sessions[session_id]
+
+    async def live_session(self, session_id: str) -> SessionActor:
+        """A live session to read: the owner's, or (another process owns it) this process's
+        replica of it, caught up with what the owner had committed (server/follower.py)."""
+        follower = self.followers.get(session_id)
+        if follower is None or session_id in self.sessions:
+            return self.sessions[session_id]
+        await follower.catch_up()
+        return follower.replica
 
     # ---- URLs ------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from .protocol import ProtocolError
 CODE_TRIES = 10       # wrong rejoin codes for one seat before only the facilitator can move it
 MAX_REQUESTS = 50     # pending takeover requests per session (the console lists them all)
 MOVED = "your seat moved to a new device"
+REMOVED = "you were removed from this session by the facilitator"
 
 
 @lru_cache(maxsize=65536)
@@ -220,11 +221,10 @@ def merged(actor, n) -> None:
 
 def close_removed(revoke, token_hash: str, conns: set, exc: BaseException | None) -> None:
     """A removed player's token stops working once the removal is durable; its sockets close."""
-    why = "you were removed from this session by the facilitator"
     if exc is None:
-        revoke(token_hash, why)
+        revoke(token_hash, REMOVED)
     for conn in conns:
-        asyncio.ensure_future(conn.close(4403, why))
+        asyncio.ensure_future(conn.close(4403, REMOVED))
 
 
 MERGED = "your seat goes on on your other device (the facilitator merged your two rows)"

@@ -47,7 +47,7 @@ from ..auth import normalize_code
 from ..protocol import ProtocolError
 from ..protocol.messages import _Msg
 from .context import CONTEXT, hub_of
-from .inputs import bearer, read_body
+from .inputs import bearer, follow, read_body
 from .static import IMMUTABLE, REVALIDATE, VERSION_OK, StaticAssets, send
 
 WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "clients" / "web"
@@ -198,14 +198,17 @@ async def qr_svg(request: web.Request) -> web.Response:
 
 # ---- JSON helpers -----------------------------------------------------------------------------
 
-def _principal(request: web.Request, archived_ok: bool = False):
+async def _principal(request: web.Request, archived_ok: bool = False):
+    """The request's principal; a session another process owns is followed first (several
+    processes on one database, server/forwarding.py), so any process answers these routes."""
     hub = hub_of(request)
+    await follow(request)
     return hub, hub.principal(bearer(request, "token"), archived_ok)
 
 
 async def _facilitator_actor(request: web.Request):
     """The facilitator's session: live, or a read-only copy of an archived one (the debrief)."""
-    hub, p = _principal(request, archived_ok=True)
+    hub, p = await _principal(request, archived_ok=True)
     if not p.is_facilitator:
         raise ProtocolError("forbidden", "this needs the facilitator token")
     if p.session_id != request.match_info["session_id"]:
@@ -223,22 +226,23 @@ async def web_context(request: web.Request) -> web.Response:
     """What the term-sheet form needs and the player view does not carry yet: per
     negotiation of the player's firm, the partner's public name and role and the
     alliance's default term sheet (game_rules/session/views.py: `web_context`)."""
-    actor, firm = _player_firm(request)
+    actor, firm = await _player_firm(request)
     return _no_store(views.web_context(actor.session, firm))
 
 
 async def web_guide(request: web.Request) -> web.Response:
     """The worked example for the player's firm (an imagined partner; see game_rules/guide.py)."""
-    actor, firm = _player_firm(request)
+    actor, firm = await _player_firm(request)
     return _no_store({"firm": firm, "example": worked_example(actor.rules, actor.state, firm)})
 
 
-def _player_firm(request: web.Request):
-    """The live session and the firm of the player token in the request (a facilitator's is refused)."""
-    hub, p = _principal(request)
+async def _player_firm(request: web.Request):
+    """The live session (the owner's, or a follower's replica caught up) and the firm of the
+    player token in the request (a facilitator's is refused)."""
+    hub, p = await _principal(request)
     if p.is_facilitator:
         raise ProtocolError("forbidden", "this is a player route")
-    actor = hub.sessions[p.session_id]
+    actor = await hub.live_session(p.session_id)
     return actor, actor.players[p.player_id].firm
 
 
@@ -249,6 +253,7 @@ async def web_console_link(request: web.Request) -> web.Response:
     link carries the token in its fragment, so it never reaches a server's log; the QR code
     is made here from the server's public address (the LAN address with --lan)."""
     hub, token = hub_of(request), bearer(request, "token")
+    await follow(request)
     p = hub.principal(token)
     if not p.is_facilitator:
         raise ProtocolError("forbidden", "this needs the facilitator token")
@@ -269,7 +274,7 @@ async def web_rejoin_link(request: web.Request) -> web.Response:
     and the rejoin code filled in (server/seats.py checks the code at that join). The code
     travels in the link's fragment, so it never reaches a server's log; it is checked here
     against the seat, so the route makes no QR code of anything else."""
-    actor, firm = _player_firm(request)
+    actor, firm = await _player_firm(request)
     body = await read_body(request, RejoinLink)
     player = actor.players[hub_of(request).principal(bearer(request, "token")).player_id]
     if not seats.code_matches(player.rejoin_hash, body.rejoin_code):

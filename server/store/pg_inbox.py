@@ -68,6 +68,15 @@ NOTIFY_LOGGED = f"SELECT pg_notify('{LOGGED}', x) FROM unnest($1::text[]) AS x"
 POLL = 0.25  # seconds between a forwarder's looks at its reply when no notification came
 
 
+def connection_lost() -> tuple:
+    """The errors of a database connection that dropped or cannot be made (asyncpg only
+    when used: the sockets' code imports this module also on SQLite)."""
+    import asyncpg
+    return (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+            asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CannotConnectNowError,
+            asyncpg.exceptions.CrashShutdownError)
+
+
 class Unanswered(Exception):
     """The owner did not answer in time. `ran`: False if the item certainly never ran
     (withdrawn from the inbox), None if it may have (taken but no reply)."""
@@ -82,21 +91,43 @@ class Forwarding:
     PostgresStore: its loops, pool, `dsn` and `_call`). Coroutines named `_..._pg` run on
     the store's loop; the rest are called from the server's loop."""
 
-    def listen(self, on_inbox, on_logged) -> None:
+    def listen(self, on_inbox, on_logged, on_relisten=None) -> None:
         """A connection that LISTENs: `on_inbox(session_id)` when an item is waiting for a
         session, `on_logged(session_id, seq)` when rows were committed for one. Both run on
-        the server's loop."""
+        the server's loop. The connection is made again when it drops (the database
+        restarted): then `on_relisten()` runs, since what was notified meanwhile is lost."""
         self._replies: dict[int, asyncio.Future] = {}
         self._spent: list[int] = []   # replies delivered by notification, rows not yet deleted
-        self._listeners = (on_inbox, on_logged)
+        self._listeners = (on_inbox, on_logged, on_relisten)
         asyncio.run_coroutine_threadsafe(self._listen_pg(), self._pg).result()
 
     async def _listen_pg(self) -> None:
         import asyncpg  # (this module is imported by the sockets' code also on SQLite: asyncpg only when used)
         self._listener = await asyncpg.connect(self.dsn, timeout=10)
-        await self._listener.add_listener(INBOX, self._heard)
-        await self._listener.add_listener(REPLY, self._heard)
-        await self._listener.add_listener(LOGGED, self._heard)
+        for channel in (INBOX, REPLY, LOGGED):
+            await self._listener.add_listener(channel, self._heard)
+        self._listener.add_termination_listener(self._listener_lost)
+
+    def _listener_lost(self, conn) -> None:
+        """The listening connection dropped (on the store's loop): listen again, with backoff."""
+        if conn is self._listener and not getattr(self, "_unlistening", False):
+            self._relisten = asyncio.ensure_future(self._relisten_pg())
+
+    async def _relisten_pg(self) -> None:
+        delay = 0.1
+        while not getattr(self, "_unlistening", False):
+            try:
+                await self._listen_pg()
+            except Exception as e:  # the database is not back yet
+                log.debug("could not listen again yet (%r)", e)
+                await asyncio.sleep(delay)  # backoff while the database comes back
+                delay = min(2.0, delay * 2)
+                continue
+            log.warning("listening to PostgreSQL's notifications again")
+            on_relisten = self._listeners[2]
+            if on_relisten is not None:
+                self._loop.call_soon_threadsafe(on_relisten)
+            return
 
     def _heard(self, _conn, _pid, channel: str, payload: str) -> None:
         if channel == REPLY:  # "<row id>" or "<row id> <reply>"
@@ -105,7 +136,7 @@ class Forwarding:
             if fut is not None and not fut.done():
                 fut.set_result(reply or None)
             return
-        on_inbox, on_logged = self._listeners
+        on_inbox, on_logged, _ = self._listeners
         if channel == INBOX:
             self._loop.call_soon_threadsafe(on_inbox, payload)
         else:
@@ -113,6 +144,7 @@ class Forwarding:
             self._loop.call_soon_threadsafe(on_logged, sid, int(seq))
 
     async def _unlisten_pg(self) -> None:
+        self._unlistening = True
         listener = getattr(self, "_listener", None)
         if listener is not None:
             listener.terminate()  # no goodbye needed: a LISTEN ends with its connection
@@ -126,12 +158,11 @@ class Forwarding:
             self._forward_pg(session_id, json.dumps(item), wait), self._pg))
 
     async def _forward_pg(self, session_id: str, item: str, wait: float) -> dict:
-        async with self._pool.acquire() as c:
-            row_id = await c.fetchval(_PUT, session_id, item)
+        end = time.monotonic() + wait
+        row_id = await self._put_pg(session_id, item, end)
         # (an answer heard before this line, which takes the owner a whole round of its own,
         # would only cost a poll: the reply row is read then)
         heard = self._replies[row_id] = asyncio.get_running_loop().create_future()
-        end = time.monotonic() + wait
         try:
             while True:
                 try:
@@ -141,19 +172,44 @@ class Forwarding:
                         return json.loads(said)
                 except asyncio.TimeoutError:
                     pass
-                async with self._pool.acquire() as c:
-                    reply = await c.fetchval(_FETCH_REPLY, row_id)
-                    if reply is not None:
-                        return json.loads(reply)
+                try:
+                    async with self._pool.acquire() as c:
+                        reply = await c.fetchval(_FETCH_REPLY, row_id)
+                        if reply is not None:
+                            return json.loads(reply)
+                        if time.monotonic() >= end:
+                            gone = await c.fetchrow(_WITHDRAW, row_id)
+                            if gone is None:  # answered meanwhile
+                                reply = await c.fetchval(_FETCH_REPLY, row_id)
+                                if reply is not None:
+                                    return json.loads(reply)
+                            raise Unanswered(False if gone is not None and gone["taken_by"] is None else None)
+                except connection_lost() as e:  # the database restarting: look again until the end
                     if time.monotonic() >= end:
-                        gone = await c.fetchrow(_WITHDRAW, row_id)
-                        if gone is None:  # answered meanwhile
-                            reply = await c.fetchval(_FETCH_REPLY, row_id)
-                            if reply is not None:
-                                return json.loads(reply)
-                        raise Unanswered(False if gone is not None and gone["taken_by"] is None else None)
+                        raise Unanswered(None) from e
         finally:
             self._replies.pop(row_id, None)
+
+    async def _put_pg(self, session_id: str, item: str, end: float) -> int:
+        """The item's inbox row (its id). While the database cannot be reached it is tried
+        again until `end` (nothing was written: `Unanswered(False)`); a connection lost
+        while the row was being written may have written it (`Unanswered(None)`)."""
+        delay = 0.05
+        while True:
+            try:
+                c = await self._pool.acquire()
+            except connection_lost() as e:
+                if time.monotonic() + delay >= end:
+                    raise Unanswered(False) from e
+                await asyncio.sleep(delay)  # backoff while the database comes back
+                delay = min(1.0, delay * 2)
+                continue
+            try:
+                return await c.fetchval(_PUT, session_id, item)
+            except connection_lost() as e:  # (it may have been written before the connection dropped)
+                raise Unanswered(None) from e
+            finally:
+                await self._pool.release(c)
 
     # -- the owner ---------------------------------------------------------------------------
 
