@@ -15,6 +15,7 @@ from . import renegotiation, renegotiation_moves as reneg_moves
 from .bots import ALL_STRATEGIES, STRATEGIES, bot_decision
 from .decisions import parse_decision
 from .engine import resolve_round
+from .renegotiation_story import changes
 from .rules import Rules, new_session, sign_default_alliances
 from .scenario import load_scenario
 from .scoring import score_session
@@ -87,7 +88,11 @@ def _window(rules: Rules, state: SessionState, strategies: dict[str, str], histo
     for al in [a for a in state.alliances.values() if a.status == "active"]:
         hands = {f: reneg_moves.hand(view_of(f), al.id) for f in al.firms}  # as each judged it, before
         exact = renegotiation.dependencies(rules, state, al.id)                # ... and what it did not see
+        in_force = al.terms.to_dict()
         terms, moves = reneg_moves.bots_settle(rules, state, al.id, {f: plays[f] for f in al.firms}, view_of)
+        for m in moves:  # what each proposal changes, as the debrief tells it
+            if m["terms"] is not None:
+                m["changes"] = changes(in_force, m["terms"])
         if terms is not None:
             renegotiation.apply_terms(state, al.id, terms)
         window["alliances"][al.id] = {"hands": hands, "exact_dependency": exact, "moves": moves,

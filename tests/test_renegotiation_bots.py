@@ -124,7 +124,7 @@ def test_simulate_bots_propose_shares_access_and_protection_from_their_own_hand(
     assert seen["internalizer"] == {"share", "access"} and seen["avoider"] == {"share", "protection"}
 
 
-def test_simulate_applies_agreed_terms_from_the_next_round_and_reports_the_windows():
+def test_simulate_applies_agreed_terms_from_the_next_round_and_reports_the_windows(capsys):
     renegotiated = 0
     for (west, east), seed in product(GAMES, range(2)):
         rec = play(WINDOWS, {"west": west, "east": east}, seed)
@@ -147,6 +147,16 @@ def test_simulate_applies_agreed_terms_from_the_next_round_and_reports_the_windo
     assert [w["round"] for w in out["renegotiations"]] == [2, 4, 6]
     assert json.loads(json.dumps(out)) == out
     assert "renegotiations" not in simulate("classic", ["internalizer", "avoider"])
+    proposals = [m for w in out["renegotiations"] for x in w["alliances"].values() for m in x["moves"] if m["terms"]]
+    assert proposals and all(m["changes"] for m in proposals)  # what each proposal changes, as the debrief says
+    # and the table printed: one line per alliance and window
+    from game_rules.__main__ import main
+    assert main(["simulate", "--strategies", "internalizer,avoider", "--set", "renegotiation_every=2"]) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("window after round")]
+    assert [x.split(",")[0] for x in lines] == ["window after round 2", "window after round 4", "window after round 6"]
+    assert any("split west1 0.5->" in x for x in lines) and all(x.endswith(("terms kept", "new terms from round 3",
+                                                                             "new terms from round 5",
+                                                                             "new terms from round 7")) for x in lines)
 
 
 SEATS = {"west1": "internalizer", "east1": "avoider", "west2": "avoider", "east2": "internalizer",
