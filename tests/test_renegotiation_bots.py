@@ -19,7 +19,7 @@ from game_rules.scenario import load_scenario
 from game_rules.session import controls, evolve, facts as F
 from game_rules.session.state import Session
 from game_rules.session.step import Logged, Step
-from game_rules.simulate import play, simulate
+from game_rules.simulate import play, simulate, tournament
 from game_rules.state import Decision, TermSheet
 from game_rules.views import firm_view
 from session_log import log_rows
@@ -147,6 +147,10 @@ def test_simulate_applies_agreed_terms_from_the_next_round_and_reports_the_windo
     assert [w["round"] for w in out["renegotiations"]] == [2, 4, 6]
     assert json.loads(json.dumps(out)) == out
     assert "renegotiations" not in simulate("classic", ["internalizer", "avoider"])
+    # a tournament plays the windows too (the same games: simulate.play)
+    with_windows = tournament("classic", 2, ("internalizer", "balanced"), overrides={"renegotiation_every": "1"})
+    without = tournament("classic", 2, ("internalizer", "balanced"))
+    assert [r["means"] for r in with_windows] != [r["means"] for r in without]
     proposals = [m for w in out["renegotiations"] for x in w["alliances"].values() for m in x["moves"] if m["terms"]]
     assert proposals and all(m["changes"] for m in proposals)  # what each proposal changes, as the debrief says
     # and the table printed: one line per alliance and window
