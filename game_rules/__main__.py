@@ -42,11 +42,27 @@ def _print_game(result: dict) -> None:
             t = r["trust"].get(f)
             cells.append(f"{('-' if t is None else f'{t:.2f}'):>12} {r['dependency'][f]:>10.3f} {r['position'][f]:>8.1f}")
         print(f"{r['round']:>5} {r['joint_value']:>11.1f} " + " ".join(cells))
+    _print_windows(result.get("renegotiations", ()))
     print()
     print(f"{'firm':<10} {'internal':>9} {'external':>9} {'cash':>9} {'freedom':>8} {'total':>7} {'rank':>4}")
     for f, s in result["firms"].items():
         print(f"{f:<10} {s['internal_gain']:>+9.3f} {s['external_gain']:>+9.3f} {s['cash']:>9.1f} "
               f"{s['freedom']:>8.3f} {s['total']:>7.3f} {s['rank']:>4}")
+
+
+def _print_windows(windows) -> None:
+    """One line per alliance and window: each move, what a proposal changes, the outcome."""
+    def shown(v):
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+    for w in windows:
+        for aid, x in w["alliances"].items():
+            said = []
+            for m in x["moves"]:
+                what = "; ".join(f"{c['field']}{' ' + c['firm'] if c['firm'] else ''} "
+                                 f"{shown(c['before'])}->{shown(c['after'])}" for c in m.get("changes", ()))
+                said.append(f"{m['by']} {m['action'].replace('_', ' ')}" + (f" ({what})" if what else ""))
+            end = f"new terms from round {w['applies_from']}" if x["outcome"] == "renegotiated" else "terms kept"
+            print(f"window after round {w['round']}, {aid}: " + " · ".join(said) + f": {end}")
 
 
 def _print_tournament(rows: list[dict]) -> None:

@@ -18,8 +18,9 @@ from its own generator seeded by (seed, round, firm, ...), so a draw skipped for
 never shifts another's: the game is the same, record for record (`rounds`, `events`,
 `decisions`, the final state; tests/test_robustness.py holds it). What is not kept is
 `GameRecord.history` (left empty): nothing the facts read. Any other strategy (the race
-bots read estimates), more than one copy, or renegotiation windows go through
-`simulate.play` unchanged.
+bots read estimates), more than one copy, or renegotiation windows (every bot bargains
+there from its whole view: its books and estimates, renegotiation_moves) go through
+`simulate.play` unchanged, so both paths play the windows with the very same moves.
 """
 from __future__ import annotations
 

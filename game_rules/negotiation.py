@@ -144,6 +144,19 @@ def deadline(neg: Negotiation) -> Result:
     return _fail(neg, "deadline", None)
 
 
+def transition(neg: Negotiation, action: str, firm: str | None, terms: TermSheet | None, domains, *,
+               budget: float = DEFAULT_BUDGET, max_duration: int = MAX_DURATION) -> Result:
+    """`neg` after one move named by its action (offer, counter, accept, reject, walk_away,
+    deadline); raises `NegotiationError` for an illegal one."""
+    if action == "offer":
+        return make_offer(neg, firm, terms, domains, budget=budget, max_duration=max_duration)
+    if action == "counter":
+        return counter(neg, firm, terms, domains, budget=budget, max_duration=max_duration)
+    if action == "deadline":
+        return deadline(neg)
+    return {"accept": accept, "reject": reject, "walk_away": walk_away}[action](neg, firm)
+
+
 def _check_actor(neg: Negotiation, by) -> None:
     # Party first: an outsider learns nothing about the negotiation, not even that it closed.
     if by not in neg.firms:

@@ -17,7 +17,9 @@ necessary to reveal more and more just to keep the other interested". The bots r
 as a reservation share: `reservation_share` moves a bot's lowest acceptable share of the
 joint value away from its current share by `LEVERAGE` times the difference between its
 partner's dependency and its own (capped at `MAX_SHIFT`). A dependent bot accepts less than
-it has; an independent one asks for more.
+it has; an independent one asks for more. Every bot (live, seated in a session, or the
+command line's) takes both dependencies from its own firm's view, never the exact ones
+(`dependencies` below is the facilitator's): game_rules/renegotiation_moves.py.
 
 Pure: no I/O, no clock.
 """
@@ -114,8 +116,8 @@ def apply_terms(state: SessionState, alliance_id: str, terms: TermSheet) -> None
 # ---- bargaining power ------------------------------------------------------------------------
 
 def dependencies(rules: Rules, state: SessionState, alliance_id: str) -> dict[str, float]:
-    """Each partner's dependency on the other now (what the partner's contributed domains
-    fill of its position gap)."""
+    """Each partner's exact dependency on the other now (what the partner's contributed
+    domains fill of its position gap): the facilitator's console shows it; no bot reads it."""
     al = state.alliances[alliance_id]
     comp = {f: state.firms[f].competence for f in al.firms}
     return {f: dependency(rules, comp[f], comp[al.partner(f)], al.terms.contributions.get(al.partner(f), ()))
@@ -126,37 +128,3 @@ def reservation_share(current: float, own_dependency: float, partner_dependency:
     """The lowest share of the joint value a bot accepts in a renegotiation (see the module)."""
     shift = clamp(LEVERAGE * (partner_dependency - own_dependency), -MAX_SHIFT, MAX_SHIFT)
     return clamp(current + shift, MIN_SHARE, 1.0 - MIN_SHARE)
-
-
-def bot_reservation(rules: Rules, state: SessionState, alliance_id: str, firm: str) -> float:
-    al = state.alliances[alliance_id]
-    deps = dependencies(rules, state, alliance_id)
-    return reservation_share(al.terms.split[firm], deps[firm], deps[al.partner(firm)])
-
-
-def bot_accepts(rules: Rules, state: SessionState, alliance_id: str, firm: str, offered: TermSheet) -> bool:
-    """A bot takes a proposal that leaves it at least its reservation share."""
-    return offered.split.get(firm, 0.0) >= bot_reservation(rules, state, alliance_id, firm) - 1e-9
-
-
-def bots_settle(rules: Rules, state: SessionState, alliance_id: str) -> TermSheet | None:
-    """Two bots in a window (`simulate`, `tournament`): the stronger hand asks, the other
-    accepts what leaves it its reservation; the terms agreed, or None (the terms stay)."""
-    al = state.alliances[alliance_id]
-    for firm in al.firms:
-        ask = bot_ask(rules, state, alliance_id, firm)
-        if ask is not None:
-            return ask if bot_accepts(rules, state, alliance_id, al.partner(firm), ask) else None
-    return None
-
-
-def bot_ask(rules: Rules, state: SessionState, alliance_id: str, firm: str) -> TermSheet | None:
-    """What a bot with the stronger hand proposes: the terms in force with its reservation
-    share; None when its hand is not stronger (it keeps the terms unless offered better)."""
-    al = state.alliances[alliance_id]
-    want = bot_reservation(rules, state, alliance_id, firm)
-    if want < al.terms.split[firm] + ASKS_FROM:
-        return None
-    d = al.terms.to_dict()
-    d["split"] = {f: (want if f == firm else 1.0 - want) for f in al.firms}
-    return TermSheet.from_dict(d)

@@ -2,18 +2,20 @@
 
 `play` runs a whole session with a strategy per role and records, per round, what the
 command line and the stylized-fact tests read; with `renegotiation_every` (`--set`) the bots
-renegotiate in each window as seat bots do (game_rules/renegotiation.py). Pure: same
-arguments, same result.
+renegotiate in each window as a session's seat bots and the live bots do, each from its own
+firm's view (game_rules/renegotiation_moves.py: shares, release schedule, exit terms). Pure:
+same arguments, same result.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import product
 
-from . import renegotiation
+from . import renegotiation, renegotiation_moves as reneg_moves
 from .bots import ALL_STRATEGIES, STRATEGIES, bot_decision
 from .decisions import parse_decision
 from .engine import resolve_round
+from .renegotiation_story import changes
 from .rules import Rules, new_session, sign_default_alliances
 from .scenario import load_scenario
 from .scoring import score_session
@@ -28,6 +30,7 @@ class GameRecord:
     events: list[list[dict]] = field(default_factory=list)
     decisions: list[dict[str, dict]] = field(default_factory=list)
     history: dict[str, list[dict]] = field(default_factory=dict)  # firm -> what it was shown
+    windows: list[dict] = field(default_factory=list)  # renegotiation windows (`_window`), in order
 
     def dissolved_round(self, alliance: str | None = None) -> int | None:
         for al in self.state.alliances.values():
@@ -66,11 +69,36 @@ def play(rules: Rules, strategies: dict[str, str], seed: int = 0, copies: int = 
         rec.decisions.append(raw)
         rec.rounds.append(_round_record(rules, state, dicts))
         if renegotiation.due(rules.scenario.phases.renegotiation_every, state):  # `--set renegotiation_every=n`
-            for al in [a for a in state.alliances.values() if a.status == "active"]:
-                terms = renegotiation.bots_settle(rules, state, al.id)
-                if terms is not None:
-                    renegotiation.apply_terms(state, al.id, terms)
+            rec.windows.append(_window(rules, state, strategies, history, last))
     return rec
+
+
+def _window(rules: Rules, state: SessionState, strategies: dict[str, str], history: dict, last: dict) -> dict:
+    """A renegotiation window between rounds: the two bots of each active alliance bargain
+    (renegotiation_moves.bots_settle), each from its own firm's view as a seat bot of a
+    session does; agreed terms apply from the next round. What was said, as a record."""
+    views: dict[str, dict] = {}
+
+    def view_of(fid: str) -> dict:
+        if fid not in views:
+            views[fid] = firm_view(rules, state, fid, history[fid], last.get(fid))
+        return views[fid]
+    plays = {fid: strategies.get(f.role, "balanced") for fid, f in state.firms.items()}
+    window = {"round": state.round, "applies_from": state.round + 1, "alliances": {}}
+    for al in [a for a in state.alliances.values() if a.status == "active"]:
+        hands = {f: reneg_moves.hand(view_of(f), al.id) for f in al.firms}  # as each judged it, before
+        exact = renegotiation.dependencies(rules, state, al.id)                # ... and what it did not see
+        in_force = al.terms.to_dict()
+        terms, moves = reneg_moves.bots_settle(rules, state, al.id, {f: plays[f] for f in al.firms}, view_of)
+        for m in moves:  # what each proposal changes, as the debrief tells it
+            if m["terms"] is not None:
+                m["changes"] = changes(in_force, m["terms"])
+        if terms is not None:
+            renegotiation.apply_terms(state, al.id, terms)
+        window["alliances"][al.id] = {"hands": hands, "exact_dependency": exact, "moves": moves,
+                                      "outcome": "renegotiated" if terms is not None else "kept",
+                                      "terms": al.terms.to_dict()}
+    return window
 
 
 def _round_record(rules: Rules, state: SessionState, events: list[dict]) -> dict:
@@ -102,6 +130,8 @@ def summary(rules: Rules, rec: GameRecord) -> dict:
         # the pairings actually played (a scenario's first two roles need not be partners)
         "alliances": {a.id: list(a.firms) for a in rec.state.alliances.values()},
         "rounds": rec.rounds,
+        # the windows' moves and outcomes (only with `renegotiation_every`: other outputs stay as they were)
+        **({"renegotiations": rec.windows} if rules.scenario.phases.renegotiation_every else {}),
     }
 
 

@@ -36,6 +36,10 @@ async def test_a_phone_accepts_renegotiated_terms_and_the_console_ends_a_window(
     await expect(card).to_contain_text("Renegotiating with")
     await expect(card).to_contain_text("apply from round 2")
     await expect(card.get_by_test_id("reneg-dependency")).to_contain_text("Your dependency on")
+    # the number is the firm's own estimate from its view (never the facilitator's exact one)
+    own = await east.evaluate("""async () => { const { pct } = await import("/static/js/i18n.js");
+      return pct(window.__player.view.renegotiation.alliances[0].dependency); }""")
+    await expect(card.get_by_test_id("reneg-dependency")).to_contain_text(own)
     await expect(card.locator('[data-term="split"]')).to_have_text("you 50% · partner 50%")
     await expect(fac.get_by_test_id("phase-line")).to_have_text("Renegotiation window")
 
@@ -66,6 +70,11 @@ async def test_a_phone_accepts_renegotiated_terms_and_the_console_ends_a_window(
     await expect(fac.get_by_test_id("phase-line")).to_have_text("Renegotiation window")
     row = fac.get_by_test_id("reneg-row-a1")
     await expect(row).to_contain_text("%")
+    # both partners' exact dependencies, as the facilitator's view has them
+    exact = (await http.summary(session))["renegotiation"]["alliances"][0]["dependency"]
+    shown = await fac.evaluate("""async (d) => { const { pct } = await import("/static/js/i18n.js");
+      return [pct(d.west1), pct(d.east1)]; }""", exact)
+    await expect(row.locator("td").first).to_have_text(f"Westward Devices 1 {shown[0]} · Orient Precision 1 {shown[1]}")
     await expect(row).to_contain_text("open")
     await expect(fac.get_by_test_id("console-renegotiation")).to_contain_text("after round 2")
     await fac.get_by_test_id("console-renegotiation").scroll_into_view_if_needed()

@@ -119,10 +119,12 @@ def test_games_are_shared_by_effective_rules_only():
     assert ctx.games("balanced", "internalizer", {"terms.release": "upfront"}) is not default
 
 
-@pytest.mark.parametrize("scenario, overrides", [("classic", {}), ("rivals_to_partners", {"terms.form": "serial"})])
+@pytest.mark.parametrize("scenario, overrides", [("classic", {}), ("rivals_to_partners", {"terms.form": "serial"}),
+                                                  ("classic", {"renegotiation_every": "2"})])
 def test_a_lean_game_is_the_full_game(scenario, overrides):
     """`lean_play.play` builds each bot only what its strategy reads: the game is the same,
-    record for record, as `simulate.play`'s with every firm's whole view (also unsigned)."""
+    record for record, as `simulate.play`'s with every firm's whole view (also unsigned), and
+    with renegotiation windows (the bots bargain from their views, renegotiation_moves)."""
     rules = Rules.from_scenario(load_scenario(scenario, overrides))
     ra, rb = rules.scenario.alliances[0].roles
     pairs = [(a, b) for a in STRATEGIES for b in ("avoider", "tit_for_tat")] + [("random", "balanced")]

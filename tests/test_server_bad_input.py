@@ -63,10 +63,15 @@ async def test_malformed_frames(game):
     await _error(west, "[1, 2, 3]", "bad_frame")
     await _error(east, b"\xc1\xc1\xc1", "bad_frame")
     # non-finite numbers: NaN in JSON text, infinity in msgpack
-    await _error(west, '{"type":"draft","id":"n1","fields":{"protect":NaN}}', "not_finite")
+    # (answered with the command's id: a client waiting for that command's answer gets it)
+    await _error(west, '{"type":"draft","id":"n1","fields":{"protect":NaN}}', "not_finite", "n1")
     await _error(east, msgpack.packb({"type": "draft", "id": "n2", "fields": {"absorb": {"design": float("inf")}}}),
-                 "not_finite")
-    await _error(east, msgpack.packb({"type": "ping", "id": "n3", "client_time": float("nan")}), "not_finite")
+                 "not_finite", "n2")
+    await _error(east, msgpack.packb({"type": "ping", "id": "n3", "client_time": float("nan")}), "not_finite", "n3")
+    await _error(west, '{"type":"draft","id":"p1","fields":{"__proto__":{"admin":true}}}', "unknown_field", "p1")
+    m = await _error(east, msgpack.packb({"type": "ping", "id": "bad\x00id", "client_time": float("nan")}),
+                     "not_finite")
+    assert m["id"] is None  # an id that could not be stored is not echoed either
     await _still_usable(west)
     await _still_usable(east)
 

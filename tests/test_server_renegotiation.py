@@ -64,6 +64,9 @@ async def test_a_window_over_the_socket_restart_end_and_export(start_server, ser
     fpush = await fac.wait_for(lambda m: m["type"] == "renegotiation")
     exact = fpush["renegotiation"]["alliances"][0]["dependency"]
     assert set(exact) == {"west1", "east1"} and exact["east1"] != pair["dependency"]
+    # the console's numbers are the exact ones, the same as the facilitator's whole view of the alliance
+    full = await fac.resync()
+    assert exact == full["dependency"]["a1"] and full["renegotiation"]["alliances"][0]["dependency"] == exact
     # the clients' fold (clients/python/view_fold.py, the web's viewfold.js) gives the server's view
     for c in (east, fac):
         folded = None

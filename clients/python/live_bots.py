@@ -111,8 +111,6 @@ class LiveBot:
         self._counters: dict[str, int] = {}
         self._answered: dict[str, int] = {}   # negotiation -> number of offers when the bot last moved
         self._selection_done: set[tuple] = set()  # selection moves already made (never twice)
-        self._asked: set[str] = set()      # window negotiations the bot has proposed in (or chose not to)
-        self._countered: set[str] = set()  # ... and countered in (once per window)
 
     @classmethod
     async def join(cls, base_url: str, code: str, name: str, strategy: str, *, binary: bool = True,
@@ -301,17 +299,10 @@ class LiveBot:
             if now is None or now["status"] != "open" or len(now["offers"]) != len(pair["offers"]):
                 continue  # it changed: look again at the next push
             self._answered[key] = len(pair["offers"])
-            if standing is None:
-                terms = None if key in self._asked else reneg_moves.ask(view, now, self.strategy)
-                action = "offer" if terms is not None else None
-                self._asked.add(key)
-            else:
-                action, terms = reneg_moves.answer(view, now, self.strategy, standing["terms"],
-                                                   may_counter=key not in self._countered)
-                if action == "counter":
-                    self._countered.add(key)
-            if action is None:
+            move = reneg_moves.next_move(view, now, self.strategy)  # the seat bots' move too
+            if move is None:
                 continue
+            action, terms = move
             self.report.moves.append((pair["id"], action))
             try:
                 await self.client.negotiate(action, terms, pair["id"])

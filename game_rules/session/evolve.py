@@ -49,15 +49,8 @@ def _on(cls: type):
 def negotiation_step(s: Session, neg: neg_rules.Negotiation, action: str, firm: str | None,
                      terms: TermSheet | None):
     """`neg` after one move (and its events); raises `NegotiationError` for an illegal one."""
-    budget, domains = s.rules.params.budget, s.rules.domains
-    if action == "offer":
-        return neg_rules.make_offer(neg, firm, terms, domains, budget=budget, max_duration=s.state.rounds)
-    if action == "counter":
-        return neg_rules.counter(neg, firm, terms, domains, budget=budget, max_duration=s.state.rounds)
-    if action == "deadline":
-        return neg_rules.deadline(neg)
-    return {"accept": neg_rules.accept, "reject": neg_rules.reject,
-            "walk_away": neg_rules.walk_away}[action](neg, firm)
+    return neg_rules.transition(neg, action, firm, terms, s.rules.domains, budget=s.rules.params.budget,
+                                max_duration=s.state.rounds)
 
 
 def selection_step(s: Session, board: sel.Board, m: F.SelectionMove):

@@ -9,22 +9,25 @@ new terms from the next round. The window closes when every negotiation in it is
 when its clock runs out or when the facilitator ends it; an open one keeps its terms
 (`renegotiation_closed` names them). Then the next round opens (rounds.after_window).
 
-Seat bots bargain by dependency (renegotiation.bot_ask / bot_accepts): the bot with the
-stronger hand asks once for a better share; a bot accepts what leaves it its reservation;
-two bots with nothing to ask leave their terms as they are (walk away).
+Seat bots bargain as the live bots do, each from its own firm's view
+(renegotiation_moves.seat_move): the stronger hand by its estimates asks for its
+reservation share, an internalizer also for access, an avoider for protection (a tranche
+more, staged release, a higher exit penalty); a bot accepts what leaves it its reservation
+and takes nothing its strategy guards, counters once, else walks away; two bots with nothing
+to ask leave their terms as they are (walk away).
 
 What each side sees: a firm its own alliances' negotiations, the terms in force and its own
 dependency on its partner as its firm view reports it (from its estimates of the partner;
 never the partner's dependency nor the exact own one: they would tell the partner's hidden
-competences); the facilitator every pair with both exact dependencies. Seat bots bargain on
-the exact dependencies (they are the rules' bots); live bots on what their firm sees.
+competences); the facilitator every pair with both exact dependencies. Bots, seated or live,
+bargain on what their firm sees, never on the exact dependencies.
 """
 from __future__ import annotations
 
-from .. import negotiation as neg_rules, renegotiation as reneg
+from .. import negotiation as neg_rules, renegotiation as reneg, renegotiation_moves as moves
 from ..negotiation import NegotiationError
 from ..state import Decision
-from ..views import estimated_dependency
+from ..views import estimated_dependency, firm_view as whole_firm_view
 from . import facts as F
 from .evolve import negotiation_step
 from .state import Session
@@ -135,29 +138,29 @@ def _bot(s: Session, firm: str) -> bool:
 
 
 def bots_play(step: Step, alliance_id: str) -> None:
-    """The seat bots of one alliance move until a person must answer (bounded: two bots
-    settle in one exchange)."""
+    """The seat bots of one alliance move until a person must answer or it is settled (two
+    bots settle in a few moves). Each bargains from its own firm's view
+    (renegotiation_moves.seat_move: the moves the live bots make)."""
     s = step.session
-    for _ in range(4):
+    views: dict[str, dict] = {}
+
+    def view_of(firm: str) -> dict:
+        if firm not in views:
+            last = s.last_decision.get(firm)
+            views[firm] = whole_firm_view(s.rules, s.state, firm, s.history.get(firm),
+                                          Decision.from_dict(last) if last else None)
+        return views[firm]
+    for _ in range(moves.MAX_MOVES):
         neg = s.renegotiation.negotiations[alliance_id]
-        if neg.status != "open" or not is_open(s):
+        if not is_open(s):
             return
-        if neg.standing is not None:
-            answer = neg.partner(neg.standing.by)
-            if not _bot(s, answer):
-                return
-            ok = reneg.bot_accepts(s.rules, s.state, alliance_id, answer, neg.standing.terms)
-            _bot_move(step, alliance_id, "accept" if ok else "reject", answer, None)
-            continue
-        asks = {f: reneg.bot_ask(s.rules, s.state, alliance_id, f) for f in neg.firms
-                if _bot(s, f) and not any(o.by == f for o in neg.offers)}  # a bot asks once per window
-        firm = next((f for f, ask in asks.items() if ask is not None), None)
-        if firm is not None:
-            _bot_move(step, alliance_id, "offer", firm, asks[firm])
-        elif all(_bot(s, f) for f in neg.firms):
-            _bot_move(step, alliance_id, "walk_away", neg.firms[0], None)  # neither has a case: terms kept
-        else:
+        bots = {f: s.bots[f] for f in neg.firms if _bot(s, f)}
+        move = moves.seat_move(neg.to_dict(), bots, view_of) if bots else None
+        if move is None:
             return
+        action, sheet = moves.seat_sheet(move[1], move[2], s.state.alliances[alliance_id].terms, s.rules,
+                                         s.state.rounds)
+        _bot_move(step, alliance_id, action, move[0], sheet)
 
 
 def _bot_move(step: Step, alliance_id: str, action: str, firm: str, terms) -> None:

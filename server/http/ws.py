@@ -53,7 +53,7 @@ async def websocket(request):
                     raise ProtocolError("already_authenticated", "this socket is already authenticated")
             except ProtocolError as e:
                 hub.metrics.error(e.code)
-                conn.send(P.error(P.message_id(raw), e.code, e.message))
+                conn.send(P.error(P.message_id(raw) or getattr(e, "frame_id", None), e.code, e.message))
                 garbage += 1
                 if garbage >= cfg.garbage_strikes:
                     await conn.close(1008, "too many invalid frames")

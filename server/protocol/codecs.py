@@ -11,10 +11,6 @@ import msgpack
 from .errors import ProtocolError
 
 
-def _refuse_constant(name: str):
-    raise ProtocolError("not_finite", f"{name} is not allowed: numbers must be finite")
-
-
 MAX_DEPTH = 16                 # maps and lists inside a frame, nested (a decision needs 3)
 MAX_INT = 2**53                # integers beyond JSON's exact range are refused
 RESERVED_KEYS = frozenset({"__proto__", "constructor", "prototype"})  # JS prototype pollution
@@ -98,7 +94,9 @@ def decode_frame(data: bytes | str, max_bytes: int) -> dict:
         if isinstance(data, bytes):
             msg = msgpack.unpackb(data, raw=False, strict_map_key=False)
         else:
-            msg = json.loads(data, parse_constant=_refuse_constant)
+            # NaN and Infinity are read as the floats they name and refused by `_check_values`
+            # below with their place in the map and the command's id, as msgpack's are
+            msg = json.loads(data, parse_constant=float)
     except ProtocolError:
         raise
     except Exception as e:  # any decoder complaint is the client's garbage
@@ -106,12 +104,28 @@ def decode_frame(data: bytes | str, max_bytes: int) -> dict:
         raise ProtocolError("bad_frame", f"not valid {kind}: {type(e).__name__}") from None
     if not isinstance(msg, dict):
         raise ProtocolError("bad_frame", "a frame must be a map with a `type`")
-    _check_values(msg)
-    for key in PLAIN_TEXT_FIELDS:
-        v = msg.get(key)
-        if isinstance(v, str) and "\x00" in v:
-            raise ProtocolError("wrong_type", f"{key}: text must not contain the NUL character")
+    try:
+        _check_values(msg)
+        for key in PLAIN_TEXT_FIELDS:
+            v = msg.get(key)
+            if isinstance(v, str) and "\x00" in v:
+                raise ProtocolError("wrong_type", f"{key}: text must not contain the NUL character")
+    except ProtocolError as e:
+        # a map refused for one of its values still names its command: the error echoes the id
+        # (when the id itself is sound), so a client waiting for that command's answer gets it
+        e.frame_id = _sound_id(msg.get("id"))
+        raise
     return msg
+
+
+def _sound_id(i) -> str | None:
+    if not (isinstance(i, str) and 0 < len(i) <= 64 and "\x00" not in i):
+        return None
+    try:
+        i.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return i
 
 
 # json.dumps with options builds a new JSONEncoder at every call: one, built once, gives the same text
