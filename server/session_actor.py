@@ -44,6 +44,7 @@ from .protocol import ProtocolError
 from .fanout import Fanout, deliver, log_write_failed
 from .mailbox import STOP, run_batch
 from .session_selection import protocol_error
+from .snapshot_timer import SnapshotTimer
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
 from .store import LogRow, dumps
@@ -110,7 +111,7 @@ class SessionActor:
         self.seat_requests = seats.SeatRequests()      # "this is me on a new device", live only (server/seats.py)
         self.seat_code_failures: dict[str, int] = {}    # player id -> wrong rejoin codes tried for the seat
         self._round_dirty = False
-        self._snapshot_posted = False
+        self.snapshots = SnapshotTimer(self, self.cfg.snapshot_quiet_seconds)  # when a due snapshot is taken
         self._later: list[Callable] = []                # items to queue after this one's delivery
         self._facts = 0                                 # facts applied (a refusal must come before any)
         self.panel_room = PanelRoom(self)               # online panels: timers, who is online
@@ -167,6 +168,7 @@ class SessionActor:
             self._timer.cancel()
         self.fanout.stop()
         self.panel_room.stop()
+        self.snapshots.stop()
         self._snapshot()
         self._flush()
         try:
@@ -177,13 +179,9 @@ class SessionActor:
         await asyncio.sleep(0)
 
     def _end_of_item(self) -> None:
-        if self._since_snapshot >= self.cfg.snapshot_every:
-            self._snapshot()
-        elif self._round_dirty and not self._snapshot_posted:
-            # a new round or phase is snapshotted once this item is delivered, so the
-            # pushes of this one (round results: what players wait for) do not wait on it
-            self._snapshot_posted = True
-            self._later.append(self._snapshot_if_dirty)
+        if self._round_dirty or self._since_snapshot >= self.cfg.snapshot_every:
+            # taken a little later (server/snapshot_timer.py): not behind a round's pushes
+            self.snapshots.due()
         self._flush()
         self._arm_timer()
         if self._later:
@@ -201,11 +199,6 @@ class SessionActor:
             post(None)
         else:  # after `_deliver`: done callbacks run in the order they were added
             self._tail.add_done_callback(post)
-
-    def _snapshot_if_dirty(self) -> None:
-        self._snapshot_posted = False
-        if self._round_dirty:
-            self._snapshot()
 
     # ================================================================== entry points
 
