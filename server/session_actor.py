@@ -114,6 +114,7 @@ class SessionActor:
         self.snapshots = SnapshotTimer(self, self.cfg.snapshot_quiet_seconds)  # when a due snapshot is taken
         self._later: list[Callable] = []                # items to queue after this one's delivery
         self._facts = 0                                 # facts applied (a refusal must come before any)
+        self.batch_ends = False                         # this item ends its batch (server/mailbox.py)
         self.panel_room = PanelRoom(self)               # online panels: timers, who is online
         self.panel_cfg: dict | None = self.panel_room.cfg
 

@@ -92,3 +92,43 @@ async def test_a_delta_that_does_not_fit_the_view_held_brings_a_full_view(start_
             assert c.view["phase"] == "lobby" and c.stats.errors == 0
         finally:
             await c.close()
+
+
+async def test_a_rounds_views_leave_in_chunks_of_firms_each_written_before_the_next_is_built(start_server, monkeypatch):
+    """server/fanout.py `VIEWS_CHUNK`: at a round's end the first firms' views are written
+    while the next are built (a delivery per chunk), and every device still ends with
+    exactly the view a fresh full view gives."""
+    from server import fanout, session_actor
+    monkeypatch.setattr(fanout, "VIEWS_CHUNK", 1, raising=False)
+    deliveries: list[set[str]] = []   # per delivery: the players it carried a round delta to
+    real = session_actor.deliver
+
+    def deliver(out, after, fut):
+        got = {c.principal.player_id for c, m in out if m.get("type") == "round_delta" and m.get("round") == 2}
+        if got:
+            deliveries.append(got)
+        real(out, after, fut)
+    monkeypatch.setattr(session_actor, "deliver", deliver)
+    server = await start_server(status_every=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=2, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea", "Cy", "Dan")]
+        assert len({j["firm"] for j in joined}) == 4
+        players = [await _login(server.url, j["player_token"], deltas=True) for j in joined]
+        try:
+            await api.control(session, "start")
+            for c in players:
+                await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 1
+                                 or m["type"] == "view" and m["view"].get("current_round") == 1)
+            for c in players:
+                assert (await c.cmd("submit", round=1))["type"] == "ack"
+            for c in players:
+                delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
+                new = apply(_fold(c, c.messages.index(delta)), delta)
+                full = await c.resync()
+                assert new == {**full, "clock": new["clock"]}   # (the clock's remaining time ran on)
+            assert sorted(len(d) for d in deliveries) == [1, 1, 1, 1], deliveries
+        finally:
+            for c in players:
+                await c.close()
