@@ -10,12 +10,13 @@ import aiohttp
 from clients.python.client import GameClient
 from clients.python.view_fold import apply
 from conftest import Api, Client
+from game_rules.session.deltas import DELTA_VERSION
 from test_view_deltas import _carried
 
 
 async def _login(url: str, token: str, deltas: bool) -> Client:
     c = await Client.open(url, True, "d" if deltas else "f")
-    await c.send({"type": "auth", "token": token, **({"deltas": 1} if deltas else {})})
+    await c.send({"type": "auth", "token": token, **({"deltas": DELTA_VERSION} if deltas else {})})
     await c.wait_for(lambda m: m["type"] == "welcome")
     await c.wait_for(lambda m: m["type"] == "view")
     return c
@@ -86,7 +87,7 @@ async def test_a_delta_that_does_not_fit_the_view_held_brings_a_full_view(start_
             for i, bad in enumerate(({"base": 99, "changes": {"set": {"phase": "debrief"}}},
                                      {"changes": {"append": {"phase": ["x"]}}})):
                 bad = {"base": c._views, **bad}
-                c._handle({"type": "round_delta", "version": 1, "round": None, "seq": c._seq + 1, **bad})
+                c._handle({"type": "round_delta", "version": DELTA_VERSION, "round": None, "seq": c._seq + 1, **bad})
                 assert c.view == before and c.stats.delta_misses == i + 1
                 await c.wait(lambda c: c.stats.resyncs == i + 1 and c._views == 3 + 2 * i)
             assert c.view["phase"] == "lobby" and c.stats.errors == 0
