@@ -64,7 +64,7 @@ def diff(old: dict, new: dict) -> dict:
         elif type(o) is list and type(v) is list and len(v) > len(o) and v[:len(o)] == o:
             out.setdefault("append", {})[k] = v[len(o):]
         elif type(o) is list and type(v) is list and _same_items(o, v):
-            out.setdefault("items", {})[k] = [[i, diff(a, b)] for i, (a, b) in enumerate(zip(o, v)) if a != b]
+            out.setdefault("items", {})[k] = [[i, d] for i, (a, b) in enumerate(zip(o, v)) if (d := diff(a, b))]
         else:
             out.setdefault("set", {})[k] = v
     gone = [k for k in old if k not in new]
