@@ -5,7 +5,8 @@ causes is queued here (`out`: (socket, message) pairs) and handed to the sockets
 item's log rows are durable (the actor's `_flush`). Pushes the same for many sockets are
 encoded once (`Shared`, and a firm's view part `SharedPart`); the facilitator's status is
 coalesced (at most one every `status_every` seconds); the views after a round are built
-by the next item, so round results go out first, and a player's socket gets them as a
+by the next items, in chunks of firms (the first while the round is committed), so round
+results go out first, and a player's socket gets them as a
 `round_delta` against the view it holds (server/view_deltas.py) rather than a full view.
 
 Views come from game_rules/session/views.py, built from the live session's pure state and
@@ -176,13 +177,16 @@ class Fanout:
                     self.out.append((conn, v))
         self.status()
 
-    def views_next(self, later: list) -> None:
-        """The new round's views, built by the next items (`later`): a round's results and
-        clock (small, the same bytes for a whole firm) go out first, without waiting for a
-        thousand views to be built and encoded."""
+    def views_next(self) -> None:
+        """The new round's views, built by the next items: a round's results and clock
+        (small, the same bytes for a whole firm) go out first, without waiting for a
+        thousand views to be built and encoded. This item ends its batch, so its log rows
+        go to the store at once, and the first views are built while they are committed
+        (the results' delivery waits for the chunk being built then, not for all of them)."""
         if not self._views_posted:
             self._views_posted = True
-            later.append(self._round_views)
+            self.live.batch_ends = True
+            self.live.post(self._round_views)
 
     def _round_views(self) -> None:
         """Everyone's view of the new round, in actor items of `VIEWS_CHUNK` firms: each

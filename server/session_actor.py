@@ -112,7 +112,6 @@ class SessionActor:
         self.seat_code_failures: dict[str, int] = {}    # player id -> wrong rejoin codes tried for the seat
         self._round_dirty = False
         self.snapshots = SnapshotTimer(self, self.cfg.snapshot_quiet_seconds)  # when a due snapshot is taken
-        self._later: list[Callable] = []                # items to queue after this one's delivery
         self._facts = 0                                 # facts applied (a refusal must come before any)
         self.batch_ends = False                         # this item ends its batch (server/mailbox.py)
         self.panel_room = PanelRoom(self)               # online panels: timers, who is online
@@ -185,21 +184,6 @@ class SessionActor:
             self.snapshots.due()
         self._flush()
         self._arm_timer()
-        if self._later:
-            self._post_after_delivery(self._later)
-            self._later = []
-
-    def _post_after_delivery(self, items: list[Callable]) -> None:
-        """Queue `items` once this item's messages are written (the actor runs queued
-        items back to back without yielding, so a heavy item queued at once would hold
-        the delivery of the commit it follows)."""
-        def post(_):
-            for fn in items:
-                self.post(fn)
-        if self._tail is None:
-            post(None)
-        else:  # after `_deliver`: done callbacks run in the order they were added
-            self._tail.add_done_callback(post)
 
     # ================================================================== entry points
 
@@ -570,7 +554,7 @@ for _name in _SESSION_FIELDS:
 _NOTES: dict[type, Callable] = {
     Tell: lambda a, n: a.fanout.tell(n, a._current_conn),
     Views: lambda a, n: a.fanout.views(),
-    ViewsNext: lambda a, n: a.fanout.views_next(a._later),
+    ViewsNext: lambda a, n: a.fanout.views_next(),
     Team: lambda a, n: a.fanout.team(n.firm),
     Status: lambda a, n: a.fanout.status(),
     PlayerView: lambda a, n: a.fanout.player_view(n),

@@ -133,3 +133,46 @@ async def test_a_rounds_views_leave_in_chunks_of_firms_each_written_before_the_n
         finally:
             for c in players:
                 await c.close()
+
+
+async def test_a_rounds_first_views_are_built_while_its_log_rows_are_committed(start_server, monkeypatch):
+    """The item that closes a round ends its batch and the first chunk of views is built
+    while the writer thread commits the round (the results still leave first, after the
+    commit): the views no longer wait for the commit and the results' delivery."""
+    import threading
+
+    from server import fanout
+    from server.store import sqlite as store_sqlite
+    built = threading.Event()          # the first chunk of the round's views was built
+    seen: list[bool] = []              # per round's commit: was it built before the commit ended
+    commit, player_views = store_sqlite.SqliteStore._commit, fanout.Fanout._player_views
+
+    def gated_commit(self, conn, batch):
+        if any(op[0] == "log" and op[1].type == "round_closed" for ops, _ in batch for op in ops):
+            seen.append(built.wait(3))   # the old order never builds it before this commit ends
+        return commit(self, conn, batch)
+
+    def views_built(self, names, deltas):
+        player_views(self, names, deltas)
+        if deltas and self.live.session.state.round == 1:
+            built.set()
+    monkeypatch.setattr(store_sqlite.SqliteStore, "_commit", gated_commit)
+    monkeypatch.setattr(fanout.Fanout, "_player_views", views_built)
+    server = await start_server(status_every=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=1, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea")]
+        players = [await _login(server.url, j["player_token"], deltas=True) for j in joined]
+        try:
+            await api.control(session, "start")
+            for c in players:
+                assert (await c.cmd("submit", round=1))["type"] == "ack"
+            for c in players:
+                result = await c.wait_for(lambda m: m["type"] == "round_result" and m["round"] == 1)
+                delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
+                assert c.messages.index(result) < c.messages.index(delta)   # the results first
+            assert seen == [True]
+        finally:
+            for c in players:
+                await c.close()
