@@ -182,7 +182,7 @@ class Fanout:
         (small, the same bytes for a whole firm) go out first, without waiting for a
         thousand views to be built and encoded. This item ends its batch, so its log rows
         go to the store at once, and the first views are built while they are committed
-        (the results' delivery waits for the chunk being built then, not for all of them)."""
+        (the results' delivery waits for the chunk being built then, one or two, not all)."""
         if not self._views_posted:
             self._views_posted = True
             self.live.batch_ends = True
