@@ -1,4 +1,4 @@
-"""When a session's snapshot is taken: once the session has been left alone for a while.
+"""When a session's snapshot is taken: a while after it falls due, not at once.
 
 A snapshot is only a restore accelerator (server/session_actor.py): every fact is durable
 in the log before its command is acknowledged, and a restart folds the facts logged after

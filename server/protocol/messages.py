@@ -340,8 +340,9 @@ class RoundDeltaPush(_Out):
     [index, changes] pairs for the items of a list of dicts) and the view is exactly the
     full view the server would send now. Only if `base` is the number of `view` and
     `round_delta` messages this socket got before this one (and `version` is 2; a socket
-    whose `auth` gave another `deltas` gets full views); otherwise, or if the changes do not fit, send `resync` for a full view. A full
-    `view` comes instead when the delta would not be smaller."""
+    whose `auth` gave another `deltas` gets full views); otherwise, or if the changes do
+    not fit, send `resync` for a full view. A full `view` comes instead when the delta
+    would not be smaller."""
     type: Literal["round_delta"]
     version: int = Field(description="the changes' format: 2")
     base: int = Field(description="how many `view` and `round_delta` messages this socket was sent before this one")
