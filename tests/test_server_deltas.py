@@ -1,5 +1,5 @@
 """Round deltas over real sockets (server/view_deltas.py, server/fanout.py): a socket whose
-`auth` says it reads them (`deltas: 1`) gets a `round_delta` after a round, a socket that
+`auth` says it reads them (`deltas: 2`) gets a `round_delta` after a round, a socket that
 does not a full `view`; applied to the view the first one holds (folded as the pushes came)
 the delta gives exactly what the second was sent, and carries nothing that view lacks. A
 client whose delta does not fit (its `base`, or its changes) asks for a full view."""
