@@ -67,6 +67,8 @@ SERVER_LIMITS = ["--max-copies", "500", "--create-rate", "100000", "--create-tot
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from game_rules.session.deltas import DELTA_VERSION  # noqa: E402  (the format this checkout's clients read)
+
 now = time.perf_counter
 
 
@@ -286,7 +288,7 @@ class Player:
         self.ws = await http.ws_connect(ws_url, max_msg_size=2**24, autoping=True)
         auth = {"type": "auth", "token": self.spec["token"]}
         if self.spec.get("deltas"):  # fanout --deltas: the new round's view as a round_delta
-            auth["deltas"] = 1
+            auth["deltas"] = self.spec["deltas"]
         await self.ws.send_bytes(msgpack.packb(auth))
         self.reader = asyncio.create_task(self._read())
         await asyncio.wait_for(self.welcome, 60)
@@ -952,8 +954,10 @@ def _args(argv=None) -> argparse.Namespace:
     p.add_argument("--players", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--facilitator", action="store_true", help="a facilitator socket is connected too")
-    p.add_argument("--deltas", action="store_true", help="the players read round deltas (auth deltas: 1): "
-                   "the new round comes as a round_delta; without it, as full views")
+    p.add_argument("--deltas", nargs="?", type=int, const=DELTA_VERSION, default=None, metavar="VERSION",
+                   help=f"the players read round deltas (auth deltas: VERSION, default {DELTA_VERSION}; the "
+                        "version the server under test reads, e.g. 1 before 2026-11-30 07:30): the new round "
+                        "comes as a round_delta; without it, as full views")
     p = sub.add_parser("store", parents=[common])
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--writers", type=int, default=200, help="concurrent writers (sessions)")

@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="PostgreSQL with several server processes: a live session's owner must renew its hold "
                         "this often; another process takes over a session whose owner stopped after at most "
                         f"this long (default {d.lease_seconds:g})")
+    p.add_argument("--snapshot-quiet", type=float, default=d.snapshot_quiet_seconds, metavar="SECONDS",
+                   help="a session's snapshot (a restore accelerator: every fact is in the log before its ack) "
+                        "is taken this long after it falls due, not behind a round's pushes "
+                        f"(default {d.snapshot_quiet_seconds:g})")
     p.add_argument("--skip-db-check", action="store_true",
                    help="do not run SQLite's quick_check on the event log at start (faster start on huge files)")
     return p
@@ -108,7 +112,8 @@ def config_from_args(a: argparse.Namespace) -> ServerConfig:
                         create_burst=max(1, round(a.create_rate)),  # a burst of one minute's worth
                         create_total_per_minute=a.create_total_rate,
                         create_total_burst=max(1, round(a.create_total_rate)),
-                        archive_idle_seconds=a.archive_after_days * 86400, lease_seconds=a.lease_seconds)
+                        archive_idle_seconds=a.archive_after_days * 86400, lease_seconds=a.lease_seconds,
+                        snapshot_quiet_seconds=a.snapshot_quiet)
 
 
 def reach_lines(config: ServerConfig) -> list[str]:

@@ -68,6 +68,8 @@ class ServerConfig:
     negotiation_seconds: float = 600.0
     restore_grace_seconds: float = 30.0  # a clock that ran out while we were down gets this much
     snapshot_every: int = 5000          # log records between snapshots (also at every round)
+    # a due snapshot waits this long (server/snapshot_timer.py): not behind a round's pushes
+    snapshot_quiet_seconds: float = 2.0
     chat_keep: int = 200                # chat lines per channel kept for a full view
     replies_keep: int = 64              # acks per player kept in memory for re-sent ids (older: from the log)
 

@@ -5,7 +5,8 @@ causes is queued here (`out`: (socket, message) pairs) and handed to the sockets
 item's log rows are durable (the actor's `_flush`). Pushes the same for many sockets are
 encoded once (`Shared`, and a firm's view part `SharedPart`); the facilitator's status is
 coalesced (at most one every `status_every` seconds); the views after a round are built
-by the next item, so round results go out first, and a player's socket gets them as a
+by the next items, in chunks of firms (the first while the round is committed), so round
+results go out first, and a player's socket gets them as a
 `round_delta` against the view it holds (server/view_deltas.py) rather than a full view.
 
 Views come from game_rules/session/views.py, built from the live session's pure state and
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from .connection import Connection
 
 log = logging.getLogger("server.session")
+
+VIEWS_CHUNK = 64   # firms per actor item of a new round's views (128 players of two: ~10-20 ms)
 
 
 class Fanout:
@@ -174,33 +177,68 @@ class Fanout:
                     self.out.append((conn, v))
         self.status()
 
-    def views_next(self, later: list) -> None:
-        """Full views for everyone, built by the next item (`later`): a round's results and
-        clock (small, the same bytes for a whole firm) go out first, without waiting for a
-        thousand views to be built and encoded."""
+    def views_next(self) -> None:
+        """The new round's views, built by the next items: a round's results and clock
+        (small, the same bytes for a whole firm) go out first, without waiting for a
+        thousand views to be built and encoded. This item ends its batch, so its log rows
+        go to the store at once, and the first views are built while they are committed
+        (the results' delivery waits for the chunk being built then, one or two, not all)."""
         if not self._views_posted:
             self._views_posted = True
-            later.append(lambda: self.views(deltas=True))
+            self.live.batch_ends = True
+            self.live.post(self._round_views)
+
+    def _round_views(self) -> None:
+        """Everyone's view of the new round, in actor items of `VIEWS_CHUNK` firms: each
+        item's views are written once it ends, so the first firms' devices read theirs while
+        the next are built (in one item, every device waited for the thousandth view), and
+        a command waits behind one chunk, not behind all of them."""
+        self._views_posted = False
+        self._facilitator_views()
+        groups: dict[str, list[str]] = {}  # firm -> its players online (a firm's views are built in one item)
+        for name, conns in self.conns.items():
+            if conns and name in self.live.players:
+                groups.setdefault(self.live.players[name].firm, []).append(name)
+        self._round_views_chunk(list(groups.values()))
+
+    def _round_views_chunk(self, groups: list[list[str]]) -> None:
+        self._player_views([n for g in groups[:VIEWS_CHUNK] for n in g], deltas=True)
+        self.live.batch_ends = True  # these views are written before the next chunk is built
+        if len(groups) > VIEWS_CHUNK and not self.live._stopping:
+            self.live.post(self._round_views_chunk, groups[VIEWS_CHUNK:])  # behind the commands waiting now
+            return
+        self.held.done()
+        self.ahead.schedule()
 
     def views(self, deltas: bool = False) -> None:
-        """Everyone gets its new view (phase changes, round results): the facilitator a full
-        view; a player, with `deltas` (after a round), a `round_delta` against the view its
-        socket holds where that is smaller, else a full view."""
+        """Everyone gets its new view (phase changes): the facilitator a full view; a player,
+        with `deltas`, a `round_delta` against the view its socket holds where that is
+        smaller, else a full view."""
         self._views_posted = False
+        self._facilitator_views()
+        self._player_views([name for name in self.conns if name != FACILITATOR], deltas)
+        self.held.done()
+        self.ahead.schedule()
+
+    def _facilitator_views(self) -> None:
+        conns = self.conns.get(FACILITATOR)
+        if conns:
+            v = P.Shared({"type": "view", "view": self.live.facilitator_view(self.live.live())})
+            for conn in conns:
+                self.held.hold(conn)
+                self.out.append((conn, v))
+
+    def _player_views(self, names: list[str], deltas: bool) -> None:
+        """The new view of each of `names` (players), on each of its sockets."""
         cache: dict[str, P.SharedPart] = {}  # a firm's part is built and encoded once
         shared: dict[tuple, P.Shared] = {}   # a delta the same for several sockets, encoded once
         session, live = self.live.session, self.live.live()
         scores = views.scores_now(session)   # at the debrief: once, not once per firm
-        for name, conns in self.conns.items():
-            if not conns:
+        for name in names:
+            conns, player = self.conns.get(name), session.players.get(name)
+            if not conns or player is None:  # gone since the list was made
                 continue
-            if name == FACILITATOR:
-                v = P.Shared({"type": "view", "view": self.live.facilitator_view(live)})
-                for conn in conns:
-                    self.held.hold(conn)
-                    self.out.append((conn, v))
-                continue
-            firm = self.live.players[name].firm
+            firm = player.firm
             if firm not in cache:
                 cache[firm] = P.SharedPart(views.firm_part(session, live, firm, scores))
             part, me = cache[firm], views.me_of(session, name)
@@ -211,8 +249,6 @@ class Fanout:
                     msg = full = full or P.SharedView(part, me)
                 self.out.append((conn, msg))
                 self.held.hold(conn, part.part, me, firm)
-        self.held.done()
-        self.ahead.schedule()
 
     def _delta(self, conn: "Connection", pid: str, firm: str, part: P.SharedPart, me: dict,
                shared: dict) -> "P.Shared | dict | None":

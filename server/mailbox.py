@@ -32,6 +32,7 @@ def run_batch(actor: Any, item: tuple, budget: float | None = None) -> bool:
     Returns True when the actor must stop (the STOP item, or the session has ended)."""
     queue = actor.queue
     deadline = time.perf_counter() + (BATCH_SECONDS if budget is None else budget)
+    actor.batch_ends = False  # an item sets it when its messages must leave before the next item runs
     ran = stop = False
     while True:
         if item[0] is STOP:
@@ -46,7 +47,7 @@ def run_batch(actor: Any, item: tuple, budget: float | None = None) -> bool:
         if actor.status == "ended":
             stop = True
             break
-        if queue.empty() or time.perf_counter() >= deadline:
+        if queue.empty() or time.perf_counter() >= deadline or actor.batch_ends:
             break
         item = queue.get_nowait()
     if ran:

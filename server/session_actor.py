@@ -44,6 +44,7 @@ from .protocol import ProtocolError
 from .fanout import Fanout, deliver, log_write_failed
 from .mailbox import STOP, run_batch
 from .session_selection import protocol_error
+from .snapshot_timer import SnapshotTimer
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
 from .store import LogRow, dumps
@@ -110,9 +111,9 @@ class SessionActor:
         self.seat_requests = seats.SeatRequests()      # "this is me on a new device", live only (server/seats.py)
         self.seat_code_failures: dict[str, int] = {}    # player id -> wrong rejoin codes tried for the seat
         self._round_dirty = False
-        self._snapshot_posted = False
-        self._later: list[Callable] = []                # items to queue after this one's delivery
+        self.snapshots = SnapshotTimer(self, self.cfg.snapshot_quiet_seconds)  # when a due snapshot is taken
         self._facts = 0                                 # facts applied (a refusal must come before any)
+        self.batch_ends = False                         # this item ends its batch (server/mailbox.py)
         self.panel_room = PanelRoom(self)               # online panels: timers, who is online
         self.panel_cfg: dict | None = self.panel_room.cfg
 
@@ -167,6 +168,7 @@ class SessionActor:
             self._timer.cancel()
         self.fanout.stop()
         self.panel_room.stop()
+        self.snapshots.stop()
         self._snapshot()
         self._flush()
         try:
@@ -177,35 +179,11 @@ class SessionActor:
         await asyncio.sleep(0)
 
     def _end_of_item(self) -> None:
-        if self._since_snapshot >= self.cfg.snapshot_every:
-            self._snapshot()
-        elif self._round_dirty and not self._snapshot_posted:
-            # a new round or phase is snapshotted once this item is delivered, so the
-            # pushes of this one (round results: what players wait for) do not wait on it
-            self._snapshot_posted = True
-            self._later.append(self._snapshot_if_dirty)
+        if self._round_dirty or self._since_snapshot >= self.cfg.snapshot_every:
+            # taken a little later (server/snapshot_timer.py): not behind a round's pushes
+            self.snapshots.due()
         self._flush()
         self._arm_timer()
-        if self._later:
-            self._post_after_delivery(self._later)
-            self._later = []
-
-    def _post_after_delivery(self, items: list[Callable]) -> None:
-        """Queue `items` once this item's messages are written (the actor runs queued
-        items back to back without yielding, so a heavy item queued at once would hold
-        the delivery of the commit it follows)."""
-        def post(_):
-            for fn in items:
-                self.post(fn)
-        if self._tail is None:
-            post(None)
-        else:  # after `_deliver`: done callbacks run in the order they were added
-            self._tail.add_done_callback(post)
-
-    def _snapshot_if_dirty(self) -> None:
-        self._snapshot_posted = False
-        if self._round_dirty:
-            self._snapshot()
 
     # ================================================================== entry points
 
@@ -576,7 +554,7 @@ for _name in _SESSION_FIELDS:
 _NOTES: dict[type, Callable] = {
     Tell: lambda a, n: a.fanout.tell(n, a._current_conn),
     Views: lambda a, n: a.fanout.views(),
-    ViewsNext: lambda a, n: a.fanout.views_next(a._later),
+    ViewsNext: lambda a, n: a.fanout.views_next(),
     Team: lambda a, n: a.fanout.team(n.firm),
     Status: lambda a, n: a.fanout.status(),
     PlayerView: lambda a, n: a.fanout.player_view(n),

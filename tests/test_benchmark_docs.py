@@ -43,3 +43,11 @@ def test_the_newcomer_figures_are_those_of_their_run():
         assert f"| {r[key]} |" in DOC, key
     assert f"{r['start_s']} s to start the server" in guide and f"{r['phone_s']} s for a phone" in guide
     assert not r["join_link"].startswith(("http://127.", "http://localhost")), "the phone joined on a LAN address"
+
+
+def test_the_round_end_figures_are_the_medians_of_their_runs():
+    """The round's end at 1,000 players (issue 19): the summary's p99 of the complete new
+    round, for this code and the commit before it, are the medians of their alternated runs."""
+    new = _median_p99("i19s_fanout1000_new_r*.json", "view_after_ack_ms")
+    base = _median_p99("i19s_fanout1000_base_r*.json", "view_after_ack_ms")
+    assert f"**{new:,.0f} ms**" in DOC and f"against {base:,.0f} ms" in DOC

@@ -50,6 +50,8 @@ async def test_the_js_fold_gives_what_the_python_fold_gives(start_server):
     # JS entry is checked against the Python one in tests/test_browser_renegotiation.py)
     assert {m.get("type") for ms in streams.values() for m in ms} >= set(FOLDS) - {"selection", "renegotiation"}
     assert "round_delta" in FOLDS and sum(m["type"] == "round_delta" for ms in streams.values() for m in ms) >= 3
+    # an alliance's changes item by item (`items`, delta version 2) are among them
+    assert any("items" in m["changes"] for ms in streams.values() for m in ms if m["type"] == "round_delta")
     async with playwright_api.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -81,7 +83,7 @@ BAD_DELTA = """async (token) => {
   s.addEventListener("message", (e) => got.push(e.detail));
   s.connect();
   await until(() => got.some((m) => m.type === "view"));
-  s.onFrame(s.ws, JSON.stringify({ type: "round_delta", version: 1, base: 99, round: 1, changes: { set: { phase: "debrief" } } }));
+  s.onFrame(s.ws, JSON.stringify({ type: "round_delta", version: 2, base: 99, round: 1, changes: { set: { phase: "debrief" } } }));
   await until(() => got.filter((m) => m.type === "view").length === 2);
   const out = { types: got.map((m) => m.type), views: s.views, phase: got[got.length - 1].view?.phase };
   s.stopped = true;

@@ -1,5 +1,5 @@
 """Round deltas over real sockets (server/view_deltas.py, server/fanout.py): a socket whose
-`auth` says it reads them (`deltas: 1`) gets a `round_delta` after a round, a socket that
+`auth` says it reads them (`deltas: 2`) gets a `round_delta` after a round, a socket that
 does not a full `view`; applied to the view the first one holds (folded as the pushes came)
 the delta gives exactly what the second was sent, and carries nothing that view lacks. A
 client whose delta does not fit (its `base`, or its changes) asks for a full view."""
@@ -10,12 +10,13 @@ import aiohttp
 from clients.python.client import GameClient
 from clients.python.view_fold import apply
 from conftest import Api, Client
+from game_rules.session.deltas import DELTA_VERSION
 from test_view_deltas import _carried
 
 
 async def _login(url: str, token: str, deltas: bool) -> Client:
     c = await Client.open(url, True, "d" if deltas else "f")
-    await c.send({"type": "auth", "token": token, **({"deltas": 1} if deltas else {})})
+    await c.send({"type": "auth", "token": token, **({"deltas": DELTA_VERSION} if deltas else {})})
     await c.wait_for(lambda m: m["type"] == "welcome")
     await c.wait_for(lambda m: m["type"] == "view")
     return c
@@ -86,9 +87,92 @@ async def test_a_delta_that_does_not_fit_the_view_held_brings_a_full_view(start_
             for i, bad in enumerate(({"base": 99, "changes": {"set": {"phase": "debrief"}}},
                                      {"changes": {"append": {"phase": ["x"]}}})):
                 bad = {"base": c._views, **bad}
-                c._handle({"type": "round_delta", "version": 1, "round": None, "seq": c._seq + 1, **bad})
+                c._handle({"type": "round_delta", "version": DELTA_VERSION, "round": None, "seq": c._seq + 1, **bad})
                 assert c.view == before and c.stats.delta_misses == i + 1
                 await c.wait(lambda c: c.stats.resyncs == i + 1 and c._views == 3 + 2 * i)
             assert c.view["phase"] == "lobby" and c.stats.errors == 0
         finally:
             await c.close()
+
+
+async def test_a_rounds_views_leave_in_chunks_of_firms_each_written_before_the_next_is_built(start_server, monkeypatch):
+    """server/fanout.py `VIEWS_CHUNK`: at a round's end the first firms' views are written
+    while the next are built (a delivery per chunk), and every device still ends with
+    exactly the view a fresh full view gives."""
+    from server import fanout, session_actor
+    monkeypatch.setattr(fanout, "VIEWS_CHUNK", 1, raising=False)
+    deliveries: list[set[str]] = []   # per delivery: the players it carried a round delta to
+    real = session_actor.deliver
+
+    def deliver(out, after, fut):
+        got = {c.principal.player_id for c, m in out if m.get("type") == "round_delta" and m.get("round") == 2}
+        if got:
+            deliveries.append(got)
+        real(out, after, fut)
+    monkeypatch.setattr(session_actor, "deliver", deliver)
+    server = await start_server(status_every=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=2, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea", "Cy", "Dan")]
+        assert len({j["firm"] for j in joined}) == 4
+        players = [await _login(server.url, j["player_token"], deltas=True) for j in joined]
+        try:
+            await api.control(session, "start")
+            for c in players:
+                await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 1
+                                 or m["type"] == "view" and m["view"].get("current_round") == 1)
+            for c in players:
+                assert (await c.cmd("submit", round=1))["type"] == "ack"
+            for c in players:
+                delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
+                new = apply(_fold(c, c.messages.index(delta)), delta)
+                full = await c.resync()
+                assert new == {**full, "clock": new["clock"]}   # (the clock's remaining time ran on)
+            assert sorted(len(d) for d in deliveries) == [1, 1, 1, 1], deliveries
+        finally:
+            for c in players:
+                await c.close()
+
+
+async def test_a_rounds_first_views_are_built_while_its_log_rows_are_committed(start_server, monkeypatch):
+    """The item that closes a round ends its batch and the first chunk of views is built
+    while the writer thread commits the round (the results still leave first, after the
+    commit): the views no longer wait for the commit and the results' delivery."""
+    import threading
+
+    from server import fanout
+    from server.store import sqlite as store_sqlite
+    built = threading.Event()          # the first chunk of the round's views was built
+    seen: list[bool] = []              # per round's commit: was it built before the commit ended
+    commit, player_views = store_sqlite.SqliteStore._commit, fanout.Fanout._player_views
+
+    def gated_commit(self, conn, batch):
+        if any(op[0] == "log" and op[1].type == "round_closed" for ops, _ in batch for op in ops):
+            seen.append(built.wait(3))   # the old order never builds it before this commit ends
+        return commit(self, conn, batch)
+
+    def views_built(self, names, deltas):
+        player_views(self, names, deltas)
+        if deltas and self.live.session.state.round == 1:
+            built.set()
+    monkeypatch.setattr(store_sqlite.SqliteStore, "_commit", gated_commit)
+    monkeypatch.setattr(fanout.Fanout, "_player_views", views_built)
+    server = await start_server(status_every=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=1, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea")]
+        players = [await _login(server.url, j["player_token"], deltas=True) for j in joined]
+        try:
+            await api.control(session, "start")
+            for c in players:
+                assert (await c.cmd("submit", round=1))["type"] == "ack"
+            for c in players:
+                result = await c.wait_for(lambda m: m["type"] == "round_result" and m["round"] == 1)
+                delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
+                assert c.messages.index(result) < c.messages.index(delta)   # the results first
+            assert seen == [True]
+        finally:
+            for c in players:
+                await c.close()

@@ -53,8 +53,42 @@ def test_a_list_that_only_grew_is_sent_as_its_new_items():
                               "unset": ["gone"]}
 
 
+# lists of dicts with ids (a firm's alliances), changed in place, grown, shrunk or reordered
+items = st.lists(st.fixed_dictionaries({"id": st.sampled_from("xyz"), "trust": st.integers(0, 3)},
+                                       optional={"due": st.dictionaries(st.sampled_from("ab"), st.integers(0, 2))}),
+                 max_size=3)
+
+
+@given(items, items, st.booleans())
+def test_patch_of_a_diff_gives_the_new_list_of_items(old, new, same_ids):
+    if same_ids:  # the same alliances, in the same order, changed in place (what a round does)
+        new = [{**b, "id": a["id"]} for a, b in zip(old, new)] + [dict(a) for a in old[len(new):]]
+    assert patch({"alliances": old}, diff({"alliances": old}, {"alliances": new})) == {"alliances": new}
+
+
+def test_a_list_of_the_same_items_is_sent_item_by_item():
+    """A round changes an alliance's trust and tranches, not its terms: only that is sent
+    (the whole list was sent whenever any field of it changed, before version 2)."""
+    terms = {"scope": ["design", "brand"], "tranches": {"w": 4, "e": 4}}
+    old = {"alliances": [{"id": "a1", "terms": terms, "trust": 0.9, "released": {"own": {"design": 1}}},
+                         {"id": "a2", "terms": terms, "trust": 0.5, "released": {"own": {}}}]}
+    new = {"alliances": [{"id": "a1", "terms": terms, "trust": 0.95, "released": {"own": {"design": 2}}},
+                         {"id": "a2", "terms": terms, "trust": 0.5, "released": {"own": {}}}]}
+    changes = diff(old, new)
+    assert changes == {"items": {"alliances": [[0, {"set": {"trust": 0.95}, "sub": {"released": {"sub": {
+        "own": {"set": {"design": 2}}}}}}]]}}
+    assert patch(old, changes) == new
+    reordered = {"alliances": new["alliances"][::-1]}
+    assert diff(old, reordered) == {"set": reordered}  # not the same items in place: the list whole
+
+
 def test_changes_that_do_not_fit_the_view_are_refused():
-    for view, changes in (({"history": {}}, {"append": {"history": [1]}}), ({"firm": 3}, {"sub": {"firm": {"set": {}}}})):
+    for view, changes in (({"history": {}}, {"append": {"history": [1]}}), ({"firm": 3}, {"sub": {"firm": {"set": {}}}}),
+                          ({"alliances": [{"id": "a"}]}, {"items": {"alliances": [[1, {"set": {"trust": 1}}]]}}),
+                          ({"alliances": [{"id": "a"}]}, {"items": {"alliances": [[True, {}]]}}),
+                          ({"alliances": [{"id": "a"}]}, {"items": {"alliances": [0, {}]}}),
+                          ({"alliances": [3]}, {"items": {"alliances": [[0, {"set": {"trust": 1}}]]}}),
+                          ({"alliances": {}}, {"items": {"alliances": []}})):
         try:
             patch(view, changes)
         except PatchError:
@@ -73,6 +107,10 @@ def _carried(changes: dict, new: dict) -> None:
     for k, sub in changes.get("sub", {}).items():
         assert k in new and isinstance(new[k], dict), k
         _carried(sub, new[k])
+    for k, pairs in changes.get("items", {}).items():
+        assert k in new and isinstance(new[k], list), k
+        for i, sub in pairs:
+            _carried(sub, new[k][i])
 
 
 class Phone:
@@ -104,6 +142,7 @@ class Table:
         self.options, self.now = options, T0
         self.phones: dict[str, Phone] = {}
         self.deltas = 0
+        self.item_deltas = 0   # deltas that changed a list item by item (the firm's alliances)
 
     def live(self) -> views.Live:
         return views.Live("s1", "CODE", "Class", self.options, frozenset(self.phones), self.now)
@@ -145,6 +184,7 @@ class Table:
             _carried(changes, new)
             if saves(changes, part):
                 self.deltas += 1
+                self.item_deltas += "items" in changes
                 phone.view = apply(phone.view, {"type": "round_delta", "version": DELTA_VERSION, "base": 0,
                                                 "round": part.get("current_round"), "changes": changes})
                 phone.held, phone.touched = (part, me), set()
@@ -219,3 +259,5 @@ def test_a_client_applying_deltas_has_the_full_view_after_every_round(g):
         assert rounds_seen <= 10
     assert s.state.phase == "debrief" and rounds_seen == s.state.rounds
     assert t.deltas >= rounds_seen  # each phone got deltas, not only full views
+    if any(p.view["alliances"] for p in t.phones.values()):
+        assert t.item_deltas > 0  # an alliance's round: its changes, not the whole list

@@ -17,13 +17,16 @@ only its difference to the new view is sent. Applying the changes to the client'
 gives exactly the new view (tests/test_view_deltas.py, over whole bot sessions).
 
 The changes' shape (the web client's clients/web/js/viewfold.js applies the same):
-`{"set": {key: value}, "unset": [key], "append": {key: [items]}, "sub": {key: changes}}`,
-each part present only when not empty; `sub` is a nested dict's own changes, `append`
-the new items of a list that only grew (a round's history, a chat channel).
+`{"set": {key: value}, "unset": [key], "append": {key: [items]}, "sub": {key: changes},
+"items": {key: [[index, changes], ...]}}`, each part present only when not empty; `sub` is
+a nested dict's own changes, `append` the new items of a list that only grew (a round's
+history, a chat channel), `items` the own changes of the items that changed in a list of
+dicts of the same length and the same ids (a firm's alliances: a round changes their
+trust, tranches and estimates, not their terms, which were sent whole before version 2).
 """
 from __future__ import annotations
 
-DELTA_VERSION = 1  # the changes' format (a `round_delta` carries it as `version`)
+DELTA_VERSION = 2  # the changes' format (a `round_delta` carries it as `version`); 2: `items`
 
 #: push type -> the keys of a player's view it may write (clients/python/view_fold.py FOLDS)
 TOUCHES: dict[str, tuple[str, ...]] = {
@@ -60,12 +63,20 @@ def diff(old: dict, new: dict) -> dict:
             out.setdefault("sub", {})[k] = diff(o, v)
         elif type(o) is list and type(v) is list and len(v) > len(o) and v[:len(o)] == o:
             out.setdefault("append", {})[k] = v[len(o):]
+        elif type(o) is list and type(v) is list and _same_items(o, v):
+            out.setdefault("items", {})[k] = [[i, d] for i, (a, b) in enumerate(zip(o, v)) if (d := diff(a, b))]
         else:
             out.setdefault("set", {})[k] = v
     gone = [k for k in old if k not in new]
     if gone:
         out["unset"] = gone
     return out
+
+
+def _same_items(old: list, new: list) -> bool:
+    """Lists of dicts, item by item the same thing (the same `id`, or none): changed in place, not reordered."""
+    return len(old) == len(new) and all(type(a) is dict and type(b) is dict and a.get("id") == b.get("id")
+                                        for a, b in zip(old, new))
 
 
 def patch(view: dict, changes: dict) -> dict:
@@ -85,6 +96,19 @@ def patch(view: dict, changes: dict) -> dict:
         if not isinstance(out.get(k), dict):
             raise PatchError(f"{k}: not a dict to change")
         out[k] = patch(out[k], sub)
+    for k, items in changes.get("items", {}).items():
+        out[k] = _patch_items(out.get(k), k, items)
+    return out
+
+
+def _patch_items(held, key: str, items) -> list:
+    if not isinstance(held, list) or not isinstance(items, list):
+        raise PatchError(f"{key}: not a list to change item by item")
+    out = list(held)
+    for pair in items:
+        if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int and 0 <= pair[0] < len(out)):
+            raise PatchError(f"{key}: an item change is [index, changes] with an index of the list")
+        out[pair[0]] = patch(out[pair[0]], pair[1])
     return out
 
 

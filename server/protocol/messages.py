@@ -65,7 +65,7 @@ class Auth(_Msg):
                                              "one logged for the player, `language_changed` is logged and the "
                                              "scenario texts of its view follow it")
     deltas: int | None = Field(None, ge=0, le=1000, description="the `round_delta` format this client reads "
-                               "(1); a player's socket then gets its view after a round as a `round_delta`, "
+                               "(2); a player's socket then gets its view after a round as a `round_delta`, "
                                "without it always as a full `view`")
 
 
@@ -336,13 +336,15 @@ class RoundDeltaPush(_Out):
     """After a round (its `round_result` came first), a player's new view as the changes to
     the view it holds: the full view it was last sent (or the last delta's result) with the
     pushes it folded since. Apply `changes` (game_rules/session/deltas.py: `set` keys,
-    `unset` keys, `append` items to a list, `sub`: a nested dict's own changes) and the
-    view is exactly the full view the server would send now. Only if `base` is the number
-    of `view` and `round_delta` messages this socket got before this one (and `version`
-    is 1); otherwise, or if the changes do not fit, send `resync` for a full view. A full
-    `view` comes instead when the delta would not be smaller."""
+    `unset` keys, `append` items to a list, `sub`: a nested dict's own changes, `items`:
+    [index, changes] pairs for the items of a list of dicts) and the view is exactly the
+    full view the server would send now. Only if `base` is the number of `view` and
+    `round_delta` messages this socket got before this one (and `version` is 2; a socket
+    whose `auth` gave another `deltas` gets full views); otherwise, or if the changes do
+    not fit, send `resync` for a full view. A full `view` comes instead when the delta
+    would not be smaller."""
     type: Literal["round_delta"]
-    version: int = Field(description="the changes' format: 1")
+    version: int = Field(description="the changes' format: 2")
     base: int = Field(description="how many `view` and `round_delta` messages this socket was sent before this one")
     round: int | None = Field(description="the new view's `current_round` (null outside the execution phase)")
     changes: dict[str, Any]

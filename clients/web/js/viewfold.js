@@ -9,7 +9,7 @@
 //   view = applyPush(view, push)     // a new view; neither argument is changed
 
 export const ANNOUNCEMENTS_SHOWN = 20;
-export const DELTA_VERSION = 1; // the round_delta format this client reads (sent with `auth`) // a player's view carries the latest ones only
+export const DELTA_VERSION = 2; // the round_delta format this client reads (sent with `auth`); 2: `items`
 const CHAT_FIELDS = ["channel", "sender", "sender_name", "firm", "text", "time"];
 const ANNOUNCEMENT_FIELDS = ["text", "event", "time"];
 const CLOCK_FIELDS = ["running", "remaining", "deadline"];
@@ -36,7 +36,8 @@ export function mergeDraft(draft, changed) {
 export class PatchError extends Error {}
 
 /** `view` with a round delta's changes applied: `unset` keys, `set` keys, `append` items to a
- *  list, `sub` a nested object's own changes (game_rules/session/deltas.py patch). */
+ *  list, `sub` a nested object's own changes, `items` [index, changes] pairs of a list of
+ *  objects (game_rules/session/deltas.py patch). */
 export function patch(view, changes) {
   if (!isObject(view) || !isObject(changes)) throw new PatchError("changes apply to an object");
   const out = { ...view };
@@ -49,6 +50,17 @@ export function patch(view, changes) {
   for (const [k, sub] of Object.entries(changes.sub || {})) {
     if (!isObject(out[k])) throw new PatchError(`${k}: not an object to change`);
     out[k] = patch(out[k], sub);
+  }
+  for (const [k, items] of Object.entries(changes.items || {})) {
+    if (!Array.isArray(out[k]) || !Array.isArray(items)) throw new PatchError(`${k}: not a list to change item by item`);
+    const list = [...out[k]];
+    for (const pair of items) {
+      if (!Array.isArray(pair) || pair.length !== 2 || !Number.isInteger(pair[0]) || pair[0] < 0 || pair[0] >= list.length) {
+        throw new PatchError(`${k}: an item change is [index, changes] with an index of the list`);
+      }
+      list[pair[0]] = patch(list[pair[0]], pair[1]);
+    }
+    out[k] = list;
   }
   return out;
 }

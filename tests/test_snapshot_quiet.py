@@ -1,0 +1,66 @@
+"""A round's snapshot waits (server/snapshot_timer.py): it is not taken right behind the
+round's pushes, and nothing acknowledged depends on it: kill -9 before it is taken, and the
+restart folds the round from the log to the same view."""
+from __future__ import annotations
+
+import sqlite3
+
+import aiohttp
+
+from conftest import Api, Client
+
+# what a round changes in a firm's view (the clock, who is online, `me` are not compared)
+ROUND_KEYS = ("round", "current_round", "phase", "firm", "rival", "alliances", "history", "budget", "domains",
+              "draft", "submitted")
+
+
+def _snapshot_rounds(db_path, session_id: str) -> list[int]:
+    db = sqlite3.connect(db_path)
+    try:
+        return [r for (r,) in db.execute("SELECT round FROM snapshots WHERE session_id = ? ORDER BY seq", (session_id,))]
+    finally:
+        db.close()
+
+
+async def _round_played(url: str, http, clients) -> tuple[Api, dict, dict]:
+    api = Api(url, http)
+    session = await api.create(copies=1, rounds=3, negotiation=False, round_seconds=600)
+    players = {}
+    for i in range(2):
+        j = await api.join(session["code"], f"q{i}")
+        c = await Client.login(url, j["player_token"], binary=bool(i), name=j["firm"])
+        c.joined = j
+        clients.append(c)
+        players[j["firm"]] = c
+    await api.control(session, "start")
+    for c in players.values():
+        await c.wait_for(lambda m: m["type"] == "view" and m["view"]["phase"] == "execution")
+        await c.ok("submit", decision={"develop": {"design": 5.0}})
+    for c in players.values():
+        c.view = (await c.wait_for(lambda m: m["type"] == "view" and m["view"]["current_round"] == 2))["view"]
+    return api, session, players
+
+
+async def test_the_round_snapshot_waits_and_a_crash_before_it_loses_nothing(server_process, db_path, clients):
+    proc = await server_process("--snapshot-quiet", "3600")
+    async with aiohttp.ClientSession() as http:
+        api, session, players = await _round_played(proc.url, http, clients)
+        west = players["west1"]
+        # every item queued before this command has run and been committed when it is acked:
+        # a snapshot taken right behind the round's pushes would be in the file now
+        await west.ok("ping")
+        assert _snapshot_rounds(db_path, session["session_id"]) == []
+        proc.kill9()
+
+        proc2 = await server_process()  # the default wait: the restart's own snapshot comes later
+        for firm, before in players.items():
+            after = await Client.login(proc2.url, before.joined["player_token"], name=f"{firm}-after")
+            clients.append(after)
+            assert {k: after.view.get(k) for k in ROUND_KEYS} == {k: before.view.get(k) for k in ROUND_KEYS}
+            assert after.view["current_round"] == 2 and len(after.view["history"]) > 0
+            await after.ok("submit", decision={"develop": {"brand": 3.0}})
+        res = await after.wait_for(lambda m: m["type"] == "round_result" and m["round"] == 2)
+        assert any(e["type"] == "firm_result" for e in res["events"])
+        assert (await Api(proc2.url, http).summary(session))["round"] == 2
+        assert proc2.terminate() == 0  # a clean stop takes the snapshot it owes
+    assert _snapshot_rounds(db_path, session["session_id"])[-1] == 2
