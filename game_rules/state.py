@@ -114,10 +114,15 @@ class Firm:
     cash: float
     start_competence: dict[str, float]
     copy: int = 1  # which instance of the case (class copy) this firm belongs to
+    # model 3: partner firm id -> domain -> the part of this firm's competence it learned from
+    # that partner and that is still current (it goes out of date at the partner's pace,
+    # docs/model.md section 4); empty under models 1 and 2, and then left out of snapshots
+    learned_from: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def clone(self) -> "Firm":
         return Firm(self.id, self.name, self.role, dict(self.competence), self.pace,
-                    self.cash, self.start_competence, self.copy)
+                    self.cash, self.start_competence, self.copy,
+                    {j: dict(v) for j, v in self.learned_from.items()} if self.learned_from else {})
 
 
 @dataclass(slots=True)
@@ -181,10 +186,17 @@ def state_to_dict(s: SessionState) -> dict:
     return {
         "scenario_id": s.scenario_id, "seed": s.seed, "round": s.round, "rounds": s.rounds,
         "phase": s.phase, "rival": dict(s.rival), "start_rival": dict(s.start_rival),
-        "firms": {k: asdict(f) for k, f in s.firms.items()},
+        "firms": {k: _firm_dict(f) for k, f in s.firms.items()},
         "alliances": {k: {**asdict(a), "firms": list(a.firms), "terms": a.terms.to_dict()}
                       for k, a in s.alliances.items()},
     }
+
+
+def _firm_dict(f: Firm) -> dict:
+    d = asdict(f)
+    if not f.learned_from:  # models 1 and 2: a snapshot exactly as before model 3
+        del d["learned_from"]
+    return d
 
 
 def state_from_dict(d: dict) -> SessionState:
