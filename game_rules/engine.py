@@ -124,7 +124,8 @@ class _Ledger:
         self.learned = dict.fromkeys(domains, 0.0)
         self.taught = dict.fromkeys(domains, 0.0)
         self.exposure = dict.fromkeys(domains, 0.0)
-        self.sources: dict[str, dict[str, float]] = {}  # model 3: teacher -> domain -> learned from it
+        # model 3: teacher -> domain -> learned from it, for teachers whose lessons go out of date
+        self.sources: dict[str, dict[str, float]] | None = None
 
 
 def resolve_round(rules: Rules, state: SessionState, decisions: dict[str, Decision]):
@@ -258,9 +259,14 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledge
         seen, learned, taught = ledgers[learner].exposure, ledgers[learner].learned, ledgers[teacher].taught
         c_l, c_t, rel_t = comp[learner], comp[teacher], rel[teacher]
         fresh = freshness(p, firms[teacher].pace)
-        # model 3 keeps what was learned per teacher (it goes out of date at the teacher's pace)
-        source = ledgers[learner].sources.setdefault(teacher, dict.fromkeys(rules.domains, 0.0)) \
-            if p.model_version >= 3 else None
+        # model 3 keeps what was learned from a faster teacher: it goes out of date (paces are
+        # fixed, so what a teacher no faster than the learner taught never needs keeping)
+        source = None
+        if p.model_version >= 3 and outdating_rate(p, firms[teacher].pace, firms[learner].pace) > 0.0:
+            led = ledgers[learner]
+            if led.sources is None:
+                led.sources = {}
+            source = led.sources.setdefault(teacher, dict.fromkeys(rules.domains, 0.0))
         for k in rules.domains:
             inside = k in scope
             xk = exposure(p, inside, rel_t.get(k, 0.0), reveal.get(k, 0.0), form, prot)
@@ -367,18 +373,21 @@ def outdated(p, state: SessionState, firm) -> dict[str, float]:
 
 
 def _outdate(p, s: SessionState, firm, led: _Ledger) -> dict[str, float]:
-    """`outdated` for this round; `firm.learned_from` becomes the stock after this round's
-    loss and learning, before decay (applied with the competence)."""
-    lost = outdated(p, s, firm)
-    stock: dict[str, dict[str, float]] = {}
+    """`outdated` for this round (the same sums, in the same order); `firm.learned_from`
+    becomes a new stock: after this round's loss and learning, before decay (applied with
+    the competence). The old one is never changed (a cloned state shares it)."""
+    lost = dict.fromkeys(firm.competence, 0.0)
     keep = 1.0 - p.decay
-    for teacher in sorted(firm.learned_from.keys() | led.sources.keys()):
-        old = firm.learned_from.get(teacher)
-        new = led.sources.get(teacher)
+    old_all, new_all = firm.learned_from, led.sources or {}
+    stock: dict[str, dict[str, float]] = {}
+    for teacher in sorted(old_all.keys() | new_all.keys()):
         rate = outdating_rate(p, s.firms[teacher].pace, firm.pace)
+        old, new = old_all.get(teacher), new_all.get(teacher)
         held = {}
         for k in lost:
-            had = old.get(k, 0.0) if old else 0.0
+            had = old[k] if old else 0.0
+            if had:
+                lost[k] += rate * had
             held[k] = (had - rate * had + (new[k] if new else 0.0)) * keep
         stock[teacher] = held
     firm.learned_from = stock

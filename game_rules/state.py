@@ -115,14 +115,15 @@ class Firm:
     start_competence: dict[str, float]
     copy: int = 1  # which instance of the case (class copy) this firm belongs to
     # model 3: partner firm id -> domain -> the part of this firm's competence it learned from
-    # that partner and that is still current (it goes out of date at the partner's pace,
-    # docs/model.md section 4); empty under models 1 and 2, and then left out of snapshots
+    # a faster partner and that is still current (it goes out of date at a rate set by the
+    # difference in pace, docs/model.md section 4); empty under models 1 and 2, and then left
+    # out of snapshots. Never changed in place: the engine gives the next state a new one, so
+    # a clone shares it (like `start_competence`)
     learned_from: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def clone(self) -> "Firm":
         return Firm(self.id, self.name, self.role, dict(self.competence), self.pace,
-                    self.cash, self.start_competence, self.copy,
-                    {j: dict(v) for j, v in self.learned_from.items()} if self.learned_from else {})
+                    self.cash, self.start_competence, self.copy, self.learned_from)
 
 
 @dataclass(slots=True)

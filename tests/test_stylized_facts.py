@@ -112,17 +112,19 @@ def test_fact5_holds_in_long_games_where_model_2_failed():
 
 
 def test_fact5_a_fast_partner_keeps_less_of_what_it_learned():
-    """The mechanism at 12 rounds: what east still holds of what it learned from west
-    (model 3's stock) is a smaller share of what it learned when west is fast."""
+    """The mechanism at 12 rounds: what east learned from a fast west (pace 1.6 against its
+    1.2) keeps going out of date, so at the end it holds well under what it learned; from a
+    slower west (1.0) nothing goes out of date (the engine keeps no stock of it)."""
     from game_rules.lean_play import play as lean_play
     from game_rules.lessons import learned as learned_in
-    share = {}
+    recs = {}
     for pace in ("1.0", "1.6"):
         rules = Rules.from_scenario(load_scenario("classic", {"pace.west": pace, "rounds": "12"}))
-        recs = [lean_play(rules, {"west": "balanced", "east": "internalizer"}, sd) for sd in range(6)]
-        share[pace] = mean(r.state.firms["east1"].learned_from["west1"]["design"] / learned_in(r, "east1", "design")
-                           for r in recs)
-    assert share["1.6"] < share["1.0"] - 0.1
+        recs[pace] = [lean_play(rules, {"west": "balanced", "east": "internalizer"}, sd) for sd in range(6)]
+    assert all(r.state.firms["east1"].learned_from == {} for r in recs["1.0"])
+    held = mean(r.state.firms["east1"].learned_from["west1"]["design"] / learned_in(r, "east1", "design")
+                for r in recs["1.6"])
+    assert held < 0.75
 
 
 def test_fact6_out_of_scope_domains_move_far_less():
