@@ -14,6 +14,11 @@ So what a firm is told of the parts of its round that came from its partner is a
   firm's booked competence and to a fresh benchmark of the partner's competence;
 - competence: booked, i.e. the firm's own exact parts (development, teaching) plus its
   learning as booked; its position and dependency come from the booked levels;
+- model 3: what of its learning goes out of date (`engine.outdated`) is taken off its booked
+  competence, scaled to its booked level like teaching (the firm finds out when its copy
+  stops working; the rate is set by the partner's development pace, which shows in its
+  products, not by any of its secrets), and its booked learning is discounted by freshness
+  as the engine's is (models 1 and 2 booked learning without it: their books are kept);
 - money (cash and its parts, joint value and shares): in whole points, so that the exact
   market income cannot give away the firm's exact position.
 
@@ -28,7 +33,7 @@ import random
 from functools import lru_cache
 from math import fsum
 
-from .engine import exposure, learning, protection
+from .engine import exposure, freshness, learning, outdated, protection
 from .rules import Rules
 from .state import Decision, SessionState
 
@@ -112,14 +117,17 @@ def booked_result(rules: Rules, before: SessionState, after: SessionState, resul
     p = rules.of(fid).params
     keep, cap = 1.0 - p.decay, p.max_competence
     taught, comp = {}, {}
+    firm = before.firms[fid]
+    lost = outdated(p, before, firm) if firm.learned_from else {}
     for k, dev in result["developed"].items():
-        t = result["taught"][k]
+        t, o = result["taught"][k], lost.get(k, 0.0)
         # taught = beta * X * own competence, X set by the firm's own choices: booked on the
-        # booked competence, it tells nothing the firm does not already know
-        if t and prev[k] != prev_true[k] and prev_true[k] > 0:
-            t = t * prev[k] / prev_true[k]
+        # booked competence, it tells nothing the firm does not already know (nor, scaled the
+        # same way, does what went out of date: a share of its own learning)
+        if prev[k] != prev_true[k] and prev_true[k] > 0:
+            t, o = t * prev[k] / prev_true[k], o * prev[k] / prev_true[k]
         taught[k] = t
-        c = (prev[k] + learned[k] + t + dev) * keep
+        c = (prev[k] + learned[k] + t + dev - o) * keep
         comp[k] = 0.0 if c < 0.0 else cap if c > cap else c
     return {"type": "firm_result", "firm": fid, "round": result["round"],
             "cash": money(result["cash"]), "cash_from_value": money(result["cash_from_value"]),
@@ -160,6 +168,9 @@ def _benchmarked_learning(rules: Rules, before: SessionState, after: SessionStat
         ambient = fsum(own.absorb.get(k, 0.0) for k in scope) / len(scope) if scope else 0.0
         r = rng(after, fid, partner, al.id, "books")
         level = before.firms[partner].competence
+        # model 3 books learning as the engine does it, fresh at the partner's pace (models 1
+        # and 2 booked it without: their sessions keep their books)
+        fresh = freshness(p, before.firms[partner].pace) if p.model_version >= 3 else 1.0
         for k in domains:
             inside = k in scope
             effort = own.absorb.get(k, 0.0) if inside else ambient
@@ -171,5 +182,5 @@ def _benchmarked_learning(rules: Rules, before: SessionState, after: SessionStat
                 seen[k] = x
             if effort > 0.0:
                 partner_level = max(0.0, level[k] + sd * z_c)
-                learned[k] += learning(p, ar.tacitness[k], x, booked[k], partner_level, effort)
+                learned[k] += fresh * learning(p, ar.tacitness[k], x, booked[k], partner_level, effort)
     return learned, seen

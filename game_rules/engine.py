@@ -79,6 +79,19 @@ def freshness(p, teacher_pace: float) -> float:
     return (1.0 + w) / (1.0 + w * teacher_pace)
 
 
+def outdating_rate(p, teacher_pace: float, learner_pace: float) -> float:
+    """The share of what a learner still holds from a partner that goes out of date this
+    round (model 3): theta * (pace_j - pace_i) when the partner develops faster than the
+    learner, else 0, never above 1. A learner can keep its copy current only as fast as it
+    develops itself; what it cannot keep up with is the difference ("you can only draft
+    behind the leader if the speed differential is not too great", docs/model.md section 10)."""
+    d = teacher_pace - learner_pace
+    if d <= 0.0 or p.model_version < 3:
+        return 0.0
+    r = p.outdating * d
+    return r if r < 1.0 else 1.0
+
+
 def development(p, pace: float, points: float) -> float:
     return p.delta * pace * sqrt(points) if points > 0 else 0.0
 
@@ -103,7 +116,7 @@ def dependency(rules: Rules, own: dict[str, float], partner: dict[str, float],
 
 class _Ledger:
     """Per-firm accumulators for one round (keeps resolve_round's loops flat)."""
-    __slots__ = ("value", "penalty", "learned", "taught", "exposure")
+    __slots__ = ("value", "penalty", "learned", "taught", "exposure", "sources")
 
     def __init__(self, domains):
         self.value = 0.0
@@ -111,6 +124,8 @@ class _Ledger:
         self.learned = dict.fromkeys(domains, 0.0)
         self.taught = dict.fromkeys(domains, 0.0)
         self.exposure = dict.fromkeys(domains, 0.0)
+        # model 3: teacher -> domain -> learned from it, for teachers whose lessons go out of date
+        self.sources: dict[str, dict[str, float]] | None = None
 
 
 def resolve_round(rules: Rules, state: SessionState, decisions: dict[str, Decision]):
@@ -244,6 +259,14 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledge
         seen, learned, taught = ledgers[learner].exposure, ledgers[learner].learned, ledgers[teacher].taught
         c_l, c_t, rel_t = comp[learner], comp[teacher], rel[teacher]
         fresh = freshness(p, firms[teacher].pace)
+        # model 3 keeps what was learned from a faster teacher: it goes out of date (paces are
+        # fixed, so what a teacher no faster than the learner taught never needs keeping)
+        source = None
+        if p.model_version >= 3 and outdating_rate(p, firms[teacher].pace, firms[learner].pace) > 0.0:
+            led = ledgers[learner]
+            if led.sources is None:
+                led.sources = {}
+            source = led.sources.setdefault(teacher, dict.fromkeys(rules.domains, 0.0))
         for k in rules.domains:
             inside = k in scope
             xk = exposure(p, inside, rel_t.get(k, 0.0), reveal.get(k, 0.0), form, prot)
@@ -251,7 +274,10 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, comp, ledge
                 seen[k] = xk
             effort = absorb.get(k, 0.0) if inside else ambient
             if effort > 0.0:
-                learned[k] += fresh * learning(p, tacit[k], xk, c_l[k], c_t[k], effort)
+                gained = fresh * learning(p, tacit[k], xk, c_l[k], c_t[k], effort)
+                learned[k] += gained
+                if source is not None:
+                    source[k] += gained
             if inside:
                 taught[k] += beta * xk * c_t[k]
     # 4. trust and contributions
@@ -315,11 +341,14 @@ def _update_firms(rules: Rules, before: SessionState, s: SessionState, decisions
         led = ledgers[fid]
         developed, comp = {}, {}
         develop, learned, taught, pace = d.develop, led.learned, led.taught, firm.pace
+        lost = _outdate(p, s, firm, led) if firm.learned_from or led.sources else None
         for k, c in firm.competence.items():
             developed[k] = dev = development(p, pace, develop.get(k, 0.0))
-            c = (c + learned[k] + taught[k] + dev) * keep
+            c = (c + learned[k] + taught[k] + dev - (lost[k] if lost is not None else 0.0)) * keep
             comp[k] = 0.0 if c < 0.0 else cap if c > cap else c  # clamp(c, 0, cap), without the call
         firm.competence = comp
+        if lost is not None:
+            firm.learned_from = _still_current(firm.learned_from, comp)
         market = market_income(p, rules.position(before.firms[fid].competence), rival_pos)
         unspent = p.budget - d.spent()
         firm.cash += led.value + market + unspent + led.penalty
@@ -327,3 +356,50 @@ def _update_firms(rules: Rules, before: SessionState, s: SessionState, decisions
                                    rules.position(comp), dict(comp), led.learned, led.taught,
                                    developed, exposure=led.exposure)
     return out
+
+
+def outdated(p, state: SessionState, firm) -> dict[str, float]:
+    """Model 3: per domain, the competence points of what `firm` learned from its partners
+    that go out of date this round: each partner's stock (`firm.learned_from`, at the start
+    of the round) times `outdating_rate`. Partners in sorted order, so the sum is the same
+    whatever order a snapshot kept them in. The books (`game_rules.books`) use it too."""
+    out = dict.fromkeys(firm.competence, 0.0)
+    for teacher in sorted(firm.learned_from):
+        rate = outdating_rate(p, state.firms[teacher].pace, firm.pace)
+        if rate > 0.0:
+            for k, v in firm.learned_from[teacher].items():
+                out[k] += rate * v
+    return out
+
+
+def _outdate(p, s: SessionState, firm, led: _Ledger) -> dict[str, float]:
+    """`outdated` for this round (the same sums, in the same order); `firm.learned_from`
+    becomes a new stock: after this round's loss and learning, before decay (applied with
+    the competence). The old one is never changed (a cloned state shares it)."""
+    lost = dict.fromkeys(firm.competence, 0.0)
+    keep = 1.0 - p.decay
+    old_all, new_all = firm.learned_from, led.sources or {}
+    stock: dict[str, dict[str, float]] = {}
+    for teacher in sorted(old_all.keys() | new_all.keys()):
+        rate = outdating_rate(p, s.firms[teacher].pace, firm.pace)
+        old, new = old_all.get(teacher), new_all.get(teacher)
+        held = {}
+        for k in lost:
+            had = old[k] if old else 0.0
+            if had:
+                lost[k] += rate * had
+            held[k] = (had - rate * had + (new[k] if new else 0.0)) * keep
+        stock[teacher] = held
+    firm.learned_from = stock
+    return lost
+
+
+def _still_current(stock: dict[str, dict[str, float]], comp: dict[str, float]) -> dict[str, dict[str, float]]:
+    """The stock learned from partners, never more than the competence it is part of (a
+    competence clamped at 0 or at the ceiling takes its parts with it)."""
+    for held in stock.values():
+        for k, v in held.items():
+            c = comp[k]
+            if v > c:
+                held[k] = c
+    return stock

@@ -145,8 +145,9 @@ def chip_tranches(seeds: int = 12, overrides: dict[str, str] | None = None) -> d
 
 def joint_plant(seeds: int = 12, overrides: dict[str, str] | None = None) -> dict:
     """The share of its lean-production gap the car maker closes by how hard and how long it
-    absorbs (the lean producer balanced), the share of its dealer gap the lean producer
-    closes with moderate effort, and the same moderate learner at a lower tacitness."""
+    absorbs (the lean producer balanced), the share it still holds at the end (model 3: what
+    it copied from a faster developer goes out of date), the share of its dealer gap the lean
+    producer closes with moderate effort, and the same moderate learner at a lower tacitness."""
     rules = rules_for("joint_plant", overrides)
     s = rules.scenario
     lean_gap = s.role("kiyomizu").competence["lean_production"] - s.role("lakeshore").competence["lean_production"]
@@ -160,6 +161,8 @@ def joint_plant(seeds: int = 12, overrides: dict[str, str] | None = None) -> dic
         games = _games(r, {"lakeshore": strat, "kiyomizu": "balanced"}, seeds, rounds=rounds)
         out[name] = {
             "lean_gap_closed": mean(learned(g, "lakeshore1", "lean_production") for g in games) / lean_gap,
+            "lean_gap_held": mean(g.state.firms["lakeshore1"].learned_from.get("kiyomizu1", {})
+                                  .get("lean_production", 0.0) for g in games) / lean_gap,
             "teacher_dealer_gap_closed": mean(learned(g, "kiyomizu1", "dealers") for g in games) / dealer_gap,
         }
     return out

@@ -61,8 +61,12 @@ class Params(_Strict):
     max_competence: float = Field(200.0, gt=0)
     obsolescence: float = Field(2.0, ge=0, le=10, description="omega: how fast what a partner "
                                 "absorbs from a fast developer goes out of date (model 2)")
-    model_version: int = Field(2, ge=1, le=2, description="1: the model before pace-tied "
-                               "obsolescence (sessions logged without a version replay under it)")
+    outdating: float = Field(0.2, ge=0, le=5, description="theta: the share of what a firm "
+                             "learned from a faster partner that goes out of date each round, per "
+                             "unit of pace difference (model 3)")
+    model_version: int = Field(3, ge=1, le=3, description="1: the model before pace-tied "
+                               "obsolescence (sessions logged without a version replay under it); "
+                               "2: freshness without outdating")
 
 
 class Domain(_Strict):
@@ -329,7 +333,7 @@ def scenario_text(scenario_id: str) -> str:
 # The model a new session plays (Params.model_version). A session is logged with it in its
 # overrides; a log written before versions existed has none and keeps model 1, so an old
 # session restores and replays exactly as it was played.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 
 def session_overrides(overrides: dict | None) -> dict:

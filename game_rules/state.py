@@ -114,10 +114,16 @@ class Firm:
     cash: float
     start_competence: dict[str, float]
     copy: int = 1  # which instance of the case (class copy) this firm belongs to
+    # model 3: partner firm id -> domain -> the part of this firm's competence it learned from
+    # a faster partner and that is still current (it goes out of date at a rate set by the
+    # difference in pace, docs/model.md section 4); empty under models 1 and 2, and then left
+    # out of snapshots. Never changed in place: the engine gives the next state a new one, so
+    # a clone shares it (like `start_competence`)
+    learned_from: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def clone(self) -> "Firm":
         return Firm(self.id, self.name, self.role, dict(self.competence), self.pace,
-                    self.cash, self.start_competence, self.copy)
+                    self.cash, self.start_competence, self.copy, self.learned_from)
 
 
 @dataclass(slots=True)
@@ -181,10 +187,17 @@ def state_to_dict(s: SessionState) -> dict:
     return {
         "scenario_id": s.scenario_id, "seed": s.seed, "round": s.round, "rounds": s.rounds,
         "phase": s.phase, "rival": dict(s.rival), "start_rival": dict(s.start_rival),
-        "firms": {k: asdict(f) for k, f in s.firms.items()},
+        "firms": {k: _firm_dict(f) for k, f in s.firms.items()},
         "alliances": {k: {**asdict(a), "firms": list(a.firms), "terms": a.terms.to_dict()}
                       for k, a in s.alliances.items()},
     }
+
+
+def _firm_dict(f: Firm) -> dict:
+    d = asdict(f)
+    if not f.learned_from:  # models 1 and 2: a snapshot exactly as before model 3
+        del d["learned_from"]
+    return d
 
 
 def state_from_dict(d: dict) -> SessionState:

@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"copies of the case one session may have (default {d.max_copies}; at most 500)")
     p.add_argument("--max-rounds", type=int, default=d.max_rounds,
                    help=f"rounds one session may have (default {d.max_rounds}; at most 50)")
+    p.add_argument("--model-version", type=int, default=d.model_version,
+                   help=f"the model new sessions play (default {d.model_version}, the newest; 1 to "
+                        f"{d.model_version}: an older one keeps a course on the model its first classes "
+                        "played; docs/model.md section 11)")
     p.add_argument("--create-rate", type=float, default=d.create_per_minute,
                    help=f"sessions created per minute per client address, in bursts of as many "
                         f"(default {d.create_per_minute:g}); beyond, 429")
@@ -108,7 +112,8 @@ def config_from_args(a: argparse.Namespace) -> ServerConfig:
                         trust_proxy=a.trust_proxy, check_db_at_start=not a.skip_db_check,
                         max_sockets_per_token=a.max_sockets, join_per_minute_per_address=a.joins_per_address,
                         join_per_minute_per_session=a.joins_per_session, pending_per_session=a.pending_consents,
-                        max_copies=a.max_copies, max_rounds=a.max_rounds, create_per_minute=a.create_rate,
+                        max_copies=a.max_copies, max_rounds=a.max_rounds, model_version=a.model_version,
+                        create_per_minute=a.create_rate,
                         create_burst=max(1, round(a.create_rate)),  # a burst of one minute's worth
                         create_total_per_minute=a.create_total_rate,
                         create_total_burst=max(1, round(a.create_total_rate)),
@@ -176,6 +181,8 @@ def check_limits(a: argparse.Namespace) -> str | None:
         return "--max-copies must be between 1 and 500"
     if not 1 <= a.max_rounds <= 50:
         return "--max-rounds must be between 1 and 50"
+    if not 1 <= a.model_version <= ServerConfig().model_version:
+        return f"--model-version must be between 1 and {ServerConfig().model_version}"
     if not (a.create_rate > 0 and a.create_total_rate > 0):
         return "--create-rate and --create-total-rate must be above 0"
     if not a.archive_after_days >= 0:

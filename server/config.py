@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from game_rules.scenario import MODEL_VERSION
+
 
 @dataclass(slots=True)
 class ServerConfig:
@@ -55,6 +57,9 @@ class ServerConfig:
     create_total_burst: int = 120
     max_copies: int = 200               # copies of the case in one session (the protocol allows 500)
     max_rounds: int = 50                # rounds of one session (the protocol allows 50)
+    # the model a new session plays (docs/model.md section 11): the newest by default; an
+    # older one keeps a course (or the goldens, tests/goldens/live.py) on the model it started with
+    model_version: int = MODEL_VERSION
     # a live session with nothing logged for this long is archived (read-only: summary,
     # debrief, exports) at the next check or start; 0 never archives
     archive_idle_seconds: float = 7 * 86400.0

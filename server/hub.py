@@ -10,7 +10,7 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from game_rules.scenario import MODEL_VERSION, ScenarioError, load_scenario, session_overrides
+from game_rules.scenario import ScenarioError, load_scenario, session_overrides
 
 from game_rules.rules import firm_id
 from game_rules.session import renegotiating
@@ -190,7 +190,8 @@ class Hub:
         overrides = {}
         if req.scoring is not None:
             overrides.update({f"scoring.{k}": v for k, v in req.scoring.model_dump(exclude_none=True).items()})
-        overrides["model_version"] = MODEL_VERSION  # logged, so a later model leaves this session's alone
+        # logged, so a later model leaves this session's alone (the newest unless --model-version)
+        overrides["model_version"] = self.config.model_version
         assignment = treatments.assign(self, req)  # research: the session's treatment (or None)
         if assignment is not None:
             overrides.update(assignment.overrides)

@@ -672,7 +672,7 @@ def test_firm_without_alliance_is_compared_with_its_copy():
 def test_freshness_discounts_learning_from_a_faster_partner():
     from game_rules.engine import freshness
     p = RULES.params
-    assert p.obsolescence == 2 and p.model_version == 2
+    assert p.obsolescence == 2 and p.model_version == 3
     assert freshness(p, 1.0) == 1.0
     assert freshness(p, 1.6) == approx(3 / 4.2) and freshness(p, 0.8) == approx(3 / 2.6)
     assert freshness(p, 2.5) < freshness(p, 1.6) < 1 < freshness(p, 0.8)

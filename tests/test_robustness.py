@@ -25,6 +25,9 @@ SAMPLE = [
     ("5 pace (DiD)", "classic", "eta x1.2"),
     ("5 pace (DiD)", "classic", "obsolescence x0.8"),
     ("5 pace (DiD)", "minority_stake", "defaults"),
+    ("5 pace (DiD)", "classic", "12 rounds"),
+    ("5 pace (DiD)", "joint_plant", "defaults"),
+    ("5 pace (DiD)", "joint_plant", "eta x1.2"),
     ("1 internal", "classic", "12 rounds"),
     ("1 cash, learning as investment", "chip_tranches", "value_scale x0.8"),
     ("9 spiral", "classic", "serial form"),
@@ -34,11 +37,10 @@ SAMPLE = [
 ]
 
 
-# where docs/model.md (section 12) says a fact fails, and why: staged release and pace buy
-# time that a 12-round game uses up; the avoider's upfront payment in rivals_to_partners;
-# balanced, the best intent against everyone when learning saturates
+# where docs/model.md (section 12) says a fact fails, and why: staged release buys time that
+# a 12-round game uses up; the avoider's upfront payment in rivals_to_partners; balanced, the
+# best intent against everyone when learning saturates
 FAILS = [
-    ("5 pace (DiD)", "joint_plant", "defaults"),
     ("3 staged: internal gain", "classic", "12 rounds"),
     ("1 cash", "rivals_to_partners", "5 rounds"),
     ("12 no dominant intent", "classic", "serial form"),
@@ -63,11 +65,14 @@ def test_fact_fails_where_the_docs_say(fact, scenario, setting):
 
 def test_pace_protects_for_the_right_reason():
     """Model 1 (no obsolescence) fails the difference in differences: a faster firm's partner
-    learned more from it, not less; model 2 passes it (tests/test_stylized_facts.py checks
-    the size at the defaults)."""
+    learned more from it, not less; model 2 passes it at 8 rounds but fails at 12 (pace only
+    bought time); model 3 passes both (tests/test_stylized_facts.py checks the size)."""
     old = measure("5 pace (DiD)", "classic", "model 1", {"model_version": "1"}, SEEDS)
     new = measure("5 pace (DiD)", "classic", "defaults", {}, SEEDS)
     assert old.mean + old.margin < 0 < new.mean - new.margin
+    two = measure("5 pace (DiD)", "classic", "model 2, 12 rounds", {"model_version": "2", "rounds": "12"}, SEEDS)
+    three = measure("5 pace (DiD)", "classic", "12 rounds", {"rounds": "12"}, SEEDS)
+    assert two.mean + two.margin < 0 < three.mean - three.margin
 
 
 def test_the_sweep_covers_every_parameter_both_ways_and_every_length():

@@ -278,10 +278,12 @@ def test_a_session_logged_without_a_model_version_keeps_model_1():
     under the model it was played with (tests/test_fixture_database.py checks whole logs)."""
     from game_rules.replay import SessionLog, rules_for
     from game_rules.scenario import MODEL_VERSION, session_overrides
-    assert MODEL_VERSION == Params().model_version == 2
+    assert MODEL_VERSION == Params().model_version == 3
     assert session_overrides(None) == {"model_version": 1}
     assert session_overrides({"model_version": 2, "gamma": 0.4}) == {"model_version": 2, "gamma": 0.4}
     old = SessionLog("s_old", [], "classic", "", {"overrides": {}})
+    two = SessionLog("s_two", [], "classic", "", {"overrides": {"model_version": 2}})
     new = SessionLog("s_new", [], "classic", "", {"overrides": {"model_version": MODEL_VERSION}})
     assert rules_for(old).params.model_version == 1
-    assert rules_for(new).params.model_version == 2
+    assert rules_for(two).params.model_version == 2  # a model-2 session keeps model 2
+    assert rules_for(new).params.model_version == 3

@@ -152,9 +152,14 @@ def test_lesson_joint_plant_tacit_skills_need_hard_and_long_learning():
     # its (codified) dealer gap with the same moderate effort
     assert bal["lean_gap_closed"] < 0.20
     assert bal["teacher_dealer_gap_closed"] > 3 * bal["lean_gap_closed"]
-    # a hard but short push closes little too; hard AND long is what it takes
+    # a hard but short push closes little too; hard AND long is what it takes (past a fifth,
+    # where moderate effort stops: about a quarter; the first text's "over 25%" was a
+    # calibration, docs/model.md section 12) ...
     assert short["lean_gap_closed"] < 0.12
-    assert long_["lean_gap_closed"] > 0.25
+    assert long_["lean_gap_closed"] > 0.20
+    # ... and part of it does not last: Kiyomizu develops faster (1.2 against 0.9), so what
+    # Lakeshore copied goes out of date (model 3); at the end it holds under 80% of it
+    assert long_["lean_gap_held"] < 0.8 * long_["lean_gap_closed"]
     assert long_["lean_gap_closed"] > 1.5 * bal["lean_gap_closed"]
     assert long_["lean_gap_closed"] > 2.5 * short["lean_gap_closed"]
     # it is the tacitness: the same moderate learner at tacitness 0.4 closes far more
