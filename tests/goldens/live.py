@@ -35,12 +35,8 @@ def normalize_code(code: str) -> str:
 # The goldens' server (ServerConfig fields): rate limits out of the way (a script sends as
 # fast as it can), no idle archiving, clocks long enough never to run out during a script
 # (the script moves on with the facilitator's end_round/advance, never with a clock).
-# New sessions play the model the transcripts were recorded with (2): a later model changes
-# the numbers on purpose and is held by its own tests (docs/model.md section 11), while the
-# goldens keep guarding the protocol, the views and the facts of a whole playthrough.
 GOLDEN_SERVER = {"rate_per_second": 1e6, "rate_burst": 10**6, "archive_idle_seconds": 0,
-                 "round_seconds": 3600.0, "negotiation_seconds": 3600.0, "heartbeat": 30.0,
-                 "model_version": 2}
+                 "round_seconds": 3600.0, "negotiation_seconds": 3600.0, "heartbeat": 30.0}
 
 
 def server_config(db_path: Path) -> ServerConfig:
