@@ -8,6 +8,7 @@ import sqlite3
 import aiohttp
 
 from conftest import Api, Client
+from test_server_durability import _setup
 
 # what a round changes in a firm's view (the clock, who is online, `me` are not compared)
 ROUND_KEYS = ("round", "current_round", "phase", "firm", "rival", "alliances", "history", "budget", "domains",
@@ -23,18 +24,10 @@ def _snapshot_rounds(db_path, session_id: str) -> list[int]:
 
 
 async def _round_played(url: str, http, clients) -> tuple[Api, dict, dict]:
-    api = Api(url, http)
-    session = await api.create(copies=1, rounds=3, negotiation=False, round_seconds=600)
-    players = {}
-    for i in range(2):
-        j = await api.join(session["code"], f"q{i}")
-        c = await Client.login(url, j["player_token"], binary=bool(i), name=j["firm"])
-        c.joined = j
-        clients.append(c)
-        players[j["firm"]] = c
-    await api.control(session, "start")
+    """Round 1 submitted by both firms (tests/test_server_durability.py's session), round 2 open."""
+    api, session, west, east = await _setup(url, http, clients)
+    players = {"west1": west, "east1": east}
     for c in players.values():
-        await c.wait_for(lambda m: m["type"] == "view" and m["view"]["phase"] == "execution")
         await c.ok("submit", decision={"develop": {"design": 5.0}})
     for c in players.values():
         c.view = (await c.wait_for(lambda m: m["type"] == "view" and m["view"]["current_round"] == 2))["view"]
