@@ -16,7 +16,7 @@ from game_rules.session import facts as F
 from game_rules.session.evolve import evolve
 from game_rules.state import state_from_dict
 
-from . import auth, protocol as P
+from . import auth, protocol as P, seats
 from .follower import Follower
 from .protocol import ProtocolError
 
@@ -127,6 +127,8 @@ class Forwarding:
             msg = P.parse_client_message(item["frame"])
             who = auth.Principal(sid, item["player_id"])
             return _first(actor.call(_as_token, actor, who, item.get("token_hash"), msg))
+        if op == "seat_request":
+            return actor.call(seats.request_state, actor, item["token_hash"])
         if op == "control":
             return _first(actor.call(_with_seq, actor, actor.http_control, P.HttpControl.model_validate(item["body"])))
         raise ProtocolError("invalid_options", f"unknown forwarded item {op!r}")
@@ -154,6 +156,15 @@ class Forwarding:
             return None
         follower = await self.follow(sid)
         return await follower.forward({"op": "join", "args": {"code": code, **args}})
+
+    async def seat_request(self, sid: str, token_hash: str) -> dict | None:
+        """A new device's poll of its seat request in a session another process owns (None:
+        no live session has this id)."""
+        try:
+            follower = await self.follow(sid)
+        except ProtocolError:  # no such session, or it has ended
+            return None
+        return await follower.forward({"op": "seat_request", "token_hash": token_hash})
 
     async def follow(self, sid: str) -> Follower:
         """The session's follower, made (from the owner's snapshot and facts) if needed."""

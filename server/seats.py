@@ -184,9 +184,9 @@ def refuse(actor, request_id: str) -> dict:
     return {"request": r.id, "player_id": r.player_id, "refused": True}
 
 
-def request_state(actor, token: str) -> dict:
-    """`GET /api/sessions/{id}/seat_request` for the asking device's token."""
-    hashed = auth.token_hash(token)
+def request_state(actor, hashed: str) -> dict:
+    """`GET /api/sessions/{id}/seat_request` for the asking device's token (its hash: a
+    follower process forwards only the hash to the owner, server/forwarding.py)."""
     p = actor.hub.tokens.by_hash(hashed)
     if p is not None and p.session_id == actor.id and p.player_id in actor.players:
         holder = actor.players[p.player_id]

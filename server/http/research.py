@@ -99,11 +99,17 @@ async def consent(request: web.Request) -> web.Response:
 async def seat_request(request: web.Request) -> web.Response:
     """"This is me on a new device", asked with `takeover: true` at the join: pending, or
     approved (the seat), or refused (`token_revoked` saying so). server/seats.py"""
-    token = bearer(request, "the token POST /api/join returned with seat_request")
-    actor = hub_of(request).sessions.get(request.match_info["session_id"])
-    if actor is None:
+    hashed = auth.token_hash(bearer(request, "the token POST /api/join returned with seat_request"))
+    hub, sid = hub_of(request), request.match_info["session_id"]
+    actor = hub.sessions.get(sid)
+    if actor is not None:
+        return web.json_response(seats.request_state(actor, hashed), headers=_HEADERS)
+    # several processes (PostgreSQL): the join may have been forwarded to the owner, and the
+    # device's next poll reach this process; the owner answers it
+    got = await hub.forwarding.seat_request(sid, hashed) if hub.forwarding is not None else None
+    if got is None:
         raise ProtocolError("not_found", "no live session with this id")
-    return web.json_response(seats.request_state(actor, token), headers=_HEADERS)
+    return web.json_response(got, headers=_HEADERS)
 
 
 async def get_questionnaire(request: web.Request) -> web.Response:
