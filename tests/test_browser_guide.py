@@ -60,7 +60,7 @@ async def test_a_student_learns_the_game_from_the_page(web_server, http, browser
     # what happened in round 1, and why the position moved
     await page.get_by_test_id("tab-results").click()
     parts = page.get_by_test_id("position-parts")
-    for text in ("Your own development", "Learned from your partner", "Skills fading with time"):
+    for text in ("Your own development", "Learned from your partner", "learned skills going out of date"):
         await expect(parts).to_contain_text(text)
     await no_horizontal_overflow(page)
     # the last round, then the final rank reads "Nth of 2"

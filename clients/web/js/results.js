@@ -146,7 +146,8 @@ export class ResultsPanel {
 
   /** The change of position taken apart: each competence change weighted by its market
    *  weight, as the position is (own development, learning, learning by teaching); what
-   *  is left is the fading every skill suffers each round. */
+   *  is left is the fading every skill suffers each round and, under model 3, what the firm
+   *  learned from a faster partner that went out of date (docs/model.md section 4). */
   positionParts(r, change) {
     const w = Object.fromEntries(this.view.domains.map((d) => [d.id, d.weight]));
     const weighted = (m) => Object.entries(m || {}).reduce((s, [k, v]) => s + (w[k] || 0) * v, 0);
