@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, create_model, field_validator
 
 from .errors import ProtocolError
-from .messages import CONTROL_ACTIONS, _Msg
+from .messages import _SHARED_CONTROL, CONTROL_ACTIONS, _Msg
 
 
 class ScoringWeights(_Msg):
@@ -155,27 +155,8 @@ class ExportRequest(_Msg):
                                               "file's rule (personal data)")
 
 
-class HttpControl(_Msg):
-    """POST /api/sessions/{session_id}/control (facilitator bearer token): a `control` without `type`."""
-    action: Literal[CONTROL_ACTIONS]
-    id: str | None = Field(None, min_length=1, max_length=64)
-    seconds: float | None = Field(None, gt=0, le=86400)
-    player: str | None = Field(None, max_length=64)
-    player_id: str | None = Field(None, max_length=64, description="remove_player, merge_players, allow_rejoin: "
-                                  "the player (`player` is accepted too)")
-    duplicate_id: str | None = Field(None, max_length=64, description="merge_players: the row that is the same "
-                                     "person as `player_id` (its device goes on in that seat)")
-    role: str | None = Field(None, max_length=16, description="assign_role: negotiator, gatekeeper, learner, or "
-                             "none (the player holds no role)")
-    firm: str | None = Field(None, max_length=64)
-    strategy: str | None = Field(None, max_length=32)
-    text: str | None = Field(None, max_length=4000)
-    event: dict[str, Any] | None = None
-    request: str | None = Field(None, max_length=64, description="approve_seat, refuse_seat: the seat request")
-    method: str | None = Field(None, max_length=16, description="form_teams: arrival | random | balanced | list")
-    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="form_teams: the seed of random and balanced")
-    csv: str | None = Field(None, max_length=60_000, description="form_teams: the list for balanced "
-                            "(name or label, group) and list (name or label, firm), as CSV text")
-    preview: bool | None = Field(None, description="form_teams: true, only answer the plan")
-    alliance_id: str | None = Field(None, max_length=64, description="reopen_negotiation: the negotiation "
-                                    "(its alliance id) to reopen")
+HttpControl = create_model(
+    "HttpControl", __base__=_Msg, __module__=__name__,
+    __doc__="POST /api/sessions/{session_id}/control (facilitator bearer token): a `control` without `type`.",
+    action=(Literal[CONTROL_ACTIONS], ...), id=(str | None, Field(None, min_length=1, max_length=64)),
+    **_SHARED_CONTROL)

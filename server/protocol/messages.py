@@ -13,7 +13,7 @@ import functools
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from .errors import ERROR_CODES, ProtocolError
 
@@ -164,30 +164,10 @@ class Select(_Msg):
     client_time: float | None = ClientTime
 
 
-class Control(_Msg):
-    """A facilitator control (facilitator token only). `extend` takes `seconds`,
-    `move_player` takes `player` and `firm`, `fill_bots` an optional `strategy`,
-    `inject` a `text` and/or an `event` map (logged and announced to everyone).
-    `remove_player` takes `player_id`: that player's token stops working and its sockets close
-    at once (the seat is freed). `merge_players` takes `player_id` and `duplicate_id`: two rows that are one person
-    become one; the seat `player_id` stays and goes on on the device of `duplicate_id`, whose
-    row is gone (the seat's earlier device is signed out). `allow_rejoin` takes `player_id`: the next join with that
-    player's participant label takes the seat without its rejoin code (lab mode).
-    `assign_role` takes `player_id` and `role` (negotiator, gatekeeper, learner or none): in a
-    session with `firm_roles`, that player takes the role inside its firm (none: holds none).
-    `start` in the lobby of a session with `practice_round` opens the practice round (round 0);
-    in the practice round it starts the real game (`end_round` there closes the practice round).
-    `open_selection` opens the partner-selection board (lobby; `start` does it too when the
-    session has a selection phase); `close_selection` (or `advance`) closes it: the accepted
-    pairings go on to negotiation, or are signed on default terms if negotiation is off.
-    `approve_seat` / `refuse_seat` take `request`: a student's "this is me on a new device"
-    (server/seats.py). `form_teams` (lobby) takes `method` (arrival, random, balanced, list),
-    an optional `seed`, the `csv` list for balanced and list, and `preview`. `reopen_negotiation`
-    takes `alliance_id`: the negotiation the facilitator's close (or the clock) ended, while
-    nothing has been decided since (game_rules/session/reopen_negotiation.py)."""
-    type: Literal["control"]
-    id: str = CommandId
-    action: Literal[CONTROL_ACTIONS]
+class ControlFields(_Msg):
+    """What a facilitator control says beyond its action, shared by the socket's `control`
+    (below) and the HTTP body (`bodies.HttpControl`): one table, so the two cannot drift
+    apart. Not a message itself."""
     seconds: float | None = Field(None, gt=0, le=86400)
     player: str | None = Field(None, max_length=64)
     player_id: str | None = Field(None, max_length=64, description="remove_player, merge_players, allow_rejoin: "
@@ -208,7 +188,33 @@ class Control(_Msg):
     preview: bool | None = Field(None, description="form_teams: true, only answer the plan")
     alliance_id: str | None = Field(None, max_length=64, description="reopen_negotiation: the negotiation "
                                     "(its alliance id) to reopen")
-    client_time: float | None = ClientTime
+
+
+_SHARED_CONTROL = {name: (f.annotation, f) for name, f in ControlFields.model_fields.items()}
+
+Control = create_model(
+    "Control", __base__=_Msg, __module__=__name__, __doc__="""A facilitator control (facilitator token only). `extend` takes `seconds`,
+    `move_player` takes `player` and `firm`, `fill_bots` an optional `strategy`,
+    `inject` a `text` and/or an `event` map (logged and announced to everyone).
+    `remove_player` takes `player_id`: that player's token stops working and its sockets close
+    at once (the seat is freed). `merge_players` takes `player_id` and `duplicate_id`: two rows that are one person
+    become one; the seat `player_id` stays and goes on on the device of `duplicate_id`, whose
+    row is gone (the seat's earlier device is signed out). `allow_rejoin` takes `player_id`: the next join with that
+    player's participant label takes the seat without its rejoin code (lab mode).
+    `assign_role` takes `player_id` and `role` (negotiator, gatekeeper, learner or none): in a
+    session with `firm_roles`, that player takes the role inside its firm (none: holds none).
+    `start` in the lobby of a session with `practice_round` opens the practice round (round 0);
+    in the practice round it starts the real game (`end_round` there closes the practice round).
+    `open_selection` opens the partner-selection board (lobby; `start` does it too when the
+    session has a selection phase); `close_selection` (or `advance`) closes it: the accepted
+    pairings go on to negotiation, or are signed on default terms if negotiation is off.
+    `approve_seat` / `refuse_seat` take `request`: a student's "this is me on a new device"
+    (server/seats.py). `form_teams` (lobby) takes `method` (arrival, random, balanced, list),
+    an optional `seed`, the `csv` list for balanced and list, and `preview`. `reopen_negotiation`
+    takes `alliance_id`: the negotiation the facilitator's close (or the clock) ended, while
+    nothing has been decided since (game_rules/session/reopen_negotiation.py).""",
+    type=(Literal["control"], ...), id=(str, CommandId), action=(Literal[CONTROL_ACTIONS], ...),
+    **_SHARED_CONTROL, client_time=(float | None, ClientTime))
 
 
 CLIENT_MESSAGES: dict[str, type[_Msg]] = {
