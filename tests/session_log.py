@@ -6,13 +6,17 @@ import json
 
 import pytest
 
+from game_rules.scenario import MODEL_VERSION
 from game_rules.session.step import Refused
 
 
 def log_rows(logged, options: dict, session_id: str = "s1") -> list[dict]:
     """The log rows of `logged` (`Logged` notes, in order) after a `session_created` with
-    `options`: each fact a `system` row followed by its engine events as `event` rows."""
-    created = {"scenario": "classic", "title": "t", "options": options}
+    `options`: each fact a `system` row followed by its engine events as `event` rows. The
+    options name the model the rules played (`MODEL_VERSION`, as server/hub.py logs it for
+    a new session) unless they name one: a log without it replays as model 1."""
+    overrides = {"model_version": MODEL_VERSION, **(options.get("overrides") or {})}
+    created = {"scenario": "classic", "title": "t", "options": {**options, "overrides": overrides}}
     out = [{"session_id": session_id, "seq": 0, "kind": "system", "type": "session_created", "data": created}]
     for e in logged:
         out.append({"session_id": session_id, "seq": len(out), "kind": "system", "type": e.fact.type,
