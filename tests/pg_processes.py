@@ -1,7 +1,7 @@
 """Three server processes on one PostgreSQL, bots of three sessions playing through all three
 (issue 20): the set-up and the end checks shared by tests/test_store_postgres_forwarding.py
 (the owner SIGKILLed) and tests/test_store_postgres_restart_three.py (`pg_ctl restart -m
-immediate` under load).
+immediate` under load); and `two_processes`, the two-process start of the follower tests.
 
 Each process creates one session (it owns it). Player i of session k joins and plays through
 process (k + i) mod 3, its facilitator through yet another, so two players in three are
@@ -224,6 +224,20 @@ class Spread:
                 total += 1
         assert {r["session_id"] for r in rows} == {s["session_id"] for s in self.sessions}
         return total
+
+
+async def two_processes(dsn: str, lease: str = "10") -> list[ServerProcess]:
+    """Two `run.py --db <dsn>` processes, ready (the caller stops them). The lease is long
+    enough that no takeover happens in a test, even on a loaded machine. If one never gets
+    ready, both are stopped before the error goes on."""
+    procs = [ServerProcess(dsn, "--lease-seconds", lease) for _ in range(2)]  # type: ignore[arg-type]
+    try:
+        await asyncio.gather(*(p.ready(90) for p in procs))
+    except BaseException:
+        for p in procs:
+            p.cleanup()
+        raise
+    return procs
 
 
 async def log_rows(dsn: str) -> list:

@@ -9,7 +9,6 @@ Two real `python run.py --db postgresql://...` processes: A creates the session 
 the players join and play one round through A; B is asked."""
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import zipfile
@@ -18,9 +17,7 @@ import aiohttp
 
 from clients.python.client import GameClient
 from clients.python.http_api import create_session, join_session
-from conftest import ServerProcess
-
-LEASE = "10"  # no takeover in this test, even on a loaded machine
+from pg_processes import two_processes
 
 
 async def _get(url: str, token: str) -> tuple[int, bytes]:
@@ -54,9 +51,8 @@ async def _round_played(a: str, s: dict, players: list[dict], round: int) -> Non
 
 
 async def test_the_debrief_exports_and_player_pages_are_served_by_a_process_that_does_not_own_the_session(pg_dsn):
-    procs = [ServerProcess(pg_dsn, "--lease-seconds", LEASE) for _ in range(2)]  # type: ignore[arg-type]
+    procs = await two_processes(pg_dsn)
     try:
-        await asyncio.gather(*(p.ready(90) for p in procs))
         a, b = (p.url for p in procs)
         s = await create_session(a, scenario="classic", copies=1, rounds=3, negotiation=False, seed=4)
         sid, fac = s["session_id"], s["facilitator_token"]

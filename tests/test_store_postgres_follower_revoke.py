@@ -18,17 +18,10 @@ import time
 import asyncpg
 
 from clients.python.http_api import create_session, http_request, join_session
-from conftest import Client, ServerProcess
+from conftest import Client
+from pg_processes import two_processes
 from server.auth import token_hash
 from server.seats import REMOVED
-
-LEASE = "10"  # no takeover in these tests, even on a loaded machine
-
-
-async def _two(pg_dsn: str) -> list[ServerProcess]:
-    procs = [ServerProcess(pg_dsn, "--lease-seconds", LEASE) for _ in range(2)]  # type: ignore[arg-type]
-    await asyncio.gather(*(p.ready(90) for p in procs))
-    return procs
 
 
 async def _refused_at_auth(url: str, token: str) -> dict:
@@ -66,7 +59,7 @@ async def _forwarded(dsn: str, sid: str, item: dict, timeout: float = 30) -> dic
 
 
 async def test_a_player_removed_on_the_owner_is_closed_and_refused_on_a_follower(pg_dsn):
-    procs = await _two(pg_dsn)
+    procs = await two_processes(pg_dsn)
     a, b = (p.url for p in procs)
     clients: list[Client] = []
     try:
@@ -105,7 +98,7 @@ async def test_a_player_removed_on_the_owner_is_closed_and_refused_on_a_follower
 
 
 async def test_a_seat_moved_on_the_owner_closes_the_old_device_on_a_follower_and_its_late_command_is_refused(pg_dsn):
-    procs = await _two(pg_dsn)
+    procs = await two_processes(pg_dsn)
     a, b = (p.url for p in procs)
     clients: list[Client] = []
     try:

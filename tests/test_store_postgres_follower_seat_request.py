@@ -10,21 +10,16 @@ Two real `python run.py --db postgresql://...` processes: A creates the session 
 the new device joins and polls through B."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from clients.python.client import GameClient
 from clients.python.http_api import CommandError, create_session, http_request, join_session
-from conftest import ServerProcess
-
-LEASE = "10"  # no takeover in this test, even on a loaded machine
+from pg_processes import two_processes
 
 
 async def test_a_seat_request_is_polled_through_a_process_that_does_not_own_the_session(pg_dsn):
-    procs = [ServerProcess(pg_dsn, "--lease-seconds", LEASE) for _ in range(2)]  # type: ignore[arg-type]
+    procs = await two_processes(pg_dsn)
     try:
-        await asyncio.gather(*(p.ready(90) for p in procs))
         a, b = (p.url for p in procs)
         s = await create_session(a, scenario="classic", copies=1, rounds=3, negotiation=False, seed=4)
         sid = s["session_id"]

@@ -12,18 +12,14 @@ import asyncio
 
 from clients.python.client import GameClient
 from clients.python.http_api import create_session, join_session
-from conftest import ServerProcess
-from pg_processes import state
-
-LEASE = "10"  # no takeover in this test, even on a loaded machine
+from pg_processes import state, two_processes
 
 
 async def test_a_player_on_the_follower_and_on_the_owner_folds_the_same_view_with_round_deltas(pg_dsn):
-    procs = [ServerProcess(pg_dsn, "--lease-seconds", LEASE) for _ in range(2)]  # type: ignore[arg-type]
+    procs = await two_processes(pg_dsn)
     clients: list[GameClient] = []
     tasks: list[asyncio.Task] = []
     try:
-        await asyncio.gather(*(p.ready(90) for p in procs))
         a, b = (p.url for p in procs)
         s = await create_session(a, scenario="classic", copies=1, rounds=3, negotiation=False, seed=5)
         joined = [await join_session(a, s["code"], f"P{i}") for i in range(4)]

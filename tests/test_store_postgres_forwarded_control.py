@@ -19,7 +19,7 @@ import time
 import asyncpg
 
 from clients.python.http_api import create_session, http_request, summary
-from conftest import ServerProcess
+from pg_processes import two_processes
 from test_store_leases import announcements
 from test_store_postgres_follower_revoke import _forwarded
 
@@ -40,10 +40,9 @@ async def _waiting_item(dsn: str, sid: str, timeout: float = 30) -> dict:
 
 
 async def test_a_forwarded_http_control_without_an_id_is_applied_once_when_run_again(pg_dsn):
-    procs = [ServerProcess(pg_dsn, "--lease-seconds", LEASE) for _ in range(2)]  # type: ignore[arg-type]
+    procs = await two_processes(pg_dsn, LEASE)
     a, b = procs
     try:
-        await asyncio.gather(*(p.ready(90) for p in procs))
         s = await create_session(a.url, scenario="classic", copies=1, rounds=3, negotiation=False, seed=3)
         sid, fac = s["session_id"], s["facilitator_token"]
         await summary(b.url, sid, fac)  # B follows the session
