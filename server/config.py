@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from game_rules.scenario import MODEL_VERSION
+from game_rules.session.state import CHAT_KEEP
 
 
 @dataclass(slots=True)
@@ -75,7 +76,7 @@ class ServerConfig:
     snapshot_every: int = 5000          # log records between snapshots (also at every round)
     # a due snapshot waits this long (server/snapshot_timer.py): not behind a round's pushes
     snapshot_quiet_seconds: float = 2.0
-    chat_keep: int = 200                # chat lines per channel kept for a full view
+    chat_keep: int = CHAT_KEEP          # chat lines per channel kept for a full view
     replies_keep: int = 64              # acks per player kept in memory for re-sent ids (older: from the log)
 
     def base_url(self) -> str:

@@ -16,7 +16,7 @@ playwright_api = pytest.importorskip("playwright.async_api")
 from clients.python.view_fold import FOLDS, apply  # noqa: E402
 from conftest import Api  # noqa: E402
 from test_browser_game import ARGS, CHROMIUM  # noqa: E402
-from test_view_fold import play_observed_session  # noqa: E402
+from test_view_fold import CHAT_KEEP, play_observed_session  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (scripts/install_browser.sh)")
@@ -42,7 +42,7 @@ def python_folds(messages: list[dict]) -> list:
 
 
 async def test_the_js_fold_gives_what_the_python_fold_gives(start_server):
-    server = await start_server(status_every=0)
+    server = await start_server(status_every=0, chat_keep=CHAT_KEEP)  # the JS fold trims chat too
     async with aiohttp.ClientSession() as http:
         observed = await play_observed_session(server, Api(server.url, http))
     streams = {o.name: o.messages for o in observed}

@@ -23,6 +23,7 @@ from clients.python.view_fold import FOLDS, apply
 
 TIMEOUT = 60
 DUE = "full views due"
+CHAT_KEEP = 2  # chat lines per channel the test server's views keep (config `chat_keep`)
 
 
 # What pushes keep current in a view (the keys view_fold.py writes). The engine's parts (an
@@ -181,9 +182,14 @@ async def test_folding_every_push_gives_the_view_the_server_builds(start_server,
     import aiohttp
 
     from conftest import Api
-    server = await start_server(status_every=0)  # every status change is pushed at once
+    # every status change is pushed at once; a view holds a channel's last 2 chat lines, so
+    # the fold must drop the older ones as the server's views do (a class chats past 200)
+    server = await start_server(status_every=0, chat_keep=CHAT_KEEP)
     async with aiohttp.ClientSession() as http:
         observed = await play_observed_session(server, Api(server.url, http))
+    sent = sum(m["type"] == "chat" and m["channel"].startswith("firm:") for m in observed[1].messages)
+    assert sent > CHAT_KEEP and all(len(lines) <= CHAT_KEEP for _, fresh, _ in observed[1].checks
+                                    for lines in fresh["chat"].values()), sent
     for o in observed:
         assert o.checks, f"{o.name}: never checked"
         for i, (folded, fresh, since) in enumerate(o.checks):
@@ -206,3 +212,23 @@ async def test_folding_every_push_gives_the_view_the_server_builds(start_server,
         assert sum(m["type"] == "round_delta" for m in o.messages) >= len(results), o.name
     # the streams, for the JS fold's test
     (tmp_path / "streams.json").write_text(json.dumps({o.name: o.messages for o in observed}))
+
+
+def test_a_channel_keeps_the_lines_a_view_would_carry():
+    """A view without `chat_keep` carries each channel's last 200 lines (the default: views of
+    such a server are as they always were); one that says `chat_keep` carries that many. The
+    fold drops the oldest line beyond it, in Python and in the web pages' module (the same
+    default, read from its source), and never another channel's."""
+    import re
+    from pathlib import Path
+
+    from game_rules.session.state import CHAT_KEEP
+    line = {"type": "chat", "channel": "firm:a", "sender": "p1", "sender_name": "Ada", "firm": "a", "time": 1.0}
+    full = {"me": {}, "chat": {"firm:a": [{**line, "text": str(i)} for i in range(CHAT_KEEP)], "alliance:x": []}}
+    folded = apply(full, {**line, "text": "new"})
+    assert [m["text"] for m in folded["chat"]["firm:a"]] == [str(i) for i in range(1, CHAT_KEEP)] + ["new"]
+    assert folded["chat"]["alliance:x"] == [] and len(full["chat"]["firm:a"]) == CHAT_KEEP
+    small = apply(apply({**full, "chat": {}, "chat_keep": 2}, {**line, "text": "a"}), {**line, "text": "b"})
+    assert [m["text"] for m in apply(small, {**line, "text": "c"})["chat"]["firm:a"]] == ["b", "c"]
+    js = (Path(__file__).parents[1] / "clients/web/js/viewfold.js").read_text()
+    assert re.search(r"export const CHAT_KEEP = (\d+);", js).group(1) == str(CHAT_KEEP)

@@ -24,6 +24,7 @@ from typing import Callable
 
 from game_rules.decisions import merge_draft
 from game_rules.session.deltas import DELTA_VERSION, PatchError, patch
+from game_rules.session.state import CHAT_KEEP  # a view's chat lines per channel, unless it says `chat_keep`
 
 #: a player's view carries this many announcements (game_rules/session/views.py ANNOUNCEMENTS_SHOWN)
 ANNOUNCEMENTS_SHOWN = 20
@@ -74,7 +75,11 @@ def _submitted(v: dict, m: dict) -> dict:
 
 def _chat(v: dict, m: dict) -> dict:
     chat = dict(v.get("chat") or {})
-    chat[m["channel"]] = [*chat.get(m["channel"], ()), {k: m[k] for k in CHAT_FIELDS if k in m}]
+    lines = [*chat.get(m["channel"], ()), {k: m[k] for k in CHAT_FIELDS if k in m}]
+    keep = v.get("chat_keep", CHAT_KEEP)
+    # a full view holds a channel's last lines: the fold keeps as many, so a long class's
+    # folded view stays the one the server would send
+    chat[m["channel"]] = lines[-keep:] if isinstance(keep, int) and keep > 0 else lines
     return {**v, "chat": chat}
 
 

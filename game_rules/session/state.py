@@ -34,10 +34,13 @@ class Player:
     language: str | None = None     # the language the client sent at the join (BCP-47)
 
 
+CHAT_KEEP = 200  # chat lines per channel a session keeps for views, unless the server says otherwise
+
+
 class Session:
     """Everything a session's facts build (no sockets, no timers, no time)."""
 
-    def __init__(self, rules: Rules, state: SessionState, chat_keep: int = 200, books: bool = True):
+    def __init__(self, rules: Rules, state: SessionState, chat_keep: int = CHAT_KEEP, books: bool = True):
         self.rules = rules
         self.state = state                              # the engine's state
         self.books = books                              # keep each firm's books (`history`) for its views

@@ -32,10 +32,17 @@ from ..state import Decision
 from ..views import facilitator_view as engine_facilitator_view, firm_view
 from . import firm_roles, practice, renegotiating, reopen, reopen_negotiation
 from .decide import Refused, pair_of
-from .state import Session
+from .state import CHAT_KEEP, Session
 from .step import FACILITATOR, PlayerView, SelectionBoard, Status, Team, Views, ViewsNext
 
 ANNOUNCEMENTS_SHOWN = 20  # a player's view carries the latest ones only
+
+
+def chat_bound(s: Session) -> dict:
+    """How many lines of each channel a view carries, for the clients' folds to keep as many
+    (clients/python/view_fold.py): said only when it is not the usual 200, so the views of
+    a server with the default are the ones they always were."""
+    return {} if s.chat_keep == CHAT_KEEP else {"chat_keep": s.chat_keep}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +92,7 @@ def firm_part(s: Session, live: Live, firm: str, scores: dict[str, Score] | None
     pair = pair_of(s, firm)
     channels = [f"firm:{firm}"] + ([f"alliance:{pair[0]}"] if pair else [])
     v["chat"] = {ch: list(s.chat.get(ch, ())) for ch in channels}
+    v.update(chat_bound(s))
     v["announcements"] = s.announcements[-ANNOUNCEMENTS_SHOWN:]
     if s.state.phase == "selection" and s.selection is not None:
         v["selection"] = selection_for(s, firm)
@@ -275,6 +283,7 @@ def facilitator_view(s: Session, live: Live, join_url: str) -> dict:
     if s.renegotiation is not None:
         v["renegotiation"] = renegotiating.facilitator_view(s)
     v["chat"] = {k: list(c) for k, c in s.chat.items()}
+    v.update(chat_bound(s))
     v["announcements"] = list(s.announcements)
     v["scores"] = {f: sc.to_dict() for f, sc in score_session(s.rules, s.state, _introduced(s)).items()}
     return v

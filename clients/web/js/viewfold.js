@@ -9,6 +9,8 @@
 //   view = applyPush(view, push)     // a new view; neither argument is changed
 
 export const ANNOUNCEMENTS_SHOWN = 20;
+// a view carries each chat channel's last lines: this many unless it says `chat_keep`
+export const CHAT_KEEP = 200;
 export const DELTA_VERSION = 2; // the round_delta format this client reads (sent with `auth`); 2: `items`
 const CHAT_FIELDS = ["channel", "sender", "sender_name", "firm", "text", "time"];
 const ANNOUNCEMENT_FIELDS = ["text", "event", "time"];
@@ -94,7 +96,10 @@ export const FOLDS = {
   chat(v, m) {
     const chat = { ...(v.chat || {}) };
     const line = Object.fromEntries(CHAT_FIELDS.filter((k) => k in m).map((k) => [k, m[k]]));
-    chat[m.channel] = [...(chat[m.channel] || []), line];
+    const lines = [...(chat[m.channel] || []), line];
+    // a full view holds a channel's last lines: keep as many (view_fold.py)
+    const keep = v.chat_keep ?? CHAT_KEEP;
+    chat[m.channel] = Number.isInteger(keep) && keep > 0 ? lines.slice(-keep) : lines;
     return { ...v, chat };
   },
   clock(v, m) {
