@@ -45,6 +45,13 @@ def worked_example(rules: Rules, state: SessionState, firm: str) -> dict | None:
     return {**base, "more_absorb": more["plan"]["absorb"], "more_learned": more["learned"]}
 
 
+def outdating_applies(rules: Rules, firm: str) -> bool:
+    """Whether what `firm` learns from a faster partner goes out of date under its rules
+    (model 3 with a positive `outdating`): the guide says so only then."""
+    p = rules.of(firm).params
+    return p.model_version >= 3 and p.outdating > 0
+
+
 def template_of(rules: Rules, role: str) -> AllianceTemplate | None:
     return next((t for t in rules.scenario.alliances if role in t.roles), None)
 

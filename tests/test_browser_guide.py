@@ -33,6 +33,8 @@ async def test_a_student_learns_the_game_from_the_page(web_server, http, browser
     await expect(example).to_contain_text(f"joint value of {x['joint_value']:.1f}")
     await expect(example).to_contain_text(f"teaches you {x['learned']:.2f}")
     await expect(page.get_by_test_id("guide")).to_contain_text("Openness")
+    assert guide["outdating"] is True  # model 3: learned skills go out of date, and the tab says so
+    await expect(page.get_by_test_id("guide")).to_contain_text("goes out of date bit by bit")
     await no_horizontal_overflow(page)
     await shot(page, "player_phone_how_to_play.png")
     # round 1: nothing carried over yet
@@ -72,3 +74,16 @@ async def test_a_student_learns_the_game_from_the_page(web_server, http, browser
     assert await score.locator(".big-number").inner_text() in ("1st of 2", "2nd of 2"), rank
     await shot(page, "player_phone_final_rank.png")
     problems.check()
+
+
+async def test_the_guide_tells_of_outdating_only_where_the_session_plays_it(web_server, http, browser, problems):
+    # a session whose treatment turns outdating off (as a server kept on model 2 does)
+    session = await http.create(scenario="classic", rounds=2, negotiation=False, treatments={"still": {"outdating": 0}},
+                                assignment="fixed", treatment="still")
+    page = await new_page(browser, problems, PHONE)
+    await join(page, web_server.url, session["code"], "Sam")
+    await page.get_by_test_id("tab-help").click()
+    guide = page.get_by_test_id("guide")
+    await expect(page.get_by_test_id("guide-example")).to_contain_text("joint value of")
+    await expect(guide).to_contain_text("each extra point buys a little less than the one before")
+    assert "out of date" not in await guide.inner_text()

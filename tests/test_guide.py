@@ -79,6 +79,13 @@ async def test_a_player_gets_the_example_for_its_own_firm_only(api):
     status, body = await api.request("GET", "/api/web/guide", token=ann["player_token"])
     assert status == 200 and body["firm"] == ann["firm"]
     assert body["example"]["plan"]["contribute"] and body["example"]["joint_value"] > 0
+    assert body["outdating"] is True  # model 3: the guide tells of learned skills going out of date
+    # a session whose treatment turns outdating off is not told of it
+    still = await api.create(scenario="classic", copies=1, rounds=3, treatments={"still": {"outdating": 0}},
+                             assignment="fixed", treatment="still")
+    bob = await api.join(still["code"], "Bob")
+    status, body = await api.request("GET", "/api/web/guide", token=bob["player_token"])
+    assert status == 200 and body["outdating"] is False and body["example"]["joint_value"] > 0
     # the facilitator, no token, a junk token: refused with a clear error
     for token, code in ((s["facilitator_token"], 403), (None, 401), ("junk", 401)):
         status, body = await api.request("GET", "/api/web/guide", token=token)

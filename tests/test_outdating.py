@@ -135,7 +135,11 @@ async def test_new_sessions_play_model_3_unless_the_server_keeps_an_older_one(st
     for kw, version in (({}, 3), ({"model_version": 2}, 2)):
         server = await start_server(db_path=str(tmp_path / f"m{version}" / "a.db"), **kw)
         async with aiohttp.ClientSession() as http:
-            made = await Api(server.url, http).create(copies=1, rounds=2)
+            api = Api(server.url, http)
+            made = await api.create(copies=1, rounds=2)
+            joined = await api.join(made["code"], "Ann")
+            status, guide = await api.request("GET", "/api/web/guide", token=joined["player_token"])
+        assert status == 200 and guide["outdating"] is (version == 3)  # the How to play tab's sentence
         actor = server.hub.sessions[made["session_id"]]
         assert actor.options["overrides"]["model_version"] == version  # logged with the session
         assert actor.rules.params.model_version == version

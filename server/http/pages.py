@@ -37,7 +37,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 from pydantic import Field
 
-from game_rules.guide import worked_example
+from game_rules.guide import outdating_applies, worked_example
 from game_rules import renegotiation_story
 from game_rules.race import graduations
 from game_rules.session import views
@@ -233,7 +233,8 @@ async def web_context(request: web.Request) -> web.Response:
 async def web_guide(request: web.Request) -> web.Response:
     """The worked example for the player's firm (an imagined partner; see game_rules/guide.py)."""
     actor, firm = await _player_firm(request)
-    return _no_store({"firm": firm, "example": worked_example(actor.rules, actor.state, firm)})
+    return _no_store({"firm": firm, "example": worked_example(actor.rules, actor.state, firm),
+                      "outdating": outdating_applies(actor.rules, firm)})
 
 
 async def _player_firm(request: web.Request):

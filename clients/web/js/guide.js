@@ -11,6 +11,7 @@ export class GuidePanel {
   constructor(token) {
     this.token = token;
     this.example = undefined;   // undefined: not asked yet; null: none for this firm
+    this.outdating = false;     // whether what is learned from a faster partner goes out of date (model 3)
     this.firm = null;
     this.el = h("section", { class: "guide", "data-testid": "guide" });
   }
@@ -33,6 +34,7 @@ export class GuidePanel {
       const r = await api("GET", "/api/web/guide", undefined, this.token);
       if (firm !== this.firm) return;
       this.example = r.example;
+      this.outdating = r.outdating === true;
     } catch {
       this.example = null;
     }
@@ -44,8 +46,14 @@ export class GuidePanel {
     this.el.append(h("h2", { class: "section-title", text: t("guide.title") }),
       h("p", { class: "lead", text: t("guide.intro") }));
     const list = h("dl", { class: "guide-rules" });
-    for (const k of RULES) list.append(h("dt", { text: t(`guide.${k}_title`) }), h("dd", { text: t(`guide.${k}`) }));
+    for (const k of RULES) list.append(h("dt", { text: t(`guide.${k}_title`) }), h("dd", { text: this.rule(k) }));
     this.el.append(list, this.exampleBlock());
+  }
+
+  rule(k) {
+    // the outdating sentence only where the session's model has it (model 3): a session kept
+    // on model 2 must not be told of a mechanism it does not play
+    return k === "absorb" && this.outdating ? `${t("guide.absorb")} ${t("guide.absorb_outdating")}` : t(`guide.${k}`);
   }
 
   exampleBlock() {
