@@ -342,3 +342,10 @@ _pg_databases = itertools.count(1)
 def pg_dsn(pg_cluster) -> str:
     """A DSN of a new empty schema of the throwaway cluster's database (one per test)."""
     return pg_cluster.schema(f"t{os.getpid()}_{next(_pg_databases)}")
+
+
+def pytest_collection_modifyitems(config, items):
+    # the Chromium tests by their file's name, so `-m "not browser"` leaves them all out
+    for item in items:
+        if item.path.name.startswith("test_browser_"):
+            item.add_marker(pytest.mark.browser)
