@@ -157,7 +157,9 @@ class SessionActor:
         self.panel_room.arm_all()
         while True:
             # the items queued by now run as one batch: one commit, then one delivery (server/mailbox.py)
-            if run_batch(self, await self.queue.get()):
+            item = await self.queue.get()
+            self.fanout.unwritten.write()  # what was delivered meanwhile leaves before this item runs
+            if run_batch(self, item):
                 break
             if not self.queue.empty():
                 # let committed deliveries out before the next item (one may be heavy: a
@@ -177,6 +179,7 @@ class SessionActor:
             log.exception("session %s: final commit failed", self.id)
         # let the delivery callbacks queued by the final commit run before sockets close
         await asyncio.sleep(0)
+        self.fanout.unwritten.write()
 
     def _end_of_item(self) -> None:
         if self._round_dirty or self._since_snapshot >= self.cfg.snapshot_every:
@@ -542,7 +545,7 @@ class SessionActor:
             self._tail = self.hub.store.write(ops)
             self._tail.add_done_callback(log_write_failed)
         if out or after:
-            self._tail.add_done_callback(partial(deliver, out, after))
+            self._tail.add_done_callback(partial(deliver, out, after, self.fanout.unwritten))
 
 _SESSION_FIELDS = ("state", "status", "players", "bots", "drafts", "submitted", "history", "last_decision",
                    "negotiations", "selection", "selection_pairs", "clock", "chat", "announcements",
