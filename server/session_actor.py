@@ -44,6 +44,7 @@ from .protocol import ProtocolError
 from .fanout import Fanout, deliver, log_write_failed
 from .mailbox import STOP, run_batch
 from .session_selection import protocol_error
+from .snapshot_text import SnapshotText
 from .snapshot_timer import SnapshotTimer
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
@@ -112,6 +113,7 @@ class SessionActor:
         self.seat_code_failures: dict[str, int] = {}    # player id -> wrong rejoin codes tried for the seat
         self._round_dirty = False
         self.snapshots = SnapshotTimer(self, self.cfg.snapshot_quiet_seconds)  # when a due snapshot is taken
+        self.snapshot_text = SnapshotText()             # its text, the histories encoded as they grow
         self._facts = 0                                 # facts applied (a refusal must come before any)
         self.batch_ends = False                         # this item ends its batch (server/mailbox.py)
         self.panel_room = PanelRoom(self)               # online panels: timers, who is online
@@ -513,7 +515,7 @@ class SessionActor:
         self._ops.append(("snapshot", {
             "session_id": self.id, "seq": self.seq, "round": self.state.round, "phase": self.state.phase,
             "wall_time": time.time(), "state": dumps(state_to_dict(self.state)),
-            "server": dumps(self.session.to_dict())}))
+            "server": self.snapshot_text.server(self.session)}))  # = dumps(self.session.to_dict())
 
     def summary(self) -> dict:
         return self.facilitator_view()
