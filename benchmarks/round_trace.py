@@ -15,8 +15,10 @@ generations 1 and 2, and every socket write (`Connection.flush` with frames: one
 
 `--summary` finds each round's closing batch (the one whose delivery carried the
 `round_result`s) and sums, up to the last `round_delta` or view delivery of the new round:
-the closing item's CPU, the CPU of the view chunks, the deliveries' CPU, the socket
-writes (and frames) and the snapshot that followed. CPU time and write counts depend on
+the closing item's CPU, the CPU of the view chunks, the deliveries' CPU (with the socket
+writes: `Unwritten.write` where the server has it), the socket writes (and frames), the
+garbage collector's pauses, when the last views were handed to the sockets, and the
+snapshot that followed. CPU time and write counts depend on
 the machine's load much less than the latencies `load.py` reports.
 """
 from __future__ import annotations
@@ -65,6 +67,17 @@ def _install(out) -> None:
         mark("deliver", t0, c0, n=len(out_), types=types)
     sa.deliver = traced_deliver
 
+    if hasattr(fo, "Unwritten"):   # deliveries written together at the end of a turn of the loop
+        written = fo.Unwritten.write
+
+        def traced_written(self):
+            t0, c0 = time.perf_counter(), time.thread_time()
+            n = len(self.conns)
+            written(self)
+            if n:
+                mark("deliver", t0, c0, n=0, types={}, written=n)
+        fo.Unwritten.write = traced_written
+
     snapshot = sa.SessionActor._snapshot
 
     def traced_snapshot(self):
@@ -105,29 +118,39 @@ def _install(out) -> None:
 
 def summary(path: str) -> dict:
     rows = sorted((json.loads(x) for x in open(path)), key=lambda r: r["t"])
+    batches = [i for i, r in enumerate(rows) if r["k"] == "batch"]
+    # a round's views start with a `_round_views` item, posted by the item that closed the round
+    closes = [max(b for b in batches if b < i) for i in batches
+              if rows[i]["first"] == "_round_views" and any(b < i for b in batches)]
     rounds = []
-    results = [i for i, r in enumerate(rows) if r["k"] == "deliver" and r["types"].get("round_result")]
-    for n, i in enumerate(results):
-        d = rows[i]
-        close = max((r for r in rows[:i] if r["k"] == "batch" and r["first"] == "command" and r["t"] < d["t"]),
-                    key=lambda r: r["cpu"] if d["t"] - r["t"] < 5 else -1)
-        end_at = results[n + 1] if n + 1 < len(results) else len(rows)
-        span = [r for r in rows[:end_at] if r["t"] >= close["t"]]
-        views = [r for r in span if r["k"] == "deliver" and (r["types"].get("round_delta") or r["types"].get("view"))]
-        last = max((r["t"] for r in views), default=d["t"])
-        upto = [r for r in span if r["t"] <= last + 0.05]
-        writes = [r for r in upto if r["k"] == "write"]
+    for n, c in enumerate(closes):
+        close = rows[c]
+        span = rows[c:closes[n + 1] if n + 1 < len(closes) else len(rows)]
+        if not any(r["k"] == "deliver" and r["types"].get("round_result") for r in span):
+            continue   # views after something else (the session's start)
+        chunks = [r for r in span if r["k"] == "batch" and r["first"].startswith("_round_views")]
+        # the views' chunks run back to back (each posts the next); the round's views end with the last
+        ends = [i for i, r in enumerate(span) if r["k"] == "batch" and r["first"].startswith("_round_views")]
+        last_chunk = span[ends[-1]]
+        views = [r for r in span if r["k"] == "deliver" and r["t"] >= last_chunk["t"]
+                 and (r["types"].get("round_delta") or r["types"].get("view") or r.get("written"))]
+        if len(views) > 1 and views[1].get("written") and not views[0].get("written"):
+            views = views[1:]   # the last chunk's delivery, then its writes
+        last = views[0]["t"] + views[0]["dur"] if views else last_chunk["t"]
+        upto = [r for r in span if r["t"] <= last]
+        writes = [r for r in span if r["k"] == "write" and r["t"] <= last + 0.5]
         snaps = [r for r in span if r["k"] == "snapshot"]
-        commit = next((r for r in span if r["k"] == "commit" and r["t"] >= close["t"]), None)
+        commit = next((r for r in span if r["k"] == "commit" and r["n"] > 100), None)
         rounds.append({
             "closing_item_cpu_ms": round(close["cpu"] * 1000, 1),
             "round_commit_ms": round(commit["dur"] * 1000, 1) if commit else None,
-            "view_chunks_cpu_ms": round(1000 * sum(r["cpu"] for r in upto if r["k"] == "batch"
-                                                   and r["first"].startswith("_round_views")), 1),
+            "view_chunks": len(chunks),
+            "view_chunks_cpu_ms": round(1000 * sum(r["cpu"] for r in chunks), 1),
+            # the messages handed to the sockets and their writes (`Unwritten.write` where it exists)
             "deliveries_cpu_ms": round(1000 * sum(r["cpu"] for r in upto if r["k"] == "deliver"), 1),
             "socket_writes": len(writes), "frames": sum(r["frames"] for r in writes),
             "gc_ms": round(1000 * sum(r["dur"] for r in upto if r["k"] == "gc"), 1),
-            "last_view_delivered_ms": round((last - close["t"]) * 1000, 1),
+            "last_views_delivered_ms": round((last - close["t"]) * 1000, 1),
             "snapshot_cpu_ms": round(snaps[0]["cpu"] * 1000, 1) if snaps else None,
         })
     keys = rounds[0].keys() if rounds else ()
