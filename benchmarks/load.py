@@ -775,6 +775,7 @@ async def run_fanout(a) -> dict:
             ws_url = srv.url.replace("http", "ws", 1) + "/ws"
             workers = Workers(others, ws_url, a.workers, "fanout", {})
             res_ack, res_send, view_ack, acks, presubmit, view_bytes = [], [], [], [], [], []
+            view_send, cpu_end = [], []   # the new round after the send; the server's CPU per round's end
             try:
                 async with aiohttp.ClientSession() as http:
                     me = Player(last, random.Random(0))
@@ -788,6 +789,7 @@ async def run_fanout(a) -> dict:
                         presubmit.append(now() - t_pre)
                         assert all(d["errors"] == 0 for d in done), done
                         await asyncio.sleep(0.3)
+                        cpu0 = srv.cpu_seconds()
                         t_send = now()
                         cid = await me.send({"type": "submit", "decision": {"develop": {"design": 5.0}}})
                         while cid in me.pending:
@@ -795,6 +797,7 @@ async def run_fanout(a) -> dict:
                         t_ack = t_send + me.lat[-1]
                         acks.append(me.lat[-1])
                         seen = await workers.aask({"cmd": "collect", "round": rnd})
+                        cpu_end.append(srv.cpu_seconds() - cpu0)
                         for part in seen:
                             for d in part["seen"]:
                                 if "round_result" in d:
@@ -802,6 +805,7 @@ async def run_fanout(a) -> dict:
                                     res_send.append(d["round_result"] - t_send)
                                 if "view" in d:
                                     view_ack.append(max(0.0, d["view"] - t_ack))
+                                    view_send.append(d["view"] - t_send)
                                     view_bytes.append(d["view_bytes"])
                         await asyncio.sleep(0.3)
                     mem = srv.rss_mb()
@@ -815,7 +819,10 @@ async def run_fanout(a) -> dict:
     return {"mode": "fanout", "players": a.players, "rounds": a.rounds, "sync": a.sync, "workers": a.workers,
             "last_submit_ack_ms": summary_ms(acks),
             "round_result_after_ack_ms": summary_ms(res_ack), "round_result_after_send_ms": summary_ms(res_send),
-            "view_after_ack_ms": summary_ms(view_ack), "deltas": a.deltas,
+            "view_after_ack_ms": summary_ms(view_ack), "view_after_send_ms": summary_ms(view_send), "deltas": a.deltas,
+            # the server process's CPU (all threads) from the last submission's send until every
+            # player had the new round: less dependent on the machine's load than the latencies
+            "server_cpu_ms_per_round_end": summary_ms(cpu_end),
             "view_bytes_median": statistics.median(view_bytes) if view_bytes else None,
             "received": len(res_ack), "expected": expected, "errors": errors, "server_rss_mb": mem["rss_mb"],
             "facilitator_connected": a.facilitator,

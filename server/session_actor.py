@@ -44,6 +44,7 @@ from .protocol import ProtocolError
 from .fanout import Fanout, deliver, log_write_failed
 from .mailbox import STOP, run_batch
 from .session_selection import protocol_error
+from .snapshot_text import SnapshotText
 from .snapshot_timer import SnapshotTimer
 from .waiting_room import PanelRoom
 from .replies import ReplyCache
@@ -112,6 +113,7 @@ class SessionActor:
         self.seat_code_failures: dict[str, int] = {}    # player id -> wrong rejoin codes tried for the seat
         self._round_dirty = False
         self.snapshots = SnapshotTimer(self, self.cfg.snapshot_quiet_seconds)  # when a due snapshot is taken
+        self.snapshot_text = SnapshotText()             # its text, the histories encoded as they grow
         self._facts = 0                                 # facts applied (a refusal must come before any)
         self.batch_ends = False                         # this item ends its batch (server/mailbox.py)
         self.panel_room = PanelRoom(self)               # online panels: timers, who is online
@@ -157,7 +159,9 @@ class SessionActor:
         self.panel_room.arm_all()
         while True:
             # the items queued by now run as one batch: one commit, then one delivery (server/mailbox.py)
-            if run_batch(self, await self.queue.get()):
+            item = await self.queue.get()
+            self.fanout.unwritten.write()  # what was delivered meanwhile leaves before this item runs
+            if run_batch(self, item):
                 break
             if not self.queue.empty():
                 # let committed deliveries out before the next item (one may be heavy: a
@@ -177,6 +181,7 @@ class SessionActor:
             log.exception("session %s: final commit failed", self.id)
         # let the delivery callbacks queued by the final commit run before sockets close
         await asyncio.sleep(0)
+        self.fanout.unwritten.write()
 
     def _end_of_item(self) -> None:
         if self._round_dirty or self._since_snapshot >= self.cfg.snapshot_every:
@@ -510,7 +515,7 @@ class SessionActor:
         self._ops.append(("snapshot", {
             "session_id": self.id, "seq": self.seq, "round": self.state.round, "phase": self.state.phase,
             "wall_time": time.time(), "state": dumps(state_to_dict(self.state)),
-            "server": dumps(self.session.to_dict())}))
+            "server": self.snapshot_text.server(self.session)}))  # = dumps(self.session.to_dict())
 
     def summary(self) -> dict:
         return self.facilitator_view()
@@ -542,7 +547,7 @@ class SessionActor:
             self._tail = self.hub.store.write(ops)
             self._tail.add_done_callback(log_write_failed)
         if out or after:
-            self._tail.add_done_callback(partial(deliver, out, after))
+            self._tail.add_done_callback(partial(deliver, out, after, self.fanout.unwritten))
 
 _SESSION_FIELDS = ("state", "status", "players", "bots", "drafts", "submitted", "history", "last_decision",
                    "negotiations", "selection", "selection_pairs", "clock", "chat", "announcements",
