@@ -8,6 +8,7 @@ import math
 
 import msgpack
 
+from ..compact_json import compact
 from .errors import ProtocolError
 
 
@@ -128,8 +129,8 @@ def _sound_id(i) -> str | None:
     return i
 
 
-# json.dumps with options builds a new JSONEncoder at every call: one, built once, gives the same text
-_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+# compact JSON, NaN refused, in one C call (the same text as json.dumps(separators=(",", ":")))
+_json = compact
 
 
 def encode(msg: dict, binary: bool) -> bytes | str:
