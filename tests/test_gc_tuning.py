@@ -61,3 +61,58 @@ async def test_socket_churn_triggers_the_full_collection_that_frees_closed_socke
             assert tuner.full_collections == 1
     finally:
         tuner.uninstall()
+
+
+def _gc_metrics(text: str) -> dict:
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("alliance_gc_"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+async def test_the_server_process_shows_its_collector_pauses_in_metrics(server_process):
+    """`run.py` times every collection on its event loop (gc.callbacks): `/metrics` shows
+    passes, seconds and the longest pause per generation, so a latency tail can be checked
+    against the collector."""
+    proc = await server_process()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{proc.url}/metrics") as r:
+            assert r.status == 200
+            m = _gc_metrics(await r.text())
+    for g in "012":
+        for name in ("collections_total", "pause_seconds_total", "pause_longest_seconds"):
+            assert m[f'alliance_gc_{name}{{generation="{g}"}}'] >= 0
+
+
+async def test_metrics_count_the_collections_and_their_pauses(server, api):
+    tuner = GcTuner(full_every=0)
+    tuner.install()
+    server.hub.gc_pauses = tuner.pauses  # as `run.py` does (server/cli.py)
+    try:
+        gc.collect(0)
+        gc.collect(2)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{server.url}/metrics") as r:
+                m = _gc_metrics(await r.text())
+    finally:
+        tuner.uninstall()
+    assert m['alliance_gc_collections_total{generation="0"}'] >= 1
+    assert m['alliance_gc_collections_total{generation="2"}'] >= 1
+    longest = m['alliance_gc_pause_longest_seconds{generation="2"}']
+    assert 0 < longest <= m['alliance_gc_pause_seconds_total{generation="2"}']
+
+
+def test_pauses_are_counted_per_generation():
+    from server.gctune import GcPauses
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
+    try:
+        gc.collect(1)
+        gc.collect(2)
+        gc.collect(2)
+    finally:
+        gc.callbacks.remove(pauses)
+    assert pauses.passes[1] >= 1 and pauses.passes[2] >= 2
+    assert pauses.seconds[2] >= pauses.longest[2] > 0
