@@ -7,10 +7,16 @@ p99 command latency of docs/benchmarks.md was these pauses. So:
 
 - after startup (sessions restored) everything alive is frozen (`gc.freeze`): the
   collector ignores it from then on;
+- full collections never start on their own (`gc.set_threshold`'s third value is out of
+  reach, `NO_AUTOMATIC_FULL`): with everything frozen, CPython started one every tenth
+  middle-generation pass, and each walked everything promoted since the last, 60-300 ms
+  of CPU at 2,000 players (docs/benchmarks.md, "The command path in microseconds");
+  the young and middle generations are collected as before;
 - after every full collection the survivors are frozen too, so the next full collection
-  walks only what was allocated since (a small, short pass);
+  walks only what was allocated since;
 - every `full_every` seconds the frozen objects are thawed and collected once, so
-  reference cycles that died after being frozen are reclaimed (one longer pause, rarely);
+  reference cycles that died after being frozen or promoted are reclaimed (one longer
+  pause, rarely);
 - and sooner when many sockets have come and gone: asyncio and aiohttp leave every closed
   socket in reference cycles (transport, request handler, WebSocket response, buffers:
   ~50 objects, some 35 kB), and a socket that lived through a full collection is frozen,
@@ -35,6 +41,9 @@ import time
 from typing import Callable
 
 log = logging.getLogger("server.gctune")
+
+
+NO_AUTOMATIC_FULL = 1_000_000  # middle-generation passes before CPython would start a full one
 
 
 def _freeze_survivors(phase: str, info: dict) -> None:
@@ -82,10 +91,13 @@ class GcTuner:
         self._timer: asyncio.TimerHandle | None = None
         self._check_timer: asyncio.TimerHandle | None = None
         self.pauses = GcPauses()
+        self._thresholds: tuple[int, int, int] | None = None  # before install
 
     def install(self) -> None:
         gc.collect()
         gc.freeze()
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(self._thresholds[0], self._thresholds[1], NO_AUTOMATIC_FULL)
         if _freeze_survivors not in gc.callbacks:
             gc.callbacks.append(_freeze_survivors)
         if self.pauses not in gc.callbacks:
@@ -123,4 +135,7 @@ class GcTuner:
             gc.callbacks.remove(_freeze_survivors)
         if self.pauses in gc.callbacks:
             gc.callbacks.remove(self.pauses)
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
         gc.unfreeze()

@@ -116,3 +116,33 @@ def test_pauses_are_counted_per_generation():
         gc.callbacks.remove(pauses)
     assert pauses.passes[1] >= 1 and pauses.passes[2] >= 2
     assert pauses.seconds[2] >= pauses.longest[2] > 0
+
+
+def _promote_many(n: int) -> list:
+    """Objects that live through many young and middle-generation passes (the long-lived
+    state a class builds up: players, sockets, chat), in small reference cycles."""
+    keep = []
+    for i in range(n):
+        a = [i]
+        a.append(a)  # a cycle: tracked, and only the collector could free it
+        keep.append(a)
+    return keep
+
+
+def test_no_full_collection_starts_on_its_own_once_tuned():
+    """Full collections walked everything promoted since the last one (60-300 ms of CPU
+    at 2,000 players); once tuned only the tuner starts them (on its schedule, on churn)."""
+    tuner = GcTuner(full_every=0)
+    tuner.install()
+    try:
+        before = list(tuner.pauses.passes)
+        kept = _promote_many(300_000)  # ~400 young passes, ~40 middle ones
+        young, middle, full = (a - b for a, b in zip(tuner.pauses.passes, before))
+        assert young > 100 and middle > 10  # the collector ran
+        assert full == 0
+        tuner._full()  # the tuner's own full collection still runs
+        assert tuner.pauses.passes[2] == before[2] + 1
+        del kept
+    finally:
+        tuner.uninstall()
+    assert gc.get_threshold()[2] < 1000  # CPython's own settings back
