@@ -4,9 +4,10 @@
 methods and builds a new C encoder (`c_make_encoder`) at every call, with a fresh dict for
 its circular-reference check; three texts are encoded per command (the command's log row,
 its fact's row, the ack kept for re-sends), so that set-up was a visible share of a
-command's time (docs/benchmarks.md, "The command path in microseconds"). Here the C encoder is built once
-and called directly: **the same text** byte for byte (ASCII only, no spaces, keys in
-insertion order, `float.__repr__`), NaN and infinities still refused (ValueError).
+command's time (docs/benchmarks.md, "The command path and the collector"). Here the C
+encoder is built once and called directly: **the same text** byte for byte (ASCII only,
+no spaces, keys in insertion order, `float.__repr__`), NaN and infinities still refused
+(ValueError).
 
 What differs: no circular-reference check. Everything encoded here is a tree built from a
 decoded frame or from the session's plain data (never a cycle); a cycle would raise

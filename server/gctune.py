@@ -10,7 +10,7 @@ p99 command latency of docs/benchmarks.md was these pauses. So:
 - full collections never start on their own (`gc.set_threshold`'s third value is out of
   reach, `NO_AUTOMATIC_FULL`): with everything frozen, CPython started one every tenth
   middle-generation pass, and each walked everything promoted since the last, 60-300 ms
-  of CPU at 2,000 players (docs/benchmarks.md, "The command path in microseconds");
+  of CPU at 2,000 players (docs/benchmarks.md, "The command path and the collector");
   the young and middle generations are collected as before;
 - after every full collection the survivors are frozen too, so the next full collection
   walks only what was allocated since;
