@@ -3,6 +3,10 @@ chat line in flight per client, logged, pushed to the firm of two, acknowledged 
 commit) with a stopwatch (the event loop thread's CPU time, `time.thread_time_ns`) around each stage of a command's path.
 
     python benchmarks/exchange_stages.py --clients 100 --messages 40 --out benchmarks/results/NAME.json
+    python benchmarks/exchange_stages.py --bare --before <base unpacked> --repeat 3 --out benchmarks/results/NAME.json
+
+`--bare` leaves the stopwatches off (they cost ~2 µs a call): only the server's CPU per
+command and the garbage collector's passes, the figures to compare two checkouts by.
 
 The stopwatches are put on by THIS script in the server's process (it is started as
 `LOAD_SERVER_SCRIPT`, then runs the ordinary server): nothing of it is in the product. Each
