@@ -3,6 +3,10 @@ chat line in flight per client, logged, pushed to the firm of two, acknowledged 
 commit) with a stopwatch (the event loop thread's CPU time, `time.thread_time_ns`) around each stage of a command's path.
 
     python benchmarks/exchange_stages.py --clients 100 --messages 40 --out benchmarks/results/NAME.json
+    python benchmarks/exchange_stages.py --bare --before <base unpacked> --repeat 3 --out benchmarks/results/NAME.json
+
+`--bare` leaves the stopwatches off (they cost ~2 µs a call): only the server's CPU per
+command and the garbage collector's passes, the figures to compare two checkouts by.
 
 The stopwatches are put on by THIS script in the server's process (it is started as
 `LOAD_SERVER_SCRIPT`, then runs the ordinary server): nothing of it is in the product. Each
@@ -45,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PROFILE_ENV = "EXCHANGE_STAGES_CPROFILE"  # also write a cProfile of the exchange here
 STAGES_ENV = "EXCHANGE_STAGES_OUT"  # the server writes its counters to <this>.<n>.json on SIGUSR1
+BARE_ENV = "EXCHANGE_STAGES_BARE"  # no stopwatches: only the process's CPU and the collector (--bare)
 
 # (label, module, attribute path) of every stopwatch; the order is the table's
 STAGES = [
@@ -112,6 +117,25 @@ def _install() -> dict:
     return counters
 
 
+def _gc_timer() -> dict:
+    """The garbage collector's passes on the event loop: per generation, [passes, ns of the
+    thread's CPU, objects collected] (`gc.callbacks`)."""
+    import gc
+    by_gen = {0: [0, 0, 0], 1: [0, 0, 0], 2: [0, 0, 0]}
+    started = [0]
+
+    def timer(phase, info):
+        if phase == "start":
+            started[0] = time.thread_time_ns()
+        else:
+            g = by_gen[info["generation"]]
+            g[0] += 1
+            g[1] += time.thread_time_ns() - started[0]
+            g[2] += info["collected"]
+    gc.callbacks.append(timer)
+    return by_gen
+
+
 def _stopwatch_cost(clock, n: int = 20000) -> int:
     c = [0, 0]
 
@@ -138,7 +162,8 @@ def _stopwatch_cost(clock, n: int = 20000) -> int:
 def _serve() -> None:
     # the server's checkout is the working folder (`LOAD_SERVER_ROOT` runs another one's)
     sys.path.insert(0, os.getcwd())
-    counters = _install()
+    counters = {} if os.environ.get(BARE_ENV) else _install()
+    gc_time = _gc_timer()
     out, n = os.environ[STAGES_ENV], [0]
 
     prof = None
@@ -156,7 +181,7 @@ def _serve() -> None:
                 prof.dump_stats(os.environ[PROFILE_ENV])
         f = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
         cpu = (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-        data = {"counters": counters, "process_cpu_s": cpu, "threads": threading.active_count()}
+        data = {"counters": counters, "process_cpu_s": cpu, "threads": threading.active_count(), "gc": gc_time}
         tmp = f"{out}.{n[0]}.tmp"
         Path(tmp).write_text(json.dumps(data))
         os.replace(tmp, f"{out}.{n[0]}.json")
@@ -182,8 +207,10 @@ async def _snapshot(srv, out: str, n: int) -> dict:
 
 
 async def run(clients: int, messages: int, workers: int, sync: str, cprofile: str | None = None,
-              root: str | None = None) -> dict:
+              root: str | None = None, bare: bool = False) -> dict:
     import load
+    if bare:
+        os.environ[BARE_ENV] = "1"
     if cprofile:
         os.environ[PROFILE_ENV] = str(Path(cprofile).resolve())
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,6 +236,7 @@ async def run(clients: int, messages: int, workers: int, sync: str, cprofile: st
             srv.stop()
             del os.environ[STAGES_ENV], os.environ["LOAD_SERVER_SCRIPT"]
             os.environ.pop(PROFILE_ENV, None)
+            os.environ.pop(BARE_ENV, None)
             os.environ.pop("LOAD_SERVER_ROOT", None)
     r = load._combine(parts)
     commands = r["acked"]
@@ -231,7 +259,17 @@ async def run(clients: int, messages: int, workers: int, sync: str, cprofile: st
             "lost": r["lost"], "wall_s": round(wall, 3), "messages_per_s": round(commands / wall, 1),
             "server_cpu_us_per_command": round(cpu * 1e6 / max(1, commands), 1),
             "measured_top_level_us_per_command": round(sum(s["us_per_command"] for s in top), 1),
-            "stages": stages}
+            "stages": stages, "gc": _gc_delta(before, after, commands)}
+
+
+def _gc_delta(before: dict, after: dict, commands: int) -> dict:
+    """The collector's passes during the exchange: per generation, passes and µs per command."""
+    out = {}
+    for g, (n, ns, collected) in after.get("gc", {}).items():
+        b = before["gc"][g]
+        out[f"gen{g}"] = {"passes": n - b[0], "us_per_command": round((ns - b[1]) / 1000 / max(1, commands), 2),
+                          "collected": collected - b[2]}
+    return out
 
 
 def ab_table(runs: dict[str, list[dict]]) -> str:
@@ -240,7 +278,7 @@ def ab_table(runs: dict[str, list[dict]]) -> str:
     labels = list(runs)
     head = "| stage | " + " | ".join(f"{k}: µs per command, median (range)" for k in labels) + " |"
     lines = [head, "|---" * (len(labels) + 1) + "|"]
-    names = [s["stage"] for s in runs[labels[0]][0]["stages"]]
+    names = [s["stage"] for s in runs[labels[0]][0]["stages"]]  # none with --bare
 
     def cell(vals):
         return f"{statistics.median(vals):g} ({min(vals):g}–{max(vals):g})"
@@ -253,6 +291,9 @@ def ab_table(runs: dict[str, list[dict]]) -> str:
     for key, name in (("server_cpu_us_per_command", "the server process's CPU (both threads)"),
                       ("messages_per_s", "messages/s (stopwatches on)")):
         lines.append(f"| {name} | " + " | ".join(cell([r[key] for r in runs[k]]) for k in labels) + " |")
+    gc_us = lambda r: sum(g["us_per_command"] for g in r.get("gc", {}).values())  # noqa: E731
+    lines.append("| garbage collector on the loop (µs per command) | "
+                 + " | ".join(cell([gc_us(r) for r in runs[k]]) for k in labels) + " |")
     return "\n".join(lines)
 
 
@@ -268,6 +309,9 @@ if __name__ == "__main__":
     ap.add_argument("--after", help="the checkout compared with --before (default: this one)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--out")
+    ap.add_argument("--bare", action="store_true",
+                    help="no stopwatches (each costs ~2 µs a call, ~25 calls per command): only the server "
+                         "process's CPU per command and the collector's passes, the figures to compare checkouts by")
     ap.add_argument("--cprofile", help="also write a cProfile of the server's event loop during the exchange here "
                                        "(pstats; slows the server: its figures are not the stage table's)")
     a = ap.parse_args()
@@ -277,7 +321,7 @@ if __name__ == "__main__":
     runs: dict[str, list[dict]] = {k: [] for k, _ in servers}
     for rep in range(a.repeat):
         for k, root in (servers if rep % 2 == 0 else servers[::-1]):
-            runs[k].append(asyncio.run(run(a.clients, a.messages, a.workers, a.sync, a.cprofile, root)))
+            runs[k].append(asyncio.run(run(a.clients, a.messages, a.workers, a.sync, a.cprofile, root, a.bare)))
     res = {"machine": load.machine(), "servers": {k: r for k, r in servers}, "runs": runs}
     print(ab_table(runs))
     load.save(res, a.out)

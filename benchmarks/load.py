@@ -185,6 +185,21 @@ async def metrics(http: aiohttp.ClientSession, url: str) -> dict:
         return out
 
 
+def gc_during(m0: dict, m1: dict) -> dict:
+    """The server's collector between two `/metrics` reads (server/gctune.py): passes and
+    pause milliseconds per generation, and the longest pause since the server started."""
+    out = {}
+    for g in "012":
+        k = f'{{generation="{g}"}}'
+        if f"alliance_gc_collections_total{k}" not in m1:
+            return {}  # a server from before the metric
+        out[f"gen{g}"] = {
+            "passes": int(m1[f"alliance_gc_collections_total{k}"] - m0[f"alliance_gc_collections_total{k}"]),
+            "pause_ms": round(1000 * (m1[f"alliance_gc_pause_seconds_total{k}"] - m0[f"alliance_gc_pause_seconds_total{k}"]), 1),
+            "longest_since_start_ms": round(1000 * m1[f"alliance_gc_pause_longest_seconds{k}"], 1)}
+    return out
+
+
 # ---- session setup over HTTP ------------------------------------------------------------
 
 async def create_session(http, url, *, copies: int, negotiation: bool, rounds: int = 50) -> dict:
@@ -717,6 +732,8 @@ async def run_paced(a) -> dict:
         "round_result_after_closing_ack_ms": results_push_latency(r["by_session"]),
         "log_rows": int(rows), "log_commits": int(commits), "rows_per_commit": round(rows / max(1, commits), 1),
         "server_cpu_percent": round(100 * (cpu1 - cpu0) / (w1 - w0), 1),
+        "server_cpu_us_per_command": round(1e6 * (cpu1 - cpu0) / max(1, r["acked"] + r["errors"]), 1),
+        "server_gc": gc_during(m0, m1),
         "generator_cpu_percent": gen_cpu, "generator_loop_lag_ms": gen_lag,
         "server_rss_mb_idle_connected": mem_idle["rss_mb"], "server_rss_mb_during_run_max": peak,
         "server_rss_mb_end": mem["rss_mb"], "server_peak_rss_mb": mem["peak_rss_mb"],

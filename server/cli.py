@@ -148,6 +148,7 @@ async def serve(config: ServerConfig, ready=None) -> None:
     hub = app[HUB]  # no full-heap GC pauses on the event loop, but closed sockets reclaimed (server/gctune.py)
     gc_tuner = GcTuner(churn=lambda: hub.metrics.connections_total)
     gc_tuner.install()
+    hub.gc_pauses = gc_tuner.pauses  # shown in /metrics
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -7,10 +7,16 @@ p99 command latency of docs/benchmarks.md was these pauses. So:
 
 - after startup (sessions restored) everything alive is frozen (`gc.freeze`): the
   collector ignores it from then on;
+- full collections never start on their own (`gc.set_threshold`'s third value is out of
+  reach, `NO_AUTOMATIC_FULL`): with everything frozen, CPython started one every tenth
+  middle-generation pass, and each walked everything promoted since the last, 60-300 ms
+  of CPU at 2,000 players (docs/benchmarks.md, "The command path and the collector");
+  the young and middle generations are collected as before;
 - after every full collection the survivors are frozen too, so the next full collection
-  walks only what was allocated since (a small, short pass);
+  walks only what was allocated since;
 - every `full_every` seconds the frozen objects are thawed and collected once, so
-  reference cycles that died after being frozen are reclaimed (one longer pause, rarely);
+  reference cycles that died after being frozen or promoted are reclaimed (one longer
+  pause, rarely);
 - and sooner when many sockets have come and gone: asyncio and aiohttp leave every closed
   socket in reference cycles (transport, request handler, WebSocket response, buffers:
   ~50 objects, some 35 kB), and a socket that lived through a full collection is frozen,
@@ -21,20 +27,58 @@ p99 command latency of docs/benchmarks.md was these pauses. So:
 
 Objects freed by reference counting (nearly all of them) are freed at once whatever their
 generation; freezing only delays the reclaiming of garbage cycles.
+
+Every collection's pause on the event loop is timed (`GcPauses`, from `gc.callbacks`) and
+shown in `/metrics` (passes, seconds and the longest pause per generation), so a latency
+tail can be checked against the collector (docs/benchmarks.md, the 5,000-player run).
 """
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import time
 from typing import Callable
 
 log = logging.getLogger("server.gctune")
 
 
+NO_AUTOMATIC_FULL = 1_000_000  # middle-generation passes before CPython would start a full one
+
+
 def _freeze_survivors(phase: str, info: dict) -> None:
     if phase == "stop" and info.get("generation") >= 2:
         gc.freeze()
+
+
+class GcPauses:
+    """The collector's passes since `install`, per generation: count, seconds, longest."""
+
+    def __init__(self):
+        self.passes = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self.longest = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took, g = time.perf_counter() - self._started, info["generation"]
+        self.passes[g] += 1
+        self.seconds[g] += took
+        if took > self.longest[g]:
+            self.longest[g] = took
+
+    def metrics(self) -> list[str]:
+        """Prometheus lines (server/http/api.py `/metrics`)."""
+        lines = ["# TYPE alliance_gc_collections_total counter"]
+        lines += [f'alliance_gc_collections_total{{generation="{g}"}} {n}' for g, n in enumerate(self.passes)]
+        lines.append("# TYPE alliance_gc_pause_seconds_total counter")
+        lines += [f'alliance_gc_pause_seconds_total{{generation="{g}"}} {t:.6f}' for g, t in enumerate(self.seconds)]
+        lines.append("# TYPE alliance_gc_pause_longest_seconds gauge")
+        lines += [f'alliance_gc_pause_longest_seconds{{generation="{g}"}} {t:.6f}' for g, t in enumerate(self.longest)]
+        return lines
 
 
 class GcTuner:
@@ -46,12 +90,18 @@ class GcTuner:
         self._churn_at_full = churn() if churn else 0
         self._timer: asyncio.TimerHandle | None = None
         self._check_timer: asyncio.TimerHandle | None = None
+        self.pauses = GcPauses()
+        self._thresholds: tuple[int, int, int] | None = None  # before install
 
     def install(self) -> None:
         gc.collect()
         gc.freeze()
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(self._thresholds[0], self._thresholds[1], NO_AUTOMATIC_FULL)
         if _freeze_survivors not in gc.callbacks:
             gc.callbacks.append(_freeze_survivors)
+        if self.pauses not in gc.callbacks:
+            gc.callbacks.append(self.pauses)
         self._schedule()
         if self.churn is not None:
             self._check_timer = asyncio.get_running_loop().call_later(self.check_every, self._check_churn)
@@ -83,4 +133,9 @@ class GcTuner:
         self._timer = self._check_timer = None
         if _freeze_survivors in gc.callbacks:
             gc.callbacks.remove(_freeze_survivors)
+        if self.pauses in gc.callbacks:
+            gc.callbacks.remove(self.pauses)
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
         gc.unfreeze()

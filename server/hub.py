@@ -53,6 +53,7 @@ class Hub:
         self.revoked: OrderedDict[str, str] = OrderedDict()  # token hash -> why (recent revocations)
         self.sockets: Counter[str] = Counter()    # token hash -> open authenticated sockets
         self.metrics = Metrics()
+        self.gc_pauses = None                    # the collector's pauses (server/gctune.py), once tuned
         self.shutting_down = False
         self.started_at = time.time()
         self.admin_key: AdminKey | None = None   # creates sessions (server/admin_key.py); read at start

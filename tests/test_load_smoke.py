@@ -69,3 +69,25 @@ def test_restart_after_kill9_restores_sessions_and_acknowledged_commands(mode):
     assert r["errors_before"] == 0 and r["lost_before"] == 0
     assert r["resend_errors"] == 0 and r["resend_unanswered"] == 0
     assert r["resend_acked_as_duplicate"] == r["resent_last_ids"] == 20
+
+
+def test_paced_reports_the_collector_and_the_cpu_per_command():
+    r = load.main(["paced", "--players", "20", "--per-session", "20", "--seconds", "2", "--interval", "0.5",
+                   "--negotiation-every", "0", "--workers", "1", "--drain", "20"])
+    assert r["errors"] == 0 and r["lost"] == 0
+    assert r["server_cpu_us_per_command"] > 0
+    assert set(r["server_gc"]) == {"gen0", "gen1", "gen2"}  # from the server's /metrics
+    assert all(g["passes"] >= 0 and g["pause_ms"] >= 0 for g in r["server_gc"].values())
+
+
+def test_exchange_stages_bare_measures_the_server_without_stopwatches():
+    """`exchange_stages.py --bare`: the server's CPU per command and the collector's passes,
+    no stage timed (the stopwatches cost ~2 µs a call)."""
+    import asyncio
+
+    import exchange_stages
+    r = asyncio.run(exchange_stages.run(4, 5, 1, "full", bare=True))
+    assert r["errors"] == 0 and r["lost"] == 0 and r["commands"] == 20
+    assert r["stages"] == []
+    assert r["server_cpu_us_per_command"] > 0
+    assert set(r["gc"]) == {"gen0", "gen1", "gen2"}

@@ -68,6 +68,8 @@ async def metrics(request):
         "# TYPE alliance_errors_total counter",
     ]
     lines += [f'alliance_errors_total{{code="{c}"}} {n}' for c, n in sorted(m.errors.items())]
+    if hub.gc_pauses is not None:
+        lines += hub.gc_pauses.metrics()
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
 
