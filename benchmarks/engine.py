@@ -2,6 +2,7 @@
 
     python benchmarks/engine.py [--copies 50] [--repeat 5]
     python benchmarks/engine.py --compare <folder> [--runs 3]
+    python benchmarks/engine.py --instructions [--compare <folder>] [--copies 20]
 
 A session of the `classic` scenario with `copies` alliances is played for its rounds
 from precomputed bot decisions (bots and views are not timed: this measures
@@ -13,6 +14,11 @@ busy machine disturbs less; its clock ticks are coarse, so use enough `--copies`
 `--compare <folder>` alternates this code and the code in `folder` (a `git archive` of
 another commit unpacked there), each in its own process (`--root`), `runs` times each:
 side by side in one run, as docs/benchmarks.md asks on a shared machine.
+
+`--instructions` counts the CPU instructions of one replay instead of timing it (valgrind's
+callgrind, which a loaded machine does not disturb): a process replaying the decisions
+once and one replaying them three times, the difference halved is one replay; reported per
+alliance-round, for this code and (with `--compare`) the other.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,6 +77,23 @@ def compare(other: str, a) -> dict:
     return {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": v} for k, v in rows.items()}
 
 
+def instructions(root: str, copies: int) -> dict:
+    """Instructions of one replay (callgrind; the bots' play and the imports cancel out)."""
+    counts = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for repeat in (1, 3):
+            out = os.path.join(tmp, f"callgrind.{repeat}")
+            run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+                                  os.path.abspath(__file__), "--root", root, "--copies", str(copies),
+                                  "--repeat", str(repeat)], check=True, capture_output=True, text=True, cwd=root)
+            alliance_rounds = json.loads(run.stdout)["alliance_rounds"]
+            with open(out) as f:
+                counts[repeat] = next(int(line.split()[1]) for line in f if line.startswith("summary:"))
+    replay = (counts[3] - counts[1]) // 2
+    return {"root": root, "copies": copies, "alliance_rounds": alliance_rounds, "instructions_per_replay": replay,
+            "per_alliance_round": round(replay / alliance_rounds), "load": os.getloadavg()[0]}
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=50)
@@ -77,8 +101,12 @@ if __name__ == "__main__":
     ap.add_argument("--root", help="import the game from this folder (a checkout)")
     ap.add_argument("--compare", help="a checkout to alternate with this one")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
     args = ap.parse_args()
-    if args.compare:
+    if args.instructions:
+        for root in ([os.path.abspath(args.compare)] if args.compare else []) + [HERE]:
+            print(json.dumps({"code": "this" if root == HERE else "other", **instructions(root, args.copies)}), flush=True)
+    elif args.compare:
         print(json.dumps({"summary": compare(os.path.abspath(args.compare), args), "load_after": os.getloadavg()}))
     else:
         sys.path.insert(0, os.path.abspath(args.root or HERE))

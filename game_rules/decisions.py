@@ -110,9 +110,10 @@ def _check_map(rules: Rules, name: str, values: dict[str, float], allowed, allow
             raise DecisionError("over_budget", f"{name}.{k}: {v:g} points but only {upper:g} available")
 
 
-def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=None) -> None:
-    """Raise `DecisionError` unless `d` is a legal decision for its firm this round.
-    `alliances` (the firm's active alliances) may be passed to save a scan of the state."""
+def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=None) -> float:
+    """Raise `DecisionError` unless `d` is a legal decision for its firm this round; return
+    the points it spends (`Decision.spent`). `alliances` (the firm's active alliances) may
+    be passed to save a scan of the state."""
     if state.phase != "execution":
         raise DecisionError("wrong_phase", f"decisions are taken in the execution phase (now: {state.phase})")
     if d.firm not in state.firms:
@@ -120,11 +121,43 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
     p = rules.of(d.firm).params
     if alliances is None:
         alliances = state.alliances_of(d.firm)
-    scope = {k for a in alliances for k in a.terms.scope}
-    contributed = {k for a in alliances for k in a.terms.contributions.get(d.firm, ())}
+    # (only known domains: then a key in `scope` or `contributed` is known, as `_within` needs)
+    scope = {k for a in alliances for k in a.terms.scope} & rules.domain_set
+    contributed = {k for a in alliances for k in a.terms.contributions.get(d.firm, ())} & rules.domain_set
     budget = p.budget
-    # every amount is bounded by the budget before anything is summed: finite numbers whose
-    # sum overflows (1e308 + 1e308) must never reach `spent()` or the engine
+    if not (_within(d.contribute, contributed, budget) and _within(d.develop, rules.domain_set, budget)
+            and _within(d.absorb, scope, budget) and _within(d.reveal, scope, 1.0)
+            and 0.0 <= d.protect <= budget):
+        _check_maps(rules, d, scope, contributed, budget)  # raises: the first problem, named
+    _check_survey(rules, d.survey)
+    spent = d.spent()
+    if spent > p.budget + 1e-9:
+        raise DecisionError("over_budget", f"budget: {spent:g} points allocated but only {p.budget:g} available")
+    if d.withhold or d.exit:  # (most decisions name no alliance: no set of ids to build)
+        _check_alliance_lists(d, {a.id for a in alliances}, "an active alliance",
+                              lambda a: state.alliances[a].terms.contributions.get(d.firm, ()),
+                              "not_contributed", "you release no tranches in {k}")
+    return spent
+
+
+def _within(values: dict[str, float], allowed, upper: float) -> bool:
+    """The common case in one step: every key `allowed`, every value in [0, upper] and
+    none NaN (the sum of values in [0, upper] is NaN only if one is). False sends the
+    decision through `_check_maps`, which names the problem (or finds none: a zero
+    amount outside `allowed` is legal)."""
+    if not values:
+        return True
+    amounts = values.values()
+    if not (values.keys() <= allowed and min(amounts) >= 0.0 and max(amounts) <= upper):
+        return False
+    total = sum(amounts)
+    return total == total
+
+
+def _check_maps(rules: Rules, d: Decision, scope, contributed, budget: float) -> None:
+    """Every amount and openness checked one by one, in the order a player reads the
+    problems; every amount is bounded by the budget before anything is summed: finite
+    numbers whose sum overflows (1e308 + 1e308) must never reach `spent()` or the engine."""
     _check_map(rules, "contribute", d.contribute, contributed, "not_contributed",
                "{name}.{k}: your firm does not contribute {k} in an active alliance", budget)
     _check_map(rules, "develop", d.develop, rules.domain_set, "unknown_domain", "{name}.{k}: no such domain",
@@ -133,13 +166,6 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
     _check_map(rules, "absorb", d.absorb, scope, "out_of_scope", out_of_scope, budget)
     _check_map(rules, "reveal", d.reveal, scope, "out_of_scope", out_of_scope, upper=1.0)
     _check_protect(d.protect, budget)
-    _check_survey(rules, d.survey)
-    spent = d.spent()
-    if spent > p.budget + 1e-9:
-        raise DecisionError("over_budget", f"budget: {spent:g} points allocated but only {p.budget:g} available")
-    _check_alliance_lists(d, {a.id for a in alliances}, "an active alliance",
-                          lambda a: state.alliances[a].terms.contributions.get(d.firm, ()),
-                          "not_contributed", "you release no tranches in {k}")
 
 
 def _check_protect(v: float, budget: float) -> None:

@@ -2,8 +2,8 @@
 functions that build a fresh session from it (instantiating the case once per copy)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from operator import mul
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from .scenario import Params, Scenario, AllianceTemplate
 from .state import Alliance, Firm, SessionState, TermSheet
@@ -21,6 +21,15 @@ class Rules:
     # firm id -> the rules of its treatment, when treatments differ inside the session
     # (game_rules.treatments); None when every firm plays these rules
     treated: dict[str, "Rules"] | None = None
+    # (domain, weight) in the scenario's order, for `position` (derived: not an argument)
+    weighted: tuple[tuple[str, float], ...] = field(init=False, repr=False, compare=False)
+    # `params`' numbers as plain attributes, for the engine's formulas (derived: the same
+    # values; a pydantic model's every attribute read goes through its __getattr__ hook)
+    numbers: SimpleNamespace = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "weighted", tuple((k, self.weight[k]) for k in self.domains))
+        object.__setattr__(self, "numbers", SimpleNamespace(**dict(self.params)))
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> "Rules":
@@ -34,10 +43,9 @@ class Rules:
 
     def position(self, competence: dict[str, float]) -> float:
         # summed in the scenario's domain order, whatever the dict's order: deterministic
-        # (the same products, added in the same order, as sum([w[k] * c[k] for k in domains]),
-        # without a Python-level loop: the engine asks for positions several times per firm)
-        d = self.domains
-        return sum(map(mul, map(self.weight.__getitem__, d), map(competence.__getitem__, d)))
+        # (the same products, added in the same order, as sum([w[k] * c[k] for k in domains]);
+        # the engine asks for positions several times per firm)
+        return sum([w * competence[k] for k, w in self.weighted])
 
 
 def firm_id(role: str, copy: int) -> str:

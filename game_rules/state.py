@@ -125,6 +125,13 @@ class Firm:
         return Firm(self.id, self.name, self.role, dict(self.competence), self.pace,
                     self.cash, self.start_competence, self.copy, self.learned_from)
 
+    def after_round(self, competence: dict[str, float], cash: float,
+                    learned_from: dict[str, dict[str, float]]) -> "Firm":
+        """This firm as the next state holds it (the engine gives it new dicts; this one
+        is left as it was)."""
+        return Firm(self.id, self.name, self.role, competence, self.pace, cash,
+                    self.start_competence, self.copy, learned_from)
+
 
 @dataclass(slots=True)
 class Alliance:
