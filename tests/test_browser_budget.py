@@ -168,6 +168,33 @@ async def test_player_socket_opens_before_the_page_draws(web):
     await ctx.close()
 
 
+async def test_round_form_is_drawn_before_the_hidden_tabs(web):
+    """The first view draws the tab it opens on (the round form, in a round) in one task and the
+    hidden tabs (firm, deal, results, chat on a phone) in the next: when the submit button is
+    added the firm's tab is still empty; it is drawn moments later, and shows when chosen."""
+    server, browser = web
+    s, creds = await seated_player(server.url)
+    ctx = await browser.new_context(viewport=PHONE)
+    await ctx.add_init_script(f"localStorage.setItem('alliance.player', {json.dumps(json.dumps(creds))})")
+    await ctx.add_init_script("""(() => {
+      const seen = new MutationObserver(() => {
+        if (!document.querySelector('[data-testid=submit-decision]')) return;
+        const firm = document.getElementById('panel-firm');
+        window.__firmAtForm = firm ? firm.childElementCount : null;
+        seen.disconnect();
+      });
+      seen.observe(document, { childList: true, subtree: true });
+    })()""")
+    page = await ctx.new_page()
+    await page.goto(f"{server.url}/join")
+    await expect(page.get_by_test_id("submit-decision")).to_be_enabled()
+    assert await page.evaluate("window.__firmAtForm") == 0  # the same task drew only the shown tab
+    await expect(page.locator("#panel-firm [data-testid=firm-heading]")).to_have_count(1)  # the next task
+    await page.get_by_test_id("tab-firm").click()
+    await expect(page.get_by_test_id("firm-heading")).to_be_visible()
+    await ctx.close()
+
+
 async def test_join_form_opens_no_socket(web):
     """Without a seat stored, or with a join link for another session, early.js opens nothing
     (and the page shows the join form)."""
