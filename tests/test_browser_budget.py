@@ -11,6 +11,7 @@ benchmarks/phones.py measures the same with throttling, for docs/benchmarks.md.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -112,7 +113,7 @@ async def test_player_first_load_within_budget_and_second_load_from_cache(web):
     assert not any("chart.umd.js" in u for u in first.urls()), first.table()
     assert any("/static/v/" in u for u in first.urls()), first.table()
     scripts = sorted(u.split("/")[-1] for u in first.urls() if u.split("?")[0].endswith(".js"))
-    assert scripts == ["player.bundle.js", "warm.js"], first.table()  # one bundled script, not 25 modules
+    assert scripts == ["boot.js", "player.bundle.js"], first.table()  # one bundled script, not 25 modules
 
     page2 = await ctx.new_page()  # the same cache: a phone coming back to the page
     second = Network()
@@ -165,6 +166,37 @@ async def test_player_socket_opens_before_the_page_draws(web):
     assert await page.evaluate("window.__shellAtSocket") == [0]  # one socket, opened before the shell
     assert frames[:2] == ["welcome", "view"], frames
     assert "view" not in frames[2:], frames  # no second full view was needed
+    await ctx.close()
+
+
+async def test_player_socket_opens_while_the_page_script_still_loads(web):
+    """js/boot.js (a tiny script) opens the live connection while the page's bundled script
+    is still on its way: here the bundle is held back until a socket exists. The page takes
+    that socket over (js/socket.js `bootSocket`): one socket, its welcome and first view,
+    the round form shown without a second view."""
+    server, browser = web
+    s, creds = await seated_player(server.url)
+    ctx = await browser.new_context(viewport=PHONE)
+    await ctx.add_init_script(f"localStorage.setItem('alliance.player', {json.dumps(json.dumps(creds))})")
+    page = await ctx.new_page()
+    held, sockets, frames, opened = [], [], [], asyncio.Event()
+
+    async def hold(route):
+        held.append(route.request.url)
+        await asyncio.wait_for(opened.wait(), 30)  # fails (times out) when the socket waits for the script
+        await route.continue_()
+    await page.route("**/js/player.bundle.js", hold)
+
+    def on_socket(ws):
+        sockets.append(ws.url)
+        opened.set()
+        ws.on("framereceived", lambda payload: frames.append(json.loads(payload)["type"]))
+    page.on("websocket", on_socket)
+    await page.goto(f"{server.url}/join", wait_until="commit")
+    await expect(page.get_by_test_id("submit-decision")).to_be_enabled()
+    assert held, "the page never asked for its bundled script"
+    assert len(sockets) == 1, sockets
+    assert frames[:2] == ["welcome", "view"] and "view" not in frames[2:], frames
     await ctx.close()
 
 
