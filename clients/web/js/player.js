@@ -414,7 +414,12 @@ class PlayerApp {
     if (!prev || prev.phase !== v.phase) this.showTab(shown);
     else if (!this.tab) this.showTab("firm");
     this.drawingFirst = false;
-    if (this.later.length) setTimeout(() => this.drawLater(), 0);
+    if (this.later.length) {
+      // after the next paint (a timer set in the frame's callback runs once it is painted); the
+      // second timer for a page in a background tab, which gets no frames
+      requestAnimationFrame(() => setTimeout(() => this.drawLater(), 0));
+      setTimeout(() => this.drawLater(), 1000);
+    }
     this.refocus(had, !prev);
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
     if (v.session && v.session.status === "ended") this.showEnded();
