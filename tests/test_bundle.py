@@ -2,7 +2,7 @@
 kept in the repository, made by esbuild from js/player.js and every module it imports. The
 join page names it instead of twenty-odd modules while it is current; once a source changes
 and nobody rebuilt, the page falls back to the modules (correct, slower) and these tests fail
-until `python -m server.http.bundle` is run. The browser side (what a phone fetches, the page
+until `python -m server.http.build_bundle` is run. The browser side (what a phone fetches, the page
 working) is tests/test_browser_budget.py and every other test_browser_* file."""
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_the_kept_bundle_is_current(entry):
     graph = assets().imports(entry)
     assert {"js/early.js", "js/socket.js", "js/termsheet.js", "i18n/en.js"} <= set(graph)
     assert bundle.current(WEB_ROOT, entry, graph) == bundle.bundle_name(entry), \
-        f"{bundle.bundle_name(entry)} is stale or missing: run `python -m server.http.bundle`"
+        f"{bundle.bundle_name(entry)} is stale or missing: run `python -m server.http.build_bundle`"
 
 
 @pytest.mark.parametrize("entry", bundle.ENTRIES)

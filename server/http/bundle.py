@@ -2,8 +2,8 @@
 bundled by esbuild into `<entry>.bundle.js` next to it (kept in the repository, so the server
 needs no npm), used only while it is current.
 
-    python -m server.http.bundle          # rebuild every bundle (esbuild: scripts/install_esbuild.sh)
-    python -m server.http.bundle --check  # exit 1 when a bundle is missing or stale
+    python -m server.http.build_bundle          # rebuild every bundle (esbuild: scripts/install_esbuild.sh)
+    python -m server.http.build_bundle --check  # exit 1 when a bundle is missing or stale
 
 Why: a phone on a slow network pays a round trip for every six files (HTTP/1.1, six
 connections per host); the player page's modules came in four waves (docs/benchmarks.md,
@@ -22,14 +22,13 @@ import hashlib
 import logging
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 ESBUILD_VERSION = "0.24.0"  # keep in step with scripts/install_esbuild.sh
 OPTIONS = ("--bundle", "--format=esm", "--minify", "--target=es2022", "--charset=utf8", "--legal-comments=none")
 ENTRIES = ("js/player.js",)  # the pages a phone opens: the join form and the player's page
 ESBUILD = Path(__file__).resolve().parent.parent.parent / ".test-tools" / "esbuild" / "node_modules" / ".bin" / "esbuild"
-HEADER = "// bundle of {entry} by esbuild {version}, sources {digest}: python -m server.http.bundle\n"
+HEADER = "// bundle of {entry} by esbuild {version}, sources {digest}: python -m server.http.build_bundle\n"
 
 log = logging.getLogger(__name__)
 _warned: set[str] = set()
@@ -65,7 +64,7 @@ def current(root: Path, entry: str, graph: list[str]) -> str | None:
     if not fresh and name not in _warned:
         _warned.add(name)
         log.warning("%s is older than its sources: the page loads its modules one by one "
-                    "(rebuild: python -m server.http.bundle)", name)
+                    "(rebuild: python -m server.http.build_bundle)", name)
     return name if fresh else None
 
 
@@ -74,26 +73,3 @@ def build(root: Path, entry: str, graph: list[str], esbuild: str | os.PathLike =
     out = subprocess.run([str(esbuild), entry, *OPTIONS, "--log-level=warning"], cwd=root,
                          capture_output=True, check=True)
     return header(root, entry, graph).encode() + out.stdout
-
-
-def main(argv: list[str]) -> int:
-    from .pages import STATIC_TYPES, WEB_ROOT  # the served file types and folder
-    from .static import StaticAssets
-    assets = StaticAssets(WEB_ROOT, tuple(STATIC_TYPES))
-    stale = []
-    for entry in ENTRIES:
-        graph = assets.imports(entry)
-        if "--check" in argv:
-            if current(WEB_ROOT, entry, graph) is None:
-                stale.append(bundle_name(entry))
-            continue
-        esbuild = os.environ.get("ESBUILD", ESBUILD)
-        (WEB_ROOT / bundle_name(entry)).write_bytes(build(WEB_ROOT, entry, graph, esbuild))
-        print(f"wrote {bundle_name(entry)}")
-    if stale:
-        print(f"stale: {', '.join(stale)} (python -m server.http.bundle)", file=sys.stderr)
-    return 1 if stale else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
