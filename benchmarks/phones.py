@@ -4,6 +4,7 @@ Protocol Network events.
 
     python benchmarks/phones.py --runs 3 --out benchmarks/results/phones_after.json
     LOAD_SERVER_ROOT=/tmp/base python benchmarks/phones.py ...   # another checkout (before/after)
+    python benchmarks/phones.py --runs 3 --round-form-only         # only the two round-form times
 
 Per page, a fresh browser context (empty cache) each run:
 - `join`: the join form (`/join?code=...`), until the network is idle;
