@@ -13,6 +13,7 @@ install-test:
 	bash scripts/install_browser.sh
 	bash scripts/install_test_tools.sh
 	bash scripts/install_axe.sh
+	bash scripts/install_esbuild.sh
 	bash scripts/install_postgres.sh
 
 run: install

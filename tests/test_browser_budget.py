@@ -112,6 +112,8 @@ async def test_player_first_load_within_budget_and_second_load_from_cache(web):
     assert first.total() <= BUDGET, f"{first.total()} bytes > {BUDGET}:\n{first.table()}"
     assert not any("chart.umd.js" in u for u in first.urls()), first.table()
     assert any("/static/v/" in u for u in first.urls()), first.table()
+    scripts = sorted(u.split("/")[-1] for u in first.urls() if u.split("?")[0].endswith(".js"))
+    assert scripts == ["boot.js", "player.bundle.js"], first.table()  # one bundled script, not 25 modules
 
     page2 = await ctx.new_page()  # the same cache: a phone coming back to the page
     second = Network()
@@ -140,37 +142,88 @@ async def test_player_first_load_within_budget_and_second_load_from_cache(web):
     await ctx.close()
 
 
-async def test_player_socket_opens_while_the_page_still_loads(web):
-    """js/early.js opens the live connection as soon as its few files are in, not after the
-    whole page's twenty-odd modules: here one late module (termsheet.js) is held back, and the
-    welcome and the first view must arrive while it is. The socket keeps them until the page
-    listens: once the module comes, the round form shows without another round trip."""
+async def test_player_socket_opens_before_the_page_draws(web):
+    """js/early.js opens the live connection before the page's other modules draw anything
+    (in the bundle it comes first, and the rest waits for the next task: the handshake leaves
+    while the shell is drawn). The socket keeps the welcome and the first view until the page
+    listens: the round form shows without another round trip."""
+    server, browser = web
+    s, creds = await seated_player(server.url)
+    ctx = await browser.new_context(viewport=PHONE)
+    await ctx.add_init_script(f"localStorage.setItem('alliance.player', {json.dumps(json.dumps(creds))})")
+    await ctx.add_init_script("""(() => {
+      const Native = window.WebSocket;
+      window.__shellAtSocket = [];
+      window.WebSocket = class extends Native {
+        constructor(...args) { super(...args); window.__shellAtSocket.push(document.getElementById('main').childElementCount); }
+      };
+    })()""")
+    page = await ctx.new_page()
+    frames = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(json.loads(payload)["type"])))
+    await page.goto(f"{server.url}/join", wait_until="commit")
+    await expect(page.get_by_test_id("submit-decision")).to_be_enabled()
+    assert await page.evaluate("window.__shellAtSocket") == [0]  # one socket, opened before the shell
+    assert frames[:2] == ["welcome", "view"], frames
+    assert "view" not in frames[2:], frames  # no second full view was needed
+    await ctx.close()
+
+
+async def test_player_socket_opens_while_the_page_script_still_loads(web):
+    """js/boot.js (a tiny script) opens the live connection while the page's bundled script
+    is still on its way: here the bundle is held back until a socket exists. The page takes
+    that socket over (js/socket.js `bootSocket`): one socket, its welcome and first view,
+    the round form shown without a second view."""
     server, browser = web
     s, creds = await seated_player(server.url)
     ctx = await browser.new_context(viewport=PHONE)
     await ctx.add_init_script(f"localStorage.setItem('alliance.player', {json.dumps(json.dumps(creds))})")
     page = await ctx.new_page()
-    held, frames, got_view = [], [], asyncio.Event()
+    held, sockets, frames, opened = [], [], [], asyncio.Event()
 
     async def hold(route):
-        held.append(route)
-        await got_view.wait()
+        held.append(route.request.url)
+        await asyncio.wait_for(opened.wait(), 30)  # fails (times out) when the socket waits for the script
         await route.continue_()
-    await page.route("**/js/termsheet.js", hold)
+    await page.route("**/js/player.bundle.js", hold)
 
     def on_socket(ws):
-        def frame(payload):
-            frames.append(json.loads(payload)["type"])
-            if frames[-1] == "view":
-                got_view.set()
-        ws.on("framereceived", frame)
+        sockets.append(ws.url)
+        opened.set()
+        ws.on("framereceived", lambda payload: frames.append(json.loads(payload)["type"]))
     page.on("websocket", on_socket)
     await page.goto(f"{server.url}/join", wait_until="commit")
-    await asyncio.wait_for(got_view.wait(), 30)
-    assert held, "termsheet.js was never asked for"
-    assert frames[:2] == ["welcome", "view"], frames
     await expect(page.get_by_test_id("submit-decision")).to_be_enabled()
-    assert len(frames) == 2 or "view" not in frames[2:], frames  # no second full view was needed
+    assert held, "the page never asked for its bundled script"
+    assert len(sockets) == 1, sockets
+    assert frames[:2] == ["welcome", "view"] and "view" not in frames[2:], frames
+    await ctx.close()
+
+
+async def test_round_form_is_drawn_before_the_hidden_tabs(web):
+    """The first view draws the tab it opens on (the round form, in a round) in one task and the
+    hidden tabs (firm, deal, results, chat on a phone) in the next: when the submit button is
+    added the firm's tab is still empty; it is drawn moments later, and shows when chosen."""
+    server, browser = web
+    s, creds = await seated_player(server.url)
+    ctx = await browser.new_context(viewport=PHONE)
+    await ctx.add_init_script(f"localStorage.setItem('alliance.player', {json.dumps(json.dumps(creds))})")
+    await ctx.add_init_script("""(() => {
+      const seen = new MutationObserver(() => {
+        if (!document.querySelector('[data-testid=submit-decision]')) return;
+        const firm = document.getElementById('panel-firm');
+        window.__firmAtForm = firm ? firm.childElementCount : null;
+        seen.disconnect();
+      });
+      seen.observe(document, { childList: true, subtree: true });
+    })()""")
+    page = await ctx.new_page()
+    await page.goto(f"{server.url}/join")
+    await expect(page.get_by_test_id("submit-decision")).to_be_enabled()
+    assert await page.evaluate("window.__firmAtForm") == 0  # the same task drew only the shown tab
+    await expect(page.locator("#panel-firm [data-testid=firm-heading]")).to_have_count(1)  # the next task
+    await page.get_by_test_id("tab-firm").click()
+    await expect(page.get_by_test_id("firm-heading")).to_be_visible()
     await ctx.close()
 
 

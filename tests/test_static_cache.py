@@ -126,15 +126,16 @@ async def test_a_changed_file_gets_a_new_version(tmp_path):
 async def test_pages_preload_their_whole_module_graph(site):
     """Every module a page's script imports, directly or through another module, is named
     as a modulepreload (fetched at once, not one import level per round trip); Chart.js,
-    loaded on demand, is not."""
+    loaded on demand, is not. (The join page names one bundled script instead:
+    tests/test_bundle.py.)"""
     s, http = site
-    _, _, html = await get(http, s.url + "/join")
+    _, _, html = await get(http, s.url + "/console")
     text = html.decode()
     preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/v/[0-9a-f]{16}/([^"]+)">', text))
     imported = lambda rel: set(re.findall(r'^(?:import|export)\s[^;]*?from\s+"(\.{1,2}/[^"]+)"',
                                           (WEB_ROOT / rel).read_text(), re.M))
     entries = re.findall(r'<script type="module" src="/static/v/[0-9a-f]{16}/([^"]+)">', text)
-    assert entries == ["js/early.js", "js/player.js"]  # the early socket's small graph first
+    assert entries == ["js/console.js"]
     graph, todo = set(), list(entries)
     while todo:  # the closure, computed here from the files
         rel = todo.pop()
@@ -143,11 +144,18 @@ async def test_pages_preload_their_whole_module_graph(site):
             if path not in graph:
                 graph.add(path)
                 todo.append(path)
-    assert {"i18n/en.js", "js/dom.js", "js/termsheet.js", "js/charts.js"} <= graph
+    assert {"i18n/en.js", "js/dom.js", "js/socket.js", "js/teamform.js"} <= graph
     links = re.findall(r'<link rel="modulepreload" href="/static/v/[0-9a-f]{16}/([^"]+)">', text)
     assert sorted(links) == sorted(set(links)), "a module is preloaded twice"
     assert preloaded == graph - set(entries)
-    early_graph = text[text.index("js/early.js"):text.index("js/player.js")]
-    assert "js/socket.js" in early_graph and "js/termsheet.js" not in early_graph
     assert text.index("modulepreload") < text.index("</head>")
     assert "chart.umd.js" not in text
+
+
+async def test_join_page_names_one_bundled_script(site):
+    """The join page (the player's page) asks for its one bundled script, no module graph."""
+    s, http = site
+    _, _, html = await get(http, s.url + "/join")
+    text = html.decode()
+    entries = re.findall(r'<script type="module" src="/static/v/[0-9a-f]{16}/([^"]+)">', text)
+    assert entries == ["js/player.bundle.js"] and "modulepreload" not in text

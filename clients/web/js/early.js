@@ -3,8 +3,8 @@
 // a slow network pays a round trip for every six files, so the welcome and the first view are
 // usually waiting by the time the page can show them (docs/benchmarks.md, "Phones").
 // The socket keeps its events until the page takes it (`claimSocket`) and listens.
-import { LiveSocket } from "./socket.js";
-import { locale } from "./i18n.js";
+import { LiveSocket, bootSocket } from "./socket.js";
+import { locale, num, pct } from "./i18n.js";
 import { store } from "./store.js";
 
 export const normCode = (c) => (c || "").toUpperCase().replace(/[\s-]/g, "");
@@ -35,8 +35,23 @@ let early = null;
   if (resumes(new URLSearchParams(location.search), creds, rejoin)) {
     early = new LiveSocket(creds.token, { language: browserLanguage() });
     early.hold();
-    early.connect();
+    early.connect();  // takes over the socket js/boot.js opened, if any
+  } else {
+    bootSocket(null);  // closes a socket js/boot.js opened for a seat this page does not resume
   }
+}
+if (early && !early.fromBoot) {
+  // The browser sends a new socket's handshake only once this task ends (and a check the
+  // browser makes first has answered): the page's other modules (imported after this one)
+  // evaluate and draw the shell in a later task, while the handshake, the welcome and the view
+  // are on their way. Not needed when js/boot.js opened the socket already.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+}
+if (early) {
+  // the first Intl.NumberFormat of a page loads the locale's data (about 0.25 s at 4x CPU
+  // slowdown): done now, while the network is waited for, not when the view is drawn
+  num(0);
+  pct(0);
 }
 
 /** The socket opened early for `token`, or null (an early socket for another token is closed). */

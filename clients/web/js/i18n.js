@@ -64,7 +64,9 @@ async function load(code) {
   if (code === "en" || code === "en-XB") return en;
   if (code === "en-XA") return pseudo(en);
   try {
-    return (await import(`../i18n/${code}.js`)).default;
+    // a URL, not a path: a bundler (docs/benchmarks.md, "one script") leaves it to the browser
+    // instead of packing all six languages into the page's script
+    return (await import(new URL(`../i18n/${code}.js`, import.meta.url).href)).default;
   } catch (e) {
     console.warn(`i18n: could not load ${code}: ${e}`);
     return en;

@@ -1,5 +1,7 @@
 // The player page: join with the code, wait in the lobby, read the brief, negotiate the
 // term sheet, decide each round with the team, read the results, chat.
+// early.js first: in the bundle its socket opens before the other modules are evaluated
+import { normCode, panelId, browserLanguage, resumes, claimSocket } from "./early.js";
 import { h, $, append, clear, replace, toast } from "./dom.js";
 import { t, applyI18n, errorText, num, pct, ordinal, adoptSessionLanguage, lang } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
@@ -18,9 +20,11 @@ import { focusLost, moveFocus } from "./focus.js";
 import { nameTaken, rejoinCode, rejoinFromLink } from "./seatmove.js";
 import { practicePanel } from "./practice.js";
 import { RenegotiationPanel } from "./renegotiation.js";
-import { normCode, panelId, browserLanguage, resumes, claimSocket } from "./early.js";
 
 const TABS = ["firm", "deal", "round", "results", "chat", "help"];
+// the tab a phase opens on
+const PHASE_TAB = { lobby: "firm", practice: "round", selection: "deal", negotiation: "deal", renegotiation: "deal",
+                    execution: "round", break: "results", debrief: "results" };
 const WIDE = window.matchMedia("(min-width: 960px)");
 
 applyI18n();
@@ -181,6 +185,7 @@ class PlayerApp {
     this.tab = null;
     this.negPanels = new Map();
     this.context = null;
+    this.later = [];  // the first view's hidden tabs, drawn in the next task (drawLater)
     const early = claimSocket(creds.token);  // opened by js/early.js while this page loaded
     this.socket = early || new LiveSocket(creds.token, { language: browserLanguage() });
     this.clock = new PhaseClock(this.socket);
@@ -247,6 +252,7 @@ class PlayerApp {
   }
 
   showTab(id, user = false) {
+    if (!this.drawingFirst) this.drawLater();  // a tab chosen before the hidden ones were drawn
     if (WIDE.matches && id === "chat") id = this.tab && this.tab !== "chat" ? this.tab : "firm";
     this.tab = id;
     for (const x of TABS) {
@@ -287,6 +293,7 @@ class PlayerApp {
   // ---- messages --------------------------------------------------------------------------------
 
   onMessage(m) {
+    this.drawLater();  // what the first view left for later comes before anything newer
     if (m.type === "view") { this.setView(m.view); return; }
     if (m.type === "round_delta") {  // the new round's view, as changes to the one held
       let next = null;
@@ -389,15 +396,30 @@ class PlayerApp {
     this.firmTitle.querySelector(".firm-name").textContent = v.firm.name;
     document.body.dataset.phase = v.phase;
     this.updateClock();
-    this.renderFirm();
-    this.renderDeal();
+    // The page's first view draws the tab it shows (and the round form) at once, the hidden
+    // tabs in the next task: on a slow phone the form is usable sooner (docs/benchmarks.md,
+    // "Phones"). A push or a tab chosen before that task draws them first (drawLater).
+    const shown = !prev || prev.phase !== v.phase ? PHASE_TAB[v.phase] || "firm" : this.tab || "firm";
+    const draw = (tab, render) => {
+      if (!prev && tab !== shown && !(tab === "chat" && WIDE.matches)) this.later.push(render);
+      else render();
+    };
+    draw("firm", () => this.renderFirm());
+    draw("deal", () => this.renderDeal());
     this.renderRound(prev);
-    this.renderResults(prev);
-    this.renderChat();
+    draw("results", () => this.renderResults(prev));
+    draw("chat", () => this.renderChat());
     this.renderAnnouncements(prev);
-    if (!prev || prev.phase !== v.phase) {
-      this.showTab({ lobby: "firm", practice: "round", selection: "deal", negotiation: "deal", renegotiation: "deal", execution: "round", break: "results", debrief: "results" }[v.phase] || "firm");
-    } else if (!this.tab) this.showTab("firm");
+    this.drawingFirst = true;
+    if (!prev || prev.phase !== v.phase) this.showTab(shown);
+    else if (!this.tab) this.showTab("firm");
+    this.drawingFirst = false;
+    if (this.later.length) {
+      // after the next paint (a timer set in the frame's callback runs once it is painted); the
+      // second timer for a page in a background tab, which gets no frames
+      requestAnimationFrame(() => setTimeout(() => this.drawLater(), 0));
+      setTimeout(() => this.drawLater(), 1000);
+    }
     this.refocus(had, !prev);
     if (v.phase === "negotiation" && (v.negotiations || []).some((n) => !n.default_terms || !n.partner)) this.fetchContext();
     if (v.session && v.session.status === "ended") this.showEnded();
@@ -471,6 +493,13 @@ class PlayerApp {
             h("th", { scope: "col", text: t("res.rival") }), h("th", { scope: "col", text: t("player.weight") }), h("th", { scope: "col", text: t("player.tacitness") }))),
           h("tbody", {}, compRows)), t("player.competences")),
         h("p", {}, t("player.position_cash", { position: num(v.firm.position, 1), cash: num(v.firm.cash, v.firm.booked ? 0 : 1), pace: num(v.firm.pace, 2) })))]);
+  }
+
+  /** Draw what the first view left for later (hidden tabs), once, in its original order. */
+  drawLater() {
+    const later = this.later;
+    this.later = [];
+    for (const render of later) render();
   }
 
   roleNameOf(role) {

@@ -20,6 +20,17 @@ const BACKOFF_MAX = 8000;
 const PING_EVERY = 20000;
 const DEAD_AFTER = 45000;
 
+/** The socket js/boot.js opened to `url` while the page downloaded (its handshake already on
+ *  its way), taken once; null when there is none or it is closing. */
+export function bootSocket(url) {
+  const ws = window.__bootSocket;
+  window.__bootSocket = null;
+  window.__bootTaken = true;  // js/boot.js, should it run only now, opens nothing more
+  if (ws && ws.url === url && ws.readyState <= WebSocket.OPEN) return ws;
+  if (ws) ws.close();
+  return null;
+}
+
 export class LiveSocket extends EventTarget {
   constructor(token, { url, language } = {}) {
     super();
@@ -58,7 +69,9 @@ export class LiveSocket extends EventTarget {
     this.setState(this.attempt ? "reconnecting" : "connecting");
     let ws;
     try {
-      ws = new WebSocket(this.url);
+      ws = bootSocket(this.url);
+      this.fromBoot = Boolean(ws);  // its handshake is already on its way
+      ws = ws || new WebSocket(this.url);
     } catch (e) {
       this.scheduleReconnect();
       return;
@@ -74,6 +87,7 @@ export class LiveSocket extends EventTarget {
     ws.onmessage = (ev) => this.onFrame(ws, ev.data);
     ws.onclose = () => this.onClose(ws);
     ws.onerror = () => { /* onclose follows */ };
+    if (ws.readyState === WebSocket.OPEN) ws.onopen();  // js/boot.js's socket, already open
   }
 
   onFrame(ws, data) {
