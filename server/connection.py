@@ -110,8 +110,8 @@ class Connection:
             self.put(msg)
 
     def put(self, msg: "dict | Shared") -> None:
-        """`send` for a caller that has `flush()` called for it (a delivery: server/fanout.py
-        `Unwritten`), so no write is scheduled per socket: one callback less per socket."""
+        """`send` for a caller that calls `flush()` itself before it returns (a delivery:
+        server/fanout.py), so no write is scheduled for later: one callback less per socket."""
         if self.closed:
             return
         self.seq += 1
@@ -135,8 +135,8 @@ class Connection:
 
     def flush(self) -> None:
         """Write what was handed over so far. Runs at the end of the callback that sent it;
-        for deliveries, once for all those of one turn of the event loop, and before the
-        session's next item runs (server/fanout.py `Unwritten`)."""
+        a delivery calls it itself, so its frames leave before the event loop runs anything
+        else (such as the next heavy item)."""
         batch = self._batch
         if self.closed or not batch:
             self._batch, self._batch_bytes = [], 0
