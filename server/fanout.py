@@ -49,7 +49,6 @@ class Fanout:
         self._status_timer: asyncio.TimerHandle | None = None
         self.held = Holdings()                           # what view each socket holds (round deltas)
         self.ahead = Ahead(live)                         # the next round's estimates, drawn while it is open
-        self.unwritten = Unwritten()                     # sockets delivered to in this turn of the loop, not yet written
 
     def take(self) -> list:
         out, self.out = self.out, []
@@ -275,43 +274,11 @@ def log_write_failed(fut: asyncio.Future) -> None:
         log.error("event log write failed: %r", fut.exception())
 
 
-class Unwritten:
-    """The sockets that deliveries handed messages to and that are not written yet.
-
-    Every item's delivery is a callback on a commit (`deliver`); the items whose rows one
-    commit made durable are delivered by consecutive callbacks of one turn of the event
-    loop: at a round's end, the round's results and the first chunks of the new round's
-    views, built while the round was committed. Their messages are gathered here and each
-    socket is written **once** for all of them (`write`, at the end of that turn, or by the
-    actor before its next item), instead of once per delivery: 1,000 writes to 1,000
-    sockets, not 2,000 (docs/benchmarks.md, "One write for the round's end")."""
-
-    __slots__ = ("conns", "_scheduled")
-
-    def __init__(self):
-        self.conns: dict["Connection", None] = {}  # in the order the sockets were first handed a message
-        self._scheduled = False
-
-    def add(self, conns) -> None:
-        self.conns.update(conns)
-        if not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self.write)
-
-    def write(self) -> None:
-        """Write every socket handed messages since the last write, once, in order."""
-        self._scheduled = False
-        conns, self.conns = self.conns, {}
-        for conn in conns:
-            conn.flush()
-
-
-def deliver(out: list, after: list, unwritten: Unwritten, fut: asyncio.Future) -> None:
-    """An item's log rows are durable (or failed, `fut`): its messages go to their sockets
-    (written with the other deliveries of this turn of the event loop: `Unwritten`), then `after`."""
+def deliver(out: list, after: list, fut: asyncio.Future) -> None:
+    """An item's log rows are durable (or failed, `fut`): its messages go out, then `after`."""
     exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
     touched = {}
-    for conn, msg in out:  # `put`: written by `unwritten.write`, once per socket
+    for conn, msg in out:  # `put`: written below, not at the end of the callback
         touched[conn] = None
         if exc is None:
             conn.put(msg)
@@ -320,9 +287,7 @@ def deliver(out: list, after: list, unwritten: Unwritten, fut: asyncio.Future) -
             conn.put(P.error(msg["id"], "storage_failed", "the event log could not be written"))
         elif msg.get("type") == "error":
             conn.put(msg)  # a refusal changed nothing: it never waits on the log
-    if touched:
-        unwritten.add(touched)
-    if after:  # (what runs after a delivery, closing sockets or answering HTTP, finds it written)
-        unwritten.write()
+    for conn in touched:  # one write per socket, now, in the order the sockets came
+        conn.flush()
     for fn in after:
         fn(exc)

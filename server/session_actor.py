@@ -159,9 +159,7 @@ class SessionActor:
         self.panel_room.arm_all()
         while True:
             # the items queued by now run as one batch: one commit, then one delivery (server/mailbox.py)
-            item = await self.queue.get()
-            self.fanout.unwritten.write()  # what was delivered meanwhile leaves before this item runs
-            if run_batch(self, item):
+            if run_batch(self, await self.queue.get()):
                 break
             if not self.queue.empty():
                 # let committed deliveries out before the next item (one may be heavy: a
@@ -181,7 +179,6 @@ class SessionActor:
             log.exception("session %s: final commit failed", self.id)
         # let the delivery callbacks queued by the final commit run before sockets close
         await asyncio.sleep(0)
-        self.fanout.unwritten.write()
 
     def _end_of_item(self) -> None:
         if self._round_dirty or self._since_snapshot >= self.cfg.snapshot_every:
@@ -547,7 +544,7 @@ class SessionActor:
             self._tail = self.hub.store.write(ops)
             self._tail.add_done_callback(log_write_failed)
         if out or after:
-            self._tail.add_done_callback(partial(deliver, out, after, self.fanout.unwritten))
+            self._tail.add_done_callback(partial(deliver, out, after))
 
 _SESSION_FIELDS = ("state", "status", "players", "bots", "drafts", "submitted", "history", "last_decision",
                    "negotiations", "selection", "selection_pairs", "clock", "chat", "announcements",

@@ -104,11 +104,11 @@ async def test_a_rounds_views_leave_in_chunks_of_firms_each_written_before_the_n
     deliveries: list[set[str]] = []   # per delivery: the players it carried a round delta to
     real = session_actor.deliver
 
-    def deliver(out, after, *rest):
+    def deliver(out, after, fut):
         got = {c.principal.player_id for c, m in out if m.get("type") == "round_delta" and m.get("round") == 2}
         if got:
             deliveries.append(got)
-        real(out, after, *rest)
+        real(out, after, fut)
     monkeypatch.setattr(session_actor, "deliver", deliver)
     server = await start_server(status_every=0)
     async with aiohttp.ClientSession() as http:
@@ -173,63 +173,6 @@ async def test_a_rounds_first_views_are_built_while_its_log_rows_are_committed(s
                 delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
                 assert c.messages.index(result) < c.messages.index(delta)   # the results first
             assert seen == [True]
-        finally:
-            for c in players:
-                await c.close()
-
-
-async def test_a_rounds_results_and_the_views_built_during_its_commit_leave_in_one_write(start_server, monkeypatch):
-    """server/fanout.py `Unwritten`: the round's results and the chunks of views built while
-    the round was committed are delivered in one turn of the event loop; each socket is
-    written once for all of them (it was written once per delivery: twice per socket)."""
-    import threading
-
-    import msgpack
-
-    from server import fanout
-    from server.connection import Connection
-    from server.store import sqlite as store_sqlite
-    built = threading.Event()
-    commit, player_views, flush = store_sqlite.SqliteStore._commit, fanout.Fanout._player_views, Connection.flush
-    writes: dict[str, list[list[str]]] = {}   # player -> the message types of each write after the round closed
-
-    def gated_commit(self, conn, batch):
-        if any(op[0] == "log" and op[1].type == "round_closed" for ops, _ in batch for op in ops):
-            assert built.wait(3)   # every view of the new round is built before the round is durable
-        return commit(self, conn, batch)
-
-    def views_built(self, names, deltas):
-        player_views(self, names, deltas)
-        if deltas and self.live.session.state.round == 1:
-            built.set()
-
-    def counted(self):
-        if built.is_set() and self._batch and self.principal.player_id:
-            writes.setdefault(self.principal.player_id, []).append(
-                [msgpack.unpackb(f)["type"] for f in self._batch])
-        return flush(self)
-    monkeypatch.setattr(store_sqlite.SqliteStore, "_commit", gated_commit)
-    monkeypatch.setattr(fanout.Fanout, "_player_views", views_built)
-    monkeypatch.setattr(Connection, "flush", counted)
-    server = await start_server(status_every=0)
-    async with aiohttp.ClientSession() as http:
-        api = Api(server.url, http)
-        session = await api.create(scenario="classic", copies=1, seed=4, negotiation=False)
-        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea")]
-        players = [await _login(server.url, j["player_token"], deltas=True) for j in joined]
-        try:
-            await api.control(session, "start")
-            await players[0].cmd("submit", round=1)
-            assert (await players[1].cmd("submit", round=1))["type"] == "ack"
-            for c in players:
-                result = await c.wait_for(lambda m: m["type"] == "round_result" and m["round"] == 1)
-                delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
-                assert c.messages.index(result) < c.messages.index(delta)   # the results still first
-                new = apply(_fold(c, c.messages.index(delta)), delta)
-                assert new == {**await c.resync(), "clock": new["clock"]}
-            for j in joined:
-                first = writes[j["player_id"]][0]
-                assert "round_result" in first and "round_delta" in first, writes
         finally:
             for c in players:
                 await c.close()
