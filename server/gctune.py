@@ -22,8 +22,8 @@ p99 command latency of docs/benchmarks.md was these pauses. So:
   ~50 objects, some 35 kB), and a socket that lived through a full collection is frozen,
   so at high churn memory grew for the whole `full_every` period (the 30-minute soak of
   docs/operations.md: 600 MB after 15 minutes at 1,000 sockets opened per minute). Every
-  `check_every` seconds, if `churn()` (sockets opened so far) has grown by `churn_limit`
-  since the last full collection, one runs now.
+  `check_every` seconds, if `churn()` (sockets closed so far; a class connecting is no churn)
+  has grown by `churn_limit` since the last full collection, one runs now.
 
 Objects freed by reference counting (nearly all of them) are freed at once whatever their
 generation; freezing only delays the reclaiming of garbage cycles.

@@ -32,6 +32,7 @@ class Metrics:
     commands: int = 0
     connections: int = 0
     connections_total: int = 0
+    sockets_closed: int = 0  # sockets whose handler ended (their garbage cycles: server/gctune.py)
     errors: Counter = field(default_factory=Counter)
 
     def error(self, code: str) -> None:

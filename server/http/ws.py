@@ -78,6 +78,7 @@ async def websocket(request):
                 continue
             actor.post(actor.command, conn, msg)
     finally:
+        hub.metrics.sockets_closed += 1
         if conn.close_reason is None and isinstance(ws.exception(), asyncio.TimeoutError):
             conn.close_reason = "heartbeat_timeout"  # no pong: a dead or half-open socket
         if conn.token_hash is not None:
