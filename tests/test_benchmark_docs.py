@@ -47,15 +47,8 @@ def test_the_newcomer_figures_are_those_of_their_run():
 
 def test_the_round_end_figures_are_the_medians_of_their_runs():
     """The round's end at 1,000 players (issue 19): the summary's p99 of the complete new
-    round, for this code and the commit before it, are the medians of their alternated runs."""
-    new = _median_p99("i19s_fanout1000_new_r*.json", "view_after_ack_ms")
-    base = _median_p99("i19s_fanout1000_base_r*.json", "view_after_ack_ms")
-    assert f"**{new:,.0f} ms**" in DOC and f"against {base:,.0f} ms" in DOC
-
-
-def test_the_round_end_in_one_write_figures_are_the_medians_of_their_runs():
-    """The round's end at 1,000 players after one write per socket (issue 19): the summary's
-    p99 of the complete new round, for this code and 6a9cc8c, are the medians of their runs."""
-    new = _median_p99("i19r2_fanout1000_new_r*.json", "view_after_ack_ms")
-    base = _median_p99("i19r2_fanout1000_base_r*.json", "view_after_ack_ms")
-    assert f"**{new:,.0f} ms** (" in DOC and f"against {base:,.0f} ms (" in DOC
+    round on a quiet machine, for the merged tree and 6a9cc8c, are the medians of their
+    alternated runs."""
+    new = _median_p99("i19q2_fanout1000_new_r*.json", "view_after_ack_ms")
+    base = _median_p99("i19q2_fanout1000_base_r*.json", "view_after_ack_ms")
+    assert f"p99 {new:,.0f} ms (" in DOC and f"against {base:,.0f} ms (" in DOC
