@@ -11,17 +11,6 @@ installed=$(node -e "console.log(require('./$DEST/node_modules/axe-core/package.
 if [ "$installed" = "$AXE_VERSION" ]; then
   exit 0
 fi
-if ! command -v npm >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-  else
-    echo "npm is missing: install Debian's nodejs and npm (sudo apt-get install nodejs npm)" >&2
-    exit 1
-  fi
-fi
-mkdir -p "$DEST"
-# a package.json of its own, so npm installs here and not in a parent folder's project
-[ -f "$DEST/package.json" ] || echo '{"name": "alliance-test-tools", "private": true}' > "$DEST/package.json"
-npm install --prefix "$DEST" --no-audit --no-fund --loglevel=error --save-exact "axe-core@$AXE_VERSION" >/dev/null
+. scripts/npm_pinned.sh
+npm_pinned "$DEST" "axe-core@$AXE_VERSION"
 test -f "$DEST/node_modules/axe-core/axe.min.js"

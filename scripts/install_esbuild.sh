@@ -11,16 +11,6 @@ installed=$("$DEST/node_modules/.bin/esbuild" --version 2>/dev/null || true)
 if [ "$installed" = "$ESBUILD_VERSION" ]; then
   exit 0
 fi
-if ! command -v npm >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-  else
-    echo "npm is missing: install Debian's nodejs and npm (sudo apt-get install nodejs npm)" >&2
-    exit 1
-  fi
-fi
-mkdir -p "$DEST"
-[ -f "$DEST/package.json" ] || echo '{"name": "alliance-build-tools", "private": true}' > "$DEST/package.json"
-npm install --prefix "$DEST" --no-audit --no-fund --loglevel=error --save-exact "esbuild@$ESBUILD_VERSION" >/dev/null
+. scripts/npm_pinned.sh
+npm_pinned "$DEST" "esbuild@$ESBUILD_VERSION"
 test "$("$DEST/node_modules/.bin/esbuild" --version)" = "$ESBUILD_VERSION"
