@@ -29,6 +29,7 @@ from typing import Protocol
 
 from .. import store_guard
 from ..compact_json import compact
+from .log_insert import LogInserts, for_connection
 from .reads import SqliteReads
 
 # sqlite_utils imports pandas when it is installed (0.4 s, a fifth of the restart budget in
@@ -111,7 +112,6 @@ class EventStore(Protocol):
 
 _LOG_COLUMNS = ("session_id", "seq", "kind", "type", "actor", "firm", "round", "command_id",
                 "wall_time", "mono_time", "client_time", "data", "reply")
-_LOG_INSERT = f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join('?' * len(_LOG_COLUMNS))})"
 _REPLAY_KINDS = ("system",)  # facts; commands are kept for their replies, events are consequences
 
 
@@ -177,6 +177,7 @@ class SqliteStore(SqliteReads):
             raise ValueError("synchronous must be full, normal or extra")
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._inserts: LogInserts | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.failed: BaseException | None = None
         # metrics
@@ -219,6 +220,7 @@ class SqliteStore(SqliteReads):
         except BaseException:
             self._unlock()
             raise
+        self._inserts = for_connection(conn, _LOG_COLUMNS)  # the log rows, a few statements per commit
         self._thread = threading.Thread(target=self._writer, args=(conn,), name="event-log-writer",
                                         daemon=True)
         self._thread.start()
@@ -271,11 +273,11 @@ class SqliteStore(SqliteReads):
                         logs.append(log_values(op[1]))
                     else:
                         if logs:
-                            conn.executemany(_LOG_INSERT, logs)
+                            self._inserts.run(conn, logs)
                             logs = []
                         self._apply_op(conn, op)
             if logs:
-                conn.executemany(_LOG_INSERT, logs)
+                self._inserts.run(conn, logs)
             conn.execute("COMMIT")
             self.commits += 1
             self.rows_written += n

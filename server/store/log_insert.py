@@ -1,0 +1,61 @@
+"""The log rows of one commit, inserted a few statements at a time (SQLite).
+
+`executemany` runs one statement per row, and every run releases the GIL and takes it
+back: the writer thread waits for the event loop to give it up once per row. When the
+loop is busy (a round's end builds a thousand views while its 1,255 rows are written)
+each of those waits is up to the interpreter's switch interval, and the round's commit
+took 170-230 ms for about 1 ms of disk (docs/benchmarks.md, "The writer's inserts").
+One `INSERT ... VALUES (...), (...), ...` per chunk writes the same rows, in the same
+order, with the same rowids, in one run of a statement.
+
+Statement texts are cached by the connection (`cached_statements`): a commit of n rows
+uses chunks whose sizes are powers of two (7 rows: 4, 2, 1), so a few dozen texts cover
+every commit and none is compiled again.
+"""
+from __future__ import annotations
+
+import sqlite3
+from itertools import chain
+
+LARGEST = 256  # rows in one statement at most (13 columns: 3,328 values, within any SQLite's limit since 3.32)
+
+
+def statement(columns: tuple[str, ...], rows: int) -> str:
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    return f"INSERT INTO log ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)
+
+
+class LogInserts:
+    """The INSERTs of the log table for a connection whose limit on values per statement
+    is `limit` (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER; 999 before SQLite 3.32)."""
+
+    def __init__(self, columns: tuple[str, ...], limit: int):
+        self.columns = columns
+        largest = 1
+        while largest * 2 <= LARGEST and largest * 2 * len(columns) <= limit:
+            largest *= 2
+        self.largest = largest
+        self._texts = {n: statement(columns, n) for n in _powers(largest)}
+
+    def run(self, conn: sqlite3.Connection, rows: list[tuple]) -> None:
+        """Insert `rows` (each a tuple in the order of `columns`) in their order."""
+        at, left = 0, len(rows)
+        while left:
+            n = self.largest
+            while n > left:
+                n //= 2
+            conn.execute(self._texts[n], list(chain.from_iterable(rows[at:at + n])))
+            at += n
+            left -= n
+
+
+def _powers(largest: int) -> list[int]:
+    out, n = [], 1
+    while n <= largest:
+        out.append(n)
+        n *= 2
+    return out
+
+
+def for_connection(conn: sqlite3.Connection, columns: tuple[str, ...]) -> LogInserts:
+    return LogInserts(columns, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))

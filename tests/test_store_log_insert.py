@@ -1,0 +1,96 @@
+"""The log rows of a commit go in a few multi-row statements (server/store/log_insert.py),
+written exactly as one statement per row wrote them: the same rows, order and rowids."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+import sqlite_utils
+from hypothesis import given, settings, strategies as st
+
+from server.store import make_store
+from server.store.log_insert import LogInserts, for_connection
+from server.store.sqlite import _LOG_COLUMNS, create_schema, log_values
+from tests.test_store_contract import SID, row, session_row
+
+
+def _schema() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    create_schema(sqlite_utils.Database(conn))
+    return conn
+
+
+def _rows(n: int, start: int = 1) -> list[tuple]:
+    return [log_values(row(SID, seq, data={"seq": seq, "text": "é\u0000\"'" * (seq % 3)})) for seq in range(start, start + n)]
+
+
+def _traced(conn: sqlite3.Connection) -> list[str]:
+    seen: list[str] = []
+    conn.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("INSERT") else None)
+    return seen
+
+
+def test_a_commit_of_1255_rows_runs_a_handful_of_statements_not_one_per_row():
+    conn = _schema()
+    seen = _traced(conn)
+    for_connection(conn, _LOG_COLUMNS).run(conn, _rows(1255))
+    # 4 x 256, then 128 + 64 + 32 + 4 + 2 + 1
+    assert len(seen) == 10
+    assert conn.execute("SELECT count(*) FROM log").fetchone()[0] == 1255
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(min_value=0, max_value=700), min_size=1, max_size=4),
+       limit=st.sampled_from([13, 26, 999, 32766]))
+def test_the_rows_and_rowids_are_those_of_one_statement_per_row(sizes, limit):
+    """Any commit size, and a SQLite whose limit allows only a row or two per statement."""
+    many, one = _schema(), _schema()
+    inserts = LogInserts(_LOG_COLUMNS, limit)
+    assert inserts.largest * len(_LOG_COLUMNS) <= limit
+    seq = 1
+    for n in sizes:
+        rows = _rows(n, seq)
+        seq += n
+        inserts.run(many, rows)
+        one.executemany(f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join('?' * len(_LOG_COLUMNS))})", rows)
+    q = "SELECT rowid, * FROM log ORDER BY rowid"
+    assert many.execute(q).fetchall() == one.execute(q).fetchall()
+
+
+def test_a_limit_below_one_row_is_refused_by_sqlite_not_silently_truncated():
+    """(No SQLite is built that small; the store would fail the write loudly, not lose rows.)"""
+    conn = _schema()
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5)
+    with pytest.raises(sqlite3.OperationalError):
+        for_connection(conn, _LOG_COLUMNS).run(conn, _rows(1))
+
+
+async def test_the_store_writes_log_rows_between_other_operations_in_order(tmp_path):
+    """Through the store as the server uses it: batches mixing log rows with a player row,
+    a snapshot and a status change, queued together (group commit) and one by one."""
+    db = str(tmp_path / "alliance.db")
+    store = make_store(db, "normal")
+    store.open()
+    try:
+        await store.write([("session", session_row(SID, "ABCD", 1.0))])
+        seq, futures = 1, []
+        for k in range(40):
+            ops = [("log", row(SID, s)) for s in range(seq, seq + k % 9)]
+            seq += k % 9
+            if k % 5 == 0:
+                ops.insert(len(ops) // 2, ("snapshot", {"session_id": SID, "seq": k, "round": 1, "phase": "execution",
+                                                         "wall_time": 2.0, "state": "{}", "server": "{}"}))
+            futures.append(store.write(ops))
+        futures.append(store.write([("log", row(SID, s)) for s in range(seq, seq + 600)]))
+        seq += 600
+        await asyncio.gather(*futures)
+    finally:
+        await store.aclose()
+    conn = sqlite3.connect(db)
+    got = conn.execute("SELECT seq, data FROM log ORDER BY rowid").fetchall()
+    snapshots = conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+    conn.close()
+    assert [s for s, _ in got] == list(range(1, seq))
+    assert [d for _, d in got] == [row(SID, s).data for s in range(1, seq)]
+    assert snapshots == 8
