@@ -125,15 +125,18 @@ function fmt(digits) {
   if (!nf.has(digits)) nf.set(digits, new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: 0 }));
   return nf.get(digits);
 }
-export const num = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? "–" : fmt(digits).format(x));
+// a value that shows as zero at `digits` is zero: -0.0004 is "0", never "-0" (a tiny loss read as a sign)
+const shown = (x, digits, scale = 1) => (Math.round(Math.abs(x) * scale * 10 ** digits) === 0 ? 0 : x);
+export const num = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? "–" : fmt(digits).format(shown(x, digits)));
 const pf = new Map();
 function pfmt(digits) {
   if (!pf.has(digits)) pf.set(digits, new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: digits, minimumFractionDigits: 0 }));
   return pf.get(digits);
 }
-export const pct = (x, digits = 0) => (x === null || x === undefined ? "–" : pfmt(digits).format(x));
-export const signed = (x, digits = 1) => (x === null || x === undefined ? "–" : `${x > 0 ? "+" : x < 0 ? "−" : "±"}${fmt(digits).format(Math.abs(x))}`);
-export const signedPct = (x, digits = 1) => (x === null || x === undefined ? "–" : `${x > 0 ? "+" : x < 0 ? "−" : "±"}${pfmt(digits).format(Math.abs(x))}`);
+export const pct = (x, digits = 0) => (x === null || x === undefined ? "–" : pfmt(digits).format(shown(x, digits, 100)));
+const sign = (x) => (x > 0 ? "+" : x < 0 ? "−" : "±");
+export const signed = (x, digits = 1) => (x === null || x === undefined ? "–" : ((v) => `${sign(v)}${fmt(digits).format(Math.abs(v))}`)(shown(x, digits)));
+export const signedPct = (x, digits = 1) => (x === null || x === undefined ? "–" : ((v) => `${sign(v)}${pfmt(digits).format(Math.abs(v))}`)(shown(x, digits, 100)));
 
 const ordinals = new Intl.PluralRules(locale, { type: "ordinal" });
 /** 1 -> "1st", 3 -> "3rd" (the catalog's ord.<category> forms; other languages use ord.other). */
