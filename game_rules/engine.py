@@ -9,110 +9,16 @@ and the decisions alone. The input state is never modified.
 from __future__ import annotations
 
 from functools import lru_cache
-from math import fsum, sqrt
+from math import fsum
 
 from .decisions import DecisionError, default_decision, validate_decision
 from .events import (AllianceEnded, DefaultApplied, Event, FirmRoundResult, JointValue,
                      RoundResolved, TrancheReleased, TrancheWithheld, TrustChanged)
+# (the formulas are read as engine.<name> too: books, views, scoring, tests)
+from .formulas import (clamp, dependency, development, effective_contribution, exposure,  # noqa: F401
+                       freshness, joint_value, learning, market_income, outdating_rate, protection)
 from .rules import Rules
 from .state import Alliance, Decision, SessionState
-
-
-def clamp(x: float, lo: float, hi: float) -> float:
-    return lo if x < lo else hi if x > hi else x
-
-
-# ---- the formulas, one function each (unit-tested against hand-computed numbers) ------
-
-def effective_contribution(x: dict[str, float], own: dict[str, float], partner: dict[str, float],
-                           domains) -> float:
-    """E_i = sum_k x_k * c_ik/100 * (1 + max(0, c_ik - c_jk)/100): worth more where the partner is weak."""
-    e = 0.0
-    for k in domains:
-        xk = x.get(k, 0.0)
-        if xk:
-            ci = own[k]
-            diff = ci - partner[k]
-            e += xk * ci / 100.0 * (1.0 + (diff if diff > 0 else 0.0) / 100.0)
-    return e
-
-
-def joint_value(p, e_i: float, e_j: float, mean_reveal: float, mean_released: float,
-                trust: float, form: str) -> float:
-    """V = A sqrt(E_i E_j) (1 + lambda o) (1 + kappa rel) (0.5 + 0.5 T) phi."""
-    if e_i <= 0 or e_j <= 0:
-        return 0.0
-    phi = p.phi_parallel if form == "parallel" else p.phi_serial
-    return (p.value_scale * sqrt(e_i * e_j) * (1 + p.lam * mean_reveal)
-            * (1 + p.kappa * mean_released) * (0.5 + 0.5 * trust) * phi)
-
-
-def protection(p, points: float) -> float:
-    """prot = 1 - gamma p / (p + P0): the share of leakage that gets past the gatekeepers."""
-    return 1.0 - p.gamma * points / (points + p.p0)
-
-
-def exposure(p, in_scope: bool, released: float, reveal: float, form: str, prot: float) -> float:
-    """X: how much of the partner's domain crosses the membrane this round."""
-    leak = p.leak_parallel if form == "parallel" else p.leak_serial
-    if not in_scope:
-        return p.epsilon * leak * prot
-    return released + (1.0 - released) * reveal * leak * prot
-
-
-def learning(p, tacitness: float, x: float, learner: float, teacher: float, effort: float) -> float:
-    """dc = eta (1 - tau) X gap ac a/(a + A0), ac = (c + c0)/(c + c0 + gap)."""
-    gap = teacher - learner
-    if gap <= 0 or effort <= 0 or x <= 0:
-        return 0.0
-    ac = (learner + p.c0) / (learner + p.c0 + gap)
-    return p.eta * (1.0 - tacitness) * x * gap * ac * effort / (effort + p.a0)
-
-
-def freshness(p, teacher_pace: float) -> float:
-    """The share of what a learner absorbs from a partner that is still current when it is
-    put to use: (1 + omega)/(1 + omega pace_j). 1 at pace 1, less behind a faster developer
-    (it has moved on from what was copied), more behind a slower one (its fixed stock of
-    advantage stays current). Model 1 had no such term (docs/model.md, section 4)."""
-    if p.model_version < 2:
-        return 1.0
-    w = p.obsolescence
-    return (1.0 + w) / (1.0 + w * teacher_pace)
-
-
-def outdating_rate(p, teacher_pace: float, learner_pace: float) -> float:
-    """The share of what a learner still holds from a partner that goes out of date this
-    round (model 3): theta * (pace_j - pace_i) when the partner develops faster than the
-    learner, else 0, never above 1. A learner can keep its copy current only as fast as it
-    develops itself; what it cannot keep up with is the difference ("you can only draft
-    behind the leader if the speed differential is not too great", docs/model.md section 10)."""
-    d = teacher_pace - learner_pace
-    if d <= 0.0 or p.model_version < 3:
-        return 0.0
-    r = p.outdating * d
-    return r if r < 1.0 else 1.0
-
-
-def development(p, pace: float, points: float) -> float:
-    return p.delta * pace * sqrt(points) if points > 0 else 0.0
-
-
-def market_income(p, position: float, rival_position: float) -> float:
-    total = position + rival_position
-    return p.mu * position / total if total > 0 else 0.0
-
-
-def dependency(rules: Rules, own: dict[str, float], partner: dict[str, float],
-               partner_domains, pos: float | None = None) -> float:
-    """D_i = sum_{k in C_j} w_k max(0, c_jk - c_ik) / P_i (`pos`: P_i, when known already)."""
-    if pos is None:
-        pos = rules.position(own)
-    if pos <= 0:
-        return 1.0
-    w = rules.weight
-    # (max(0.0, c_j - c_i) without the call: c_j > c_i exactly when c_j - c_i > 0; fsum is
-    # exact, so a list gives the same sum as a generator)
-    return fsum([w[k] * (partner[k] - own[k] if partner[k] > own[k] else 0.0) for k in partner_domains]) / pos
 
 
 # ---- one round ---------------------------------------------------------------------
