@@ -42,6 +42,9 @@ import aiohttp
 import msgpack
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+from load import SERVER_LIMITS  # noqa: E402  (the join and creation budgets a load test lifts)
 # creating sessions needs the admin key: the server started here gets this one; a server
 # started by hand (--url) needs ALLIANCE_ADMIN_KEY set to its key
 ADMIN_KEY = os.environ.get("ALLIANCE_ADMIN_KEY") or secrets.token_urlsafe(32)
@@ -240,7 +243,7 @@ async def session_slot(url: str, http, n_players: int, args, stats: Stats, stop:
 def start_server(db: str, port: int, log_path: str, extra: list[str]) -> subprocess.Popen:
     err = open(log_path, "a")
     proc = subprocess.Popen([sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port), "--db", db,
-                             "--log-level", "warning", "--max-copies", "500", *extra], cwd=ROOT,
+                             "--log-level", "warning", *SERVER_LIMITS, *extra], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=err, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "ALLIANCE_ADMIN_KEY": ADMIN_KEY})
     line = proc.stdout.readline()
