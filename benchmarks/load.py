@@ -521,7 +521,10 @@ async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
             if msg["cmd"] == "paced":
                 cpu0, lag = time.process_time(), []
                 ticker = asyncio.create_task(_lag_monitor(lag))
-                await asyncio.gather(*(_paced_loop(p, msg["start"], msg["end"], opts["interval"]) for p in players
+                # the window lasts until `end` also when none of these players sends (`--active 0`:
+                # the server's CPU with its sockets connected and idle)
+                await asyncio.gather(asyncio.sleep(max(0.0, msg["end"] - now())),
+                                     *(_paced_loop(p, msg["start"], msg["end"], opts["interval"]) for p in players
                                        if p.spec.get("active", True)))
                 ticker.cancel()
                 cpu = time.process_time() - cpu0
