@@ -737,6 +737,9 @@ async def run_paced(a) -> dict:
         "server_cpu_percent": round(100 * (cpu1 - cpu0) / (w1 - w0), 1),
         "server_cpu_us_per_command": round(1e6 * (cpu1 - cpu0) / max(1, r["acked"] + r["errors"]), 1),
         "server_gc": gc_during(m0, m1),
+        # with LOAD_SERVER_SCRIPT=benchmarks/server_counts.py: what the event loop did, per command
+        "server_counts_per_command": {k[6:]: round((m1[k] - m0.get(k, 0)) / max(1, r["acked"] + r["errors"]), 3)
+                                      for k in sorted(m1) if k.startswith("bench_")},
         "generator_cpu_percent": gen_cpu, "generator_loop_lag_ms": gen_lag,
         "server_rss_mb_idle_connected": mem_idle["rss_mb"], "server_rss_mb_during_run_max": peak,
         "server_rss_mb_end": mem["rss_mb"], "server_peak_rss_mb": mem["peak_rss_mb"],

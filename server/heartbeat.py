@@ -8,12 +8,12 @@ socket every interval: about a tenth of the event loop's samples in the 5,000-pl
 (docs/benchmarks.md, "5,000 players: the server's CPU per command").
 
 Here a socket only counts the frames it reads (`Connection.heard`, one integer add in the
-socket handler), and one timer per server sweeps every socket each half interval: a socket
-that read nothing for two sweeps (`interval`, give or take half of it) gets a ping; one that
-still read nothing (not even the pong) at the next sweep is dropped as aiohttp dropped it
-(transport closed, `close_reason` "heartbeat_timeout", logged at the disconnect). The same
-bounds as before: silent for about `interval` -> ping; no pong within about half of it ->
-closed.
+socket handler), and one timer per server sweeps every socket each quarter interval: a
+socket that read nothing for four sweeps (`interval`, up to a quarter more) gets a ping; one
+that still read nothing (not even the pong) two sweeps later is dropped as aiohttp dropped it
+(transport aborted, `close_reason` "heartbeat_timeout", logged at the disconnect). The bounds
+of aiohttp's heartbeat, give or take a quarter interval: silent for `interval` -> ping; no
+pong within half of it -> closed (20 s and 30-35 s at the default 20 s).
 """
 from __future__ import annotations
 
@@ -24,15 +24,16 @@ from typing import Any
 # `ping()`, `drop_dead()`); not imported, as the connection imports nothing from here
 Connection = Any
 
-PING_AFTER = 2            # silent sweeps (half intervals each) before a ping
-DROP_AFTER = 3            # silent sweeps before the socket is dropped: one more after the ping
+SWEEPS = 4                # sweeps per interval
+PING_AFTER = 4            # silent sweeps (a quarter interval each) before a ping: the interval
+DROP_AFTER = 6            # silent sweeps before the socket is dropped: half an interval after the ping
 
 
 class Heartbeat:
     """Every authenticated-or-not socket of the server while its handler runs."""
 
     def __init__(self, interval: float | None):
-        self.every = interval / 2 if interval else None   # no heartbeat: sockets are never pinged
+        self.every = interval / SWEEPS if interval else None   # no heartbeat: sockets are never pinged
         self.conns: set[Connection] = set()
         self._timer: asyncio.TimerHandle | None = None
 
