@@ -734,6 +734,7 @@ async def run_paced(a) -> dict:
         "pushes_received": r["pushes"], "player_round_results": closed,
         "round_result_after_closing_ack_ms": results_push_latency(r["by_session"]),
         "log_rows": int(rows), "log_commits": int(commits), "rows_per_commit": round(rows / max(1, commits), 1),
+        "window_s": round(w1 - w0, 2),
         "server_cpu_percent": round(100 * (cpu1 - cpu0) / (w1 - w0), 1),
         "server_cpu_us_per_command": round(1e6 * (cpu1 - cpu0) / max(1, r["acked"] + r["errors"]), 1),
         "server_gc": gc_during(m0, m1),
