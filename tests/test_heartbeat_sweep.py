@@ -5,6 +5,9 @@ stay, and a client's own ping is answered."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
+import weakref
 
 import aiohttp
 
@@ -70,3 +73,30 @@ async def test_a_clients_own_ping_is_answered_and_a_quiet_healthy_socket_stays(d
                 assert (await c.cmd("ping"))["type"] == "ack"
             finally:
                 await c.close()
+
+
+async def test_a_closed_sockets_websocket_response_is_freed_without_a_full_collection(db_path):
+    """aiohttp's heartbeat left each closed socket's WebSocket response in reference cycles
+    (its timers' bound methods), reclaimed only by a full collection, which the server runs
+    rarely (server/gctune.py); now it is freed when its handler ends."""
+    async with running(db_path, heartbeat=30.0) as server:
+        async with aiohttp.ClientSession() as http:
+            api = Api(server.url, http)
+            s = await api.create(copies=1, rounds=3, negotiation=False)
+            j = await api.join(s["code"], "Ana")
+            actor = server.hub.sessions[s["session_id"]]
+            ws = await http.ws_connect(server.url.replace("http", "ws", 1) + "/ws")
+            await ws.send_str(json.dumps({"type": "auth", "token": j["player_token"]}))
+            await ws.receive()  # welcome
+            await _until(lambda: j["player_id"] in actor.conns)
+            (conn,) = actor.conns[j["player_id"]]
+            ref = weakref.ref(conn.ws)
+            del conn
+            closed = server.hub.metrics.sockets_closed
+            gc.disable()  # no collection of any generation from here: only reference counting frees
+            try:
+                await ws.close()
+                await _until(lambda: server.hub.metrics.sockets_closed > closed)  # its handler ended
+                await _until(lambda: ref() is None, timeout=5)
+            finally:
+                gc.enable()
