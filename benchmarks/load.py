@@ -521,7 +521,10 @@ async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
             if msg["cmd"] == "paced":
                 cpu0, lag = time.process_time(), []
                 ticker = asyncio.create_task(_lag_monitor(lag))
-                await asyncio.gather(*(_paced_loop(p, msg["start"], msg["end"], opts["interval"]) for p in players
+                # the window lasts until `end` also when none of these players sends (`--active 0`:
+                # the server's CPU with its sockets connected and idle)
+                await asyncio.gather(asyncio.sleep(max(0.0, msg["end"] - now())),
+                                     *(_paced_loop(p, msg["start"], msg["end"], opts["interval"]) for p in players
                                        if p.spec.get("active", True)))
                 ticker.cancel()
                 cpu = time.process_time() - cpu0
@@ -731,9 +734,13 @@ async def run_paced(a) -> dict:
         "pushes_received": r["pushes"], "player_round_results": closed,
         "round_result_after_closing_ack_ms": results_push_latency(r["by_session"]),
         "log_rows": int(rows), "log_commits": int(commits), "rows_per_commit": round(rows / max(1, commits), 1),
+        "window_s": round(w1 - w0, 2),
         "server_cpu_percent": round(100 * (cpu1 - cpu0) / (w1 - w0), 1),
         "server_cpu_us_per_command": round(1e6 * (cpu1 - cpu0) / max(1, r["acked"] + r["errors"]), 1),
         "server_gc": gc_during(m0, m1),
+        # with LOAD_SERVER_SCRIPT=benchmarks/server_counts.py: what the event loop did, per command
+        "server_counts_per_command": {k[6:]: round((m1[k] - m0.get(k, 0)) / max(1, r["acked"] + r["errors"]), 3)
+                                      for k in sorted(m1) if k.startswith("bench_")},
         "generator_cpu_percent": gen_cpu, "generator_loop_lag_ms": gen_lag,
         "server_rss_mb_idle_connected": mem_idle["rss_mb"], "server_rss_mb_during_run_max": peak,
         "server_rss_mb_end": mem["rss_mb"], "server_peak_rss_mb": mem["peak_rss_mb"],

@@ -27,7 +27,7 @@ class ServerConfig:
     flood_strikes: int = 50             # rate-limited commands in a row before we close
     garbage_strikes: int = 10           # undecodable/invalid frames in a row before we close
     auth_timeout: float = 10.0          # seconds to send the first (auth) frame
-    heartbeat: float = 20.0             # aiohttp ping interval; dead sockets close after it
+    heartbeat: float = 20.0             # a silent socket is pinged after about this long, dropped without a pong (server/heartbeat.py)
     # permessage-deflate: off by default. Its zlib contexts cost ~170 kB per socket (469 MB
     # of server RSS at 2,000 sockets instead of 133 MB, docs/benchmarks.md), and frames are
     # small (acks, chat; a full view is 3.7 kB); turn on for very slow links

@@ -61,6 +61,7 @@ def ws_frame(payload: bytes, opcode: int) -> bytes:
 
 
 OP_TEXT, OP_BINARY = 0x1, 0x2
+PING_FRAME = b"\x89\x00"  # a final, unmasked PING with no payload (RFC 6455 section 5.5.2): the heartbeat's
 
 
 class Connection:
@@ -97,6 +98,10 @@ class Connection:
         self._queued_bytes = 0         # in the compressed sockets' outbox
         self._transport = transport
         self._sender: asyncio.Task | None = None
+        # the server's heartbeat (server/heartbeat.py): frames read, as of the last sweep, sweeps since
+        self.heard = 0
+        self.heard_at_sweep = 0
+        self.silent = 0
 
     def send(self, msg: "dict | Shared") -> None:
         """Queue one message: a fresh dict per recipient (`seq` is written into it), or a
@@ -161,6 +166,23 @@ class Connection:
                          for f in batch))
         if was_busy or t.get_write_buffer_size():
             self._backlog += len(batch)
+
+    def ping(self) -> None:
+        """A WebSocket ping (the heartbeat: the peer's pong is a frame read). Control frames
+        are never compressed, so it goes straight to the transport, between whole frames."""
+        t = self._transport
+        if t is not None and not t.is_closing() and not self.ws.closed:
+            t.write(PING_FRAME)
+
+    def drop_dead(self) -> None:
+        """No frame, not even a pong, since the heartbeat's ping: the peer is gone or the
+        connection half-open. Closed as aiohttp's heartbeat closed it (no closing handshake
+        with a peer that does not answer); the socket's handler sees it end and logs why."""
+        if self.close_reason is None:
+            self.close_reason = "heartbeat_timeout"
+        t = self._transport
+        if t is not None and not t.is_closing():
+            t.abort()
 
     def _queue(self, frames: list) -> None:
         if self._outbox is None:

@@ -20,6 +20,7 @@ from .admin_key import AdminKey, load_admin_key
 from .archive import Archive
 from .auth import Principal, TokenRegistry
 from .config import ServerConfig
+from .heartbeat import Heartbeat
 from .protocol import CreateSession, ProtocolError
 from .session_actor import SessionActor
 from .store import make_store
@@ -54,6 +55,7 @@ class Hub:
         self.revoked: OrderedDict[str, str] = OrderedDict()  # token hash -> why (recent revocations)
         self.sockets: Counter[str] = Counter()    # token hash -> open authenticated sockets
         self.metrics = Metrics()
+        self.heartbeat = Heartbeat(config.heartbeat)  # pings silent sockets, drops dead ones (one timer)
         self.gc_pauses = None                    # the collector's pauses (server/gctune.py), once tuned
         self.shutting_down = False
         self.started_at = time.time()
@@ -145,6 +147,7 @@ class Hub:
         """In-flight commands finish, every session writes a snapshot, sockets are told why
         they close, and the log is flushed."""
         self.shutting_down = True
+        self.heartbeat.stop()
         if self._archiver is not None:
             self._archiver.cancel()
             await asyncio.gather(self._archiver, return_exceptions=True)

@@ -22,13 +22,15 @@ async def _until(pred, timeout=10.0):
 
 async def _open_and_close(server, http, token, actor) -> weakref.ref:
     """One socket that authenticates, lives through a full collection, then closes; returns
-    a weak reference to the server side's WebSocket response."""
+    a weak reference to the server side's transport (asyncio leaves a closed one in a
+    reference cycle; the WebSocket response itself is freed at once since the heartbeat
+    is the server's own sweep: tests/test_heartbeat_sweep.py)."""
     ws = await http.ws_connect(server.url.replace("http", "ws", 1) + "/ws")
     await ws.send_str(json.dumps({"type": "auth", "token": token}))
     await ws.receive()  # welcome
     await _until(lambda: any(actor.conns.values()))
     (conn,) = [c for cs in actor.conns.values() for c in cs]
-    ref = weakref.ref(conn.ws)
+    ref = weakref.ref(conn._transport)
     del conn
     gc.collect()  # the live socket survives a full collection: frozen with the survivors
     await ws.close()

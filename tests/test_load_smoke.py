@@ -80,6 +80,31 @@ def test_paced_reports_the_collector_and_the_cpu_per_command():
     assert all(g["passes"] >= 0 and g["pause_ms"] >= 0 for g in r["server_gc"].values())
 
 
+def test_paced_with_no_active_player_measures_the_idle_window():
+    """`--active 0`: every socket connected, none sends; the window still lasts `--seconds`
+    (the server's CPU with its sockets idle: pings, clocks, timers)."""
+    r = load.main(["paced", "--players", "20", "--per-session", "20", "--active", "0", "--seconds", "2",
+                   "--negotiation-every", "0", "--workers", "1", "--drain", "5"])
+    assert r["commands"] == 0 and r["connected_at_end"] == 20
+    assert r["window_s"] >= 2.0
+    assert r["server_cpu_percent"] >= 0
+
+
+def test_paced_with_the_counting_server_reports_what_the_loop_did_per_command(monkeypatch):
+    """benchmarks/server_counts.py as the server's start script: its `bench_*` counters in
+    `/metrics`, per command of the run's window."""
+    monkeypatch.setenv("LOAD_SERVER_SCRIPT", str(Path(load.__file__).parent / "server_counts.py"))
+    r = load.main(["paced", "--players", "20", "--per-session", "20", "--seconds", "2", "--interval", "0.5",
+                   "--negotiation-every", "0", "--workers", "1", "--drain", "20"])
+    assert r["errors"] == 0 and r["lost"] == 0 and r["commands"] > 0
+    c = r["server_counts_per_command"]
+    assert c["actor_commands"] == 1.0          # every command reached its session's actor once
+    assert c["cpu_decode_frame_n"] == c["cpu_parse_message_n"] == 1.0  # one frame each
+    assert c["frames_put"] >= 1 and c["socket_writes"] >= 1 and c["socket_reads"] >= 1
+    n = sum(v for k, v in c.items() if k.startswith("cpu_command_") and k.endswith("_n"))
+    assert abs(n - 1.0) < 0.01                  # the types' shares add up (each rounded)
+
+
 def test_exchange_stages_bare_measures_the_server_without_stopwatches():
     """`exchange_stages.py --bare`: the server's CPU per command and the collector's passes,
     no stage timed (the stopwatches cost ~2 µs a call)."""

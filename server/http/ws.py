@@ -20,12 +20,14 @@ async def websocket(request):
     cfg = hub.config
     # aiohttp closes (1009) above the hard cap; between the limit and the cap we answer
     # `frame_too_large` and keep the socket
-    ws = web.WebSocketResponse(heartbeat=cfg.heartbeat, max_msg_size=cfg.max_frame_bytes * 4,
-                               compress=cfg.ws_compress)
+    # no aiohttp heartbeat (a timer per socket, a callback per frame read): the hub's one sweep
+    # pings silent sockets (server/heartbeat.py), and pings and pongs come here (`autoping`)
+    ws = web.WebSocketResponse(max_msg_size=cfg.max_frame_bytes * 4, compress=cfg.ws_compress, autoping=False)
     await ws.prepare(request)
     conn = Connection(ws, None, False, cfg.outbox_limit, cfg.rate_per_second, cfg.rate_burst,
                       outbox_bytes=cfg.outbox_bytes, transport=request.transport)
     hub.metrics.connections_total += 1
+    hub.heartbeat.add(conn)
     actor = None
     garbage = flood = 0
     try:
@@ -36,6 +38,12 @@ async def websocket(request):
             except asyncio.TimeoutError:
                 await conn.close(4408, "authenticate within the time limit")
                 break
+            conn.heard += 1  # alive (the heartbeat's sweep reads it)
+            if frame.type is WSMsgType.PING:
+                await ws.pong(frame.data)
+                continue
+            if frame.type is WSMsgType.PONG:
+                continue
             if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 break  # close, closing, error (including a frame above the hard cap)
             conn.binary = frame.type == WSMsgType.BINARY
@@ -78,6 +86,7 @@ async def websocket(request):
                 continue
             actor.post(actor.command, conn, msg)
     finally:
+        hub.heartbeat.discard(conn)
         hub.metrics.sockets_closed += 1
         if conn.close_reason is None and isinstance(ws.exception(), asyncio.TimeoutError):
             conn.close_reason = "heartbeat_timeout"  # no pong: a dead or half-open socket

@@ -1,0 +1,102 @@
+"""The heartbeat is one sweep over every socket (server/heartbeat.py), not aiohttp's timer per
+socket and callback per frame read; half-open sockets are still found
+(tests/test_reliability_network.py::test_heartbeat_finds_half_open_sockets), healthy ones
+stay, and a client's own ping is answered."""
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import weakref
+
+import aiohttp
+
+from conftest import Api, Client
+from test_reliability_network import _until, running
+
+
+def _heartbeat_timers(loop) -> int:
+    """Timers on the loop that belong to a socket's heartbeat (aiohttp's or ours)."""
+    names = ("_send_heartbeat", "_pong_not_received", "_sweep")
+    return sum(1 for h in loop._scheduled if not h.cancelled() and getattr(h._callback, "__name__", "") in names)
+
+
+async def test_one_heartbeat_timer_for_all_sockets_and_no_callback_per_frame(db_path):
+    async with running(db_path, heartbeat=30.0, rate_per_second=1000, rate_burst=1000) as server:
+        async with aiohttp.ClientSession() as http:
+            api = Api(server.url, http)
+            s = await api.create(copies=10, rounds=3, negotiation=False)
+            joined = [await api.join(s["code"], f"p{i}") for i in range(40)]
+            clients = [await Client.login(server.url, j["player_token"], name=j["player_id"]) for j in joined]
+            try:
+                loop = asyncio.get_running_loop()
+                # 40 sockets: one timer for all of them (aiohttp kept one per socket: 40)
+                assert _heartbeat_timers(loop) == 1
+                # reading frames schedules nothing per frame: 40 sockets x 5 commands answered,
+                # and the loop's ready queue never held a heartbeat reset (aiohttp: one per frame read)
+                resets = 0
+                call_soon = loop.call_soon
+
+                def counting(cb, *args, **kw):
+                    nonlocal resets
+                    resets += getattr(cb, "__name__", "") == "_flush_heartbeat_reset"
+                    return call_soon(cb, *args, **kw)
+                loop.call_soon = counting
+                try:
+                    for k in range(5):
+                        acks = await asyncio.gather(*(c.cmd("ping") for c in clients))
+                        assert all(a["type"] == "ack" for a in acks)
+                finally:
+                    del loop.call_soon
+                assert resets == 0
+            finally:
+                await asyncio.gather(*(c.close() for c in clients))
+        # every socket gone: no timer left behind
+        await _until(lambda: not server.hub.heartbeat.conns)
+        assert _heartbeat_timers(asyncio.get_running_loop()) == 0
+
+
+async def test_a_clients_own_ping_is_answered_and_a_quiet_healthy_socket_stays(db_path):
+    async with running(db_path, heartbeat=0.4) as server:
+        async with aiohttp.ClientSession() as http:
+            api = Api(server.url, http)
+            s = await api.create(copies=1, rounds=3, negotiation=False)
+            j = await api.join(s["code"], "quiet")
+            c = await Client.login(server.url, j["player_token"], name="quiet")
+            try:
+                pong = await c.ws.ping(b"are you there")
+                await asyncio.wait_for(pong, 5)  # the server's pong, with the same payload
+                actor = server.hub.sessions[s["session_id"]]
+                # silent for many heartbeat intervals but answering the server's pings: it stays
+                await asyncio.sleep(2.0)
+                assert j["player_id"] in actor.conns and c.closed is None
+                assert (await c.cmd("ping"))["type"] == "ack"
+            finally:
+                await c.close()
+
+
+async def test_a_closed_sockets_websocket_response_is_freed_without_a_full_collection(db_path):
+    """aiohttp's heartbeat left each closed socket's WebSocket response in reference cycles
+    (its timers' bound methods), reclaimed only by a full collection, which the server runs
+    rarely (server/gctune.py); now it is freed when its handler ends."""
+    async with running(db_path, heartbeat=30.0) as server:
+        async with aiohttp.ClientSession() as http:
+            api = Api(server.url, http)
+            s = await api.create(copies=1, rounds=3, negotiation=False)
+            j = await api.join(s["code"], "Ana")
+            actor = server.hub.sessions[s["session_id"]]
+            ws = await http.ws_connect(server.url.replace("http", "ws", 1) + "/ws")
+            await ws.send_str(json.dumps({"type": "auth", "token": j["player_token"]}))
+            await ws.receive()  # welcome
+            await _until(lambda: j["player_id"] in actor.conns)
+            (conn,) = actor.conns[j["player_id"]]
+            ref = weakref.ref(conn.ws)
+            del conn
+            closed = server.hub.metrics.sockets_closed
+            gc.disable()  # no collection of any generation from here: only reference counting frees
+            try:
+                await ws.close()
+                await _until(lambda: server.hub.metrics.sockets_closed > closed)  # its handler ended
+                await _until(lambda: ref() is None, timeout=5)
+            finally:
+                gc.enable()
