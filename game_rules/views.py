@@ -28,7 +28,7 @@ def _estimates(rules: Rules, state: SessionState, observer: str, partner: str, a
                domains) -> dict[str, float]:
     """`estimate` for each of `domains` (absorb efforts from `absorb`, 0 if absent). The
     noise of each is `draw(rng(state, observer, partner, domain))`, remembered by its seed."""
-    p = rules.of(observer).params
+    p = rules.of(observer).numbers  # (`params`' values, read without pydantic's hook)
     level = state.firms[partner].competence
     prefix = seed_text(state.seed, state.round, observer, partner, "")
     out = {}
@@ -58,12 +58,12 @@ def firm_view(rules: Rules, state: SessionState, firm_id: str, history: list[dic
     if alliances is None:
         alliances = state.alliances_of(firm_id, active_only=False)
     f = state.firms[firm_id]
-    role = rules.scenario.role(f.role)
     absorb = last_decision.absorb if last_decision else {}
     closed = state.phase == "debrief"
     competence = f.competence if closed else _booked(state, firm_id, history)
     if shared is None:
         shared = {}  # (nothing kept: every part is built anew)
+    position = rules.position(competence)
     view = {
         "round": state.round, "rounds": state.rounds, "phase": state.phase,
         "scenario": state.scenario_id,
@@ -71,14 +71,16 @@ def firm_view(rules: Rules, state: SessionState, firm_id: str, history: list[dic
                  "start_competence": kept(shared, ("start", firm_id), f.start_competence,
                                            lambda: dict(f.start_competence)),
                  "pace": f.pace, "cash": f.cash if closed else money(f.cash),
-                 "position": rules.position(competence), "brief": role.brief, "booked": not closed},
+                 "position": position, "brief": kept(shared, ("brief", f.role), f.role,
+                                                     lambda: rules.scenario.role(f.role).brief),
+                 "booked": not closed},
         "rival": kept(shared, "rival", state.rival, lambda: {"competence": dict(state.rival),
                                                               "position": rules.position(state.rival)}),
         "domains": kept(shared, "domains", rules.scenario.domains, lambda: [
             {"id": d.id, "name": d.name, "tacitness": d.tacitness, "weight": d.weight}
             for d in rules.scenario.domains]),
-        "budget": rules.of(firm_id).params.budget,
-        "alliances": [_alliance_view(rules, state, al, firm_id, absorb, competence, shared)
+        "budget": rules.of(firm_id).numbers.budget,
+        "alliances": [_alliance_view(rules, state, al, firm_id, absorb, competence, position, shared)
                       for al in alliances],
         "history": history or [],
     }
@@ -133,7 +135,7 @@ def _booked(state: SessionState, firm_id: str, history: list[dict] | None) -> di
 
 
 def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb,
-                   own: dict[str, float], shared: dict) -> dict:
+                   own: dict[str, float], position: float, shared: dict) -> dict:
     partner = al.partner(firm_id)
     pf = state.firms[partner]
     t = al.terms
@@ -152,7 +154,7 @@ def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb,
         "partner_breached": al.breach.get(partner, False),
         # computed from the firm's books and estimates, not the true levels: the exact
         # dependency would let a firm back out its partner's exact competence
-        "dependency": dependency(rules, own, estimates, t.contributions.get(partner, ())),
+        "dependency": dependency(rules, own, estimates, t.contributions.get(partner, ()), position),
         "dependency_is_estimate": True,
         "partner_estimate": estimates,
     }

@@ -195,3 +195,17 @@ def test_over_whole_sessions_every_kept_part_is_the_one_built_from_nothing(g):
     finally:
         delta_tests.Table = real
     assert CheckedTable.steps > 0 and CheckedTable.rounds > 0
+
+
+def test_a_players_own_part_is_kept_until_its_seat_changes():
+    s = play(seed=7, copies=1, played=1)
+    pid = next(iter(s.players))
+    me = views.me_of(s, pid)
+    assert views.me_of(s, pid) is me
+    s.players[pid].language = "fr"   # (as the language_changed fact sets it)
+    again = views.me_of(s, pid)
+    saved, s.view_parts = s.view_parts, {}
+    try:
+        assert again == views.me_of(s, pid) and again is not me
+    finally:
+        s.view_parts = saved

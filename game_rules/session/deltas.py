@@ -60,6 +60,7 @@ def diff(old: dict, new: dict, skip=(), memo: dict | None = None) -> dict:
     # they are first needed, as ever: the encoded changes are the same bytes)
     out: dict = {}
     set_ = sub = append = items = None
+    kept = 0  # keys of `new` that `old` has (when they are all of `old`'s, none is gone)
     for k, v in new.items():
         if k in skip:
             continue
@@ -68,6 +69,7 @@ def diff(old: dict, new: dict, skip=(), memo: dict | None = None) -> dict:
                 set_ = out["set"] = {}
             set_[k] = v
             continue
+        kept += 1
         o = old[k]
         # the same object is equal to itself (a float NaN aside: compared as ever); a part
         # shared by every view, or kept since the last one, costs nothing to leave alone
@@ -82,7 +84,7 @@ def diff(old: dict, new: dict, skip=(), memo: dict | None = None) -> dict:
             if append is None:
                 append = out["append"] = {}
             append[k] = v[len(o):]
-        elif to is list and type(v) is list and _same_items(o, v):
+        elif to is list and type(v) is list and len(o) == len(v) and _same_items(o, v):
             if items is None:
                 items = out["items"] = {}
             items[k] = [[i, d] for i, (a, b) in enumerate(zip(o, v)) if (d := diff(a, b))]
@@ -90,9 +92,8 @@ def diff(old: dict, new: dict, skip=(), memo: dict | None = None) -> dict:
             if set_ is None:
                 set_ = out["set"] = {}
             set_[k] = v
-    gone = [k for k in old if k not in new and k not in skip]
-    if gone:
-        out["unset"] = gone
+    if kept < len(old) - (sum([k in old for k in skip]) if skip else 0):
+        out["unset"] = [k for k in old if k not in new and k not in skip]
     return out
 
 
@@ -105,8 +106,12 @@ def _memo_diff(memo: dict, o: dict, v: dict) -> dict:
 
 def _same_items(old: list, new: list) -> bool:
     """Lists of dicts, item by item the same thing (the same `id`, or none): changed in place, not reordered."""
-    return len(old) == len(new) and all(type(a) is dict and type(b) is dict and a.get("id") == b.get("id")
-                                        for a, b in zip(old, new))
+    if len(old) != len(new):
+        return False
+    for a, b in zip(old, new):
+        if type(a) is not dict or type(b) is not dict or a.get("id") != b.get("id"):
+            return False
+    return True
 
 
 def patch(view: dict, changes: dict) -> dict:

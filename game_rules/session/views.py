@@ -121,6 +121,11 @@ def _introduced(s: Session) -> dict[str, str]:
 def me_of(s: Session, pid: str) -> dict:
     """The one part of a player's view that is not the same for the whole firm."""
     p = s.players[pid]
+    # kept while the seat is as it was (a round's end sends every player's: mostly unchanged)
+    return kept(s.view_parts, ("me", pid), (p.id, p.name, p.label, p.firm, p.language), lambda: _me(s, p))
+
+
+def _me(s: Session, p) -> dict:
     me = {"player_id": p.id, "name": p.name, "label": p.label, "firm": p.firm}
     texts = texts_for(s, p.firm, p.language)
     if texts is not None:  # only for a translated language: English views stay as they were
