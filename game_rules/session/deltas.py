@@ -2,7 +2,7 @@
 
     changes = diff(old, new)                  # {} when equal
     view = patch(view, changes)               # a new view; neither argument is changed
-    changes = view_changes(held, held_me, touched, new, new_me)
+    changes = view_changes(held, touched, new)   # with_me(changes, held_me, me) for a player
 
 Both views come from game_rules/session/views.py (the one place a per-party view is
 built): a delta only ever carries keys and values of the recipient's *new* full view,
