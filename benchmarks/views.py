@@ -18,7 +18,7 @@ repetition, as at a round's end; with `--ahead` it was drawn while the round was
 `--compare <folder>` alternates this code and the code in `folder` (a `git archive` of
 another commit unpacked there), each in its own process (`--root`), `runs` times each, and
 prints one JSON line per run and a summary: side by side in one run, as docs/benchmarks.md
-asks on a shared machine. (`--ahead` applies to this code only.)
+asks on a shared machine (`--ahead` for both, where the other code has `noise_ahead`).
 """
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ def measure(copies: int, played: int, repeat: int, debrief: bool, ahead: bool) -
     live = views.Live("s_1", "CODE", "A class", {"members_submit": "any"}, frozenset(), 1000.0)
     firms = list(s.state.firms)
     held = {f: views.firm_part(s, live, f) for f in firms}  # the views the players hold
+    ahead = ahead and hasattr(views_engine, "noise_ahead")  # (older code drew nothing ahead)
     drawn_ahead = views_engine.noise_ahead(s.rules, s.state) if ahead else []
     if debrief:
         evolve(s, F.PhaseChanged("debrief"))
@@ -114,7 +115,7 @@ def measure(copies: int, played: int, repeat: int, debrief: bool, ahead: bool) -
 def _one(root: str, a) -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--root", root, "--copies", str(a.copies),
            "--played", str(a.played), "--repeat", str(a.repeat)] + (["--debrief"] if a.debrief else []) + (
-           ["--ahead"] if a.ahead and root == HERE else [])
+           ["--ahead"] if a.ahead else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=root).stdout
     return json.loads(out.strip().splitlines()[-1])
 

@@ -28,7 +28,7 @@ def _estimates(rules: Rules, state: SessionState, observer: str, partner: str, a
                domains) -> dict[str, float]:
     """`estimate` for each of `domains` (absorb efforts from `absorb`, 0 if absent). The
     noise of each is `draw(rng(state, observer, partner, domain))`, remembered by its seed."""
-    p = rules.of(observer).params
+    p = rules.of(observer).numbers  # (`params`' values, read without pydantic's hook)
     level = state.firms[partner].competence
     prefix = seed_text(state.seed, state.round, observer, partner, "")
     out = {}
@@ -39,36 +39,64 @@ def _estimates(rules: Rules, state: SessionState, observer: str, partner: str, a
 
 
 def firm_view(rules: Rules, state: SessionState, firm_id: str, history: list[dict] | None = None,
-              last_decision: Decision | None = None, alliances: list | None = None) -> dict:
+              last_decision: Decision | None = None, alliances: list | None = None,
+              shared: dict | None = None) -> dict:
     """Everything firm `firm_id` may see now. `history` is the firm's own per-round results
     as `events_by_firm` made them (its books); `last_decision` its own last decision
     (sharpens estimates); `alliances` the firm's alliances of any status in the state's
     order, when the caller has them indexed (else they are found by scanning the state).
     During play the firm's competence is the booked one and its cash is in whole points;
-    at the debrief the books close and both are exact."""
+    at the debrief the books close and both are exact.
+
+    `shared`: a dict the caller keeps for the session (game_rules/session/views.py
+    `firm_part`), where the parts that are the same for every firm or since the last
+    round (the domains, the rival, a firm's start, a term sheet, a partner's name) are
+    kept and given again: the same values, one object, so a round's views cost less to
+    build and their changes less to find (game_rules/session/deltas.py leaves an
+    object that is its own old value alone). Each is given again only while what it is
+    made of is unchanged. The views are read, never changed, by whoever gets them."""
     if alliances is None:
         alliances = state.alliances_of(firm_id, active_only=False)
     f = state.firms[firm_id]
-    role = rules.scenario.role(f.role)
     absorb = last_decision.absorb if last_decision else {}
     closed = state.phase == "debrief"
     competence = f.competence if closed else _booked(state, firm_id, history)
+    if shared is None:
+        shared = {}  # (nothing kept: every part is built anew)
+    position = rules.position(competence)
     view = {
         "round": state.round, "rounds": state.rounds, "phase": state.phase,
         "scenario": state.scenario_id,
         "firm": {"id": f.id, "name": f.name, "role": f.role, "competence": dict(competence),
-                 "start_competence": dict(f.start_competence), "pace": f.pace,
-                 "cash": f.cash if closed else money(f.cash),
-                 "position": rules.position(competence), "brief": role.brief, "booked": not closed},
-        "rival": {"competence": dict(state.rival), "position": rules.position(state.rival)},
-        "domains": [{"id": d.id, "name": d.name, "tacitness": d.tacitness, "weight": d.weight}
-                    for d in rules.scenario.domains],
-        "budget": rules.of(firm_id).params.budget,
-        "alliances": [_alliance_view(rules, state, al, firm_id, absorb, competence)
+                 "start_competence": kept(shared, ("start", firm_id), f.start_competence,
+                                           lambda: dict(f.start_competence)),
+                 "pace": f.pace, "cash": f.cash if closed else money(f.cash),
+                 "position": position, "brief": kept(shared, ("brief", f.role), f.role,
+                                                     lambda: rules.scenario.role(f.role).brief),
+                 "booked": not closed},
+        "rival": kept(shared, "rival", state.rival, lambda: {"competence": dict(state.rival),
+                                                              "position": rules.position(state.rival)}),
+        "domains": kept(shared, "domains", rules.scenario.domains, lambda: [
+            {"id": d.id, "name": d.name, "tacitness": d.tacitness, "weight": d.weight}
+            for d in rules.scenario.domains]),
+        "budget": rules.of(firm_id).numbers.budget,
+        "alliances": [_alliance_view(rules, state, al, firm_id, absorb, competence, position, shared)
                       for al in alliances],
         "history": history or [],
     }
     return view
+
+
+def kept(shared: dict, key, source, make):
+    """`make()`, or what it made last time for `key` if `source` (what it is made of: a
+    dict, copied here to be compared by value later; a tuple of plain values; a term sheet,
+    which is replaced, never changed in place: renegotiation.py) is the same as then."""
+    hit = shared.get(key)
+    if hit is not None and (hit[0] is source or hit[0] == source):
+        return hit[1]
+    value = make()
+    shared[key] = (dict(source) if type(source) is dict else source, value)
+    return value
 
 
 def noise_ahead(rules: Rules, state: SessionState) -> list[str]:
@@ -107,7 +135,7 @@ def _booked(state: SessionState, firm_id: str, history: list[dict] | None) -> di
 
 
 def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb,
-                   own: dict[str, float]) -> dict:
+                   own: dict[str, float], position: float, shared: dict) -> dict:
     partner = al.partner(firm_id)
     pf = state.firms[partner]
     t = al.terms
@@ -116,8 +144,9 @@ def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb,
     return {
         "id": al.id, "status": al.status, "ended_round": al.ended_round,
         "ended_reason": al.ended_reason, "signed_round": al.signed_round,
-        "partner": {"id": pf.id, "name": pf.name, "role": pf.role},
-        "terms": t.to_dict(),
+        "partner": kept(shared, ("partner", partner), (pf.id, pf.name, pf.role),
+                         lambda: {"id": pf.id, "name": pf.name, "role": pf.role}),
+        "terms": kept(shared, ("terms", al.id), t, t.to_dict),
         "trust": al.trust[firm_id],
         "released": {"own": dict(al.released[firm_id]), "partner": dict(al.released[partner])},
         "cum_contribution": {"own": al.cum_contribution[firm_id], "partner": al.cum_contribution[partner]},
@@ -125,7 +154,7 @@ def _alliance_view(rules: Rules, state: SessionState, al, firm_id: str, absorb,
         "partner_breached": al.breach.get(partner, False),
         # computed from the firm's books and estimates, not the true levels: the exact
         # dependency would let a firm back out its partner's exact competence
-        "dependency": dependency(rules, own, estimates, t.contributions.get(partner, ())),
+        "dependency": dependency(rules, own, estimates, t.contributions.get(partner, ()), position),
         "dependency_is_estimate": True,
         "partner_estimate": estimates,
     }

@@ -36,6 +36,7 @@ class Holdings:
         self.tick = 0
         self.touched: dict[str, dict[str, int]] = {}   # scope -> view key -> tick of the last push that may write it
         self._changes: dict[tuple, tuple] = {}         # (firm, id(held part), touched keys) -> (part, changes), for one `views`
+        self._diffs: dict[tuple, tuple] = {}           # shared parts' changes (`diff`'s memo), for one `views`
 
     def touch(self, scope: str, push_type: str) -> None:
         """A push of `push_type` went to `scope` (a firm id, a player id, or EVERYONE)."""
@@ -68,10 +69,11 @@ class Holdings:
         key = (firm, id(held.part), touched)
         hit = self._changes.get(key)
         if hit is None or hit[0] is not held.part:  # (the part is kept with it: its id stays its own)
-            hit = self._changes[key] = (held.part, view_changes(held.part, touched, part))
+            hit = self._changes[key] = (held.part, view_changes(held.part, touched, part, self._diffs))
         out = hit[1]
         return with_me(out, held.me, me), held.me == me
 
     def done(self) -> None:
         """One round of views is out: forget the changes computed for it."""
         self._changes.clear()
+        self._diffs.clear()

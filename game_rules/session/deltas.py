@@ -2,7 +2,7 @@
 
     changes = diff(old, new)                  # {} when equal
     view = patch(view, changes)               # a new view; neither argument is changed
-    changes = view_changes(held, held_me, touched, new, new_me)
+    changes = view_changes(held, touched, new)   # with_me(changes, held_me, me) for a player
 
 Both views come from game_rules/session/views.py (the one place a per-party view is
 built): a delta only ever carries keys and values of the recipient's *new* full view,
@@ -48,35 +48,70 @@ class PatchError(ValueError):
     made for): the client asks for a full view (`resync`)."""
 
 
-def diff(old: dict, new: dict) -> dict:
+def diff(old: dict, new: dict, skip=(), memo: dict | None = None) -> dict:
     """The changes that turn `old` into `new` (both plain JSON-like dicts). Values that
-    compare equal (==) are left alone."""
+    compare equal (==) are left alone; keys in `skip` are left out of both.
+
+    `memo`: where a caller diffs many views built from shared parts (every firm's view
+    holds the same rival: game_rules/views.py `firm_view`'s `shared`), the changes of a
+    pair of top-level dicts already diffed, by identity (the pair is kept with them, so
+    neither id is reused while the memo lives)."""
+    # (each part of the changes is made when first needed, so that they come in the order
+    # they are first needed, as ever: the encoded changes are the same bytes)
     out: dict = {}
+    set_ = sub = append = items = None
+    kept = 0  # keys of `new` that `old` has (when they are all of `old`'s, none is gone)
     for k, v in new.items():
+        if k in skip:
+            continue
         if k not in old:
-            out.setdefault("set", {})[k] = v
+            if set_ is None:
+                set_ = out["set"] = {}
+            set_[k] = v
             continue
+        kept += 1
         o = old[k]
-        if o == v:
+        # the same object is equal to itself (a float NaN aside: compared as ever); a part
+        # shared by every view, or kept since the last one, costs nothing to leave alone
+        if (o is v and type(v) is not float) or o == v:
             continue
-        if type(o) is dict and type(v) is dict:
-            out.setdefault("sub", {})[k] = diff(o, v)
-        elif type(o) is list and type(v) is list and len(v) > len(o) and v[:len(o)] == o:
-            out.setdefault("append", {})[k] = v[len(o):]
-        elif type(o) is list and type(v) is list and _same_items(o, v):
-            out.setdefault("items", {})[k] = [[i, d] for i, (a, b) in enumerate(zip(o, v)) if (d := diff(a, b))]
+        to = type(o)
+        if to is dict and type(v) is dict:
+            if sub is None:
+                sub = out["sub"] = {}
+            sub[k] = diff(o, v) if memo is None else _memo_diff(memo, o, v)
+        elif to is list and type(v) is list and len(v) > len(o) and v[:len(o)] == o:
+            if append is None:
+                append = out["append"] = {}
+            append[k] = v[len(o):]
+        elif to is list and type(v) is list and len(o) == len(v) and _same_items(o, v):
+            if items is None:
+                items = out["items"] = {}
+            items[k] = [[i, d] for i, (a, b) in enumerate(zip(o, v)) if (d := diff(a, b))]
         else:
-            out.setdefault("set", {})[k] = v
-    gone = [k for k in old if k not in new]
-    if gone:
-        out["unset"] = gone
+            if set_ is None:
+                set_ = out["set"] = {}
+            set_[k] = v
+    if kept < len(old) - (sum([k in old for k in skip]) if skip else 0):
+        out["unset"] = [k for k in old if k not in new and k not in skip]
     return out
+
+
+def _memo_diff(memo: dict, o: dict, v: dict) -> dict:
+    hit = memo.get((id(o), id(v)))
+    if hit is None or hit[0] is not o or hit[1] is not v:
+        hit = memo[(id(o), id(v))] = (o, v, diff(o, v))
+    return hit[2]
 
 
 def _same_items(old: list, new: list) -> bool:
     """Lists of dicts, item by item the same thing (the same `id`, or none): changed in place, not reordered."""
-    return len(old) == len(new) and all(type(a) is dict and type(b) is dict and a.get("id") == b.get("id")
-                                        for a, b in zip(old, new))
+    if len(old) != len(new):
+        return False
+    for a, b in zip(old, new):
+        if type(a) is not dict or type(b) is not dict or a.get("id") != b.get("id"):
+            return False
+    return True
 
 
 def patch(view: dict, changes: dict) -> dict:
@@ -116,10 +151,11 @@ def touched_by(push_type: str) -> tuple[str, ...]:
     return TOUCHES.get(push_type, ())
 
 
-def view_changes(held: dict, touched: set[str] | frozenset[str], new: dict) -> dict:
+def view_changes(held: dict, touched: set[str] | frozenset[str], new: dict, memo: dict | None = None) -> dict:
     """The changes that turn the client's view (`held` with pushes folded that wrote only
-    the keys in `touched`) into `new`: touched keys whole, the rest as their difference."""
-    out = diff({k: v for k, v in held.items() if k not in touched}, {k: v for k, v in new.items() if k not in touched})
+    the keys in `touched`) into `new`: touched keys whole, the rest as their difference
+    (`memo`: see `diff`)."""
+    out = diff(held, new, touched, memo)
     for k in touched:
         if k in new:
             out.setdefault("set", {})[k] = new[k]

@@ -75,6 +75,9 @@ class Session:
         self._members_key: tuple | None = None
         self._members: dict[str, list[Player]] = {}
         self._by_firm: dict[str, tuple] = {}            # "alliances"/"negotiations" -> (the dict, its size, index)
+        # the parts of firm views that are the same for every firm or since the last round, kept
+        # to be given again (game_rules/views.py `firm_view`'s `shared`; not snapshotted)
+        self.view_parts: dict = {}
 
     @cached_property
     def selection_cfg(self) -> sel.SelectionConfig:

@@ -29,7 +29,7 @@ from .. import selection as sel
 from ..negotiation import Negotiation
 from ..scoring import Score, introductions, score_session
 from ..state import Decision
-from ..views import facilitator_view as engine_facilitator_view, firm_view
+from ..views import kept, facilitator_view as engine_facilitator_view, firm_view
 from . import firm_roles, practice, renegotiating, reopen, reopen_negotiation
 from .decide import Refused, pair_of
 from .state import CHAT_KEEP, Session
@@ -67,7 +67,7 @@ def firm_engine_view(s: Session, firm: str) -> dict:
     last = s.last_decision.get(firm)
     alliances = [s.state.alliances[a] for a in s.alliance_ids(firm)]
     return firm_view(s.rules, s.state, firm, list(s.history[firm]), Decision.from_dict(last) if last else None,
-                     alliances)
+                     alliances, s.view_parts)
 
 
 def firm_part(s: Session, live: Live, firm: str, scores: dict[str, Score] | None = None) -> dict:
@@ -78,9 +78,11 @@ def firm_part(s: Session, live: Live, firm: str, scores: dict[str, Score] | None
     v = firm_engine_view(s, firm)
     members_submit = live.options["members_submit"]
     v["current_round"] = s.state.round + 1 if s.state.phase == "execution" else None
-    v["session"] = {"id": live.id, "title": live.title, "status": s.status, "members_submit": members_submit}
+    v["session"] = kept(s.view_parts, "session", (live.id, live.title, s.status, members_submit), lambda: {
+        "id": live.id, "title": live.title, "status": s.status, "members_submit": members_submit})
     v["case"] = s.rules.scenario.text.case
-    v["surveys"] = [q.model_dump() for q in s.rules.scenario.surveys]
+    v["surveys"] = kept(s.view_parts, "surveys", s.rules.scenario.surveys,
+                         lambda: [q.model_dump() for q in s.rules.scenario.surveys])
     v["team"] = [{"player_id": p.id, "name": p.name, "connected": p.id in live.online} for p in s.members(firm)]
     v["submitter"] = submitter(s, firm, live.online) if members_submit == "submitter" else None
     if firm_roles.enabled(live.options):  # only then: the views of sessions without roles stay as they were
@@ -119,6 +121,11 @@ def _introduced(s: Session) -> dict[str, str]:
 def me_of(s: Session, pid: str) -> dict:
     """The one part of a player's view that is not the same for the whole firm."""
     p = s.players[pid]
+    # kept while the seat is as it was (a round's end sends every player's: mostly unchanged)
+    return kept(s.view_parts, ("me", pid), (p.id, p.name, p.label, p.firm, p.language), lambda: _me(s, p))
+
+
+def _me(s: Session, p) -> dict:
     me = {"player_id": p.id, "name": p.name, "label": p.label, "firm": p.firm}
     texts = texts_for(s, p.firm, p.language)
     if texts is not None:  # only for a translated language: English views stay as they were
