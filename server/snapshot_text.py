@@ -45,16 +45,12 @@ class SnapshotText:
         return "{" + ",".join(parts) + "}"
 
     def _entries(self, cached: tuple[list, list[str]] | None, entries: list) -> list[str]:
-        kept: list[str] = []
+        kept: list[str] = []   # the texts still valid: the list still starts with those very entries
+        n = 0
         if cached is not None:
             old, texts = cached
-            n = len(old)
-            if len(entries) >= n and all(a is b for a, b in zip(old, entries)):
-                kept = texts
-            else:
-                n = 0
-        else:
-            n = 0
+            if len(entries) >= len(old) and all(a is b for a, b in zip(old, entries)):
+                kept, n = texts, len(old)
         new = [dumps(e) for e in entries[n:]]
         self.encoded += len(new)
         return kept + new if new else kept

@@ -30,7 +30,6 @@ class LogInserts:
     is `limit` (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER; 999 before SQLite 3.32)."""
 
     def __init__(self, columns: tuple[str, ...], limit: int):
-        self.columns = columns
         largest = 1
         while largest * 2 <= LARGEST and largest * 2 * len(columns) <= limit:
             largest *= 2

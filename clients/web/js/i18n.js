@@ -134,9 +134,10 @@ function pfmt(digits) {
   return pf.get(digits);
 }
 export const pct = (x, digits = 0) => (x === null || x === undefined ? "–" : pfmt(digits).format(shown(x, digits, 100)));
-const sign = (x) => (x > 0 ? "+" : x < 0 ? "−" : "±");
-export const signed = (x, digits = 1) => (x === null || x === undefined ? "–" : ((v) => `${sign(v)}${fmt(digits).format(Math.abs(v))}`)(shown(x, digits)));
-export const signedPct = (x, digits = 1) => (x === null || x === undefined ? "–" : ((v) => `${sign(v)}${pfmt(digits).format(Math.abs(v))}`)(shown(x, digits, 100)));
+// the sign of the value as shown (±, never a sign on a zero), then its size in `format`
+const withSign = (v, format) => `${v > 0 ? "+" : v < 0 ? "−" : "±"}${format.format(Math.abs(v))}`;
+export const signed = (x, digits = 1) => (x === null || x === undefined ? "–" : withSign(shown(x, digits), fmt(digits)));
+export const signedPct = (x, digits = 1) => (x === null || x === undefined ? "–" : withSign(shown(x, digits, 100), pfmt(digits)));
 
 const ordinals = new Intl.PluralRules(locale, { type: "ordinal" });
 /** 1 -> "1st", 3 -> "3rd" (the catalog's ord.<category> forms; other languages use ord.other). */
