@@ -1,7 +1,7 @@
 // The facilitator console: create a session, show the join code and QR code, watch the
 // lobby fill, move players, fill seats with bots, pair firms, run the clock, watch every
 // firm, inject events, read all chat, export the data. Before a session: console_create.js.
-import { h, $, clear, replace, toast, confirmDialog, choiceDialog, newId } from "./dom.js";
+import { h, $, clear, replace, toast, confirmDialog, choiceDialog, newId, urlText } from "./dom.js";
 import { mergeButton } from "./seatmerge.js";
 import { rolePicker } from "./rolepicker.js";
 import { t, applyI18n, errorText, num, pct, duration, clockTime } from "./i18n.js";
@@ -235,11 +235,11 @@ class Console {
         h("div", {}, h("p", { class: "label", text: t("console.code") }),
           h("p", { class: "join-code", "data-testid": "join-code", text: shown }),
           h("p", { class: "label", text: t("console.join_at") }),
-          h("p", { class: "join-url", "data-testid": "join-url", text: url }),
+          h("p", { class: "join-url", "data-testid": "join-url" }, urlText(url)),
           localOnly(url) ? h("p", { class: "warning", role: "note", "data-testid": "join-url-local",
             text: t("console.join_local_only") }) : null,
           this.creds.study_link ? h("p", { class: "label", text: t("console.study_link") }) : null,
-          this.creds.study_link ? h("p", { class: "join-url", "data-testid": "study-link", text: this.creds.study_link }) : null),
+          this.creds.study_link ? h("p", { class: "join-url", "data-testid": "study-link" }, urlText(this.creds.study_link)) : null),
         h("img", { class: "qr", src: `/qr/${encodeURIComponent(shown)}.svg`, alt: t("console.qr_alt", { url }), "data-testid": "qr", width: 240, height: 240 })),
       h("div", { class: "actions" }, copyBtn, big,
         h("a", { class: "button secondary", href: "/projector", target: "_blank", rel: "noopener", text: t("console.open_projector") }),

@@ -49,6 +49,16 @@ export function replace(el, ...children) {
   return append(el, children);
 }
 
+/** A link shown as text that wraps only between its parts (after "://", before "/", "?",
+ * "&"): on a projector or a phone a long LAN address wraps as "http://" "192.168.1.23:8000"
+ * "/join", never inside the address or the join code someone types from it. Each part is
+ * an inline block (css: .url-part), cut only when it is wider than a whole line. */
+export function urlText(url) {
+  const text = String(url);
+  const parts = text.match(/^[a-z][a-z0-9+.-]*:\/\/|[/?&]?[^/?&]+|[/?&]/gi) || [text];
+  return parts.map((part) => h("span", { class: "url-part", text: part }));
+}
+
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 

@@ -2,7 +2,7 @@
 // submitted, then the results) and the debrief. Opened from the facilitator console in
 // the same browser: it uses the console's stored token and only shows what the whole
 // room may see (no briefs, no decisions, no chat).
-import { h, $, replace, toast } from "./dom.js";
+import { h, $, replace, toast, urlText } from "./dom.js";
 import { t, applyI18n, num, pct, errorText, lang } from "./i18n.js";
 import { LiveSocket, api } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, announcementBanner, languageSwitcher } from "./common.js";
@@ -135,7 +135,7 @@ class Room {
     this.corner.dataset.code = v.session.code;
     replace(this.corner, h("p", { class: "label", text: t("room.join_late") }), this.qr("qr"),
       h("p", { class: "join-code", "data-testid": "corner-code", text: this.joinCode() }),
-      h("p", { class: "join-url", text: v.session.join_url.split("?")[0] }));
+      h("p", { class: "join-url", "data-testid": "corner-url" }, urlText(v.session.join_url.split("?")[0])));
   }
 
   updateClock() {
@@ -152,7 +152,7 @@ class Room {
     if (v.phase === "lobby") {
       const code = this.joinCode();
       blocks.push(h("div", { class: "room-join" },
-        h("div", {}, h("p", { class: "label", text: t("room.join_at") }), h("p", { class: "join-url big", text: v.session.join_url }),
+        h("div", {}, h("p", { class: "label", text: t("room.join_at") }), h("p", { class: "join-url big", "data-testid": "room-url" }, urlText(v.session.join_url)),
           h("p", { class: "label", text: t("room.code") }), h("p", { class: "join-code huge", "data-testid": "room-code", text: code }),
           h("p", { class: "room-count", role: "status", text: t("room.joined", { n: st.players.length }) })),
         this.qr("qr big")));

@@ -2,7 +2,7 @@
 // remembered (its token stays in this browser only), listed on the console's home with
 // what it is now (live, ended, archived) and a way back in: the console while it is live,
 // the debrief always. And the console's link for another device, with its QR code.
-import { h, replace, choiceDialog, toast } from "./dom.js";
+import { h, replace, choiceDialog, toast, urlText } from "./dom.js";
 import { t, errorText } from "./i18n.js";
 import { api } from "./socket.js";
 import { store } from "./common.js";
@@ -82,7 +82,7 @@ export async function anotherDevice(token) {
   const chosen = await choiceDialog({
     title: t("sessions.device_title"),
     body: [t("sessions.device_body"), h("img", { class: "qr", src: img, alt: t("sessions.device_qr_alt"), width: 220, height: 220, "data-testid": "device-qr" }),
-      h("p", { class: "join-url", "data-testid": "device-link", text: link.url }),
+      h("p", { class: "join-url", "data-testid": "device-link" }, urlText(link.url)),
       h("p", { class: "warning", role: "note", text: t("sessions.device_warning") })],
     cancel: t("sessions.close"),
     choices: [{ value: "copy", text: t("sessions.copy"), cls: "secondary", testid: "device-copy" }],
