@@ -100,3 +100,25 @@ async def test_an_ended_session_opens_read_only_from_its_console_link(web_server
     await expect(desk.locator("body")).to_have_attribute("data-debrief", "ready")
     await expect(desk.get_by_test_id("ranking")).to_contain_text("Westward Devices")
     problems.check()
+
+
+async def test_a_console_opened_from_a_token_only_link_shows_the_end(web_server, http, browser, problems):
+    """`python run.py --demo` prints `/console#token=...` without the session's id: ending the
+    session from that console must still leave the facilitator on the ended note with the
+    debrief, not on a live-looking console whose buttons no longer work."""
+    session = await http.create(scenario="classic", rounds=1, negotiation=False, title="Demo class")
+    fac = await new_page(browser, problems)
+    await fac.set_viewport_size(CONSOLE)
+    await fac.goto(f"{web_server.url}/console#token={session['facilitator_token']}")
+    await expect(fac.get_by_test_id("phase-line")).to_be_visible()
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await fac.get_by_test_id("ctl-end_session").click()
+    await fac.get_by_test_id("confirm-ok").click()
+    await expect(fac.get_by_test_id("archived-note")).to_contain_text("This session has ended")
+    await expect(fac.get_by_test_id("ctl-end_session")).to_have_count(0)
+    # a reload keeps it: the ended session's debrief still opens from the note
+    await fac.reload()
+    await fac.get_by_test_id("archived-debrief").click()
+    await expect(fac.get_by_test_id("ranking")).to_be_visible()
+    problems.check()

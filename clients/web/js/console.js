@@ -175,6 +175,13 @@ class Console {
     this.view = v;
     document.body.dataset.phase = v.phase;
     this.creds.code = v.session.code;
+    if (!this.creds.session_id) {
+      // a link with the token alone (`python run.py --demo` prints one): the view names the
+      // session, and its id is what still opens the debrief and the data once it has ended
+      this.creds.session_id = v.session.id;
+      const kept = store.get("facilitator");
+      if (kept && kept.token === this.creds.token) store.set("facilitator", { ...kept, session_id: v.session.id });
+    }
     if (first) remember({ ...this.creds, session_id: v.session.id, code: v.session.code, title: v.session.title });
     if (first || this.joinCode !== v.session.code) this.renderJoin();
     this.updateClock();
