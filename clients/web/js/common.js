@@ -21,6 +21,9 @@ export function connectionIndicator(socket) {
   show(socket.state);
   socket.addEventListener("state", (e) => show(e.detail));
   window.addEventListener("offline", () => { if (socket.state !== "ended") { el.dataset.state = "reconnecting"; label.textContent = t("conn.offline"); icon.textContent = "↻"; } });
+  // back online: the socket's own state again. A short drop often leaves the socket open (no
+  // state change follows), and the pill said "Offline" for the rest of the class.
+  window.addEventListener("online", () => show(socket.state));
   return el;
 }
 
