@@ -166,10 +166,12 @@ class Room {
       })));
     }
     if (v.phase === "execution") {
-      const firms = Object.values(v.firms).sort((a, b) => a.copy - b.copy);
+      // the firms still deciding first (in their copies' order): with thirty firms the room
+      // sees who it waits for without scrolling a projector; then the ones that submitted
+      const firms = Object.values(v.firms).sort((a, b) => (!!st.submitted[a.id] - !!st.submitted[b.id]) || a.copy - b.copy);
       const done = firms.filter((f) => st.submitted[f.id]).length;
       blocks.push(h("p", { class: "room-count", role: "status", "data-testid": "room-submitted", text: t("room.submitted_count", { n: done, total: firms.length }) }));
-      blocks.push(h("ul", { class: "room-grid" }, firms.map((f) => {
+      blocks.push(h("ul", { class: ["room-grid", firms.length > 12 && "many"], "data-testid": "room-firms" }, firms.map((f) => {
         const sub = !!st.submitted[f.id];
         return h("li", { class: `room-item ${sub ? "agreed" : "open"}`, "data-testid": `room-${f.id}` },
           h("span", { class: "icon", "aria-hidden": "true", text: sub ? "✓" : "◷" }),
