@@ -141,7 +141,7 @@ class Hub:
                 actor._timer.cancel()
             actor.fanout.stop()
             actor.panel_room.stop()
-            self.retire(actor, "this session moved to another server process: reconnecting")
+            self.retire(actor, "this session moved to another server process: reconnecting", code=1012)
 
     async def shutdown(self) -> None:
         """In-flight commands finish, every session writes a snapshot, sockets are told why
@@ -184,8 +184,7 @@ class Hub:
                              researcher_hash: str | None = None) -> dict:
         """A new session; from a study file (`study_file`) its options come from the file.
         `link` and `researcher_hash`: a panel study's next group (server/study.py)."""
-        if self.store.failed is not None:
-            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
+        self.check_writable()
         study_text, st = req.study_file, None
         if study_text is not None:
             req, st = study.from_file(req)
@@ -275,8 +274,7 @@ class Hub:
             raise ProtocolError("unknown_code", "no live session has this code")
         if self.shutting_down:
             raise ProtocolError("shutting_down", "the server is shutting down")
-        if self.store.failed is not None:
-            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
+        self.check_writable()
         if actor.panel_cfg is not None:  # a study link: the study's open group (its waiting room)
             return await study.panel_join(self, actor.panel_cfg["link"], name, label, rejoin_code,
                                           is_bot=is_bot, language=language)
@@ -289,14 +287,26 @@ class Hub:
         (server/study.py; participants.py asks through the hub, which imports both)."""
         return await study.consent_elsewhere(self, link, pend, hashed)
 
+    def check_writable(self) -> None:
+        """Refuse what would change a session when its change cannot be logged: for good
+        after a failed write (`storage_failed`), or while the database cannot be reached
+        (PostgreSQL restarting: `database_unavailable`, retryable, the store reconnects)."""
+        if self.store.failed is not None:
+            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing "
+                                                  "until it is restarted")
+        if self.store.unavailable is not None:
+            raise ProtocolError("database_unavailable", "the database cannot be reached now (it may be restarting); "
+                                                        "nothing was applied: try again shortly with the same id")
+
     def session_closed(self, actor: SessionActor) -> None:
         """After `end_session` is durable: tokens expire, sockets close."""
         self.ended.add(actor.id)
         self.retire(actor, "session ended")
 
-    def retire(self, actor: SessionActor, reason: str) -> None:
-        """The session stops being live (ended or archived): its code and tokens no longer
-        reach it, its sockets close with `reason`."""
+    def retire(self, actor: SessionActor, reason: str, code: int = 1000) -> None:
+        """The session stops being live here (ended or archived; 1012: moved to another
+        process, the clients reconnect): its code and tokens no longer reach it, its sockets
+        close with `reason`."""
         self.codes.pop(actor.code, None)
         self.sessions.pop(actor.id, None)
         conns = actor.all_connections()
@@ -305,7 +315,7 @@ class Hub:
         self.metrics.connections -= len(conns)
         actor.conns.clear()
         for conn in conns:
-            asyncio.ensure_future(conn.close(1000, reason))
+            asyncio.ensure_future(conn.close(code, reason))
 
     def revoke(self, hashed: str, why: str) -> None:
         """A token stops working now: every later use is refused with `token_revoked` (and
