@@ -181,7 +181,8 @@ class Spread:
             await pl.c.ping()
             folded = pl.c.view
             fresh = await pl.c.resync()
-            assert state(folded) == state(fresh), pl.c.name
+            a, b = state(folded), state(fresh)
+            assert a == b, (pl.c.name, {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)})
 
     async def check_summaries(self, urls: list[str]) -> None:
         """The processes at `urls` answer for every session the same (owner and followers)."""
