@@ -141,7 +141,7 @@ class Hub:
                 actor._timer.cancel()
             actor.fanout.stop()
             actor.panel_room.stop()
-            self.retire(actor, "this session moved to another server process: reconnecting", code=1012)
+            self.retire(actor, "this session moved to another server process: reconnecting")
 
     async def shutdown(self) -> None:
         """In-flight commands finish, every session writes a snapshot, sockets are told why
@@ -303,10 +303,9 @@ class Hub:
         self.ended.add(actor.id)
         self.retire(actor, "session ended")
 
-    def retire(self, actor: SessionActor, reason: str, code: int = 1000) -> None:
-        """The session stops being live here (ended or archived; 1012: moved to another
-        process, the clients reconnect): its code and tokens no longer reach it, its sockets
-        close with `reason`."""
+    def retire(self, actor: SessionActor, reason: str) -> None:
+        """The session stops being live (ended or archived): its code and tokens no longer
+        reach it, its sockets close with `reason`."""
         self.codes.pop(actor.code, None)
         self.sessions.pop(actor.id, None)
         conns = actor.all_connections()
@@ -315,7 +314,7 @@ class Hub:
         self.metrics.connections -= len(conns)
         actor.conns.clear()
         for conn in conns:
-            asyncio.ensure_future(conn.close(code, reason))
+            asyncio.ensure_future(conn.close(1000, reason))
 
     def revoke(self, hashed: str, why: str) -> None:
         """A token stops working now: every later use is refused with `token_revoked` (and
