@@ -17,7 +17,7 @@ from game_rules.session.evolve import evolve
 from game_rules.state import state_from_dict
 
 from . import auth, protocol as P, seats
-from .follower import Follower
+from .follower import FORWARD_WAIT, Follower
 from .protocol import ProtocolError
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class Forwarding:
         self.hub = hub
         self.store = hub.store
         self._taking: set[str] = set()      # sessions whose inbox is being taken
+        self._running: set[int] = set()     # inbox rows taken and not answered yet
         self._again: set[str] = set()
         self._loading: dict[str, asyncio.Future] = {}
         self._sweeper: asyncio.Task | None = None
@@ -84,12 +85,13 @@ class Forwarding:
         try:
             while True:
                 try:
-                    items = await self.store.take_inbox(session_ids)
+                    items = await self.store.take_inbox(session_ids, set(self._running))
                 except Exception as e:
                     log.warning("could not read the forwarding inbox (%r); the sweep tries again", e)
                     return
                 # posted in order: the actor's queue keeps the order the forwarders wrote them
                 for row_id, sid, item in items:
+                    self._running.add(row_id)
                     self._spawn(self._run(row_id, sid, item))
                 again = self._again & set(session_ids)
                 self._again -= again
@@ -100,6 +102,12 @@ class Forwarding:
 
     async def _run(self, row_id: int, sid: str, item: dict) -> None:
         try:
+            await self._run_and_answer(row_id, sid, item)
+        finally:
+            self._running.discard(row_id)
+
+    async def _run_and_answer(self, row_id: int, sid: str, item: dict) -> None:
+        try:
             reply = await self.run(sid, item)
             # with the seq its last row reached: the follower acknowledges once it has that
             # seq, with no catch-up of its own when the log's notification brought it already
@@ -109,10 +117,27 @@ class Forwarding:
         except Exception:
             log.exception("session %s: a forwarded %s failed", sid, item.get("op"))
             answer = {"refused": {"code": "internal_error", "message": "unexpected server error"}}
-        try:
-            await self.store.answer(row_id, answer)
-        except Exception as e:  # the forwarder times out and says so
-            log.warning("session %s: could not answer a forwarded item (%r)", sid, e)
+        await self._answer(row_id, sid, answer)
+
+    async def _answer(self, row_id: int, sid: str, answer: dict) -> None:
+        """Write the answer; while the database is away (restarting) try again, with backoff,
+        as long as its forwarder waits for it (then the forwarder says so, and the client's
+        retry with the same id gets the logged reply)."""
+        from .store.pg_inbox import connection_lost  # (asyncpg: only on PostgreSQL)
+        delay, end = 0.1, asyncio.get_running_loop().time() + FORWARD_WAIT
+        while True:
+            try:
+                await self.store.answer(row_id, answer)
+                return
+            except connection_lost() as e:
+                if asyncio.get_running_loop().time() + delay > end:
+                    log.warning("session %s: could not answer a forwarded item (%r)", sid, e)
+                    return
+                await asyncio.sleep(delay)  # backoff while the database comes back
+                delay = min(1.0, delay * 2)
+            except Exception as e:  # the forwarder times out and says so
+                log.warning("session %s: could not answer a forwarded item (%r)", sid, e)
+                return
 
     def run(self, sid: str, item: dict):
         """Run one forwarded item in the session's actor, as if it came from a local socket

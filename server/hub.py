@@ -184,8 +184,7 @@ class Hub:
                              researcher_hash: str | None = None) -> dict:
         """A new session; from a study file (`study_file`) its options come from the file.
         `link` and `researcher_hash`: a panel study's next group (server/study.py)."""
-        if self.store.failed is not None:
-            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
+        self.check_writable()
         study_text, st = req.study_file, None
         if study_text is not None:
             req, st = study.from_file(req)
@@ -275,8 +274,7 @@ class Hub:
             raise ProtocolError("unknown_code", "no live session has this code")
         if self.shutting_down:
             raise ProtocolError("shutting_down", "the server is shutting down")
-        if self.store.failed is not None:
-            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
+        self.check_writable()
         if actor.panel_cfg is not None:  # a study link: the study's open group (its waiting room)
             return await study.panel_join(self, actor.panel_cfg["link"], name, label, rejoin_code,
                                           is_bot=is_bot, language=language)
@@ -288,6 +286,17 @@ class Hub:
         """Consent given after the participant's panel group closed: the study's next group
         (server/study.py; participants.py asks through the hub, which imports both)."""
         return await study.consent_elsewhere(self, link, pend, hashed)
+
+    def check_writable(self) -> None:
+        """Refuse what would change a session when its change cannot be logged: for good
+        after a failed write (`storage_failed`), or while the database cannot be reached
+        (PostgreSQL restarting: `database_unavailable`, retryable, the store reconnects)."""
+        if self.store.failed is not None:
+            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing "
+                                                  "until it is restarted")
+        if self.store.unavailable is not None:
+            raise ProtocolError("database_unavailable", "the database cannot be reached now (it may be restarting); "
+                                                        "nothing was applied: try again shortly with the same id")
 
     def session_closed(self, actor: SessionActor) -> None:
         """After `end_session` is durable: tokens expire, sockets close."""

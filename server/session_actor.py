@@ -211,6 +211,9 @@ class SessionActor:
             log.exception("session %s: unexpected error", self.id)
             fut.set_exception(ProtocolError("internal_error", "unexpected server error"))
             raise
+        if _unavailable(result):  # it changed nothing: no commit to wait for (the database is away)
+            fut.set_result(result)
+            return
 
         def done(exc):
             if not fut.done():
@@ -229,6 +232,9 @@ class SessionActor:
             self._current_conn = None
         if msg.type == "resync" and reply["type"] == "ack":
             self.fanout.view_to(conn, msg.id)
+        if _unavailable((reply,)):  # at once: the commits it would wait behind wait for the database
+            conn.send(dict(reply))
+            return
         self.fanout.out.append((conn, dict(reply)))
 
     def http_control(self, body: P.HttpControl) -> tuple[dict, int]:
@@ -252,8 +258,7 @@ class SessionActor:
         try:
             if self.status != "live":
                 raise ProtocolError("session_ended", "the session has ended")
-            if self.hub.store.failed is not None:  # nothing more may change in memory only
-                raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
+            self.hub.check_writable()  # nothing more may change in memory only
             row = self._log("control" if type == "control" else "command", type,
                             msg.model_dump(exclude={"type", "id", "client_time"}, exclude_none=True),
                             who.name, self._firm_of(who), id, client_time)
@@ -545,6 +550,11 @@ class SessionActor:
             self._tail.add_done_callback(log_write_failed)
         if out or after:
             self._tail.add_done_callback(partial(deliver, out, after))
+
+def _unavailable(result) -> bool:
+    """A reply (`(reply, status, ...)`) refusing a command because the database is away."""
+    return isinstance(result, tuple) and isinstance(result[0], dict) and result[0].get("code") == "database_unavailable"
+
 
 _SESSION_FIELDS = ("state", "status", "players", "bots", "drafts", "submitted", "history", "last_decision",
                    "negotiations", "selection", "selection_pairs", "clock", "chat", "announcements",

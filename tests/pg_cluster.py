@@ -43,6 +43,7 @@ class Cluster:
     password: str
     as_user: list[str]       # the `runuser` prefix when running as root
     timings: dict[str, float]
+    opts: str = ""           # the server's options (`pg_ctl start` needs them again after a stop)
 
     @property
     def dsn(self) -> str:
@@ -67,6 +68,22 @@ class Cluster:
     def pg_ctl(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), *args],
                               capture_output=True, text=True, timeout=120)
+
+    def restart(self, mode: str) -> None:
+        """`pg_ctl restart -m <mode>` (fast: a maintenance restart; immediate: a crash), back
+        when it returns. Its log goes to the cluster's file: an inherited pipe would hold
+        the caller's output open."""
+        r = self.pg_ctl("restart", "-m", mode, "-w", "-t", "60", "-l", str(self.folder / "server.log"))
+        assert r.returncode == 0, r.stderr
+
+    def down(self, mode: str = "fast") -> None:
+        """The database server stops (`pg_ctl stop -m <mode>`); `up()` starts it again."""
+        r = self.pg_ctl("stop", "-m", mode, "-w", "-t", "60")
+        assert r.returncode == 0, r.stderr
+
+    def up(self) -> None:
+        r = self.pg_ctl("start", "-o", self.opts, "-w", "-t", "60", "-l", str(self.folder / "server.log"))
+        assert r.returncode == 0, r.stderr
 
     def stop(self) -> None:
         self.pg_ctl("stop", "-m", "fast", "-w")
@@ -110,7 +127,7 @@ def start_cluster() -> Cluster:
                        capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return Cluster(folder, bin_, port, password, as_user, timings)
+    return Cluster(folder, bin_, port, password, as_user, timings, opts)
 
 
 def _run(cmd: list[str], what: str) -> None:

@@ -29,7 +29,7 @@ from conftest import ServerProcess
 # what a view holds that is not the session's state: this socket's clock reading and who is online
 # (presence is per process: a follower knows its own sockets)
 VOLATILE = {"server_time", "clock", "online", "status"}
-RETRYABLE = {"owner_unreachable", "storage_failed", "internal_error"}
+RETRYABLE = {"owner_unreachable", "storage_failed", "internal_error", "database_unavailable"}
 FOLLOWS = {"draft": "draft_changed", "chat": "chat", "submit": "decision_submitted"}
 
 
@@ -41,6 +41,7 @@ class Player:
     def __init__(self, client: GameClient, joined: dict, rng: random.Random):
         self.c, self.joined, self.rng = client, joined, rng
         self.acked: dict[str, tuple[str, dict]] = {}
+        self.refused: list[str] = []  # the retryable error codes this player was answered
         self.unseen: list[str] = []   # chat lines acknowledged before the view showed them
         self.stop = False
 
@@ -55,7 +56,7 @@ class Player:
             else:
                 t, f = "submit", {"decision": {"develop": {domains[0]: 1}}}
             cid = self.c.next_id()
-            for _ in range(10):
+            for attempt in range(40):
                 try:
                     await self.c.command(t, id=cid, timeout=30, **f)
                     self.acked[cid] = (t, f)
@@ -65,6 +66,8 @@ class Player:
                 except CommandError as e:
                     if e.code not in RETRYABLE:
                         break  # refused by the session (wrong phase...): nothing applied
+                    self.refused.append(e.code)
+                    await asyncio.sleep(min(0.5, 0.05 * (attempt + 1)))  # a client's backoff (the database away)
                 except asyncio.TimeoutError:
                     continue  # unanswered: the same id again
                 except ConnectionLost:
@@ -94,11 +97,12 @@ class Drained(ServerProcess):
 
 
 class Spread:
-    """Three processes, three sessions, twelve players and three facilitators over all three."""
+    """Three processes (or `processes`), a session owned by each, four players per session
+    and its facilitator over all of them."""
 
-    def __init__(self, dsn: str, lease: float, seed: int):
+    def __init__(self, dsn: str, lease: float, seed: int, processes: int = 3):
         self.dsn, self.rng = dsn, random.Random(seed)
-        self.procs = [Drained(dsn, "--lease-seconds", str(lease)) for _ in range(3)]
+        self.procs = [Drained(dsn, "--lease-seconds", str(lease)) for _ in range(processes)]
         self.players: list[Player] = []
         self.facs: list[GameClient] = []
         self.tasks: list[asyncio.Task] = []
@@ -112,10 +116,10 @@ class Spread:
         await asyncio.gather(*(p.ready(90) for p in self.procs))  # (imports take seconds on a loaded machine)
         urls = self.urls
         self.sessions = [await create_session(urls[k], scenario="classic", copies=1, rounds=20, negotiation=False,
-                                              round_seconds=600, seed=k) for k in range(3)]
+                                              round_seconds=600, seed=k) for k in range(len(urls))]
         for k, s in enumerate(self.sessions):
             for i in range(4):
-                at = (k + i) % 3  # the players of one session on every process
+                at = (k + i) % len(urls)  # the players of one session on every process
                 j = await join_session(urls[at], s["code"], f"s{k}p{i}")
                 c = GameClient(urls[at], j["player_token"], id_prefix=f"s{k}p{i}", name=f"s{k}p{i}",
                                also=tuple(urls[at + 1:] + urls[:at]), min_backoff=0.05, max_backoff=0.3,
@@ -123,7 +127,7 @@ class Spread:
                 await c.connect()
                 await c.wait_view(lambda v: "domains" in v)
                 self.players.append(Player(c, j, random.Random(self.rng.random())))
-            at = (k + 1) % 3  # the facilitator on a process that does not own the session
+            at = (k + 1) % len(urls)  # the facilitator on a process that does not own the session (if any)
             fac = GameClient(urls[at], s["facilitator_token"], name=f"fac{k}", also=tuple(urls[at + 1:] + urls[:at]),
                              min_backoff=0.05, max_backoff=0.3, max_attempts=400)
             await fac.connect()
@@ -177,7 +181,8 @@ class Spread:
             await pl.c.ping()
             folded = pl.c.view
             fresh = await pl.c.resync()
-            assert state(folded) == state(fresh), pl.c.name
+            a, b = state(folded), state(fresh)
+            assert a == b, (pl.c.name, {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)})
 
     async def check_summaries(self, urls: list[str]) -> None:
         """The processes at `urls` answer for every session the same (owner and followers)."""

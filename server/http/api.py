@@ -50,6 +50,8 @@ async def healthz(request):
     hub = hub_of(request)
     if hub.store.failed is not None:
         return web.json_response({"status": "failing", "reason": "event log write failed"}, status=503)
+    if hub.store.unavailable is not None:  # PostgreSQL restarting: the store reconnects by itself
+        return web.json_response({"status": "database_unavailable", "reason": hub.store.unavailable}, status=503)
     if hub.shutting_down:
         return web.json_response({"status": "shutting_down"}, status=503)
     return web.json_response({"status": "ok", "sessions": len(hub.sessions)})
@@ -65,6 +67,10 @@ async def metrics(request):
         "# TYPE alliance_commands_total counter", f"alliance_commands_total {m.commands}",
         "# TYPE alliance_log_commits_total counter", f"alliance_log_commits_total {s.commits}",
         "# TYPE alliance_log_rows_total counter", f"alliance_log_rows_total {s.rows_written}",
+        "# TYPE alliance_database_unavailable gauge",
+        f"alliance_database_unavailable {int(s.unavailable is not None)}",
+        "# TYPE alliance_database_reconnects_total counter",
+        f"alliance_database_reconnects_total {getattr(s, 'reconnects', 0)}",
         "# TYPE alliance_errors_total counter",
     ]
     lines += [f'alliance_errors_total{{code="{c}"}} {n}' for c, n in sorted(m.errors.items())]

@@ -106,7 +106,7 @@ def _authenticate(hub: Hub, conn: Connection, msg):
         raise ProtocolError("not_authenticated", "the first frame must be `auth` with your token")
     if hub.shutting_down:
         raise ProtocolError("shutting_down", "the server is shutting down")
-    if hub.store.failed is not None:
+    if hub.store.failed is not None:  # (while the database is only unreachable, a socket may open: reads are memory's)
         raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
     p = hub.principal(msg.token)
     actor = hub.sessions.get(p.session_id) or hub.followers[p.session_id]

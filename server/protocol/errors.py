@@ -42,6 +42,9 @@ ERRORS: dict[str, tuple[int, str]] = {
     "shutting_down": (503, "the server is shutting down; reconnect shortly"),
     "owner_unreachable": (503, "the server process that runs the session did not answer in time (several "
                                "processes on one database): try again shortly with the same command id"),
+    "database_unavailable": (503, "the database cannot be reached now (PostgreSQL restarting or failing over): "
+                                  "nothing was applied; the server reconnects by itself, try again shortly with "
+                                  "the same command id"),
     "session_ended": (410, "the session has ended"),
     "session_archived": (410, "the session was archived after a long time without activity: it is read-only (its "
                                "summary, debrief and exports stay available to its facilitator and researcher)"),

@@ -48,10 +48,11 @@ INBOX, REPLY, LOGGED = "alliance_inbox", "alliance_reply", "alliance_log"  # NOT
 _PUT = f"WITH r AS (INSERT INTO inbox (session_id, item) VALUES ($1, $2) RETURNING id) " \
        f"SELECT id, pg_notify('{INBOX}', $1) FROM r"
 # an owner takes the rows nobody took, and those a former owner took and never answered
-# (it died: run again, its command id makes that safe); the answer deletes the row
+# (it died: run again, its command id makes that safe), and its own that it is not running
+# (their take's answer was lost when the database restarted); the answer deletes the row
 _TAKE = """
 UPDATE inbox SET taken_by = $2 WHERE id IN (SELECT id FROM inbox WHERE session_id = ANY($1::text[])
-    AND taken_by IS DISTINCT FROM $2 ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 200)
+    AND (taken_by IS DISTINCT FROM $2 OR id <> ALL($3::bigint[])) ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 200)
 RETURNING id, session_id, item
 """
 
@@ -70,11 +71,14 @@ POLL = 0.25  # seconds between a forwarder's looks at its reply when no notifica
 
 def connection_lost() -> tuple:
     """The errors of a database connection that dropped or cannot be made (asyncpg only
-    when used: the sockets' code imports this module also on SQLite)."""
+    when used: the sockets' code imports this module also on SQLite). A connection the
+    server closes in the middle of an operation (`pg_ctl restart -m fast`: "terminating
+    connection due to administrator command") may also surface as asyncpg's
+    InternalClientError ("cannot switch to state ..."), the connection closed."""
     import asyncpg
     return (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
             asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CannotConnectNowError,
-            asyncpg.exceptions.CrashShutdownError)
+            asyncpg.exceptions.CrashShutdownError, asyncpg.exceptions.InternalClientError)
 
 
 class Unanswered(Exception):
@@ -213,16 +217,18 @@ class Forwarding:
 
     # -- the owner ---------------------------------------------------------------------------
 
-    def take_inbox(self, session_ids: list[str]) -> asyncio.Future:
-        """The waiting items of these sessions, taken (each once): [(row id, session id,
-        item dict)] (a future of the server's loop)."""
-        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._take_pg(list(session_ids)), self._pg))
+    def take_inbox(self, session_ids: list[str], running: set[int] = frozenset()) -> asyncio.Future:
+        """The waiting items of these sessions, taken (each once; `running`: the rows this
+        process took and has not answered yet): [(row id, session id, item dict)] (a
+        future of the server's loop)."""
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+            self._take_pg(list(session_ids), list(running)), self._pg))
 
-    async def _take_pg(self, session_ids: list[str]) -> list[tuple[int, str, dict]]:
+    async def _take_pg(self, session_ids: list[str], running: list[int]) -> list[tuple[int, str, dict]]:
         if not session_ids:
             return []
         async with self._pool.acquire() as c:
-            rows = await c.fetch(_TAKE, session_ids, self.leases.owner)
+            rows = await c.fetch(_TAKE, session_ids, self.leases.owner, running)
             return [(r["id"], r["session_id"], json.loads(r["item"])) for r in rows]
 
     def answer(self, row_id: int, reply: dict) -> asyncio.Future:

@@ -21,8 +21,11 @@ import logging
 import os
 import secrets
 import socket
+import time
 
 import asyncpg
+
+from .pg_inbox import connection_lost
 
 log = logging.getLogger("server.store")
 
@@ -138,6 +141,7 @@ class LeaseWatch:
         return asyncio.get_running_loop().create_task(self._watch(on_claimed, chat_keep))
 
     async def _watch(self, on_claimed, chat_keep: int) -> None:
+        outage, quiet_until = False, 0.0
         while True:
             await asyncio.sleep(self.leases.ttl / 3)  # a period, not a synchronisation
             if self.failed is not None:
@@ -145,9 +149,20 @@ class LeaseWatch:
             try:
                 async with self._pool.acquire() as c:
                     self._lost(await self.leases.renew(c))
+                if outage:
+                    # the database was away (restarting, failing over): every process's leases
+                    # may have expired meanwhile, through no fault of theirs. Each gets one
+                    # lease time to renew before anyone takes a session over; a process that
+                    # really stopped is taken over after that
+                    outage, quiet_until = False, time.monotonic() + self.leases.ttl
+                    log.warning("the session leases are renewed again; sessions of other processes are taken "
+                                "over only if not renewed within %.0f s", self.leases.ttl)
+                if time.monotonic() < quiet_until:
+                    continue
                 claimed = await self._claim_and_load(chat_keep)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            except connection_lost() + (asyncpg.PostgresError,) as e:  # (the database restarting: its next turn)
                 log.warning("could not renew or check the session leases (%r); trying again", e)
+                outage = True
                 continue
             if claimed:
                 self._loop.call_soon_threadsafe(on_claimed, claimed)

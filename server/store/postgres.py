@@ -15,7 +15,12 @@ Durability is PostgreSQL's: with its default `synchronous_commit = on` a COMMIT 
 once the WAL is flushed, so an acknowledged command survives the server process and the
 database server being killed. `--sync` is SQLite's knob and is ignored here. After a failed
 write the store refuses every later one (`failed`), as the SQLite store does: the log is the
-truth, and a restart restores every session from what was committed.
+truth, and a restart restores every session from what was committed. A lost connection is
+not a failed write (the database restarting, failing over, unreachable): the writer
+reconnects for as long as it takes, finds out whether the COMMIT it had sent went through
+(the batch's log rows, each with its command id), and writes the batch again if not; the
+commands in it wait unacknowledged, and new ones are refused meanwhile (`unavailable`:
+`database_unavailable`, retryable), so memory never holds a change the log may not get.
 
 Several server processes may share one database: each live session has one owner at a
 time, by lease, and every write is fenced by the lease's epoch (server/store/pg_leases.py).
@@ -36,7 +41,7 @@ from typing import Any
 import asyncpg
 
 from . import pg_schema
-from .pg_inbox import DDL as INBOX_DDL, NOTIFY_LOGGED, Forwarding
+from .pg_inbox import DDL as INBOX_DDL, NOTIFY_LOGGED, Forwarding, connection_lost
 from .pg_leases import DDL as LEASES_DDL, LeaseLost, Leases, LeaseWatch, new_sessions, sessions_of
 from .pg_schema import redacted, row_values, upsert
 from .reads import HISTORY_FACTS, StoreReadError
@@ -49,11 +54,9 @@ _LOG_INSERT = (f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) "
 _PLAYER_COLUMNS = ", ".join(pg_schema.COLUMNS["players"])
 _REPLAY_KINDS = ["system"]  # as server/store/sqlite.py: facts; commands are kept for their replies
 WAIT = 60.0  # seconds a read may take before the caller gets an error
-RECONNECT_SECONDS = 120.0  # how long the writer retries a lost connection before it stops writing
+REMIND_SECONDS = 30.0  # how often the log says again that the database is still unreachable
 # what a database restart or a dropped connection raises (a write is then retried, not failed)
-_CONNECTION_LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                    asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CannotConnectNowError,
-                    asyncpg.exceptions.CrashShutdownError)
+_CONNECTION_LOST = tuple(e for e in connection_lost() if e is not asyncio.TimeoutError)
 LEASE_SECONDS = 15.0  # a session's lease; a process that stopped is replaced after at most this
 
 
@@ -65,6 +68,8 @@ class PostgresStore(LeaseWatch, Forwarding):
         self.leases = Leases(lease_seconds)
         self.location = dsn          # what an export opens (server/export.py)
         self.failed: BaseException | None = None
+        self.unavailable: str | None = None  # why the database cannot be reached now (the writer reconnects)
+        self.reconnects = 0  # the writer's connection made again (/metrics)
         self.commits = 0
         self.rows_written = 0
         self.max_batch = 0
@@ -193,27 +198,63 @@ class PostgresStore(LeaseWatch, Forwarding):
     async def _commit(self, batch) -> tuple[BaseException | None, list]:
         """Write `batch` in one transaction; returns the error (None) and the items refused
         because their session's lease is another process's now (not written). A lost
-        connection (the database restarting) is not an error: the writer reconnects with
-        backoff and writes the batch again, once; the commands wait, unacknowledged."""
+        connection (the database restarting, failing over, unreachable) is not an error:
+        the writer reconnects with backoff for as long as it takes, resolves whether the
+        COMMIT it had sent went through, and writes the batch again if it did not; the
+        batch's commands wait, unacknowledged, and new ones are refused meanwhile
+        (`unavailable`: nothing changes in memory that could not be logged)."""
         if self.failed is not None:
             return self.failed, []
-        give_up = time.monotonic() + RECONNECT_SECONDS
         while True:
             try:
                 return await self._transaction(batch)
-            except _CONNECTION_LOST as e:
-                if time.monotonic() > give_up:
+            except BaseException as e:
+                if not self._dropped(e):
+                    return self._fail(e), []  # the log is the truth: after a failed write, stop writing
+                lost = e
+            self.unavailable = f"{type(lost).__name__}: {lost}"
+            log.warning("the connection to PostgreSQL %s was lost (%r): reconnecting; the commands being "
+                        "written wait, new ones are refused with database_unavailable", redacted(self.dsn), lost)
+            await self._reconnect()
+            try:
+                outcome = await self._outcome(batch)
+            except BaseException as e:
+                if not self._dropped(e):
                     return self._fail(e), []
-                log.warning("the connection to PostgreSQL %s was lost (%r): reconnecting; commands wait",
-                            redacted(self.dsn), e)
-                try:
-                    if await self._reconnect(give_up) and await self._was_written(batch):
-                        self.commits += 1  # its COMMIT went through before the connection dropped
-                        return None, []
-                except _CONNECTION_LOST as e2:
-                    return self._fail(e2), []
-            except BaseException as e:  # the log is the truth: after a failed write, stop writing
-                return self._fail(e), []
+                continue  # lost again at once: reconnect again
+            self.unavailable = None
+            if outcome is not None:  # its COMMIT went through before the connection dropped
+                self.commits += 1
+                return None, outcome
+
+    def _dropped(self, e: BaseException) -> bool:
+        """Whether `e` means the writing connection dropped (not a refused write). asyncpg
+        reports a connection the server closed mid-operation (`pg_ctl restart -m fast`)
+        also as InternalClientError or a bare InterfaceError: the connection is closed."""
+        return isinstance(e, _CONNECTION_LOST) or (isinstance(e, Exception) and self._conn.is_closed())
+
+    async def _outcome(self, batch) -> list | None:
+        """After a COMMIT whose answer was lost: None if the transaction did not commit, else
+        the items it did not write (refused by the fence: their session's lease was lost).
+        One transaction writes all or nothing; an item is in the log if its first log row is
+        there with its own type, actor and command id (the idempotency record: another
+        owner may have logged that seq since). A batch with no log row is only upserts,
+        safe to write again."""
+        firsts = [next((op[1] for op in ops if op[0] == "log"), None) for ops, _ in batch]
+        keyed = [r for r in firsts if r is not None]
+        if not keyed:
+            return None
+        found = {(r["session_id"], r["seq"]): (r["type"], r["actor"], r["command_id"]) for r in await self._conn.fetch(
+            "SELECT l.session_id, l.seq, l.type, l.actor, l.command_id FROM log l "
+            "JOIN unnest($1::text[], $2::bigint[]) AS k(session_id, seq) USING (session_id, seq)",
+            [r.session_id for r in keyed], [r.seq for r in keyed])}
+        written = [r is not None and found.get((r.session_id, r.seq)) == (r.type, r.actor, r.command_id)
+                   for r in firsts]
+        if not any(written):
+            return None
+        held = set(self.leases.epochs)
+        return [item for item, w, r in zip(batch, written, firsts)
+                if not w and (r is not None or sessions_of(item[0]) - held)]
 
     async def _transaction(self, batch) -> tuple[None, list]:
         conn = self._conn
@@ -242,9 +283,10 @@ class PostgresStore(LeaseWatch, Forwarding):
         self.max_batch = max(self.max_batch, len(batch))
         return None, refused
 
-    async def _reconnect(self, give_up: float) -> bool:
-        """A new writing connection, retried with backoff until `give_up` (monotonic)."""
-        delay = 0.1
+    async def _reconnect(self) -> None:
+        """A new writing connection, retried with backoff (at most 2 s apart) until the
+        database answers again, however long that takes."""
+        delay, since, said = 0.1, time.monotonic(), time.monotonic()
         while True:
             try:
                 self._conn.terminate()
@@ -252,23 +294,16 @@ class PostgresStore(LeaseWatch, Forwarding):
                 pass
             try:
                 self._conn = await asyncpg.connect(self.dsn, timeout=10)
-                log.warning("reconnected to PostgreSQL %s", redacted(self.dsn))
-                return True
-            except _CONNECTION_LOST + (asyncio.TimeoutError,):
-                if time.monotonic() + delay > give_up:
-                    raise
+                self.reconnects += 1
+                log.warning("reconnected to PostgreSQL %s after %.1f s", redacted(self.dsn), time.monotonic() - since)
+                return
+            except _CONNECTION_LOST + (asyncio.TimeoutError,) as e:
+                if time.monotonic() - said >= REMIND_SECONDS:  # the operator sees it is still down
+                    said = time.monotonic()
+                    log.error("PostgreSQL %s is still unreachable after %.0f s (%r): commands are refused with "
+                              "database_unavailable until it answers", redacted(self.dsn), said - since, e)
                 await asyncio.sleep(delay)  # backoff while the database comes back
                 delay = min(2.0, delay * 2)
-
-    async def _was_written(self, batch) -> bool:
-        """Whether a batch whose COMMIT was sent when the connection dropped went in: its log
-        rows are there (all or none: one transaction). A batch of no log row is only upserts,
-        safe to write again."""
-        keys = [(op[1].session_id, op[1].seq) for ops, _ in batch for op in ops if op[0] == "log"]
-        if not keys:
-            return False
-        sid, seq = keys[0]
-        return await self._conn.fetchval("SELECT count(*) FROM log WHERE session_id = $1 AND seq = $2", sid, seq) > 0
 
     def _fail(self, e: BaseException) -> BaseException:
         self.failed = e

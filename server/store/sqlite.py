@@ -180,6 +180,7 @@ class SqliteStore(SqliteReads):
         self._inserts: LogInserts | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.failed: BaseException | None = None
+        self.unavailable: str | None = None  # (a file is always there: PostgreSQL's store sets it)
         # metrics
         self.commits = 0
         self.rows_written = 0

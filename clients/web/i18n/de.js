@@ -174,6 +174,7 @@ export default {
   "error.not_pending": "Dieser Vorschlag wurde bereits beantwortet.",
   "error.storage_failed": "Der Server konnte das nicht speichern. Bitte erneut versuchen.",
   "error.owner_unreachable": "Der Server, der diese Sitzung ausführt, hat nicht rechtzeitig geantwortet. Bitte gleich erneut versuchen: Nichts wird doppelt ausgeführt.",
+  "error.database_unavailable": "Der Server erreicht seine Datenbank gerade nicht (sie startet vielleicht neu). Nichts wurde ausgeführt: Bitte gleich erneut versuchen.",
   "error.unknown_label": "Diese Teilnehmerkennung steht nicht auf der Liste dieser Sitzung.",
   "error.session_full": "Diese Sitzung ist voll: jedes Team hat seine Höchstzahl an Spielern. Fragen Sie die Spielleitung.",
   "error.seat_taken": "Mit dieser Kennung spielt bereits jemand. Geben Sie den Wiedereinstiegscode von Ihrem ersten Gerät ein oder bitten Sie die Spielleitung, Ihren Wiedereinstieg zu erlauben.",

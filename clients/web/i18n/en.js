@@ -173,6 +173,7 @@ export default {
   "error.not_pending": "That proposal has already been answered.",
   "error.storage_failed": "The server could not save that. Try again.",
   "error.owner_unreachable": "The server running this session did not answer in time. Try again in a moment: nothing is applied twice.",
+  "error.database_unavailable": "The server cannot reach its database right now (it may be restarting). Nothing was applied: try again in a moment.",
   "error.unknown_label": "That participant label is not on this session's list.",
   "error.session_full": "This session is full: every team has its maximum of players. Ask the facilitator.",
   "error.seat_taken": "Someone is already seated with this label. Type the rejoin code shown on your first device, or ask the facilitator to allow your rejoin.",

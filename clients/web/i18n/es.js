@@ -174,6 +174,7 @@ export default {
   "error.not_pending": "Esa propuesta ya fue respondida.",
   "error.storage_failed": "El servidor no pudo guardarlo. Inténtelo de nuevo.",
   "error.owner_unreachable": "El servidor que ejecuta esta sesión no respondió a tiempo. Inténtelo de nuevo en un momento: nada se aplica dos veces.",
+  "error.database_unavailable": "El servidor no puede acceder a su base de datos en este momento (quizá se está reiniciando). No se aplicó nada: inténtelo de nuevo en un momento.",
   "error.unknown_label": "Esa etiqueta de participante no está en la lista de esta sesión.",
   "error.session_full": "Esta sesión está completa: cada equipo tiene su máximo de jugadores. Pregunte al facilitador.",
   "error.seat_taken": "Alguien ya ocupa el puesto con esta etiqueta. Escriba el código de regreso que aparece en su primer dispositivo, o pida al facilitador que autorice su regreso.",

@@ -174,6 +174,7 @@ export default {
   "error.not_pending": "Cette proposition a déjà reçu une réponse.",
   "error.storage_failed": "Le serveur n'a pas pu l'enregistrer. Réessayez.",
   "error.owner_unreachable": "Le serveur qui fait tourner cette session n'a pas répondu à temps. Réessayez dans un instant : rien n'est appliqué deux fois.",
+  "error.database_unavailable": "Le serveur ne peut pas joindre sa base de données pour l'instant (elle redémarre peut-être). Rien n'a été appliqué : réessayez dans un instant.",
   "error.unknown_label": "Cet identifiant de participant n'est pas sur la liste de cette session.",
   "error.session_full": "Cette session est complète : chaque équipe a son nombre maximal de joueurs. Demandez à l'animateur.",
   "error.seat_taken": "Quelqu'un occupe déjà la place avec cet identifiant. Tapez le code de retour affiché sur votre premier appareil, ou demandez à l'animateur d'autoriser votre retour.",

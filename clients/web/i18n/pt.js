@@ -174,6 +174,7 @@ export default {
   "error.not_pending": "Essa proposta já foi respondida.",
   "error.storage_failed": "O servidor não conseguiu salvar isso. Tente novamente.",
   "error.owner_unreachable": "O servidor que executa esta sessão não respondeu a tempo. Tente novamente em instantes: nada é aplicado duas vezes.",
+  "error.database_unavailable": "O servidor não consegue acessar o banco de dados agora (ele pode estar reiniciando). Nada foi aplicado: tente novamente em instantes.",
   "error.unknown_label": "Esse identificador de participante não está na lista desta sessão.",
   "error.session_full": "Esta sessão está cheia: cada equipe tem o seu máximo de jogadores. Pergunte ao facilitador.",
   "error.seat_taken": "Já há alguém sentado com este identificador. Digite o código de retorno mostrado no seu primeiro dispositivo ou peça ao facilitador que autorize o seu retorno.",

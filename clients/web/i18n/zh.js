@@ -174,6 +174,7 @@ export default {
   "error.not_pending": "该提议已经答复。",
   "error.storage_failed": "服务器无法保存。请重试。",
   "error.owner_unreachable": "运行本场会话的服务器未能及时响应。请稍后重试：任何操作都不会被执行两次。",
+  "error.database_unavailable": "服务器暂时无法连接数据库（可能正在重启）。没有任何操作被执行：请稍后重试。",
   "error.unknown_label": "该参与者编号不在本会话的名单上。",
   "error.session_full": "本会话已满：每个团队的人数都已达到上限。请询问主持人。",
   "error.seat_taken": "已有人使用此编号入座。请输入首次所用设备上显示的重新加入代码，或请主持人允许你重新加入。",
