@@ -200,6 +200,33 @@ def gc_during(m0: dict, m1: dict) -> dict:
     return out
 
 
+def long_items(m0: dict, m1: dict, window: float) -> dict:
+    """The event loop's long items between two `/metrics` reads (benchmarks/server_long_items.py):
+    per kind, items, their CPU (ms, and ms per second of the window) and wall ms; the loop's
+    busy share; the collector's passes; the items long on the clock only (`wall`)."""
+    d = {k[11:]: m1[k] - m0.get(k, 0) for k in m1 if k.startswith("bench_long_")}
+    if not d:
+        return {}
+    out = {"loop_busy_percent": round(d["busy_us"] / 1e4 / window, 1),
+           "loop_busy_cpu_percent": round(d["busy_cpu_us"] / 1e4 / window, 1), "callbacks": int(d["callbacks_n"])}
+    kinds = {k[:-2] for k in d if k.endswith("_n")} - {"callbacks"}
+    for k in sorted(kinds, key=lambda k: -d.get(k + "_cpu_us", 0)):
+        if not d[k + "_n"]:
+            continue
+        if k.startswith("over_") or k.endswith("_over_long"):
+            out[k] = int(d[k + "_n"])
+            continue
+        out[k] = {"items": int(d[k + "_n"]), "cpu_ms": round(d.get(k + "_cpu_us", 0) / 1000, 1),
+                  "cpu_ms_per_s": round(d.get(k + "_cpu_us", 0) / 1000 / window, 1)}
+        if k + "_us" in d:
+            out[k]["wall_ms"] = round(d[k + "_us"] / 1000, 1)
+        if k + "_collected" in d:
+            out[k]["collected"] = int(d[k + "_collected"])
+    out["share_of_long_items_cpu_ms"] = {k[6:-3]: round(v / 1000, 1) for k, v in sorted(d.items(), key=lambda kv: -kv[1])
+                                         if k.startswith("share_") and v >= 100}
+    return out
+
+
 # ---- session setup over HTTP ------------------------------------------------------------
 
 async def create_session(http, url, *, copies: int, negotiation: bool, rounds: int = 50) -> dict:
@@ -741,6 +768,8 @@ async def run_paced(a) -> dict:
         # with LOAD_SERVER_SCRIPT=benchmarks/server_counts.py: what the event loop did, per command
         "server_counts_per_command": {k[6:]: round((m1[k] - m0.get(k, 0)) / max(1, r["acked"] + r["errors"]), 3)
                                       for k in sorted(m1) if k.startswith("bench_")},
+        # with LOAD_SERVER_SCRIPT=benchmarks/server_long_items.py: the loop's long items by kind
+        "server_long_items": long_items(m0, m1, w1 - w0),
         "generator_cpu_percent": gen_cpu, "generator_loop_lag_ms": gen_lag,
         "server_rss_mb_idle_connected": mem_idle["rss_mb"], "server_rss_mb_during_run_max": peak,
         "server_rss_mb_end": mem["rss_mb"], "server_peak_rss_mb": mem["peak_rss_mb"],

@@ -12,8 +12,12 @@ p99 command latency of docs/benchmarks.md was these pauses. So:
   middle-generation pass, and each walked everything promoted since the last, 60-300 ms
   of CPU at 2,000 players (docs/benchmarks.md, "The command path and the collector");
   the young and middle generations are collected as before;
-- after every full collection the survivors are frozen too, so the next full collection
-  walks only what was allocated since;
+- after every collection, the young ones too, the survivors are frozen: an object is
+  walked by one young pass and then never again until the tuner's next full collection.
+  A middle-generation pass walked the survivors of ten young passes once more, 20-25 ms
+  of CPU at a time at 5,000 players (docs/benchmarks.md, "The loop's long items"), and
+  found no garbage there: the cycles a class makes die young (the young pass frees them)
+  or with a socket (the churn trigger below);
 - every `full_every` seconds the frozen objects are thawed and collected once, so
   reference cycles that died after being frozen or promoted are reclaimed (one longer
   pause, rarely);
@@ -47,8 +51,8 @@ NO_AUTOMATIC_FULL = 1_000_000  # middle-generation passes before CPython would s
 
 
 def _freeze_survivors(phase: str, info: dict) -> None:
-    if phase == "stop" and info.get("generation") >= 2:
-        gc.freeze()
+    if phase == "stop":
+        gc.freeze()  # O(1): the generations' lists are moved to the permanent one
 
 
 class GcPauses:

@@ -100,3 +100,35 @@ async def test_a_closed_sockets_websocket_response_is_freed_without_a_full_colle
                 await _until(lambda: ref() is None, timeout=5)
             finally:
                 gc.enable()
+
+
+async def test_a_sweep_goes_in_slices_and_the_loop_runs_other_work_between_them(db_path, monkeypatch):
+    """The idle sockets of a class fall silent together, so one sweep pinged thousands of
+    them in one callback (10-13 ms of the loop at 5,000 players). Now a sweep runs `SLICE`
+    sockets per callback; what was queued meanwhile runs between the slices. Counted: the
+    sockets swept when a callback queued after the sweep's start runs."""
+    from server import heartbeat
+    monkeypatch.setattr(heartbeat, "SLICE", 16, raising=False)
+    async with running(db_path, heartbeat=30.0, rate_per_second=1000, rate_burst=1000) as server:
+        async with aiohttp.ClientSession() as http:
+            api = Api(server.url, http)
+            s = await api.create(copies=10, rounds=3, negotiation=False)
+            joined = [await api.join(s["code"], f"p{i}") for i in range(40)]
+            clients = [await Client.login(server.url, j["player_token"], name=j["player_id"]) for j in joined]
+            try:
+                hb = server.hub.heartbeat
+                await _until(lambda: len(hb.conns) == 40)
+                conns = list(hb.conns)
+                for c in conns:  # silent since the last sweep: this one counts them once each
+                    c.heard_at_sweep, c.silent = c.heard, 0
+                loop = asyncio.get_running_loop()
+                hb._sweep()  # (as its timer would call it) the first slice runs now
+                marked = loop.create_future()
+                loop.call_soon(lambda: marked.set_result(sum(c.silent for c in conns)))
+                assert 16 <= await marked < 40  # 40: the whole sweep in one callback before
+                await _until(lambda: sum(c.silent for c in conns) == 40)
+                assert all(c.silent == 1 for c in conns)   # each socket once, none pinged yet
+                assert all(a["type"] == "ack" for a in await asyncio.gather(*(c.cmd("ping") for c in clients)))
+            finally:
+                await asyncio.gather(*(c.close() for c in clients))
+        await _until(lambda: not server.hub.heartbeat.conns)

@@ -9,10 +9,11 @@ engine state is snapshotted beside it (`state_to_dict`).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cached_property
 
 from .. import negotiation as neg_rules, selection as sel
+from ..fastdict import asdict
 from ..renegotiation import Window
 from ..rules import Rules, instantiate_terms
 from ..state import SessionState, TermSheet
