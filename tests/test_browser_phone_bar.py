@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
 import pytest
 
+from conftest import TEST_ADMIN_KEY
 from test_browser_budget import expect, seated_player, web  # noqa: F401  (fixture)
 
 PHONES = [{"width": 390, "height": 844}, {"width": 360, "height": 740}]
@@ -51,4 +53,46 @@ async def test_the_phone_top_bar_is_one_line_with_what_a_student_needs(web, view
     label = page.locator("#topbar .conn-label")
     assert (await label.bounding_box())["width"] > 20, "the state's words are shown when it is not connected"
     assert await page.evaluate("document.querySelector('#topbar').offsetHeight") <= ONE_LINE + 30
+    await ctx.close()
+
+
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'button, select, summary, textarea, [role=tab], label.check, a.button, input:not([type=hidden]):not([type=radio]):not([type=checkbox])')]
+  .filter((e) => { const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+                   return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.opacity !== '0'; })
+  .filter((e) => e.getBoundingClientRect().height < 43.5)
+  .map((e) => `${e.tagName.toLowerCase()}.${e.className} "${(e.innerText || e.value || '').trim().slice(0, 30)}" `
+              + `${Math.round(e.getBoundingClientRect().height)} px`)"""
+
+
+async def test_every_control_a_student_touches_is_44_px_high(web):  # noqa: F811
+    """At 360 px: the join form, then each tab in the negotiation (the term editor) and the
+    round. The disclosures were 23 px, a term's checkbox row 33, a slider 32, the chat's tabs
+    41, the join page's language list 32."""
+    server, browser = web
+    admin = {"Authorization": f"Bearer {TEST_ADMIN_KEY}"}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/api/sessions", headers=admin, json={
+                "copies": 1, "rounds": 3, "negotiation": True, "round_seconds": 3600, "seed": 1}) as r:
+            s = await r.json()
+    ctx = await browser.new_context(viewport=PHONES[1], device_scale_factor=3, is_mobile=True, has_touch=True)
+    page = await ctx.new_page()
+    await page.goto(f"{server.url}/join?code={s['code']}")
+    await expect(page.get_by_test_id("join-name")).to_be_visible()
+    small = {f"join: {x}" for x in await page.evaluate(SMALL_TARGETS)}
+    await page.get_by_test_id("join-name").fill("Ann")
+    await page.get_by_test_id("join-submit").click()
+    await expect(page.get_by_test_id("tab-firm")).to_be_visible()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/api/sessions/{s['session_id']}/control", json={"action": "start"},
+                             headers={"Authorization": f"Bearer {s['facilitator_token']}"}) as r:
+            assert r.status == 200, await r.text()
+    await expect(page.get_by_test_id("clock")).to_contain_text("Negotiation")
+    for tab in ("firm", "deal", "round", "results", "chat", "help"):
+        await page.get_by_test_id(f"tab-{tab}").click()
+        await expect(page.locator(f"#panel-{tab}")).to_be_visible()
+        if tab == "deal":
+            await expect(page.get_by_test_id("term-editor")).to_be_visible()
+        small |= {f"{tab}: {x}" for x in await page.evaluate(SMALL_TARGETS)}
+    assert not small, "controls under 44 px high on a phone:\n" + "\n".join(sorted(small))
     await ctx.close()
