@@ -59,7 +59,6 @@ async def websocket(request):
                 if controls > cfg.ping_allowance:
                     now = loop.time()
                     if now - controls_since < PING_WINDOW:
-                        hub.metrics.error("too_many_pings")
                         await conn.close(1008, "too many pings")
                         break
                     controls, controls_since = 1, now  # a new window
