@@ -26,7 +26,8 @@ class ServerConfig:
     max_sockets_per_token: int = 8      # open sockets one token (a player, the facilitator) may hold
     flood_strikes: int = 50             # rate-limited commands in a row before we close
     garbage_strikes: int = 10           # undecodable/invalid frames in a row before we close
-    auth_timeout: float = 10.0          # seconds to send the first (auth) frame
+    auth_timeout: float = 10.0          # seconds from the socket's opening to its (accepted) auth frame, whatever else it sends
+    ping_allowance: int = 20            # WebSocket pings and pongs a socket may send per 10 s (server/http/ws.py); beyond, closed (1008)
     heartbeat: float = 20.0             # a silent socket is pinged after about this long, dropped without a pong (server/heartbeat.py)
     # permessage-deflate: off by default. Its zlib contexts cost ~170 kB per socket (469 MB
     # of server RSS at 2,000 sockets instead of 133 MB, docs/benchmarks.md), and frames are

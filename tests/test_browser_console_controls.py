@@ -81,3 +81,20 @@ async def test_ending_a_round_names_who_has_not_submitted(web_server, http, brow
     await fac.get_by_test_id("confirm-cancel").click()
     assert (await http.summary(session))["phase"] == "execution"
     problems.check()
+
+
+async def test_a_yes_to_an_old_question_ends_nothing(web_server, http, browser, problems):
+    """"End round 1 now?" stays open while round 1 ends by itself (every firm submitted; here
+    another facilitator's tab): its yes used to end round 2, which nobody was asked about
+    (seen playing a demo class: the dialog said round 2, the console round 3)."""
+    session = await http.create(scenario="classic", copies=1, rounds=3, negotiation=False)
+    await http.control(session, "start")
+    fac = await _console(browser, problems, web_server, session)
+    await fac.get_by_test_id("ctl-end_round").click()
+    await expect(fac.locator("dialog.confirm")).to_contain_text("End round 1 now?")
+    await http.control(session, "end_round")  # round 1 ends while the question is open
+    await expect(fac.get_by_test_id("phase-line")).to_contain_text("Round 2")
+    await fac.get_by_test_id("confirm-ok").click()
+    await expect(fac.locator("#toasts")).to_contain_text("The game moved on while you were deciding")
+    assert (await http.summary(session))["round"] == 1, "round 2 was ended by a yes to round 1's question"
+    await expect(fac.get_by_test_id("phase-line")).to_contain_text("Round 2")

@@ -38,3 +38,25 @@ async def test_values_that_round_to_zero_show_no_sign(start_server):
         finally:
             await browser.close()
     assert got == [want for _, want in CASES]
+
+
+NOT_A_NUMBER = """async () => {
+  const m = await import("/static/js/i18n.js");
+  const values = [NaN, Infinity, -Infinity, 0 / 0, Number("12abc")];
+  return ["num", "pct", "signed", "signedPct"].flatMap((fn) => values.map((x) => `${fn}: ${m[fn](x)}`));
+}"""
+
+
+async def test_a_value_that_is_not_a_number_shows_as_a_dash(start_server):
+    """A share of nothing (0/0) or a ratio to zero must not reach a student as "NaN%" or
+    "+∞": every number format shows "–" for it, as `num` did for NaN only."""
+    server = await start_server()
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(locale="en-US")
+            await page.goto(f"{server.url}/join")
+            got = await page.evaluate(NOT_A_NUMBER)
+        finally:
+            await browser.close()
+    assert got == [f"{fn}: –" for fn in ("num", "pct", "signed", "signedPct") for _ in range(5)], got

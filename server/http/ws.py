@@ -14,6 +14,12 @@ from ..hub import Hub
 from ..protocol import ProtocolError
 from .context import hub_of
 
+# A socket may send `ping_allowance` control frames (pings, pongs) per PING_WINDOW seconds. A
+# ping is not a command (no rate budget) but costs a pong written back; a browser never sends
+# one, a library's keep-alive one every 20 s or so. The clock is read once per allowance, not
+# per frame: a ping is one integer add.
+PING_WINDOW = 10.0
+
 
 async def websocket(request):
     hub: Hub = hub_of(request)
@@ -30,19 +36,34 @@ async def websocket(request):
     hub.heartbeat.add(conn)
     actor = None
     garbage = flood = 0
+    loop = asyncio.get_running_loop()
+    # one deadline from the opening: a frame (a ping, junk) must not restart the time to authenticate
+    auth_deadline = loop.time() + cfg.auth_timeout
+    controls, controls_since = 0, loop.time()
     try:
         while True:
-            timeout = None if actor else cfg.auth_timeout
             try:
-                frame = await ws.receive(timeout=timeout)
+                if actor:
+                    frame = await ws.receive()
+                else:
+                    left = auth_deadline - loop.time()
+                    if left <= 0:
+                        raise asyncio.TimeoutError
+                    frame = await ws.receive(timeout=left)
             except asyncio.TimeoutError:
                 await conn.close(4408, "authenticate within the time limit")
                 break
             conn.heard += 1  # alive (the heartbeat's sweep reads it)
-            if frame.type is WSMsgType.PING:
-                await ws.pong(frame.data)
-                continue
-            if frame.type is WSMsgType.PONG:
+            if frame.type is WSMsgType.PING or frame.type is WSMsgType.PONG:
+                controls += 1
+                if controls > cfg.ping_allowance:
+                    now = loop.time()
+                    if now - controls_since < PING_WINDOW:
+                        await conn.close(1008, "too many pings")
+                        break
+                    controls, controls_since = 1, now  # a new window
+                if frame.type is WSMsgType.PING:
+                    await ws.pong(frame.data)
                 continue
             if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 break  # close, closing, error (including a frame above the hard cap)

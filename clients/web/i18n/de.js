@@ -749,6 +749,7 @@ export default {
   "ctl.end_round_title": "Runde {n} jetzt beenden?",
   "ctl.end_round_body": "{k} von {n} Firmen haben nicht eingereicht: {firms}.",
   "ctl.end_round_played": "Für jede von ihnen wird der letzte Entwurf des Teams gespielt; ein Team ohne brauchbaren Entwurf spielt sein zugesagtes Minimum und behält den Rest des Budgets als Geld.",
+  "ctl.moved_on": "Das Spiel ist weitergegangen, während Sie entschieden haben: Es wurde nichts ausgeführt. Prüfen Sie die Steuerung und versuchen Sie es erneut.",
   "ctl.end_renegotiation_title": "Das Nachverhandlungsfenster jetzt schließen?",
   "ctl.end_renegotiation_body": "Noch in Nachverhandlung: {firms}.",
   "ctl.end_renegotiation_none": "Alle Paare sind fertig.",

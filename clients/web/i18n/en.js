@@ -751,6 +751,7 @@ export default {
   "ctl.end_round_title": "End round {n} now?",
   "ctl.end_round_body": "{k} of {n} firms have not submitted: {firms}.",
   "ctl.end_round_played": "For each of them the team's latest draft is played; a team with no usable draft plays its promised minimum and keeps the rest of its budget as cash.",
+  "ctl.moved_on": "The game moved on while you were deciding: nothing was done. Check the controls and try again.",
   "ctl.end_renegotiation_title": "End the renegotiation window now?",
   "ctl.end_renegotiation_body": "Still renegotiating: {firms}.",
   "ctl.end_renegotiation_none": "Every pair has settled.",

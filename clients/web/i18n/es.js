@@ -749,6 +749,7 @@ export default {
   "ctl.end_round_title": "¿Cerrar ya la ronda {n}?",
   "ctl.end_round_body": "{k} de {n} empresas no han enviado: {firms}.",
   "ctl.end_round_played": "Para cada una se juega el último borrador del equipo; un equipo sin borrador utilizable juega su mínimo prometido y guarda el resto del presupuesto como caja.",
+  "ctl.moved_on": "La partida avanzó mientras decidía: no se hizo nada. Revise los controles y vuelva a intentarlo.",
   "ctl.end_renegotiation_title": "¿Cerrar la ventana de renegociación ahora?",
   "ctl.end_renegotiation_body": "Aún renegociando: {firms}.",
   "ctl.end_renegotiation_none": "Todas las parejas han concluido.",

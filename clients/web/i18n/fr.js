@@ -750,6 +750,7 @@ export default {
   "ctl.end_round_title": "Clore le tour {n} maintenant ?",
   "ctl.end_round_body": "{k} entreprises sur {n} n'ont pas soumis : {firms}.",
   "ctl.end_round_played": "Pour chacune, le dernier brouillon de l'équipe est joué ; une équipe sans brouillon utilisable joue son minimum promis et garde le reste de son budget en trésorerie.",
+  "ctl.moved_on": "La partie a avancé pendant que vous décidiez : rien n'a été fait. Vérifiez les commandes et réessayez.",
   "ctl.end_renegotiation_title": "Fermer la fenêtre de renégociation maintenant ?",
   "ctl.end_renegotiation_body": "Renégociations encore en cours : {firms}.",
   "ctl.end_renegotiation_none": "Toutes les paires ont conclu.",

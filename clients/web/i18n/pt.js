@@ -749,6 +749,7 @@ export default {
   "ctl.end_round_title": "Encerrar agora a rodada {n}?",
   "ctl.end_round_body": "{k} de {n} empresas não enviaram: {firms}.",
   "ctl.end_round_played": "Para cada uma delas vale o último rascunho da equipe; uma equipe sem rascunho utilizável joga o mínimo prometido e guarda o resto do orçamento em caixa.",
+  "ctl.moved_on": "O jogo avançou enquanto você decidia: nada foi feito. Verifique os controles e tente de novo.",
   "ctl.end_renegotiation_title": "Fechar a janela de renegociação agora?",
   "ctl.end_renegotiation_body": "Ainda renegociando: {firms}.",
   "ctl.end_renegotiation_none": "Todos os pares concluíram.",

@@ -749,6 +749,7 @@ export default {
   "ctl.end_round_title": "立即结束第 {n} 回合？",
   "ctl.end_round_body": "{n} 家公司中有 {k} 家尚未提交：{firms}。",
   "ctl.end_round_played": "对这些公司，执行各团队最新的草稿；没有可用草稿的团队按承诺的最低投入执行，其余预算作为现金保留。",
+  "ctl.moved_on": "您确认期间游戏已经推进：未执行任何操作。请查看控制项后重试。",
   "ctl.end_renegotiation_title": "现在结束重新谈判窗口？",
   "ctl.end_renegotiation_body": "仍在重新谈判：{firms}。",
   "ctl.end_renegotiation_none": "所有组合都已谈妥。",

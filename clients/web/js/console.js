@@ -109,6 +109,12 @@ class Console {
     replace(main, this.waiting, this.grid);
   }
 
+  /** Where the game is (phase and round): what a confirmation was about. */
+  moment() {
+    const v = this.view;
+    return v ? `${v.phase}/${v.status.current_round}` : "";
+  }
+
   /** Send a control. `confirm` (a spec, or a function giving one at click time, or null when
    *  nothing needs asking) says exactly what will happen first; its `choices` may offer
    *  another action instead (e.g. sign the default terms rather than end without alliances). */
@@ -116,8 +122,15 @@ class Console {
     const ask = typeof confirm === "function" ? confirm() : confirm;
     if (ask) {
       const choices = ask.choices || [{ value: action, text: ask.ok, cls: "danger", testid: "confirm-ok" }];
+      const asked = this.moment();
       const chosen = await choiceDialog({ title: ask.title, body: ask.body, cancel: t("common.cancel"), choices });
       if (!chosen) return null;
+      // the game moved on while the question was open (round 2 ended by itself): a yes to
+      // "End round 2 now?" must not end round 3, which nobody was asked about
+      if (this.moment() !== asked) {
+        toast(t("ctl.moved_on"), "error", 6000);
+        return null;
+      }
       action = chosen;
     }
     try {

@@ -127,17 +127,19 @@ function fmt(digits) {
 }
 // a value that shows as zero at `digits` is zero: -0.0004 is "0", never "-0" (a tiny loss read as a sign)
 const shown = (x, digits, scale = 1) => (Math.round(Math.abs(x) * scale * 10 ** digits) === 0 ? 0 : x);
-export const num = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? "–" : fmt(digits).format(shown(x, digits)));
+// no value, or not a finite number (0/0, a ratio to zero): "–", never "NaN%", "∞" or "+NaN"
+const absent = (x) => x === null || x === undefined || !Number.isFinite(Number(x));
+export const num = (x, digits = 1) => (absent(x) ? "–" : fmt(digits).format(shown(x, digits)));
 const pf = new Map();
 function pfmt(digits) {
   if (!pf.has(digits)) pf.set(digits, new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: digits, minimumFractionDigits: 0 }));
   return pf.get(digits);
 }
-export const pct = (x, digits = 0) => (x === null || x === undefined ? "–" : pfmt(digits).format(shown(x, digits, 100)));
+export const pct = (x, digits = 0) => (absent(x) ? "–" : pfmt(digits).format(shown(x, digits, 100)));
 // the sign of the value as shown (±, never a sign on a zero), then its size in `format`
 const withSign = (v, format) => `${v > 0 ? "+" : v < 0 ? "−" : "±"}${format.format(Math.abs(v))}`;
-export const signed = (x, digits = 1) => (x === null || x === undefined ? "–" : withSign(shown(x, digits), fmt(digits)));
-export const signedPct = (x, digits = 1) => (x === null || x === undefined ? "–" : withSign(shown(x, digits, 100), pfmt(digits)));
+export const signed = (x, digits = 1) => (absent(x) ? "–" : withSign(shown(x, digits), fmt(digits)));
+export const signedPct = (x, digits = 1) => (absent(x) ? "–" : withSign(shown(x, digits, 100), pfmt(digits)));
 
 const ordinals = new Intl.PluralRules(locale, { type: "ordinal" });
 /** 1 -> "1st", 3 -> "3rd" (the catalog's ord.<category> forms; other languages use ord.other). */

@@ -75,6 +75,7 @@ class PlayerApp {
     clear(topbar);
     this.firmTitle = h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }),
       h("span", { class: "firm-name", "data-testid": "firm-name", text: t("app.name") }));
+    topbar.classList.add("game-bar");  // app.css: one compact line on a phone
     topbar.append(this.firmTitle, this.clock.el, connectionIndicator(this.socket), languageSwitcher());
     this.nav = h("nav", { class: "tabs", role: "tablist", "aria-label": t("player.sections") });
     this.tabButtons = {};
@@ -251,7 +252,8 @@ class PlayerApp {
     this.view = v;
     const had = document.activeElement;
     if (this.loading) { this.loading.remove(); this.loading = null; }
-    this.firmTitle.querySelector(".firm-name").textContent = v.firm.name;
+    const name = this.firmTitle.querySelector(".firm-name");
+    name.textContent = name.title = v.firm.name;  // truncated on a phone: the whole name on a long press/hover
     document.body.dataset.phase = v.phase;
     this.updateClock();
     // The page's first view draws the tab it shows (and the round form) at once, the hidden

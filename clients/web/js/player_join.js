@@ -20,6 +20,7 @@ export function bindGame(g) { game = g; }
 
 function brand() {
   clear(topbar);
+  topbar.classList.remove("game-bar");
   topbar.append(h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true", text: "⇄" }), h("span", { text: t("app.name") })), languageSwitcher());
 }
 
