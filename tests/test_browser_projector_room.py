@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from conftest import Client
 from test_browser_game import (  # noqa: F401 (fixtures are used by name)
-    browser, expect, http, new_page, problems, shot, web_server)
-
-ROOM = {"width": 1280, "height": 720}
+    browser, expect, http, problems, shot, web_server)
+from test_browser_projector_after_end import _projector
 
 
 async def test_the_projector_shows_the_firms_still_deciding_first(web_server, http, browser, problems, clients):
@@ -26,12 +25,7 @@ async def test_the_projector_shows_the_firms_still_deciding_first(web_server, ht
             clients.append(c)
             await c.ok("submit", decision={})
 
-    page = await new_page(browser, problems, ROOM)
-    await page.goto(f"{web_server.url}/projector")
-    await page.evaluate("tok => localStorage.setItem('alliance.facilitator', JSON.stringify(tok))",
-                        {"token": session["facilitator_token"], "session_id": session["session_id"],
-                         "code": session["code"], "join_url": session["join_url"]})
-    await page.reload()
+    page = await _projector(browser, problems, web_server.url, session)  # 1280x720
     await expect(page.get_by_test_id("room-submitted")).to_contain_text("12 of 14")
     items = page.locator("li[data-testid^=room-west], li[data-testid^=room-east]")  # in the page's order
     assert await items.count() == 14

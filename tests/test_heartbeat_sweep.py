@@ -5,6 +5,7 @@ stay, and a client's own ping is answered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import weakref
@@ -15,6 +16,20 @@ from conftest import Api, Client
 from test_reliability_network import _until, running
 
 
+@contextlib.asynccontextmanager
+async def forty_players(server):
+    """40 players of one session, each logged in on a socket of its own (closed at the end)."""
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        s = await api.create(copies=10, rounds=3, negotiation=False)
+        joined = [await api.join(s["code"], f"p{i}") for i in range(40)]
+    clients = [await Client.login(server.url, j["player_token"], name=j["player_id"]) for j in joined]
+    try:
+        yield clients
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+
+
 def _heartbeat_timers(loop) -> int:
     """Timers on the loop that belong to a socket's heartbeat (aiohttp's or ours)."""
     names = ("_send_heartbeat", "_pong_not_received", "_sweep")
@@ -23,34 +38,27 @@ def _heartbeat_timers(loop) -> int:
 
 async def test_one_heartbeat_timer_for_all_sockets_and_no_callback_per_frame(db_path):
     async with running(db_path, heartbeat=30.0, rate_per_second=1000, rate_burst=1000) as server:
-        async with aiohttp.ClientSession() as http:
-            api = Api(server.url, http)
-            s = await api.create(copies=10, rounds=3, negotiation=False)
-            joined = [await api.join(s["code"], f"p{i}") for i in range(40)]
-            clients = [await Client.login(server.url, j["player_token"], name=j["player_id"]) for j in joined]
-            try:
-                loop = asyncio.get_running_loop()
-                # 40 sockets: one timer for all of them (aiohttp kept one per socket: 40)
-                assert _heartbeat_timers(loop) == 1
-                # reading frames schedules nothing per frame: 40 sockets x 5 commands answered,
-                # and the loop's ready queue never held a heartbeat reset (aiohttp: one per frame read)
-                resets = 0
-                call_soon = loop.call_soon
+        async with forty_players(server) as clients:
+            loop = asyncio.get_running_loop()
+            # 40 sockets: one timer for all of them (aiohttp kept one per socket: 40)
+            assert _heartbeat_timers(loop) == 1
+            # reading frames schedules nothing per frame: 40 sockets x 5 commands answered,
+            # and the loop's ready queue never held a heartbeat reset (aiohttp: one per frame read)
+            resets = 0
+            call_soon = loop.call_soon
 
-                def counting(cb, *args, **kw):
-                    nonlocal resets
-                    resets += getattr(cb, "__name__", "") == "_flush_heartbeat_reset"
-                    return call_soon(cb, *args, **kw)
-                loop.call_soon = counting
-                try:
-                    for k in range(5):
-                        acks = await asyncio.gather(*(c.cmd("ping") for c in clients))
-                        assert all(a["type"] == "ack" for a in acks)
-                finally:
-                    del loop.call_soon
-                assert resets == 0
+            def counting(cb, *args, **kw):
+                nonlocal resets
+                resets += getattr(cb, "__name__", "") == "_flush_heartbeat_reset"
+                return call_soon(cb, *args, **kw)
+            loop.call_soon = counting
+            try:
+                for k in range(5):
+                    acks = await asyncio.gather(*(c.cmd("ping") for c in clients))
+                    assert all(a["type"] == "ack" for a in acks)
             finally:
-                await asyncio.gather(*(c.close() for c in clients))
+                del loop.call_soon
+            assert resets == 0
         # every socket gone: no timer left behind
         await _until(lambda: not server.hub.heartbeat.conns)
         assert _heartbeat_timers(asyncio.get_running_loop()) == 0
@@ -110,25 +118,18 @@ async def test_a_sweep_goes_in_slices_and_the_loop_runs_other_work_between_them(
     from server import heartbeat
     monkeypatch.setattr(heartbeat, "SLICE", 16, raising=False)
     async with running(db_path, heartbeat=30.0, rate_per_second=1000, rate_burst=1000) as server:
-        async with aiohttp.ClientSession() as http:
-            api = Api(server.url, http)
-            s = await api.create(copies=10, rounds=3, negotiation=False)
-            joined = [await api.join(s["code"], f"p{i}") for i in range(40)]
-            clients = [await Client.login(server.url, j["player_token"], name=j["player_id"]) for j in joined]
-            try:
-                hb = server.hub.heartbeat
-                await _until(lambda: len(hb.conns) == 40)
-                conns = list(hb.conns)
-                for c in conns:  # silent since the last sweep: this one counts them once each
-                    c.heard_at_sweep, c.silent = c.heard, 0
-                loop = asyncio.get_running_loop()
-                hb._sweep()  # (as its timer would call it) the first slice runs now
-                marked = loop.create_future()
-                loop.call_soon(lambda: marked.set_result(sum(c.silent for c in conns)))
-                assert 16 <= await marked < 40  # 40: the whole sweep in one callback before
-                await _until(lambda: sum(c.silent for c in conns) == 40)
-                assert all(c.silent == 1 for c in conns)   # each socket once, none pinged yet
-                assert all(a["type"] == "ack" for a in await asyncio.gather(*(c.cmd("ping") for c in clients)))
-            finally:
-                await asyncio.gather(*(c.close() for c in clients))
+        async with forty_players(server) as clients:
+            hb = server.hub.heartbeat
+            await _until(lambda: len(hb.conns) == 40)
+            conns = list(hb.conns)
+            for c in conns:  # silent since the last sweep: this one counts them once each
+                c.heard_at_sweep, c.silent = c.heard, 0
+            loop = asyncio.get_running_loop()
+            hb._sweep()  # (as its timer would call it) the first slice runs now
+            marked = loop.create_future()
+            loop.call_soon(lambda: marked.set_result(sum(c.silent for c in conns)))
+            assert 16 <= await marked < 40  # 40: the whole sweep in one callback before
+            await _until(lambda: sum(c.silent for c in conns) == 40)
+            assert all(c.silent == 1 for c in conns)   # each socket once, none pinged yet
+            assert all(a["type"] == "ack" for a in await asyncio.gather(*(c.cmd("ping") for c in clients)))
         await _until(lambda: not server.hub.heartbeat.conns)

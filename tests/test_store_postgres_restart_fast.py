@@ -82,15 +82,25 @@ def _never_stopped_writing(spread: Spread) -> None:
         assert not any("could not be written" in line for line in p.stderr), "".join(p.stderr)[-2000:]
 
 
+async def _through_fast_restarts(spread: Spread, pg_cluster, pg_dsn: str, acked: int, listening: int = 0) -> None:
+    """Three fast restarts of PostgreSQL, each after `acked` more acknowledged commands (a
+    restart meets a writer in or between transactions: several, to meet both); after each,
+    every player gets a command through again within 15 s, through owners and followers
+    alike (and `listening` processes listen for notifications again)."""
+    for _ in range(3):
+        await spread.until_acked(acked)
+        await asyncio.to_thread(pg_cluster.restart, "fast")
+        took = await spread.every_player_again(30)
+        assert took < 15, (took, "".join(spread.procs[0].stderr)[-3000:])
+        if listening:
+            await _until_listening(pg_dsn, listening, 30)
+
+
 async def test_one_process_keeps_serving_through_fast_restarts(pg_cluster, pg_dsn):
     spread = Spread(pg_dsn, 15.0, SEED, processes=1)
     try:
         await spread.start()
-        for _ in range(3):  # (a restart meets the writer in or between transactions: several, to meet both)
-            await spread.until_acked(20)
-            await asyncio.to_thread(pg_cluster.restart, "fast")
-            took = await spread.every_player_again(30)
-            assert took < 15, (took, "".join(spread.procs[0].stderr)[-3000:])
+        await _through_fast_restarts(spread, pg_cluster, pg_dsn, acked=20)
         await spread.until_acked(20)
         assert (await _health(spread.urls[0]))[0] == 200
         await _finish(spread)
@@ -105,12 +115,7 @@ async def test_three_processes_serve_again_after_a_fast_restart(pg_cluster, pg_d
     try:
         await spread.start()
         await _until_listening(pg_dsn, 3, 30)
-        for _ in range(3):  # (three writers, three restarts: some meet a writer mid-transaction)
-            await spread.until_acked(30)
-            await asyncio.to_thread(pg_cluster.restart, "fast")
-            took = await spread.every_player_again(30)  # through owners and followers alike
-            assert took < 15, took
-            await _until_listening(pg_dsn, 3, 30)
+        await _through_fast_restarts(spread, pg_cluster, pg_dsn, acked=30, listening=3)
         await spread.until_acked(40)
         await _finish(spread)
     finally:
