@@ -5,7 +5,12 @@
   pinged stayed open, unauthenticated, for as long as it liked;
 - a flood of WebSocket pings (not commands: no rate budget, and each one answered with a
   pong written back) is bounded: beyond `ping_allowance` control frames per 10 s the socket
-  is closed (1008 "too many pings"); a client that pings now and then is not.
+  is closed (1008 "too many pings"); a client that pings now and then is not;
+- sockets opened and left unauthenticated are bounded per client address
+  (`unauthenticated_per_address`): each is closed at the time limit, but a script opening
+  thousands a second held thousands of descriptors; beyond the bound the handshake is
+  refused (429), and a class behind one address, authenticating as it connects, never
+  meets it.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import aiohttp
 import msgpack
 
 from conftest import Api
+from server.http.context import CONTEXT
 
 AUTH_TIMEOUT = 1.0
 
@@ -118,3 +124,41 @@ async def test_a_ping_flood_closes_the_socket_and_the_class_goes_on(start_server
                 break
         assert not calm.closed
         await calm.close()
+
+
+async def test_unauthenticated_sockets_are_bounded_per_address_and_a_class_still_connects(start_server):
+    server = await start_server(unauthenticated_per_address=5, auth_timeout=30.0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(copies=3, rounds=3, negotiation=False)
+        idle = [await http.ws_connect(f"{server.url}/ws") for _ in range(5)]
+        # the sixth from the same address is refused before the upgrade, with a reason
+        try:
+            await http.ws_connect(f"{server.url}/ws")
+            refused = None
+        except aiohttp.WSServerHandshakeError as e:
+            refused = e.status
+        assert refused == 429
+        # one of the five authenticates: it no longer counts, and a new socket is accepted
+        token = (await api.join(session["code"], "ana"))["player_token"]
+        await idle[0].send_bytes(msgpack.packb({"type": "auth", "token": token}))
+        assert msgpack.unpackb((await idle[0].receive(timeout=10)).data)["type"] == "welcome"
+        extra = await http.ws_connect(f"{server.url}/ws")
+        # the idle ones leave: a whole class from this one address connects, each socket
+        # authenticating as it opens (what browsers and the Python client do)
+        for ws in idle[1:] + [extra]:
+            await ws.close()
+        players = []
+        for i in range(12):
+            ws = await http.ws_connect(f"{server.url}/ws")
+            token = (await api.join(session["code"], f"p{i}"))["player_token"]
+            await ws.send_bytes(msgpack.packb({"type": "auth", "token": token}))
+            assert msgpack.unpackb((await ws.receive(timeout=10)).data)["type"] == "welcome"
+            players.append(ws)
+        for ws in players + [idle[0]]:
+            await ws.close()
+    # nothing is left counted: every socket that went away, authenticated or not, settled
+    waiting = server.runner.app[CONTEXT].unauthenticated
+    async with asyncio.timeout(10):
+        while waiting:
+            await asyncio.sleep(0.01)  # polling a condition, with a deadline

@@ -3,7 +3,8 @@ once by `make_app` and read back with `context(request)`. Handlers get the hub f
 never from a module-level global, so the route modules need not import the application."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -20,6 +21,10 @@ class AppContext:
     joins_by_session: KeyedBudget  # ... and into one session
     creates: KeyedBudget           # sessions created per client address ...
     total_creates: KeyedBudget     # ... and by everyone together (one key)
+    # sockets open and not yet authenticated, per client address (server/http/ws.py): each
+    # is closed within `auth_timeout`, but a script opening thousands a second would hold
+    # thousands of descriptors the class needs
+    unauthenticated: Counter = field(default_factory=Counter)
 
     @classmethod
     def for_config(cls, config: ServerConfig) -> "AppContext":

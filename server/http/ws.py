@@ -12,7 +12,8 @@ from ..connection import Connection, RateBudget
 from ..follower import Follower
 from ..hub import Hub
 from ..protocol import ProtocolError
-from .context import hub_of
+from ..ratelimit import client_ip
+from .context import context
 
 # A socket may send `ping_allowance` control frames (pings, pongs) per PING_WINDOW seconds. A
 # ping is not a command (no rate budget) but costs a pong written back; a browser never sends
@@ -22,14 +23,26 @@ PING_WINDOW = 10.0
 
 
 async def websocket(request):
-    hub: Hub = hub_of(request)
-    cfg = hub.config
+    ctx = context(request)
+    hub, cfg = ctx.hub, ctx.hub.config
+    address = client_ip(request, cfg.trust_proxy)
+    if ctx.unauthenticated[address] >= cfg.unauthenticated_per_address:
+        # before the upgrade: a refused handshake, which every client retries with its backoff
+        raise web.HTTPTooManyRequests(text=f"more than {cfg.unauthenticated_per_address} connections from this "
+                                           f"address are waiting to authenticate; try again shortly",
+                                      headers={"Retry-After": "1"})
+    ctx.unauthenticated[address] += 1
+    pending = True  # counted in ctx.unauthenticated until the socket authenticates or ends
     # aiohttp closes (1009) above the hard cap; between the limit and the cap we answer
     # `frame_too_large` and keep the socket
     # no aiohttp heartbeat (a timer per socket, a callback per frame read): the hub's one sweep
     # pings silent sockets (server/heartbeat.py), and pings and pongs come here (`autoping`)
     ws = web.WebSocketResponse(max_msg_size=cfg.max_frame_bytes * 4, compress=cfg.ws_compress, autoping=False)
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except BaseException:  # the handshake failed (the peer left): it waits for nothing any more
+        _settled(ctx, address)
+        raise
     conn = Connection(ws, None, False, cfg.outbox_limit, cfg.rate_per_second, cfg.rate_burst,
                       outbox_bytes=cfg.outbox_bytes, transport=request.transport)
     hub.metrics.connections_total += 1
@@ -76,6 +89,7 @@ async def websocket(request):
                     if msg.type == "auth" and hub.forwarding is not None:
                         await hub.forwarding.resolve_token(msg.token)  # another process's session: follow it
                     actor = _authenticate(hub, conn, msg)
+                    pending = _settled(ctx, address)
                     garbage = 0
                     continue
                 if msg.type == "auth":
@@ -107,6 +121,8 @@ async def websocket(request):
                 continue
             actor.post(actor.command, conn, msg)
     finally:
+        if pending:
+            _settled(ctx, address)
         hub.heartbeat.discard(conn)
         hub.metrics.sockets_closed += 1
         if conn.close_reason is None and isinstance(ws.exception(), asyncio.TimeoutError):
@@ -120,6 +136,16 @@ async def websocket(request):
         if not conn.closed:
             conn.stop()
     return ws
+
+
+def _settled(ctx, address: str) -> bool:
+    """The socket from `address` is no longer waiting to authenticate (the count stays small)."""
+    left = ctx.unauthenticated[address] - 1
+    if left > 0:
+        ctx.unauthenticated[address] = left
+    else:
+        del ctx.unauthenticated[address]
+    return False
 
 
 def _authenticate(hub: Hub, conn: Connection, msg):
