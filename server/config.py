@@ -27,7 +27,7 @@ class ServerConfig:
     flood_strikes: int = 50             # rate-limited commands in a row before we close
     garbage_strikes: int = 10           # undecodable/invalid frames in a row before we close
     auth_timeout: float = 10.0          # seconds from the socket's opening to its (accepted) auth frame, whatever else it sends
-    unauthenticated_per_address: int = 256  # sockets one client address may hold open before their auth (then 429)
+    unauthenticated_per_address: int = 1000  # sockets one client address may hold open before their auth (then 429)
     ping_allowance: int = 20            # WebSocket pings and pongs a socket may send per 10 s (server/http/ws.py); beyond, closed (1008)
     heartbeat: float = 20.0             # a silent socket is pinged after about this long, dropped without a pong (server/heartbeat.py)
     # permessage-deflate: off by default. Its zlib contexts cost ~170 kB per socket (469 MB
