@@ -17,6 +17,7 @@ from .access_log import PathOnlyAccessLogger
 from .http.app import HUB, make_app
 from .config import ServerConfig
 from .gctune import GcTuner
+from .open_files import raise_open_files
 from .store import DatabaseError, redacted
 
 
@@ -225,6 +226,7 @@ def main(argv: list[str] | None = None, companion: Companion | None = None) -> i
         # browser loads ~20 files, every bot a socket) would bury them; --log-level info brings
         # the lines back
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    raise_open_files()  # a socket per phone: the common soft limit of 1,024 is not a class
     try:
         asyncio.run(serve(config_from_args(args), ready))
     except OSError as e:

@@ -255,11 +255,11 @@ async def clients():
 class ServerProcess:
     """`python run.py` as a subprocess (for kill -9 and signal tests)."""
 
-    def __init__(self, db: Path, *extra: str):
+    def __init__(self, db: Path, *extra: str, preexec_fn=None):
         self.proc = subprocess.Popen(
             [sys.executable, "run.py", "--port", "0", "--db", str(db), "--log-level", "warning", *extra],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=preexec_fn)
         self.url = None
 
     async def ready(self, timeout: float = 20.0) -> "ServerProcess":
