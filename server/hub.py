@@ -287,13 +287,18 @@ class Hub:
         (server/study.py; participants.py asks through the hub, which imports both)."""
         return await study.consent_elsewhere(self, link, pend, hashed)
 
+    def check_log_written(self) -> None:
+        """Refuse everything after a failed write of the event log (`storage_failed`): the
+        server accepts nothing more until it is restarted and restores what was committed."""
+        if self.store.failed is not None:
+            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing "
+                                                  "until it is restarted")
+
     def check_writable(self) -> None:
         """Refuse what would change a session when its change cannot be logged: for good
         after a failed write (`storage_failed`), or while the database cannot be reached
         (PostgreSQL restarting: `database_unavailable`, retryable, the store reconnects)."""
-        if self.store.failed is not None:
-            raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing "
-                                                  "until it is restarted")
+        self.check_log_written()
         if self.store.unavailable is not None:
             raise ProtocolError("database_unavailable", "the database cannot be reached now (it may be restarting); "
                                                         "nothing was applied: try again shortly with the same id")

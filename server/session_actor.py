@@ -211,7 +211,7 @@ class SessionActor:
             log.exception("session %s: unexpected error", self.id)
             fut.set_exception(ProtocolError("internal_error", "unexpected server error"))
             raise
-        if _unavailable(result):  # it changed nothing: no commit to wait for (the database is away)
+        if isinstance(result, tuple) and _unavailable(result[0]):  # it changed nothing: no commit to wait for (the database is away)
             fut.set_result(result)
             return
 
@@ -232,7 +232,7 @@ class SessionActor:
             self._current_conn = None
         if msg.type == "resync" and reply["type"] == "ack":
             self.fanout.view_to(conn, msg.id)
-        if _unavailable((reply,)):  # at once: the commits it would wait behind wait for the database
+        if _unavailable(reply):  # at once: the commits it would wait behind wait for the database
             conn.send(dict(reply))
             return
         self.fanout.out.append((conn, dict(reply)))
@@ -551,9 +551,9 @@ class SessionActor:
         if out or after:
             self._tail.add_done_callback(partial(deliver, out, after))
 
-def _unavailable(result) -> bool:
-    """A reply (`(reply, status, ...)`) refusing a command because the database is away."""
-    return isinstance(result, tuple) and isinstance(result[0], dict) and result[0].get("code") == "database_unavailable"
+def _unavailable(reply) -> bool:
+    """Whether `reply` refuses a command because the database is away."""
+    return isinstance(reply, dict) and reply.get("code") == "database_unavailable"
 
 
 _SESSION_FIELDS = ("state", "status", "players", "bots", "drafts", "submitted", "history", "last_decision",

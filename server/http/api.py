@@ -70,7 +70,7 @@ async def metrics(request):
         "# TYPE alliance_database_unavailable gauge",
         f"alliance_database_unavailable {int(s.unavailable is not None)}",
         "# TYPE alliance_database_reconnects_total counter",
-        f"alliance_database_reconnects_total {getattr(s, 'reconnects', 0)}",
+        f"alliance_database_reconnects_total {s.reconnects}",
         "# TYPE alliance_errors_total counter",
     ]
     lines += [f'alliance_errors_total{{code="{c}"}} {n}' for c, n in sorted(m.errors.items())]

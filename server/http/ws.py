@@ -31,8 +31,7 @@ async def websocket(request):
         raise web.HTTPTooManyRequests(text=f"more than {cfg.unauthenticated_per_address} connections from this "
                                            f"address are waiting to authenticate; try again shortly",
                                       headers={"Retry-After": "1"})
-    ctx.unauthenticated[address] += 1
-    pending = True  # counted in ctx.unauthenticated until the socket authenticates or ends
+    ctx.unauthenticated[address] += 1  # until the socket authenticates (`actor` set) or ends
     # aiohttp closes (1009) above the hard cap; between the limit and the cap we answer
     # `frame_too_large` and keep the socket
     # no aiohttp heartbeat (a timer per socket, a callback per frame read): the hub's one sweep
@@ -89,7 +88,7 @@ async def websocket(request):
                     if msg.type == "auth" and hub.forwarding is not None:
                         await hub.forwarding.resolve_token(msg.token)  # another process's session: follow it
                     actor = _authenticate(hub, conn, msg)
-                    pending = _settled(ctx, address)
+                    _settled(ctx, address)
                     garbage = 0
                     continue
                 if msg.type == "auth":
@@ -121,7 +120,7 @@ async def websocket(request):
                 continue
             actor.post(actor.command, conn, msg)
     finally:
-        if pending:
+        if actor is None:  # never authenticated: still counted
             _settled(ctx, address)
         hub.heartbeat.discard(conn)
         hub.metrics.sockets_closed += 1
@@ -138,14 +137,13 @@ async def websocket(request):
     return ws
 
 
-def _settled(ctx, address: str) -> bool:
+def _settled(ctx, address: str) -> None:
     """The socket from `address` is no longer waiting to authenticate (the count stays small)."""
     left = ctx.unauthenticated[address] - 1
     if left > 0:
         ctx.unauthenticated[address] = left
     else:
         del ctx.unauthenticated[address]
-    return False
 
 
 def _authenticate(hub: Hub, conn: Connection, msg):
@@ -153,8 +151,7 @@ def _authenticate(hub: Hub, conn: Connection, msg):
         raise ProtocolError("not_authenticated", "the first frame must be `auth` with your token")
     if hub.shutting_down:
         raise ProtocolError("shutting_down", "the server is shutting down")
-    if hub.store.failed is not None:  # (while the database is only unreachable, a socket may open: reads are memory's)
-        raise ProtocolError("storage_failed", "the event log could not be written; the server accepts nothing until it is restarted")
+    hub.check_log_written()  # (while the database is only unreachable, a socket may open: reads are memory's)
     p = hub.principal(msg.token)
     actor = hub.sessions.get(p.session_id) or hub.followers[p.session_id]
     hashed = auth.token_hash(msg.token)

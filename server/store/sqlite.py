@@ -181,6 +181,7 @@ class SqliteStore(SqliteReads):
         self._loop: asyncio.AbstractEventLoop | None = None
         self.failed: BaseException | None = None
         self.unavailable: str | None = None  # (a file is always there: PostgreSQL's store sets it)
+        self.reconnects = 0                  # (nor is it ever reconnected: /metrics shows 0)
         # metrics
         self.commits = 0
         self.rows_written = 0
