@@ -81,9 +81,11 @@ export function field(labelText, input, hint) {
  * Announce a short message to screen readers and show it as a toast. Toasts sit at the
  * bottom of wide screens and at the top of phones (where the thumb and the form's Submit
  * button are at the bottom); wherever they sit, they move to the other edge rather than
- * cover the focused control or a Submit button.
+ * cover the focused control or a Submit button. A toast with a `topic` replaces the one
+ * still showing on that topic: the partner's offer, then "accepted", never both stacked
+ * over the round's form as news that no longer holds.
  */
-export function toast(text, kind = "info", ms = 4000, { spoken = true } = {}) {
+export function toast(text, kind = "info", ms = 4000, { spoken = true, topic = null } = {}) {
   let box = document.getElementById("toasts");
   if (!box) {
     box = h("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
@@ -94,7 +96,8 @@ export function toast(text, kind = "info", ms = 4000, { spoken = true } = {}) {
     window.addEventListener("resize", again);
   }
   // spoken: false when a status line beside the control already says it (read once, not twice)
-  const item = h("div", { class: ["toast", kind], "aria-hidden": spoken ? null : "true" }, text);
+  const item = h("div", { class: ["toast", kind], "aria-hidden": spoken ? null : "true", "data-topic": topic }, text);
+  if (topic) for (const old of box.querySelectorAll(".toast")) if (old.dataset.topic === topic) old.remove();
   box.append(item);
   keepClear(box);
   setTimeout(() => item.remove(), ms);

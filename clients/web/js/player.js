@@ -189,7 +189,7 @@ class PlayerApp {
       case "negotiation":
         if (this.view) {
           this.renderDeal();
-          for (const ev of m.events || []) this.negotiationToast(ev);
+          for (const ev of m.events || []) this.negotiationToast(ev, m.negotiation && m.negotiation.id);
         }
         break;
       case "selection":
@@ -218,12 +218,12 @@ class PlayerApp {
     }
   }
 
-  negotiationToast(ev) {
+  negotiationToast(ev, id) {
     const mine = ev.by === this.view.firm.id;
     if (mine) return;
     const key = { offer_made: "neg.toast_offer", offer_accepted: "neg.toast_accepted", offer_rejected: "neg.toast_rejected",
                   walked_away: "neg.toast_walked", negotiation_failed: "neg.toast_failed" }[ev.type];
-    if (key) toast(t(key, { partner: this.firmName(ev.by) }), ev.type === "offer_accepted" ? "ok" : "info", 6000);
+    if (key) toast(t(key, { partner: this.firmName(ev.by) }), ev.type === "offer_accepted" ? "ok" : "info", 6000, { topic: `deal-${id}` });
   }
 
   selectionToast(ev) {

@@ -431,14 +431,14 @@ export class NegotiationPanel {
     const standing = this.neg.standing ? this.neg.offers.find((o) => o.n === this.neg.standing) : null;
     const action = standing && standing.by !== this.me ? "counter" : "offer";
     await this.socket.send("negotiate", { action, terms, negotiation: this.neg.id });
-    toast(action === "counter" ? t("neg.counter_sent") : t("neg.offer_sent"), "ok");
+    toast(action === "counter" ? t("neg.counter_sent") : t("neg.offer_sent"), "ok", 4000, { topic: `deal-${this.neg.id}` });
     moveFocus(this.status);  // "Your offer #n is on the table": what just happened
   }
 
   async answer(action) {
     try {
       await this.socket.send("negotiate", { action, negotiation: this.neg.id });
-      toast(t(`neg.${action}_done`), "ok", 4000, { spoken: false });  // the status line says it
+      toast(t(`neg.${action}_done`), "ok", 4000, { spoken: false, topic: `deal-${this.neg.id}` });  // the status line says it
       moveFocus(this.status);
     } catch (e) {
       toast(errorText(e), "error");

@@ -1,0 +1,49 @@
+"""A deal's news on a phone, in real headless Chromium at 390x844: the partner's offers and
+the answer to them are one topic, so a newer toast replaces the one still showing (js/dom.js
+`toast(..., { topic })`). Before, "East put an offer on the table", a second such toast and
+"Accepted: the alliance is signed" stacked under the top bar, and the first two stayed over
+the round's budget for seconds after the alliance was signed."""
+from __future__ import annotations
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.async_api")
+expect = playwright_api.expect
+
+from conftest import Client  # noqa: E402
+from game_rules.rules import instantiate_terms  # noqa: E402
+from game_rules.scenario import load_scenario  # noqa: E402
+from test_browser_game import (  # noqa: E402,F401 (fixtures are used by name)
+    CHROMIUM, browser, http, new_page, problems, web_server)
+from test_browser_seats import PHONE  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (scripts/install_browser.sh)")
+
+
+async def test_a_deal_shows_its_latest_news_only(web_server, http, browser, problems):
+    session = await http.create(scenario="classic", copies=1, rounds=2, negotiation=True, negotiation_seconds=900)
+    ana = await new_page(browser, problems, PHONE)
+    await ana.goto(f"{web_server.url}/join?code={session['code']}")
+    await ana.get_by_test_id("join-name").fill("Ana")
+    await ana.get_by_test_id("join-submit").click()
+    await expect(ana.get_by_test_id("firm-heading")).to_be_visible()
+    bo = await Client.login(web_server.url, (await http.join(session["code"], "Bo"))["player_token"], name="Bo")
+    try:
+        await http.control(session, "start")
+        await expect(ana.get_by_test_id("term-editor")).to_be_visible()
+        terms = instantiate_terms(load_scenario("classic").alliances[0], 1, 2).to_dict()
+        toasts = ana.locator("#toasts .toast")
+        for n, west_share in ((1, 0.4), (2, 0.5)):  # the second offer replaces Bo's first
+            terms["split"] = {"west1": west_share, "east1": 1 - west_share}
+            await bo.ok("negotiate", action="offer", terms=terms)
+            await expect(ana.get_by_test_id("standing-offer")).to_contain_text(f"#{n}")
+            await expect(toasts).to_have_count(1)
+            await expect(toasts).to_contain_text("put an offer on the table")
+        await ana.get_by_test_id("accept").click()
+        await expect(ana.get_by_test_id("round-title")).to_contain_text("Round 1 of 2")
+        await expect(toasts).to_have_count(1)  # the offers' news is gone: the answer replaced it
+        await expect(toasts).to_contain_text("Accepted: the alliance is signed")
+        problems.check()
+    finally:
+        await bo.close()
