@@ -548,7 +548,7 @@ export class DecisionForm {
       await this.flushAll();
       const d = this.decision();
       await this.socket.send("submit", { decision: d, round: this.round });
-      toast(t("dec.submitted_toast"), "ok", 4000, { spoken: false });  // the banner says it
+      toast(t("dec.submitted_toast"), "ok", 4000, { spoken: false, topic: "round" });  // the banner says it
       if (!this.submitted.hidden) moveFocus(this.submitted);
       else this.focusWhenSubmitted = true;  // the "submitted" push has not come yet
     } catch (e) {

@@ -206,10 +206,10 @@ class PlayerApp {
         break;
       case "practice_result": toast(t("practice.result_toast"), "ok", 6000); break;
       case "round_result":
-        toast(t("player.round_results", { n: m.round }), "ok", 6000);
+        toast(t("player.round_results", { n: m.round }), "ok", 6000, { topic: "round" });
         this.pendingResults = m.round;
         break;
-      case "round_reopened": toast(t("round.reopened", { n: m.round }), "info", 8000); break;
+      case "round_reopened": toast(t("round.reopened", { n: m.round }), "info", 8000, { topic: "round" }); break;
       case "negotiation_reopened": toast(t("deal.reopened"), "info", 8000); break;
       case "announcement": this.announce(m, true); break;
       case "session_ended": this.showEnded(); break;
