@@ -141,7 +141,8 @@ class Hub:
                 actor._timer.cancel()
             actor.fanout.stop()
             actor.panel_room.stop()
-            self.retire(actor, "this session moved to another server process: reconnecting")
+            # 1012, not 1000: the clients come back, and this process serves them as a follower
+            self.retire(actor, "this session moved to another server process: reconnecting", code=1012)
 
     async def shutdown(self) -> None:
         """In-flight commands finish, every session writes a snapshot, sockets are told why
@@ -308,9 +309,9 @@ class Hub:
         self.ended.add(actor.id)
         self.retire(actor, "session ended")
 
-    def retire(self, actor: SessionActor, reason: str) -> None:
-        """The session stops being live (ended or archived): its code and tokens no longer
-        reach it, its sockets close with `reason`."""
+    def retire(self, actor: SessionActor, reason: str, code: int = 1000) -> None:
+        """The session stops being live here (ended, archived, or owned by another process):
+        its code and tokens no longer reach it, its sockets close with `code` and `reason`."""
         self.codes.pop(actor.code, None)
         self.sessions.pop(actor.id, None)
         conns = actor.all_connections()
@@ -319,7 +320,7 @@ class Hub:
         self.metrics.connections -= len(conns)
         actor.conns.clear()
         for conn in conns:
-            asyncio.ensure_future(conn.close(1000, reason))
+            asyncio.ensure_future(conn.close(code, reason))
 
     def revoke(self, hashed: str, why: str) -> None:
         """A token stops working now: every later use is refused with `token_revoked` (and
