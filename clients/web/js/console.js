@@ -1,9 +1,7 @@
 // The facilitator console: create a session, show the join code and QR code, watch the
 // lobby fill, move players, fill seats with bots, pair firms, run the clock, watch every
 // firm, inject events, read all chat, export the data. Before a session: console_create.js.
-import { h, $, clear, replace, toast, confirmDialog, choiceDialog, newId, urlText } from "./dom.js";
-import { mergeButton } from "./seatmerge.js";
-import { rolePicker } from "./rolepicker.js";
+import { h, $, clear, replace, toast, confirmDialog, choiceDialog, urlText } from "./dom.js";
 import { t, applyI18n, errorText, num, pct, duration, clockTime } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
 import { store, connectionIndicator, PhaseClock, phaseLabel, languageSwitcher } from "./common.js";
@@ -14,6 +12,8 @@ import { TeamFormation, seatRequests } from "./teamform.js";
 import { applyPush } from "./viewfold.js";
 import { renegotiationTable } from "./renegotiation.js";
 import { brand, downloadExport, showCreate } from "./console_create.js";
+import { consoleAsks } from "./console_asks.js";
+import { moveMany, playerName, playerRow } from "./console_players.js";
 
 applyI18n();
 const main = $("#main");
@@ -286,7 +286,7 @@ class Console {
       disabled: opts.disabled, on: { click: () => this.control(action, opts.extra || {}, opts) } });
     const phaseBtns = [];
     const o = v.session.options;
-    const ask = this.asks();
+    const ask = consoleAsks(this);
     if (phase === "lobby") {
       phaseBtns.push(o.practice_round ? btn(t("ctl.start_practice"), "start", { cls: "primary" }) : btn(o.selection ? t("ctl.start_selection") : o.negotiation ? t("ctl.start_negotiation") : t("ctl.start_rounds"),
                          "start", { cls: "primary" }));
@@ -349,56 +349,6 @@ class Console {
     }
   }
 
-  /** What each control that ends something asks first, computed when it is clicked (the
-   *  view moves on between a render and a click): exactly what will happen, or null. */
-  asks() {
-    const v = () => this.view;
-    const open = () => Object.values(v().negotiations || {}).filter((n) => n.status === "open");
-    const list = (items) => items.slice(0, 6).join(", ") + (items.length > 6 ? t("ctl.and_more", { n: items.length - 6 }) : "");
-    const names = (ids) => list(ids.map((f) => this.firmName(f)));
-    const pairs = (negs) => list(negs.map((n) => n.firms.map((f) => this.firmName(f)).join(" ⇄ ")));
-    return {
-      pairInLobby: () => ({ title: t("ctl.pair_title"), body: t("ctl.pair_body"), ok: t("ctl.pair") }),
-      endSelection: () => ({ title: t("ctl.end_selection_title"),
-                             body: v().session.options.negotiation ? t("ctl.end_selection_body_negotiate") : t("ctl.end_selection_body_defaults"),
-                             ok: t("ctl.end_selection") }),
-      pairOpen: () => {
-        const n = open();
-        return n.length ? { title: t("ctl.pair_now_title", { k: n.length }), body: t("ctl.pair_now_body", { firms: pairs(n) }), ok: t("ctl.pair_now") } : null;
-      },
-      endNegotiation: () => {
-        const n = open();
-        if (!n.length) return null;
-        return { title: t("ctl.end_negotiation_title", { k: n.length }),
-                 body: [t("ctl.end_negotiation_body", { firms: pairs(n) }), t("ctl.end_negotiation_choice")],
-                 choices: [{ value: "pair", text: t("ctl.pair_now"), cls: "primary", testid: "choice-pair" },
-                           { value: "advance", text: t("ctl.end_negotiation_without"), cls: "danger", testid: "confirm-ok" }] };
-      },
-      endRound: () => {
-        const waiting = v().status.waiting_for || [];
-        if (!waiting.length) return null;
-        return { title: t("ctl.end_round_title", { n: v().status.current_round }),
-                 body: [t("ctl.end_round_body", { k: waiting.length, n: Object.keys(v().firms).length, firms: names(waiting) }), t("ctl.end_round_played")],
-                 ok: t("ctl.end_round") };
-      },
-      reopenNegotiation: (aid) => ({ title: t("ctl.reopen_negotiation_title", { firms: this.negFirms(aid) }),
-                                     body: [t("ctl.reopen_negotiation_body", { firms: this.negFirms(aid) }),
-                                            t(v().phase === "negotiation" ? "ctl.reopen_negotiation_still" : "ctl.reopen_negotiation_back")],
-                                     ok: t("ctl.reopen_negotiation") }),
-      endRenegotiation: () => {
-        const w = v().renegotiation;
-        const n = w ? w.alliances.filter((p) => p.status === "open") : [];
-        return { title: t("ctl.end_renegotiation_title"),
-                 body: [n.length ? t("ctl.end_renegotiation_body", { k: n.length, firms: pairs(n) }) : t("ctl.end_renegotiation_none"),
-                        t("ctl.end_renegotiation_next")],
-                 ok: t("ctl.end_renegotiation") };
-      },
-      reopenRound: () => ({ title: t("ctl.reopen_round_title", { n: v().status.reopen.round }),
-                            body: t("ctl.reopen_round_body", { n: v().status.reopen.round }), ok: t("ctl.reopen_round") }),
-      toDebrief: () => ({ title: t("ctl.to_debrief_title"),
-                          body: t("ctl.to_debrief_body", { from: v().status.current_round || v().round + 1, to: v().rounds }), ok: t("ctl.to_debrief") }),
-    };
-  }
 
   // ---- teams and monitor ---------------------------------------------------------------------
 
@@ -423,13 +373,13 @@ class Console {
       const card = h("div", { class: "firm-card", "data-firm": f.id, "data-testid": `firm-${f.id}` },
         h("h3", {}, f.name, " ", h("span", { class: "tag", text: t("console.copy_n", { n: f.copy }) })),
         bot ? h("p", { class: "tag bot", text: t("console.bot_seat", { strategy: t(`strategy.${bot}`) }) }) : null,
-        players.length ? h("ul", { class: "players" }, players.map((p) => this.playerRow(p, firms))) : h("p", { class: "muted", text: bot ? "" : t("console.empty_firm") }));
+        players.length ? h("ul", { class: "players" }, players.map((p) => playerRow(this, p, firms))) : h("p", { class: "muted", text: bot ? "" : t("console.empty_firm") }));
       grid.append(card);
     }
     // forming the teams (lobby only; built once so its file and preview survive this redraw),
     // and students asking for their seat on a new device
     if (v.phase === "lobby") this.teams.append((this.formation = this.formation || new TeamFormation(this)).el);
-    this.teams.append(seatRequests(this, st.seat_requests) || "", this.moveMany(firms, st.players), grid);
+    this.teams.append(seatRequests(this, st.seat_requests) || "", moveMany(this, firms, st.players), grid);
     if (focused) { const el = this.teams.querySelector(`[data-testid="${focused}"]`); if (el) el.focus(); }
     // monitor: per firm connected, draft, submitted, who holds up the round
     const practice = v.phase === "practice" ? st.practice || { submitted: {}, waiting_for: [] } : null;
@@ -443,7 +393,7 @@ class Console {
       const bot = st.bots && st.bots[f.id];
       let state;
       if (v.phase !== "execution" && !practice) state = h("span", { class: "muted", text: "–" });
-      else if (sub) state = h("span", { class: "ok" }, h("span", { "aria-hidden": "true", text: "✓ " }), t("console.submitted_by", { name: this.playerName(sub) }));
+      else if (sub) state = h("span", { class: "ok" }, h("span", { "aria-hidden": "true", text: "✓ " }), t("console.submitted_by", { name: playerName(this, sub) }));
       else state = h("span", { class: "waiting" }, h("span", { "aria-hidden": "true", text: "◷ " }), t("console.waiting"));
       return h("tr", { class: waiting.has(f.id) ? "holding" : "", "data-testid": `mon-${f.id}` },
         h("th", { scope: "row", text: f.name }),
@@ -462,80 +412,6 @@ class Console {
           h("th", { scope: "col", text: t("console.draft") }), h("th", { scope: "col", text: t("console.submitted") }))),
         h("tbody", {}, rows)), t("console.monitor")));
     this.renderControls();
-  }
-
-  playerName(pid) {
-    if (pid && pid.startsWith("bot:")) return t("common.bot");
-    const p = this.view.status.players.find((x) => x.player_id === pid);
-    return p ? p.name : pid;
-  }
-
-  /** Several students at once: tick them, pick a firm, move them all (one move_player each). */
-  moveMany(firms, players) {
-    this.chosen = new Set([...(this.chosen || [])].filter((pid) => players.some((p) => p.player_id === pid)));
-    const n = this.chosen.size;
-    const target = h("select", { id: "move-many-firm", "data-testid": "move-many-firm", "aria-label": t("console.move_many_to") },
-      firms.map((f) => h("option", { value: f.id, selected: f.id === this.moveManyTo, text: f.name })));
-    target.addEventListener("change", () => { this.moveManyTo = target.value; });
-    const go = h("button", { type: "button", class: "secondary", "data-testid": "move-many-go", disabled: !n,
-      text: t("console.move_many", { n }), on: { click: async () => {
-        const to = target.value;
-        let moved = 0;
-        for (const pid of [...this.chosen]) {
-          const p = players.find((x) => x.player_id === pid);
-          if (!p || p.firm === to) continue;
-          if (await this.control("move_player", { player: pid, firm: to })) moved += 1;
-        }
-        this.chosen.clear();
-        toast(t("console.moved_many", { n: moved, firm: this.firmName(to) }), "ok");
-        this.renderStatus();
-      } } });
-    return h("div", { class: "actions move-many", "data-testid": "move-many" },
-      h("label", { for: "move-many-firm", text: t("console.move_many_label", { n }) }), target, go);
-  }
-
-  playerRow(p, firms) {
-    const id = newId("mv");
-    const pick = h("input", { type: "checkbox", class: "pick", "data-testid": `pick-${p.player_id}`, checked: (this.chosen || new Set()).has(p.player_id),
-      "aria-label": t("console.pick_label", { name: p.name }), on: { change: () => {
-        if (pick.checked) this.chosen.add(p.player_id); else this.chosen.delete(p.player_id);
-        const n = this.chosen.size;
-        const go = this.teams.querySelector("[data-testid=move-many-go]");
-        go.disabled = !n;
-        go.textContent = t("console.move_many", { n });
-        this.teams.querySelector("label[for=move-many-firm]").textContent = t("console.move_many_label", { n });
-      } } });
-    const want = (this.picked && this.picked.get(p.player_id)) || p.firm;
-    const sel = h("select", { id, "aria-label": t("console.move_label", { name: p.name }), "data-testid": `move-${p.player_id}`, "data-player": p.player_id },
-      firms.map((f) => h("option", { value: f.id, selected: f.id === want, text: f.name })));
-    const go = h("button", { type: "button", class: "secondary small", text: t("console.move"), "data-testid": `move-go-${p.player_id}`,
-      on: { click: async () => {
-        if (sel.value === p.firm) return;
-        const r = await this.control("move_player", { player: p.player_id, firm: sel.value });
-        if (r) toast(t("console.moved", { name: p.name, firm: this.firmName(sel.value) }), "ok");
-      } } });
-    const remove = h("button", { type: "button", class: "secondary small danger", text: t("console.remove"),
-      "data-testid": `remove-${p.player_id}`, "aria-label": t("console.remove_label", { name: p.name }),
-      on: { click: async () => {
-        const ok = await confirmDialog({ title: t("console.remove_title", { name: p.name }), body: t("console.remove_body"),
-                                         ok: t("console.remove"), cancel: t("common.cancel"), danger: true });
-        if (ok && await this.control("remove_player", { player_id: p.player_id })) toast(t("console.removed", { name: p.name }), "ok");
-      } } });
-    const rejoin = p.label ? h("button", { type: "button", class: "secondary small", text: t("console.allow_rejoin"),
-      "data-testid": `rejoin-${p.player_id}`, "aria-label": t("console.allow_rejoin_label", { name: p.name }),
-      on: { click: async () => {
-        if (await this.control("allow_rejoin", { player_id: p.player_id })) toast(t("console.rejoin_allowed", { name: p.name }), "ok");
-      } } }) : null;
-    const merge = mergeButton(p, this.view.status.players, (a, f) => this.control(a, f), (f) => this.firmName(f));
-    const role = rolePicker(p, this.view.status.firm_roles, (a, f) => this.control(a, f));
-    return h("li", { class: p.connected ? "online" : "offline", "data-testid": "player-row" },
-      pick, " ", h("span", { class: "dot", "aria-hidden": "true", text: p.connected ? "●" : "○" }), " ",
-      h("span", { class: "member-name", text: p.name }), p.label ? h("span", { class: "muted", text: ` (${p.label})` }) : null,
-      // a client that declared itself a bot at the join (the export flags its rows `is_bot`)
-      p.is_bot ? h("span", { class: "tag", "data-testid": `bot-tag-${p.player_id}`, text: t("console.bot_player"),
-                             title: t("console.bot_player_title") }) : null,
-      h("span", { class: "sr-status", text: ` ${p.connected ? t("player.online") : t("player.offline")}` }),
-      h("span", { class: "move" }, role, sel, go, rejoin, merge, remove));
   }
 
   /** "West 1 ⇄ East 1": a negotiation's two firms by name. */
