@@ -2,11 +2,12 @@
 // leave an alliance, answer the pulse survey. The form is the team's shared draft: each
 // change is sent as a `draft` command, teammates' changes arrive as `draft` pushes and
 // show who changed what.
-import { h, clear, newId, confirmDialog, say, toast } from "./dom.js";
+import { h, clear, say, toast } from "./dom.js";
 import { focusLost, moveFocus } from "./focus.js";
 import { t, num, pct, errorText, clockTime } from "./i18n.js";
 import { mergeDraft } from "./viewfold.js";
 import { lockGroups, markRoleGroups } from "./firmroles.js";
+import { exitRow, pointRow, revealRow, surveyRow, trancheRow } from "./decision_rows.js";
 
 const POINT_GROUPS = ["contribute", "absorb", "develop"];
 const DEBOUNCE_MS = 250;
@@ -100,7 +101,7 @@ export class DecisionForm {
     for (const [group, keys, title, hint] of groups) {
       const set = h("fieldset", { class: "points", "data-group": group }, h("legend", { text: title }), h("p", { class: "hint", text: hint }));
       if (!keys.length) set.append(h("p", { class: "muted", text: t(group === "contribute" ? "dec.nothing_to_contribute" : "dec.no_scope") }));
-      for (const k of keys) set.append(this.pointRow(`${group}.${k}`, this.dn[k] || k, group === "contribute" ? this.minEffortOf(k) : null, title));
+      for (const k of keys) set.append(pointRow(this, `${group}.${k}`, this.dn[k] || k, group === "contribute" ? this.minEffortOf(k) : null, title));
       if (group === "absorb" && keys.length) {
         this.absorbWarn = h("p", { class: "warn", role: "status" });
         set.append(this.absorbWarn);
@@ -108,13 +109,13 @@ export class DecisionForm {
       f.append(set);
     }
     const protect = h("fieldset", { class: "points", "data-group": "protect" }, h("legend", { text: t("dec.protect") }),
-      h("p", { class: "hint", text: t("dec.protect_hint") }), this.pointRow("protect", t("dec.protect_label"), null, null));
+      h("p", { class: "hint", text: t("dec.protect_hint") }), pointRow(this, "protect", t("dec.protect_label"), null, null));
     f.append(protect);
 
     // reveal
     if (scope.length) {
       const set = h("fieldset", { class: "reveal", "data-group": "reveal" }, h("legend", { text: t("dec.reveal") }), h("p", { class: "hint", text: t("dec.reveal_hint") }));
-      for (const k of scope) set.append(this.revealRow(k));
+      for (const k of scope) set.append(revealRow(this, k));
       f.append(set);
     }
     // tranches due
@@ -125,7 +126,7 @@ export class DecisionForm {
       if (!doms.length) continue;
       const set = h("fieldset", { class: "tranches" }, h("legend", { text: t("dec.tranches_due", { partner: a.partner.name }) }),
         h("p", { class: "hint", text: t("dec.tranches_hint") }));
-      for (const k of doms) set.append(this.trancheRow(a, k, due[k]));
+      for (const k of doms) set.append(trancheRow(this, a, k, due[k]));
       dueSets.push(set);
     }
     if (dueSets.length) f.append(...dueSets);
@@ -133,7 +134,7 @@ export class DecisionForm {
     // exit
     if (this.active.length) {
       const set = h("fieldset", { class: "exit" }, h("legend", { text: t("dec.exit") }));
-      for (const a of this.active) set.append(this.exitRow(a));
+      for (const a of this.active) set.append(exitRow(this, a));
       f.append(set);
     }
     // survey: not asked before anything has happened (no results yet, i.e. round 1): the
@@ -143,7 +144,7 @@ export class DecisionForm {
     const surveys = results ? this.view.surveys || [] : [];
     if (surveys.length) {
       const set = h("fieldset", { class: "survey" }, h("legend", { text: t("dec.survey") }), h("p", { class: "hint", text: t("dec.survey_hint") }));
-      for (const q of surveys) set.append(this.surveyRow(q));
+      for (const q of surveys) set.append(surveyRow(this, q));
       f.append(set);
     }
     // activity + submit
@@ -163,132 +164,6 @@ export class DecisionForm {
     }
     this.roleLocked = markRoleGroups(this.el, this.view, this.nameOf);
     this.renderBudget();
-  }
-
-  pointRow(key, label, min, group) {
-    const id = newId("pt");
-    const full = group ? `${group}: ${label}` : label;
-    const input = h("input", { type: "number", id, min: 0, max: this.budget, step: 1, inputmode: "numeric",
-                               "aria-label": full, "data-key": key, "data-testid": `pt-${key}` });
-    const minus = h("button", { type: "button", class: "step", "aria-label": t("dec.less", { what: full }), text: "−",
-                                on: { click: () => this.step(key, -5) } });
-    const plus = h("button", { type: "button", class: "step", "aria-label": t("dec.more", { what: full }), text: "+",
-                               on: { click: () => this.step(key, +5) } });
-    input.addEventListener("input", () => this.onPointInput(key));
-    input.addEventListener("change", () => this.onPointInput(key, true));
-    const note = h("span", { class: "row-note", "aria-live": "polite" });
-    const minNote = min !== null && min > 0 ? h("span", { class: "min-note", text: t("dec.min_promised", { n: num(min, 1) }) }) : null;
-    const row = h("div", { class: "point-row", "data-key": key },
-      h("label", { for: id, text: label }),
-      h("div", { class: "stepper" }, minus, input, plus),
-      minNote, note);
-    row._plus = plus;
-    row._minus = minus;
-    row._note = note;
-    row._min = min;
-    this.inputs.set(key, input);
-    this.rows.set(key, row);
-    return row;
-  }
-
-  revealRow(k) {
-    const key = `reveal.${k}`;
-    const id = newId("rv");
-    const input = h("input", { type: "range", id, min: 0, max: 100, step: 5, "data-key": key, "data-testid": `rv-${k}`,
-                               "aria-label": `${t("dec.reveal")}: ${this.dn[k] || k}` });
-    const out = h("output", { for: id, class: "reveal-out", "aria-live": "off" });
-    const note = h("span", { class: "row-note", "aria-live": "polite" });
-    input.addEventListener("input", () => {
-      this.values.reveal[k] = Number(input.value) / 100;
-      out.textContent = pct(this.values.reveal[k]);
-      input.setAttribute("aria-valuetext", out.textContent);
-      this.queue(key);
-    });
-    const row = h("div", { class: "reveal-row", "data-key": key }, h("label", { for: id, text: this.dn[k] || k }), input, out, note);
-    row._note = note;
-    row._out = out;
-    this.inputs.set(key, input);
-    this.rows.set(key, row);
-    return row;
-  }
-
-  trancheRow(a, k, dueCount) {
-    const key = `withhold.${a.id}.${k}`;
-    const n = a.terms.tranches[this.me];
-    const name = newId("tr");
-    const rel = h("input", { type: "radio", name, value: "release", id: `${name}-r`, "data-testid": `release-${k}` });
-    const wh = h("input", { type: "radio", name, value: "withhold", id: `${name}-w`, "data-testid": `withhold-${k}` });
-    const onChange = () => {
-      const list = new Set(this.values.withhold[a.id] || []);
-      if (wh.checked) list.add(k); else list.delete(k);
-      this.values.withhold[a.id] = [...list];
-      this.queue(`withhold.${a.id}`);
-    };
-    rel.addEventListener("change", onChange);
-    wh.addEventListener("change", onChange);
-    const note = h("span", { class: "row-note", "aria-live": "polite" });
-    const row = h("div", { class: "tranche-row", role: "radiogroup", "aria-labelledby": `${name}-l`, "data-key": key },
-      h("p", { id: `${name}-l`, class: "tranche-title", text: t("dec.tranche_due", { domain: this.dn[k] || k, t: dueCount, n }) }),
-      h("label", { class: "check", for: rel.id }, rel, h("span", { text: t("dec.release") })),
-      h("label", { class: "check", for: wh.id }, wh, h("span", { text: t("dec.withhold") }), h("small", { class: "hint", text: ` ${t("dec.withhold_hint")}` })),
-      note);
-    row._note = note;
-    row._rel = rel;
-    row._wh = wh;
-    this.rows.set(key, row);
-    this.rows.set(`withhold.${a.id}`, row);
-    return row;
-  }
-
-  exitRow(a) {
-    const key = `exit.${a.id}`;
-    const id = newId("ex");
-    const input = h("input", { type: "checkbox", id, "data-testid": `exit-${a.id}` });
-    input.addEventListener("change", async () => {
-      if (input.checked) {
-        const ok = await confirmDialog({ title: t("dec.exit_confirm_title", { partner: a.partner.name }),
-          body: t("dec.exit_confirm_body", { penalty: num(a.terms.exit_penalty, 1) }),
-          ok: t("dec.exit_confirm_ok"), cancel: t("common.cancel"), danger: true });
-        if (!ok) { input.checked = false; return; }
-      }
-      const set = new Set(this.values.exit);
-      if (input.checked) set.add(a.id); else set.delete(a.id);
-      this.values.exit = [...set];
-      this.queue("exit");
-    });
-    const note = h("span", { class: "row-note", "aria-live": "polite" });
-    const row = h("div", { class: "exit-row", "data-key": key },
-      h("label", { class: "check", for: id }, input, h("span", { text: t("dec.exit_label", { partner: a.partner.name, penalty: num(a.terms.exit_penalty, 1) }) })),
-      note);
-    row._note = note;
-    this.inputs.set(key, input);
-    this.rows.set(key, row);
-    this.rows.set("exit", row);
-    return row;
-  }
-
-  surveyRow(q) {
-    const key = `survey.${q.id}`;
-    const name = newId("sv");
-    const legendId = `${name}-q`;
-    const scale = h("div", { class: "likert" });
-    const radios = [];
-    for (let v = 1; v <= 5; v++) {
-      const id = `${name}-${v}`;
-      const r = h("input", { type: "radio", name, id, value: v, "data-testid": `survey-${q.id}-${v}` });
-      r.addEventListener("change", () => { this.values.survey[q.id] = v; this.queue(key); });
-      radios.push(r);
-      scale.append(h("label", { class: "likert-opt", for: id }, r, h("span", { text: String(v) })));
-    }
-    const note = h("span", { class: "row-note", "aria-live": "polite" });
-    const row = h("div", { class: "survey-row", role: "radiogroup", "aria-labelledby": legendId, "data-key": key },
-      h("p", { id: legendId, class: "survey-q", text: q.text }),
-      h("div", { class: "likert-wrap" }, h("span", { class: "likert-end", text: `1 = ${q.low}` }), scale, h("span", { class: "likert-end", text: `5 = ${q.high}` })),
-      note);
-    row._radios = radios;
-    row._note = note;
-    this.rows.set(key, row);
-    return row;
   }
 
   // ---- values ------------------------------------------------------------------------------
