@@ -141,6 +141,8 @@ def summary(path: str) -> dict:
         writes = [r for r in span if r["k"] == "write" and r["t"] <= last + 0.5]
         snaps = [r for r in span if r["k"] == "snapshot"]
         commit = next((r for r in span if r["k"] == "commit" and r["n"] > 100), None)
+        landed = commit["t"] + commit["dur"] if commit else None
+        results = next((r for r in span if r["k"] == "deliver" and r["types"].get("round_result")), None)
         rounds.append({
             "closing_item_cpu_ms": round(close["cpu"] * 1000, 1),
             "round_commit_ms": round(commit["dur"] * 1000, 1) if commit else None,
@@ -151,6 +153,10 @@ def summary(path: str) -> dict:
             "socket_writes": len(writes), "frames": sum(r["frames"] for r in writes),
             "gc_ms": round(1000 * sum(r["dur"] for r in upto if r["k"] == "gc"), 1),
             "last_views_delivered_ms": round((last - close["t"]) * 1000, 1),
+            # from the round's commit landing: the results' delivery written (its last socket
+            # is the closer's, the load generator's ack), and the new round's last view written
+            "results_after_commit_ms": round(1000 * (results["t"] + results["dur"] - landed), 1) if results else None,
+            "views_after_commit_ms": round(1000 * (last - landed), 1) if commit else None,
             "snapshot_cpu_ms": round(snaps[0]["cpu"] * 1000, 1) if snaps else None,
         })
     keys = rounds[0].keys() if rounds else ()

@@ -45,6 +45,7 @@ class Fanout:
         self.conns: dict[str, set["Connection"]] = {}   # principal name -> its open sockets
         self.out: list[tuple["Connection", Any]] = []   # this item's messages
         self._views_posted = False
+        self.building = False                            # a new round's views are being built, chunk by chunk
         self._status_at = float("-inf")                 # when the facilitator last got a status
         self._status_timer: asyncio.TimerHandle | None = None
         self.held = Holdings()                           # what view each socket holds (round deltas)
@@ -184,7 +185,7 @@ class Fanout:
         go to the store at once, and the first views are built while they are committed
         (the results' delivery waits for the chunk being built then, one or two, not all)."""
         if not self._views_posted:
-            self._views_posted = True
+            self._views_posted = self.building = True
             self.live.batch_ends = True
             self.live.post(self._round_views)
 
@@ -207,6 +208,7 @@ class Fanout:
         if len(groups) > VIEWS_CHUNK and not self.live._stopping:
             self.live.post(self._round_views_chunk, groups[VIEWS_CHUNK:])  # behind the commands waiting now
             return
+        self.building = False
         self.held.done()
         self.ahead.schedule()
 
@@ -214,7 +216,7 @@ class Fanout:
         """Everyone gets its new view (phase changes): the facilitator a full view; a player,
         with `deltas`, a `round_delta` against the view its socket holds where that is
         smaller, else a full view."""
-        self._views_posted = False
+        self._views_posted = self.building = False
         self._facilitator_views()
         self._player_views([name for name in self.conns if name != FACILITATOR], deltas)
         self.held.done()
@@ -247,11 +249,12 @@ class Fanout:
                 msg = self._delta(conn, name, firm, part, me, shared) if deltas else None
                 if msg is None:
                     msg = full = full or P.SharedView(part, me)
+                msg.encoded(conn.binary)   # now, while the round is committed, not at the sockets' write
                 self.out.append((conn, msg))
                 self.held.hold(conn, part.part, me, firm)
 
     def _delta(self, conn: "Connection", pid: str, firm: str, part: P.SharedPart, me: dict,
-               shared: dict) -> "P.Shared | dict | None":
+               shared: dict) -> "P.Shared | None":
         """`conn`'s `round_delta` to the view `{**part, "me": me}`, or None (a full view then)."""
         if conn.held is None or conn.deltas != DELTA_VERSION:
             return None
@@ -260,7 +263,7 @@ class Fanout:
             return None
         msg = {"type": "round_delta", "version": DELTA_VERSION, "base": conn.views, "round": part.part.get("current_round"), "changes": changes}
         if not alike:
-            return msg
+            return P.Shared(msg)   # one socket's, but encoded with the chunk (`encoded`)
         key = (firm, id(changes), conn.views)
         if key not in shared:
             shared[key] = P.Shared(msg)
