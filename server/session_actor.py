@@ -41,7 +41,7 @@ from . import participants, protocol as P, seats, treatments
 from .teams import SERVER_CONTROLS
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
-from .fanout import Fanout, deliver, log_write_failed
+from .fanout import Fanout, deliver, join_open, log_write_failed
 from .mailbox import STOP, run_batch
 from .session_selection import protocol_error
 from .snapshot_text import SnapshotText
@@ -553,8 +553,12 @@ class SessionActor:
             return
         if not ops and not after and self._open is not None:
             # no rows of its own: its messages leave with the delivery that waits for the same
-            # commit, one write per socket (a round's results and the views built meanwhile)
-            self._open.extend(out)
+            # commit, one write per socket (a round's results and the round deltas built
+            # meanwhile); a socket's full view (several KB) leaves after every socket's results
+            out = join_open(self._open, out)
+            if not out:
+                return
+            self._tail.add_done_callback(partial(self._deliver, out, after))
             return
         self._open = out if not after else None
         self._tail.add_done_callback(partial(self._deliver, out, after))
