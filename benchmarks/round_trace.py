@@ -137,6 +137,17 @@ def summary(path: str) -> dict:
         if len(views) > 1 and views[1].get("written") and not views[0].get("written"):
             views = views[1:]   # the last chunk's delivery, then its writes
         last = views[0]["t"] + views[0]["dur"] if views else last_chunk["t"]
+        # the chunks built while the round was committed are delivered after it, in order: the
+        # new round's last view is the delivery that brings the views to as many sockets as got
+        # the results (each socket gets one; counted from the results' delivery on)
+        got, want = -1, next((r["types"]["round_result"] for r in span if r["k"] == "deliver" and r["types"].get("round_result")), 0)
+        for r in span:
+            if r["k"] == "deliver" and r["types"].get("round_result") and got < 0:
+                got = 0
+            if r["k"] == "deliver" and 0 <= got < want:
+                got += r["types"].get("round_delta", 0) + r["types"].get("view", 0)
+                if got >= want:
+                    last = max(last, r["t"] + r["dur"])
         upto = [r for r in span if r["t"] <= last]
         writes = [r for r in span if r["k"] == "write" and r["t"] <= last + 0.5]
         snaps = [r for r in span if r["k"] == "snapshot"]
