@@ -194,7 +194,7 @@ class Fanout:
         item's views are written once it ends, so the first firms' devices read theirs while
         the next are built (in one item, every device waited for the thousandth view), and
         a command waits behind one chunk, not behind all of them."""
-        self._views_posted = False
+        self._views_posted = self.building = False   # (set again while a chunk is queued: an error leaves it unset)
         self._facilitator_views()
         groups: dict[str, list[str]] = {}  # firm -> its players online (a firm's views are built in one item)
         for name, conns in self.conns.items():
@@ -203,12 +203,13 @@ class Fanout:
         self._round_views_chunk(list(groups.values()))
 
     def _round_views_chunk(self, groups: list[list[str]]) -> None:
+        self.building = False
         self._player_views([n for g in groups[:VIEWS_CHUNK] for n in g], deltas=True)
         self.live.batch_ends = True  # these views are written before the next chunk is built
         if len(groups) > VIEWS_CHUNK and not self.live._stopping:
+            self.building = True     # a due snapshot waits for the last chunk (server/snapshot_timer.py)
             self.live.post(self._round_views_chunk, groups[VIEWS_CHUNK:])  # behind the commands waiting now
             return
-        self.building = False
         self.held.done()
         self.ahead.schedule()
 

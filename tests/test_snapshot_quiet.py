@@ -101,3 +101,47 @@ async def test_a_snapshot_due_while_a_rounds_views_are_built_waits_for_the_last_
         finally:
             for c in players:
                 await c.close()
+
+
+async def test_a_chunk_of_views_that_fails_does_not_hold_the_snapshot_for_ever(start_server, monkeypatch):
+    """A round's views that stop with an error (logged by the actor) leave no chunk queued:
+    a due snapshot is then taken, not put back behind chunks that will never come."""
+    from server import fanout, session_actor
+    monkeypatch.setattr(fanout, "VIEWS_CHUNK", 1, raising=False)
+    armed: list[bool] = []             # the round is being played: its views will fail
+    taken: list[bool] = []             # per snapshot: taken once armed
+    snapshot, views = session_actor.SessionActor._snapshot, fanout.Fanout._player_views
+
+    def snapshot_taken(self):
+        snapshot(self)
+        taken.append(bool(armed))
+
+    def failing(self, names, deltas):
+        if armed:
+            raise RuntimeError("a view could not be built")
+        views(self, names, deltas)
+    monkeypatch.setattr(session_actor.SessionActor, "_snapshot", snapshot_taken)
+    monkeypatch.setattr(fanout.Fanout, "_player_views", failing)
+    server = await start_server(status_every=0, snapshot_quiet_seconds=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=1, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea")]
+        players = [await Client.login(server.url, j["player_token"], name=j["player_id"]) for j in joined]
+        try:
+            await api.control(session, "start")
+            for c in players:
+                await c.wait_for(lambda m: m["type"] == "view" and m["view"].get("current_round") == 1)
+            await players[0].ok("ping")
+            armed.append(True)
+            for c in players:
+                await c.ok("submit", decision={"develop": {"design": 5.0}})
+            await players[0].wait_for(lambda m: m["type"] == "round_result")
+            for _ in range(15):   # the snapshot's item runs within a few turns of the actor
+                await players[1].ok("ping")
+                if True in taken:
+                    break
+            assert True in taken, taken
+        finally:
+            for c in players:
+                await c.close()
