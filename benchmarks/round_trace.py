@@ -137,10 +137,23 @@ def summary(path: str) -> dict:
         if len(views) > 1 and views[1].get("written") and not views[0].get("written"):
             views = views[1:]   # the last chunk's delivery, then its writes
         last = views[0]["t"] + views[0]["dur"] if views else last_chunk["t"]
+        # the chunks built while the round was committed are delivered after it, in order: the
+        # new round's last view is the delivery that brings the views to as many sockets as got
+        # the results (each socket gets one; counted from the results' delivery on)
+        got, want = -1, next((r["types"]["round_result"] for r in span if r["k"] == "deliver" and r["types"].get("round_result")), 0)
+        for r in span:
+            if r["k"] == "deliver" and r["types"].get("round_result") and got < 0:
+                got = 0
+            if r["k"] == "deliver" and 0 <= got < want:
+                got += r["types"].get("round_delta", 0) + r["types"].get("view", 0)
+                if got >= want:
+                    last = max(last, r["t"] + r["dur"])
         upto = [r for r in span if r["t"] <= last]
         writes = [r for r in span if r["k"] == "write" and r["t"] <= last + 0.5]
         snaps = [r for r in span if r["k"] == "snapshot"]
         commit = next((r for r in span if r["k"] == "commit" and r["n"] > 100), None)
+        landed = commit["t"] + commit["dur"] if commit else None
+        results = next((r for r in span if r["k"] == "deliver" and r["types"].get("round_result")), None)
         rounds.append({
             "closing_item_cpu_ms": round(close["cpu"] * 1000, 1),
             "round_commit_ms": round(commit["dur"] * 1000, 1) if commit else None,
@@ -151,6 +164,10 @@ def summary(path: str) -> dict:
             "socket_writes": len(writes), "frames": sum(r["frames"] for r in writes),
             "gc_ms": round(1000 * sum(r["dur"] for r in upto if r["k"] == "gc"), 1),
             "last_views_delivered_ms": round((last - close["t"]) * 1000, 1),
+            # from the round's commit landing: the results' delivery written (its last socket
+            # is the closer's, the load generator's ack), and the new round's last view written
+            "results_after_commit_ms": round(1000 * (results["t"] + results["dur"] - landed), 1) if results else None,
+            "views_after_commit_ms": round(1000 * (last - landed), 1) if commit else None,
             "snapshot_cpu_ms": round(snaps[0]["cpu"] * 1000, 1) if snaps else None,
         })
     keys = rounds[0].keys() if rounds else ()

@@ -45,6 +45,7 @@ class Fanout:
         self.conns: dict[str, set["Connection"]] = {}   # principal name -> its open sockets
         self.out: list[tuple["Connection", Any]] = []   # this item's messages
         self._views_posted = False
+        self.building = False                            # a new round's views are being built, chunk by chunk
         self._status_at = float("-inf")                 # when the facilitator last got a status
         self._status_timer: asyncio.TimerHandle | None = None
         self.held = Holdings()                           # what view each socket holds (round deltas)
@@ -184,7 +185,7 @@ class Fanout:
         go to the store at once, and the first views are built while they are committed
         (the results' delivery waits for the chunk being built then, one or two, not all)."""
         if not self._views_posted:
-            self._views_posted = True
+            self._views_posted = self.building = True
             self.live.batch_ends = True
             self.live.post(self._round_views)
 
@@ -193,7 +194,7 @@ class Fanout:
         item's views are written once it ends, so the first firms' devices read theirs while
         the next are built (in one item, every device waited for the thousandth view), and
         a command waits behind one chunk, not behind all of them."""
-        self._views_posted = False
+        self._views_posted = self.building = False   # (set again while a chunk is queued: an error leaves it unset)
         self._facilitator_views()
         groups: dict[str, list[str]] = {}  # firm -> its players online (a firm's views are built in one item)
         for name, conns in self.conns.items():
@@ -202,9 +203,11 @@ class Fanout:
         self._round_views_chunk(list(groups.values()))
 
     def _round_views_chunk(self, groups: list[list[str]]) -> None:
+        self.building = False
         self._player_views([n for g in groups[:VIEWS_CHUNK] for n in g], deltas=True)
         self.live.batch_ends = True  # these views are written before the next chunk is built
         if len(groups) > VIEWS_CHUNK and not self.live._stopping:
+            self.building = True     # a due snapshot waits for the last chunk (server/snapshot_timer.py)
             self.live.post(self._round_views_chunk, groups[VIEWS_CHUNK:])  # behind the commands waiting now
             return
         self.held.done()
@@ -214,7 +217,7 @@ class Fanout:
         """Everyone gets its new view (phase changes): the facilitator a full view; a player,
         with `deltas`, a `round_delta` against the view its socket holds where that is
         smaller, else a full view."""
-        self._views_posted = False
+        self._views_posted = self.building = False
         self._facilitator_views()
         self._player_views([name for name in self.conns if name != FACILITATOR], deltas)
         self.held.done()
@@ -247,11 +250,12 @@ class Fanout:
                 msg = self._delta(conn, name, firm, part, me, shared) if deltas else None
                 if msg is None:
                     msg = full = full or P.SharedView(part, me)
+                msg.encoded(conn.binary)   # now, while the round is committed, not at the sockets' write
                 self.out.append((conn, msg))
                 self.held.hold(conn, part.part, me, firm)
 
     def _delta(self, conn: "Connection", pid: str, firm: str, part: P.SharedPart, me: dict,
-               shared: dict) -> "P.Shared | dict | None":
+               shared: dict) -> "P.Shared | None":
         """`conn`'s `round_delta` to the view `{**part, "me": me}`, or None (a full view then)."""
         if conn.held is None or conn.deltas != DELTA_VERSION:
             return None
@@ -260,7 +264,7 @@ class Fanout:
             return None
         msg = {"type": "round_delta", "version": DELTA_VERSION, "base": conn.views, "round": part.part.get("current_round"), "changes": changes}
         if not alike:
-            return msg
+            return P.Shared(msg)   # one socket's, but encoded with the chunk (`encoded`)
         key = (firm, id(changes), conn.views)
         if key not in shared:
             shared[key] = P.Shared(msg)

@@ -42,7 +42,12 @@ class SnapshotTimer:
 
     def _take(self) -> None:
         """In the actor: the snapshot of the session as it is now (if none was taken since)."""
-        self._posted = False
         a = self.actor
+        if a.fanout.building and not a._stopping:
+            # not between a round's results and its last views: the snapshot's commit would hold
+            # the views built after it (they leave after the commits before them)
+            a.post(self._take)
+            return
+        self._posted = False
         if a._round_dirty or a._since_snapshot >= a.cfg.snapshot_every:
             a._snapshot()

@@ -20,6 +20,20 @@ def test_shared_frame_is_the_plain_encoding():
         assert "seq" not in msg
 
 
+def test_a_push_encoded_ahead_gives_the_same_bytes():
+    """`Shared.encoded` (a new round's views and deltas, encoded while the round is committed)
+    changes nothing in the frames: either format, ahead or not, the other one still right."""
+    part = SharedPart({"p": {"a": 1 / 3, "b": "ü"}})
+    for make in (lambda: Shared({"type": "round_delta", "base": 3, "changes": {"set": {"a": [1.5, None]}}}),
+                 lambda: SharedView(part, {"player_id": "p1"})):
+        for ahead in (True, False):
+            pushed = make()
+            pushed.encoded(ahead)
+            for seq in SEQS:
+                for binary in (True, False):
+                    assert pushed.frame(seq, binary) == encode(dict(make().msg, seq=seq), binary)
+
+
 def test_shared_view_is_the_plain_encoding():
     for n in (0, 1, 14, 15, 16, 30):
         part = {f"p{i}": {"a": i / 3, "b": "ü", "c": [True, None]} for i in range(n)}

@@ -57,3 +57,91 @@ async def test_the_round_snapshot_waits_and_a_crash_before_it_loses_nothing(serv
         assert (await Api(proc2.url, http).summary(session))["round"] == 2
         assert proc2.terminate() == 0  # a clean stop takes the snapshot it owes
     assert _snapshot_rounds(db_path, session["session_id"])[-1] == 2
+
+
+async def test_a_snapshot_due_while_a_rounds_views_are_built_waits_for_the_last_of_them(start_server, monkeypatch):
+    """server/snapshot_timer.py: a snapshot that falls due while a new round's views are being
+    built, chunk by chunk, is taken after the last chunk: taken between two, its commit held
+    every later chunk's views (they leave after the commits before them). On 0c7d51e it
+    ran between the chunks."""
+    from server import fanout, session_actor
+    monkeypatch.setattr(fanout, "VIEWS_CHUNK", 1, raising=False)
+    order: list[str] = []
+    chunk, snapshot = fanout.Fanout._round_views_chunk, session_actor.SessionActor._snapshot
+
+    def chunk_built(self, groups):
+        chunk(self, groups)
+        order.append("last chunk" if len(groups) <= fanout.VIEWS_CHUNK else "chunk")
+
+    def snapshot_taken(self):
+        snapshot(self)
+        order.append("snapshot")
+    monkeypatch.setattr(fanout.Fanout, "_round_views_chunk", chunk_built)
+    monkeypatch.setattr(session_actor.SessionActor, "_snapshot", snapshot_taken)
+    server = await start_server(status_every=0, snapshot_quiet_seconds=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=2, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea", "Cy", "Dan")]
+        players = [await Client.login(server.url, j["player_token"], name=j["player_id"]) for j in joined]
+        try:
+            await api.control(session, "start")
+            for c in players:
+                await c.wait_for(lambda m: m["type"] == "view" and m["view"].get("current_round") == 1)
+            for c in players:
+                await c.ok("submit", decision={"develop": {"design": 5.0}})
+            for c in players:
+                await c.wait_for(lambda m: m["type"] == "view" and m["view"].get("current_round") == 2)
+            await players[0].ok("ping")   # every item queued before it has run
+            assert order.count("last chunk") >= 1 and "snapshot" in order, order
+            building = False
+            for what in order:
+                assert not (building and what == "snapshot"), order
+                building = what == "chunk" or (building and what != "last chunk")
+        finally:
+            for c in players:
+                await c.close()
+
+
+async def test_a_chunk_of_views_that_fails_does_not_hold_the_snapshot_for_ever(start_server, monkeypatch):
+    """A round's views that stop with an error (logged by the actor) leave no chunk queued:
+    a due snapshot is then taken, not put back behind chunks that will never come."""
+    from server import fanout, session_actor
+    monkeypatch.setattr(fanout, "VIEWS_CHUNK", 1, raising=False)
+    armed: list[bool] = []             # the round is being played: its views will fail
+    taken: list[bool] = []             # per snapshot: taken once armed
+    snapshot, views = session_actor.SessionActor._snapshot, fanout.Fanout._player_views
+
+    def snapshot_taken(self):
+        snapshot(self)
+        taken.append(bool(armed))
+
+    def failing(self, names, deltas):
+        if armed:
+            raise RuntimeError("a view could not be built")
+        views(self, names, deltas)
+    monkeypatch.setattr(session_actor.SessionActor, "_snapshot", snapshot_taken)
+    monkeypatch.setattr(fanout.Fanout, "_player_views", failing)
+    server = await start_server(status_every=0, snapshot_quiet_seconds=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=1, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea")]
+        players = [await Client.login(server.url, j["player_token"], name=j["player_id"]) for j in joined]
+        try:
+            await api.control(session, "start")
+            for c in players:
+                await c.wait_for(lambda m: m["type"] == "view" and m["view"].get("current_round") == 1)
+            await players[0].ok("ping")
+            armed.append(True)
+            for c in players:
+                await c.ok("submit", decision={"develop": {"design": 5.0}})
+            await players[0].wait_for(lambda m: m["type"] == "round_result")
+            for _ in range(15):   # the snapshot's item runs within a few turns of the actor
+                await players[1].ok("ping")
+                if True in taken:
+                    break
+            assert True in taken, taken
+        finally:
+            for c in players:
+                await c.close()

@@ -175,16 +175,27 @@ class Shared:
     def _encode_text(self) -> str:
         return _json(self.msg)
 
+    def encoded(self, binary: bool) -> None:
+        """Encode it now in `binary`'s format (`frame` then only adds the `seq`): a new round's
+        views are encoded while the round is committed, not when their sockets are written."""
+        if binary:
+            if self._bin is None:
+                n = len(self.msg)  # "seq" is never one of its keys
+                self._bin = (_map_header(n + 1), self._encode_bin()[len(_map_header(n)):] + _SEQ_KEY)
+        elif self._text is None:
+            self._text = self._encode_text()
+
     def frame(self, seq: int, binary: bool) -> bytes | str:
         if binary:
             b = self._bin
             if b is None:
-                n = len(self.msg)  # "seq" is never one of its keys
-                b = self._bin = (_map_header(n + 1), self._encode_bin()[len(_map_header(n)):] + _SEQ_KEY)
+                self.encoded(True)
+                b = self._bin
             return b[0] + b[1] + _pack(seq)
         t = self._text
         if t is None:
-            t = self._text = self._encode_text()
+            self.encoded(False)
+            t = self._text
         return f'{t[:-1]},"seq":{seq}}}'
 
 
