@@ -3,6 +3,7 @@ functions that build a fresh session from it (instantiating the case once per co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import mul
 from types import SimpleNamespace
 
 from .scenario import Params, Scenario, AllianceTemplate
@@ -21,14 +22,14 @@ class Rules:
     # firm id -> the rules of its treatment, when treatments differ inside the session
     # (game_rules.treatments); None when every firm plays these rules
     treated: dict[str, "Rules"] | None = None
-    # (domain, weight) in the scenario's order, for `position` (derived: not an argument)
-    weighted: tuple[tuple[str, float], ...] = field(init=False, repr=False, compare=False)
+    # the weights in the scenario's order, for `position` (derived: not an argument)
+    weights: tuple[float, ...] = field(init=False, repr=False, compare=False)
     # `params`' numbers as plain attributes, for the engine's formulas (derived: the same
     # values; a pydantic model's every attribute read goes through its __getattr__ hook)
     numbers: SimpleNamespace = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "weighted", tuple((k, self.weight[k]) for k in self.domains))
+        object.__setattr__(self, "weights", tuple(self.weight[k] for k in self.domains))
         object.__setattr__(self, "numbers", SimpleNamespace(**dict(self.params)))
 
     @classmethod
@@ -43,9 +44,9 @@ class Rules:
 
     def position(self, competence: dict[str, float]) -> float:
         # summed in the scenario's domain order, whatever the dict's order: deterministic
-        # (the same products, added in the same order, as sum([w[k] * c[k] for k in domains]);
-        # the engine asks for positions several times per firm)
-        return sum([w * competence[k] for k, w in self.weighted])
+        # (the same products, added in the same order, as sum([w[k] * c[k] for k in domains]),
+        # multiplied and added in C: the engine asks for positions several times per firm)
+        return sum(map(mul, self.weights, map(competence.__getitem__, self.domains)))
 
 
 def firm_id(role: str, copy: int) -> str:

@@ -156,8 +156,9 @@ class Alliance:
         return b if firm_id == a else a
 
     def clone(self) -> "Alliance":
+        released = self.released  # (each firm's counts copied in C: the engine clones every alliance every round)
         return Alliance(self.id, self.firms, self.terms, self.signed_round, dict(self.trust),
-                        {f: dict(r) for f, r in self.released.items()},
+                        dict(zip(released, map(dict, released.values()))),
                         dict(self.cum_contribution), self.status, self.ended_round,
                         self.ended_reason, dict(self.breach))
 
