@@ -120,7 +120,7 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
     firm = d.firm
     if firm not in state.firms:
         raise DecisionError("unknown_firm", f"firm {firm!r} is not in this session")
-    budget = rules.of(firm).numbers.budget
+    budget = (rules if rules.treated is None else rules.of(firm)).numbers.budget
     if alliances is None:
         alliances = state.alliances_of(firm)
     domains = rules.domain_set

@@ -42,7 +42,7 @@ def resolve_round(rules: Rules, state: SessionState, decisions: dict[str, Decisi
             events.append(DefaultApplied(fid, state.round + 1, d.to_dict()))
             spent[fid] = d.spent()
         else:
-            spent[fid] = validate_decision(rules, state, d, by_firm.get(fid, []))
+            spent[fid] = validate_decision(rules, state, d, by_firm.get(fid, ()))
             if d.exit:
                 exits = True
     rnd = state.round + 1
@@ -152,8 +152,9 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
     xb = _points(db.contribute, contributions.get(b, ()), shares.get(b))
     firm_a, firm_b = firms[a], firms[b]
     ca, cb = firm_a.competence, firm_b.competence
-    ea = effective_contribution(xa, ca, cb, rules.domains)
-    eb = effective_contribution(xb, cb, ca, rules.domains)
+    domains = rules.domains
+    ea = effective_contribution(xa, ca, cb, domains)
+    eb = effective_contribution(xb, cb, ca, domains)
     scope = t.scope
     # the mean openness over the scope, a's then b's, added in that order (as a list's sum)
     mean_reveal = (sum(chain(map(da.reveal.get, scope, repeat(0.0)), map(db.reveal.get, scope, repeat(0.0))))
@@ -169,7 +170,7 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
     led_b.value += vb
     events.append(JointValue(al.id, rnd, v, {a: va, b: vb}, {a: ea, b: eb}, mean_reveal, mean_rel, trust_used))
     # 3. exposure, learning, learning by teaching (on start-of-round competences)
-    inside, outside = split(rules.domains, tuple(scope))  # (a list, if terms were built by hand)
+    inside, outside = split(domains, tuple(scope))  # (a list, if terms were built by hand)
     pace_a, pace_b = firm_a.pace, firm_b.pace
     learn(rules, p, t, da.absorb, db, ca, cb, rel_b, led_a, led_b, b, pace_b, pace_a, inside, outside)
     learn(rules, p, t, db.absorb, da, cb, ca, rel_a, led_b, led_a, a, pace_a, pace_b, inside, outside)

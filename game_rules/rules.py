@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import mul
-from types import SimpleNamespace
 
 from .scenario import Params, Scenario, AllianceTemplate
 from .state import Alliance, Firm, SessionState, TermSheet
 from .events import AllianceSigned
+
+
+class Numbers:
+    """A scenario's parameters (`Params`) as plain attributes of a plain object: CPython
+    3.11 reads those fastest (a pydantic model's every read goes through its __getattr__
+    hook; a SimpleNamespace's reads are not specialised), and the formulas read them
+    several times per domain and round."""
+
+    def __init__(self, params: dict):
+        for k, v in params.items():
+            setattr(self, k, v)  # (one by one, as __init__ would: the instance keeps its values inline)
+
+    def __repr__(self) -> str:
+        return f"Numbers({vars(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +39,11 @@ class Rules:
     weights: tuple[float, ...] = field(init=False, repr=False, compare=False)
     # `params`' numbers as plain attributes, for the engine's formulas (derived: the same
     # values; a pydantic model's every attribute read goes through its __getattr__ hook)
-    numbers: SimpleNamespace = field(init=False, repr=False, compare=False)
+    numbers: "Numbers" = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "weights", tuple(self.weight[k] for k in self.domains))
-        object.__setattr__(self, "numbers", SimpleNamespace(**dict(self.params)))
+        object.__setattr__(self, "numbers", Numbers(dict(self.params)))
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> "Rules":
