@@ -9,7 +9,6 @@ game_rules/learning_step.py.
 """
 from __future__ import annotations
 
-from itertools import chain, repeat
 from math import fsum
 
 from .decisions import DecisionError, default_decision, validate_decision
@@ -156,13 +155,20 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
     ea = effective_contribution(xa, ca, cb, domains)
     eb = effective_contribution(xb, cb, ca, domains)
     scope = t.scope
-    # the mean openness over the scope, a's then b's, added in that order (as a list's sum)
-    mean_reveal = (sum(chain(map(da.reveal.get, scope, repeat(0.0)), map(db.reveal.get, scope, repeat(0.0))))
-                   / (2 * len(scope)) if scope else 0.0)
+    # the mean openness over the scope, a's then b's: the sum of their list, added in a loop
+    # (sum([...]) starts from the integer 0 too, and adds in the same order)
+    mean_reveal = 0.0
+    if scope:
+        total, ra, rb = 0, da.reveal, db.reveal
+        for k in scope:
+            total += ra.get(k, 0.0)
+        for k in scope:
+            total += rb.get(k, 0.0)
+        mean_reveal = total / (2 * len(scope))
     rel_all = [*rel_a.values(), *rel_b.values()]
     mean_rel = sum(rel_all) / len(rel_all) if rel_all else 0.0
     trust = al.trust
-    trust_used = min(trust.values())
+    trust_used = _least(trust)
     v = joint_value(p, ea, eb, mean_reveal, mean_rel, trust_used, t.form)
     split_ = t.split
     va, vb = split_[a] * v, split_[b] * v
@@ -183,7 +189,7 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
     # a firm is in breach while it withholds a due tranche; releasing it cures the breach
     breach = al.breach
     breach[a], breach[b] = breach_a, breach_b
-    if min(trust.values()) < p.dissolve_below:
+    if _least(trust) < p.dissolve_below:
         al.status, al.ended_round, al.ended_reason = "dissolved", rnd, "trust"
         events.append(AllianceEnded(al.id, rnd, "dissolved"))
     elif rnd >= al.signed_round + t.duration:
@@ -191,11 +197,23 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
         events.append(AllianceEnded(al.id, rnd, "completed"))
 
 
+def _least(trust: dict[str, float]) -> float:
+    """min(trust.values()) of an alliance's two trusts, without the builtin's argument parsing
+    (the same rule: the first unless the second is smaller)."""
+    first, second = trust.values()
+    return second if second < first else first
+
+
 def _release(al: Alliance, t, f: str, partner: str, withhold, events, rnd) -> tuple[dict[str, float], bool]:
     """Step 1 for firm `f`: its tranches due this round are released unless withheld. The
     share released per contributed domain, and whether `f` withheld a due one (a breach)."""
     n = t.tranches[f]
-    due = n if t.release == "upfront" else min(n, int(al.cum_contribution[partner] // t.milestone))
+    if t.release == "upfront":
+        due = n
+    else:  # min(n, milestones reached), without the call
+        due = int(al.cum_contribution[partner] // t.milestone)
+        if due > n:
+            due = n
     withheld = withhold.get(al.id, ()) if withhold else ()
     released = al.released[f]
     rel: dict[str, float] = {}
@@ -258,7 +276,8 @@ def _update_trust(p, al: Alliance, da: Decision, db: Decision, given_a: float, g
         if convergent:
             delta -= p.trust_convergent
             reasons.append("convergent_intents")
-        trust[f] = after = clamp(before + delta, 0.0, 1.0)
+        after = before + delta
+        trust[f] = after = 0.0 if after < 0.0 else 1.0 if after > 1.0 else after  # clamp(.., 0, 1), without the call
         if after != before:
             events.append(TrustChanged(al.id, f, rnd, before, after, reasons))
 

@@ -53,7 +53,8 @@ def learning(p, tacitness: float, x: float, learner: float, teacher: float, effo
     gap = teacher - learner
     if gap <= 0 or effort <= 0 or x <= 0:
         return 0.0
-    ac = (learner + p.c0) / (learner + p.c0 + gap)
+    held = learner + p.c0
+    ac = held / (held + gap)
     return p.eta * (1.0 - tacitness) * x * gap * ac * effort / (effort + p.a0)
 
 

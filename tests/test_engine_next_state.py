@@ -6,7 +6,7 @@
 - `validate_decision` checks a decision's maps in one step when all is fine and one by one
   otherwise: the step must never accept what the one-by-one checks refuse, nor change which
   problem is named.
-- `Rules.numbers` and `Rules.weights` are derived from the scenario: the same numbers as
+- `Rules.numbers` and `Rules.weighted` are derived from the scenario: the same numbers as
   `Rules.params` and `Rules.weight`, also for a treatment's rules (`dataclasses.replace`).
 """
 from __future__ import annotations
@@ -167,6 +167,6 @@ def test_the_rules_derived_numbers_are_the_scenarios(scenario):
     treated = dataclasses.replace(rules, treated={"x": other})
     for r, source in ((rules, rules), (treated, rules), (other, other)):
         assert vars(r.numbers) == dict(source.params)
-        assert r.weights == tuple(source.weight[k] for k in source.domains)
+        assert r.weighted == tuple((k, source.weight[k]) for k in source.domains)
     comp = {k: 10.0 + i * 7.3 for i, k in enumerate(reversed(rules.domains))}  # dict order is not the domains'
     assert rules.position(comp) == sum([rules.weight[k] * comp[k] for k in rules.domains])
