@@ -165,8 +165,15 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
         for k in scope:
             total += rb.get(k, 0.0)
         mean_reveal = total / (2 * len(scope))
-    rel_all = [*rel_a.values(), *rel_b.values()]
-    mean_rel = sum(rel_all) / len(rel_all) if rel_all else 0.0
+    # the mean share released, a's then b's (as the sum of their list)
+    mean_rel = 0.0
+    if rel_a or rel_b:
+        total = 0
+        for r in rel_a.values():
+            total += r
+        for r in rel_b.values():
+            total += r
+        mean_rel = total / (len(rel_a) + len(rel_b))
     trust = al.trust
     trust_used = _least(trust)
     v = joint_value(p, ea, eb, mean_reveal, mean_rel, trust_used, t.form)
