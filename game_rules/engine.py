@@ -63,7 +63,9 @@ def resolve_round(rules: Rules, state: SessionState, decisions: dict[str, Decisi
         for al in started:
             _handle_exits(al, decisions, ledgers, events, rnd)
         active = [al for al in started if al.status == "active"]
-    shares = _contribution_shares(active)
+    # a domain promised to several active alliances has its points split between them; when
+    # no firm plays two (the common case: as many firms as two per alliance) nothing is split
+    shares = _contribution_shares(active) if exits or len(by_firm) != 2 * len(active) else None
     for al in active:
         _resolve_alliance(rules, al, decisions, shares, ledgers, events, rnd, state.firms)
 
@@ -147,8 +149,8 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
     rel_b, breach_b = _release(al, t, b, a, db.withhold, events, rnd)
     # 2. joint value from effective contributions
     contributions = t.contributions
-    xa = _points(da.contribute, contributions.get(a, ()), shares.get(a))
-    xb = _points(db.contribute, contributions.get(b, ()), shares.get(b))
+    xa = _points(da.contribute, contributions.get(a, ()), shares, a)
+    xb = _points(db.contribute, contributions.get(b, ()), shares, b)
     firm_a, firm_b = firms[a], firms[b]
     ca, cb = firm_a.competence, firm_b.competence
     domains = rules.domains
@@ -238,10 +240,14 @@ def _release(al: Alliance, t, f: str, partner: str, withhold, events, rnd) -> tu
     return rel, breached
 
 
-def _points(contribute: dict[str, float], domains, shares: dict[str, int] | None) -> dict[str, float]:
+def _points(contribute: dict[str, float], domains, shares: dict | None, firm: str) -> dict[str, float]:
     """A firm's contribution points to this alliance per domain: a domain promised to
-    several active alliances has its points split evenly between them."""
-    return {k: contribute.get(k, 0.0) / shares[k] for k in domains}
+    several active alliances has its points split evenly between them (`shares`: None when
+    no firm plays two alliances; a point divided by 1 is itself)."""
+    if shares is None:
+        return {k: contribute.get(k, 0.0) for k in domains}
+    mine = shares.get(firm)  # (None only for a firm that promises nothing: no domain to divide)
+    return {k: contribute.get(k, 0.0) / mine[k] for k in domains}
 
 
 def _contribution_shares(active: list[Alliance]) -> dict[str, dict[str, int]]:
