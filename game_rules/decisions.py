@@ -136,9 +136,7 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
     # the points in `Decision.spent`'s order: their fsum is what it returns
     points = (*d.contribute.values(), *d.absorb.values(), *d.develop.values(), d.protect)
     if _at_a_glance(d, points, scope, contributed, domains, budget):
-        spent = fsum(points)  # (no overflow: every point is in [0, budget])
-        if spent != spent:  # a NaN among the points: named below
-            _check_maps(rules, d, scope, contributed, budget)
+        spent = fsum(points)  # (no overflow, no NaN: every point is in [0, budget])
     else:
         _check_maps(rules, d, scope, contributed, budget)  # raises: the first problem, named
         spent = d.spent()
@@ -155,16 +153,19 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
 
 def _at_a_glance(d: Decision, points: tuple, scope, contributed, domains, budget: float) -> bool:
     """The common case in one step: every key allowed, every point in [0, budget], every
-    openness in [0, 1] and none NaN (the caller's fsum of the points is NaN if one of them
-    is). False sends the
-    decision through `_check_maps`, which names the problem (or finds none: a zero amount
-    outside the allowed domains is legal)."""
+    openness in [0, 1] and none NaN. False sends the decision through `_check_maps`, which
+    names the problem (or finds none: a zero amount outside the allowed domains is legal)."""
     reveal = d.reveal
-    if not (d.contribute.keys() <= contributed and d.absorb.keys() <= scope and d.develop.keys() <= domains
-            and reveal.keys() <= scope and min(points) >= 0.0 and max(points) <= budget):
+    # (a set's issuperset of a dict reads its keys; a loop over a few values costs less than
+    # min and max)
+    if not (contributed.issuperset(d.contribute) and scope.issuperset(d.absorb) and domains.issuperset(d.develop)
+            and scope.issuperset(reveal)):
         return False
-    for v in reveal.values():  # (a few values: a loop costs less than min, max and sum)
-        if not 0.0 <= v <= 1.0:  # (NaN fails too)
+    for v in points:
+        if not 0.0 <= v <= budget:  # (NaN fails too)
+            return False
+    for v in reveal.values():
+        if not 0.0 <= v <= 1.0:
             return False
     return True
 
