@@ -5,7 +5,6 @@ game_rules/formulas.py, one function each."""
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import repeat
 from math import fsum
 
 from .formulas import exposure, freshness, learning, outdating_rate, protection
@@ -67,11 +66,16 @@ def learn(rules, p, t, absorb: dict[str, float], by_teacher: Decision, c_l, c_t,
     if not outside:
         return
     # outside the scope the exposure is the same for every domain, and the effort is the
-    # firm's ambient absorption (its mean over the scope; fsum is exact, so the same sum
-    # however the amounts come)
+    # firm's ambient absorption (its mean over the scope; the list built in a loop, the
+    # cheapest way in CPython 3.11)
     xk = exposure(p, False, 0.0, 0.0, form, prot)
     scope = t.scope
-    effort = fsum(map(absorb.get, scope, repeat(0.0))) / len(scope) if scope else 0.0
+    effort = 0.0
+    if scope:
+        amounts = []
+        for k in scope:
+            amounts.append(absorb.get(k, 0.0))
+        effort = fsum(amounts) / len(scope)
     for k in outside:
         if xk > seen[k]:
             seen[k] = xk
