@@ -101,11 +101,14 @@ def _report_alliances(rules: Rules, s: SessionState, started: list[Alliance], re
     firms = s.firms
     for al in started:
         a, b = al.firms
-        for fid, partner in ((a, b), (b, a)):
-            res = results[fid]
-            res.trust[al.id] = al.trust[fid]
-            res.dependency[al.id] = dependency(rules, firms[fid].competence, firms[partner].competence,
-                                               al.terms.contributions.get(partner, ()), res.position)
+        aid, trust, contributions = al.id, al.trust, al.terms.contributions
+        res_a, res_b = results[a], results[b]
+        comp_a, comp_b = firms[a].competence, firms[b].competence
+        # (a's line, then b's: the two directions written out, no pair tuples to build)
+        res_a.trust[aid] = trust[a]
+        res_a.dependency[aid] = dependency(rules, comp_a, comp_b, contributions.get(b, ()), res_a.position)
+        res_b.trust[aid] = trust[b]
+        res_b.dependency[aid] = dependency(rules, comp_b, comp_a, contributions.get(a, ()), res_b.position)
 
 
 def _handle_exits(al: Alliance, decisions, ledgers, events, rnd) -> None:
@@ -333,6 +336,6 @@ def _update_firms(rules: Rules, before: SessionState, s: SessionState, decisions
         cash = firm.cash + (value + market + unspent + penalty)
         firms[fid] = firm.after_round(comp, cash, stock)
         # (trust and dependency: filled by _report_alliances)
-        out[fid] = FirmRoundResult(fid, rnd, cash, value, market, unspent, penalty, position(comp), dict(comp),
+        out[fid] = FirmRoundResult(fid, rnd, cash, value, market, unspent, penalty, position(comp), comp.copy(),
                                    learned, taught, developed, {}, {}, led.exposure)
     return out
