@@ -212,7 +212,10 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
 def _least(trust: dict[str, float]) -> float:
     """min(trust.values()) of an alliance's two trusts, without the builtin's argument parsing
     (the same rule: the first unless the second is smaller)."""
-    first, second = trust.values()
+    try:
+        first, second = trust.values()
+    except ValueError:  # (not two: an alliance built by hand)
+        return min(trust.values())
     return second if second < first else first
 
 
