@@ -18,7 +18,8 @@ side by side in one run, as docs/benchmarks.md asks on a shared machine.
 `--instructions` counts the CPU instructions of one replay instead of timing it (valgrind's
 callgrind, which a loaded machine does not disturb): a process replaying the decisions
 once and one replaying them three times, the difference halved is one replay; reported per
-alliance-round, for this code and (with `--compare`) the other.
+alliance-round, for this code and (with `--compare`) the other, with PYTHONHASHSEED=0 (the
+same count every time).
 """
 from __future__ import annotations
 
@@ -83,9 +84,12 @@ def instructions(root: str, copies: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in (1, 3):
             out = os.path.join(tmp, f"callgrind.{repeat}")
+            # one string-hash seed for every count: a random one moves dicts' probe paths, and
+            # the count by up to 3% from run to run
             run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
                                   os.path.abspath(__file__), "--root", root, "--copies", str(copies),
-                                  "--repeat", str(repeat)], check=True, capture_output=True, text=True, cwd=root)
+                                  "--repeat", str(repeat)], check=True, capture_output=True, text=True, cwd=root,
+                                 env={**os.environ, "PYTHONHASHSEED": "0"})
             alliance_rounds = json.loads(run.stdout)["alliance_rounds"]
             with open(out) as f:
                 counts[repeat] = next(int(line.split()[1]) for line in f if line.startswith("summary:"))

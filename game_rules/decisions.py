@@ -6,6 +6,7 @@ partner's private state, so they are safe to send back to the player."""
 from __future__ import annotations
 
 import math
+from math import fsum
 
 from .rules import Rules
 from .state import Decision, SessionState
@@ -116,42 +117,57 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
     be passed to save a scan of the state."""
     if state.phase != "execution":
         raise DecisionError("wrong_phase", f"decisions are taken in the execution phase (now: {state.phase})")
-    if d.firm not in state.firms:
-        raise DecisionError("unknown_firm", f"firm {d.firm!r} is not in this session")
-    p = rules.of(d.firm).params
+    firm = d.firm
+    if firm not in state.firms:
+        raise DecisionError("unknown_firm", f"firm {firm!r} is not in this session")
+    budget = (rules if rules.treated is None else rules.of(firm)).numbers.budget
     if alliances is None:
-        alliances = state.alliances_of(d.firm)
-    # (only known domains: then a key in `scope` or `contributed` is known, as `_within` needs)
-    scope = {k for a in alliances for k in a.terms.scope} & rules.domain_set
-    contributed = {k for a in alliances for k in a.terms.contributions.get(d.firm, ())} & rules.domain_set
-    budget = p.budget
-    if not (_within(d.contribute, contributed, budget) and _within(d.develop, rules.domain_set, budget)
-            and _within(d.absorb, scope, budget) and _within(d.reveal, scope, 1.0)
-            and 0.0 <= d.protect <= budget):
+        alliances = state.alliances_of(firm)
+    domains = rules.domain_set
+    # (only known domains: then a key in `scope` or `contributed` is known, as the checks need;
+    # most firms play one alliance: its tuples go straight to the set operation)
+    if len(alliances) == 1:
+        terms = alliances[0].terms
+        scope = domains.intersection(terms.scope)
+        contributed = domains.intersection(terms.contributions.get(firm, ()))
+    else:
+        scope = domains.intersection([k for a in alliances for k in a.terms.scope])
+        contributed = domains.intersection([k for a in alliances for k in a.terms.contributions.get(firm, ())])
+    # the points in `Decision.spent`'s order: their fsum is what it returns
+    points = (*d.contribute.values(), *d.absorb.values(), *d.develop.values(), d.protect)
+    if _at_a_glance(d, points, scope, contributed, domains, budget):
+        spent = fsum(points)  # (no overflow, no NaN: every point is in [0, budget])
+    else:
         _check_maps(rules, d, scope, contributed, budget)  # raises: the first problem, named
-    _check_survey(rules, d.survey)
-    spent = d.spent()
-    if spent > p.budget + 1e-9:
-        raise DecisionError("over_budget", f"budget: {spent:g} points allocated but only {p.budget:g} available")
+        spent = d.spent()
+    if d.survey:
+        _check_survey(rules, d.survey)
+    if spent > budget + 1e-9:
+        raise DecisionError("over_budget", f"budget: {spent:g} points allocated but only {budget:g} available")
     if d.withhold or d.exit:  # (most decisions name no alliance: no set of ids to build)
         _check_alliance_lists(d, {a.id for a in alliances}, "an active alliance",
-                              lambda a: state.alliances[a].terms.contributions.get(d.firm, ()),
+                              lambda a: state.alliances[a].terms.contributions.get(firm, ()),
                               "not_contributed", "you release no tranches in {k}")
     return spent
 
 
-def _within(values: dict[str, float], allowed, upper: float) -> bool:
-    """The common case in one step: every key `allowed`, every value in [0, upper] and
-    none NaN (the sum of values in [0, upper] is NaN only if one is). False sends the
-    decision through `_check_maps`, which names the problem (or finds none: a zero
-    amount outside `allowed` is legal)."""
-    if not values:
-        return True
-    amounts = values.values()
-    if not (values.keys() <= allowed and min(amounts) >= 0.0 and max(amounts) <= upper):
+def _at_a_glance(d: Decision, points: tuple, scope, contributed, domains, budget: float) -> bool:
+    """The common case in one step: every key allowed, every point in [0, budget], every
+    openness in [0, 1] and none NaN. False sends the decision through `_check_maps`, which
+    names the problem (or finds none: a zero amount outside the allowed domains is legal)."""
+    reveal = d.reveal
+    # (a set's issuperset of a dict reads its keys; a loop over a few values costs less than
+    # min and max)
+    if not (contributed.issuperset(d.contribute) and scope.issuperset(d.absorb) and domains.issuperset(d.develop)
+            and scope.issuperset(reveal)):
         return False
-    total = sum(amounts)
-    return total == total
+    for v in points:
+        if not 0.0 <= v <= budget:  # (NaN fails too)
+            return False
+    for v in reveal.values():
+        if not 0.0 <= v <= 1.0:
+            return False
+    return True
 
 
 def _check_maps(rules: Rules, d: Decision, scope, contributed, budget: float) -> None:

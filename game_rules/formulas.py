@@ -17,7 +17,9 @@ def effective_contribution(x: dict[str, float], own: dict[str, float], partner: 
     """E_i = sum_k x_k * c_ik/100 * (1 + max(0, c_ik - c_jk)/100): worth more where the partner is weak."""
     e = 0.0
     for k in domains:
-        xk = x.get(k, 0.0)
+        if k not in x:  # (no points: nothing to add; cheaper than x.get for the many such domains)
+            continue
+        xk = x[k]
         if xk:
             ci = own[k]
             diff = ci - partner[k]
@@ -53,7 +55,8 @@ def learning(p, tacitness: float, x: float, learner: float, teacher: float, effo
     gap = teacher - learner
     if gap <= 0 or effort <= 0 or x <= 0:
         return 0.0
-    ac = (learner + p.c0) / (learner + p.c0 + gap)
+    held = learner + p.c0
+    ac = held / (held + gap)
     return p.eta * (1.0 - tacitness) * x * gap * ac * effort / (effort + p.a0)
 
 
@@ -99,5 +102,8 @@ def dependency(rules: Rules, own: dict[str, float], partner: dict[str, float],
         return 1.0
     w = rules.weight
     # (max(0.0, c_j - c_i) without the call: c_j > c_i exactly when c_j - c_i > 0; fsum is
-    # exact, so a list gives the same sum as a generator)
-    return fsum([w[k] * (partner[k] - own[k] if partner[k] > own[k] else 0.0) for k in partner_domains]) / pos
+    # exact, so any list of the terms gives the same sum; built in a loop, the cheapest way)
+    terms = []
+    for k in partner_domains:
+        terms.append(w[k] * (partner[k] - own[k] if partner[k] > own[k] else 0.0))
+    return fsum(terms) / pos

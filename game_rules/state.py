@@ -156,10 +156,14 @@ class Alliance:
         return b if firm_id == a else a
 
     def clone(self) -> "Alliance":
-        return Alliance(self.id, self.firms, self.terms, self.signed_round, dict(self.trust),
-                        {f: dict(r) for f, r in self.released.items()},
-                        dict(self.cum_contribution), self.status, self.ended_round,
-                        self.ended_reason, dict(self.breach))
+        # (a loop of copies: the cheapest form in CPython 3.11; the engine clones every
+        # alliance every round)
+        released = {}
+        for f, counts in self.released.items():
+            released[f] = counts.copy()
+        return Alliance(self.id, self.firms, self.terms, self.signed_round, self.trust.copy(), released,
+                        self.cum_contribution.copy(), self.status, self.ended_round,
+                        self.ended_reason, self.breach.copy())
 
 
 @dataclass(slots=True)
