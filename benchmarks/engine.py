@@ -11,6 +11,11 @@ line; the best of `repeat` runs is reported, as is usual for a CPU-bound micro-b
 on a shared machine, by the wall clock and by the process's CPU time (`per_cpu_s`: what a
 busy machine disturbs less; its clock ticks are coarse, so use enough `--copies`).
 
+`--collector server` runs the replay under the garbage collector's settings of the server
+process (server/gctune.py `freeze_regime`: what was alive frozen, the survivors of every
+pass frozen, no automatic full collection), where the engine runs in production; the
+default is CPython's own (the middle and full passes walk the states the replay keeps).
+
 `--compare <folder>` alternates this code and the code in `folder` (a `git archive` of
 another commit unpacked there), each in its own process (`--root`), `runs` times each:
 side by side in one run, as docs/benchmarks.md asks on a shared machine.
@@ -36,7 +41,17 @@ import time
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def measure(copies: int, repeat: int) -> dict:
+def server_collector() -> None:
+    """The collector as the server process runs it (server/gctune.py `freeze_regime`, from this
+    checkout whatever `--root` says, so both sides of a comparison run under the same one)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_gctune", os.path.join(HERE, "server", "gctune.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.freeze_regime()
+
+
+def measure(copies: int, repeat: int, collector: str = "default") -> dict:
     from game_rules.decisions import parse_decision
     from game_rules.engine import resolve_round
     from game_rules.rules import Rules, new_session, sign_default_alliances
@@ -48,6 +63,8 @@ def measure(copies: int, repeat: int) -> dict:
     rec = play(rules, strategies, seed=1, copies=copies)
     # replay the recorded decisions from the same starting state, timing only the engine
     rounds = [{f: parse_decision(f, d) for f, d in raw.items()} for raw in rec.decisions]
+    if collector == "server":
+        server_collector()
     best = best_cpu = float("inf")
     for _ in range(repeat):
         state = new_session(rules, copies=copies, seed=1)
@@ -62,7 +79,7 @@ def measure(copies: int, repeat: int) -> dict:
     return {"alliance_rounds": alliance_rounds, "seconds": round(best, 4),
             "alliance_rounds_per_s": round(alliance_rounds / best),
             "per_cpu_s": round(alliance_rounds / best_cpu) if best_cpu > 0 else None,
-            "python": platform.python_version(), "machine": platform.machine()}
+            "collector": collector, "python": platform.python_version(), "machine": platform.machine()}
 
 
 def compare(other: str, a) -> dict:
@@ -70,7 +87,7 @@ def compare(other: str, a) -> dict:
     for i in range(a.runs):
         for name, root in (("other", other), ("this", HERE)):
             cmd = [sys.executable, os.path.abspath(__file__), "--root", root, "--copies", str(a.copies),
-                   "--repeat", str(a.repeat)]
+                   "--repeat", str(a.repeat), "--collector", a.collector]
             r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=root).stdout)
             rows[name].append(r["alliance_rounds_per_s"])
             rows[name + "_cpu"].append(r["per_cpu_s"])
@@ -106,6 +123,8 @@ if __name__ == "__main__":
     ap.add_argument("--compare", help="a checkout to alternate with this one")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
+    ap.add_argument("--collector", choices=("default", "server"), default="default",
+                    help="the garbage collector as CPython starts it, or as the server runs it (server/gctune.py)")
     args = ap.parse_args()
     if args.instructions:
         for root in ([os.path.abspath(args.compare)] if args.compare else []) + [HERE]:
@@ -114,4 +133,4 @@ if __name__ == "__main__":
         print(json.dumps({"summary": compare(os.path.abspath(args.compare), args), "load_after": os.getloadavg()}))
     else:
         sys.path.insert(0, os.path.abspath(args.root or HERE))
-        print(json.dumps(measure(args.copies, args.repeat)))
+        print(json.dumps(measure(args.copies, args.repeat, args.collector)))

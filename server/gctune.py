@@ -85,6 +85,19 @@ class GcPauses:
         return lines
 
 
+def freeze_regime() -> tuple[int, int, int]:
+    """The collector as the server runs it, timers aside: everything alive now frozen, no
+    automatic full collection, the survivors of every pass frozen. Returns the thresholds
+    it replaced. (benchmarks/engine.py runs the engine under it with `--collector server`.)"""
+    gc.collect()
+    gc.freeze()
+    before = gc.get_threshold()
+    gc.set_threshold(before[0], before[1], NO_AUTOMATIC_FULL)
+    if _freeze_survivors not in gc.callbacks:
+        gc.callbacks.append(_freeze_survivors)
+    return before
+
+
 class GcTuner:
     def __init__(self, full_every: float = 900.0, churn: Callable[[], int] | None = None,
                  churn_limit: int = 2000, check_every: float = 10.0):
@@ -98,12 +111,7 @@ class GcTuner:
         self._thresholds: tuple[int, int, int] | None = None  # before install
 
     def install(self) -> None:
-        gc.collect()
-        gc.freeze()
-        self._thresholds = gc.get_threshold()
-        gc.set_threshold(self._thresholds[0], self._thresholds[1], NO_AUTOMATIC_FULL)
-        if _freeze_survivors not in gc.callbacks:
-            gc.callbacks.append(_freeze_survivors)
+        self._thresholds = freeze_regime()
         if self.pauses not in gc.callbacks:
             gc.callbacks.append(self.pauses)
         self._schedule()
