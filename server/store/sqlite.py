@@ -265,22 +265,15 @@ class SqliteStore(SqliteReads):
         if self.failed is not None:
             return self.failed
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            logs = []
-            n = 0
-            for ops, _ in batch:
-                for op in ops:
-                    n += 1
-                    if op[0] == "log":
-                        logs.append(log_values(op[1]))
-                    else:
-                        if logs:
-                            self._inserts.run(conn, logs)
-                            logs = []
-                        self._apply_op(conn, op)
-            if logs:
-                self._inserts.run(conn, logs)
-            conn.execute("COMMIT")
+            n = sum(len(ops) for ops, _ in batch)
+            if n and all(op[0] == "log" for ops, _ in batch for op in ops) \
+                    and self._inserts.statements(n) == 1:
+                # one INSERT statement is its own transaction (autocommit): the same commit,
+                # synchronous mode and atomicity without BEGIN and COMMIT, each of which gives
+                # the GIL back and waits to take it from the busy event loop again
+                self._inserts.run(conn, [log_values(op[1]) for ops, _ in batch for op in ops])
+            else:
+                self._transaction(conn, batch)
             self.commits += 1
             self.rows_written += n
             self.max_batch = max(self.max_batch, len(batch))
@@ -295,6 +288,22 @@ class SqliteStore(SqliteReads):
                          "refused with storage_failed. Free the disk / fix the file, then restart the "
                          "server: it restores every session from what was committed", self.path, e)
             return e
+
+    def _transaction(self, conn: sqlite3.Connection, batch) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        logs = []
+        for ops, _ in batch:
+            for op in ops:
+                if op[0] == "log":
+                    logs.append(log_values(op[1]))
+                else:
+                    if logs:
+                        self._inserts.run(conn, logs)
+                        logs = []
+                    self._apply_op(conn, op)
+        if logs:
+            self._inserts.run(conn, logs)
+        conn.execute("COMMIT")
 
     @staticmethod
     def _apply_op(conn: sqlite3.Connection, op: tuple) -> None:
