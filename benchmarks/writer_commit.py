@@ -5,7 +5,8 @@
     python benchmarks/writer_commit.py 1000 one    # the INSERTs alone (autocommit)
     N=200 valgrind --tool=callgrind python benchmarks/writer_commit.py 1000 tx   # instructions
 
-Arguments: wal_autocheckpoint pages, mode; N (commits, default 400) and PRAGMAS
+Arguments: wal_autocheckpoint pages, mode; N (commits, default 400), LINES (chat lines per
+commit, default 19) and PRAGMAS
 ("name=value;...") from the environment. Run from a checkout's root: its server.store is used.
 """
 import sqlite3, time, os, sys, tempfile, json
@@ -13,6 +14,7 @@ sys.path.insert(0, ".")
 import sqlite_utils
 from server.store.sqlite import create_schema, _LOG_COLUMNS, LogRow, log_values, dumps
 from server.store.log_insert import for_connection
+LINES = int(os.environ.get("LINES", 19))  # chat lines per commit (2 rows each)
 ckpt = int(sys.argv[1]); mode = sys.argv[2] if len(sys.argv) > 2 else "tx"
 d = tempfile.mkdtemp()
 c = sqlite3.connect(d+"/x.db", isolation_level=None)
@@ -25,7 +27,7 @@ ins = for_connection(c, _LOG_COLUMNS)
 seq = 0; cpu = []; wall = []
 for k in range(int(os.environ.get("N", 400))):
     rows = []
-    for j in range(19):
+    for j in range(LINES):
         p = f"p{(k*19+j)%100:03d}xxxxxxxxxxxxxxxxxx"
         seq += 1
         rows.append(log_values(LogRow("S"*22, seq, "command", "chat", p, "f1", 1, f"c{seq}", 1.5, dumps({"to": "firm", "text": "hello %d" % seq}), reply=dumps({"type":"ack","id":f"c{seq}","result":{"channel":"firm:f1"}}))))
@@ -39,4 +41,4 @@ for k in range(int(os.environ.get("N", 400))):
     cpu.append(time.thread_time() - tc); wall.append(time.perf_counter() - t)
 ru = os.times()
 cpu.sort(); wall.sort()
-print(ckpt, mode, "cpu us/commit p50 %.0f mean %.0f; wall p50 %.0f; per cmd mean %.1f; user %.2f sys %.2f" % (cpu[len(cpu)//2]*1e6, sum(cpu)/len(cpu)*1e6, wall[len(wall)//2]*1e6, sum(cpu)/len(cpu)/19*1e6, ru.user, ru.system))
+print(ckpt, mode, "cpu us/commit p50 %.0f mean %.0f; wall p50 %.0f; per cmd mean %.1f; user %.2f sys %.2f" % (cpu[len(cpu)//2]*1e6, sum(cpu)/len(cpu)*1e6, wall[len(wall)//2]*1e6, sum(cpu)/len(cpu)/LINES*1e6, ru.user, ru.system))

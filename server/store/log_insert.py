@@ -11,10 +11,13 @@ order, with the same rowids, in one run of a statement.
 Statement texts are cached by the connection (`cached_statements`, 128 by default): a
 commit of n rows uses chunks of the largest size, then powers of two while more than
 `EXACT` rows are left, then one statement of exactly the rows left (7 rows: one statement
-of 7; 100: 64 and 36), so at most ~75 texts cover every commit and none is compiled again.
-A commit of up to `EXACT` rows is one statement (`statements`): the store then runs it
-without BEGIN/COMMIT (server/store/sqlite.py), one release and re-take of the GIL per
-commit instead of one per statement plus two.
+of 7; 200: 128 and 72), so at most ~135 texts cover every commit (the writer's connection
+caches 256) and none is compiled again. A commit of up to `EXACT` rows is one statement
+(`statements`): the store then runs it without BEGIN/COMMIT (server/store/sqlite.py). That
+is a third less of the writer's CPU per commit (benchmarks/writer_commit.py: inside an
+explicit transaction a multi-row INSERT on a table with a unique index also keeps a
+statement journal), and one release and re-take of the GIL per commit instead of one per
+statement plus two.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ import sqlite3
 from itertools import chain
 
 LARGEST = 256  # rows in one statement at most (13 columns: 3,328 values, within any SQLite's limit since 3.32)
-EXACT = 64     # a remainder of up to this many rows goes in one statement of exactly its size
+EXACT = 128    # a remainder of up to this many rows goes in one statement of exactly its size
 
 
 def statement(columns: tuple[str, ...], rows: int) -> str:
