@@ -6,14 +6,17 @@
     N=200 valgrind --tool=callgrind python benchmarks/writer_commit.py 1000 tx   # instructions
 
 Arguments: wal_autocheckpoint pages, mode; N (commits, default 400), LINES (chat lines per
-commit, default 19) and PRAGMAS
-("name=value;...") from the environment. Run from a checkout's root: its server.store is used.
+commit, default 19), PRAGMAS ("name=value;...") and NO_NONE_ADAPTER=1 (sqlite3 without the
+store's adapter for None) from the environment. Run from a checkout's root: its server.store
+is used.
 """
 import sqlite3, time, os, sys, tempfile, json
 sys.path.insert(0, ".")
 import sqlite_utils
 from server.store.sqlite import create_schema, _LOG_COLUMNS, LogRow, log_values, dumps
 from server.store.log_insert import for_connection
+if os.environ.get("NO_NONE_ADAPTER"):  # the store without its adapter for None (as before 1af8a55)
+    sqlite3.adapters.pop((type(None), sqlite3.PrepareProtocol), None)
 LINES = int(os.environ.get("LINES", 19))  # chat lines per commit (2 rows each)
 ckpt = int(sys.argv[1]); mode = sys.argv[2] if len(sys.argv) > 2 else "tx"
 d = tempfile.mkdtemp()

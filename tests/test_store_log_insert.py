@@ -178,3 +178,13 @@ async def test_the_writers_statement_journals_stay_in_memory(tmp_path):
     conn = sqlite3.connect(str(tmp_path / "alliance.db"))
     assert [s for (s,) in conn.execute("SELECT seq FROM log ORDER BY rowid")] == list(range(1, 301))
     conn.close()
+
+
+def test_none_is_bound_as_null_through_an_adapter_not_two_failed_lookups():
+    """The writer binds ~4 NULLs per log row: an adapter for None answers them at once
+    (server/store/sqlite.py); they are still NULL in the file."""
+    assert sqlite3.adapters.get((type(None), sqlite3.PrepareProtocol)) is not None
+    conn = _schema()
+    for_connection(conn, _LOG_COLUMNS).run(conn, _rows(3))
+    assert conn.execute("SELECT count(*) FROM log WHERE firm IS NULL AND reply IS NULL AND client_time IS NULL "
+                        "AND typeof(firm) = 'null'").fetchone()[0] == 3

@@ -46,6 +46,14 @@ finally:
 
 log = logging.getLogger("server.store")
 
+# sqlite3 binds int, float, str and bytes as they are, but hands every other value, None
+# included, to its adapters: no adapter for None meant two failed attribute lookups (one an
+# AttributeError built and dropped) per NULL, ~4 per log row, in the writer thread with the
+# GIL held. An adapter for None (a C call returning None: still bound as NULL) is one
+# dictionary hit (docs/benchmarks.md, "The exchange against the echo"). Process-wide, and
+# the same NULL for every connection.
+sqlite3.register_adapter(type(None), {}.get)
+
 
 # the log's JSON: compact, no NaN, one C call (server/compact_json.py: the same text as
 # json.JSONEncoder(separators=(",", ":"), allow_nan=False))
