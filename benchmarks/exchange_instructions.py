@@ -77,7 +77,7 @@ async def run(root: str | None, clients: int, messages: int) -> dict:
         raise RuntimeError(f"callgrind_control failed: {switched}")
     total = _instructions(out)
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"root": root or ".", "messages": r["messages"], "errors": r["errors"], "lost": r["lost"],
+    return {"root": "<other checkout>" if root else ".", "messages": r["messages"], "errors": r["errors"], "lost": r["lost"],
             "messages_per_s_under_callgrind": r["messages_per_s"], "instructions": total,
             "instructions_per_message": round(total / max(1, r["messages"]))}
 
