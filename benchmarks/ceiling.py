@@ -133,10 +133,10 @@ async def run_echo(clients: int, messages: int, workers: int = 2) -> dict:
         start = time.time() + 0.3
         for c in pipes:
             c.send(start)
-        cpu0 = srv.cpu_seconds()
+        cpu0, gen0 = srv.cpu_seconds(), load.children_cpu_seconds(srv.proc.pid)
         parts = await asyncio.gather(*(loop.run_in_executor(None, c.recv) for c in pipes))
         wall = max(end for _, end in parts) - start
-        cpu1 = srv.cpu_seconds()
+        cpu1, gen1 = srv.cpu_seconds(), load.children_cpu_seconds(srv.proc.pid)
     finally:
         for p in procs:
             p.join(10)
@@ -146,7 +146,8 @@ async def run_echo(clients: int, messages: int, workers: int = 2) -> dict:
     lat = [x for part, _ in parts for x in part]
     return {"server": "aiohttp-echo", "clients": clients, "messages_each": messages, "messages": len(lat),
             "wall_s": round(wall, 3), "messages_per_s": round(len(lat) / wall, 1), "echo_ms": load.summary_ms(lat),
-            "lost": clients * messages - len(lat), "server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1)}
+            "lost": clients * messages - len(lat), "server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1),
+            "generator_cpu_s": round(load.cpu_between(gen0, gen1), 3)}
 
 
 if __name__ == "__main__":

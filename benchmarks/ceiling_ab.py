@@ -9,7 +9,9 @@ logged, pushed to the firm, acknowledged after the commit).
 
 Reported per repeat: messages/s of the three, each server's fraction of that repeat's
 ceiling, after/before, and each server process's CPU time per message (steadier than
-messages/s when other work shares the cores); `summary`: median and range over the repeats. The order inside a
+messages/s when other work shares the cores), split into the event loop's thread and the
+others (the log writer), and the load generator's processes' CPU per message (they share
+the machine's cores with the server: on 2 cores the sum of both bounds the rate); `summary`: median and range over the repeats. The order inside a
 repeat alternates (before first, then after first) so neither always runs on a warmer or
 busier machine.
 """
@@ -47,6 +49,12 @@ def cpu_us_per_message(r: dict) -> float:
     return round(r["server_cpu_percent"] * r["wall_s"] / 100 / max(1, r["messages"]) * 1e6, 1)
 
 
+def per_message(cpu_s: float, r: dict) -> float:
+    """CPU seconds over the window, in µs per message (the load generator's processes, a
+    server thread). /proc counts in clock ticks (10 ms): a run of ~0.3 s reads to ~3%."""
+    return round(cpu_s / max(1, r["messages"]) * 1e6, 1)
+
+
 def _stats(v: list[float]) -> dict:
     return {"median": statistics.median(v), "min": min(v), "max": max(v)}
 
@@ -67,6 +75,12 @@ async def main(a) -> dict:
         row["after_over_before"] = round(row["after"]["messages_per_s"] / row["before"]["messages_per_s"], 3)
         for name in ("echo", "before", "after"):
             row[f"{name}_cpu_us_per_message"] = cpu_us_per_message(row[name])
+            row[f"{name}_generator_cpu_us_per_message"] = per_message(row[name]["generator_cpu_s"], row[name])
+        for name in ("before", "after"):
+            th = row[name]["server_threads_cpu_s"]
+            row[f"{name}_loop_cpu_us_per_message"] = per_message(th.get("loop", 0.0), row[name])
+            row[f"{name}_other_threads_cpu_us_per_message"] = per_message(
+                sum(v for k, v in th.items() if k != "loop"), row[name])
         out["rows"].append(row)
     rows = out["rows"]
     out["summary"] = {
@@ -79,6 +93,13 @@ async def main(a) -> dict:
         "echo_cpu_us_per_message": _stats([r["echo_cpu_us_per_message"] for r in rows]),
         "before_cpu_us_per_message": _stats([r["before_cpu_us_per_message"] for r in rows]),
         "after_cpu_us_per_message": _stats([r["after_cpu_us_per_message"] for r in rows]),
+        "echo_generator_cpu_us_per_message": _stats([r["echo_generator_cpu_us_per_message"] for r in rows]),
+        "before_generator_cpu_us_per_message": _stats([r["before_generator_cpu_us_per_message"] for r in rows]),
+        "after_generator_cpu_us_per_message": _stats([r["after_generator_cpu_us_per_message"] for r in rows]),
+        "before_loop_cpu_us_per_message": _stats([r["before_loop_cpu_us_per_message"] for r in rows]),
+        "after_loop_cpu_us_per_message": _stats([r["after_loop_cpu_us_per_message"] for r in rows]),
+        "before_other_threads_cpu_us_per_message": _stats([r["before_other_threads_cpu_us_per_message"] for r in rows]),
+        "after_other_threads_cpu_us_per_message": _stats([r["after_other_threads_cpu_us_per_message"] for r in rows]),
         "before_ack_p99_ms": _stats([r["before"]["ack_ms"]["p99"] for r in rows]),
         "after_ack_p99_ms": _stats([r["after"]["ack_ms"]["p99"] for r in rows]),
         "errors_lost": [(r["before"]["errors"], r["before"]["lost"], r["after"]["errors"], r["after"]["lost"])

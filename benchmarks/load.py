@@ -117,6 +117,44 @@ def machine() -> dict:
 
 # ---- the server under test -------------------------------------------------------------
 
+def _proc_cpu(path: str) -> tuple[int, float]:
+    """(parent pid, user + system seconds) from a /proc stat file."""
+    f = open(path).read().rsplit(")", 1)[1].split()
+    return int(f[1]), (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds(exclude: int | None = None) -> dict[int, float]:
+    """pid -> CPU seconds of this process's live children (the load generator's worker
+    processes), `exclude` (the server) left out: what the clients cost is on the same cores."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != exclude:
+            try:
+                ppid, cpu = _proc_cpu(f"/proc/{d}/stat")
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == os.getpid():
+                out[int(d)] = cpu
+    return out
+
+
+def cpu_between(before: dict, after: dict) -> float:
+    """CPU seconds spent between two `children_cpu_seconds` (or thread) readings."""
+    return sum(c - before.get(k, c) for k, c in after.items())
+
+
+def threads_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of `pid`: "loop" (the process's first thread: the server's
+    event loop) and "thread <tid>" (the log writer, executor threads)."""
+    out = {}
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out["loop" if int(t) == pid else f"thread {t}"] = _proc_cpu(f"/proc/{pid}/task/{t}/stat")[1]
+        except OSError:
+            continue
+    return out
+
+
 class ServerProcess:
     """`python run.py` on a free port with its own SQLite file; RSS and CPU from /proc."""
 
@@ -149,6 +187,9 @@ class ServerProcess:
     def cpu_seconds(self) -> float:
         f = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
         return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+    def thread_cpu_seconds(self) -> dict[str, float]:
+        return threads_cpu_seconds(self.pid)
 
     def rss_mb(self) -> dict:
         d = {}
@@ -789,11 +830,11 @@ async def run_exchange(a, srv: ServerProcess | None = None) -> dict:
         ws_url = srv.url.replace("http", "ws", 1) + "/ws"
         workers = Workers(specs, ws_url, a.workers, "exchange", {"messages": a.messages, "drain": a.drain})
         try:
-            cpu0 = srv.cpu_seconds()
+            cpu0, th0, gen0 = srv.cpu_seconds(), srv.thread_cpu_seconds(), children_cpu_seconds(srv.pid)
             start = now() + 0.5
             parts = await workers.aask({"cmd": "exchange", "start": start})
             wall = now() - start
-            cpu1 = srv.cpu_seconds()
+            cpu1, th1, gen1 = srv.cpu_seconds(), srv.thread_cpu_seconds(), children_cpu_seconds(srv.pid)
             mem = srv.rss_mb()
         finally:
             workers.close()
@@ -807,7 +848,11 @@ async def run_exchange(a, srv: ServerProcess | None = None) -> dict:
             "messages": r["acked"], "messages_per_s": round(r["acked"] / wall, 1),
             "ack_ms": summary_ms(r["lat"]), "broadcast_ms": summary_ms(r["echo_lat"]),
             "errors": r["errors"], "error_codes": r["error_codes"], "lost": r["lost"],
-            "server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1), "server_rss_mb": mem["rss_mb"]}
+            "server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1), "server_rss_mb": mem["rss_mb"],
+            # per thread (the event loop is the process's first; the log writer `event-log-writer`
+            # when the name shows) and the load generator's processes, in CPU seconds over the window
+            "server_threads_cpu_s": {k: round(th1[k] - th0.get(k, th1[k]), 3) for k in th1 if th1[k] - th0.get(k, th1[k]) > 0},
+            "generator_cpu_s": round(cpu_between(gen0, gen1), 3)}
 
 
 async def run_fanout(a) -> dict:

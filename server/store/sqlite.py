@@ -46,6 +46,14 @@ finally:
 
 log = logging.getLogger("server.store")
 
+# sqlite3 binds int, float, str and bytes as they are, but hands every other value, None
+# included, to its adapters: no adapter for None meant two failed attribute lookups (one an
+# AttributeError built and dropped) per NULL, ~4 per log row, in the writer thread with the
+# GIL held. An adapter for None (a C call returning None: still bound as NULL) is one
+# dictionary hit (docs/benchmarks.md, "The exchange against the echo"). Process-wide, and
+# the same NULL for every connection.
+sqlite3.register_adapter(type(None), {}.get)
+
 
 # the log's JSON: compact, no NaN, one C call (server/compact_json.py: the same text as
 # json.JSONEncoder(separators=(",", ":"), allow_nan=False))
@@ -188,10 +196,17 @@ class SqliteStore(SqliteReads):
         self.max_batch = 0
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        # the writer's log INSERTs come in up to ~140 texts (server/store/log_insert.py): all cached
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                               cached_statements=256)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute("PRAGMA busy_timeout=5000")
+        # a multi-row INSERT inside a transaction keeps a statement journal (to undo only that
+        # statement): in memory, not a temporary file written and read by system calls; about a
+        # third of the writer's CPU per commit (benchmarks/writer_commit.py). Crash recovery
+        # never reads it (the WAL does that): durability is unchanged
+        conn.execute("PRAGMA temp_store=MEMORY")
         return conn
 
     def _open_for_writing(self) -> sqlite3.Connection:
@@ -265,22 +280,15 @@ class SqliteStore(SqliteReads):
         if self.failed is not None:
             return self.failed
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            logs = []
-            n = 0
-            for ops, _ in batch:
-                for op in ops:
-                    n += 1
-                    if op[0] == "log":
-                        logs.append(log_values(op[1]))
-                    else:
-                        if logs:
-                            self._inserts.run(conn, logs)
-                            logs = []
-                        self._apply_op(conn, op)
-            if logs:
-                self._inserts.run(conn, logs)
-            conn.execute("COMMIT")
+            n = sum(len(ops) for ops, _ in batch)
+            if n and all(op[0] == "log" for ops, _ in batch for op in ops) \
+                    and self._inserts.statements(n) == 1:
+                # one INSERT statement is its own transaction (autocommit): the same commit,
+                # synchronous mode and atomicity without BEGIN and COMMIT, each of which gives
+                # the GIL back and waits to take it from the busy event loop again
+                self._inserts.run(conn, [log_values(op[1]) for ops, _ in batch for op in ops])
+            else:
+                self._transaction(conn, batch)
             self.commits += 1
             self.rows_written += n
             self.max_batch = max(self.max_batch, len(batch))
@@ -295,6 +303,22 @@ class SqliteStore(SqliteReads):
                          "refused with storage_failed. Free the disk / fix the file, then restart the "
                          "server: it restores every session from what was committed", self.path, e)
             return e
+
+    def _transaction(self, conn: sqlite3.Connection, batch) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        logs = []
+        for ops, _ in batch:
+            for op in ops:
+                if op[0] == "log":
+                    logs.append(log_values(op[1]))
+                else:
+                    if logs:
+                        self._inserts.run(conn, logs)
+                        logs = []
+                    self._apply_op(conn, op)
+        if logs:
+            self._inserts.run(conn, logs)
+        conn.execute("COMMIT")
 
     @staticmethod
     def _apply_op(conn: sqlite3.Connection, op: tuple) -> None:
