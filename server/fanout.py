@@ -278,6 +278,20 @@ def log_write_failed(fut: asyncio.Future) -> None:
         log.error("event log write failed: %r", fut.exception())
 
 
+def join_open(open_: list, out: list) -> list:
+    """Add `out` (an item's messages without log rows of its own) to `open_`, the delivery
+    waiting for the same commit, except the messages of a socket that gets a full view in
+    it: returned, they leave in a delivery of their own right after (a socket's messages
+    keep their order). A full view is several KB: written with the results, it delayed the
+    results of every socket after it in the pass; a round delta is a fraction of that."""
+    late = {conn for conn, msg in out if msg.get("type") == "view"}
+    if not late:
+        open_.extend(out)
+        return []
+    open_.extend(m for m in out if m[0] not in late)
+    return [m for m in out if m[0] in late]
+
+
 def deliver(out: list, after: list, fut: asyncio.Future) -> None:
     """An item's log rows are durable (or failed, `fut`): its messages go out, then `after`."""
     exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()

@@ -41,7 +41,7 @@ from . import participants, protocol as P, seats, treatments
 from .teams import SERVER_CONTROLS
 from .auth import FACILITATOR, Principal
 from .protocol import ProtocolError
-from .fanout import Fanout, deliver, log_write_failed
+from .fanout import Fanout, deliver, join_open, log_write_failed
 from .mailbox import STOP, run_batch
 from .session_selection import protocol_error
 from .snapshot_text import SnapshotText
@@ -548,8 +548,27 @@ class SessionActor:
         if ops:
             self._tail = self.hub.store.write(ops)
             self._tail.add_done_callback(log_write_failed)
-        if out or after:
-            self._tail.add_done_callback(partial(deliver, out, after))
+            self._open = None
+        if not out and not after:
+            return
+        if not ops and not after and self._open is not None:
+            # no rows of its own: its messages leave with the delivery that waits for the same
+            # commit, one write per socket (a round's results and the round deltas built
+            # meanwhile); a socket's full view (several KB) leaves after every socket's results
+            out = join_open(self._open, out)
+            if not out:
+                return
+            self._tail.add_done_callback(partial(self._deliver, out, after))
+            return
+        self._open = out if not after else None
+        self._tail.add_done_callback(partial(self._deliver, out, after))
+
+    _open: list | None = None   # the messages of the delivery waiting for `_tail`, until it runs
+
+    def _deliver(self, out: list, after: list, fut: asyncio.Future) -> None:
+        if self._open is out:
+            self._open = None
+        deliver(out, after, fut)
 
 def _unavailable(reply) -> bool:
     """Whether `reply` refuses a command because the database is away."""

@@ -97,8 +97,9 @@ async def test_a_delta_that_does_not_fit_the_view_held_brings_a_full_view(start_
 
 async def test_a_rounds_views_leave_in_chunks_of_firms_each_written_before_the_next_is_built(start_server, monkeypatch):
     """server/fanout.py `VIEWS_CHUNK`: at a round's end the first firms' views are written
-    while the next are built (a delivery per chunk), and every device still ends with
-    exactly the view a fresh full view gives."""
+    while the next are built (a chunk built once the round is committed is a delivery of its
+    own; those built while it was committed leave with the results: each player's delta in
+    one delivery), and every device still ends with exactly the view a fresh full view gives."""
     from server import fanout, session_actor
     monkeypatch.setattr(fanout, "VIEWS_CHUNK", 1, raising=False)
     deliveries: list[set[str]] = []   # per delivery: the players it carried a round delta to
@@ -129,7 +130,7 @@ async def test_a_rounds_views_leave_in_chunks_of_firms_each_written_before_the_n
                 new = apply(_fold(c, c.messages.index(delta)), delta)
                 full = await c.resync()
                 assert new == {**full, "clock": new["clock"]}   # (the clock's remaining time ran on)
-            assert sorted(len(d) for d in deliveries) == [1, 1, 1, 1], deliveries
+            assert sum(len(d) for d in deliveries) == 4 and len(set().union(*deliveries)) == 4, deliveries
         finally:
             for c in players:
                 await c.close()
@@ -173,6 +174,71 @@ async def test_a_rounds_first_views_are_built_while_its_log_rows_are_committed(s
                 delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
                 assert c.messages.index(result) < c.messages.index(delta)   # the results first
             assert seen == [True]
+        finally:
+            for c in players:
+                await c.close()
+
+
+async def test_the_views_built_while_a_round_is_committed_leave_with_its_results_in_one_write(start_server, monkeypatch):
+    """server/session_actor.py `_flush`: an item with no log rows (a chunk of a new round's
+    views) hands its messages to the delivery already waiting for the same commit, so a
+    socket whose view was built while the round was committed gets its `round_result`,
+    clock and `round_delta` in one write (on 0c7d51e: two, the delta after every socket's
+    results); the results still go first in it. A full view (a socket without deltas: several
+    KB) still leaves in a write of its own, after the results."""
+    import json
+    import threading
+
+    import msgpack
+
+    from server import connection, fanout
+    from server.store import sqlite as store_sqlite
+    monkeypatch.setattr(fanout, "VIEWS_CHUNK", 1, raising=False)
+    built = threading.Event()          # every chunk of round 2's views was built
+    commit, chunk = store_sqlite.SqliteStore._commit, fanout.Fanout._round_views_chunk
+    writes: dict[str, list[list[str]]] = {}   # player -> the message types of each write to it
+
+    def gated_commit(self, conn, batch):
+        if any(op[0] == "log" and op[1].type == "round_closed" for ops, _ in batch for op in ops):
+            assert built.wait(3)
+        return commit(self, conn, batch)
+
+    def chunk_built(self, groups):
+        chunk(self, groups)
+        if len(groups) <= fanout.VIEWS_CHUNK and self.live.session.state.round == 1:
+            built.set()
+
+    flush = connection.Connection.flush
+
+    def traced_flush(self):
+        if self._batch and self.principal and self.principal.player_id:
+            writes.setdefault(self.principal.player_id, []).append(
+                [(msgpack.unpackb(f) if isinstance(f, bytes) else json.loads(f))["type"] for f in self._batch])
+        flush(self)
+    monkeypatch.setattr(store_sqlite.SqliteStore, "_commit", gated_commit)
+    monkeypatch.setattr(fanout.Fanout, "_round_views_chunk", chunk_built)
+    monkeypatch.setattr(connection.Connection, "flush", traced_flush)
+    server = await start_server(status_every=0)
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.url, http)
+        session = await api.create(scenario="classic", copies=2, seed=4, negotiation=False)
+        joined = [await api.join(session["code"], n) for n in ("Ada", "Bea", "Cy", "Dan")]
+        players = [await _login(server.url, j["player_token"], deltas=n > 0) for n, j in enumerate(joined)]
+        try:
+            await api.control(session, "start")
+            for c in players:
+                assert (await c.cmd("submit", round=1))["type"] == "ack"
+            await players[0].wait_for(lambda m: m["type"] == "view" and m["view"].get("current_round") == 2)
+            one = [w for w in writes[joined[0]["player_id"]] if "round_result" in w]
+            assert len(one) == 1 and "view" not in one[0], writes[joined[0]["player_id"]]
+            for c, j in zip(players[1:], joined[1:]):
+                delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
+                new = apply(_fold(c, c.messages.index(delta)), delta)
+                full = await c.resync()
+                assert new == {**full, "clock": new["clock"]}
+                one = [w for w in writes[j["player_id"]] if "round_result" in w]
+                assert len(one) == 1 and "round_delta" in one[0], writes[j["player_id"]]
+                assert one[0].index("round_result") < one[0].index("round_delta")
         finally:
             for c in players:
                 await c.close()
