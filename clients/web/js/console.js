@@ -18,6 +18,12 @@ import { moveMany, playerName, playerRow } from "./console_players.js";
 applyI18n();
 const main = $("#main");
 const topbar = $("#topbar");
+// What the phase is about comes right after the controls: a class of 30 firms must not
+// scroll past every firm's card to the negotiations or to the firms holding up the round.
+// (The sections move in the document, not by CSS order: the tab order follows what is seen.)
+const FIRST_SECTION = { selection: "sec-negs", negotiation: "sec-negs", renegotiation: "sec-negs",
+                        practice: "sec-monitor", execution: "sec-monitor" };
+const MOVABLE = ["sec-teams", "sec-monitor", "sec-negs"];
 const STRATEGIES = ["balanced", "internalizer", "avoider", "tit_for_tat", "random", "racing_internalizer", "watchful_avoider"];
 
 // ---- the live console ----------------------------------------------------------------------
@@ -187,6 +193,7 @@ class Console {
     const first = !this.view;
     this.view = v;
     document.body.dataset.phase = v.phase;
+    this.orderSections(v.phase);
     this.creds.code = v.session.code;
     if (!this.creds.session_id) {
       // a link with the token alone (`python run.py --demo` prints one): the view names the
@@ -210,6 +217,17 @@ class Console {
     this.renderChat();
     this.renderAnnouncements();
     if (first) { this.waiting.remove(); this.grid.hidden = false; }
+  }
+
+  orderSections(phase) {
+    const first = FIRST_SECTION[phase];
+    this.grid.classList.toggle("negs-first", first === "sec-negs");
+    let after = this.grid.querySelector("#sec-controls");
+    for (const id of first ? [first, ...MOVABLE.filter((x) => x !== first)] : MOVABLE) {
+      const sec = this.grid.querySelector(`#${id}`);
+      if (after.nextElementSibling !== sec) after.after(sec);  // (only on a phase change)
+      after = sec;
+    }
   }
 
   updateClock() {
