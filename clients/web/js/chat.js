@@ -35,7 +35,7 @@ export class ChatPanel {
     this.input = h("textarea", { rows: 2, maxlength: 2000, "aria-label": t("chat.message"), placeholder: t("chat.placeholder"),
                                  "data-testid": "chat-input" });
     this.sendBtn = h("button", { type: "submit", class: "primary", text: t("chat.send"), "data-testid": "chat-send" });
-    this.err = h("p", { class: "form-error", role: "alert" });
+    this.err = h("p", { class: "form-error", role: "alert", "data-testid": "chat-error" });
     this.form = h("form", { class: "chat-form", on: { submit: (e) => { e.preventDefault(); this.send(); } } },
       this.input, this.sendBtn);
     this.input.addEventListener("keydown", (e) => {
@@ -131,16 +131,17 @@ export class ChatPanel {
     const text = this.input.value.trim();
     const ch = this.channels.find((c) => c.id === this.active);
     if (!text || !ch) return;
-    this.sendBtn.disabled = true;
     this.err.textContent = "";
+    // the box empties at once, so the next line can be typed while this one is on its way
+    // (emptied at the ack, it erased what was typed meanwhile, and a disabled Send ignored
+    // Enter); a refused line comes back to be fixed, unless something new was typed since
+    this.input.value = "";
+    this.input.focus();
     try {
       await this.socket.send("chat", { to: ch.to, text });
-      this.input.value = "";
     } catch (e) {
       this.err.textContent = errorText(e);
-    } finally {
-      this.sendBtn.disabled = false;
-      this.input.focus();
+      if (!this.input.value) this.input.value = text;
     }
   }
 }
