@@ -286,6 +286,7 @@ async def test_the_projector_shows_the_join_code_in_every_phase(web_server, http
     # the lobby: large, and no corner
     await expect(room.get_by_test_id("room-code")).to_have_text(code)
     await expect(room.get_by_test_id("room-corner")).to_be_hidden()
+    await expect(room.locator(".room-join img.qr")).to_be_visible()  # (drawn after the code: wait for it)
     qr = await room.locator(".room-join img.qr").bounding_box()
     assert qr["width"] >= 0.3 * height, qr
     await room.screenshot(path=str(SHOTS / f"projector_lobby_{width}.png"))
