@@ -111,7 +111,7 @@ def instructions(root: str, copies: int) -> dict:
             with open(out) as f:
                 counts[repeat] = next(int(line.split()[1]) for line in f if line.startswith("summary:"))
     replay = (counts[3] - counts[1]) // 2
-    return {"root": root, "copies": copies, "alliance_rounds": alliance_rounds, "instructions_per_replay": replay,
+    return {"root": os.path.basename(root), "copies": copies, "alliance_rounds": alliance_rounds, "instructions_per_replay": replay,
             "per_alliance_round": round(replay / alliance_rounds), "load": os.getloadavg()[0]}
 
 

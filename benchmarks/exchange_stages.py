@@ -323,6 +323,7 @@ if __name__ == "__main__":
     for rep in range(a.repeat):
         for k, root in (servers if rep % 2 == 0 else servers[::-1]):
             runs[k].append(asyncio.run(run(a.clients, a.messages, a.workers, a.sync, a.cprofile, root, a.bare)))
-    res = {"machine": load.machine(), "servers": {k: r for k, r in servers}, "runs": runs}
+    res = {"machine": load.machine(), "servers": {k: os.path.basename(os.path.normpath(r)) if r else "." for k, r in servers},
+           "runs": runs}  # (folders by name: no machine path in a results file)
     print(ab_table(runs))
     load.save(res, a.out)

@@ -108,6 +108,12 @@ def save(res: dict, out: str | None) -> None:
         Path(out).write_text(json.dumps(res, indent=1) + "\n")
 
 
+def command_line(script: str, argv: list[str]) -> str:
+    """The command a results file records: an absolute path in it (`--out /tmp/x.json`) by its
+    name alone, so no file names a folder of the machine it ran on."""
+    return " ".join(["python", script, *(os.path.basename(a) if os.path.isabs(a) else a for a in argv)])
+
+
 def machine() -> dict:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
                platform.processor())

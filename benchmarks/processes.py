@@ -33,7 +33,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from benchmarks.load import (ServerProcess, Workers, _combine, create_session, machine, now,  # noqa: E402
+from benchmarks.load import (ServerProcess, Workers, _combine, command_line, create_session, machine, now,  # noqa: E402
                              results_push_latency, summary_ms)
 from pg_cluster import start_cluster  # noqa: E402
 
@@ -135,7 +135,7 @@ def _median(runs: list[dict], path: tuple) -> dict:
 
 async def main(a) -> dict:
     cluster = start_cluster()
-    out = {"command": " ".join(["python", "benchmarks/processes.py", *sys.argv[1:]]), "machine": machine(),
+    out = {"command": command_line("benchmarks/processes.py", sys.argv[1:]), "machine": machine(),
            "runs": []}
     try:
         for run in range(a.runs):

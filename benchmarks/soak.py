@@ -44,7 +44,7 @@ import msgpack
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "benchmarks") not in sys.path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
-from load import SERVER_LIMITS  # noqa: E402  (the join and creation budgets a load test lifts)
+from load import SERVER_LIMITS, command_line  # noqa: E402  (the join and creation budgets a load test lifts)
 # creating sessions needs the admin key: the server started here gets this one; a server
 # started by hand (--url) needs ALLIANCE_ADMIN_KEY set to its key
 ADMIN_KEY = os.environ.get("ALLIANCE_ADMIN_KEY") or secrets.token_urlsafe(32)
@@ -334,7 +334,7 @@ async def run(args) -> dict:
     lat = sorted(stats.latencies)
     q = (lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 2)) if lat else (lambda p: None)
     result = {
-        "command": " ".join(["python", "benchmarks/soak.py", *sys.argv[1:]]) if args.from_cli else None,
+        "command": command_line("benchmarks/soak.py", sys.argv[1:]) if args.from_cli else None,
         "players": args.players, "sessions": args.sessions, "interval_s": args.interval, "rounds": args.rounds,
         "minutes": round(duration / 60, 2),
         "server_exit_code": code,
@@ -357,7 +357,7 @@ async def run(args) -> dict:
                 "after_load": samples[-1]["fds"] if samples else None},
         "fd_slope_per_min": {"second_half": round(slope_per_minute([(s["t"], s["fds"]) for s in half]), 3)},
         "samples": samples,
-        "db": db,
+        "db": os.path.basename(db),  # (its name: no machine path in a results file)
     }
     return result
 
