@@ -33,9 +33,13 @@ def axe_source() -> str:
     pytest.skip(why + " as root")
 
 
-# run after two animation frames, so ResizeObservers (scroll regions, sticky offsets) have run
+# two animation frames: the page's ResizeObservers (scroll regions, sticky offsets) have run
+# by then, for what a resize or a newly shown tab changed
+AFTER_NEXT_FRAME = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+# run after that, so the audit sees what a person sees
 RUN = """async (tags) => {
-  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  await (""" + AFTER_NEXT_FRAME + """)();
   const res = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
   return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 160), summary: n.failureSummary })) }));
@@ -70,10 +74,7 @@ class Audit:
         own = page.viewport_size
         for name, size in sizes.items():
             await page.set_viewport_size(size)
-            # the page's resize observers run on the next frame (a table that now overflows
-            # joins the tab order there): audit what a person sees, after that frame
-            await page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            await self.run(page, f"{state} @{name}")
+            await self.run(page, f"{state} @{name}")  # (RUN waits for the resize observers' frame)
         await page.set_viewport_size(own)
 
     def check(self) -> None:

@@ -21,6 +21,8 @@ import zipfile
 
 import pytest
 
+from a11y_tools import AFTER_NEXT_FRAME
+
 playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
 
@@ -142,7 +144,7 @@ async def test_the_competences_table_fits_a_phone(web_server, http, browser, pro
         await no_horizontal_overflow(page)
         # a table shown by the click is measured by its resize observer on the next frame (it
         # was hidden: nothing overflowed): check what the student sees, after that frame
-        await page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        await page.evaluate(AFTER_NEXT_FRAME)
         bad = [t for t in await page.evaluate(OVERFLOWING_TABLES) if not (t[1] and t[2])]
         assert bad == [], f"{tab}: tables cut off without a focusable scroll region and a cue: {bad}"
     await page.get_by_test_id("tab-firm").click()
