@@ -191,9 +191,10 @@ class Console {
 
   setView(v) {
     const first = !this.view;
+    const moved = first || this.view.phase !== v.phase;
     this.view = v;
     document.body.dataset.phase = v.phase;
-    this.orderSections(v.phase);
+    if (moved) this.orderSections(v.phase);
     this.creds.code = v.session.code;
     if (!this.creds.session_id) {
       // a link with the token alone (`python run.py --demo` prints one): the view names the
@@ -225,7 +226,7 @@ class Console {
     let after = this.grid.querySelector("#sec-controls");
     for (const id of first ? [first, ...MOVABLE.filter((x) => x !== first)] : MOVABLE) {
       const sec = this.grid.querySelector(`#${id}`);
-      if (after.nextElementSibling !== sec) after.after(sec);  // (only on a phase change)
+      if (after.nextElementSibling !== sec) after.after(sec);
       after = sec;
     }
   }
