@@ -396,6 +396,8 @@ class Player:
                 self.changed.set()
             if typ == "ack" or typ == "error":
                 p = self.pending.pop(m.get("id"), None)
+                if "line" in m:  # the sender's own line inside its ack (benchmarks/floor.py --frames 2)
+                    self.on_push("chat", m["line"], t)
                 if self.waiter is not None:
                     self._answered()
                 if p is None:
@@ -833,23 +835,28 @@ async def run_exchange(a, srv: ServerProcess | None = None) -> dict:
         srv = ServerProcess(f"{tmp.name}/x.db", a.sync, profile=getattr(a, "profile", None)).start()
     try:
         specs, sessions = await setup_players(srv.url, a.players, max(a.players, 4), 0)
-        ws_url = srv.url.replace("http", "ws", 1) + "/ws"
-        workers = Workers(specs, ws_url, a.workers, "exchange", {"messages": a.messages, "drain": a.drain})
-        try:
-            cpu0, th0, gen0 = srv.cpu_seconds(), srv.thread_cpu_seconds(), children_cpu_seconds(srv.pid)
-            start = now() + 0.5
-            parts = await workers.aask({"cmd": "exchange", "start": start})
-            wall = now() - start
-            cpu1, th1, gen1 = srv.cpu_seconds(), srv.thread_cpu_seconds(), children_cpu_seconds(srv.pid)
-            mem = srv.rss_mb()
-        finally:
-            workers.close()
+        return await exchange_window(srv, specs, a)
     finally:
         if own:
             srv.stop()
             tmp.cleanup()
+
+
+async def exchange_window(srv: ServerProcess, specs: list[dict], a, server: str = "alliance") -> dict:
+    """The exchange's timed window against a started server (ours, or benchmarks/floor.py's)."""
+    ws_url = srv.url.replace("http", "ws", 1) + "/ws"
+    workers = Workers(specs, ws_url, a.workers, "exchange", {"messages": a.messages, "drain": a.drain})
+    try:
+        cpu0, th0, gen0 = srv.cpu_seconds(), srv.thread_cpu_seconds(), children_cpu_seconds(srv.pid)
+        start = now() + 0.5
+        parts = await workers.aask({"cmd": "exchange", "start": start})
+        wall = now() - start
+        cpu1, th1, gen1 = srv.cpu_seconds(), srv.thread_cpu_seconds(), children_cpu_seconds(srv.pid)
+        mem = srv.rss_mb()
+    finally:
+        workers.close()
     r = _combine(parts)
-    return {"mode": "exchange", "server": "alliance", "clients": a.players, "messages_each": a.messages,
+    return {"mode": "exchange", "server": server, "clients": a.players, "messages_each": a.messages,
             "sync": a.sync, "workers": a.workers, "wall_s": round(wall, 2),
             "messages": r["acked"], "messages_per_s": round(r["acked"] / wall, 1),
             "ack_ms": summary_ms(r["lat"]), "broadcast_ms": summary_ms(r["echo_lat"]),

@@ -116,3 +116,20 @@ def test_exchange_stages_bare_measures_the_server_without_stopwatches():
     assert r["stages"] == []
     assert r["server_cpu_us_per_command"] > 0
     assert set(r["gc"]) == {"gen0", "gen1", "gen2"}
+
+
+def test_floor_runs_the_echo_both_floors_and_ours_with_the_exchange_generator():
+    """benchmarks/floor.py: the bare servers with the exchange's frames answer every line
+    (3 frames: the line to both of the firm's sockets and the ack; 2 frames: the sender's
+    line inside its ack) and are read by the same generator as ours."""
+    import asyncio
+    import argparse
+    import floor
+    res = asyncio.run(floor.main(argparse.Namespace(clients=6, messages=3, repeat=1, workers=2)))
+    row = res["rows"][0]
+    for name in ("floor3", "floor2", "ours"):
+        assert row[name]["messages"] == 18 and row[name]["lost"] == 0 and row[name]["errors"] == 0, name
+        assert row[name]["broadcast_ms"]["n"] == 18, name  # every sender saw its own line
+        assert row[f"{name}_of_echo"] > 0
+    assert row["floor3"]["server"] == "floor, 3 frames" and row["floor2"]["server"] == "floor, 2 frames"
+    assert row["echo"]["lost"] == 0
