@@ -5,15 +5,18 @@ exchange's goal (issue 19: half the echo) can be read against what the pattern i
 
 Per chat command our server reads one frame and writes three: the line to each of the
 firm's two sockets (the sender's and the teammate's) and the ack to the sender, with the
-same fields and sizes as ours (117 and 48 bytes: see `line` and `ack` below). This server
-does exactly that and nothing else: no validation, no session, no log, no commit. It is
-driven by the very load generator of `load.py exchange` (`Player`, `_exchange_loop`: one
-line in flight per client, the next when the ack and the own line are back), so the
-generator's own cost per message is the same as against ours. Each repeat runs, alternated,
-the bare echo (benchmarks/ceiling.py: one frame back per frame), this floor and our server
-(`load.run_exchange`), and reports each as a fraction of that repeat's echo, with the
-server's and the generator's CPU per message. No server built on this stack, on this
-machine, with this protocol, can exceed the floor's fraction.
+same fields and sizes as ours (117 and 48 bytes), a socket's frames in one
+`transport.write` of raw WebSocket frames, as server/connection.py writes them. The floor
+server (`serve`) does exactly that and nothing else: no validation, no session, no log, no
+commit. With `2` frames the sender's line travels inside its ack (a protocol ours does not
+have: one frame fewer to write and to read). Both are driven by the very load generator of
+`load.py exchange` (`Player`, `_exchange_loop`: one line in flight per client, the next
+when the ack and the own line are back), so the generator's own cost per message is the
+same as against ours. Each repeat runs the bare echo (benchmarks/ceiling.py: one frame back
+per frame), then the two floors and our server (`load.run_exchange`) in alternated order,
+and reports each as a fraction of that repeat's echo, with the server's and the
+generator's CPU per message. No server on this stack and machine, with these frames, can
+exceed its floor's fraction: the floor is what the pattern costs before any work is done.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ import msgpack
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
+from server.connection import OP_BINARY, ws_frame  # noqa: E402  (load.py put the repository on the path)
 from ceiling import run_echo  # noqa: E402
 from ceiling_ab import _stats, cpu_us_per_message, exchange, per_message  # noqa: E402
 
@@ -37,18 +41,28 @@ from ceiling_ab import _stats, cpu_us_per_message, exchange, per_message  # noqa
 # ---- the floor server (its own process) -------------------------------------------------
 
 class Socket:
-    """One connection: its firm and its push counter (`seq`, as ours numbers every frame)."""
-    __slots__ = ("ws", "firm", "player", "seq")
+    """One connection: its firm, its transport and its push counter (`seq`, as ours numbers
+    every frame)."""
+    __slots__ = ("transport", "firm", "player", "seq")
 
-    def __init__(self, ws, firm: str, player: str):
-        self.ws, self.firm, self.player, self.seq = ws, firm, player, 0
+    def __init__(self, transport, firm: str, player: str):
+        self.transport, self.firm, self.player, self.seq = transport, firm, player, 0
+
+    def write(self, *messages: dict) -> None:
+        """As ours writes (server/connection.py): a command's frames to one socket in one
+        `transport.write` of raw WebSocket frames."""
+        frames = []
+        for m in messages:
+            self.seq += 1
+            m["seq"] = self.seq
+            frames.append(ws_frame(msgpack.packb(m), OP_BINARY))
+        self.transport.write(b"".join(frames))
 
 
-def serve() -> None:
+def serve(frames: int) -> None:
     from aiohttp import web
-    FRAMES = int(sys.argv[2])
     firms: dict[str, list[Socket]] = {}
-    pack, unpack, BIN = msgpack.packb, msgpack.unpackb, aiohttp.WSMsgType.BINARY
+    unpack, BIN = msgpack.unpackb, aiohttp.WSMsgType.BINARY
 
     async def ws(request):
         sock = web.WebSocketResponse(max_msg_size=2**20)
@@ -59,24 +73,21 @@ def serve() -> None:
                 continue
             m = unpack(frame.data)
             if me is None:  # the first frame is `auth`: the token names the firm ("<firm>-<k>")
-                me = Socket(sock, m["token"].split("-")[0], "p_" + m["token"].replace("-", "")[:12].ljust(12, "0"))
+                me = Socket(request.transport, m["token"].split("-")[0],
+                            "p_" + m["token"].replace("-", "")[:12].ljust(12, "0"))
                 firms.setdefault(me.firm, []).append(me)
-                me.seq += 1
-                await sock.send_bytes(pack({"type": "view", "view": {"current_round": 1}, "seq": me.seq}))
+                me.write({"type": "view", "view": {"current_round": 1}})
                 continue
             line = {"type": "chat", "channel": f"firm:{me.firm}", "sender": me.player, "sender_name": "p0",
                     "firm": me.firm, "text": m["text"], "time": time.time()}
+            ack = {"type": "ack", "id": m["id"], "result": {"channel": line["channel"]}}
             for other in firms[me.firm]:
-                if other is me and FRAMES == 2:
-                    continue
-                other.seq += 1
-                line["seq"] = other.seq
-                await other.ws.send_bytes(pack(line))
-            me.seq += 1
-            ack = {"type": "ack", "id": m["id"], "result": {"channel": line["channel"]}, "seq": me.seq}
-            if FRAMES == 2:
-                ack["line"] = line
-            await sock.send_bytes(pack(ack))
+                if other is not me:
+                    other.write(dict(line))
+            if frames == 2:
+                me.write({**ack, "line": line})
+            else:
+                me.write(dict(line), ack)
         return sock
 
     async def main():
@@ -155,7 +166,7 @@ async def main(a) -> dict:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
-        serve()
+        serve(int(sys.argv[2]))
         sys.exit(0)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=100)
