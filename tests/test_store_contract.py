@@ -1,4 +1,4 @@
-"""The store contract (`EventStore`, server/store/sqlite.py), run against both stores: SQLite
+"""The store contract (`EventStore`, server/store/records.py), run against both stores: SQLite
 in a temp file and PostgreSQL in the throwaway cluster (tests/pg_cluster.py). Each test
 writes through `write(ops)` as the server does and reads back through the interface and
 the export reader; `test_both_stores_read_back_the_same` runs one script on both and

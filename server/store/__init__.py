@@ -2,7 +2,9 @@
 
 | module | what |
 |---|---|
-| `sqlite.py` | `EventStore` (the interface a second store, e.g. PostgreSQL, implements) and `SqliteStore`: the writer thread with group commit, snapshots, what a restart reads |
+| `records.py` | what both stores take and hand back: `LogRow`, `LiveSession`, `EventStore` (the interface a second store implements), the batch's operations |
+| `sqlite.py` | `SqliteStore`: the writer thread with group commit, snapshots, the file's lock and checks |
+| `sqlite_restore.py` | what a restart reads from the SQLite file (live sessions, ended tokens, codes) and a command's logged ack |
 | `reads.py` | the read methods the rest of the server uses (HTTP lookups, treatments) |
 | `export_reader.py` | what an export reads, and the copy of the database it ships |
 | `postgres.py`, `pg_schema.py`, `pg_export.py` | `PostgresStore` (`--db postgresql://...`, asyncpg): the same interface, tables and exports on PostgreSQL |
@@ -16,7 +18,8 @@ file) open the SQLite file; tests/test_import_graph.py checks it.
 from .export_reader import ExportReader
 from .pg_schema import is_postgres, redacted
 from .reads import DatabaseError, SqliteReads, StoreReadError
-from .sqlite import EventStore, LiveSession, LogRow, SqliteStore, StoreError, create_schema, dumps, schema_columns
+from .records import EventStore, LiveSession, LogRow, StoreError
+from .sqlite import SqliteStore, create_schema, dumps, schema_columns
 
 
 def make_store(db: str, synchronous: str = "full", check: bool = True,

@@ -1,5 +1,5 @@
 """The event store on PostgreSQL (asyncpg), behind the same interface as SQLite's
-(`EventStore` in server/store/sqlite.py): `--db postgresql://user:password@host:port/db`.
+(`EventStore` in server/store/records.py): `--db postgresql://user:password@host:port/db`.
 
 The shape is SQLite's: the server's event loop never waits on the database for a write.
 The store runs its own event loop in a thread ("event-log-postgres") with one writing
@@ -45,14 +45,14 @@ from .pg_inbox import DDL as INBOX_DDL, NOTIFY_LOGGED, Forwarding, connection_lo
 from .pg_leases import DDL as LEASES_DDL, LeaseLost, Leases, LeaseWatch, new_sessions, sessions_of
 from .pg_schema import redacted, row_values, upsert
 from .reads import HISTORY_FACTS, StoreReadError
-from .sqlite import _LOG_COLUMNS, LiveSession, StoreError, _resolve_all, log_values
+from .records import _LOG_COLUMNS, LiveSession, StoreError, _resolve_all, log_values
 
 log = logging.getLogger("server.store")
 
 _LOG_INSERT = (f"INSERT INTO log ({', '.join(_LOG_COLUMNS)}) "
                f"VALUES ({', '.join(f'${i + 1}' for i in range(len(_LOG_COLUMNS)))})")
 _PLAYER_COLUMNS = ", ".join(pg_schema.COLUMNS["players"])
-_REPLAY_KINDS = ["system"]  # as server/store/sqlite.py: facts; commands are kept for their replies
+_REPLAY_KINDS = ["system"]  # as server/store/records.py: facts; commands are kept for their replies
 WAIT = 60.0  # seconds a read may take before the caller gets an error
 REMIND_SECONDS = 30.0  # how often the log says again that the database is still unreachable
 # what a database restart or a dropped connection raises (a write is then retried, not failed)

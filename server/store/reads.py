@@ -1,6 +1,6 @@
 """The store's read methods for the rest of the server (HTTP lookups, treatments), each on
 its own short read-only connection: WAL lets them read while the writer thread writes.
-Part of `EventStore` (server/store/sqlite.py), so a second store implements the same reads;
+Part of `EventStore` (server/store/records.py), so a second store implements the same reads;
 nothing outside this package writes SQL."""
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ Durability: WAL journal. With `synchronous=FULL` (the default) the WAL is fsynce
 commit, so acknowledged data survives a power cut. With `synchronous=NORMAL` a commit is
 written to the WAL file (the OS page cache) before the future resolves, which survives the
 process being killed (kill -9) but not the machine losing power. docs/data.md has the
-tables. `EventStore` is the small interface a PostgreSQL backend would implement.
+tables. Both stores take and hand back the types of server/store/records.py; what a restart
+reads is server/store/sqlite_restore.py.
 """
 from __future__ import annotations
 
@@ -22,15 +23,15 @@ import os
 import queue
 import sqlite3
 import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from .. import store_guard
 from ..compact_json import compact
 from .log_insert import LogInserts, for_connection
 from .reads import SqliteReads
+from .records import (_LOG_COLUMNS, EventStore, LiveSession, LogRow,  # noqa: F401  (importers' names)
+                      StoreError, _resolve_all, log_values)
+from .sqlite_restore import SqliteRestoreReads
 
 # sqlite_utils imports pandas when it is installed (0.4 s, a fifth of the restart budget in
 # docs/benchmarks.md) only to map pandas types; the server never hands it pandas objects
@@ -58,69 +59,6 @@ sqlite3.register_adapter(type(None), {}.get)
 # the log's JSON: compact, no NaN, one C call (server/compact_json.py: the same text as
 # json.JSONEncoder(separators=(",", ":"), allow_nan=False))
 dumps = compact
-
-@dataclass(slots=True)
-class LogRow:
-    """One line of the event log (the `log` table)."""
-    session_id: str
-    seq: int                 # per-session position, 1, 2, ...
-    kind: str                # command | control | event | chat | connection | system
-    type: str
-    actor: str | None        # player id, 'facilitator', 'bot:<firm>', 'server'
-    firm: str | None
-    round: int | None
-    command_id: str | None
-    client_time: float | None
-    data: str                # JSON
-    reply: str | None = None  # JSON of the ack sent for a command (idempotent re-sends)
-    wall_time: float = field(default_factory=time.time)
-    mono_time: float = field(default_factory=time.monotonic)
-
-
-@dataclass(slots=True)
-class LiveSession:
-    """What a restart needs for one unfinished session."""
-    session: dict
-    players: list[dict]
-    snapshot: dict | None
-    records: list[dict]      # facts logged after the snapshot, in order
-    chat: list[dict]         # the last chat lines of every channel (not in snapshots: they grow)
-    replies: list[dict]      # every (actor, command_id, reply) of the session
-    last_seq: int
-    last_wall: float | None
-
-
-class EventStore(Protocol):
-    """What the server needs from a store (SQLite now; PostgreSQL could follow)."""
-
-    def open(self) -> None: ...
-    def write(self, ops: list[tuple]) -> asyncio.Future: ...
-    def load_live_sessions(self, chat_keep: int = 200) -> list[LiveSession]: ...
-    def load_ended_tokens(self, status: str = "ended") -> list[tuple[str, str, str | None]]: ...
-    def load_session(self, session_id: str, chat_keep: int = 200) -> LiveSession | None: ...
-    def last_activity(self, session_ids: list[str]) -> dict[str, tuple[int, float]]: ...
-    def load_codes(self, status: str) -> list[tuple[str, str]]: ...
-    def find_session(self, session_id: str) -> dict | None: ...
-    def find_reply(self, session_id: str, actor: str, command_id: str) -> str | None: ...
-    # reads for the rest of the server (server/store/reads.py)
-    def session_options(self) -> list[tuple[str, dict]]: ...
-    def sessions_of_token(self, token_hash: str) -> tuple[list[str], bool]: ...
-    def logged_completion(self, session_id: str, player_id: str) -> dict | None: ...
-    def round_history(self, session_id: str) -> list[tuple[str, str, dict]]: ...
-    def close(self) -> None: ...
-    async def aclose(self) -> None: ...
-
-
-# Operations a batch may hold (plain tuples: cheap to build on the hot path):
-#   ("log", LogRow)
-#   ("session", dict)                    insert a sessions row
-#   ("session_status", sid, status, t)   live -> ended or archived (t: when)
-#   ("player", dict)                     insert or replace a players row
-#   ("snapshot", dict)                   insert a snapshots row
-
-_LOG_COLUMNS = ("session_id", "seq", "kind", "type", "actor", "firm", "round", "command_id",
-                "wall_time", "mono_time", "client_time", "data", "reply")
-_REPLAY_KINDS = ("system",)  # facts; commands are kept for their replies, events are consequences
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -165,11 +103,7 @@ def schema_columns() -> dict[str, list[tuple[str, str]]]:
         db.conn.close()
 
 
-class StoreError(RuntimeError):
-    """The event log cannot be used; the message says why, for people (the server exits)."""
-
-
-class SqliteStore(SqliteReads):
+class SqliteStore(SqliteReads, SqliteRestoreReads):
     """SQLite event store: WAL, one writer thread, group commit."""
 
     LOCK_WAIT = 2.0  # seconds to wait for another process's lock on the file at start
@@ -408,129 +342,9 @@ class SqliteStore(SqliteReads):
     async def aclose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.close)
 
-    # -- reading (startup and HTTP lookups; a separate connection, WAL lets it read) -----
-
-    def _read(self) -> sqlite_utils.Database:
-        conn = sqlite3.connect(str(self.path))
-        return sqlite_utils.Database(conn)
-
-    def load_live_sessions(self, chat_keep: int = 200) -> list[LiveSession]:
-        db = self._read()
-        try:
-            return [_load_session(db, dict(s), chat_keep)
-                    for s in db.query("SELECT * FROM sessions WHERE status = 'live' ORDER BY created_at")]
-        finally:
-            db.conn.close()
-
-    def load_session(self, session_id: str, chat_keep: int = 200) -> LiveSession | None:
-        """One session whatever its status (an archived session is restored read-only)."""
-        db = self._read()
-        try:
-            s = next(db.query("SELECT * FROM sessions WHERE session_id = ?", [session_id]), None)
-            return _load_session(db, dict(s), chat_keep) if s else None
-        finally:
-            db.conn.close()
-
-    def last_activity(self, session_ids: list[str]) -> dict[str, tuple[int, float]]:
-        """session id -> (seq, wall time) of its last logged record (one index seek each)."""
-        db = self._read()
-        try:
-            out = {}
-            for sid in session_ids:
-                row = db.execute("SELECT seq, wall_time FROM log WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
-                                 [sid]).fetchone()
-                if row:
-                    out[sid] = (row[0], row[1])
-            return out
-        finally:
-            db.conn.close()
-
-    def load_ended_tokens(self, status: str = "ended") -> list[tuple[str, str, str | None]]:
-        """(token hash, session id, player id or None) of ended (or archived) sessions: their
-        tokens answer `token_expired` (`session_archived`) rather than `bad_token` after a restart.
-        A player the facilitator removed is left out: its token was revoked and stays dead
-        (it would otherwise read the ended session: its completion code, the questionnaire)."""
-        db = self._read()
-        try:
-            rows = [(r["facilitator_token_hash"], r["session_id"], None)
-                    for r in db.query("SELECT * FROM sessions WHERE status = ?", [status])]
-            rows += [(r["token_hash"], r["session_id"], r["player_id"]) for r in db.query(
-                "SELECT p.* FROM players p JOIN sessions s USING (session_id) WHERE s.status = ? AND NOT EXISTS "
-                "(SELECT 1 FROM log l WHERE l.session_id = p.session_id AND l.type = 'player_removed' "
-                "AND json_extract(l.data, '$.player_id') = p.player_id)", [status])]
-            return rows
-        finally:
-            db.conn.close()
-
-    def load_codes(self, status: str) -> list[tuple[str, str]]:
-        """(join code, session id) of the sessions with this status."""
-        db = self._read()
-        try:
-            return [(r[0], r[1]) for r in db.execute("SELECT code, session_id FROM sessions WHERE status = ?",
-                                                     [status]).fetchall()]
-        finally:
-            db.conn.close()
-
-    def find_reply(self, session_id: str, actor: str, command_id: str) -> str | None:
-        """The logged ack of a command (a re-sent id no longer in the actor's memory, see
-        server/replies.py): an indexed point read on a read-only connection of the event
-        loop's thread. Committed rows only; the ids in flight are still in memory."""
-        if self._lookup is None:
-            self._lookup = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        row = self._lookup.execute(
-            "SELECT reply FROM log WHERE session_id = ? AND actor = ? AND command_id = ? AND reply IS NOT NULL "
-            "LIMIT 1", (session_id, actor, command_id)).fetchone()
-        return row[0] if row else None
-
-    def find_session(self, session_id: str) -> dict | None:
-        db = self._read()
-        try:
-            return next(db.query("SELECT * FROM sessions WHERE session_id = ?", [session_id]), None)
-        finally:
-            db.conn.close()
-
-
-def _load_session(db: sqlite_utils.Database, s: dict, chat_keep: int) -> LiveSession:
-    """What restoring one session needs: players, latest snapshot, facts after it, chat, replies."""
-    sid = s["session_id"]
-    players = list(db.query("SELECT * FROM players WHERE session_id = ? ORDER BY joined_at", [sid]))
-    snap = next(db.query("SELECT * FROM snapshots WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
-                         [sid]), None)
-    after = snap["seq"] if snap else 0
-    records = list(db.query(
-        f"SELECT * FROM log WHERE session_id = ? AND seq > ? AND kind IN "
-        f"({', '.join('?' * len(_REPLAY_KINDS))}) ORDER BY seq", [sid, after, *_REPLAY_KINDS]))
-    chat = list(db.query(
-        "SELECT data FROM (SELECT data, seq, row_number() OVER (PARTITION BY json_extract(data, "
-        "'$.channel') ORDER BY seq DESC) AS n FROM log WHERE session_id = ? AND kind = 'chat') "
-        "WHERE n <= ? ORDER BY seq", [sid, chat_keep]))
-    replies = list(db.query(
-        "SELECT actor, command_id, reply FROM log WHERE session_id = ? AND reply IS NOT NULL",
-        [sid]))
-    last = next(db.query("SELECT seq, wall_time FROM log WHERE session_id = ? ORDER BY seq DESC "
-                         "LIMIT 1", [sid]), None)
-    return LiveSession(s, players, dict(snap) if snap else None, records, chat, replies,
-                       last["seq"] if last else 0, last["wall_time"] if last else None)
-
 
 def _insert(conn: sqlite3.Connection, table: str, row: dict, replace: bool = False) -> None:
     cols = list(row)
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     conn.execute(f"{verb} INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                  [row[c] for c in cols])
-
-
-def log_values(r: LogRow) -> tuple:
-    """A log row's values in the order of `_LOG_COLUMNS` (both stores' INSERT)."""
-    return (r.session_id, r.seq, r.kind, r.type, r.actor, r.firm, r.round, r.command_id, r.wall_time,
-            r.mono_time, r.client_time, r.data, r.reply)
-
-
-def _resolve_all(futures: list[asyncio.Future], exc: BaseException | None) -> None:
-    for f in futures:
-        if f.done():
-            continue
-        if exc is None:
-            f.set_result(None)
-        else:
-            f.set_exception(exc)
