@@ -2,18 +2,18 @@
 // lobby fill, move players, fill seats with bots, pair firms, run the clock, watch every
 // firm, inject events, read all chat, export the data. Before a session: console_create.js.
 import { h, $, clear, replace, toast, confirmDialog, choiceDialog, urlText } from "./dom.js";
-import { t, applyI18n, errorText, num, pct, duration, clockTime } from "./i18n.js";
+import { t, applyI18n, errorText, clockTime } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
-import { store, connectionIndicator, PhaseClock, phaseLabel, languageSwitcher } from "./common.js";
+import { store, connectionIndicator, PhaseClock, languageSwitcher } from "./common.js";
 import { chatLine } from "./chat.js";
 import { remember, anotherDevice } from "./sessions.js";
 import { scrollRegion } from "./scrollregion.js";
 import { TeamFormation, seatRequests } from "./teamform.js";
 import { applyPush } from "./viewfold.js";
-import { renegotiationTable } from "./renegotiation.js";
 import { brand, downloadExport, showCreate } from "./console_create.js";
-import { consoleAsks } from "./console_asks.js";
+import { renderControls } from "./console_controls.js";
 import { moveMany, playerName, playerRow } from "./console_players.js";
+import { renderNegs, renderResults } from "./console_boards.js";
 
 applyI18n();
 const main = $("#main");
@@ -24,7 +24,6 @@ const topbar = $("#topbar");
 const FIRST_SECTION = { selection: "sec-negs", negotiation: "sec-negs", renegotiation: "sec-negs",
                         practice: "sec-monitor", execution: "sec-monitor" };
 const MOVABLE = ["sec-teams", "sec-monitor", "sec-negs"];
-const STRATEGIES = ["balanced", "internalizer", "avoider", "tit_for_tat", "random", "racing_internalizer", "watchful_avoider"];
 
 // ---- the live console ----------------------------------------------------------------------
 
@@ -297,77 +296,7 @@ class Console {
 
   // ---- controls ----------------------------------------------------------------------------
 
-  renderControls() {
-    const v = this.view;
-    const phase = v.phase;
-    const c = v.status.clock || {};
-    const btn = (label, action, opts = {}) => h("button", { type: "button", class: opts.cls || "secondary", text: label, "data-testid": `ctl-${opts.id || action}`,
-      disabled: opts.disabled, on: { click: () => this.control(action, opts.extra || {}, opts) } });
-    const phaseBtns = [];
-    const o = v.session.options;
-    const ask = consoleAsks(this);
-    if (phase === "lobby") {
-      phaseBtns.push(o.practice_round ? btn(t("ctl.start_practice"), "start", { cls: "primary" }) : btn(o.selection ? t("ctl.start_selection") : o.negotiation ? t("ctl.start_negotiation") : t("ctl.start_rounds"),
-                         "start", { cls: "primary" }));
-      phaseBtns.push(btn(t("ctl.pair"), "pair", { id: "pair", confirm: ask.pairInLobby }));
-    } else if (phase === "practice") {  // round 0: ends by itself once all submitted; never starts the real game alone
-      const pr = v.status.practice || {};
-      if (!pr.closed) phaseBtns.push(btn(t("ctl.end_practice"), "end_round", { id: "end_practice" }));
-      phaseBtns.push(btn(t("ctl.start_real"), "start", { cls: "primary", id: "start_real" }));
-    } else if (phase === "selection") {
-      phaseBtns.push(btn(t("ctl.end_selection"), "advance", { cls: "primary", id: "advance", confirm: ask.endSelection }));
-    } else if (phase === "negotiation") {
-      phaseBtns.push(btn(t("ctl.pair_now"), "pair", { id: "pair", confirm: ask.pairOpen }));
-      phaseBtns.push(btn(t("ctl.end_negotiation"), "advance", { cls: "primary", id: "advance", confirm: ask.endNegotiation }));
-    } else if (phase === "execution") {
-      phaseBtns.push(btn(t("ctl.end_round"), "end_round", { cls: "primary", confirm: ask.endRound }));
-      phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: ask.toDebrief }));
-    } else if (phase === "renegotiation") {
-      phaseBtns.push(btn(t("ctl.end_renegotiation"), "end_renegotiation", { cls: "primary", confirm: ask.endRenegotiation }));
-    } else if (phase === "break") {
-      phaseBtns.push(btn(t("ctl.next_round"), "next_round", { cls: "primary" }));
-      phaseBtns.push(btn(t("ctl.to_debrief"), "advance", { id: "advance", confirm: ask.toDebrief }));
-    }
-    // undo of a close: only while the server says it is possible (nothing decided since)
-    if (v.status.reopen) phaseBtns.push(btn(t("ctl.reopen_round"), "reopen_round", { confirm: ask.reopenRound }));
-    const reopenNegs = v.status.reopen_negotiations || [];
-    for (const aid of reopenNegs) {
-      // one button per negotiation the close ended; with several, each names its two firms
-      const label = reopenNegs.length > 1 ? t("ctl.reopen_negotiation_pair", { firms: this.negFirms(aid) }) : t("ctl.reopen_negotiation");
-      phaseBtns.push(btn(label, "reopen_negotiation", { id: `reopen_negotiation-${aid}`, extra: { alliance_id: aid },
-                                                         confirm: () => ask.reopenNegotiation(aid) }));
-    }
-    const hasClock = c.running || c.remaining !== null && c.remaining !== undefined;
-    const extendSel = h("select", { id: "extend-by", "aria-label": t("ctl.extend_by"), on: { change: () => { this.extendBy = extendSel.value; } } },
-      [60, 120, 300, 600].map((s) => h("option", { value: s, selected: String(s) === String(this.extendBy || 60), text: duration(s) })));
-    const clockBtns = [
-      btn(t("ctl.pause"), "pause", { disabled: !c.running }),
-      btn(t("ctl.resume"), "resume", { disabled: c.running || !hasClock }),
-      h("span", { class: "group" }, extendSel, h("button", { type: "button", class: "secondary", text: t("ctl.extend"), disabled: !hasClock, "data-testid": "ctl-extend",
-        on: { click: () => this.control("extend", { seconds: Number(extendSel.value) }) } })),
-    ];
-    const stratSel = h("select", { id: "bot-strategy", "aria-label": t("ctl.bot_strategy"), on: { change: () => { this.botStrategy = stratSel.value; } } },
-      STRATEGIES.map((s) => h("option", { value: s, selected: s === (this.botStrategy || "balanced"), text: t(`strategy.${s}`) })));
-    const empty = Object.keys(v.firms).filter((f) => !v.status.players.some((p) => p.firm === f) && !(f in (v.status.bots || {})));
-    const botBtn = h("button", { type: "button", class: "secondary", "data-testid": "ctl-fill_bots", disabled: !empty.length || phase === "debrief",
-      text: t("ctl.fill_bots", { n: empty.length }), on: { click: () => this.control("fill_bots", { strategy: stratSel.value }) } });
-    const focused = document.activeElement && this.controls.contains(document.activeElement) ? (document.activeElement.dataset.testid || document.activeElement.id) : null;
-    replace(this.controls,
-      h("p", { class: "phase-line", "data-testid": "phase-line", text: phaseLabel(phase, v.status.current_round, v.rounds) }),
-      phase === "break" ? h("p", { class: "hint", "data-testid": "break-line",
-        text: t("ctl.break_line", { n: v.round, clock: hasClock ? t("ctl.break_clock") : "" }) }) : null,
-      h("div", { class: "actions" }, phaseBtns),
-      h("h3", { text: t("ctl.clock") }), h("div", { class: "actions" }, clockBtns),
-      h("h3", { text: t("ctl.bots") }), h("div", { class: "actions" }, stratSel, botBtn),
-      h("h3", { text: t("ctl.session") }),
-      h("div", { class: "actions" }, btn(t("ctl.end_session"), "end_session", { cls: "danger", disabled: v.session.status !== "live",
-        confirm: { title: t("ctl.end_session_title"), body: t("ctl.end_session_body"), ok: t("ctl.end_session") } })));
-    if (focused) {
-      const el = this.controls.querySelector(`[data-testid="${focused}"]`) || document.getElementById(focused);
-      if (el && !el.disabled) el.focus();
-    }
-  }
-
+  renderControls() { renderControls(this); }
 
   // ---- teams and monitor ---------------------------------------------------------------------
 
@@ -439,63 +368,9 @@ class Console {
     return n ? n.firms.map((f) => this.firmName(f)).join(" ⇄ ") : aid;
   }
 
-  renderNegs() {
-    const v = this.view;
-    if (v.phase === "selection" && v.selection) { replace(this.negs, this.selectionBoard(v.selection)); return; }
-    const list = Object.values(v.negotiations || {});
-    const reneg = v.renegotiation ? renegotiationTable(v.renegotiation, (f) => this.firmName(f)) : null;
-    if (!list.length) { replace(this.negs, reneg || h("p", { class: "muted", text: t("console.no_negotiations") })); return; }
-    replace(this.negs, reneg, scrollRegion(h("table", { class: "table" },
-      h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("console.negotiation") }), h("th", { scope: "col", text: t("console.status") }),
-        h("th", { scope: "col", text: t("console.offers") }), h("th", { scope: "col", text: t("console.on_table") }))),
-      h("tbody", {}, list.map((n) => {
-        const standing = n.standing ? n.offers.find((o) => o.n === n.standing) : null;
-        // a negotiation that failed but whose copy has its alliance: the default terms were signed
-        const defaults = n.status === "failed" && (v.alliances || {})[n.id];
-        return h("tr", { "data-testid": `neg-${n.id}` },
-          h("th", { scope: "row", text: n.firms.map((f) => this.firmName(f)).join(" ⇄ ") }),
-          h("td", { text: defaults ? t("console.neg_defaults_signed")
-            : t(`console.neg_${n.status}`) + (n.outcome_reason ? ` (${t(`console.neg_reason_${n.outcome_reason}`)})` : "") }),
-          h("td", { text: String(n.offers.length) }),
-          h("td", { text: standing ? t("console.offer_by", { n: standing.n, firm: this.firmName(standing.by), split: pct(standing.terms.split[standing.by]) }) : "–" }));
-      }))), t("console.negotiations")));
-  }
+  renderNegs() { renderNegs(this); }
 
-  /** The partner-selection board: every proposal and what closing it now would pair. */
-  selectionBoard(b) {
-    const name = (f) => this.firmName(f);
-    const rows = (b.proposals || []).map((p) => h("tr", { "data-testid": `sel-proposal-${p.id}` },
-      h("th", { scope: "row", text: `${name(p.sender)} → ${name(p.receiver)}` }),
-      h("td", { text: t(`console.sel_${p.status}`) }),
-      h("td", { text: p.introduced_by ? name(p.introduced_by) : "–" })));
-    const pairs = (b.pairings || []).map((p) => h("li", { text: p.firms.map(name).join(" ⇄ ") }));
-    return h("div", { "data-testid": "selection-board" },
-      h("h3", { text: t("console.sel_title") }),
-      rows.length ? scrollRegion(h("table", { class: "table" },
-        h("thead", {}, h("tr", {}, ["console.sel_proposal", "console.status", "console.sel_introduced_by"].map((k) => h("th", { scope: "col", text: t(k) })))),
-        h("tbody", {}, rows)), t("console.sel_title")) : h("p", { class: "muted", text: t("console.sel_none") }),
-      h("p", { text: t("console.sel_pairings") }),
-      pairs.length ? h("ul", { class: "breakdown", "data-testid": "selection-pairings" }, pairs) : h("p", { class: "muted", text: t("console.sel_no_pairings") }));
-  }
-
-  renderResults() {
-    const v = this.view;
-    if (!v.round) { replace(this.results, h("p", { class: "muted", text: t("console.no_results") })); return; }
-    const firms = Object.values(v.firms).sort((a, b) => (v.scores[a.id].rank - v.scores[b.id].rank));
-    replace(this.results,
-      h("p", { text: t("console.after_round", { n: v.round, rounds: v.rounds }) }),
-      scrollRegion(h("table", { class: "table" },
-        h("thead", {}, h("tr", {}, ["console.rank", "console.firm", "console.cash", "console.position", "console.internal", "console.external", "console.total"].map((k) => h("th", { scope: "col", text: t(k) })))),
-        h("tbody", {}, firms.map((f) => {
-          const s = v.scores[f.id];
-          return h("tr", {}, h("td", { text: String(s.rank) }), h("th", { scope: "row", text: f.name }), h("td", { text: num(f.cash, 1) }),
-            h("td", { text: num(v.positions[f.id], 1) }), h("td", { text: pct(s.internal_gain, 1) }), h("td", { text: pct(s.external_gain, 1) }),
-            h("td", { text: num(s.total, 3) }));
-        }))), t("console.results")),
-      Object.values(v.alliances).length ? h("ul", { class: "breakdown" }, Object.values(v.alliances).map((a) =>
-        h("li", { text: t("console.alliance_line", { firms: a.firms.map((f) => this.firmName(f)).join(" ⇄ "), status: t(`alliance.status_${a.status}`),
-          trust: a.firms.map((f) => `${this.firmName(f)} ${pct(a.trust[f])}`).join(", ") }) }))) : null);
-  }
+  renderResults() { renderResults(this); }
 
   // ---- chat and announcements ---------------------------------------------------------------
 
