@@ -5,7 +5,7 @@ what they will play; Cancel changes nothing. Fixtures from tests/test_browser_ga
 from __future__ import annotations
 
 from test_browser_game import (  # noqa: F401 (fixtures are used by name)
-    browser, expect, http, open_console, problems, shot, web_server)
+    browser, expect, http, join, new_page, open_console, problems, shot, web_server)
 
 CONSOLE = {"width": 1280, "height": 800}
 
@@ -47,6 +47,8 @@ async def test_ending_a_negotiation_asks_and_offers_the_default_terms(web_server
 
 async def test_ending_a_negotiation_without_an_alliance_is_a_choice_too(web_server, http, browser, problems):
     session = await http.create(scenario="classic", copies=1, rounds=3)
+    student = await new_page(browser, problems)
+    await join(student, web_server.url, session["code"], "Pat")
     await http.control(session, "start")
     fac = await _console(browser, problems, web_server, session)
     await fac.get_by_test_id("ctl-advance").click()
@@ -56,6 +58,11 @@ async def test_ending_a_negotiation_without_an_alliance_is_a_choice_too(web_serv
     summary = await http.summary(session)
     assert summary["phase"] == "execution" and not summary["alliances"], summary
     assert "open" not in [n["status"] for n in summary["negotiations"].values()], summary["negotiations"]
+    # with ten minutes left on the clock, nobody is told that time ran out: the phase ended
+    await expect(fac.get_by_test_id("neg-a1")).to_contain_text("failed (ended with the phase)")
+    await student.get_by_test_id("tab-deal").click()
+    await expect(student.get_by_test_id("neg-status")).to_have_text(
+        "✕ The negotiation ended without an agreement: no alliance.")
     problems.check()
 
 
