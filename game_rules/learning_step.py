@@ -26,6 +26,13 @@ class Ledger:
         self.sources: dict[str, dict[str, float]] | None = None
 
 
+# per-session constants: a firm's pace never changes, so how current a lesson stays and how
+# fast it goes out of date are functions of the parameters (`Rules.numbers`, never changed
+# once built) and the two paces alone: kept, not computed again for every alliance every round
+_freshness = lru_cache(maxsize=1024)(freshness)
+_outdating_rate = lru_cache(maxsize=1024)(outdating_rate)
+
+
 @lru_cache(maxsize=256)
 def split(domains: tuple[str, ...], scope: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The domains inside and outside `scope`, each in the scenario's order (a function of
@@ -43,11 +50,12 @@ def learn(rules, p, t, absorb: dict[str, float], by_teacher: Decision, c_l, c_t,
     reveal, form = by_teacher.reveal, t.form
     prot = protection(p, by_teacher.protect)
     seen, learned, taught, tacit = led.exposure, led.learned, led_t.taught, rules.tacitness
-    fresh = freshness(p, pace)
+    fresh = _freshness(p, pace)
     # model 3 keeps what was learned from a faster teacher: it goes out of date (paces are
-    # fixed, so what a teacher no faster than the learner taught never needs keeping)
+    # fixed, so what a teacher no faster than the learner taught never needs keeping; the
+    # rate is 0 under models 1 and 2)
     source = None
-    if p.model_version >= 3 and outdating_rate(p, pace, learner_pace) > 0.0:
+    if _outdating_rate(p, pace, learner_pace) > 0.0:
         if led.sources is None:
             led.sources = {}
         source = led.sources.setdefault(teacher, dict.fromkeys(rules.domains, 0.0))
@@ -111,8 +119,9 @@ def outdate(p, before: SessionState, firm, led: Ledger):
     keep = 1.0 - p.decay
     old_all, new_all = firm.learned_from, led.sources or {}
     stock: dict[str, dict[str, float]] = {}
-    for teacher in sorted(old_all.keys() | new_all.keys()):
-        rate = outdating_rate(p, before.firms[teacher].pace, firm.pace)
+    teachers = old_all.keys() | new_all.keys()
+    for teacher in sorted(teachers) if len(teachers) > 1 else teachers:  # (most firms: one)
+        rate = _outdating_rate(p, before.firms[teacher].pace, firm.pace)
         old, new = old_all.get(teacher), new_all.get(teacher)
         held = {}
         for k in lost:

@@ -56,11 +56,12 @@ class Rules:
 
     def position(self, competence: dict[str, float]) -> float:
         # summed in the scenario's domain order, whatever the dict's order: deterministic.
-        # The same products, added in the same order, as sum([w[k] * c[k] for k in domains])
-        # (sum starts from the integer 0 too); a loop is the fastest way to it in CPython
-        # 3.11 (no list, no iterator objects), and the engine asks for positions several
-        # times per firm
-        total = 0
+        # The same products, added in the same order, as sum([w[k] * c[k] for k in domains]):
+        # the weights are floats, so every product is one, and 0.0 + x is 0 + x (an integer
+        # start is converted to 0.0; a float start keeps CPython 3.11's float addition
+        # specialised). A loop is the fastest way to it (no list, no iterator objects), and
+        # the engine asks for positions several times per firm
+        total = 0.0
         for k, w in self.weighted:
             total += w * competence[k]
         return total
