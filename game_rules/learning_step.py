@@ -26,13 +26,6 @@ class Ledger:
         self.sources: dict[str, dict[str, float]] | None = None
 
 
-# per-session constants: a firm's pace never changes, so how current a lesson stays and how
-# fast it goes out of date are functions of the parameters (`Rules.numbers`, never changed
-# once built) and the two paces alone: kept, not computed again for every alliance every round
-_freshness = lru_cache(maxsize=1024)(freshness)
-_outdating_rate = lru_cache(maxsize=1024)(outdating_rate)
-
-
 @lru_cache(maxsize=256)
 def split(domains: tuple[str, ...], scope: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The domains inside and outside `scope`, each in the scenario's order (a function of
@@ -54,12 +47,12 @@ def learn(rules, p, t, absorb: dict[str, float], by_teacher: Decision, c_l, c_t,
     prot = protection(p, by_teacher.protect)
     seen, learned = led.exposure, led.learned
     taught, tacit = led_t.taught, rules.tacitness
-    fresh = _freshness(p, pace)
+    fresh = freshness(p, pace)
     # model 3 keeps what was learned from a faster teacher: it goes out of date (paces are
     # fixed, so what a teacher no faster than the learner taught never needs keeping; the
     # rate is 0 under models 1 and 2)
     source = None
-    if _outdating_rate(p, pace, learner_pace) > 0.0:
+    if outdating_rate(p, pace, learner_pace) > 0.0:
         if led.sources is None:
             led.sources = {}
         source = led.sources.setdefault(teacher, dict.fromkeys(rules.domains, 0.0))
@@ -125,7 +118,7 @@ def outdate(p, before: SessionState, firm, led: Ledger):
     stock: dict[str, dict[str, float]] = {}
     teachers = old_all.keys() | new_all.keys()
     for teacher in sorted(teachers) if len(teachers) > 1 else teachers:  # (most firms: one)
-        rate = _outdating_rate(p, before.firms[teacher].pace, firm.pace)
+        rate = outdating_rate(p, before.firms[teacher].pace, firm.pace)
         old, new = old_all.get(teacher), new_all.get(teacher)
         held = {}
         for k in lost:
