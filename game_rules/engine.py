@@ -251,12 +251,13 @@ def _points(contribute: dict[str, float], domains, shares: dict | None, firm: st
     """A firm's contribution points to this alliance per domain: a domain promised to
     several active alliances has its points split evenly between them (`shares`: None when
     no firm plays two alliances; a point divided by 1 is itself)."""
-    # (loops: a comprehension is one more function call in CPython 3.11)
-    points = {}
     if shares is None:
-        for k in domains:
-            points[k] = contribute.get(k, 0.0)
-        return points
+        # the firm's only alliance: its validated contribution is this alliance's as it is
+        # (a key outside `domains` can only hold a zero, and a missing one is a zero: the
+        # effective contribution skips zeros, and their sum adds none)
+        return contribute
+    # (a loop: a comprehension is one more function call in CPython 3.11)
+    points = {}
     mine = shares.get(firm)  # (None only for a firm that promises nothing: no domain to divide)
     for k in domains:
         points[k] = contribute.get(k, 0.0) / mine[k]
