@@ -250,7 +250,7 @@ def _release(al: Alliance, t, f: str, partner: str, withhold, events, rnd) -> tu
 def _points(contribute: dict[str, float], domains, shares: dict | None, firm: str) -> dict[str, float]:
     """A firm's contribution points to this alliance per domain: a domain promised to
     several active alliances has its points split evenly between them (`shares`: None when
-    no firm plays two alliances; a point divided by 1 is itself)."""
+    no firm plays two alliances: then the points are the decision's own map)."""
     if shares is None:
         # the firm's only alliance: its validated contribution is this alliance's as it is
         # (a key outside `domains` can only hold a zero, and a missing one is a zero: the

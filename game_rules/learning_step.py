@@ -49,10 +49,9 @@ def learn(rules, p, t, absorb: dict[str, float], by_teacher: Decision, c_l, c_t,
     taught, tacit = led_t.taught, rules.tacitness
     fresh = freshness(p, pace)
     # model 3 keeps what was learned from a faster teacher: it goes out of date (paces are
-    # fixed, so what a teacher no faster than the learner taught never needs keeping; the
-    # rate is 0 under models 1 and 2)
+    # fixed, so what a teacher no faster than the learner taught never needs keeping)
     source = None
-    if outdating_rate(p, pace, learner_pace) > 0.0:
+    if p.model_version >= 3 and outdating_rate(p, pace, learner_pace) > 0.0:
         if led.sources is None:
             led.sources = {}
         source = led.sources.setdefault(teacher, dict.fromkeys(rules.domains, 0.0))
