@@ -24,7 +24,8 @@ side by side in one run, as docs/benchmarks.md asks on a shared machine.
 callgrind, which a loaded machine does not disturb): a process replaying the decisions
 once and one replaying them three times, the difference halved is one replay; reported per
 alliance-round, for this code and (with `--compare`) the other, with PYTHONHASHSEED=0 (the
-same count every time).
+same count every time), under `--collector` as the timed runs (at `--copies 200` CPython's
+default settings count ~5% more than the server's: the middle and full passes).
 """
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def compare(other: str, a) -> dict:
     return {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": v} for k, v in rows.items()}
 
 
-def instructions(root: str, copies: int) -> dict:
+def instructions(root: str, copies: int, collector: str = "default") -> dict:
     """Instructions of one replay (callgrind; the bots' play and the imports cancel out)."""
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,13 +106,15 @@ def instructions(root: str, copies: int) -> dict:
             # the count by up to 3% from run to run
             run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
                                   os.path.abspath(__file__), "--root", root, "--copies", str(copies),
-                                  "--repeat", str(repeat)], check=True, capture_output=True, text=True, cwd=root,
+                                  "--repeat", str(repeat), "--collector", collector], check=True, capture_output=True,
+                                 text=True, cwd=root,
                                  env={**os.environ, "PYTHONHASHSEED": "0"})
             alliance_rounds = json.loads(run.stdout)["alliance_rounds"]
             with open(out) as f:
                 counts[repeat] = next(int(line.split()[1]) for line in f if line.startswith("summary:"))
     replay = (counts[3] - counts[1]) // 2
-    return {"root": os.path.basename(root), "copies": copies, "alliance_rounds": alliance_rounds, "instructions_per_replay": replay,
+    return {"root": os.path.basename(root), "copies": copies, "collector": collector, "alliance_rounds": alliance_rounds,
+            "instructions_per_replay": replay,
             "per_alliance_round": round(replay / alliance_rounds), "load": os.getloadavg()[0]}
 
 
@@ -128,7 +131,8 @@ if __name__ == "__main__":
     args = ap.parse_args()
     if args.instructions:
         for root in ([os.path.abspath(args.compare)] if args.compare else []) + [HERE]:
-            print(json.dumps({"code": "this" if root == HERE else "other", **instructions(root, args.copies)}), flush=True)
+            print(json.dumps({"code": "this" if root == HERE else "other", **instructions(root, args.copies, args.collector)}),
+                  flush=True)
     elif args.compare:
         print(json.dumps({"summary": compare(os.path.abspath(args.compare), args), "load_after": os.getloadavg()}))
     else:

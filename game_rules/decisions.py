@@ -6,6 +6,7 @@ partner's private state, so they are safe to send back to the player."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from math import fsum
 
 from .rules import Rules
@@ -125,11 +126,10 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
         alliances = state.alliances_of(firm)
     domains = rules.domain_set
     # (only known domains: then a key in `scope` or `contributed` is known, as the checks need;
-    # most firms play one alliance: its tuples go straight to the set operation)
+    # most firms play one alliance: its term sheet's sets are kept from round to round)
     if len(alliances) == 1:
         terms = alliances[0].terms
-        scope = domains.intersection(terms.scope)
-        contributed = domains.intersection(terms.contributions.get(firm, ()))
+        scope, contributed = _allowed(domains, tuple(terms.scope), tuple(terms.contributions.get(firm, ())))
     else:
         scope = domains.intersection([k for a in alliances for k in a.terms.scope])
         contributed = domains.intersection([k for a in alliances for k in a.terms.contributions.get(firm, ())])
@@ -149,6 +149,14 @@ def validate_decision(rules: Rules, state: SessionState, d: Decision, alliances=
                               lambda a: state.alliances[a].terms.contributions.get(firm, ()),
                               "not_contributed", "you release no tranches in {k}")
     return spent
+
+
+@lru_cache(maxsize=1024)
+def _allowed(domains: frozenset[str], scope: tuple[str, ...], contributed: tuple[str, ...]):
+    """The known domains of a term sheet's scope and of the ones a firm contributes to it: a
+    function of its arguments alone, kept for the term sheets seen (terms change at signing
+    and renegotiation, decisions every round)."""
+    return domains.intersection(scope), domains.intersection(contributed)
 
 
 def _at_a_glance(d: Decision, points: tuple, scope, contributed, domains, budget: float) -> bool:

@@ -161,10 +161,11 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
     eb = effective_contribution(xb, cb, ca, domains)
     scope = t.scope
     # the mean openness over the scope, a's then b's: the sum of their list, added in a loop
-    # (sum([...]) starts from the integer 0 too, and adds in the same order)
+    # in the same order (from 0.0: sum([...])'s integer 0 is converted to 0.0 at the first
+    # float, and openness is a float or a validated 0 or 1)
     mean_reveal = 0.0
     if scope:
-        total, ra, rb = 0, da.reveal, db.reveal
+        total, ra, rb = 0.0, da.reveal, db.reveal
         for k in scope:
             total += ra.get(k, 0.0)
         for k in scope:
@@ -173,7 +174,7 @@ def _resolve_alliance(rules: Rules, al: Alliance, decisions, shares, ledgers, ev
     # the mean share released, a's then b's (as the sum of their list)
     mean_rel = 0.0
     if rel_a or rel_b:
-        total = 0
+        total = 0.0
         for r in rel_a.values():
             total += r
         for r in rel_b.values():
@@ -249,11 +250,18 @@ def _release(al: Alliance, t, f: str, partner: str, withhold, events, rnd) -> tu
 def _points(contribute: dict[str, float], domains, shares: dict | None, firm: str) -> dict[str, float]:
     """A firm's contribution points to this alliance per domain: a domain promised to
     several active alliances has its points split evenly between them (`shares`: None when
-    no firm plays two alliances; a point divided by 1 is itself)."""
+    no firm plays two alliances: then the points are the decision's own map)."""
     if shares is None:
-        return {k: contribute.get(k, 0.0) for k in domains}
+        # the firm's only alliance: its validated contribution is this alliance's as it is
+        # (a key outside `domains` can only hold a zero, and a missing one is a zero: the
+        # effective contribution skips zeros, and their sum adds none)
+        return contribute
+    # (a loop: a comprehension is one more function call in CPython 3.11)
+    points = {}
     mine = shares.get(firm)  # (None only for a firm that promises nothing: no domain to divide)
-    return {k: contribute.get(k, 0.0) / mine[k] for k in domains}
+    for k in domains:
+        points[k] = contribute.get(k, 0.0) / mine[k]
+    return points
 
 
 def _contribution_shares(active: list[Alliance]) -> dict[str, dict[str, int]]:
@@ -310,11 +318,11 @@ def _update_firms(rules: Rules, before: SessionState, s: SessionState, decisions
     position = rules.position
     treated = rules.treated is not None
     p = rules.numbers
+    keep, cap = 1.0 - p.decay, p.max_competence
     for fid, firm in before.firms.items():
         if treated:
             p = rules.of(fid).numbers
-        keep = 1.0 - p.decay
-        cap = p.max_competence
+            keep, cap = 1.0 - p.decay, p.max_competence
         led = ledgers[fid]
         developed, comp = {}, {}
         develop, learned, taught, pace = decisions[fid].develop, led.learned, led.taught, firm.pace

@@ -1,6 +1,9 @@
 """The formulas of GAME.md section 6, one function each, unit-tested against hand-computed
 numbers (tests/test_formulas.py). `resolve_round` (game_rules/engine.py) applies them to a
-round; the books, the views, scoring and the bots read single terms of them."""
+round; the books, the views, scoring and the bots read single terms of them.
+
+(Numbers are compared with 0.0, not 0: the same test, and CPython 3.11 specialises a
+comparison of two floats only; the engine calls these formulas dozens of times a round.)"""
 from __future__ import annotations
 
 from math import fsum, sqrt
@@ -23,14 +26,14 @@ def effective_contribution(x: dict[str, float], own: dict[str, float], partner: 
         if xk:
             ci = own[k]
             diff = ci - partner[k]
-            e += xk * ci / 100.0 * (1.0 + (diff if diff > 0 else 0.0) / 100.0)
+            e += xk * ci / 100.0 * (1.0 + (diff if diff > 0.0 else 0.0) / 100.0)
     return e
 
 
 def joint_value(p, e_i: float, e_j: float, mean_reveal: float, mean_released: float,
                 trust: float, form: str) -> float:
     """V = A sqrt(E_i E_j) (1 + lambda o) (1 + kappa rel) (0.5 + 0.5 T) phi."""
-    if e_i <= 0 or e_j <= 0:
+    if e_i <= 0.0 or e_j <= 0.0:
         return 0.0
     phi = p.phi_parallel if form == "parallel" else p.phi_serial
     return (p.value_scale * sqrt(e_i * e_j) * (1 + p.lam * mean_reveal)
@@ -53,7 +56,7 @@ def exposure(p, in_scope: bool, released: float, reveal: float, form: str, prot:
 def learning(p, tacitness: float, x: float, learner: float, teacher: float, effort: float) -> float:
     """dc = eta (1 - tau) X gap ac a/(a + A0), ac = (c + c0)/(c + c0 + gap)."""
     gap = teacher - learner
-    if gap <= 0 or effort <= 0 or x <= 0:
+    if gap <= 0.0 or effort <= 0.0 or x <= 0.0:
         return 0.0
     held = learner + p.c0
     ac = held / (held + gap)
@@ -85,12 +88,12 @@ def outdating_rate(p, teacher_pace: float, learner_pace: float) -> float:
 
 
 def development(p, pace: float, points: float) -> float:
-    return p.delta * pace * sqrt(points) if points > 0 else 0.0
+    return p.delta * pace * sqrt(points) if points > 0.0 else 0.0
 
 
 def market_income(p, position: float, rival_position: float) -> float:
     total = position + rival_position
-    return p.mu * position / total if total > 0 else 0.0
+    return p.mu * position / total if total > 0.0 else 0.0
 
 
 def dependency(rules: Rules, own: dict[str, float], partner: dict[str, float],
@@ -98,7 +101,7 @@ def dependency(rules: Rules, own: dict[str, float], partner: dict[str, float],
     """D_i = sum_{k in C_j} w_k max(0, c_jk - c_ik) / P_i (`pos`: P_i, when known already)."""
     if pos is None:
         pos = rules.position(own)
-    if pos <= 0:
+    if pos <= 0.0:
         return 1.0
     w = rules.weight
     # (max(0.0, c_j - c_i) without the call: c_j > c_i exactly when c_j - c_i > 0; fsum is

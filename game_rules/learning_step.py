@@ -39,10 +39,14 @@ def learn(rules, p, t, absorb: dict[str, float], by_teacher: Decision, c_l, c_t,
     """Step 3 in one direction: what the learner (`absorb`, competences `c_l`, ledger `led`)
     sees of the teacher's domains and learns from them, and what the teacher (`by_teacher`,
     `c_t`, released shares `rel_t`, `led_t`, `pace`) learns by teaching; the domains of the
-    scope (`inside`) and the others (`outside`), each in the scenario's order."""
+    scope (`inside`) and the others (`outside`), each in the scenario's order.
+
+    `learning` is called only where the learner makes an effort and the teacher is ahead:
+    elsewhere the formula gives 0 and adding 0.0 changes no sum."""
     reveal, form = by_teacher.reveal, t.form
     prot = protection(p, by_teacher.protect)
-    seen, learned, taught, tacit = led.exposure, led.learned, led_t.taught, rules.tacitness
+    seen, learned = led.exposure, led.learned
+    taught, tacit = led_t.taught, rules.tacitness
     fresh = freshness(p, pace)
     # model 3 keeps what was learned from a faster teacher: it goes out of date (paces are
     # fixed, so what a teacher no faster than the learner taught never needs keeping)
@@ -57,7 +61,7 @@ def learn(rules, p, t, absorb: dict[str, float], by_teacher: Decision, c_l, c_t,
         if xk > seen[k]:
             seen[k] = xk
         effort = absorb.get(k, 0.0)
-        if effort > 0.0:
+        if effort > 0.0 and c_t[k] > c_l[k]:
             gained = fresh * learning(p, tacit[k], xk, c_l[k], c_t[k], effort)
             learned[k] += gained
             if source is not None:
@@ -79,7 +83,7 @@ def learn(rules, p, t, absorb: dict[str, float], by_teacher: Decision, c_l, c_t,
     for k in outside:
         if xk > seen[k]:
             seen[k] = xk
-        if effort > 0.0:
+        if effort > 0.0 and c_t[k] > c_l[k]:
             gained = fresh * learning(p, tacit[k], xk, c_l[k], c_t[k], effort)
             learned[k] += gained
             if source is not None:
@@ -111,7 +115,8 @@ def outdate(p, before: SessionState, firm, led: Ledger):
     keep = 1.0 - p.decay
     old_all, new_all = firm.learned_from, led.sources or {}
     stock: dict[str, dict[str, float]] = {}
-    for teacher in sorted(old_all.keys() | new_all.keys()):
+    teachers = old_all.keys() | new_all.keys()
+    for teacher in sorted(teachers) if len(teachers) > 1 else teachers:  # (most firms: one)
         rate = outdating_rate(p, before.firms[teacher].pace, firm.pace)
         old, new = old_all.get(teacher), new_all.get(teacher)
         held = {}

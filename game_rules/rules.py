@@ -3,6 +3,11 @@ functions that build a fresh session from it (instantiating the case once per co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+# Domain and firm ids are interned where a session's rules and firms are built: the engine
+# looks them up in dicts built from different sources (the scenario's domains, a role's
+# competences, a term sheet, the firms), and a lookup with the very same string object skips
+# comparing the characters. Equal strings either way: nothing else changes.
+from sys import intern
 
 from .scenario import Params, Scenario, AllianceTemplate
 from .state import Alliance, Firm, SessionState, TermSheet
@@ -46,8 +51,9 @@ class Rules:
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> "Rules":
-        return cls(s, s.params, tuple(s.domain_ids()), {d.id: d.tacitness for d in s.domains},
-                   {d.id: d.weight for d in s.domains}, frozenset(s.domain_ids()))
+        ids = tuple(intern(d) for d in s.domain_ids())
+        return cls(s, s.params, ids, {k: d.tacitness for k, d in zip(ids, s.domains)},
+                   {k: d.weight for k, d in zip(ids, s.domains)}, frozenset(ids))
 
     def of(self, firm: str) -> "Rules":
         """The rules firm `firm` plays under: its treatment's, else these."""
@@ -56,18 +62,19 @@ class Rules:
 
     def position(self, competence: dict[str, float]) -> float:
         # summed in the scenario's domain order, whatever the dict's order: deterministic.
-        # The same products, added in the same order, as sum([w[k] * c[k] for k in domains])
-        # (sum starts from the integer 0 too); a loop is the fastest way to it in CPython
-        # 3.11 (no list, no iterator objects), and the engine asks for positions several
-        # times per firm
-        total = 0
+        # The same products, added in the same order, as sum([w[k] * c[k] for k in domains]):
+        # the weights are floats, so every product is one, and 0.0 + x is 0 + x (an integer
+        # start is converted to 0.0; a float start keeps CPython 3.11's float addition
+        # specialised). A loop is the fastest way to it (no list, no iterator objects), and
+        # the engine asks for positions several times per firm
+        total = 0.0
         for k, w in self.weighted:
             total += w * competence[k]
         return total
 
 
 def firm_id(role: str, copy: int) -> str:
-    return f"{role}{copy}"
+    return intern(f"{role}{copy}")
 
 
 def new_session(rules: Rules, copies: int = 1, seed: int = 0, rounds: int | None = None) -> SessionState:
@@ -79,7 +86,7 @@ def new_session(rules: Rules, copies: int = 1, seed: int = 0, rounds: int | None
     for c in range(1, copies + 1):
         for r in s.roles:
             firms[firm_id(r.id, c)] = fresh_firm(rules, r.id, c, copies > 1)
-    rival = dict(s.rival.competence)
+    rival = {intern(k): v for k, v in s.rival.competence.items()}
     return SessionState(s.id, seed, 0, rounds or s.rounds, "lobby", firms, {}, rival, dict(rival))
 
 
@@ -89,7 +96,7 @@ def fresh_firm(rules: Rules, role: str, copy: int, numbered: bool = True) -> Fir
     r = rules.scenario.role(role)
     own = rules.of(fid).scenario.role(role)  # a treatment may change pace or competence
     return Firm(fid, f"{r.name} {copy}" if numbered else r.name, role,
-                dict(own.competence), own.pace, own.cash, dict(own.competence), copy)
+                {intern(k): v for k, v in own.competence.items()}, own.pace, own.cash, dict(own.competence), copy)
 
 
 def instantiate_terms(template: AllianceTemplate, copy: int, duration: int) -> TermSheet:
@@ -102,8 +109,8 @@ def terms_for_firms(template: AllianceTemplate, firms: tuple[str, str], duration
     t = template.terms
     fid = dict(zip(template.roles, firms))
     return TermSheet(
-        scope=tuple(t.scope),
-        contributions={fid[r]: tuple(t.contributions.get(r, ())) for r in template.roles},
+        scope=tuple(intern(k) for k in t.scope),
+        contributions={fid[r]: tuple(intern(k) for k in t.contributions.get(r, ())) for r in template.roles},
         min_effort={fid[r]: float(t.min_effort.get(r, 0.0)) for r in template.roles},
         tranches={fid[r]: int(t.tranches.get(r, 4)) for r in template.roles},
         milestone=t.milestone, release=t.release,
