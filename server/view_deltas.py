@@ -37,6 +37,8 @@ class Holdings:
         self.touched: dict[str, dict[str, int]] = {}   # scope -> view key -> tick of the last push that may write it
         self._changes: dict[tuple, tuple] = {}         # (firm, id(held part), touched keys) -> (part, changes), for one `views`
         self._diffs: dict[tuple, tuple] = {}           # shared parts' changes (`diff`'s memo), for one `views`
+        self.results: dict[str, tuple[int, list]] = {}  # firm -> (round, events) of the last `round_result` it was told
+        self.cited: dict[int, tuple] = {}               # id(changes) -> (changes, citing ones or None), for one `views`
 
     def touch(self, scope: str, push_type: str) -> None:
         """A push of `push_type` went to `scope` (a firm id, a player id, or EVERYONE)."""
@@ -77,3 +79,4 @@ class Holdings:
         """One round of views is out: forget the changes computed for it."""
         self._changes.clear()
         self._diffs.clear()
+        self.cited.clear()
