@@ -72,6 +72,19 @@ from game_rules.session.deltas import DELTA_VERSION  # noqa: E402  (the format t
 now = time.perf_counter
 
 
+def server_delta_version() -> int:
+    """The newest round-delta format the server under test writes: its checkout's
+    `DELTA_VERSION` (LOAD_SERVER_ROOT's, e.g. 2 before 2026-12-01, when version 3 made a
+    delta cite its round's results), so `--deltas` compares trees with the deltas each sends."""
+    root = os.environ.get("LOAD_SERVER_ROOT")
+    if not root:
+        return DELTA_VERSION
+    for line in (Path(root) / "game_rules" / "session" / "deltas.py").read_text(encoding="utf-8").splitlines():
+        if line.startswith("DELTA_VERSION ="):
+            return int(line.split("=")[1].split("#")[0])
+    return DELTA_VERSION
+
+
 def use_uvloop() -> str:
     """uvloop for the load generator when installed (Linux); the stock loop otherwise."""
     try:
@@ -1065,8 +1078,9 @@ def _args(argv=None) -> argparse.Namespace:
     p.add_argument("--players", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--facilitator", action="store_true", help="a facilitator socket is connected too")
-    p.add_argument("--deltas", nargs="?", type=int, const=DELTA_VERSION, default=None, metavar="VERSION",
-                   help=f"the players read round deltas (auth deltas: VERSION, default {DELTA_VERSION}; the "
+    p.add_argument("--deltas", nargs="?", type=int, const=server_delta_version(), default=None, metavar="VERSION",
+                   help=f"the players read round deltas (auth deltas: VERSION, default the server's, here "
+                        f"{server_delta_version()}; the "
                         "version the server under test reads, e.g. 1 before 2026-11-30 07:30): the new round "
                         "comes as a round_delta; without it, as full views")
     p = sub.add_parser("store", parents=[common])
