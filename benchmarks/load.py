@@ -590,6 +590,7 @@ def _worker_main(specs: list[dict], ws_url: str, conn, mode: str, opts: dict, se
 async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
     loop = asyncio.get_running_loop()
     rng = random.Random(seed)
+    cpu_mark = 0.0
     kind = ProjectPlayer if opts.get("client") == "project" else Player
     players = [kind(s, random.Random(rng.random())) for s in specs]
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
@@ -629,13 +630,15 @@ async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
                 await asyncio.gather(*(p.send({"type": "submit", "decision": {"develop": {"design": 5.0}}})
                                        for p in subs))
                 await _drain(subs, 60)
+                cpu_mark = time.process_time()   # the round's end, from here until its collection
                 conn.send({"done": r, "errors": sum(p.errors for p in subs)})
             elif msg["cmd"] == "collect":  # fan-out: receipt times of round r's results
                 r = msg["round"]
                 t_end = now() + 30
                 while now() < t_end and not all("view" in p.round_seen.get(r, {}) for p in players):
                     await asyncio.sleep(0.01)
-                conn.send({"round": r, "seen": [p.round_seen.get(r, {}) for p in players]})
+                conn.send({"round": r, "seen": [p.round_seen.get(r, {}) for p in players],
+                           "cpu_s": time.process_time() - cpu_mark})
             elif msg["cmd"] == "close":
                 await asyncio.gather(*(p.ws.close() for p in players), return_exceptions=True)
                 conn.send({"closed": True})
@@ -906,6 +909,7 @@ async def run_fanout(a) -> dict:
             workers = Workers(others, ws_url, a.workers, "fanout", {})
             res_ack, res_send, view_ack, acks, presubmit, view_bytes = [], [], [], [], [], []
             view_send, cpu_end = [], []   # the new round after the send; the server's CPU per round's end
+            gen_cpu = []                  # the load generator's processes' CPU per round's end (all of them)
             try:
                 async with aiohttp.ClientSession() as http:
                     me = Player(last, random.Random(0))
@@ -929,6 +933,7 @@ async def run_fanout(a) -> dict:
                         acks.append(me.lat[-1])
                         seen = await workers.aask({"cmd": "collect", "round": rnd})
                         cpu_end.append(srv.cpu_seconds() - cpu0)
+                        gen_cpu.append(sum(part.get("cpu_s", 0.0) for part in seen))
                         for part in seen:
                             for d in part["seen"]:
                                 if "round_result" in d:
@@ -954,6 +959,9 @@ async def run_fanout(a) -> dict:
             # the server process's CPU (all threads) from the last submission's send until every
             # player had the new round: less dependent on the machine's load than the latencies
             "server_cpu_ms_per_round_end": summary_ms(cpu_end),
+            # the load generator's processes (their players' reading and decoding, the 0.3 s wait
+            # before the last submission, the collection's polling): what its players cost it
+            "generator_cpu_ms_per_round_end": summary_ms(gen_cpu),
             "view_bytes_median": statistics.median(view_bytes) if view_bytes else None,
             "received": len(res_ack), "expected": expected, "errors": errors, "server_rss_mb": mem["rss_mb"],
             "facilitator_connected": a.facilitator,
