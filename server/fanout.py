@@ -266,7 +266,8 @@ class Fanout:
         if not saves(changes, part.part):
             return None
         msg = {"type": "round_delta", "version": version, "base": conn.views, "round": part.part.get("current_round")}
-        cited = self._cited(firm, changes) if version >= 3 else None
+        # (a socket whose view is of another firm was not told this firm's results: a full view came on a move)
+        cited = self._cited(firm, changes) if version >= 3 and conn.held.firm == firm else None
         if cited is not None:   # the round's results, which its `round_result` brought, are not sent again
             msg["results"], msg["changes"] = cited
         else:
@@ -277,7 +278,6 @@ class Fanout:
         if key not in shared:
             shared[key] = P.Shared(msg)
         return shared[key]
-
 
     def _cited(self, firm: str, changes: dict) -> "tuple[int, dict] | None":
         """(round, changes without its results) when the history's new items start with the
