@@ -11,6 +11,7 @@ the same view and were touched alike get the same changes, computed and encoded 
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,19 @@ class Holdings:
         return with_me(out, held.me, me), held.me == me
 
     def done(self) -> None:
-        """One round of views is out: forget the changes computed for it."""
-        self._changes.clear()
-        self._diffs.clear()
-        self.cited.clear()
+        """One round of views is out: forget the changes computed for it. The memos hold the
+        last references to the views the sockets held before (500 firms' parts at 1,000
+        players: ~3 ms to free, 8% of a round's views): they are freed after the delivery of
+        the views being handed over now (two turns of the loop later: that delivery is queued
+        behind this item, or waits for the commit), not before it."""
+        old = (self._changes, self._diffs, self.cited)
+        self._changes, self._diffs, self.cited = {}, {}, {}
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:   # (no loop: a pure caller)
+            return
+        loop.call_soon(loop.call_soon, _free, old)
+
+
+def _free(_memos) -> None:
+    """(the memos go when this callback's arguments do)"""
