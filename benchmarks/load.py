@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -70,6 +71,19 @@ if str(ROOT) not in sys.path:
 from game_rules.session.deltas import DELTA_VERSION  # noqa: E402  (the format this checkout's clients read)
 
 now = time.perf_counter
+
+
+def server_delta_version() -> int:
+    """The newest round-delta format the server under test writes: its checkout's
+    `DELTA_VERSION` (LOAD_SERVER_ROOT's, e.g. 2 before 2026-12-01, when version 3 made a
+    delta cite its round's results), so `--deltas` compares trees with the deltas each sends."""
+    root = os.environ.get("LOAD_SERVER_ROOT")
+    if not root:
+        return DELTA_VERSION
+    for line in (Path(root) / "game_rules" / "session" / "deltas.py").read_text(encoding="utf-8").splitlines():
+        if line.startswith("DELTA_VERSION ="):
+            return int(line.split("=")[1].split("#")[0])
+    return DELTA_VERSION
 
 
 def use_uvloop() -> str:
@@ -578,6 +592,7 @@ def _worker_main(specs: list[dict], ws_url: str, conn, mode: str, opts: dict, se
 async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
     loop = asyncio.get_running_loop()
     rng = random.Random(seed)
+    cpu_mark = 0.0
     kind = ProjectPlayer if opts.get("client") == "project" else Player
     players = [kind(s, random.Random(rng.random())) for s in specs]
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
@@ -591,6 +606,7 @@ async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
         except Exception as e:  # report and stop: the main process fails the run
             conn.send({"error": f"connect failed: {e!r}"})
             return
+        settle_heap()
         conn.send({"ready": len(players)})
         while True:
             msg = await loop.run_in_executor(None, conn.recv)
@@ -616,17 +632,30 @@ async def _worker(specs, ws_url, conn, mode, opts, seed) -> None:
                 await asyncio.gather(*(p.send({"type": "submit", "decision": {"develop": {"design": 5.0}}})
                                        for p in subs))
                 await _drain(subs, 60)
+                cpu_mark = time.process_time()   # the round's end, from here until its collection
                 conn.send({"done": r, "errors": sum(p.errors for p in subs)})
             elif msg["cmd"] == "collect":  # fan-out: receipt times of round r's results
                 r = msg["round"]
                 t_end = now() + 30
                 while now() < t_end and not all("view" in p.round_seen.get(r, {}) for p in players):
                     await asyncio.sleep(0.01)
-                conn.send({"round": r, "seen": [p.round_seen.get(r, {}) for p in players]})
+                conn.send({"round": r, "seen": [p.round_seen.get(r, {}) for p in players],
+                           "cpu_s": time.process_time() - cpu_mark})
             elif msg["cmd"] == "close":
                 await asyncio.gather(*(p.ws.close() for p in players), return_exceptions=True)
                 conn.send({"closed": True})
                 return
+
+
+def settle_heap() -> None:
+    """The players are connected: what they hold so far (sockets, sessions, specs) leaves the
+    collector's generations (`gc.freeze`). A load-generator process holds hundreds of
+    players' objects, and CPython's full collections walked all of them while frames were
+    waiting: 38-94 ms passes in the middle of a round's end at 500 players per process
+    (`fanout`, 2026-11-30), a pause no player's own device has; each player's receipts are
+    still taken as its frames are read."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _lag_monitor(out: list[float], every: float = 0.01) -> None:
@@ -887,10 +916,12 @@ async def run_fanout(a) -> dict:
             workers = Workers(others, ws_url, a.workers, "fanout", {})
             res_ack, res_send, view_ack, acks, presubmit, view_bytes = [], [], [], [], [], []
             view_send, cpu_end = [], []   # the new round after the send; the server's CPU per round's end
+            gen_cpu = []                  # the load generator's processes' CPU per round's end (all of them)
             try:
                 async with aiohttp.ClientSession() as http:
                     me = Player(last, random.Random(0))
                     await me.connect(http, ws_url)
+                    settle_heap()   # (its ack's receipt is the reference)
                     if a.facilitator:  # the facilitator's console is open (status pushes, its views)
                         fac = Player({"token": sessions[0]["facilitator_token"]}, random.Random(1))
                         await fac.connect(http, ws_url)
@@ -909,6 +940,7 @@ async def run_fanout(a) -> dict:
                         acks.append(me.lat[-1])
                         seen = await workers.aask({"cmd": "collect", "round": rnd})
                         cpu_end.append(srv.cpu_seconds() - cpu0)
+                        gen_cpu.append(sum(part.get("cpu_s", 0.0) for part in seen))
                         for part in seen:
                             for d in part["seen"]:
                                 if "round_result" in d:
@@ -934,6 +966,9 @@ async def run_fanout(a) -> dict:
             # the server process's CPU (all threads) from the last submission's send until every
             # player had the new round: less dependent on the machine's load than the latencies
             "server_cpu_ms_per_round_end": summary_ms(cpu_end),
+            # the load generator's processes (their players' reading and decoding, the 0.3 s wait
+            # before the last submission, the collection's polling): what its players cost it
+            "generator_cpu_ms_per_round_end": summary_ms(gen_cpu),
             "view_bytes_median": statistics.median(view_bytes) if view_bytes else None,
             "received": len(res_ack), "expected": expected, "errors": errors, "server_rss_mb": mem["rss_mb"],
             "facilitator_connected": a.facilitator,
@@ -1072,8 +1107,9 @@ def _args(argv=None) -> argparse.Namespace:
     p.add_argument("--players", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--facilitator", action="store_true", help="a facilitator socket is connected too")
-    p.add_argument("--deltas", nargs="?", type=int, const=DELTA_VERSION, default=None, metavar="VERSION",
-                   help=f"the players read round deltas (auth deltas: VERSION, default {DELTA_VERSION}; the "
+    p.add_argument("--deltas", nargs="?", type=int, const=server_delta_version(), default=None, metavar="VERSION",
+                   help=f"the players read round deltas (auth deltas: VERSION, default the server's, here "
+                        f"{server_delta_version()}; the "
                         "version the server under test reads, e.g. 1 before 2026-11-30 07:30): the new round "
                         "comes as a round_delta; without it, as full views")
     p = sub.add_parser("store", parents=[common])

@@ -23,7 +23,7 @@ from game_rules import selection as sel
 from game_rules.session.step import PlayerView, SelectionBoard, Tell
 
 from game_rules.session import views
-from game_rules.session.deltas import DELTA_VERSION, saves
+from game_rules.session.deltas import DELTA_VERSIONS, cite_results, saves
 
 from . import protocol as P
 from .auth import FACILITATOR
@@ -102,6 +102,8 @@ class Fanout:
         elif to == "facilitator":
             self.facilitator(msg)
         elif to.startswith("firm:"):
+            if msg.get("type") == "round_result":   # what a firm's next round deltas may cite
+                self.held.results[to[5:]] = (msg["round"], msg["events"])
             self.firm(to[5:], msg, skip=None if t.to_sender else sender)
         else:  # player:<id>
             self.held.touch(to[7:], msg.get("type"))
@@ -257,18 +259,39 @@ class Fanout:
     def _delta(self, conn: "Connection", pid: str, firm: str, part: P.SharedPart, me: dict,
                shared: dict) -> "P.Shared | None":
         """`conn`'s `round_delta` to the view `{**part, "me": me}`, or None (a full view then)."""
-        if conn.held is None or conn.deltas != DELTA_VERSION:
+        version = conn.deltas
+        if conn.held is None or version not in DELTA_VERSIONS:
             return None
         changes, alike = self.held.changes(conn, pid, firm, part.part, me)
         if not saves(changes, part.part):
             return None
-        msg = {"type": "round_delta", "version": DELTA_VERSION, "base": conn.views, "round": part.part.get("current_round"), "changes": changes}
+        msg = {"type": "round_delta", "version": version, "base": conn.views, "round": part.part.get("current_round")}
+        # (a socket whose view is of another firm was not told this firm's results: a full view came on a move)
+        cited = self._cited(firm, changes) if version >= 3 and conn.held.firm == firm else None
+        if cited is not None:   # the round's results, which its `round_result` brought, are not sent again
+            msg["results"], msg["changes"] = cited
+        else:
+            msg["changes"] = changes
         if not alike:
             return P.Shared(msg)   # one socket's, but encoded with the chunk (`encoded`)
-        key = (firm, id(changes), conn.views)
+        key = (firm, id(changes), conn.views, version)
         if key not in shared:
             shared[key] = P.Shared(msg)
         return shared[key]
+
+    def _cited(self, firm: str, changes: dict) -> "tuple[int, dict] | None":
+        """(round, changes without its results) when the history's new items start with the
+        events of the firm's last `round_result` (sent to each of its sockets before any
+        delta: game_rules/session/deltas.py `cite_results`), else None; once per changes."""
+        told = self.held.results.get(firm)
+        if told is None:
+            return None
+        memo = self.held.cited
+        hit = memo.get(id(changes))
+        if hit is None or hit[0] is not changes:
+            out = cite_results(changes, told[1])
+            hit = memo[id(changes)] = (changes, None if out is None else (told[0], out))
+        return hit[1]
 
 
 # ---- after the commit ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ the same view and were touched alike get the same changes, computed and encoded 
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ class Holdings:
         self.touched: dict[str, dict[str, int]] = {}   # scope -> view key -> tick of the last push that may write it
         self._changes: dict[tuple, tuple] = {}         # (firm, id(held part), touched keys) -> (part, changes), for one `views`
         self._diffs: dict[tuple, tuple] = {}           # shared parts' changes (`diff`'s memo), for one `views`
+        self.results: dict[str, tuple[int, list]] = {}  # firm -> (round, events) of the last `round_result` it was told
+        self.cited: dict[int, tuple] = {}               # id(changes) -> (changes, citing ones or None), for one `views`
 
     def touch(self, scope: str, push_type: str) -> None:
         """A push of `push_type` went to `scope` (a firm id, a player id, or EVERYONE)."""
@@ -74,6 +77,19 @@ class Holdings:
         return with_me(out, held.me, me), held.me == me
 
     def done(self) -> None:
-        """One round of views is out: forget the changes computed for it."""
-        self._changes.clear()
-        self._diffs.clear()
+        """One round of views is out: forget the changes computed for it. The memos hold the
+        last references to the views the sockets held before (500 firms' parts at 1,000
+        players: ~3 ms to free, 8% of a round's views): they are freed after the delivery of
+        the views being handed over now (two turns of the loop later: that delivery is queued
+        behind this item, or waits for the commit), not before it."""
+        old = (self._changes, self._diffs, self.cited)
+        self._changes, self._diffs, self.cited = {}, {}, {}
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:   # (no loop: a pure caller)
+            return
+        loop.call_soon(loop.call_soon, _free, old)
+
+
+def _free(_memos) -> None:
+    """(the memos go when this callback's arguments do)"""

@@ -13,7 +13,7 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-from clients.python.view_fold import FOLDS, apply  # noqa: E402
+from clients.python.view_fold import FOLDS, Folded  # noqa: E402
 from conftest import Api  # noqa: E402
 from test_browser_game import ARGS, CHROMIUM  # noqa: E402
 from test_view_fold import CHAT_KEEP, play_observed_session  # noqa: E402
@@ -26,19 +26,19 @@ FOLD_ALL = """async (streams) => {
   const { applyPush } = await import("/static/js/viewfold.js");
   const out = {};
   for (const [name, messages] of Object.entries(streams)) {
-    let view = null;
-    out[name] = messages.map((m) => (view = applyPush(view, m)));
+    let view = null, result = null;  // (a round delta may cite the round_result before it)
+    out[name] = messages.map((m) => {
+      if (m.type === "round_result") result = m;
+      return (view = applyPush(view, m, result));
+    });
   }
   return out;
 }"""
 
 
 def python_folds(messages: list[dict]) -> list:
-    view, out = None, []
-    for m in messages:
-        view = apply(view, m)
-        out.append(view)
-    return out
+    folded = Folded()
+    return [folded(m) for m in messages]
 
 
 async def test_the_js_fold_gives_what_the_python_fold_gives(start_server):

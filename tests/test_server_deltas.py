@@ -1,32 +1,38 @@
 """Round deltas over real sockets (server/view_deltas.py, server/fanout.py): a socket whose
 `auth` says it reads them (`deltas: 2`) gets a `round_delta` after a round, a socket that
 does not a full `view`; applied to the view the first one holds (folded as the pushes came)
-the delta gives exactly what the second was sent, and carries nothing that view lacks. A
-client whose delta does not fit (its `base`, or its changes) asks for a full view."""
+the delta gives exactly what the second was sent, and carries nothing that view lacks. The
+delta cites the round's results (version 3: `results`) rather than repeating the events of
+the `round_result` the socket got just before; a socket that said `deltas: 2` still gets
+them repeated. A client whose delta does not fit (its `base`, its changes, a cited
+round_result it lacks) asks for a full view."""
 from __future__ import annotations
 
 import aiohttp
 
 from clients.python.client import GameClient
-from clients.python.view_fold import apply
+import msgpack
+import pytest
+
+from clients.python.view_fold import Folded, apply
 from conftest import Api, Client
-from game_rules.session.deltas import DELTA_VERSION
+from game_rules.session.deltas import DELTA_VERSION, PatchError, patch
 from test_view_deltas import _carried
 
 
-async def _login(url: str, token: str, deltas: bool) -> Client:
+async def _login(url: str, token: str, deltas: bool, version: int = DELTA_VERSION) -> Client:
     c = await Client.open(url, True, "d" if deltas else "f")
-    await c.send({"type": "auth", "token": token, **({"deltas": DELTA_VERSION} if deltas else {})})
+    await c.send({"type": "auth", "token": token, **({"deltas": version} if deltas else {})})
     await c.wait_for(lambda m: m["type"] == "welcome")
     await c.wait_for(lambda m: m["type"] == "view")
     return c
 
 
 def _fold(c: Client, upto: int) -> dict | None:
-    view = None
+    folded = Folded()   # (a round delta may cite the round_result before it)
     for m in c.messages[:upto]:
-        view = apply(view, m)
-    return view
+        folded(m)
+    return folded.view
 
 
 async def test_a_round_delta_gives_the_full_view_a_socket_without_deltas_gets(start_server):
@@ -43,6 +49,7 @@ async def test_a_round_delta_gives_the_full_view_a_socket_without_deltas_gets(st
         ada = await _login(server.url, pair[0]["player_token"], deltas=True)
         bea = await _login(server.url, pair[1]["player_token"], deltas=False)
         cy = await _login(server.url, other["player_token"], deltas=True)
+        old = await _login(server.url, pair[0]["player_token"], deltas=True, version=2)  # a page of before version 3
         try:
             await api.control(session, "start")
             for c in (ada, bea, cy):
@@ -61,14 +68,31 @@ async def test_a_round_delta_gives_the_full_view_a_socket_without_deltas_gets(st
             at = ada.messages.index(delta)
             held = _fold(ada, at)
             assert delta["base"] == sum(m["type"] in ("view", "round_delta") for m in ada.messages[:at])
-            new = apply(held, delta)
+            result = next(m for m in ada.messages[:at] if m["type"] == "round_result" and m["round"] == 1)
+            new = apply(held, delta, result)
             expected = {**full["view"], "me": held["me"]}   # the same firm's view, at the same moment
             assert new == expected
             _carried(delta["changes"], expected)
-            assert "history" in delta["changes"].get("append", {}) or "history" in delta["changes"].get("set", {})
+            # the round's results are cited, not sent again: the history grew by exactly them
+            assert delta["version"] == 3 and delta["results"] == 1 and result["events"]
+            assert "history" not in delta["changes"].get("append", {}) and "history" not in delta["changes"].get("set", {})
+            assert expected["history"][-len(result["events"]):] == result["events"]
+            with pytest.raises(PatchError):   # without that round_result the client asks for a full view
+                apply(held, delta)
+            with pytest.raises(PatchError):
+                apply(held, delta, {**result, "round": 0})
             assert len(ada.raw_frames[at]) < len(bea.raw_frames[bea.messages.index(full)]) / 2
+            # a socket that reads version 2 gets the results in the delta again
+            d2 = await old.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
+            i2 = old.messages.index(d2)
+            assert d2["version"] == 2 and "results" not in d2 and "history" in d2["changes"]["append"]
+            held2 = None
+            for m in old.messages[:i2]:
+                held2 = patch(held2, m["changes"]) if m["type"] == "round_delta" else apply(held2, m)
+            assert patch(held2, d2["changes"]) == {**full["view"], "me": held2["me"]}
+            assert len(msgpack.packb(delta)) < len(msgpack.packb(d2)) * 0.6
         finally:
-            for c in (ada, bea, cy):
+            for c in (ada, bea, cy, old):
                 await c.close()
 
 
@@ -127,7 +151,7 @@ async def test_a_rounds_views_leave_in_chunks_of_firms_each_written_before_the_n
                 assert (await c.cmd("submit", round=1))["type"] == "ack"
             for c in players:
                 delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
-                new = apply(_fold(c, c.messages.index(delta)), delta)
+                new = _fold(c, c.messages.index(delta) + 1)
                 full = await c.resync()
                 assert new == {**full, "clock": new["clock"]}   # (the clock's remaining time ran on)
             assert sum(len(d) for d in deliveries) == 4 and len(set().union(*deliveries)) == 4, deliveries
@@ -233,7 +257,7 @@ async def test_the_views_built_while_a_round_is_committed_leave_with_its_results
             assert len(one) == 1 and "view" not in one[0], writes[joined[0]["player_id"]]
             for c, j in zip(players[1:], joined[1:]):
                 delta = await c.wait_for(lambda m: m["type"] == "round_delta" and m["round"] == 2)
-                new = apply(_fold(c, c.messages.index(delta)), delta)
+                new = _fold(c, c.messages.index(delta) + 1)
                 full = await c.resync()
                 assert new == {**full, "clock": new["clock"]}
                 one = [w for w in writes[j["player_id"]] if "round_result" in w]

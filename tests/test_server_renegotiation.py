@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from clients.python.view_fold import apply
+from clients.python.view_fold import Folded
 from conftest import Client, seat_players
 from game_rules.__main__ import main as game_rules_main
 from test_research_export import download, read_csv, unzip
@@ -69,9 +69,9 @@ async def test_a_window_over_the_socket_restart_end_and_export(start_server, ser
     assert exact == full["dependency"]["a1"] and full["renegotiation"]["alliances"][0]["dependency"] == exact
     # the clients' fold (clients/python/view_fold.py, the web's viewfold.js) gives the server's view
     for c in (east, fac):
-        folded = None
+        fold = Folded()
         for m in c.messages:
-            folded = apply(folded, m)
+            folded = fold(m)
         assert folded["renegotiation"] == (await c.resync())["renegotiation"], c.name
 
     # a restart in the middle of the window: the offer is still on the table

@@ -10,7 +10,8 @@ from the view it holds to the new one, not the whole view.
   actor hands them to server/fanout.py) and applies each round's delta ends, after every
   round, with exactly the full view the server builds then; and no delta carries a key
   or value the recipient's new full view lacks (it is computed from the per-party views
-  of game_rules/session/views.py, never from the session).
+  of game_rules/session/views.py, never from the session); a delta cites its round's results
+  (`cite_results`, version 3) rather than repeating the `round_result` the client got.
 tests/test_view_fold.py checks the same over real sockets with the server's own
 bookkeeping (server/view_deltas.py)."""
 from __future__ import annotations
@@ -24,7 +25,8 @@ from clients.python.view_fold import apply
 from game_rules.rules import Rules, new_session
 from game_rules.scenario import load_scenario
 from game_rules.session import commands, controls, facts as F, phases, views
-from game_rules.session.deltas import DELTA_VERSION, PatchError, diff, patch, saves, touched_by, view_changes, with_me
+from game_rules.session.deltas import (DELTA_VERSION, PatchError, add_results, cite_results, diff, patch, saves,
+                                      touched_by, view_changes, with_me)
 from game_rules.session.state import Session
 from game_rules.session.step import Logged, PlayerView, Step, Team, Tell, Views, ViewsNext
 from game_rules.session.outbox import recipients
@@ -82,6 +84,24 @@ def test_a_list_of_the_same_items_is_sent_item_by_item():
     assert diff(old, reordered) == {"set": reordered}  # not the same items in place: the list whole
 
 
+def test_a_rounds_results_are_cited_not_repeated():
+    """Version 3: the history's new items that are the round's results (its `round_result`'s
+    events) are left out of the changes and put back from the round_result."""
+    events = [{"type": "firm_result", "round": 2, "cash": 1.0}, {"type": "round_resolved", "round": 2}]
+    old = {"history": [{"type": "firm_result", "round": 1}], "cash": 0.0}
+    new = {"history": [*old["history"], *events], "cash": 1.0}
+    changes = diff(old, new)
+    cited = cite_results(changes, events)
+    assert cited == {"set": {"cash": 1.0}} and patch(old, add_results(cited, events)) == new
+    more = {**new, "history": [*new["history"], {"type": "note", "round": 2}]}
+    cited = cite_results(diff(old, more), events)
+    assert cited["append"] == {"history": [{"type": "note", "round": 2}]} and patch(old, add_results(cited, events)) == more
+    # not the results first, or none: nothing to cite
+    assert cite_results(changes, events[1:]) is None and cite_results(changes, []) is None
+    assert cite_results({"set": {"history": new["history"]}}, events) is None
+    assert cite_results(diff(old, {**new, "history": [*old["history"], *events[::-1]]}), events) is None
+
+
 def test_changes_that_do_not_fit_the_view_are_refused():
     for view, changes in (({"history": {}}, {"append": {"history": [1]}}), ({"firm": 3}, {"sub": {"firm": {"set": {}}}}),
                           ({"alliances": [{"id": "a"}]}, {"items": {"alliances": [[1, {"set": {"trust": 1}}]]}}),
@@ -122,12 +142,15 @@ class Phone:
         self.view: dict | None = None
         self.held: tuple[dict, dict] | None = None   # (firm part, me) last sent
         self.touched: set[str] = set()
+        self.result: dict | None = None   # the last round_result it got (a delta may cite it)
 
     def full(self, part: dict, me: dict) -> None:
         self.view, self.held, self.touched = {**part, "me": me}, (part, me), set()
 
     def push(self, msg: dict) -> None:
         self.touched |= set(touched_by(msg["type"]))
+        if msg["type"] == "round_result":
+            self.result = copy.deepcopy(msg)
         self.view = apply(self.view, copy.deepcopy(msg))
 
 
@@ -142,7 +165,9 @@ class Table:
         self.options, self.now = options, T0
         self.phones: dict[str, Phone] = {}
         self.deltas = 0
-        self.item_deltas = 0   # deltas that changed a list item by item (the firm's alliances)
+        self.cited = 0         # deltas that cited the round's results instead of repeating them
+        self.item_deltas = 0
+        self.results: dict[str, dict] = {}   # firm -> the last round_result it was told   # deltas that changed a list item by item (the firm's alliances)
 
     def live(self) -> views.Live:
         return views.Live("s1", "CODE", "Class", self.options, frozenset(self.phones), self.now)
@@ -154,6 +179,8 @@ class Table:
 
     def _effect(self, e) -> None:
         if isinstance(e, Tell):
+            if e.msg.get("type") == "round_result" and e.to.startswith("firm:"):
+                self.results[e.to[5:]] = copy.deepcopy(e.msg)
             to_step = Control(session=self.s)
             for r in recipients(to_step, e.to):
                 if r in self.phones and (e.to_sender or r != self._sender):
@@ -185,8 +212,17 @@ class Table:
             if saves(changes, part):
                 self.deltas += 1
                 self.item_deltas += "items" in changes
-                phone.view = apply(phone.view, {"type": "round_delta", "version": DELTA_VERSION, "base": 0,
-                                                "round": part.get("current_round"), "changes": changes})
+                msg = {"type": "round_delta", "version": DELTA_VERSION, "base": 0, "round": part.get("current_round"),
+                       "changes": changes}
+                # as server/fanout.py `_cited`: the firm's last round_result, which every phone of it got
+                told = self.results.get(firm)
+                cited = cite_results(changes, told["events"]) if told else None
+                if cited is not None:
+                    self.cited += 1
+                    msg = {**msg, "results": told["round"], "changes": cited}
+                    _carried(cited, new)
+                    assert phone.result == told
+                phone.view = apply(phone.view, msg, phone.result)
                 phone.held, phone.touched = (part, me), set()
             else:
                 phone.full(part, me)
@@ -259,5 +295,6 @@ def test_a_client_applying_deltas_has_the_full_view_after_every_round(g):
         assert rounds_seen <= 10
     assert s.state.phase == "debrief" and rounds_seen == s.state.rounds
     assert t.deltas >= rounds_seen  # each phone got deltas, not only full views
+    assert t.cited >= rounds_seen   # and they cited the round's results rather than repeating them
     if any(p.view["alliances"] for p in t.phones.values()):
         assert t.item_deltas > 0  # an alliance's round: its changes, not the whole list

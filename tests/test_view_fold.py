@@ -19,7 +19,7 @@ import json
 
 from clients.python.client import GameClient
 from clients.python.live_bots import LiveBot
-from clients.python.view_fold import FOLDS, apply
+from clients.python.view_fold import FOLDS, Folded, apply
 
 TIMEOUT = 60
 DUE = "full views due"
@@ -52,14 +52,14 @@ def fold_to(messages: list[dict], resync_id: str) -> tuple[dict | None, dict, se
     (what the check exercised: the rest of the fold was replaced by that full view). After
     a round's results, or a clock push of a new phase, the full views are due (they are
     built after the results, server/fanout.py `views_next`): `DUE` is among the types."""
-    view, since = None, set()
+    view, since, folded = None, set(), Folded()
     for m in messages:
         t = m.get("type")
         if t == "view" and m.get("id") == resync_id:
             return view, m["view"], since
         if t == "round_result" or (t == "clock" and view is not None and m.get("phase") != view.get("phase")):
             since.add(DUE)  # a round closed or a phase opened: full views follow (server/fanout.py)
-        view = apply(view, m)
+        view = folded(m)
         # a full view, or a round delta (which brings the view to the full one), starts afresh
         since = set() if t == "view" else ({t} if t == "round_delta" else since) | ({t} & set(FOLDS))
     raise AssertionError(f"no view answered {resync_id}")
@@ -164,9 +164,9 @@ async def play_observed_session(server, api) -> list[Observed]:
             await c.wait(lambda c: c.ended is not None, timeout=TIMEOUT)
         observed[0].drain()
         ended = await api.summary(session)        # the facilitator's full view, once ended
-        folded = None
+        fold = Folded()
         for m in observed[0].messages:
-            folded = apply(folded, m)
+            folded = fold(m)
         # the sockets close at the end: who is online is no longer pushed to anyone
         observed[0].checks.append(({**folded, "status": None}, {**ended, "status": None}, {"session_ended"}))
         assert folded["session"]["status"] == "ended"

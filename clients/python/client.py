@@ -454,7 +454,7 @@ class GameClient:
             self._delta_missed(f"base {msg.get('base')}, {self._views} views held")
         else:
             try:  # a full view, or a push folded into it (view_fold.py)
-                self.view = fold_push(self.view, msg)
+                self.view = fold_push(self.view, msg, self.round_results.get(msg.get("results")))
             except PatchError as e:
                 self._delta_missed(str(e))
         if t in ("view", "round_delta"):

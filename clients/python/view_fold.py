@@ -3,6 +3,8 @@ Python client (`GameClient` keeps its `view` with it; the live bots, the facilit
 and the load tools read that view).
 
     view = apply(view, push)      # a new view; neither argument is changed
+    view = apply(view, delta, result)   # a round_delta citing its round's results (`results`):
+                                        # the round_result of that round this socket got
 
 The shapes are those of game_rules/session/views.py: a player's view (it has `me`: its
 firm's draft, submitted decision, clock, negotiations as a list, the latest announcements)
@@ -14,7 +16,9 @@ welcome, round_result, completion) leaves the view as it is; a `view` push repla
 a `round_delta` (after a round) changes it into the new round's view
 (game_rules/session/deltas.py `patch`): a `PatchError` if its changes do not fit, when the
 client must ask for a full view (`resync`, as `GameClient` does; it also checks the
-delta's `base` against the views it counted, `delta_fits`).
+delta's `base` against the views it counted, `delta_fits`). A delta of version 3 may cite its
+round's results (`results: R`) instead of repeating them: the fold is given the `round_result`
+of round R the socket got (a `PatchError` without it).
 The one reply folded is the ack of the player's own draft (the server pushes a draft to the
 sender's teammates only, and the ack carries the firm's draft as merged).
 """
@@ -23,7 +27,7 @@ from __future__ import annotations
 from typing import Callable
 
 from game_rules.decisions import merge_draft
-from game_rules.session.deltas import DELTA_VERSION, PatchError, patch
+from game_rules.session.deltas import DELTA_VERSION, PatchError, add_results, patch
 from game_rules.session.state import CHAT_KEEP  # a view's chat lines per channel, unless it says `chat_keep`
 
 #: a player's view carries this many announcements (game_rules/session/views.py ANNOUNCEMENTS_SHOWN)
@@ -130,11 +134,17 @@ def _session_ended(v: dict, m: dict) -> dict:
     return {**v, "session": {**v["session"], "status": "ended"}}
 
 
-def _round_delta(v: dict, m: dict) -> dict:
-    # the new round's view as the changes to the one held (the `base` is checked by the client)
+def _round_delta(v: dict, m: dict, result: dict | None = None) -> dict:
+    # the new round's view as the changes to the one held (the `base` is checked by the client);
+    # `result`: the round_result of the round the delta cites (`results`), whose events it left out
     if m.get("version") != DELTA_VERSION:
         raise PatchError(f"round_delta version {m.get('version')!r}: this client reads {DELTA_VERSION}")
-    return patch(v, m["changes"])
+    changes = m["changes"]
+    if m.get("results") is not None:
+        if not isinstance(result, dict) or result.get("round") != m["results"]:
+            raise PatchError(f"round_delta cites the results of round {m['results']!r}, not got")
+        changes = add_results(changes, result.get("events"))
+    return patch(v, changes)
 
 
 def delta_fits(views_held: int, push: dict) -> bool:
@@ -161,8 +171,9 @@ FOLDS: dict[str, Callable[[dict, dict], dict]] = {
 REPLIES = {"ack"}  # in FOLDS, but answers to a command rather than pushes
 
 
-def apply(view: dict | None, push: dict) -> dict | None:
-    """The view after `push` (None until the first full view has come)."""
+def apply(view: dict | None, push: dict, result: dict | None = None) -> dict | None:
+    """The view after `push` (None until the first full view has come); `result`: for a
+    `round_delta` that cites its round's results, that round's `round_result` as got."""
     t = push.get("type")
     if t == "view":
         return push["view"]
@@ -171,4 +182,20 @@ def apply(view: dict | None, push: dict) -> dict | None:
         raise PatchError("a round_delta before any full view")
     if view is None or fold is None:
         return view
+    if t == "round_delta":
+        return _round_delta(view, push, result)
     return fold(view, push)
+
+
+class Folded:
+    """One socket's view folded from its messages in order, with the last `round_result` a
+    `round_delta` may cite: `folded.view = folded(msg)`."""
+
+    def __init__(self, view: dict | None = None):
+        self.view, self.result = view, None
+
+    def __call__(self, push: dict) -> dict | None:
+        if push.get("type") == "round_result":
+            self.result = push
+        self.view = apply(self.view, push, self.result)
+        return self.view

@@ -65,7 +65,7 @@ class Auth(_Msg):
                                              "one logged for the player, `language_changed` is logged and the "
                                              "scenario texts of its view follow it")
     deltas: int | None = Field(None, ge=0, le=1000, description="the `round_delta` format this client reads "
-                               "(2); a player's socket then gets its view after a round as a `round_delta`, "
+                               "(3, or 2 without `results`); a player's socket then gets its view after a round as a `round_delta`, "
                                "without it always as a full `view`")
 
 
@@ -344,15 +344,20 @@ class RoundDeltaPush(_Out):
     pushes it folded since. Apply `changes` (game_rules/session/deltas.py: `set` keys,
     `unset` keys, `append` items to a list, `sub`: a nested dict's own changes, `items`:
     [index, changes] pairs for the items of a list of dicts) and the view is exactly the
-    full view the server would send now. Only if `base` is the number of `view` and
-    `round_delta` messages this socket got before this one (and `version` is 2; a socket
-    whose `auth` gave another `deltas` gets full views); otherwise, or if the changes do
-    not fit, send `resync` for a full view. A full `view` comes instead when the delta
-    would not be smaller."""
+    full view the server would send now. With `results: R` (version 3) the round's results
+    are not sent twice: the `events` of the `round_result` of round R this socket got come
+    first among the `history`'s new items, before `changes.append.history` (add them, then
+    apply). Only if `base` is the number of `view` and `round_delta` messages this socket
+    got before this one (and `version` is the one its `auth` gave, 3 or 2; a socket whose
+    `auth` gave another `deltas` gets full views); otherwise, if the changes do not fit, or
+    if a cited round's `round_result` did not come, send `resync` for a full view. A full
+    `view` comes instead when the delta would not be smaller."""
     type: Literal["round_delta"]
-    version: int = Field(description="the changes' format: 2")
+    version: int = Field(description="the changes' format: the `deltas` of the socket's `auth` (3, or 2)")
     base: int = Field(description="how many `view` and `round_delta` messages this socket was sent before this one")
     round: int | None = Field(description="the new view's `current_round` (null outside the execution phase)")
+    results: int | None = Field(None, description="version 3: the round whose `round_result` events are the "
+                                                  "first new items of `history` (left out of `changes`)")
     changes: dict[str, Any]
 
 

@@ -40,6 +40,7 @@ class PlayerApp {
   constructor(creds) {
     this.creds = creds;
     this.view = null;
+    this.lastResult = null;  // the last round_result: a round_delta may cite its events
     this.tab = null;
     this.negPanels = new Map();
     this.context = null;
@@ -154,9 +155,10 @@ class PlayerApp {
   onMessage(m) {
     this.drawLater();  // what the first view left for later comes before anything newer
     if (m.type === "view") { this.setView(m.view); return; }
+    if (m.type === "round_result") this.lastResult = m;
     if (m.type === "round_delta") {  // the new round's view, as changes to the one held
       let next = null;
-      try { next = applyPush(this.view, m); } catch { this.socket.resync(); return; }
+      try { next = applyPush(this.view, m, this.lastResult); } catch { this.socket.resync(); return; }
       this.setView(next);
       return;
     }

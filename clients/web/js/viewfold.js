@@ -7,11 +7,13 @@
 // that do not fit throw a PatchError, and the page asks for a full view (`resync`).
 //
 //   view = applyPush(view, push)     // a new view; neither argument is changed
+//   view = applyPush(view, delta, result)  // a round_delta citing its round's results (`results`,
+//                                          // version 3): the round_result of that round got
 
 export const ANNOUNCEMENTS_SHOWN = 20;
 // a view carries each chat channel's last lines: this many unless it says `chat_keep`
 export const CHAT_KEEP = 200;
-export const DELTA_VERSION = 2; // the round_delta format this client reads (sent with `auth`); 2: `items`
+export const DELTA_VERSION = 3; // the round_delta format this client reads (sent with `auth`); 2: `items`; 3: `results`
 const CHAT_FIELDS = ["channel", "sender", "sender_name", "firm", "text", "time"];
 const ANNOUNCEMENT_FIELDS = ["text", "event", "time"];
 const CLOCK_FIELDS = ["running", "remaining", "deadline"];
@@ -125,18 +127,30 @@ export const FOLDS = {
   status: (v, m) => ({ ...v, status: m.status }),
   selection: (v, m) => ("selection" in m ? { ...v, selection: m.selection } : v),
   session_ended: (v) => (isObject(v.session) ? { ...v, session: { ...v.session, status: "ended" } } : v),
-  // the new round's view as the changes to the one held (LiveSocket checks the `base`)
-  round_delta(v, m) {
+  // the new round's view as the changes to the one held (LiveSocket checks the `base`); `result`:
+  // the round_result of the round the delta cites (`results`), whose events it left out
+  round_delta(v, m, result) {
     if (m.version !== DELTA_VERSION) throw new PatchError(`round_delta version ${m.version}`);
-    return patch(v, m.changes);
+    let changes = m.changes;
+    if (m.results !== undefined && m.results !== null) {
+      if (!isObject(result) || result.round !== m.results || !Array.isArray(result.events)) {
+        throw new PatchError(`round_delta cites the results of round ${m.results}, not got`);
+      }
+      if (!isObject(changes)) throw new PatchError("changes apply to an object");
+      const append = { ...(changes.append || {}) };
+      append.history = [...result.events, ...(append.history || [])];
+      changes = { ...changes, append };  // game_rules/session/deltas.py add_results
+    }
+    return patch(v, changes);
   },
 };
 
-/** The view after `push` (null until the first full view has come). */
-export function applyPush(view, push) {
+/** The view after `push` (null until the first full view has come); `result`: for a
+ *  round_delta that cites its round's results, that round's round_result as got. */
+export function applyPush(view, push, result) {
   if (push.type === "view") return push.view;
   const fold = Object.prototype.hasOwnProperty.call(FOLDS, push.type) ? FOLDS[push.type] : null;
   if (!view && push.type === "round_delta") throw new PatchError("a round_delta before any full view");
   if (!view || !fold) return view;
-  return fold(view, push);
+  return fold(view, push, result);
 }
