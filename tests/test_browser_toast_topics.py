@@ -58,3 +58,33 @@ async def test_a_deal_shows_its_latest_news_only(web_server, http, browser, prob
         problems.check()
     finally:
         await bo.close()
+
+
+async def test_the_submission_that_closes_the_round_leaves_the_results_news(web_server, http, browser, problems):
+    """The last firm to submit closes the round: the round's results reach the page before
+    the submission's ack, and "Decision submitted" (the ack's toast, same topic) replaced
+    "Round 1 results are in", then stayed over round 2's empty form as if round 2 were done.
+    The ack's toast is minor now: it gives way to the results' news."""
+    session = await http.create(scenario="classic", copies=1, rounds=2, negotiation=False)
+    ana = await new_page(browser, problems, PHONE)
+    await ana.goto(f"{web_server.url}/join?code={session['code']}")
+    await ana.get_by_test_id("join-name").fill("Ana")
+    await ana.get_by_test_id("join-submit").click()
+    await expect(ana.get_by_test_id("firm-heading")).to_be_visible()
+    bo = await Client.login(web_server.url, (await http.join(session["code"], "Bo"))["player_token"], name="Bo")
+    try:
+        await http.control(session, "start")
+        await expect(ana.get_by_test_id("round-title")).to_contain_text("Round 1 of 2")
+        await bo.ok("submit", round=1, decision={})   # the partner firm is in: Ana's closes the round
+        await ana.get_by_test_id("submit-decision").click()
+        await expect(ana.get_by_test_id("round-title")).to_contain_text("Round 2 of 2")
+        for _ in range(200):  # until the submission's ack is in (its toast follows in the same task)
+            if await ana.evaluate("() => window.__player.socket.pending.size") == 0:
+                break
+            await ana.wait_for_timeout(25)
+        toasts = ana.locator("#toasts .toast")
+        await expect(toasts.filter(has_text="Round 1 results are in")).to_have_count(1)
+        assert await toasts.filter(has_text="Decision submitted").count() == 0, await toasts.all_inner_texts()
+        problems.check()
+    finally:
+        await bo.close()

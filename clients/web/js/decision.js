@@ -423,7 +423,9 @@ export class DecisionForm {
       await this.flushAll();
       const d = this.decision();
       await this.socket.send("submit", { decision: d, round: this.round });
-      toast(t("dec.submitted_toast"), "ok", 4000, { spoken: false, topic: "round" });  // the banner says it
+      // minor: the submission that closes the round is answered after the round's results,
+      // and "Round N results are in" is then the news to keep (the banner says this one)
+      toast(t("dec.submitted_toast"), "ok", 4000, { spoken: false, topic: "round", minor: true });
       if (!this.submitted.hidden) moveFocus(this.submitted);
       else this.focusWhenSubmitted = true;  // the "submitted" push has not come yet
     } catch (e) {

@@ -83,9 +83,10 @@ export function field(labelText, input, hint) {
  * button are at the bottom); wherever they sit, they move to the other edge rather than
  * cover the focused control or a Submit button. A toast with a `topic` replaces the one
  * still showing on that topic: the partner's offer, then "accepted", never both stacked
- * over the round's form as news that no longer holds.
+ * over the round's form as news that no longer holds. A `minor` toast gives way instead to
+ * one of its topic that is not minor ("submitted" arriving after "Round N results are in").
  */
-export function toast(text, kind = "info", ms = 4000, { spoken = true, topic = null } = {}) {
+export function toast(text, kind = "info", ms = 4000, { spoken = true, topic = null, minor = false } = {}) {
   let box = document.getElementById("toasts");
   if (!box) {
     box = h("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
@@ -96,8 +97,11 @@ export function toast(text, kind = "info", ms = 4000, { spoken = true, topic = n
     window.addEventListener("resize", again);
   }
   // spoken: false when a status line beside the control already says it (read once, not twice)
-  const item = h("div", { class: ["toast", kind], "aria-hidden": spoken ? null : "true", "data-topic": topic }, text);
-  if (topic) for (const old of box.querySelectorAll(".toast")) if (old.dataset.topic === topic) old.remove();
+  const same = topic ? [...box.querySelectorAll(".toast")].filter((old) => old.dataset.topic === topic) : [];
+  if (minor && same.some((old) => !old.dataset.minor)) return null;
+  const item = h("div", { class: ["toast", kind], "aria-hidden": spoken ? null : "true", "data-topic": topic,
+    "data-minor": minor ? "true" : null }, text);
+  for (const old of same) old.remove();
   box.append(item);
   keepClear(box);
   setTimeout(() => item.remove(), ms);
