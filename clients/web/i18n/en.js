@@ -412,10 +412,10 @@ export default {
   "terms.err_scope": "Put at least one skill area in the scope.",
   "terms.err_min_effort": "The minimum effort must be between 0 and {budget} points.",
   "terms.err_tranches": "Tranches must be a whole number from 1 to 20.",
-  "terms.err_milestone": "The milestone must be more than 0.",
+  "terms.err_milestone": "The milestone must be more than 0 and at most {most}.",
   "terms.err_duration": "The duration must be from 1 to {n} rounds.",
-  "terms.err_penalty": "The exit penalty cannot be negative.",
-  "terms.err_payment": "The upfront payment cannot be negative.",
+  "terms.err_penalty": "The exit penalty must be between 0 and {most}.",
+  "terms.err_payment": "The upfront payment must be between 0 and {most}.",
   "terms.err_payer": "Say which firm pays the upfront payment.",
 
   // ---- round decision ----

@@ -204,7 +204,9 @@ export class DecisionForm {
     let clamped = false;
     if (v > room + 1e-9) { v = round1(room); clamped = true; }
     this.set(key, v);
-    if (clamped || commit || String(v) !== raw) input.value = String(v);
+    // while typing, only a value that changed is written back: "2.0" on the way to "2.05"
+    // stays as typed (rewriting it to "2" turned 2.05 into 25); the change event tidies up
+    if (clamped || commit || Number(raw) !== v) input.value = String(v);
     this.budgetMsg.textContent = clamped ? t("dec.over_budget", { n: num(room, 1) }) : "";
     this.renderBudget();
     this.queue(key);

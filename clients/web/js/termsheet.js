@@ -252,10 +252,12 @@ export class TermEditor {
       if (!(terms.min_effort[firm] >= 0 && terms.min_effort[firm] <= this.budget)) return t("terms.err_min_effort", { budget: num(this.budget, 0) });
       if (!(terms.tranches[firm] >= 1 && terms.tranches[firm] <= 20)) return t("terms.err_tranches");
     }
-    if (!(terms.milestone > 0)) return t("terms.err_milestone");
+    // money and milestones: at most 1000 round budgets (game_rules/negotiation.py, MONEY_BUDGETS)
+    const most = 1000 * this.budget, mostText = num(most, 0);
+    if (!(terms.milestone > 0 && terms.milestone <= most)) return t("terms.err_milestone", { most: mostText });
     if (!(terms.duration >= 1 && terms.duration <= this.rounds)) return t("terms.err_duration", { n: this.rounds });
-    if (!(terms.exit_penalty >= 0)) return t("terms.err_penalty");
-    if (!(terms.upfront_payment >= 0)) return t("terms.err_payment");
+    if (!(terms.exit_penalty >= 0 && terms.exit_penalty <= most)) return t("terms.err_penalty", { most: mostText });
+    if (!(terms.upfront_payment >= 0 && terms.upfront_payment <= most)) return t("terms.err_payment", { most: mostText });
     if (terms.upfront_payment > 0 && !terms.payer) return t("terms.err_payer");
     return null;
   }
