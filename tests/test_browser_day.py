@@ -70,3 +70,29 @@ async def test_the_term_sheet_says_how_large_a_money_term_may_be(web_server, htt
     await expect(error).to_have_text("The milestone must be more than 0 and at most 100,000.")
     await expect(ann.get_by_test_id("neg-status")).to_contain_text("No offer yet")  # nothing was sent
     problems.check()
+
+
+async def test_the_projector_follows_the_practice_round(web_server, http, browser, problems):
+    base = web_server.url
+    session = await http.create(scenario="classic", copies=1, rounds=2, negotiation=False, practice_round=True,
+                                round_seconds=900)
+    fac = await open_console(browser, problems, base, session)
+    room = await fac.context.new_page()   # the projector page: the console's browser, its stored token
+    problems.watch(room)
+    await room.set_viewport_size(PROJECTOR)
+    await room.goto(f"{base}/projector")
+    ann = await new_page(browser, problems, PHONE)
+    await join(ann, base, session["code"], "Ann")
+    await http.control(session, "fill_bots")
+    firm = next(p["firm"] for p in (await http.summary(session))["status"]["players"] if p["name"] == "Ann")
+    await http.control(session, "start")
+    # while the practice round runs the room sees who it waits for, as in a real round
+    submitted = room.get_by_test_id("room-submitted")
+    await expect(submitted).to_have_text("1 of 2 firms have submitted")   # the bot has decided
+    await expect(room.get_by_test_id(f"room-{firm}")).to_contain_text("deciding")
+    await ann.get_by_test_id("submit-decision").click()
+    # once every firm has decided the round closes by itself: the room says what comes next
+    await expect(room.get_by_test_id("room-practice-over")).to_have_text("Practice round over: the real game starts soon.")
+    await expect(submitted).to_have_count(0)
+    await shot(room, "projector_practice_over.png", full_page=False)
+    problems.check()

@@ -958,6 +958,7 @@ export default {
   "room.firm": "Firma",
   "room.score": "Punkte",
   "room.next_soon": "Die nächste Runde beginnt gleich.",
+  "room.practice_over": "Proberunde beendet: Das echte Spiel beginnt gleich.",
   "room.reneg_title": "Nachverhandlungsfenster nach Runde {n}",
   "room.reneg_intro": "Die Partner können jetzt neue Bedingungen vereinbaren; sie gelten ab Runde {from}. Ohne Einigung bleiben die jetzigen Bedingungen.",
   "room.reneg_settled": "{n} von {total} Allianzen sind fertig",

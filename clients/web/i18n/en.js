@@ -960,6 +960,7 @@ export default {
   "room.firm": "Firm",
   "room.score": "Score",
   "room.next_soon": "The next round opens soon.",
+  "room.practice_over": "Practice round over: the real game starts soon.",
   "room.reneg_title": "Renegotiation window after round {n}",
   "room.reneg_intro": "Partners may agree new terms now; they apply from round {from}. Without an agreement the current terms stay.",
   "room.reneg_settled": "{n} of {total} alliances settled",

@@ -958,6 +958,7 @@ export default {
   "room.firm": "Empresa",
   "room.score": "Puntuación",
   "room.next_soon": "La siguiente ronda se abrirá pronto.",
+  "room.practice_over": "Ronda de práctica terminada: el juego real empieza pronto.",
   "room.reneg_title": "Ventana de renegociación tras la ronda {n}",
   "room.reneg_intro": "Los socios pueden acordar nuevas condiciones; se aplican desde la ronda {from}. Sin acuerdo, se mantienen las condiciones actuales.",
   "room.reneg_settled": "{n} de {total} alianzas han cerrado",

@@ -959,6 +959,7 @@ export default {
   "room.firm": "Entreprise",
   "room.score": "Score",
   "room.next_soon": "Le prochain tour s'ouvre bientôt.",
+  "room.practice_over": "Tour d'entraînement terminé : le vrai jeu commence bientôt.",
   "room.reneg_title": "Fenêtre de renégociation après le tour {n}",
   "room.reneg_intro": "Les partenaires peuvent convenir de nouvelles conditions ; elles s'appliquent à partir du tour {from}. Sans accord, les conditions actuelles restent.",
   "room.reneg_settled": "{n} alliances sur {total} ont conclu",

@@ -958,6 +958,7 @@ export default {
   "room.firm": "Empresa",
   "room.score": "Pontuação",
   "room.next_soon": "A próxima rodada abrirá em breve.",
+  "room.practice_over": "Rodada de treino encerrada: o jogo de verdade começa em breve.",
   "room.reneg_title": "Janela de renegociação após a rodada {n}",
   "room.reneg_intro": "Os parceiros podem acordar novas condições; elas valem a partir da rodada {from}. Sem acordo, as condições atuais continuam.",
   "room.reneg_settled": "{n} de {total} alianças concluíram",

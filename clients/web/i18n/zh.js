@@ -958,6 +958,7 @@ export default {
   "room.firm": "公司",
   "room.score": "得分",
   "room.next_soon": "下一回合即将开始。",
+  "room.practice_over": "练习回合结束：正式游戏即将开始。",
   "room.reneg_title": "第 {n} 轮后的重新谈判窗口",
   "room.reneg_intro": "合作伙伴现在可以商定新条款，新条款从第 {from} 轮起生效。若未达成协议，则保持现行条款。",
   "room.reneg_settled": "{total} 个联盟中已有 {n} 个谈妥",
