@@ -96,3 +96,46 @@ async def test_the_projector_follows_the_practice_round(web_server, http, browse
     await expect(submitted).to_have_count(0)
     await shot(room, "projector_practice_over.png", full_page=False)
     problems.check()
+
+
+async def test_after_leaving_the_alliance_the_carried_draft_can_be_submitted_and_played(web_server, http, browser, problems):
+    """Ann's team leaves its alliance in round 1 with points in contribute and absorb. Round 2's
+    form offered neither (no alliance), yet its budget counted the carried 25 points and Submit
+    was refused ("Your firm does not contribute that skill area"); the draft was not playable
+    either, so the clock's end played the default, not the team's choices."""
+    base = web_server.url
+    session = await http.create(scenario="classic", copies=1, rounds=3, negotiation=False, round_seconds=900)
+    ann, cat = await new_page(browser, problems, PHONE), await new_page(browser, problems, PHONE)
+    await join(ann, base, session["code"], "Ann")
+    await join(cat, base, session["code"], "Cat")   # Ann's teammate: her page shows the team's draft
+    players = {p["name"]: p for p in (await http.summary(session))["status"]["players"]}
+    await http.control(session, "move_player", player=players["Cat"]["player_id"], firm=players["Ann"]["firm"])
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await expect(ann.get_by_test_id("decision-form")).to_be_visible()
+    for key, value in (("absorb.manufacturing", "10"), ("develop.design", "30")):
+        await ann.get_by_test_id(f"pt-{key}").fill(value)
+        await ann.get_by_test_id(f"pt-{key}").blur()
+    await ann.locator("[data-testid^=exit-]").check()
+    await ann.locator("dialog[open]").get_by_test_id("confirm-ok").click()
+    await expect(ann.get_by_test_id("draft-activity")).to_be_attached()
+    await ann.get_by_test_id("submit-decision").click()
+    # round 2, alone: only what the form offers counts (develop 30 carried, nothing else)
+    budget = ann.get_by_test_id("budget")
+    await expect(ann.get_by_test_id("round-title")).to_have_text("Round 2 of 3")
+    await expect(budget).to_contain_text("70 of 100 points left")
+    await expect(budget).to_contain_text("contribute 0 · absorb 0 · develop 30")
+    await ann.get_by_test_id("submit-decision").click()   # taken: the bot has decided, round 3 opens
+    # round 3: a change, then the facilitator closes the round: the team's draft is played
+    await expect(ann.get_by_test_id("round-title")).to_have_text("Round 3 of 3")
+    await expect(ann.get_by_test_id("decision-error")).to_have_text("")
+    await ann.get_by_test_id("pt-develop.brand").fill("20")
+    await ann.get_by_test_id("pt-develop.brand").blur()
+    await expect(cat.get_by_test_id("pt-develop.brand")).to_have_value("20")   # the server has the change
+    draft = (await http.summary(session))["drafts"][players["Ann"]["firm"]]
+    assert not draft.get("contribute") and not draft.get("absorb") and not draft.get("exit"), draft
+    await http.control(session, "end_round")
+    await ann.get_by_role("tab", name="Results").click()
+    await expect(ann.get_by_test_id("results")).to_contain_text("unspent budget: 50")
+    await expect(ann.get_by_test_id("results")).not_to_contain_text("did not submit in time")
+    problems.check()

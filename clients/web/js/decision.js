@@ -7,7 +7,7 @@ import { focusLost, moveFocus } from "./focus.js";
 import { t, num, pct, errorText, clockTime } from "./i18n.js";
 import { mergeDraft } from "./viewfold.js";
 import { lockGroups, markRoleGroups } from "./firmroles.js";
-import { exitRow, pointRow, revealRow, surveyRow, trancheRow } from "./decision_rows.js";
+import { dropStale, exitRow, pointRow, revealRow, staleFields, surveyRow, trancheRow } from "./decision_rows.js";
 
 const POINT_GROUPS = ["contribute", "absorb", "develop"];
 const DEBOUNCE_MS = 250;
@@ -295,6 +295,7 @@ export class DecisionForm {
     v.protect = draft.protect ?? base.protect;
     v.withhold = { ...(draft.withhold || {}) };
     v.exit = [...(draft.exit || [])];
+    dropStale(this, v);
     // keep what this person is typing and has not sent yet
     for (const key of this.dirty.keys()) {
       const [g, k] = key.split(".");
@@ -392,6 +393,10 @@ export class DecisionForm {
     // writes the promised contributions shown in the form, so the draft never plays less.
     const known = (this.serverDraft && this.serverDraft.contribute) || {};
     if (!fields.contribute && this.contributed().some((k) => !(k in known))) fields.contribute = { ...this.values.contribute };
+    // ... and it drops what the round no longer offers, so that the draft can be played
+    for (const [g, val] of Object.entries(staleFields(this, this.serverDraft || {}))) {
+      fields[g] = g === "exit" ? (fields.exit || val) : { ...val, ...(fields[g] || {}) };
+    }
     try {
       const r = await this.socket.send("draft", { fields, round: this.round });
       if (r && r.draft) this.serverDraft = r.draft;
