@@ -139,3 +139,31 @@ async def test_after_leaving_the_alliance_the_carried_draft_can_be_submitted_and
     await expect(ann.get_by_test_id("results")).to_contain_text("unspent budget: 50")
     await expect(ann.get_by_test_id("results")).not_to_contain_text("did not submit in time")
     problems.check()
+
+
+async def test_a_renegotiation_says_it_starts_from_the_terms_in_force(web_server, http, browser, problems):
+    """In a renegotiation window the phone read the first negotiation's lines: "No offer yet:
+    the scenario's default terms are filled in below" and "Every term can be negotiated",
+    over a form filled with the terms in force whose scope, form, duration and upfront payment
+    are locked; and its dependency (the firm's estimate) stood unlabelled beside the console's
+    exact figure for the same pair."""
+    base = web_server.url
+    session = await http.create(scenario="classic", copies=1, rounds=3, negotiation=False, round_seconds=900,
+                                renegotiation_every=1, renegotiation_seconds=900)
+    eli = await new_page(browser, problems, PHONE)
+    await join(eli, base, session["code"], "Eli")
+    await http.join(session["code"], "Wes")   # the partner: a person, so the window stays open
+    await http.control(session, "start")
+    await expect(eli.get_by_test_id("round-title")).to_have_text("Round 1 of 3")
+    await http.control(session, "end_round")
+    card = eli.get_by_test_id("reneg-a1")
+    await expect(card.get_by_test_id("reneg-dependency")).to_contain_text("(your estimate)")
+    window = eli.get_by_test_id("renegotiation")
+    await expect(window.get_by_test_id("neg-status")).to_have_text(
+        "No proposal yet: the terms in force are filled in below. Change them and send the first offer.")
+    await expect(window.get_by_test_id("term-editor").locator("xpath=..")).to_contain_text(
+        "The scope, the form of work, the duration and the upfront payment stay as signed")
+    await expect(window.get_by_role("button", name="Back to the terms in force")).to_be_visible()
+    await expect(window).not_to_contain_text("default terms")
+    await expect(window).not_to_contain_text("Every term can be negotiated")
+    problems.check()
