@@ -167,3 +167,32 @@ async def test_a_renegotiation_says_it_starts_from_the_terms_in_force(web_server
     await expect(window).not_to_contain_text("default terms")
     await expect(window).not_to_contain_text("Every term can be negotiated")
     problems.check()
+
+
+async def test_the_projector_shows_the_pairs_still_negotiating_first(web_server, http, browser, problems):
+    """Fifteen copies: fourteen bot pairs settle at once and the room waits for the last one.
+    The projector listed the pairs in copy order in large tiles, so at 1920x1080 the one pair
+    still talking was below the fold; it now comes first, with a count, in the smaller tiles
+    a large class gets in the round."""
+    base = web_server.url
+    session = await http.create(scenario="classic", copies=15, rounds=2, negotiation=True, negotiation_seconds=900)
+    fac = await open_console(browser, problems, base, session)
+    room = await fac.context.new_page()
+    problems.watch(room)
+    await room.set_viewport_size(PROJECTOR)
+    await room.goto(f"{base}/projector")
+    ann = await new_page(browser, problems, PHONE)
+    await join(ann, base, session["code"], "Ann")
+    ann_id = (await http.summary(session))["status"]["players"][0]["player_id"]
+    await http.control(session, "move_player", player=ann_id, firm="west15")   # the last copy
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await expect(room.get_by_test_id("room-neg-settled")).to_have_text("14 of 15 negotiations settled")
+    grid = room.get_by_test_id("room-negotiations")
+    await expect(grid.locator("li").first).to_contain_text("Westward Devices 15")
+    await expect(grid.locator("li").first).to_contain_text("open")
+    await expect(grid).to_have_class("room-grid many")
+    box = await grid.locator("li").first.bounding_box()
+    assert box["y"] + box["height"] <= PROJECTOR["height"], box
+    await shot(room, "projector_negotiation_many.png", full_page=False)
+    problems.check()

@@ -949,6 +949,7 @@ export default {
   "room.join_late": "Später dazugekommen?",
   "room.joined": {"one": "{n} Person beigetreten", "other": "{n} Personen beigetreten"},
   "room.submitted_count": "{n} von {total} Firmen haben eingereicht",
+  "room.neg_settled": "{n} von {total} Verhandlungen abgeschlossen",
   "room.submitted": "eingereicht",
   "room.deciding": "entscheidet…",
   "room.after_round": "Nach Runde {n} von {rounds}",

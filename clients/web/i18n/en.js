@@ -951,6 +951,7 @@ export default {
   "room.join_late": "Joining late?",
   "room.joined": {"one": "{n} player joined", "other": "{n} players joined"},
   "room.submitted_count": "{n} of {total} firms have submitted",
+  "room.neg_settled": "{n} of {total} negotiations settled",
   "room.submitted": "submitted",
   "room.deciding": "deciding…",
   "room.after_round": "After round {n} of {rounds}",

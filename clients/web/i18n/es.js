@@ -949,6 +949,7 @@ export default {
   "room.join_late": "¿Llega tarde?",
   "room.joined": {"one": "{n} jugador unido", "many": "{n} jugadores unidos", "other": "{n} jugadores unidos"},
   "room.submitted_count": "{n} de {total} empresas han enviado",
+  "room.neg_settled": "{n} de {total} negociaciones cerradas",
   "room.submitted": "enviado",
   "room.deciding": "decidiendo…",
   "room.after_round": "Tras la ronda {n} de {rounds}",

@@ -950,6 +950,7 @@ export default {
   "room.join_late": "Vous arrivez en retard ?",
   "room.joined": {"one": "{n} joueur inscrit", "many": "{n} joueurs inscrits", "other": "{n} joueurs inscrits"},
   "room.submitted_count": "{n} entreprises sur {total} ont soumis",
+  "room.neg_settled": "{n} négociations conclues sur {total}",
   "room.submitted": "soumis",
   "room.deciding": "en réflexion…",
   "room.after_round": "Après le tour {n} sur {rounds}",

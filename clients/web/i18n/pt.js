@@ -949,6 +949,7 @@ export default {
   "room.join_late": "Chegou atrasado?",
   "room.joined": {"one": "{n} jogador entrou", "many": "{n} jogadores entraram", "other": "{n} jogadores entraram"},
   "room.submitted_count": "{n} de {total} empresas enviaram",
+  "room.neg_settled": "{n} de {total} negociações encerradas",
   "room.submitted": "enviado",
   "room.deciding": "decidindo…",
   "room.after_round": "Depois da rodada {n} de {rounds}",

@@ -949,6 +949,7 @@ export default {
   "room.join_late": "迟到了？",
   "room.joined": {"other": "已加入 {n} 名玩家"},
   "room.submitted_count": "{total} 家公司中已有 {n} 家提交",
+  "room.neg_settled": "{total} 场谈判中已有 {n} 场结束",
   "room.submitted": "已提交",
   "room.deciding": "决策中…",
   "room.after_round": "第 {n} 回合后（共 {rounds} 回合）",

@@ -158,9 +158,14 @@ class Room {
         this.qr("qr big")));
     }
     if (v.phase === "negotiation") {
-      blocks.push(h("ul", { class: "room-grid" }, Object.values(v.negotiations).map((n) => {
+      // the pairs still talking first, smaller tiles for a large class: as for the round
+      // below, the room sees who it waits for without scrolling a projector
+      const negs = Object.values(v.negotiations).sort((a, b) => (a.status !== "open") - (b.status !== "open"));
+      const settled = negs.filter((n) => n.status !== "open").length;
+      blocks.push(h("p", { class: "room-count", role: "status", "data-testid": "room-neg-settled", text: t("room.neg_settled", { n: settled, total: negs.length }) }));
+      blocks.push(h("ul", { class: ["room-grid", negs.length > 12 && "many"], "data-testid": "room-negotiations" }, negs.map((n) => {
         const icon = { open: "◷", agreed: "✓", failed: "✕" }[n.status];
-        return h("li", { class: `room-item ${n.status}` }, h("span", { class: "icon", "aria-hidden": "true", text: icon }),
+        return h("li", { class: `room-item ${n.status}`, "data-testid": `room-neg-${n.id}` }, h("span", { class: "icon", "aria-hidden": "true", text: icon }),
           h("span", { class: "room-name", text: n.firms.map((f) => this.name(f)).join(" ⇄ ") }),
           h("span", { class: "room-state", text: t(`console.neg_${n.status}`) }));
       })));
