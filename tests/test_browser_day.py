@@ -132,6 +132,9 @@ async def test_after_leaving_the_alliance_the_carried_draft_can_be_submitted_and
     await ann.get_by_test_id("pt-develop.brand").fill("20")
     await ann.get_by_test_id("pt-develop.brand").blur()
     await expect(cat.get_by_test_id("pt-develop.brand")).to_have_value("20")   # the server has the change
+    activity = cat.get_by_test_id("draft-activity")
+    await expect(activity).to_contain_text("Ann: Develop · Brand → 20")
+    await expect(activity).not_to_contain_text("→ –")   # the cleanup is nobody's choice
     draft = (await http.summary(session))["drafts"][players["Ann"]["firm"]]
     assert not draft.get("contribute") and not draft.get("absorb") and not draft.get("exit"), draft
     await http.control(session, "end_round")

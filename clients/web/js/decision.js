@@ -340,7 +340,8 @@ export class DecisionForm {
     const changes = [];
     for (const [g, val] of Object.entries(msg.changed || {})) {
       if (val && typeof val === "object" && !Array.isArray(val)) {
-        for (const [k, v] of Object.entries(val)) changes.push([`${g}.${k}`, g, k, v]);
+        // an entry removed (null) is the cleanup of what the round no longer offers (flush), not a choice
+        for (const [k, v] of Object.entries(val)) if (v !== null) changes.push([`${g}.${k}`, g, k, v]);
       } else changes.push([g, g, null, val]);
     }
     for (const [key, g, k, v] of changes) {
