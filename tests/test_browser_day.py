@@ -199,3 +199,26 @@ async def test_the_projector_shows_the_pairs_still_negotiating_first(web_server,
     assert box["y"] + box["height"] <= PROJECTOR["height"], box
     await shot(room, "projector_negotiation_many.png", full_page=False)
     problems.check()
+
+
+async def test_the_team_activity_names_only_what_a_teammate_changed(web_server, http, browser, problems):
+    """Cat sets her firm's own development; the team's activity list also said "Cat:
+    Contribute · Product design → 15": the promised minimum that her first change writes into
+    the shared draft, already shown in everyone's form, which Cat never touched."""
+    base = web_server.url
+    session = await http.create(scenario="classic", copies=1, rounds=2, negotiation=False, round_seconds=900)
+    ann, cat = await new_page(browser, problems, PHONE), await new_page(browser, problems, PHONE)
+    await join(ann, base, session["code"], "Ann")
+    await join(cat, base, session["code"], "Cat")
+    players = {p["name"]: p for p in (await http.summary(session))["status"]["players"]}
+    await http.control(session, "move_player", player=players["Cat"]["player_id"], firm=players["Ann"]["firm"])
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await expect(cat.get_by_test_id("decision-form")).to_be_visible()
+    await cat.get_by_test_id("pt-develop.design").fill("30")
+    await cat.get_by_test_id("pt-develop.design").blur()
+    await expect(ann.get_by_test_id("pt-develop.design")).to_have_value("30")
+    activity = ann.get_by_test_id("draft-activity")
+    await expect(activity).to_contain_text("Cat: Develop · Product design → 30")
+    await expect(activity).not_to_contain_text("Contribute")
+    problems.check()

@@ -336,13 +336,17 @@ export class DecisionForm {
   /** A teammate changed the draft: show the values and who changed what. */
   onDraftPush(msg, draft) {
     this.touched = true;
+    const before = this.values;
     this.applyDraft(draft, msg.by);
+    // only what the form showed differently is a teammate's choice: a teammate's first change
+    // also writes the promised contributions already shown (flush), and removes (null) what
+    // the round no longer offers; neither is news
+    const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
     const changes = [];
     for (const [g, val] of Object.entries(msg.changed || {})) {
       if (val && typeof val === "object" && !Array.isArray(val)) {
-        // an entry removed (null) is the cleanup of what the round no longer offers (flush), not a choice
-        for (const [k, v] of Object.entries(val)) if (v !== null) changes.push([`${g}.${k}`, g, k, v]);
-      } else changes.push([g, g, null, val]);
+        for (const [k, v] of Object.entries(val)) if (v !== null && !same((before[g] || {})[k], v)) changes.push([`${g}.${k}`, g, k, v]);
+      } else if (!same(before[g], val)) changes.push([g, g, null, val]);
     }
     for (const [key, g, k, v] of changes) {
       const text = t("dec.changed_by", { name: msg.by_name, what: this.describe(g, k, v) });
