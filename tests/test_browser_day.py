@@ -222,3 +222,21 @@ async def test_the_team_activity_names_only_what_a_teammate_changed(web_server, 
     await expect(activity).to_contain_text("Cat: Develop · Product design → 30")
     await expect(activity).not_to_contain_text("Contribute")
     problems.check()
+
+
+async def test_the_large_join_box_starts_at_its_top_on_a_laptop(web_server, http, browser, problems):
+    """Show large on a 1280x800 laptop (with the "only this computer" warning): the box is
+    taller than the screen, and being centred it overflowed above the top, where no scrolling
+    reaches: the session line was gone and the join code cut off."""
+    session = await http.create(scenario="classic", copies=1, rounds=2)
+    fac = await open_console(browser, problems, web_server.url, session)
+    await fac.set_viewport_size({"width": 1280, "height": 800})
+    await expect(fac.get_by_test_id("join-code")).to_be_visible()
+    await fac.get_by_test_id("join-box").get_by_role("button", name="Show large").click()
+    await expect(fac.locator(".join-box.fullscreen")).to_be_visible()
+    tops = await fac.evaluate("""() => { const box = document.querySelector('.join-box.fullscreen'); box.scrollTop = 0;
+        return [box.scrollHeight > box.clientHeight, box.firstElementChild.getBoundingClientRect().top,
+                document.querySelector('[data-testid=join-code]').getBoundingClientRect().top]; }""")
+    assert tops[0], "the box fits the screen: nothing to test"
+    assert tops[1] >= 0 and tops[2] >= 0, tops
+    problems.check()
