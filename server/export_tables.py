@@ -25,6 +25,9 @@ def ordered_union(lists: list[list[str]]) -> list[str]:
     return out
 
 
+_REOPENED_PHASE = {"round_reopened": "execution", "negotiation_reopened": "negotiation"}
+
+
 def annotate(rows: list[dict], rounds_total: int | None) -> None:
     """Add `phase` and the row's own `round` (module docs, EVENTS_COLUMNS) to every row."""
     phase, debrief_next, cause_phase = "lobby", False, "lobby"
@@ -35,6 +38,9 @@ def annotate(rows: list[dict], rounds_total: int | None) -> None:
                 phase, debrief_next = "debrief", False
             if r["kind"] == "system" and r["type"] == "phase_changed":
                 phase = d.get("phase", phase)
+            # an undo of a close puts the phase back without a `phase_changed` (codebook.py)
+            elif r["kind"] == "system" and r["type"] in _REOPENED_PHASE:
+                phase, debrief_next = _REOPENED_PHASE[r["type"]], False
             if r["kind"] == "system" and r["type"] == "round_closed" and d.get("round") == rounds_total:
                 debrief_next = True
             cause_phase = phase

@@ -138,6 +138,8 @@ def decisions_for_round(step: Step) -> tuple[dict, dict, dict]:
         draft = s.drafts.get(fid)
         if draft:
             d, problem = checked(s, fid, draft)  # an older server's draft may hold anything
+            if problem is not None and (live := still_offered(s, fid, draft)) != draft:
+                d, problem = checked(s, fid, live)  # carried over from before an alliance ended
             if problem is not None:
                 unusable[fid] = why("draft", problem)
                 continue
@@ -161,6 +163,30 @@ def resolve(step: Step, decisions: dict, sources: dict, unusable: dict):
                 del decisions[f]
                 sources[f] = "default"
     return None  # every firm plays its default: resolved again when the fact is applied
+
+
+def still_offered(s, firm: str, draft: dict) -> dict:
+    """`draft` without its entries for what an alliance of `firm` offered and no active one
+    offers any more (contributing, learning and openness in its areas, its tranches, leaving
+    it): a team's draft carries over from round to round, and an alliance that ended since
+    must not make the whole of it unplayable (the player's form drops them too,
+    decision_rows.js). Any other illegal entry still makes the draft unusable."""
+    mine = s.state.alliances_of(firm, active_only=False)
+    active = [a for a in mine if a.status == "active"]
+    ended = [a for a in mine if a.status != "active"]
+    if not ended:
+        return draft
+    gone = lambda f: set().union(*map(f, ended)) - set().union(*map(f, active))  # noqa: E731
+    scope = gone(lambda a: set(a.terms.scope))
+    drop = {"contribute": gone(lambda a: set(a.terms.contributions.get(firm, ()))), "absorb": scope, "reveal": scope,
+            "withhold": {a.id for a in ended}}
+    out = dict(draft)
+    for group, keys in drop.items():
+        if isinstance(out.get(group), dict):
+            out[group] = {k: v for k, v in out[group].items() if k not in keys}
+    if isinstance(out.get("exit"), list):
+        out["exit"] = [x for x in out["exit"] if x not in drop["withhold"]]
+    return out
 
 
 def checked(s, firm: str, raw: dict) -> tuple[Decision | None, Exception | None]:

@@ -7,7 +7,7 @@ import { focusLost, moveFocus } from "./focus.js";
 import { t, num, pct, errorText, clockTime } from "./i18n.js";
 import { mergeDraft } from "./viewfold.js";
 import { lockGroups, markRoleGroups } from "./firmroles.js";
-import { exitRow, pointRow, revealRow, surveyRow, trancheRow } from "./decision_rows.js";
+import { dropStale, exitRow, pointRow, revealRow, staleFields, surveyRow, trancheRow } from "./decision_rows.js";
 
 const POINT_GROUPS = ["contribute", "absorb", "develop"];
 const DEBOUNCE_MS = 250;
@@ -204,7 +204,9 @@ export class DecisionForm {
     let clamped = false;
     if (v > room + 1e-9) { v = round1(room); clamped = true; }
     this.set(key, v);
-    if (clamped || commit || String(v) !== raw) input.value = String(v);
+    // while typing, only a value that changed is written back: "2.0" on the way to "2.05"
+    // stays as typed (rewriting it to "2" turned 2.05 into 25); the change event tidies up
+    if (clamped || commit || Number(raw) !== v) input.value = String(v);
     this.budgetMsg.textContent = clamped ? t("dec.over_budget", { n: num(room, 1) }) : "";
     this.renderBudget();
     this.queue(key);
@@ -293,6 +295,7 @@ export class DecisionForm {
     v.protect = draft.protect ?? base.protect;
     v.withhold = { ...(draft.withhold || {}) };
     v.exit = [...(draft.exit || [])];
+    dropStale(this, v);
     // keep what this person is typing and has not sent yet
     for (const key of this.dirty.keys()) {
       const [g, k] = key.split(".");
@@ -333,12 +336,17 @@ export class DecisionForm {
   /** A teammate changed the draft: show the values and who changed what. */
   onDraftPush(msg, draft) {
     this.touched = true;
+    const before = this.values;
     this.applyDraft(draft, msg.by);
+    // only what the form showed differently is a teammate's choice: a teammate's first change
+    // also writes the promised contributions already shown (flush), and removes (null) what
+    // the round no longer offers; neither is news
+    const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
     const changes = [];
     for (const [g, val] of Object.entries(msg.changed || {})) {
       if (val && typeof val === "object" && !Array.isArray(val)) {
-        for (const [k, v] of Object.entries(val)) changes.push([`${g}.${k}`, g, k, v]);
-      } else changes.push([g, g, null, val]);
+        for (const [k, v] of Object.entries(val)) if (v !== null && !same((before[g] || {})[k], v)) changes.push([`${g}.${k}`, g, k, v]);
+      } else if (!same(before[g], val)) changes.push([g, g, null, val]);
     }
     for (const [key, g, k, v] of changes) {
       const text = t("dec.changed_by", { name: msg.by_name, what: this.describe(g, k, v) });
@@ -390,6 +398,10 @@ export class DecisionForm {
     // writes the promised contributions shown in the form, so the draft never plays less.
     const known = (this.serverDraft && this.serverDraft.contribute) || {};
     if (!fields.contribute && this.contributed().some((k) => !(k in known))) fields.contribute = { ...this.values.contribute };
+    // ... and it drops what the round no longer offers, so that the draft can be played
+    for (const [g, val] of Object.entries(staleFields(this, this.serverDraft || {}))) {
+      fields[g] = g === "exit" ? (fields.exit || val) : { ...val, ...(fields[g] || {}) };
+    }
     try {
       const r = await this.socket.send("draft", { fields, round: this.round });
       if (r && r.draft) this.serverDraft = r.draft;

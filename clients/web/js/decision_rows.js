@@ -133,3 +133,27 @@ export function surveyRow(form, q) {
   form.rows.set(key, row);
   return row;
 }
+
+/** What a draft holds that this round's form does not offer (an alliance ended since it was
+ *  written: contributions and learning in its areas, its tranches, leaving it), as null
+ *  fields that remove it: the server refuses such a decision, and plays no such draft. */
+export function staleFields(form, draft) {
+  const scope = new Set(form.scope());
+  const live = { contribute: new Set(form.contributed()), absorb: scope, reveal: scope, withhold: new Set(form.active.map((a) => a.id)) };
+  const fields = {};
+  for (const [g, ok] of Object.entries(live)) {
+    const gone = Object.keys(draft[g] || {}).filter((k) => !ok.has(k));
+    if (gone.length) fields[g] = Object.fromEntries(gone.map((k) => [k, null]));
+  }
+  const exit = draft.exit || [];
+  if (exit.some((id) => !live.withhold.has(id))) fields.exit = exit.filter((id) => live.withhold.has(id));
+  return fields;
+}
+
+/** The form's values without what `staleFields` names. */
+export function dropStale(form, v) {
+  for (const [g, val] of Object.entries(staleFields(form, v))) {
+    if (g === "exit") v.exit = val;
+    else for (const k of Object.keys(val)) delete v[g][k];
+  }
+}

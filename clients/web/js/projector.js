@@ -158,32 +158,44 @@ class Room {
         this.qr("qr big")));
     }
     if (v.phase === "negotiation") {
-      blocks.push(h("ul", { class: "room-grid" }, Object.values(v.negotiations).map((n) => {
+      // the pairs still talking first, smaller tiles for a large class: as for the round
+      // below, the room sees who it waits for without scrolling a projector
+      const negs = Object.values(v.negotiations).sort((a, b) => (a.status !== "open") - (b.status !== "open"));
+      const settled = negs.filter((n) => n.status !== "open").length;
+      blocks.push(h("p", { class: "room-count", role: "status", "data-testid": "room-neg-settled", text: t("room.neg_settled", { n: settled, total: negs.length }) }));
+      blocks.push(h("ul", { class: ["room-grid", negs.length > 12 && "many"], "data-testid": "room-negotiations" }, negs.map((n) => {
         const icon = { open: "◷", agreed: "✓", failed: "✕" }[n.status];
-        return h("li", { class: `room-item ${n.status}` }, h("span", { class: "icon", "aria-hidden": "true", text: icon }),
+        return h("li", { class: `room-item ${n.status}`, "data-testid": `room-neg-${n.id}` }, h("span", { class: "icon", "aria-hidden": "true", text: icon }),
           h("span", { class: "room-name", text: n.firms.map((f) => this.name(f)).join(" ⇄ ") }),
           h("span", { class: "room-state", text: t(`console.neg_${n.status}`) }));
       })));
     }
-    if (v.phase === "execution") {
-      // the firms still deciding first (in their copies' order): with thirty firms the room
-      // sees who it waits for without scrolling a projector; then the ones that submitted
-      const firms = Object.values(v.firms).sort((a, b) => (!!st.submitted[a.id] - !!st.submitted[b.id]) || a.copy - b.copy);
-      const done = firms.filter((f) => st.submitted[f.id]).length;
-      blocks.push(h("p", { class: "room-count", role: "status", "data-testid": "room-submitted", text: t("room.submitted_count", { n: done, total: firms.length }) }));
-      blocks.push(h("ul", { class: ["room-grid", firms.length > 12 && "many"], "data-testid": "room-firms" }, firms.map((f) => {
-        const sub = !!st.submitted[f.id];
-        return h("li", { class: `room-item ${sub ? "agreed" : "open"}`, "data-testid": `room-${f.id}` },
-          h("span", { class: "icon", "aria-hidden": "true", text: sub ? "✓" : "◷" }),
-          h("span", { class: "room-name", text: f.name }),
-          h("span", { class: "room-state", text: sub ? t("room.submitted") : t("room.deciding") }));
-      })));
+    if (v.phase === "execution") blocks.push(...this.submissions(st.submitted));
+    if (v.phase === "practice") {  // round 0: the same board from its own record, then its end
+      const pr = st.practice || { submitted: {} };
+      blocks.push(...(pr.closed ? [h("p", { class: "room-count", role: "status", "data-testid": "room-practice-over", text: t("room.practice_over") })]
+        : this.submissions(pr.submitted || {})));
     }
     if (v.phase === "renegotiation" && v.renegotiation) blocks.push(this.window());
     if (v.phase === "break") blocks.push(this.standings());
     if (v.round > 0 && v.phase !== "lobby") blocks.push(this.lastResults());
     replace(this.roomEl, ...blocks);
     this.renderCorner();
+  }
+
+  /** Who has submitted: the firms still deciding first (in their copies' order), so that with
+   * thirty firms the room sees who it waits for without scrolling a projector. */
+  submissions(submitted) {
+    const firms = Object.values(this.view.firms).sort((a, b) => (!!submitted[a.id] - !!submitted[b.id]) || a.copy - b.copy);
+    const done = firms.filter((f) => submitted[f.id]).length;
+    return [h("p", { class: "room-count", role: "status", "data-testid": "room-submitted", text: t("room.submitted_count", { n: done, total: firms.length }) }),
+      h("ul", { class: ["room-grid", firms.length > 12 && "many"], "data-testid": "room-firms" }, firms.map((f) => {
+        const sub = !!submitted[f.id];
+        return h("li", { class: `room-item ${sub ? "agreed" : "open"}`, "data-testid": `room-${f.id}` },
+          h("span", { class: "icon", "aria-hidden": "true", text: sub ? "✓" : "◷" }),
+          h("span", { class: "room-name", text: f.name }),
+          h("span", { class: "room-state", text: sub ? t("room.submitted") : t("room.deciding") }));
+      }))];
   }
 
   /** A renegotiation window as the room may see it: which round, when new terms would apply,

@@ -37,7 +37,8 @@ export class RenegotiationPanel {
   panel(pair) {
     let p = this.panels.get(pair.id);
     if (!p) {
-      p = new NegotiationPanel({ socket: this.socket, me: this.me, domains: this.domains, budget: this.budget, rounds: this.rounds });
+      p = new NegotiationPanel({ socket: this.socket, me: this.me, domains: this.domains, budget: this.budget, rounds: this.rounds,
+                                 texts: { no_offer: "reneg.no_offer_yet", editor_hint: "reneg.editor_hint", reset: "reneg.reset" } });
       p.walkAway = async () => {
         const ok = await confirmDialog({ title: t("reneg.keep_title"), body: t("reneg.keep_body", { partner: pair.partner.name }),
                                          ok: t("reneg.keep"), cancel: t("common.cancel") });

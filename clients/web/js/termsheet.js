@@ -252,10 +252,12 @@ export class TermEditor {
       if (!(terms.min_effort[firm] >= 0 && terms.min_effort[firm] <= this.budget)) return t("terms.err_min_effort", { budget: num(this.budget, 0) });
       if (!(terms.tranches[firm] >= 1 && terms.tranches[firm] <= 20)) return t("terms.err_tranches");
     }
-    if (!(terms.milestone > 0)) return t("terms.err_milestone");
+    // money and milestones: at most 1000 round budgets (game_rules/negotiation.py, MONEY_BUDGETS)
+    const most = 1000 * this.budget, mostText = num(most, 0);
+    if (!(terms.milestone > 0 && terms.milestone <= most)) return t("terms.err_milestone", { most: mostText });
     if (!(terms.duration >= 1 && terms.duration <= this.rounds)) return t("terms.err_duration", { n: this.rounds });
-    if (!(terms.exit_penalty >= 0)) return t("terms.err_penalty");
-    if (!(terms.upfront_payment >= 0)) return t("terms.err_payment");
+    if (!(terms.exit_penalty >= 0 && terms.exit_penalty <= most)) return t("terms.err_penalty", { most: mostText });
+    if (!(terms.upfront_payment >= 0 && terms.upfront_payment <= most)) return t("terms.err_payment", { most: mostText });
     if (terms.upfront_payment > 0 && !terms.payer) return t("terms.err_payer");
     return null;
   }
@@ -278,8 +280,11 @@ export class TermEditor {
 
 /** The whole negotiation panel for one negotiation. */
 export class NegotiationPanel {
-  constructor({ socket, me, domains, budget, rounds }) {
+  /** `texts`: the keys of what a renegotiation says differently (the form starts from the
+   *  terms in force, and not every term is open). */
+  constructor({ socket, me, domains, budget, rounds, texts }) {
     Object.assign(this, { socket, me, domains, budget, rounds });
+    this.texts = { no_offer: "neg.no_offer_yet", editor_hint: "neg.editor_hint", reset: "terms.reset_default", ...texts };
     this.dn = Object.fromEntries(domains.map((d) => [d.id, d.name]));
     this.el = h("section", { class: "negotiation", "data-testid": "negotiation" });
     this.neg = null;
@@ -335,9 +340,10 @@ export class NegotiationPanel {
     this.editor.el.addEventListener("input", () => { this.editorTouched = true; });
     this.editor.setDefaults(this.defaults);
     this.editor.fill(this.defaults);
+    this.editor.resetBtn.textContent = t(this.texts.reset);
     this.editorTitle = h("summary", { class: "editor-summary", "data-testid": "editor-toggle", text: t("neg.editor_title") });
     this.editorBox = h("details", { class: "card editor-card", open: true }, this.editorTitle,
-      h("p", { class: "hint", text: t("neg.editor_hint") }), this.editor.el);
+      h("p", { class: "hint", text: t(this.texts.editor_hint) }), this.editor.el);
     this.lastTheirs = undefined;
     this.walkBtn = h("button", { type: "button", class: "danger", text: t("neg.walk_away"), "data-testid": "walk-away",
                                  on: { click: () => this.walkAway() } });
@@ -360,7 +366,7 @@ export class NegotiationPanel {
     else if (neg.status === "failed") status = neg.outcome_reason === "walked_away"
       ? t(neg.walked_away_by === this.me ? "neg.failed_we_walked" : "neg.failed_they_walked", { partner: pn })
       : t("neg.failed_deadline");
-    else if (!standing) status = offers.length ? t("neg.table_empty") : t("neg.no_offer_yet");
+    else if (!standing) status = offers.length ? t("neg.table_empty") : t(this.texts.no_offer);
     else if (standing.by === this.me) status = t("neg.our_offer_standing", { n: standing.n, partner: pn });
     else status = t("neg.their_offer_standing", { n: standing.n, partner: pn });
     say(this.status, status);
