@@ -45,9 +45,17 @@ def serve() -> None:
                 await sock.send_str(m.data)
         return sock
 
+    serve_socket(ws)
+
+
+def serve_socket(handler) -> None:
+    """Serve `handler` at /ws on a free loopback port until killed; print the address as
+    our server does (`open http://...`), for the process that started this one."""
+    from aiohttp import web
+
     async def main():
         app = web.Application()
-        app.router.add_get("/ws", ws)
+        app.router.add_get("/ws", handler)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -34,7 +34,7 @@ import msgpack
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
 from server.connection import OP_BINARY, ws_frame  # noqa: E402  (load.py put the repository on the path)
-from ceiling import run_echo  # noqa: E402
+from ceiling import run_echo, serve_socket  # noqa: E402
 from ceiling_ab import _stats, cpu_us_per_message, exchange, per_message  # noqa: E402
 
 
@@ -90,17 +90,7 @@ def serve(frames: int) -> None:
                 me.write(dict(line), ack)
         return sock
 
-    async def main():
-        app = web.Application()
-        app.router.add_get("/ws", ws)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        print(f"open http://127.0.0.1:{runner.addresses[0][1]}/", flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    serve_socket(ws)
 
 
 class FloorServer(load.ServerProcess):

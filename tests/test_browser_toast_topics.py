@@ -24,12 +24,7 @@ pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(
 
 async def test_a_deal_shows_its_latest_news_only(web_server, http, browser, problems):
     session = await http.create(scenario="classic", copies=1, rounds=2, negotiation=True, negotiation_seconds=900)
-    ana = await new_page(browser, problems, PHONE)
-    await ana.goto(f"{web_server.url}/join?code={session['code']}")
-    await ana.get_by_test_id("join-name").fill("Ana")
-    await ana.get_by_test_id("join-submit").click()
-    await expect(ana.get_by_test_id("firm-heading")).to_be_visible()
-    bo = await Client.login(web_server.url, (await http.join(session["code"], "Bo"))["player_token"], name="Bo")
+    ana, bo = await _ana_on_a_phone_and_bo(web_server, http, browser, problems, session)
     try:
         await http.control(session, "start")
         await expect(ana.get_by_test_id("term-editor")).to_be_visible()
@@ -66,12 +61,7 @@ async def test_the_submission_that_closes_the_round_leaves_the_results_news(web_
     "Round 1 results are in", then stayed over round 2's empty form as if round 2 were done.
     The ack's toast is minor now: it gives way to the results' news."""
     session = await http.create(scenario="classic", copies=1, rounds=2, negotiation=False)
-    ana = await new_page(browser, problems, PHONE)
-    await ana.goto(f"{web_server.url}/join?code={session['code']}")
-    await ana.get_by_test_id("join-name").fill("Ana")
-    await ana.get_by_test_id("join-submit").click()
-    await expect(ana.get_by_test_id("firm-heading")).to_be_visible()
-    bo = await Client.login(web_server.url, (await http.join(session["code"], "Bo"))["player_token"], name="Bo")
+    ana, bo = await _ana_on_a_phone_and_bo(web_server, http, browser, problems, session)
     try:
         await http.control(session, "start")
         await expect(ana.get_by_test_id("round-title")).to_contain_text("Round 1 of 2")
@@ -88,3 +78,13 @@ async def test_the_submission_that_closes_the_round_leaves_the_results_news(web_
         problems.check()
     finally:
         await bo.close()
+
+
+async def _ana_on_a_phone_and_bo(web_server, http, browser, problems, session):
+    """Ana joins on a phone (west1); Bo, a Python client, joins the partner firm."""
+    ana = await new_page(browser, problems, PHONE)
+    await ana.goto(f"{web_server.url}/join?code={session['code']}")
+    await ana.get_by_test_id("join-name").fill("Ana")
+    await ana.get_by_test_id("join-submit").click()
+    await expect(ana.get_by_test_id("firm-heading")).to_be_visible()
+    return ana, await Client.login(web_server.url, (await http.join(session["code"], "Bo"))["player_token"], name="Bo")
