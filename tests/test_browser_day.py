@@ -7,7 +7,8 @@
   (1000 round budgets) and showed the server's English message with the field's code name
   ("exit_penalty: must be at most 100000 ...") instead of a sentence in the page's language;
 - the projector showed an empty page during the practice round: no firm's progress while the
-  room waited, nothing once it was over.
+  room waited, nothing once it was over;
+- the Deal tab still said "Agreed: the alliance is signed." after the firm had left it.
 
 Fixtures from tests/test_browser_game.py; waits on page state, never on time."""
 from __future__ import annotations
@@ -238,4 +239,27 @@ async def test_the_large_join_box_starts_at_its_top_on_a_laptop(web_server, http
                 document.querySelector('[data-testid=join-code]').getBoundingClientRect().top]; }""")
     assert tops[0], "the box fits the screen: nothing to test"
     assert tops[1] >= 0 and tops[2] >= 0, tops
+    problems.check()
+
+
+async def test_the_deal_tab_says_an_agreed_alliance_has_ended_since(web_server, http, browser, problems):
+    """Ann's firm agreed, then left the alliance in round 1: the Deal tab still opened with
+    "✓ Agreed: the alliance is signed." above the card that said it had ended."""
+    session = await http.create(scenario="classic", copies=1, rounds=3, negotiation=True, negotiation_seconds=900,
+                                round_seconds=900)
+    ann = await new_page(browser, problems, PHONE)
+    await join(ann, web_server.url, session["code"], "Ann")
+    await http.control(session, "fill_bots")
+    await http.control(session, "start")
+    await expect(ann.get_by_test_id("accept")).to_be_visible()   # the bot's offer is on the table
+    await ann.get_by_test_id("accept").click()
+    status = ann.get_by_test_id("neg-status")
+    await expect(status).to_have_text("✓ Agreed: the alliance is signed.")
+    await expect(ann.get_by_test_id("decision-form")).to_be_visible()
+    await ann.locator("[data-testid^=exit-]").check()
+    await ann.locator("dialog[open]").get_by_test_id("confirm-ok").click()
+    await ann.get_by_test_id("submit-decision").click()
+    await expect(ann.get_by_test_id("round-title")).to_have_text("Round 2 of 3")
+    await ann.get_by_test_id("tab-deal").click()
+    await expect(status).to_have_text("✓ Agreed and signed; this alliance has since ended (ended by an exit).")
     problems.check()

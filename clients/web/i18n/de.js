@@ -315,6 +315,7 @@ export default {
   // ---- negotiation ----
   "neg.title": "Verhandeln mit {partner}",
   "neg.agreed": "✓ Einigung: Die Allianz ist unterzeichnet.",
+  "neg.agreed_since_ended": "✓ Vereinbart und unterzeichnet; diese Allianz ist inzwischen beendet ({status}).",
   "neg.failed_we_walked": "✕ Ihr Team hat die Verhandlung abgebrochen: keine Allianz.",
   "neg.failed_they_walked": "✕ {partner} hat die Verhandlung abgebrochen: keine Allianz.",
   "neg.failed_deadline": "✕ Die Verhandlung endete ohne Einigung: keine Allianz.",

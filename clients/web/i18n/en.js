@@ -314,6 +314,7 @@ export default {
   // ---- negotiation ----
   "neg.title": "Negotiate with {partner}",
   "neg.agreed": "✓ Agreed: the alliance is signed.",
+  "neg.agreed_since_ended": "✓ Agreed and signed; this alliance has since ended ({status}).",
   "neg.failed_we_walked": "✕ Your team walked away: no alliance.",
   "neg.failed_they_walked": "✕ {partner} walked away: no alliance.",
   "neg.failed_deadline": "✕ The negotiation ended without an agreement: no alliance.",

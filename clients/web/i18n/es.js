@@ -315,6 +315,7 @@ export default {
   // ---- negotiation ----
   "neg.title": "Negociar con {partner}",
   "neg.agreed": "✓ Acuerdo: la alianza está firmada.",
+  "neg.agreed_since_ended": "✓ Acordada y firmada; esta alianza ya terminó ({status}).",
   "neg.failed_we_walked": "✕ Su equipo se retiró: no hay alianza.",
   "neg.failed_they_walked": "✕ {partner} se retiró: no hay alianza.",
   "neg.failed_deadline": "✕ La negociación terminó sin acuerdo: no hay alianza.",

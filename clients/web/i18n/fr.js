@@ -315,6 +315,7 @@ export default {
   // ---- negotiation ----
   "neg.title": "Négocier avec {partner}",
   "neg.agreed": "✓ Accord : l'alliance est signée.",
+  "neg.agreed_since_ended": "✓ Accord signé ; cette alliance a pris fin depuis ({status}).",
   "neg.failed_we_walked": "✕ Votre équipe a rompu : pas d'alliance.",
   "neg.failed_they_walked": "✕ {partner} a rompu : pas d'alliance.",
   "neg.failed_deadline": "✕ La négociation s'est terminée sans accord : pas d'alliance.",

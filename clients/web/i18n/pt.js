@@ -315,6 +315,7 @@ export default {
   // ---- negotiation ----
   "neg.title": "Negociar com {partner}",
   "neg.agreed": "✓ Acordo fechado: a aliança está assinada.",
+  "neg.agreed_since_ended": "✓ Acordada e assinada; esta aliança já terminou ({status}).",
   "neg.failed_we_walked": "✕ A sua equipe desistiu: não há aliança.",
   "neg.failed_they_walked": "✕ {partner} desistiu: não há aliança.",
   "neg.failed_deadline": "✕ A negociação terminou sem acordo: não há aliança.",

@@ -315,6 +315,7 @@ export default {
   // ---- negotiation ----
   "neg.title": "与 {partner} 谈判",
   "neg.agreed": "✓ 已达成一致：联盟协议已签署。",
+  "neg.agreed_since_ended": "✓ 已达成协议并签署；该联盟此后已结束（{status}）。",
   "neg.failed_we_walked": "✕ 你们团队退出了谈判：没有联盟。",
   "neg.failed_they_walked": "✕ {partner} 退出了谈判：没有联盟。",
   "neg.failed_deadline": "✕ 谈判结束，未达成协议：没有联盟。",

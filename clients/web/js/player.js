@@ -421,7 +421,7 @@ class PlayerApp {
       const ctx = this.context && this.context.negotiations && this.context.negotiations[n.id];
       if (ctx) panel.setContext({ partnerName: ctx.partner.name, defaults: ctx.default_terms });
       panel.setReadOnly(negotiatorNote(v, (pid) => this.nameOf(pid)));
-      panel.update(n);
+      panel.update(n, (v.alliances || []).find((a) => a.id === n.id));
       if (ctx) panel.setContext({ partnerName: ctx.partner.name, defaults: ctx.default_terms });
     }
     clear(this.dealSigned);

@@ -314,9 +314,12 @@ export class NegotiationPanel {
     }
   }
 
-  update(neg) {
+  /** `alliance`: the alliance this negotiation signed, as the view has it now (an agreed
+   *  negotiation's alliance may have ended since: an exit, trust, its last round). */
+  update(neg, alliance = null) {
     const firstTime = !this.neg || this.neg.id !== neg.id;
     this.neg = neg;
+    this.alliance = alliance;
     this.partner = neg.firms.find((f) => f !== this.me);
     if (neg.partner && neg.partner.name) this.partnerName = neg.partner.name;
     if (neg.default_terms && !this.defaults) this.defaults = neg.default_terms;
@@ -362,7 +365,8 @@ export class NegotiationPanel {
     this.roleNote.textContent = this.readOnly || "";
     // status line
     let status;
-    if (neg.status === "agreed") status = t("neg.agreed");
+    const ended = this.alliance && this.alliance.status !== "active" ? this.alliance.status : null;
+    if (neg.status === "agreed") status = ended ? t("neg.agreed_since_ended", { status: t(`alliance.status_${ended}`) }) : t("neg.agreed");
     else if (neg.status === "failed") status = neg.outcome_reason === "walked_away"
       ? t(neg.walked_away_by === this.me ? "neg.failed_we_walked" : "neg.failed_they_walked", { partner: pn })
       : t("neg.failed_deadline");
