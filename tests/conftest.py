@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -241,6 +242,18 @@ async def seat_players(api, server, session: dict, clients: list, names=("ana", 
         clients.append(c)
         out.append(c)
     return out
+
+
+def session_log(server, session: dict) -> list[dict]:
+    """The session's log rows in order (session_id, seq, kind, type, actor, data), read from
+    the in-process server's SQLite file: what `game_rules.replay.read_sessions` takes."""
+    db = sqlite3.connect(server.config.db_path)
+    try:
+        return [dict(zip(("session_id", "seq", "kind", "type", "actor", "data"), r)) for r in db.execute(
+            "SELECT session_id, seq, kind, type, actor, data FROM log WHERE session_id=? ORDER BY seq",
+            (session["session_id"],))]
+    finally:
+        db.close()
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ the break clock armed by the server, and the log replayed exactly."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
-from conftest import Client, seat_players
+from conftest import Client, seat_players, session_log
 
 from game_rules.replay import read_sessions, replay, rules_for
 
@@ -66,13 +65,7 @@ async def test_break_next_round_and_reopen_end_to_end(server, api, clients):
     await api.control(session, "next_round")
     await west.wait_for(lambda m: m["type"] == "view" and m["view"]["current_round"] == 2)
 
-    db = sqlite3.connect(server.config.db_path)
-    try:
-        rows = [dict(zip(("session_id", "seq", "kind", "type", "actor", "data"), r)) for r in db.execute(
-            "SELECT session_id, seq, kind, type, actor, data FROM log WHERE session_id=? ORDER BY seq",
-            (session["session_id"],))]
-    finally:
-        db.close()
+    rows = session_log(server, session)
     system = [(r["type"], r["actor"]) for r in rows if r["kind"] == "system"]
     assert ("round_reopened", "facilitator") in system and ("phase_changed", "facilitator") in system
     assert [t for t, _ in system].count("round_closed") == 2

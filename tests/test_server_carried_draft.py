@@ -7,21 +7,10 @@ Real server, real SQLite; the log replays exactly."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
-from conftest import seat_players
+from conftest import seat_players, session_log
 
 from game_rules.replay import read_sessions, replay, rules_for
-
-
-def _log(server, session) -> list[dict]:
-    db = sqlite3.connect(server.config.db_path)
-    try:
-        return [dict(zip(("session_id", "seq", "kind", "type", "actor", "data"), r)) for r in db.execute(
-            "SELECT session_id, seq, kind, type, actor, data FROM log WHERE session_id=? ORDER BY seq",
-            (session["session_id"],))]
-    finally:
-        db.close()
 
 
 async def test_a_carried_draft_is_played_after_the_alliance_ended(server, api, clients):
@@ -37,7 +26,7 @@ async def test_a_carried_draft_is_played_after_the_alliance_ended(server, api, c
     # round 2: west's team does not touch its form; the facilitator closes the round
     await east.ok("submit", round=2, decision={})
     await api.control(session, "end_round")
-    rows = _log(server, session)
+    rows = session_log(server, session)
     closes = [json.loads(r["data"]) for r in rows if r["type"] == "round_closed"]
     assert closes[1]["round"] == 2
     assert closes[1]["sources"]["west1"] == "draft", closes[1]

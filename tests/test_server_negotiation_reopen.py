@@ -7,9 +7,8 @@ with zero differences."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
-from conftest import seat_players
+from conftest import seat_players, session_log
 from test_research_export import download, read_csv, unzip
 
 from game_rules.replay import read_sessions, replay, rules_for
@@ -19,16 +18,6 @@ async def _reopen(api, session, token=None, **fields):
     return await api.request("POST", f"/api/sessions/{session['session_id']}/control",
                              {"action": "reopen_negotiation", **fields},
                              token=token or session["facilitator_token"])
-
-
-def _log(server, session) -> list[dict]:
-    db = sqlite3.connect(server.config.db_path)
-    try:
-        return [dict(zip(("session_id", "seq", "kind", "type", "actor", "data"), r)) for r in db.execute(
-            "SELECT session_id, seq, kind, type, actor, data FROM log WHERE session_id=? ORDER BY seq",
-            (session["session_id"],))]
-    finally:
-        db.close()
 
 
 async def test_reopen_negotiation_end_to_end(server, api, clients):
@@ -91,7 +80,7 @@ async def test_reopen_negotiation_end_to_end(server, api, clients):
     status, body = await _reopen(api, session, alliance_id="a1")
     assert status == 409 and "agreed" in body["error"]["message"]
 
-    rows = _log(server, session)
+    rows = session_log(server, session)
     system = [(r["type"], r["actor"]) for r in rows if r["kind"] == "system"]
     assert ("negotiation_reopened", "facilitator") in system
     assert [t for t, _ in system].count("alliance_signed") == 2
@@ -123,7 +112,7 @@ async def test_the_reopened_negotiation_clock_is_armed_by_the_server(server, api
     # the fresh negotiation clock runs out again by itself: round 1 opens again
     v = await west.wait_for(lambda m: m["type"] == "view" and m["view"]["phase"] == "execution")
     assert v["view"]["current_round"] == 1
-    rows = _log(server, session)
+    rows = session_log(server, session)
     deadlines = [r for r in rows if r["type"] == "negotiation_move" and json.loads(r["data"])["action"] == "deadline"]
     assert [r["actor"] for r in deadlines] == ["server", "server"]
     log = read_sessions(rows)[session["session_id"]]
