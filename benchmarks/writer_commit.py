@@ -13,7 +13,8 @@ is used.
 import sqlite3, time, os, sys, tempfile, json
 sys.path.insert(0, ".")
 import sqlite_utils
-from server.store.sqlite import create_schema, _LOG_COLUMNS, LogRow, log_values, dumps
+from server.store.records import _LOG_COLUMNS, LogRow, log_values
+from server.store.sqlite import create_schema, dumps
 from server.store.log_insert import for_connection
 if os.environ.get("NO_NONE_ADAPTER"):  # the store without its adapter for None (as before 1af8a55)
     sqlite3.adapters.pop((type(None), sqlite3.PrepareProtocol), None)

@@ -29,7 +29,7 @@ from .. import store_guard
 from ..compact_json import compact
 from .log_insert import LogInserts, for_connection
 from .reads import SqliteReads
-from .records import _LOG_COLUMNS, LogRow, StoreError, _resolve_all, log_values  # noqa: F401  (LogRow: importers')
+from .records import _LOG_COLUMNS, StoreError, _resolve_all, log_values
 from .sqlite_restore import SqliteRestoreReads
 
 # sqlite_utils imports pandas when it is installed (0.4 s, a fifth of the restart budget in
